@@ -1,0 +1,53 @@
+// The small interfaces through which the portable core meets a platform.
+// src/ never imports @devicescript/* or node:*; devs/ and src/host/ implement these.
+
+/** Monotonic milliseconds; only differences matter. */
+export interface Clock {
+    now(): number
+}
+
+/** Uniform random numbers in [0, 1), for jitter and ids. */
+export interface Random {
+    next(): number
+}
+
+/** Where a stream transport connects. */
+export interface StreamTarget {
+    host: string
+    port: number
+    tls: boolean
+}
+
+/** What a stream transport reports. Each callback is called from the platform's event loop. */
+export interface StreamEvents {
+    onOpen(): void
+    onData(chunk: Buffer): void
+    /** Called once per stream, also when open fails; reason is human-readable. */
+    onClose(reason: string): void
+}
+
+/** One connected byte stream (TCP or TLS). */
+export interface Stream {
+    /** Queue bytes for sending; one call sends one packet in one socket write. */
+    write(data: Buffer): void
+    close(): void
+}
+
+/** Opens streams. The board has exactly one socket, so a new stream ends the previous one. */
+export interface StreamConnector {
+    open(target: StreamTarget, events: StreamEvents): Stream
+}
+
+/**
+ * A one-shot result a caller can await. Node implements it with a Promise, DeviceScript
+ * (which has no Promise values) with a suspended fiber. Resolving or rejecting twice is ignored.
+ */
+export interface Completion<T> {
+    wait(): Promise<T>
+    resolve(value: T): void
+    reject(error: Error): void
+}
+
+export interface CompletionFactory {
+    create<T>(): Completion<T>
+}
