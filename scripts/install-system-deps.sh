@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the real peers the tests run against, only when the machine lacks them:
+# Mosquitto and its clients (broker and mosquitto_pub/sub), libcoap's command-line tools
+# (coap-client-notls, coap-server-notls, coap-rd-notls) and openssl (test certificates).
+# Debian/Ubuntu, as root (or with sudo).
+set -euo pipefail
+
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+command -v coap-client-notls >/dev/null 2>&1 || need+=(libcoap3-bin)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+
+if [ ${#need[@]} -eq 0 ]; then
+    echo "system packages: all present"
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "need root to install: ${need[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+echo "system packages: installing ${need[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,76 @@
+// The project's whole test run (`npm test`), in three stages:
+//  1. the portable core and every firmware entry compile for the board (devs build -F allFunctions,
+//     so functions nothing calls yet are still checked);
+//  2. the portable unit tests run inside the DeviceScript VM (devs run --test -k);
+//  3. vitest: the same unit tests in Node, plus interop and end-to-end tests against real peers.
+// It ends with one line "tests: N passed, M failed" counting vitest tests and DeviceScript stages.
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join, relative } from "node:path"
+
+const root = join(import.meta.dirname, "..")
+const devs = join(root, "node_modules", ".bin", "devs")
+let passed = 0
+let failed = 0
+const failures: string[] = []
+
+function run(label: string, cmd: string, args: string[]): boolean {
+    const t0 = Date.now()
+    const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 })
+    const ok = r.status === 0
+    const secs = ((Date.now() - t0) / 1000).toFixed(1)
+    console.log(`${ok ? "ok  " : "FAIL"} ${label} (${secs} s)`)
+    if (!ok) {
+        process.stdout.write((r.stdout ?? "").split("\n").slice(-60).join("\n") + "\n" + (r.stderr ?? "") + "\n")
+        failures.push(label)
+        failed++
+    } else passed++
+    return ok
+}
+
+function listTs(dir: string, pred: (rel: string) => boolean): string[] {
+    const abs = join(root, dir)
+    if (!existsSync(abs)) return []
+    const out: string[] = []
+    for (const name of readdirSync(abs)) {
+        const p = join(abs, name)
+        if (statSync(p).isDirectory()) out.push(...listTs(join(dir, name), pred))
+        else if (name.endsWith(".ts") && pred(join(dir, name))) out.push(join(dir, name))
+    }
+    return out.sort()
+}
+
+// Stage 1: one generated entry imports every portable module.
+const core = listTs("src", (p) => !p.startsWith(join("src", "host")))
+const genDir = join(root, ".devicescript")
+mkdirSync(genDir, { recursive: true })
+const allCore = join(root, "devs", "all-core.gen.ts")
+writeFileSync(allCore, core.map((p) => `import "../${p.replace(/\.ts$/, "")}"`).join("\n") + "\n")
+run("devs build: portable core (src/, all functions)", devs, ["build", "-F", "allFunctions", relative(root, allCore)])
+const entries = listTs("devs", (p) => /(^|\/)main[^/]*\.ts$/.test(p)).concat(listTs(join("bench", "devs"), () => true))
+for (const entry of entries) run(`devs build: ${entry}`, devs, ["build", "-F", "allFunctions", entry])
+
+// Stage 2: portable unit tests inside the VM (one aggregator per area).
+for (const entry of listTs(join("test", "devs"), () => true))
+    run(`devs run --test: ${entry}`, devs, ["run", "--test", "-k", "-T", "180000", entry])
+
+// Stage 3: vitest.
+const report = join(genDir, "vitest-report.json")
+const vitest = spawnSync(join(root, "node_modules", ".bin", "vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
+    cwd: root,
+    stdio: "inherit",
+})
+if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, "utf8"))
+    passed += r.numPassedTests
+    failed += r.numFailedTests
+    if (r.numFailedTests > 0) failures.push(`vitest: ${r.numFailedTests} failed`)
+}
+if (vitest.status !== 0 && !failures.some((f) => f.startsWith("vitest"))) {
+    failures.push(`vitest exited ${vitest.status}`)
+    failed++
+}
+
+if (failures.length) console.log("\nfailed:\n  " + failures.join("\n  "))
+console.log(`\ntests: ${passed} passed, ${failed} failed`)
+process.exit(failed ? 1 : 0)
