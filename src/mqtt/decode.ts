@@ -1,8 +1,8 @@
 // MQTT 3.1.1 parser: one complete packet's bytes -> Packet, strict per sections 1.5, 2 and 3.
 // Decodes all 14 types in both directions (tests and fuzzers play the server role too).
 // Any violation throws MqttProtocolError naming the rule; the caller closes the connection.
-// Strings are validated as UTF-8 on the bytes before conversion (see utf8.ts); byte fields
-// (payload, will message, password) are copied so the caller may reuse its receive buffer.
+// Strings are validated as UTF-8 (see utf8.ts); byte fields (payload, will message, password)
+// are copied natively (native-bytes.ts) so the caller may reuse its receive buffer.
 
 import { MqttProtocolError } from "./errors"
 import {
@@ -14,8 +14,9 @@ import {
     Subscription,
 } from "./packets"
 import { checkTopicFilterChars, checkTopicNameChars } from "./topics"
-import { checkUtf8 } from "./utf8"
-import { sliceBytes, u16be } from "../util/bytes"
+import { utf8String } from "./utf8"
+import { copyRange } from "./native-bytes"
+import { u16be } from "../util/bytes"
 
 // 2.2.2 Table 2.2: the flag nibble each type must carry (-1: PUBLISH, flags are DUP/QoS/RETAIN).
 const FIXED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0]
@@ -66,8 +67,7 @@ function fieldLength(b: Buffer, p: number, end: number, what: string): number {
 
 /** The validated UTF-8 string of n bytes at b[p..]. */
 function stringAt(b: Buffer, p: number, n: number): string {
-    checkUtf8(b, p, p + n)
-    return sliceBytes(b, p, p + n).toString("utf-8")
+    return utf8String(b, p, p + n)
 }
 
 function packetIdAt(b: Buffer, p: number): number {
@@ -119,7 +119,7 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
         checkTopicNameChars(topic)
         p += 2 + n
         n = fieldLength(b, p, end, "will message")
-        const payload = sliceBytes(b, p + 2, p + 2 + n)
+        const payload = copyRange(b, p + 2, p + 2 + n)
         p += 2 + n
         pkt.will = { topic, payload, qos: willQos as QoS, retain: willRetain }
     }
@@ -132,7 +132,7 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
     if (hasPassword) {
         // 3.1.2-21
         n = fieldLength(b, p, end, "password")
-        pkt.password = sliceBytes(b, p + 2, p + 2 + n)
+        pkt.password = copyRange(b, p + 2, p + 2 + n)
         p += 2 + n
     }
     // 3.1.2-11 / -18 / -20: no fields beyond those the flags announce
@@ -160,7 +160,7 @@ function decodePublish(header: number, b: Buffer, p: number, end: number): Publi
         pkt.packetId = packetIdAt(b, p)
         p += 2
     }
-    pkt.payload = sliceBytes(b, p, end)
+    pkt.payload = copyRange(b, p, end)
     return pkt
 }
 

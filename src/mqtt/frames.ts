@@ -10,6 +10,7 @@
 import { MqttProtocolError } from "./errors"
 import { Packet } from "./packets"
 import { checkFixedHeader, decodePacket } from "./decode"
+import { copyInto } from "./native-bytes"
 
 /** 2.2.3: the largest frame a 4-byte Remaining Length allows (header included). */
 export const MAX_FRAME_SIZE = 268435455 + 5
@@ -125,11 +126,7 @@ export class FrameAssembler {
         while (o < n) {
             const c = this.chunks[0]
             const take = Math.min(c.length - this.pos, n - o)
-            if (this.pos === 0 && take === c.length) {
-                out.set(c, o) // whole chunk: native copy
-            } else {
-                for (let k = 0; k < take; k++) out[o + k] = c[this.pos + k]
-            }
+            copyInto(out, o, c, this.pos, this.pos + take)
             o += take
             this.consume(take)
         }

@@ -9,7 +9,7 @@ import { FrameAssembler } from "../../../src/mqtt/frames"
 import { MqttProtocolError } from "../../../src/mqtt/errors"
 import { Packet, PacketType } from "../../../src/mqtt/packets"
 import { topicMatchesFilter, validateTopicFilter } from "../../../src/mqtt/topics"
-import { checkUtf8, utf8Length, writeUtf8 } from "../../../src/mqtt/utf8"
+import { checkUtf8, utf8Bytes, utf8Length, utf8String, writeUtf8 } from "../../../src/mqtt/utf8"
 import { anyPacket, bytes, mqttString, topicName } from "./arbitraries"
 
 function drainAll(a: FrameAssembler): Packet[] {
@@ -193,6 +193,35 @@ describe("UTF-8 (1.5.3) against Node's decoder and encoder", () => {
             }),
             { numRuns: 50000 }
         )
+    })
+    test("utf8String (native fast path) accepts the same as checkUtf8 and decodes like Node", () => {
+        const byte = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x80, 0xc3, 0xa9, 0xed, 0xa0, 0xef, 0xbf, 0xbd, 0xf0, 0x9f))
+        fc.assert(
+            fc.property(fc.array(byte, { maxLength: 12 }), fc.nat(3), (arr, pad) => {
+                // the string sits inside a larger buffer, with bytes (a NUL too) around it
+                const b = Buffer.concat([Buffer.alloc(pad, 0x41), Buffer.from(arr), Buffer.from([0, 0x41])])
+                let s: string | undefined
+                try {
+                    s = utf8String(b, pad, pad + arr.length)
+                } catch (e) {
+                    if (!(e instanceof MqttProtocolError)) throw e
+                }
+                expect(s !== undefined).toBe(nodeAccepts(Buffer.from(arr)))
+                if (s !== undefined) expect(s).toBe(Buffer.from(arr).toString("utf-8"))
+            }),
+            { numRuns: 30000 }
+        )
+    })
+    test("utf8Bytes equals Buffer.from for valid strings", () => {
+        fc.assert(
+            fc.property(mqttString(0, 30), s => {
+                expect(utf8Bytes(s).equals(Buffer.from(s))).toBe(true)
+            }),
+            { numRuns: 2000 }
+        )
+        expect(() => utf8Bytes("a\u0000")).toThrow(/MQTT-1\.5\.3-2/)
+        expect(() => utf8Bytes("é\u0000")).toThrow(/MQTT-1\.5\.3-2/)
+        expect(() => utf8Bytes("\ud800")).toThrow(/MQTT-1\.5\.3-1/)
     })
     test("valid strings of any code points validate", () => {
         fc.assert(
