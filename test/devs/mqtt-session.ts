@@ -9,6 +9,7 @@ import "../core/mqtt-session/connect.spec"
 import "../core/mqtt-session/qos.spec"
 import "../core/mqtt-session/reconnect.spec"
 import "../core/mqtt-session/keepalive.spec"
+import "../core/mqtt-session/client.spec"
 
 // The VM's watchdog panics after ~128k bytecode ops without a yield, and the test runner does
 // not yield between synchronous tests, so every suite gets an after-each hook that sleeps 0 ms.
