@@ -1,14 +1,14 @@
 // Standalone fuzz loop for the MQTT codec:  npx tsx scripts/fuzz-mqtt.ts [count] [seed]
 //
 // Feeds N inputs (default 1,000,000) into decodeFrame and a FrameAssembler (random chunking,
-// two packet-size limits): a third pure random bytes, two thirds valid frames of every type
+// two packet-size limits, client or both-direction role): a third pure random bytes, two thirds valid frames of every type
 // after 1-4 random mutations (bit flip, byte set, insert, delete, truncate, splice of two frames).
 // Fails (exit 1, input printed in hex) when
 //   - anything but MqttProtocolError is thrown, or
 //   - a frame the decoder accepts cannot be re-encoded, or re-encodes to a different packet
 //     (decoder and encoder must agree on what is valid).
 // Prints inputs/s. The seed is printed so a failure can be replayed.
-import { decodeFrame } from "../src/mqtt/decode"
+import { decodeFrame, decodeFromServer, decodePacket } from "../src/mqtt/decode"
 import { encodePacket } from "../src/mqtt/encode"
 import { MqttProtocolError } from "../src/mqtt/errors"
 import { FrameAssembler } from "../src/mqtt/frames"
@@ -163,7 +163,7 @@ function checkDecode(data: Buffer) {
 }
 
 function checkAssembler(data: Buffer, limit: number | undefined) {
-    const a = new FrameAssembler(limit)
+    const a = new FrameAssembler(limit, int(2) === 0 ? decodePacket : decodeFromServer)
     let at = 0
     try {
         while (at < data.length) {

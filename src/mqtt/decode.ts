@@ -217,49 +217,80 @@ function decodeUnsubscribe(b: Buffer, p: number, end: number): Packet {
     return { type: PacketType.UNSUBSCRIBE, packetId, filters }
 }
 
-/**
- * Decodes one packet: `header` is its first byte, b[offset..offset+length) its body
- * (variable header + payload, i.e. Remaining Length bytes).
- */
-export function decodePacket(header: number, b: Buffer, offset: number, length: number): Packet {
-    checkFixedHeader(header)
-    const type = header >> 4
-    const end = offset + length
+/** Decodes one packet from its first byte and its body b[offset..offset+length). */
+export type PacketDecoder = (header: number, b: Buffer, offset: number, length: number) => Packet
+
+function checkFixedLength(type: number, length: number): void {
     const fixed = FIXED_LENGTHS[type]
     if (fixed >= 0 && length !== fixed)
         throw new MqttProtocolError(LENGTH_RULES[type], "remaining length must be " + fixed)
+}
+
+function decodeConnack(b: Buffer, offset: number): Packet {
+    const ack = b[offset]
+    // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved
+    if ((ack & 0xfe) !== 0) throw new MqttProtocolError("MQTT-3.2.2.1", "reserved CONNACK flags set")
+    const rc = b[offset + 1]
+    // 3.2.2.3: return codes 6..255 are reserved
+    if (rc > 5) throw new MqttProtocolError("MQTT-3.2.2.3", "reserved CONNACK return code")
+    // 3.2.2-4: session present is 0 with a non-zero return code
+    if (rc !== 0 && ack !== 0) throw new MqttProtocolError("MQTT-3.2.2-4", "session present with a refusal")
+    return { type: PacketType.CONNACK, sessionPresent: ack === 1, returnCode: rc }
+}
+
+/**
+ * The client role: decodes only what a server sends (Table 2.1 direction of flow). CONNECT,
+ * SUBSCRIBE, UNSUBSCRIBE, PINGREQ and DISCONNECT are refused with MQTT-2.2.1. Keeping the
+ * server-bound decoders out of this path lets DeviceScript's tree shaker drop them from firmware.
+ */
+export function decodeFromServer(header: number, b: Buffer, offset: number, length: number): Packet {
+    checkFixedHeader(header)
+    const type = header >> 4
+    checkFixedLength(type, length)
     switch (type) {
         case PacketType.PUBLISH:
-            return decodePublish(header, b, offset, end)
-        case PacketType.CONNECT:
-            return decodeConnect(b, offset, end)
-        case PacketType.CONNACK: {
-            const ack = b[offset]
-            // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved
-            if ((ack & 0xfe) !== 0) throw new MqttProtocolError("MQTT-3.2.2.1", "reserved CONNACK flags set")
-            const rc = b[offset + 1]
-            // 3.2.2.3: return codes 6..255 are reserved
-            if (rc > 5) throw new MqttProtocolError("MQTT-3.2.2.3", "reserved CONNACK return code")
-            // 3.2.2-4: session present is 0 with a non-zero return code
-            if (rc !== 0 && ack !== 0) throw new MqttProtocolError("MQTT-3.2.2-4", "session present with a refusal")
-            return { type: PacketType.CONNACK, sessionPresent: ack === 1, returnCode: rc }
-        }
+            return decodePublish(header, b, offset, offset + length)
+        case PacketType.CONNACK:
+            return decodeConnack(b, offset)
         case PacketType.PUBACK:
         case PacketType.PUBREC:
         case PacketType.PUBREL:
         case PacketType.PUBCOMP:
         case PacketType.UNSUBACK:
             return { type: type, packetId: packetIdAt(b, offset) } as Packet
-        case PacketType.SUBSCRIBE:
-            return decodeSubscribe(b, offset, end)
         case PacketType.SUBACK:
-            return decodeSuback(b, offset, end)
-        case PacketType.UNSUBSCRIBE:
-            return decodeUnsubscribe(b, offset, end)
-        default:
-            // PINGREQ, PINGRESP, DISCONNECT: the fixed header is all there is
+            return decodeSuback(b, offset, offset + length)
+        case PacketType.PINGRESP:
             return { type: type } as Packet
+        default:
+            throw new MqttProtocolError("MQTT-2.2.1", "a server does not send packet type " + type)
     }
+}
+
+/**
+ * Both directions (the server role, tests, fuzzers): decodes any of the 14 types. `header` is
+ * the packet's first byte, b[offset..offset+length) its body (variable header + payload).
+ */
+export function decodePacket(header: number, b: Buffer, offset: number, length: number): Packet {
+    const type = header >> 4
+    switch (type) {
+        case PacketType.CONNECT:
+        case PacketType.SUBSCRIBE:
+        case PacketType.UNSUBSCRIBE:
+        case PacketType.PINGREQ:
+        case PacketType.DISCONNECT:
+            break
+        default:
+            return decodeFromServer(header, b, offset, length)
+    }
+    checkFixedHeader(header)
+    checkFixedLength(type, length)
+    const end = offset + length
+    if (type === PacketType.CONNECT) return decodeConnect(b, offset, end)
+    if (type === PacketType.SUBSCRIBE) return decodeSubscribe(b, offset, end)
+    if (type === PacketType.UNSUBSCRIBE) return decodeUnsubscribe(b, offset, end)
+    // PINGREQ, DISCONNECT: the fixed header is all there is
+    return { type: type } as Packet
 }
 
 /**

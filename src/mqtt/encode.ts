@@ -119,7 +119,7 @@ export function encodePublish(
     return b
 }
 
-function encodeConnect(p: ConnectPacket): Buffer {
+export function encodeConnect(p: ConnectPacket): Buffer {
     if (!(p.keepalive >= 0 && p.keepalive <= 65535 && p.keepalive === Math.floor(p.keepalive)))
         throw new MqttProtocolError("MQTT-3.1.2.10", "keepalive must be 0..65535 seconds")
     // 3.1.3-7: a zero-length client id needs a clean session
@@ -175,7 +175,7 @@ function encodeConnect(p: ConnectPacket): Buffer {
     return b
 }
 
-function encodeConnack(p: ConnackPacket): Buffer {
+export function encodeConnack(p: ConnackPacket): Buffer {
     const rc = p.returnCode
     // 3.2.2.3: return codes 6..255 are reserved
     if (!(rc >= 0 && rc <= 5 && rc === Math.floor(rc)))
@@ -198,7 +198,7 @@ export function encodeAck(type: number, packetId: number): Buffer {
     return b
 }
 
-function encodeSubscribe(p: SubscribePacket): Buffer {
+export function encodeSubscribe(p: SubscribePacket): Buffer {
     checkPacketId(p.packetId)
     const subs = p.subscriptions
     // 3.8.3-3: at least one filter
@@ -224,7 +224,7 @@ function encodeSubscribe(p: SubscribePacket): Buffer {
     return b
 }
 
-function encodeSuback(p: SubackPacket): Buffer {
+export function encodeSuback(p: SubackPacket): Buffer {
     checkPacketId(p.packetId)
     const codes = p.returnCodes
     if (codes.length === 0) throw new MqttProtocolError("MQTT-3.9.3", "SUBACK without a return code")
@@ -240,7 +240,7 @@ function encodeSuback(p: SubackPacket): Buffer {
     return b
 }
 
-function encodeUnsubscribe(p: UnsubscribePacket): Buffer {
+export function encodeUnsubscribe(p: UnsubscribePacket): Buffer {
     checkPacketId(p.packetId)
     const filters = p.filters
     // 3.10.3-2: at least one filter
@@ -262,7 +262,15 @@ function encodeUnsubscribe(p: UnsubscribePacket): Buffer {
     return b
 }
 
-/** Serializes any packet; throws MqttProtocolError if the packet would break a rule. */
+/** PINGREQ, PINGRESP, DISCONNECT: a fixed header with Remaining Length 0. */
+export function encodeHeaderOnly(type: number): Buffer {
+    return allocFrame(type << 4, 0)
+}
+
+/**
+ * Serializes any packet; throws MqttProtocolError if the packet would break a rule.
+ * Firmware that calls the per-type encoders instead lets the tree shaker drop the server-side ones.
+ */
 export function encodePacket(p: Packet): Buffer {
     switch (p.type) {
         case PacketType.PUBLISH: {
@@ -288,7 +296,7 @@ export function encodePacket(p: Packet): Buffer {
         case PacketType.PINGREQ:
         case PacketType.PINGRESP:
         case PacketType.DISCONNECT:
-            return allocFrame(p.type << 4, 0)
+            return encodeHeaderOnly(p.type)
         default:
             throw new MqttProtocolError("MQTT-2.2.1", "unknown packet type")
     }

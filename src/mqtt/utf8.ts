@@ -69,35 +69,6 @@ export function utf8Length(s: string): number {
     return n
 }
 
-/** Writes s as UTF-8 at b[o..]; s must have passed utf8Length. Returns the offset after it. */
-export function writeUtf8(b: Buffer, o: number, s: string): number {
-    const len = s.length
-    for (let i = 0; i < len; i++) {
-        let c = s.charCodeAt(i)
-        if (c < 0x80) b[o++] = c
-        else if (c < 0x800) {
-            b[o++] = 0xc0 | (c >> 6)
-            b[o++] = 0x80 | (c & 0x3f)
-        } else {
-            if (c >= 0xd800 && c <= 0xdbff) {
-                c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00)
-                i++
-            }
-            if (c < 0x10000) {
-                b[o++] = 0xe0 | (c >> 12)
-                b[o++] = 0x80 | ((c >> 6) & 0x3f)
-                b[o++] = 0x80 | (c & 0x3f)
-            } else {
-                b[o++] = 0xf0 | (c >> 18)
-                b[o++] = 0x80 | ((c >> 12) & 0x3f)
-                b[o++] = 0x80 | ((c >> 6) & 0x3f)
-                b[o++] = 0x80 | (c & 0x3f)
-            }
-        }
-    }
-    return o
-}
-
 /**
  * s as UTF-8 bytes, checked per 1.5.3 (no U+0000, no lone surrogates). ASCII text, where the
  * byte count equals the string length in both runtimes, needs only a native NUL search.
