@@ -3,6 +3,7 @@
 // -k is required: without it describe-based tests never run and the run still "passes".
 // Importing the spec files is enough to register them; @devicescript/test autoruns them.
 import "../core/coap/codec.spec"
+import "../core/coap/options.spec"
 import { yieldBetweenTests } from "./yield-between-tests"
 
 yieldBetweenTests()
