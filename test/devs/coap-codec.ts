@@ -4,6 +4,7 @@
 // Importing the spec files is enough to register them; @devicescript/test autoruns them.
 import "../core/coap/codec.spec"
 import "../core/coap/options.spec"
+import "../core/coap/cbor.spec"
 import { yieldBetweenTests } from "./yield-between-tests"
 
 yieldBetweenTests()
