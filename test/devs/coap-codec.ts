@@ -5,6 +5,8 @@
 import "../core/coap/codec.spec"
 import "../core/coap/options.spec"
 import "../core/coap/cbor.spec"
+import "../core/coap/linkformat.spec"
+import "../core/coap/decimal.spec"
 import { yieldBetweenTests } from "./yield-between-tests"
 
 yieldBetweenTests()
