@@ -7,6 +7,7 @@ import "../core/coap/options.spec"
 import "../core/coap/cbor.spec"
 import "../core/coap/linkformat.spec"
 import "../core/coap/decimal.spec"
+import "../core/coap/senml.spec"
 import { yieldBetweenTests } from "./yield-between-tests"
 
 yieldBetweenTests()
