@@ -15,6 +15,8 @@
 // non-preferred simple 24 < 32, break outside indefinite items, wrong chunk types, non-text/int
 // map keys, duplicate keys, nesting over the depth limit and tags all raise CborError.
 // Half/single/double floats and indefinite-length strings/arrays/maps are accepted.
+// On DeviceScript: subnormal floats are flushed to zero and a -0 may come back as +0 (its
+// number representation does both); everything else is bit-identical with Node.
 
 export type CborValue = any
 
@@ -396,7 +398,8 @@ function readMap(r: Reader, depth: number, count: number): CborValue {
         }
         if (typeof k !== "string" && typeof k !== "number") throw new CborError("map key must be text or integer", at)
         if (typeof k === "number" && Math.floor(k) !== k) throw new CborError("map key must be text or integer", at)
-        if (typeof k !== "string") allText = false
+        // "__proto__" as an object key would replace the prototype instead of adding a key
+        if (typeof k !== "string" || k === "__proto__") allText = false
         for (const e of keys) if (e === k) throw new CborError("duplicate map key", at)
         keys.push(k)
         values.push(readDefiniteItem(r, depth + 1))
