@@ -371,6 +371,21 @@ describe("coap message layer: CON retransmission (RFC 7252 4.2, 4.8)", () => {
         expect(outcomes[0]).toBe(Outcome.Reset)
     })
 
+    test("replacements do not postpone giving up on a dead peer", async () => {
+        await pause()
+        const h = new Harness({ random: [0] })
+        const outcomes: number[] = []
+        let gaveUpAt = -1
+        for (let t = 0; t <= 70000; t += 1000) {
+            h.advance(t)
+            if (gaveUpAt < 0 && outcomes.indexOf(Outcome.TimedOut) >= 0) gaveUpAt = t
+            // a new state every second, each replacing the one still being retransmitted
+            if (gaveUpAt < 0) con(h, outcomes)
+        }
+        expect(gaveUpAt).toBe(62000)
+        expect(h.ml.pendingCount()).toBe(0)
+    })
+
     test("a newer message with the same key replaces the one in flight (one CON at a time)", async () => {
 
         await pause()
