@@ -173,6 +173,17 @@ describe("cbor: malformed input (RFC 8949 Appendix F) raises CborError", () => {
         expect(errAt("5f5f4100ffff") >= 0).toBe(true)
         expect(errAt("bf01ff") >= 0).toBe(true)
     })
+    test("text strings must be well-formed UTF-8 (RFC 8949 5.3.2)", () => {
+        expect(Buffer.from(dec("64f0908591")).toString("hex")).toBe("f0908591")
+        expect(errAt("61ff") >= 0).toBe(true) // invalid byte
+        expect(errAt("62c0af") >= 0).toBe(true) // overlong "/"
+        expect(errAt("63eda080") >= 0).toBe(true) // UTF-16 surrogate
+        expect(errAt("64f4908080") >= 0).toBe(true) // above U+10FFFF
+        expect(errAt("62e282") >= 0).toBe(true) // truncated sequence
+        expect(errAt("7f61c361a9ff") >= 0).toBe(true) // a character split across chunks (3.2.3)
+        expect(dec("7f62c3a9ff")).toBe("\u00e9")
+        expect(dec("4161").toString("hex")).toBe("61")
+    })
     test("trailing bytes, tags, bad keys, duplicate keys", () => {
         expect(errAt("0000")).toBe(1)
         expect(errAt("c074323031332d30332d32315432303a30343a30305a") >= 0).toBe(true)
