@@ -4,7 +4,7 @@ import { CoapCode, CoapMessage, CoapType } from "../../../src/coap/message"
 import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/options"
 import { Block1Assembler, Block1Status, sliceBlock2 } from "../../../src/coap/block"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
-import { Harness, get, observeOf, request, uintOf, withUint , pause } from "./harness"
+import { Harness, get, observeOf, request, uintOf, withPayload, withUint, pause } from "./harness"
 
 /** A representation whose bytes tell their offset: "0000 0001 ..." style, `n` bytes. */
 function bigText(n: number): string {
@@ -253,6 +253,34 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
         sink(h, received)
         h.deliver(put(1, 0, true, 1, "short", CoapCode.PUT))
         expect(h.last().code).toBe(CoapCode.BadRequest)
+    })
+
+    test("a large POST response is fetched block by block without running the handler again (2.6)", async () => {
+        await pause()
+        const h = new Harness({ maxBlockSzx: 2 })
+        const runs = [0]
+        const answer = bigText(150)
+        h.server.add({
+            path: "/large-post",
+            post: (req: CoapRequest, reply: Reply) => {
+                runs[0]++
+                reply({ code: CoapCode.Changed, contentFormat: 0, payload: Buffer.from(answer) })
+            },
+        })
+        h.deliver(withPayload(request(CoapType.CON, CoapCode.POST, 1, "01", "/large-post"), "go"))
+        const parts: string[] = [h.last().payload.toString("utf-8")]
+        expect(block2Of(h.last())).toBe("0+/2")
+        for (let num = 1; num < 3; num++) {
+            h.deliver(withUint(request(CoapType.CON, CoapCode.POST, 1 + num, "02", "/large-post"), OptionNumber.Block2, encodeBlock({ num: num, more: false, szx: 2 })))
+            expect(h.last().code).toBe(CoapCode.Changed)
+            parts.push(h.last().payload.toString("utf-8"))
+        }
+        expect(block2Of(h.last())).toBe("2/2")
+        expect(parts.join("")).toBe(answer)
+        expect(runs[0]).toBe(1)
+        // a later block with nothing cached is an incomplete exchange
+        h.deliver(withUint(request(CoapType.CON, CoapCode.POST, 9, "03", "/nothing-here"), OptionNumber.Block2, encodeBlock({ num: 1, more: false, szx: 2 })))
+        expect(h.last().code).toBe(CoapCode.NotFound)
     })
 
     test("the assembler is bounded in transfers and time", async () => {

@@ -15,8 +15,8 @@ export interface ClientResult {
 export function coapClient(args: string[], timeoutMs = 20000): Promise<ClientResult> {
     return new Promise((resolve) => {
         execFile(COAP_CLIENT, args, { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
-            const code = err ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as number | null) ?? 1 : 0
-            resolve({ code: typeof code === "number" ? code : 1, stdout, stderr })
+            const raw: unknown = err ? (err as { code?: unknown }).code : 0
+            resolve({ code: typeof raw === "number" ? raw : 1, stdout, stderr })
         })
     })
 }
