@@ -9,6 +9,7 @@ import { ResourceTree } from "../../src/coap/resources"
 import { discoveryLinks } from "../../src/coap/resources-discovery"
 import { Block1Assembler, sliceBlock2 } from "../../src/coap/block"
 import { ObserverRegistry } from "../../src/coap/observe"
+import { deviceResources, jsonObject } from "../../src/coap/device-resources"
 
 let now = 0
 const ml = new MessageLayer({
@@ -22,3 +23,4 @@ server.add({ path: "/x", get: (req, reply) => reply({ code: 69, payload: Buffer.
 ml.receive(Buffer.from("4001000101b178", "hex"), "p")
 console.log(exchangeLifetime(RFC7252_4_8), discoveryLinks(server.resources).length, new ResourceTree().list().length)
 console.log(new Block1Assembler(1, 1).count(), sliceBlock2(Buffer.alloc(3), undefined, 6).ok, new ObserverRegistry(1, 0).count())
+console.log(jsonObject({ a: 1.5, b: "x" }), typeof deviceResources)

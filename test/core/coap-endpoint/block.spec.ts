@@ -278,7 +278,7 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
         expect(block2Of(h.last())).toBe("2/2")
         expect(parts.join("")).toBe(answer)
         expect(runs[0]).toBe(1)
-        // a later block with nothing cached is an incomplete exchange
+        // an unknown path is still 4.04, before any cache lookup
         h.deliver(withUint(request(CoapType.CON, CoapCode.POST, 9, "03", "/nothing-here"), OptionNumber.Block2, encodeBlock({ num: 1, more: false, szx: 2 })))
         expect(h.last().code).toBe(CoapCode.NotFound)
     })
