@@ -175,3 +175,57 @@ describe("codec against libcoap coap-server-notls", () => {
         expect(parseLinks(r.payload.toString()).map((l) => l.href)).toContain("/time")
     })
 })
+
+// The other direction: libcoap's coap-client-notls sends, our decoder reads its requests and
+// our encoder answers.
+describe("codec serving libcoap coap-client-notls", () => {
+    function serveOnce(reply: (req: CoapMessage) => CoapMessage): Promise<{ port: number; got: Promise<CoapMessage[]>; close: () => void }> {
+        return new Promise((resolve) => {
+            const sock = dgram.createSocket("udp4")
+            const seen: CoapMessage[] = []
+            let done: (m: CoapMessage[]) => void
+            const got = new Promise<CoapMessage[]>((r) => (done = r))
+            sock.on("message", (buf, rinfo) => {
+                const req = decodeMessage(buf)
+                seen.push(req)
+                const res = reply(req)
+                if (res) sock.send(encodeMessage(res), rinfo.port, rinfo.address)
+                done(seen)
+            })
+            sock.bind(0, "127.0.0.1", () => resolve({ port: (sock.address() as net.AddressInfo).port, got, close: () => sock.close() }))
+        })
+    }
+    function runClient(args: string[]): Promise<{ code: number; out: string }> {
+        return new Promise((resolve) => {
+            const p = spawn("/usr/bin/coap-client-notls", args)
+            let out = ""
+            p.stdout.on("data", (d) => (out += d))
+            p.on("close", (code) => resolve({ code: code ?? -1, out }))
+        })
+    }
+
+    test("POST with path segments, queries, content formats, token and a custom option", async () => {
+        const srv = await serveOnce((req) => {
+            const res = newMessage(CoapType.ACK, CoapCode.Changed, req.messageId, req.token)
+            res.payload = Buffer.from("done")
+            return res
+        })
+        const r = await runClient([
+            "-m", "post", "-e", "hello", "-t", "50", "-A", "112", "-T", "cafe", "-O", "65000,abc", "-B", "3",
+            `coap://127.0.0.1:${srv.port}/a/bb/c%20d?x=1&y=two`,
+        ])
+        const [req] = await srv.got
+        srv.close()
+        expect(r.code).toBe(0)
+        expect(r.out).toContain("done")
+        expect(req.type).toBe(CoapType.CON)
+        expect(req.code).toBe(CoapCode.POST)
+        expect(req.token.toString()).toBe("cafe") // -T takes text
+        expect(req.options.filter((o) => o.number === OptionNumber.UriPath).map((o) => o.value.toString())).toEqual(["a", "bb", "c d"])
+        expect(req.options.filter((o) => o.number === OptionNumber.UriQuery).map((o) => o.value.toString())).toEqual(["x=1", "y=two"])
+        expect(getContentFormat(req)).toBe(50)
+        expect(getUintOption(req, OptionNumber.Accept)).toBe(112)
+        expect(req.options.find((o) => o.number === 65000)!.value.toString()).toBe("abc")
+        expect(req.payload.toString()).toBe("hello")
+    })
+})
