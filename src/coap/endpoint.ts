@@ -327,6 +327,7 @@ export class CoapServer implements RequestHandler {
                 token: ctx.request.token,
                 path: res.path,
                 request: ctx.request,
+                contentFormat: r.contentFormat !== undefined ? r.contentFormat : -1,
                 nonSinceCon: 0,
                 lastConAt: now,
                 busy: false,
@@ -442,9 +443,16 @@ export class CoapServer implements RequestHandler {
         })
     }
 
-    private sendNotification(o: Observer, res: Resource, msg: CoapMessage): void {
+    private sendNotification(o: Observer, res: Resource, notification: CoapMessage): void {
+        let msg = notification
         if (!o.active) return
         const now = this.clock.now()
+        // RFC 7641 4.2: an observer keeps the representation format it registered for; when
+        // the resource can no longer give it, the observation ends with 4.06 (TD_COAP_OBS_08)
+        const cf = getUintOption(msg, OptionNumber.ContentFormat)
+        if (codeClass(msg.code) === 2 && (cf !== undefined ? cf : -1) !== o.contentFormat) {
+            msg = newMessage(CoapType.CON, CoapCode.NotAcceptable, 0, o.token)
+        }
         // RFC 7641 3.2/4.2: a non-2.xx notification ends the observation
         const final = codeClass(msg.code) !== 2
         if (final) this.observers.removeEntry(o)
