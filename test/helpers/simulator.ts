@@ -18,7 +18,18 @@ import { dirname, join, relative, resolve } from "node:path"
 import { exited, track } from "./processes"
 
 /** The project root: devs must run here (it needs ./devsconfig.json and writes ./.devicescript). */
-export const PROJECT_ROOT = resolve(dirname(new URL(import.meta.url).pathname), "../..")
+export const PROJECT_ROOT = findProjectRoot()
+
+function findProjectRoot(): string {
+    // From the working directory up (works under vitest's ESM and tsx's CJS alike).
+    let dir = process.cwd()
+    for (;;) {
+        if (existsSync(join(dir, "devsconfig.json")) && existsSync(join(dir, "package.json"))) return dir
+        const up = dirname(dir)
+        if (up === dir) throw new Error("devsconfig.json not found above " + process.cwd())
+        dir = up
+    }
+}
 const DEVS_CLI = join(PROJECT_ROOT, "node_modules/.bin/devs")
 const LOCK_FILE = "/tmp/devs-sim.lock"
 const GEN_DIR = join(PROJECT_ROOT, ".devicescript/gen")
