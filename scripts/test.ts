@@ -6,7 +6,7 @@
 // It ends with one line "tests: N passed, M failed" counting vitest tests and DeviceScript stages.
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { join, relative } from "node:path"
+import { dirname, join, relative } from "node:path"
 
 const root = join(import.meta.dirname, "..")
 const devs = join(root, "node_modules", ".bin", "devs")
@@ -51,7 +51,11 @@ const entries = listTs("devs", (p) => /(^|\/)main[^/]*\.ts$/.test(p)).concat(lis
 for (const entry of entries) run(`devs build: ${entry}`, devs, ["build", "-F", "allFunctions", entry])
 
 // Stage 2: portable unit tests inside the VM (one aggregator per area).
-for (const entry of listTs(join("test", "devs"), () => true))
+// An entry is a top-level file of test/devs/ that imports spec files or the test module itself;
+// the rest there (helpers, probes, end-to-end entries started by vitest) are not run on their own.
+const isTestEntry = (p: string) =>
+    dirname(p) === join("test", "devs") && /import "\.\.\/core\/|from "@devicescript\/test"/.test(readFileSync(join(root, p), "utf8"))
+for (const entry of listTs(join("test", "devs"), isTestEntry))
     run(`devs run --test: ${entry}`, devs, ["run", "--test", "-k", "-T", "180000", entry])
 
 // Stage 3: vitest.
