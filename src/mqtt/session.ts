@@ -198,6 +198,12 @@ export class Session {
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
         if (!(opts.keepalive >= 0 && opts.keepalive <= 65535))
             throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "keepalive must be 0..65535 s")
+        // checked here rather than when CONNECT is encoded, so a bad configuration fails at once
+        // instead of as a connection that never completes
+        if (opts.clientId.length === 0 && !opts.clean)
+            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "an empty client id needs clean: true (3.1.3-7)")
+        if (opts.password !== undefined && opts.username === undefined)
+            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "a password needs a user name (3.1.2-22)")
         if (opts.will) {
             validateTopicName(opts.will.topic)
             checkQos(opts.will.qos)
