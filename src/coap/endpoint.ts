@@ -358,6 +358,9 @@ export class CoapServer implements RequestHandler {
             const slice = sliceBlock2(payload, wanted, maxSzx)
             if (!slice.ok) return this.simple(ctx.request, CoapCode.BadOption)
             if (slice.block.num > 0 || slice.block.more) {
+                // RFC 7959 2.4: an ETag lets the client notice the representation changed between
+                // blocks; without one from the resource, one is derived from the whole body
+                if (getOption(out, OptionNumber.ETag) === undefined) setOption(out, OptionNumber.ETag, bodyEtag(payload))
                 if (ctx.cacheKey !== undefined && slice.block.num === 0) this.keepBody(ctx.cacheKey, out, payload)
                 setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
                 // RFC 7959 4: Size2 tells the total size (always on block 0, and when asked)
@@ -469,6 +472,21 @@ export class CoapServer implements RequestHandler {
             if (o.active) self.observers.removeEntry(o)
         })
     }
+}
+
+/** A 4-byte ETag from a body (FNV-1a 32-bit): same body, same tag. */
+function bodyEtag(b: Buffer): Buffer {
+    let h = 0x811c9dc5
+    for (let i = 0; i < b.length; i++) {
+        h = h ^ b[i]
+        h = Math.imul(h, 0x01000193) >>> 0
+    }
+    const t = Buffer.alloc(4)
+    t[0] = (h >>> 24) & 0xff
+    t[1] = (h >>> 16) & 0xff
+    t[2] = (h >>> 8) & 0xff
+    t[3] = h & 0xff
+    return t
 }
 
 function methodHandler(res: Resource, method: number): Handler {
