@@ -67,6 +67,7 @@ describe("coap block2 (RFC 7959 2.4)", () => {
         expect(block2Of(m)).toBe("0+/6")
         expect(m.payload.length).toBe(1024)
         expect(uintOf(m, OptionNumber.Size2)).toBe(2500)
+        await pause()
         // the client continues with a smaller size: block 1 of 1024 is blocks 4.. of 256
         h.deliver(withUint(get(2, "01", "/large"), OptionNumber.Block2, encodeBlock({ num: 4, more: false, szx: 4 })))
         expect(block2Of(h.last())).toBe("4+/4")
