@@ -3,7 +3,8 @@
 // the same server runs over UDP (./messagelayer) and over a reliable RFC 8323 binding.
 //
 // Per request, in order (each rule named after its section):
-//   RFC 7252 5.4.1 unrecognised critical option -> 4.02;  5.8 unknown method -> 4.05;
+//   RFC 7252 5.4.1 unrecognised critical option -> 4.02;  5.10.2 Proxy-Uri -> 5.05;
+//   5.8 unknown method -> 4.05;
 //   path -> resource or 4.04;  method handler or 4.05;  5.10.4 Accept not servable -> 4.06;
 //   5.10.3 Content-Format not accepted -> 4.15;  5.10.8 If-Match / If-None-Match -> 4.12;
 //   RFC 7959 Block1 reassembly -> 2.31 / 4.08 / 4.13 (Size1) / 4.00;  body limit -> 4.13;
@@ -183,6 +184,10 @@ export class CoapServer implements RequestHandler {
         // RFC 7252 5.4.1: an unrecognised critical option makes the whole request fail
         if (firstBadCriticalOption(method, msg.options) >= 0) return this.fail(ex, CoapCode.BadOption)
         msg.options = recognisedOptions(method, msg.options)
+        // RFC 7252 5.10.2: this endpoint is not a forward proxy
+        if (getOption(msg, OptionNumber.ProxyUri) !== undefined || getOption(msg, OptionNumber.ProxyScheme) !== undefined) {
+            return this.fail(ex, CoapCode.ProxyingNotSupported)
+        }
         // RFC 7252 5.8: GET, POST, PUT, DELETE; anything else (FETCH, PATCH...) is 4.05
         if (method < CoapCode.GET || method > CoapCode.DELETE) return this.fail(ex, CoapCode.MethodNotAllowed)
         const path = getUriPath(msg)

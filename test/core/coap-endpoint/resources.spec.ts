@@ -66,6 +66,14 @@ describe("coap resources: dispatch (RFC 7252 5.8, 5.9)", () => {
         expect(h.last().code).toBe(CoapCode.MethodNotAllowed)
     })
 
+    test("a request for a proxy gets 5.05 Proxying Not Supported", async () => {
+        await pause()
+        const h = new Harness({})
+        valueResource(h, "/v", "a")
+        h.deliver(withOption(get(1, "", "/v"), OptionNumber.ProxyUri, Buffer.from("coap://example.org/x")))
+        expect(h.last().code).toBe(CoapCode.ProxyingNotSupported)
+    })
+
     test("content negotiation: Accept picks the format, an unservable Accept gets 4.06", async () => {
 
         await pause()
