@@ -10,7 +10,7 @@
 //   RFC 7959 Block1 reassembly -> 2.31 / 4.08 / 4.13 (Size1) / 4.00;  body limit -> 4.13;
 //   RFC 7641 Observe 1 deregisters, Observe 0 registers (list full -> 5.03);
 //   handler (throws or rejects -> 5.00);  5.10.6.2 ETag validation -> 2.03;
-//   RFC 7959 Block2 slicing (+Size2).
+//   RFC 7959 Block2 slicing (+Size2);  RFC 7967 No-Response suppresses the answer.
 
 import type { Clock } from "../io"
 import {
@@ -272,7 +272,10 @@ export class CoapServer implements RequestHandler {
         }
         const self = this
         invoke(handler, req, (r: CoapResponse) => {
-            ex.respond(self.buildResponse(ctx, r))
+            const out = self.buildResponse(ctx, r)
+            // RFC 7967: the client asked not to hear about answers of this class
+            if (suppressed(msg, out.code)) out.code = CoapCode.Empty
+            ex.respond(out)
         })
     }
 
@@ -403,13 +406,14 @@ export class CoapServer implements RequestHandler {
     }
 
     private fail(ex: Exchange, code: number): void {
-        ex.respond(this.simple(ex.request(), code))
+        ex.respond(this.simple(ex.request(), suppressed(ex.request(), code) ? CoapCode.Empty : code))
     }
 
     /** RFC 7959 2.9.3: 4.13 tells the limit in Size1. */
     private tooLarge(ex: Exchange, maxBody: number): void {
         const m = this.simple(ex.request(), CoapCode.RequestEntityTooLarge)
-        setUintOption(m, OptionNumber.Size1, maxBody)
+        if (suppressed(ex.request(), m.code)) m.code = CoapCode.Empty
+        else setUintOption(m, OptionNumber.Size1, maxBody)
         ex.respond(m)
     }
 
@@ -477,6 +481,15 @@ export class CoapServer implements RequestHandler {
             if (o.active) self.observers.removeEntry(o)
         })
     }
+}
+
+/** RFC 7967 2.1: No-Response bit 2 suppresses 2.xx, bit 8 4.xx, bit 16 5.xx. */
+function suppressed(request: CoapMessage, code: number): boolean {
+    const nr = getUintOption(request, OptionNumber.NoResponse)
+    if (nr === undefined) return false
+    const cls = codeClass(code)
+    const bit = cls === 2 ? 2 : cls === 4 ? 8 : cls === 5 ? 16 : 0
+    return (nr & bit) !== 0
 }
 
 /** Bytes of a body the automatic ETag looks at (besides its length). */
