@@ -1,9 +1,11 @@
 // ETSI CoAP plugtest TD_COAP_OBS_* (td-coap4 block.yml) against libcoap's coap-client-notls.
-import { describe, test, expect, afterEach } from "vitest"
+import { describe, test, expect, afterEach, beforeAll } from "vitest"
 import { CoapCode, CoapMessage, CoapType, getContentFormat, getUintOption } from "../../../src/coap/message"
 import { OptionNumber } from "../../../src/coap/options"
 import { startPlugtestServer, Plugtest, PlugtestOptions } from "./plugtest-server"
-import { coapClient, freeUdpPort, sleep, spawnClient, waitFor, RunningClient } from "./client"
+import { coapClient, freeUdpPort, requireCoapClient, sleep, spawnClient, waitFor, RunningClient } from "./client"
+
+beforeAll(() => requireCoapClient())
 
 const servers: Plugtest[] = []
 const clients: RunningClient[] = []
