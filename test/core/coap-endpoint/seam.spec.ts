@@ -3,44 +3,35 @@
 // MQTT bindings will. The binding here is a minimal in-memory one written against the seam.
 import { describe, test, expect } from "@devicescript/test"
 import { CoapServer } from "../../../src/coap/endpoint"
-import { Exchange, Outcome, Transport } from "../../../src/coap/exchange"
+import { ReliableBinding } from "../../../src/coap/exchange-reliable"
 import { CoapCode, CoapMessage, CoapType, getUintOption, newMessage, setUintOption, setUriPath } from "../../../src/coap/message"
 import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/options"
 import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
 import { FakeClock, pause } from "./harness"
 
-/** Everything the server writes, as RFC 8323 frames per peer. */
-class StreamBinding implements Transport {
+/** A connection table for the test: RFC 8323 frames written per peer, and which peers are up. */
+class Wire {
     frames: Buffer[]
-    peers: string[]
+    up: Record<string, boolean>
+    binding: ReliableBinding
     server: CoapServer
     constructor() {
         this.frames = []
-        this.peers = []
-    }
-    maxBlockSzx(peer: string): number {
-        return 6
-    }
-    notify(peer: string, msg: CoapMessage, confirmable: boolean, key: string, done: (o: Outcome) => void): void {
-        this.write(peer, msg)
-        // a reliable stream has no ACK: written is delivered (the connection's loss is peerGone)
-        done(Outcome.Delivered)
-    }
-    write(peer: string, msg: CoapMessage): void {
-        this.frames.push(encodeTcpMessage(msg))
-        this.peers.push(peer)
-    }
-    /** A frame arrives from `peer`: decode and hand it up as an exchange. */
-    receive(peer: string, frame: Buffer): void {
-        const msg = decodeTcpMessage(frame)
+        this.up = {}
         const self = this
-        const ex: Exchange = {
-            peer: () => peer,
-            request: () => msg,
-            respond: (r: CoapMessage) => self.write(peer, r),
-        }
-        this.server.handleRequest(ex)
+        this.binding = new ReliableBinding((peer: string, msg: CoapMessage) => {
+            if (!self.up[peer]) return false
+            self.frames.push(encodeTcpMessage(msg))
+            return true
+        }, 6)
+        this.server = new CoapServer(this.binding, { clock: new FakeClock() })
+        this.binding.attach(this.server)
+    }
+    /** A frame arrives from `peer` (the binding would have split the stream into frames). */
+    receive(peer: string, frame: Buffer): void {
+        this.up[peer] = true
+        this.binding.receive(peer, decodeTcpMessage(frame))
     }
     last(): CoapMessage {
         return decodeTcpMessage(this.frames[this.frames.length - 1])
@@ -53,10 +44,9 @@ function frame(code: number, token: string, path: string): CoapMessage {
     return m
 }
 
-function setup(): { b: StreamBinding; server: CoapServer; value: number[] } {
-    const b = new StreamBinding()
-    const server = new CoapServer(b, { clock: new FakeClock() })
-    b.server = server
+function setup(): { b: Wire; server: CoapServer; value: number[] } {
+    const b = new Wire()
+    const server = b.server
     const value = [1]
     const big = Buffer.alloc(3000)
     server.add({
@@ -92,11 +82,35 @@ describe("coap request layer over a reliable (RFC 8323-style) binding", () => {
         s.server.changed("/obs")
         expect(s.b.last().payload.toString("utf-8")).toBe("v2")
         expect(getUintOption(s.b.last(), OptionNumber.Observe)).toBe(3)
-        s.server.peerGone("conn-1")
+        s.b.binding.connectionClosed("conn-1")
         expect(s.server.observerCount()).toBe(0)
         const n = s.b.frames.length
         s.server.changed("/obs")
         expect(s.b.frames.length).toBe(n)
+    })
+
+    test("a notification that cannot be written (connection gone) ends the observation", async () => {
+        await pause()
+        const s = setup()
+        const reg = frame(CoapCode.GET, "0c", "/obs")
+        setUintOption(reg, OptionNumber.Observe, 0)
+        s.b.receive("conn-2", encodeTcpMessage(reg))
+        expect(s.server.observerCount()).toBe(1)
+        s.b.up["conn-2"] = false
+        s.server.changed("/obs")
+        expect(s.server.observerCount()).toBe(0)
+    })
+
+    test("signaling and responses are left to the binding; No-Response sends nothing", async () => {
+        await pause()
+        const s = setup()
+        const csm = newMessage(CoapType.CON, CoapCode.CSM, 0)
+        expect(s.b.binding.receive("conn-1", csm)).toBe(false)
+        expect(s.b.binding.receive("conn-1", newMessage(CoapType.CON, CoapCode.Content, 0))).toBe(false)
+        const quiet = frame(CoapCode.GET, "0d", "/obs")
+        setUintOption(quiet, OptionNumber.NoResponse, 2)
+        s.b.receive("conn-1", encodeTcpMessage(quiet))
+        expect(s.b.frames.length).toBe(0)
     })
 
     test("block-wise and error handling are the same as over UDP", async () => {
@@ -106,10 +120,12 @@ describe("coap request layer over a reliable (RFC 8323-style) binding", () => {
         const b = decodeBlock(getUintOption(s.b.last(), OptionNumber.Block2))
         expect(b.more).toBe(true)
         expect(b.szx).toBe(6)
+        await pause()
         const next = frame(CoapCode.GET, "02", "/big")
         setUintOption(next, OptionNumber.Block2, encodeBlock({ num: 2, more: false, szx: 6 }))
         s.b.receive("conn-1", encodeTcpMessage(next))
         expect(s.b.last().payload.length).toBe(3000 - 2048)
+        await pause()
         s.b.receive("conn-1", encodeTcpMessage(frame(CoapCode.DELETE, "03", "/obs")))
         expect(s.b.last().code).toBe(CoapCode.MethodNotAllowed)
     })
