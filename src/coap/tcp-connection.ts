@@ -1,0 +1,378 @@
+// One CoAP-over-TCP/TLS connection (RFC 8323), either side: the board's dialled link or a
+// connection the gateway accepted. Owns the protocol state of ONE byte stream:
+//   - CSM exchange (RFC 8323 5.3): ours first, the peer's must come first too,
+//   - Ping/Pong (5.4) both ways; our own Ping when the link was idle, a missing Pong closes it,
+//   - Release (5.5) and Abort (5.6),
+//   - token-matched requests in BOTH directions (3.3: no message ids, no ACKs on this transport).
+// Time only moves through tick(): the platform calls it periodically (or a test with a fake
+// clock). Bytes come in through onData(); bytes go out through the `send` callback in one write
+// per message. Reconnecting is not this class's business (see ./tcp-session).
+
+import { Clock, Random } from "../io"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    codeClass,
+    getOption,
+    getUintOption,
+    hasOption,
+    isRequestCode,
+    isResponseCode,
+    isSignalingCode,
+    newMessage,
+    setUintOption,
+    setOption,
+} from "./message"
+import { OptionNumber, SignalingOption, isCritical } from "./options"
+import { CoapTcpFrameReader, encodeTcpMessage } from "./codec"
+
+/** RFC 8323 5.3.1: the Max-Message-Size every peer may assume before the CSM says otherwise. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 1152
+
+export interface CoapTcpOptions {
+    /** Largest message we accept (advertised in our CSM). Default 1152 (RFC 8323 5.3.1). */
+    maxMessageSize?: number
+    /** Advertise Block-Wise-Transfer in our CSM (5.3.2). Default true. */
+    blockWise?: boolean
+    /** Send a Ping after this long without receiving anything. 0 disables. Default 30000. */
+    pingIdleMs?: number
+    /** A Ping not answered by a Pong within this closes the connection. Default 10000. */
+    pongTimeoutMs?: number
+    /** The peer's CSM must arrive within this (4.3: a missing CSM is a connection error). Default 10000. */
+    csmTimeoutMs?: number
+    /** A request without a first response within this fails with "timeout". Default 10000. */
+    requestTimeoutMs?: number
+}
+
+/** Called with the response, or with error set (timeout, closed, too-large) and resp undefined. */
+export type CoapResponseCallback = (resp: CoapMessage, error: string) => void
+
+/** Sends a response to one incoming request; returns false when the connection is gone. */
+export type CoapReply = (resp: CoapMessage) => boolean
+
+export interface CoapTcpHandler {
+    /** An incoming request; `reply` may be called more than once (Observe notifications). */
+    onRequest(req: CoapMessage, reply: CoapReply): void
+    /** The peer's CSM arrived: requests can be sent with its limits known. */
+    onReady(): void
+    /** The connection ended (reason in plain words); holdOffMs > 0 when the peer asked for it (7.04). */
+    onClosed(reason: string, holdOffMs: number): void
+}
+
+interface Pending {
+    token: Buffer
+    cb: CoapResponseCallback
+    /** Observe=0 request: stays registered while notifications keep arriving. */
+    observe: boolean
+    /** Clock time after which the request fails; 0 once a first response arrived. */
+    deadline: number
+}
+
+function orDefault(v: number, d: number): number {
+    return v === undefined || v === null ? d : v
+}
+
+export class CoapTcpConnection {
+    private reader: CoapTcpFrameReader
+    private pending: Record<string, Pending>
+    private closed: boolean
+    private peerCsmSeen: boolean
+    private peerMaxSize: number
+    private peerBlockWise: boolean
+    private lastRxAt: number
+    private startedAt: number
+    private pingToken: Buffer
+    private pingSentAt: number
+    private maxMessageSize: number
+    private blockWise: boolean
+    private pingIdleMs: number
+    private pongTimeoutMs: number
+    private csmTimeoutMs: number
+    private requestTimeoutMs: number
+
+    private send: (bytes: Buffer) => void
+    private closeStream: () => void
+    private clock: Clock
+    private random: Random
+    private handler: CoapTcpHandler
+
+    constructor(
+        send: (bytes: Buffer) => void,
+        closeStream: () => void,
+        clock: Clock,
+        random: Random,
+        handler: CoapTcpHandler,
+        options: CoapTcpOptions
+    ) {
+        this.send = send
+        this.closeStream = closeStream
+        this.clock = clock
+        this.random = random
+        this.handler = handler
+        const o: CoapTcpOptions = options ? options : {}
+        this.maxMessageSize = orDefault(o.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE)
+        this.blockWise = o.blockWise === undefined ? true : o.blockWise
+        this.pingIdleMs = orDefault(o.pingIdleMs, 30000)
+        this.pongTimeoutMs = orDefault(o.pongTimeoutMs, 10000)
+        this.csmTimeoutMs = orDefault(o.csmTimeoutMs, 10000)
+        this.requestTimeoutMs = orDefault(o.requestTimeoutMs, 10000)
+        this.reader = new CoapTcpFrameReader(this.maxMessageSize)
+        this.pending = {}
+        this.closed = false
+        this.peerCsmSeen = false
+        this.peerMaxSize = DEFAULT_MAX_MESSAGE_SIZE
+        this.peerBlockWise = false
+        this.pingToken = undefined
+        this.pingSentAt = 0
+        this.lastRxAt = clock.now()
+        this.startedAt = this.lastRxAt
+    }
+
+    /** The stream is open: send our CSM (RFC 8323 5.3: the first message on the connection). */
+    start(): void {
+        const csm = newMessage(CoapType.CON, CoapCode.CSM, 0)
+        setUintOption(csm, SignalingOption.MaxMessageSize, this.maxMessageSize)
+        if (this.blockWise) setOption(csm, SignalingOption.BlockWiseTransfer, Buffer.alloc(0))
+        this.lastRxAt = this.clock.now()
+        this.startedAt = this.lastRxAt
+        this.write(csm)
+    }
+
+    isOpen(): boolean {
+        return !this.closed
+    }
+
+    /** True once the peer's CSM arrived. */
+    isReady(): boolean {
+        return this.peerCsmSeen && !this.closed
+    }
+
+    /** The peer's Max-Message-Size (1152 until its CSM says otherwise). */
+    peerMaxMessageSize(): number {
+        return this.peerMaxSize
+    }
+
+    /** Whether the peer advertised Block-Wise-Transfer in its CSM. */
+    peerSupportsBlockWise(): boolean {
+        return this.peerBlockWise
+    }
+
+    /** Requests still waiting for a (first or further) response. */
+    pendingCount(): number {
+        return Object.keys(this.pending).length
+    }
+
+    /**
+     * Sends a request (its token is replaced by a fresh one, returned). The callback gets each
+     * response; with Observe=0 in the request it keeps getting notifications until cancel(),
+     * an error response, or a response without Observe.
+     */
+    request(req: CoapMessage, cb: CoapResponseCallback): Buffer {
+        if (this.closed) {
+            cb(undefined, "closed")
+            return undefined
+        }
+        const token = this.freshToken()
+        req.token = token
+        const observe = getUintOption(req, OptionNumber.Observe) === 0
+        const bytes = encodeTcpMessage(req)
+        if (bytes.length > this.peerMaxSize) {
+            cb(undefined, "request larger than the peer's Max-Message-Size")
+            return undefined
+        }
+        this.pending[token.toString("hex")] = {
+            token: token,
+            cb: cb,
+            observe: observe,
+            deadline: this.clock.now() + this.requestTimeoutMs,
+        }
+        this.send(bytes)
+        return token
+    }
+
+    /** Forgets a pending request or observation (its callback is not called again). */
+    cancel(token: Buffer): void {
+        if (token) delete this.pending[token.toString("hex")]
+    }
+
+    /** Graceful close (RFC 8323 5.5): Release, then close the stream. */
+    release(reason: string): void {
+        if (this.closed) return
+        this.write(newMessage(CoapType.CON, CoapCode.Release, 0))
+        this.finish(reason, 0)
+    }
+
+    /** Connection error (RFC 8323 5.6): Abort with a diagnostic payload, then close the stream. */
+    abort(reason: string, badCsmOption: number): void {
+        if (this.closed) return
+        const m = newMessage(CoapType.CON, CoapCode.Abort, 0)
+        if (badCsmOption >= 0) setUintOption(m, SignalingOption.BadCsmOption, badCsmOption)
+        m.payload = Buffer.from(reason)
+        this.write(m)
+        this.finish("aborted: " + reason, 0)
+    }
+
+    /** The transport closed underneath us (peer closed, network error). */
+    onStreamClosed(reason: string): void {
+        this.finish(reason, 0)
+    }
+
+    /** Bytes from the stream, in any chunking. */
+    onData(chunk: Buffer): void {
+        if (this.closed) return
+        this.lastRxAt = this.clock.now()
+        this.reader.push(chunk)
+        while (true) {
+            if (this.closed) return
+            let msg: CoapMessage
+            try {
+                msg = this.reader.nextMessage()
+            } catch (e) {
+                // 5.6: a malformed frame leaves the stream unsynchronised: abort.
+                this.abort("malformed message: " + (e as Error).message, -1)
+                return
+            }
+            if (msg === undefined) return
+            this.dispatch(msg)
+        }
+    }
+
+    /** Timers: CSM wait, keepalive Ping, missing Pong, request timeouts. */
+    tick(): void {
+        if (this.closed) return
+        const now = this.clock.now()
+        if (!this.peerCsmSeen && now - this.startedAt >= this.csmTimeoutMs) {
+            this.abort("no CSM received", -1)
+            return
+        }
+        if (this.pingToken !== undefined) {
+            if (now - this.pingSentAt >= this.pongTimeoutMs) {
+                this.abort("no Pong within " + this.pongTimeoutMs + " ms", -1)
+                return
+            }
+        } else if (this.pingIdleMs > 0 && this.peerCsmSeen && now - this.lastRxAt >= this.pingIdleMs) {
+            this.ping()
+        }
+        const expired: Pending[] = []
+        for (const k of Object.keys(this.pending)) {
+            const p = this.pending[k]
+            if (p.deadline > 0 && now >= p.deadline) {
+                expired.push(p)
+                delete this.pending[k]
+            }
+        }
+        for (const p of expired) p.cb(undefined, "timeout")
+    }
+
+    /** Sends a Ping now (5.4); a Pong must come back within pongTimeoutMs. */
+    ping(): void {
+        if (this.closed || this.pingToken !== undefined) return
+        const t = this.freshToken()
+        this.pingToken = t
+        this.pingSentAt = this.clock.now()
+        this.write(newMessage(CoapType.CON, CoapCode.Ping, 0, t))
+    }
+
+    // ---- receive path ----
+
+    private dispatch(msg: CoapMessage): void {
+        const code = msg.code
+        // 5.3: the CSM is the first message each side sends.
+        if (!this.peerCsmSeen && code !== CoapCode.CSM) {
+            this.abort("first message was not a CSM", -1)
+            return
+        }
+        if (isSignalingCode(code)) this.onSignal(msg)
+        else if (isRequestCode(code)) this.onRequest(msg)
+        else if (isResponseCode(code)) this.onResponse(msg)
+        // 3.4: Empty messages (0.00) are keepalives and are ignored; other classes are reserved.
+    }
+
+    private onSignal(msg: CoapMessage): void {
+        const code = msg.code
+        if (code === CoapCode.CSM) this.onCsm(msg)
+        else if (code === CoapCode.Ping) {
+            // 5.4: answer with a Pong carrying the Ping's token.
+            this.write(newMessage(CoapType.CON, CoapCode.Pong, 0, msg.token))
+        } else if (code === CoapCode.Pong) {
+            if (this.pingToken !== undefined && msg.token.toString("hex") === this.pingToken.toString("hex"))
+                this.pingToken = undefined
+        } else if (code === CoapCode.Release) {
+            // 5.5: the peer will close; Hold-Off (seconds) says how long to stay away.
+            const hold = getUintOption(msg, SignalingOption.HoldOff)
+            this.finish("released by peer", hold === undefined ? 0 : hold * 1000)
+        } else if (code === CoapCode.Abort) {
+            const why = msg.payload.length > 0 ? msg.payload.toString("utf-8") : "no diagnostic"
+            this.finish("aborted by peer: " + why, 0)
+        }
+        // 5.1: other signaling codes are unknown and ignored.
+    }
+
+    private onCsm(msg: CoapMessage): void {
+        // 5.3: an unknown critical CSM option is a connection error with Bad-CSM-Option.
+        for (const o of msg.options) {
+            const known = o.number === SignalingOption.MaxMessageSize || o.number === SignalingOption.BlockWiseTransfer
+            if (!known && isCritical(o.number)) {
+                this.abort("unsupported critical CSM option", o.number)
+                return
+            }
+        }
+        const mms = getUintOption(msg, SignalingOption.MaxMessageSize)
+        // 5.3: a later CSM only updates what it carries.
+        if (mms !== undefined) this.peerMaxSize = mms
+        if (hasOption(msg, SignalingOption.BlockWiseTransfer)) this.peerBlockWise = true
+        const first = !this.peerCsmSeen
+        this.peerCsmSeen = true
+        if (first) this.handler.onReady()
+    }
+
+    private onRequest(req: CoapMessage): void {
+        const self = this
+        const token = req.token
+        const reply: CoapReply = (resp: CoapMessage) => {
+            if (self.closed) return false
+            resp.token = token
+            self.write(resp)
+            return true
+        }
+        this.handler.onRequest(req, reply)
+    }
+
+    private onResponse(resp: CoapMessage): void {
+        const key = resp.token.toString("hex")
+        const p = this.pending[key]
+        if (p === undefined) return // late, cancelled or unknown: nothing to match (no RST on TCP)
+        const keep = p.observe && codeClass(resp.code) === 2 && getOption(resp, OptionNumber.Observe) !== undefined
+        if (keep) p.deadline = 0
+        else delete this.pending[key]
+        p.cb(resp, undefined)
+    }
+
+    // ---- helpers ----
+
+    private write(msg: CoapMessage): void {
+        if (this.closed) return
+        this.send(encodeTcpMessage(msg))
+    }
+
+    private finish(reason: string, holdOffMs: number): void {
+        if (this.closed) return
+        this.closed = true
+        const waiting: Pending[] = []
+        for (const k of Object.keys(this.pending)) waiting.push(this.pending[k])
+        this.pending = {}
+        this.closeStream()
+        for (const p of waiting) p.cb(undefined, "closed: " + reason)
+        this.handler.onClosed(reason, holdOffMs)
+    }
+
+    /** 4 random bytes not used by a pending request (tokens only need to be unique per connection). */
+    private freshToken(): Buffer {
+        while (true) {
+            const t = Buffer.alloc(4)
+            for (let i = 0; i < 4; i++) t[i] = Math.floor(this.random.next() * 256) & 0xff
+            if (this.pending[t.toString("hex")] === undefined) return t
+        }
+    }
+}
