@@ -13,8 +13,6 @@ import {
     CoapCode,
     CoapMessage,
     CoapType,
-    codeClass,
-    getOption,
     getUintOption,
     hasOption,
     isRequestCode,
@@ -26,6 +24,7 @@ import {
 } from "./message"
 import { OptionNumber, SignalingOption, isCritical } from "./options"
 import { CoapTcpFrameReader, encodeTcpMessage } from "./codec"
+import { CoapResponseCallback, TokenMatcher } from "./token-matcher"
 
 /** RFC 8323 5.3.1: the Max-Message-Size every peer may assume before the CSM says otherwise. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 1152
@@ -45,8 +44,6 @@ export interface CoapTcpOptions {
     requestTimeoutMs?: number
 }
 
-/** Called with the response, or with error set (timeout, closed, too-large) and resp undefined. */
-export type CoapResponseCallback = (resp: CoapMessage, error: string) => void
 
 /** Sends a response to one incoming request; returns false when the connection is gone. */
 export type CoapReply = (resp: CoapMessage) => boolean
@@ -60,22 +57,13 @@ export interface CoapTcpHandler {
     onClosed(reason: string, holdOffMs: number): void
 }
 
-interface Pending {
-    token: Buffer
-    cb: CoapResponseCallback
-    /** Observe=0 request: stays registered while notifications keep arriving. */
-    observe: boolean
-    /** Clock time after which the request fails; 0 once a first response arrived. */
-    deadline: number
-}
-
 function orDefault(v: number, d: number): number {
     return v === undefined || v === null ? d : v
 }
 
 export class CoapTcpConnection {
     private reader: CoapTcpFrameReader
-    private pending: Record<string, Pending>
+    private pending: TokenMatcher
     private closed: boolean
     private peerCsmSeen: boolean
     private peerMaxSize: number
@@ -118,7 +106,7 @@ export class CoapTcpConnection {
         this.csmTimeoutMs = orDefault(o.csmTimeoutMs, 10000)
         this.requestTimeoutMs = orDefault(o.requestTimeoutMs, 10000)
         this.reader = new CoapTcpFrameReader(this.maxMessageSize)
-        this.pending = {}
+        this.pending = new TokenMatcher(random)
         this.closed = false
         this.peerCsmSeen = false
         this.peerMaxSize = DEFAULT_MAX_MESSAGE_SIZE
@@ -160,7 +148,7 @@ export class CoapTcpConnection {
 
     /** Requests still waiting for a (first or further) response. */
     pendingCount(): number {
-        return Object.keys(this.pending).length
+        return this.pending.count()
     }
 
     /**
@@ -173,27 +161,20 @@ export class CoapTcpConnection {
             cb(undefined, "closed")
             return undefined
         }
-        const token = this.freshToken()
-        req.token = token
-        const observe = getUintOption(req, OptionNumber.Observe) === 0
-        const bytes = encodeTcpMessage(req)
-        if (bytes.length > this.peerMaxSize) {
+        // Size check before a token is taken: the token does not change the length (4 bytes always).
+        req.token = Buffer.alloc(4)
+        if (encodeTcpMessage(req).length > this.peerMaxSize) {
             cb(undefined, "request larger than the peer's Max-Message-Size")
             return undefined
         }
-        this.pending[token.toString("hex")] = {
-            token: token,
-            cb: cb,
-            observe: observe,
-            deadline: this.clock.now() + this.requestTimeoutMs,
-        }
-        this.send(bytes)
+        const token = this.pending.add(req, cb, this.clock.now() + this.requestTimeoutMs)
+        this.send(encodeTcpMessage(req))
         return token
     }
 
     /** Forgets a pending request or observation (its callback is not called again). */
     cancel(token: Buffer): void {
-        if (token) delete this.pending[token.toString("hex")]
+        this.pending.cancel(token)
     }
 
     /** Graceful close (RFC 8323 5.5): Release, then close the stream. */
@@ -254,15 +235,7 @@ export class CoapTcpConnection {
         } else if (this.pingIdleMs > 0 && this.peerCsmSeen && now - this.lastRxAt >= this.pingIdleMs) {
             this.ping()
         }
-        const expired: Pending[] = []
-        for (const k of Object.keys(this.pending)) {
-            const p = this.pending[k]
-            if (p.deadline > 0 && now >= p.deadline) {
-                expired.push(p)
-                delete this.pending[k]
-            }
-        }
-        for (const p of expired) p.cb(undefined, "timeout")
+        this.pending.expire(now)
     }
 
     /** Sends a Ping now (5.4); a Pong must come back within pongTimeoutMs. */
@@ -340,13 +313,8 @@ export class CoapTcpConnection {
     }
 
     private onResponse(resp: CoapMessage): void {
-        const key = resp.token.toString("hex")
-        const p = this.pending[key]
-        if (p === undefined) return // late, cancelled or unknown: nothing to match (no RST on TCP)
-        const keep = p.observe && codeClass(resp.code) === 2 && getOption(resp, OptionNumber.Observe) !== undefined
-        if (keep) p.deadline = 0
-        else delete this.pending[key]
-        p.cb(resp, undefined)
+        // Late, cancelled or unknown tokens match nothing and are dropped (no RST on TCP).
+        this.pending.match(resp)
     }
 
     // ---- helpers ----
@@ -359,20 +327,12 @@ export class CoapTcpConnection {
     private finish(reason: string, holdOffMs: number): void {
         if (this.closed) return
         this.closed = true
-        const waiting: Pending[] = []
-        for (const k of Object.keys(this.pending)) waiting.push(this.pending[k])
-        this.pending = {}
         this.closeStream()
-        for (const p of waiting) p.cb(undefined, "closed: " + reason)
+        this.pending.failAll("closed: " + reason)
         this.handler.onClosed(reason, holdOffMs)
     }
 
-    /** 4 random bytes not used by a pending request (tokens only need to be unique per connection). */
     private freshToken(): Buffer {
-        while (true) {
-            const t = Buffer.alloc(4)
-            for (let i = 0; i < 4; i++) t[i] = Math.floor(this.random.next() * 256) & 0xff
-            if (this.pending[t.toString("hex")] === undefined) return t
-        }
+        return this.pending.freshToken()
     }
 }

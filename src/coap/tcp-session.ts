@@ -6,7 +6,8 @@
 
 import { Clock, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
 import { CoapMessage } from "./message"
-import { CoapReply, CoapResponseCallback, CoapTcpConnection, CoapTcpHandler, CoapTcpOptions } from "./tcp-connection"
+import { CoapReply, CoapTcpConnection, CoapTcpHandler, CoapTcpOptions } from "./tcp-connection"
+import { CoapResponseCallback } from "./token-matcher"
 import { fullJitterDelay } from "./backoff"
 
 export interface CoapTcpSessionOptions extends CoapTcpOptions {
