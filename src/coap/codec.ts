@@ -316,45 +316,77 @@ export function decodeTcpMessage(buf: Buffer): CoapMessage {
 }
 
 /**
- * Splits a TCP byte stream into RFC 8323 frames, whatever the chunking. Memory is bounded by
- * `maxFrameSize` (a bigger frame throws BadFrameLength: the connection must then be aborted,
- * RFC 8323 5.6, since the stream cannot be resynchronised).
+ * Splits a TCP byte stream into RFC 8323 frames, whatever the chunking. Received chunks are
+ * kept as they are and each frame is copied out once (no re-copying of pending bytes per
+ * push, which would be quadratic and trip DeviceScript's watchdog). Memory is bounded by
+ * `maxFrameSize`: a bigger frame throws BadFrameLength as soon as its header is readable, and
+ * the connection must then be aborted (RFC 8323 5.6): the stream cannot be resynchronised.
  */
 export class CoapTcpFrameReader {
-    private buf: Buffer
-    private off: number
+    private chunks: Buffer[]
+    /** Offset of the first unread byte in chunks[0]. */
+    private first: number
+    private total: number
     maxFrameSize: number
 
     constructor(maxFrameSize: number) {
-        this.buf = Buffer.alloc(0)
-        this.off = 0
+        this.chunks = []
+        this.first = 0
+        this.total = 0
         this.maxFrameSize = maxFrameSize
     }
 
-    /** Appends received bytes. */
+    /** Appends received bytes (the chunk is kept, not copied: do not modify it afterwards). */
     push(chunk: Buffer): void {
-        const rest = this.buf.length - this.off
-        const b = Buffer.alloc(rest + chunk.length)
-        for (let i = 0; i < rest; i++) b[i] = this.buf[this.off + i]
-        b.set(chunk, rest)
-        this.buf = b
-        this.off = 0
+        if (chunk.length === 0) return
+        this.chunks.push(chunk)
+        this.total += chunk.length
     }
 
     /** Bytes received but not yet returned as a frame. */
     pending(): number {
-        return this.buf.length - this.off
+        return this.total
+    }
+
+    /** Copies the next n pending bytes into a new buffer; consumes them when `consume`. */
+    private take(n: number, consume: boolean): Buffer {
+        const out = Buffer.alloc(n)
+        let ci = 0
+        let off = this.first
+        let o = 0
+        while (o < n) {
+            const c = this.chunks[ci]
+            const k = c.length - off < n - o ? c.length - off : n - o
+            if (off === 0 && k === c.length) out.set(c, o)
+            else for (let i = 0; i < k; i++) out[o + i] = c[off + i]
+            o += k
+            off += k
+            if (off === c.length) {
+                ci++
+                off = 0
+            }
+        }
+        if (consume) {
+            for (let i = 0; i < ci; i++) this.chunks.shift()
+            this.first = off
+            this.total -= n
+        }
+        return out
     }
 
     /** The next complete frame's bytes, or undefined when more bytes are needed. */
     nextFrame(): Buffer {
-        const total = tcpFrameLength(this.buf, this.off)
-        if (total < 0) return undefined
-        if (total > this.maxFrameSize) throw fail(NO_CTX, CoapErrorKind.BadFrameLength, "frame larger than the limit")
-        if (this.buf.length - this.off < total) return undefined
-        const f = sliceBytes(this.buf, this.off, this.off + total)
-        this.off += total
-        return f
+        if (this.total === 0) return undefined
+        // usually the whole header is in the first chunk; copy it out only when it spans chunks
+        let size = tcpFrameLength(this.chunks[0], this.first)
+        if (size < 0 && this.chunks.length > 1) {
+            // the longest header before the length is known: 1 byte + 4-byte extension
+            size = tcpFrameLength(this.take(this.total < 5 ? this.total : 5, false), 0)
+        }
+        if (size < 0) return undefined
+        if (size > this.maxFrameSize) throw fail(NO_CTX, CoapErrorKind.BadFrameLength, "frame larger than the limit")
+        if (this.total < size) return undefined
+        return this.take(size, true)
     }
 
     /** The next complete decoded message, or undefined when more bytes are needed. */
