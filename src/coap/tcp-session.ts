@@ -1,6 +1,6 @@
 // The board's CoAP-over-TCP/TLS link to a head-end (RFC 8323): dials through the platform's
 // StreamConnector (the board's ONE socket), runs a CoapTcpConnection on each stream, and
-// reconnects with exponential backoff and full jitter when the stream ends. Requests flow both
+// reconnects with exponential backoff and full jitter (the MQTT client's Backoff) when the stream ends. Requests flow both
 // ways: the board registers with the head-end and the head-end sends requests to the board.
 // tick() drives every timer; call it every ~100-1000 ms.
 
@@ -8,7 +8,7 @@ import { Clock, Random, Stream, StreamConnector, StreamEvents, StreamTarget } fr
 import { CoapMessage } from "./message"
 import { CoapReply, CoapTcpConnection, CoapTcpHandler, CoapTcpOptions } from "./tcp-connection"
 import { CoapResponseCallback } from "./token-matcher"
-import { fullJitterDelay } from "./backoff"
+import { Backoff } from "../mqtt/backoff"
 
 export interface CoapTcpSessionOptions extends CoapTcpOptions {
     /** First reconnect waits up to this (full jitter). Default 1000. */
@@ -37,7 +37,7 @@ export class CoapTcpSession {
     private stream: Stream
     /** Bumped per stream so events of a stream we left are ignored. */
     private generation: number
-    private attempt: number
+    private backoff: Backoff
     private reconnectAt: number
     private running: boolean
     private up: boolean
@@ -59,7 +59,11 @@ export class CoapTcpSession {
         this.conn = undefined
         this.stream = undefined
         this.generation = 0
-        this.attempt = 0
+        this.backoff = new Backoff(
+            this.options.backoffMinMs === undefined ? 1000 : this.options.backoffMinMs,
+            this.options.backoffMaxMs === undefined ? 60000 : this.options.backoffMaxMs,
+            random
+        )
         this.reconnectAt = -1
         this.running = false
         this.up = false
@@ -124,7 +128,7 @@ export class CoapTcpSession {
             onReady: () => {
                 if (gen !== self.generation) return
                 self.up = true
-                self.attempt = 0
+                self.backoff.reset()
                 self.handler.onUp()
             },
             onClosed: (reason: string, holdOffMs: number) => self.onConnClosed(gen, reason, holdOffMs),
@@ -175,15 +179,9 @@ export class CoapTcpSession {
         this.conn = undefined
         let delay = -1
         if (this.running) {
-            const o = this.options
-            delay = fullJitterDelay(
-                this.attempt,
-                o.backoffMinMs === undefined ? 1000 : o.backoffMinMs,
-                o.backoffMaxMs === undefined ? 60000 : o.backoffMaxMs,
-                this.random
-            )
+            // the MQTT client's rule (src/mqtt/backoff): exponential, full jitter
+            delay = this.backoff.next()
             if (delay < holdOffMs) delay = holdOffMs
-            this.attempt++
             this.reconnectAt = this.clock.now() + delay
         }
         // A link that never came up still reports down, so the application sees every failed dial.

@@ -3,8 +3,7 @@ import { CoapCode, CoapMessage, CoapType, newMessage, setUintOption } from "../.
 import { SignalingOption } from "../../../src/coap/options"
 import { CoapReply } from "../../../src/coap/tcp-connection"
 import { CoapTcpSession } from "../../../src/coap/tcp-session"
-import { fullJitterDelay } from "../../../src/coap/backoff"
-import { FakeClock, FakeConnector, FixedRandom, SeqRandom, signal } from "./fakes"
+import { FakeClock, FakeConnector, FixedRandom, signal } from "./fakes"
 
 interface SRig {
     s: CoapTcpSession
@@ -37,30 +36,6 @@ function openAndCsm(r: SRig): void {
     p.events.onOpen()
     p.sendMsg(signal(CoapCode.CSM))
 }
-
-describe("full-jitter backoff", () => {
-    test("the cap doubles per attempt up to the maximum", () => {
-        const almostOne = new FixedRandom(0.999999)
-        expect(fullJitterDelay(0, 1000, 8000, almostOne)).toBe(999)
-        expect(fullJitterDelay(1, 1000, 8000, almostOne)).toBe(1999)
-        expect(fullJitterDelay(3, 1000, 8000, almostOne)).toBe(7999)
-        expect(fullJitterDelay(10, 1000, 8000, almostOne)).toBe(7999)
-        expect(fullJitterDelay(5, 1000, 8000, new FixedRandom(0))).toBe(0)
-    })
-    test("delays spread over the whole window", () => {
-        const r = new SeqRandom(3)
-        let lo = 0
-        let hi = 0
-        for (let i = 0; i < 200; i++) {
-            const d = fullJitterDelay(2, 1000, 60000, r)
-            if (d < 0 || d >= 4000) throw new Error("out of range " + d)
-            if (d < 1000) lo++
-            if (d >= 3000) hi++
-        }
-        expect(lo > 20).toBe(true)
-        expect(hi > 20).toBe(true)
-    })
-})
 
 describe("RFC 8323 session: dial, up, reconnect", () => {
     test("dials the target, sends CSM on open, is up after the peer's CSM", () => {
