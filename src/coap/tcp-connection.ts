@@ -269,7 +269,10 @@ export class CoapTcpConnection {
             // 5.4: answer with a Pong carrying the Ping's token.
             this.write(newMessage(CoapType.CON, CoapCode.Pong, 0, msg.token))
         } else if (code === CoapCode.Pong) {
-            if (this.pingToken !== undefined && msg.token.toString("hex") === this.pingToken.toString("hex"))
+            // Only one Ping is outstanding, so a Pong with its token or with NO token answers it:
+            // libcoap 4.3.1 answers every Ping with an empty-token Pong (seen in interop).
+            const t = msg.token
+            if (this.pingToken !== undefined && (t.length === 0 || t.toString("hex") === this.pingToken.toString("hex")))
                 this.pingToken = undefined
         } else if (code === CoapCode.Release) {
             // 5.5: the peer will close; Hold-Off (seconds) says how long to stay away.

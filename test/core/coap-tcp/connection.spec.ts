@@ -173,6 +173,15 @@ describe("RFC 8323 connection: Ping/Pong (5.4)", () => {
         r.conn.tick()
         expect(r.conn.isOpen()).toBe(false)
     })
+    test("a Pong without a token answers our Ping (libcoap 4.3.1 sends those)", () => {
+        const r = readyRig()
+        r.clock.advance(5000)
+        r.conn.tick()
+        r.peer.sendMsg(signal(CoapCode.Pong))
+        r.clock.advance(2000)
+        r.conn.tick()
+        expect(r.conn.isOpen()).toBe(true)
+    })
     test("traffic from the peer postpones the Ping", () => {
         const r = readyRig()
         r.clock.advance(4000)
