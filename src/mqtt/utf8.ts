@@ -3,12 +3,14 @@
 //
 // We validate raw bytes ourselves because Buffer.toString() in both runtimes silently turns
 // invalid bytes into U+FFFD, which would let a malformed packet through.
-// Encoding is hand written so the encoder can size the packet first and write the string
-// straight into the one packet buffer (no Buffer.from(str) temporary).
+// Hot paths (utf8Bytes, utf8String) let the runtime convert and only fall back to the byte
+// loops below for non-ASCII text: in the DeviceScript VM a bytecode loop per character costs
+// several times a native Buffer.from/toString, and long loops trip the watchdog.
 // Strings are walked with charCodeAt, which works in both runtimes: Node yields UTF-16 units
 // (surrogate pairs are joined here), DeviceScript yields whole code points (> 0xFFFF directly).
 
 import { MqttProtocolError } from "./errors"
+import { textAt } from "./native-bytes"
 
 /** Throws unless b[start..end) is well-formed UTF-8 without U+0000. */
 export function checkUtf8(b: Buffer, start: number, end: number): void {
@@ -67,31 +69,32 @@ export function utf8Length(s: string): number {
     return n
 }
 
-/** Writes s as UTF-8 at b[o..]; s must have passed utf8Length. Returns the offset after it. */
-export function writeUtf8(b: Buffer, o: number, s: string): number {
-    const len = s.length
-    for (let i = 0; i < len; i++) {
-        let c = s.charCodeAt(i)
-        if (c < 0x80) b[o++] = c
-        else if (c < 0x800) {
-            b[o++] = 0xc0 | (c >> 6)
-            b[o++] = 0x80 | (c & 0x3f)
-        } else {
-            if (c >= 0xd800 && c <= 0xdbff) {
-                c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00)
-                i++
-            }
-            if (c < 0x10000) {
-                b[o++] = 0xe0 | (c >> 12)
-                b[o++] = 0x80 | ((c >> 6) & 0x3f)
-                b[o++] = 0x80 | (c & 0x3f)
-            } else {
-                b[o++] = 0xf0 | (c >> 18)
-                b[o++] = 0x80 | ((c >> 12) & 0x3f)
-                b[o++] = 0x80 | ((c >> 6) & 0x3f)
-                b[o++] = 0x80 | (c & 0x3f)
-            }
-        }
+/**
+ * s as UTF-8 bytes, checked per 1.5.3 (no U+0000, no lone surrogates). ASCII text, where the
+ * byte count equals the string length in both runtimes, needs only a native NUL search.
+ */
+export function utf8Bytes(s: string): Buffer {
+    const b = Buffer.from(s)
+    if (b.length === s.length) {
+        if (b.indexOf(0) >= 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+    } else {
+        utf8Length(s) // Node turns a lone surrogate into U+FFFD bytes: refuse it from the string
+        checkUtf8(b, 0, b.length) // and whatever bytes the runtime produced must be well-formed
     }
-    return o
+    return b
+}
+
+/**
+ * The string held in b[start..end), checked per 1.5.3 before it is trusted. Both runtimes turn
+ * invalid bytes into U+FFFD, so a result as long as its byte count and without U+FFFD is plain
+ * ASCII; anything else goes through the strict byte check.
+ */
+export function utf8String(b: Buffer, start: number, end: number): string {
+    const s = textAt(b, start, end)
+    if (s.length !== end - start || s.indexOf("\uFFFD") >= 0) checkUtf8(b, start, end)
+    else {
+        const z = b.indexOf(0, start)
+        if (z >= 0 && z < end) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+    }
+    return s
 }
