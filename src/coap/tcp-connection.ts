@@ -152,7 +152,7 @@ export class CoapTcpConnection {
     }
 
     /**
-     * Sends a request (its token is replaced by a fresh one, returned). The callback gets each
+     * Sends a request with a fresh token (or its own, when set and not in use), which is returned. The callback gets each
      * response; with Observe=0 in the request it keeps getting notifications until cancel(),
      * an error response, or a response without Observe.
      */
@@ -161,9 +161,12 @@ export class CoapTcpConnection {
             cb(undefined, "closed")
             return undefined
         }
-        // Size check before a token is taken: the token does not change the length (4 bytes always).
-        req.token = Buffer.alloc(4)
-        if (encodeTcpMessage(req).length > this.peerMaxSize) {
+        // Size check before a token is taken (a fresh token is 4 bytes; a reused one is kept).
+        const given = req.token
+        if (given === undefined || given.length === 0) req.token = Buffer.alloc(4)
+        const size = encodeTcpMessage(req).length
+        req.token = given
+        if (size > this.peerMaxSize) {
             cb(undefined, "request larger than the peer's Max-Message-Size")
             return undefined
         }

@@ -36,10 +36,17 @@ export class TokenMatcher {
         }
     }
 
-    /** Gives `req` a fresh token and remembers it; returns the token. */
+    /**
+     * Remembers `req` under its token and returns it. An empty token is replaced by a fresh one;
+     * a token already pending is replaced too. A caller may reuse a token on purpose: RFC 7641
+     * 3.6 deregisters an observation with a GET carrying Observe=1 and the SAME token.
+     */
     add(req: CoapMessage, cb: CoapResponseCallback, deadline: number): Buffer {
-        const token = this.freshToken()
-        req.token = token
+        let token = req.token
+        if (token === undefined || token.length === 0 || this.pending[token.toString("hex")] !== undefined) {
+            token = this.freshToken()
+            req.token = token
+        }
         this.pending[token.toString("hex")] = {
             cb: cb,
             observe: getUintOption(req, OptionNumber.Observe) === 0,

@@ -63,7 +63,7 @@ export interface ClientResult {
     codes: string[]
     /** Observe values of the responses, "" when absent. */
     observes: string[]
-    /** Payload lines printed (verbose header lines removed). */
+    /** Raw payloads of the responses, concatenated (blocks join into the whole body), trimmed. */
     payload: string
     /** Everything printed. */
     out: string
@@ -87,19 +87,22 @@ export function coapClient(args: string[], timeoutMs = 20000): Promise<ClientRes
             const codes: string[] = []
             const observes: string[] = []
             const payload: string[] = []
-            for (const line of out.split("\n")) {
-                const m = /^v:1 t:\w+ c:(\d\.\d\d) /.exec(line)
-                if (m) {
-                    codes.push(m[1])
-                    const o = /Observe:(\d+)/.exec(line)
-                    observes.push(o ? o[1] : "")
-                } else if (line.startsWith("v:1 ")) {
-                    // a request or signaling line
-                } else if (line.trim() !== "" && !/^\w{3} \d\d \d\d:\d\d:\d\d/.test(line) && !/^\d\.\d\d /.test(line)) {
-                    payload.push(line)
-                }
+            // With -v 6 each message is printed as a header line; the raw payload follows it
+            // WITHOUT a trailing newline, so the next header may start mid-line: split on headers.
+            const chunks = out.split(/(?=v:1 t:)/)
+            for (const chunk of chunks) {
+                const m = /^v:1 t:\w+ c:(\d\.\d\d) /.exec(chunk)
+                if (!m) continue
+                codes.push(m[1])
+                const nl = chunk.indexOf("\n")
+                const header = nl < 0 ? chunk : chunk.slice(0, nl)
+                const o = /Observe:(\d+)/.exec(header)
+                observes.push(o ? o[1] : "")
+                const raw = nl < 0 ? "" : chunk.slice(nl + 1)
+                // drop libcoap's own log lines (timestamps) and error summaries that may interleave
+                payload.push(raw.split("\n").filter((l) => !/^\w{3} \d\d \d\d:\d\d:\d\d/.test(l) && !/^\d\.\d\d [A-Z]/.test(l)).join("\n"))
             }
-            resolve({ codes, observes, payload: payload.join("\n"), out, exitCode: code })
+            resolve({ codes, observes, payload: payload.join("").trim(), out, exitCode: code })
         })
     })
 }
