@@ -41,7 +41,8 @@ export function formatInteger(n: number): string {
 
 /** Rounds half away from zero (Math.round differs between the runtimes for negative halves). */
 export function roundHalfAway(x: number): number {
-    return x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5)
+    const r = x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5)
+    return r === 0 ? 0 : r // no -0: it would print as "0" anyway, but compares unequal under Object.is
 }
 
 /**
@@ -88,9 +89,9 @@ export function formatNumber(x: number): string {
         const s = roundHalfAway(x * p)
         if (s / p === x) return formatScaled(s, d)
     }
-    let d = 9
-    while (d > 0 && a * pow10(d) >= MAX_EXACT) d--
-    let out = formatScaled(toScaled(x, d), d)
+    let digits = 9
+    while (digits > 0 && a * pow10(digits) >= MAX_EXACT) digits--
+    let out = formatScaled(toScaled(x, digits), digits)
     if (out.indexOf(".") >= 0) {
         let end = out.length
         while (end > 0 && out.charCodeAt(end - 1) === 48) end--

@@ -3,4 +3,13 @@
 // `-k` (test-self-exit) is required: without it the compiler appends ds.restart() to the top level
 // and the describe() blocks never run, which would report a false "test OK". The describe() calls
 // schedule runTests() themselves (autoRun), which restarts the VM when all tests passed.
+// The pause hook lets each spec's beforeEach really suspend: the test runner never yields between
+// tests, and ~128k ops without a suspension panic the VM (InfiniteLoop).
+import * as ds from "@devicescript/core"
+import { setPauseHook } from "../../src/util/pause"
+setPauseHook(async () => {
+    await ds.sleep(1)
+})
 import "../core/app/jsonrpc.spec"
+import "../core/app/format.spec"
+import "../core/app/telemetry.spec"

@@ -1,4 +1,5 @@
-import { describe, test, expect } from "@devicescript/test"
+import { describe, test, expect, beforeEach } from "@devicescript/test"
+import { pause } from "../../../src/util/pause"
 import { Dispatcher } from "../../../src/rpc/jsonrpc"
 import { RpcError } from "../../../src/rpc/errors"
 
@@ -55,6 +56,9 @@ function makeDispatcher(): Dispatcher {
 const d = makeDispatcher()
 
 describe("jsonrpc dispatcher", () => {
+    beforeEach(async () => {
+        await pause()
+    })
     test("result with numeric id", async () => {
         expect(await d.handle('{"jsonrpc":"2.0","method":"math.add","params":{"a":2,"b":3},"id":1}')).toBe('{"jsonrpc":"2.0","result":5,"id":1}')
     })
