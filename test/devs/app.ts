@@ -13,3 +13,4 @@ setPauseHook(async () => {
 import "../core/app/jsonrpc.spec"
 import "../core/app/format.spec"
 import "../core/app/telemetry.spec"
+import "../core/app/config.spec"
