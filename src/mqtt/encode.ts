@@ -1,8 +1,8 @@
 // MQTT 3.1.1 serializer: Packet -> bytes. Pure; the session never touches bytes.
 // Every packet is sized first and written into one Buffer, so it goes to the socket in one
 // write. Strings are converted by the runtime (utf8Bytes: one small temporary per string,
-// far cheaper in the DeviceScript VM than a bytecode loop per character); PUBLISH keeps the
-// last topic's bytes, so publishing to the same topic again allocates only the packet.
+// far cheaper in the DeviceScript VM than a bytecode loop per character); topicNameBytes keeps
+// the last topic's bytes, so publishing to the same topic again allocates only the packet.
 // Everything is validated here too, so the client cannot send an invalid packet.
 
 import { MqttProtocolError } from "./errors"
@@ -17,7 +17,7 @@ import {
     SubscribePacket,
     UnsubscribePacket,
 } from "./packets"
-import { checkTopicFilterChars, checkTopicNameChars } from "./topics"
+import { checkTopicFilterChars, topicNameBytes } from "./topics"
 import { utf8Bytes } from "./utf8"
 import { putU16be } from "../util/bytes"
 
@@ -58,19 +58,6 @@ function stringBytes(s: string): Buffer {
     return b
 }
 
-// The last PUBLISH topic and its checked bytes: a device publishes to a few topics over and over.
-let lastTopic: string = undefined
-let lastTopicBytes: Buffer = undefined
-
-function topicBytes(topic: string): Buffer {
-    if (topic === lastTopic && lastTopicBytes !== undefined) return lastTopicBytes
-    checkTopicNameChars(topic)
-    const b = stringBytes(topic)
-    lastTopic = topic
-    lastTopicBytes = b
-    return b
-}
-
 function checkBinaryLength(b: Buffer): void {
     if (b.length > 65535) throw new MqttProtocolError("MQTT-1.5.3", "binary field longer than 65535 bytes")
 }
@@ -102,7 +89,7 @@ export function encodePublish(
     dup: boolean,
     packetId: number
 ): Buffer {
-    const tb = topicBytes(topic)
+    const tb = topicNameBytes(topic)
     // 3.3.1-4: QoS 3 is invalid
     checkQos(qos, "MQTT-3.3.1-4")
     // 3.3.1-2: DUP is 0 for QoS 0
@@ -134,8 +121,7 @@ export function encodeConnect(p: ConnectPacket): Buffer {
     const w = p.will
     let willTopic: Buffer = undefined
     if (w) {
-        checkTopicNameChars(w.topic)
-        willTopic = stringBytes(w.topic)
+        willTopic = topicNameBytes(w.topic)
         // 3.1.2-14: will QoS is 0, 1 or 2
         checkQos(w.qos, "MQTT-3.1.2-14")
         checkBinaryLength(w.payload)

@@ -3,11 +3,9 @@
 //
 // We validate raw bytes ourselves because Buffer.toString() in both runtimes silently turns
 // invalid bytes into U+FFFD, which would let a malformed packet through.
-// Hot paths (utf8Bytes, utf8String) let the runtime convert and only fall back to the byte
-// loops below for non-ASCII text: in the DeviceScript VM a bytecode loop per character costs
-// several times a native Buffer.from/toString, and long loops trip the watchdog.
-// Strings are walked with charCodeAt, which works in both runtimes: Node yields UTF-16 units
-// (surrogate pairs are joined here), DeviceScript yields whole code points (> 0xFFFF directly).
+// Conversions are native (Buffer.from/toString); only non-ASCII received text goes through the
+// byte loop: in the DeviceScript VM a bytecode loop per byte costs several times a native call,
+// and long loops trip the watchdog.
 
 import { MqttProtocolError } from "./errors"
 import { textAt } from "./native-bytes"
@@ -47,40 +45,16 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
     }
 }
 
-/** UTF-8 byte length of s; throws on U+0000 or a lone surrogate (which have no valid encoding). */
-export function utf8Length(s: string): number {
-    let n = 0
-    const len = s.length
-    for (let i = 0; i < len; i++) {
-        const c = s.charCodeAt(i)
-        if (c < 0x80) {
-            if (c === 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
-            n += 1
-        } else if (c < 0x800) n += 2
-        else if (c >= 0xd800 && c <= 0xdfff) {
-            const d = i + 1 < len ? s.charCodeAt(i + 1) : 0
-            if (c > 0xdbff || d < 0xdc00 || d > 0xdfff)
-                throw new MqttProtocolError("MQTT-1.5.3-1", "lone surrogate in a string")
-            n += 4
-            i++
-        } else if (c < 0x10000) n += 3
-        else n += 4
-    }
-    return n
-}
-
 /**
- * s as UTF-8 bytes, checked per 1.5.3 (no U+0000, no lone surrogates). ASCII text, where the
- * byte count equals the string length in both runtimes, needs only a native NUL search.
+ * s as UTF-8 bytes, checked per 1.5.3 (no U+0000, no lone surrogates), converted natively.
+ * A lone surrogate has no UTF-8 form: Node writes U+FFFD's bytes for it, so in both runtimes
+ * such text does not survive the round trip through bytes; whole text compares natively.
  */
 export function utf8Bytes(s: string): Buffer {
     const b = Buffer.from(s)
-    if (b.length === s.length) {
-        if (b.indexOf(0) >= 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
-    } else {
-        utf8Length(s) // Node turns a lone surrogate into U+FFFD bytes: refuse it from the string
-        checkUtf8(b, 0, b.length) // and whatever bytes the runtime produced must be well-formed
-    }
+    if (b.length !== s.length && b.toString("utf-8") !== s)
+        throw new MqttProtocolError("MQTT-1.5.3-1", "string with a lone surrogate")
+    if (b.indexOf(0) >= 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
     return b
 }
 
