@@ -15,6 +15,8 @@
 // non-preferred simple 24 < 32, break outside indefinite items, wrong chunk types, non-text/int
 // map keys, duplicate keys, nesting over the depth limit and tags all raise CborError.
 // Half/single/double floats and indefinite-length strings/arrays/maps are accepted.
+// On DeviceScript: subnormal floats are flushed to zero and a -0 may come back as +0 (its
+// number representation does both); everything else is bit-identical with Node.
 
 export type CborValue = any
 
@@ -315,6 +317,50 @@ class Reader {
     }
 }
 
+/**
+ * RFC 3629 well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
+ * RFC 8949 5.3.2: a text string with invalid UTF-8 is not valid CBOR, so it is refused instead
+ * of being turned into U+FFFD by Buffer.toString.
+ */
+export function isValidUtf8(b: Buffer): boolean {
+    const n = b.length
+    let i = 0
+    while (i < n) {
+        const c = b[i]
+        if (c < 0x80) {
+            i++
+            continue
+        }
+        let more = 0
+        let lo = 0x80
+        let hi = 0xbf
+        if (c >= 0xc2 && c <= 0xdf) more = 1
+        else if (c >= 0xe0 && c <= 0xef) {
+            more = 2
+            if (c === 0xe0) lo = 0xa0
+            else if (c === 0xed) hi = 0x9f
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            more = 3
+            if (c === 0xf0) lo = 0x90
+            else if (c === 0xf4) hi = 0x8f
+        } else return false
+        if (i + more >= n) return false
+        const c1 = b[i + 1]
+        if (c1 < lo || c1 > hi) return false
+        for (let k = 2; k <= more; k++) {
+            const ck = b[i + k]
+            if (ck < 0x80 || ck > 0xbf) return false
+        }
+        i += more + 1
+    }
+    return true
+}
+
+function readText(r: Reader, b: Buffer): string {
+    if (!isValidUtf8(b)) throw r.fail("invalid UTF-8 in text string")
+    return b.toString("utf-8")
+}
+
 /** Reads a string whose chunks (indefinite length, RFC 8949 3.2.3) are definite strings of `major`. */
 function readIndefiniteString(r: Reader, major: number): Buffer {
     const parts: Buffer[] = []
@@ -324,6 +370,8 @@ function readIndefiniteString(r: Reader, major: number): Buffer {
         if (ib === 0xff) break
         if (ib >> 5 !== major || (ib & 31) === 31) throw r.fail("bad chunk in indefinite string")
         const p = r.bytes(r.arg(ib & 31))
+        // 3.2.3: text chunks start at code point boundaries, so each must be valid on its own
+        if (major === 3 && !isValidUtf8(p)) throw r.fail("invalid UTF-8 in text string")
         parts.push(p)
         total += p.length
     }
@@ -361,7 +409,7 @@ function readItem(r: Reader, depth: number): CborValue {
     if (major === 0) return v
     if (major === 1) return -1 - v
     if (major === 2) return r.bytes(v)
-    if (major === 3) return r.bytes(v).toString("utf-8")
+    if (major === 3) return readText(r, r.bytes(v))
     if (major === 4) {
         // every item takes at least one byte: refuse counts the input cannot hold before allocating
         if (v > r.buf.length - r.off) throw r.fail("truncated")
@@ -396,7 +444,8 @@ function readMap(r: Reader, depth: number, count: number): CborValue {
         }
         if (typeof k !== "string" && typeof k !== "number") throw new CborError("map key must be text or integer", at)
         if (typeof k === "number" && Math.floor(k) !== k) throw new CborError("map key must be text or integer", at)
-        if (typeof k !== "string") allText = false
+        // "__proto__" as an object key would replace the prototype instead of adding a key
+        if (typeof k !== "string" || k === "__proto__") allText = false
         for (const e of keys) if (e === k) throw new CborError("duplicate map key", at)
         keys.push(k)
         values.push(readDefiniteItem(r, depth + 1))

@@ -60,6 +60,17 @@ export interface ServerOptions {
     initialObserveSeq?: number
 }
 
+/** A block-wise response body kept for later Block2 requests (RFC 7959 2.6). */
+interface CachedBody {
+    key: string
+    expires: number
+    /** The whole response (full payload); each block request gets a copy sliced from it. */
+    response: CoapMessage
+}
+
+/** Most block-wise non-GET responses kept at once. */
+const BODY_CACHE_SIZE = 2
+
 /** Per-request facts the response builder needs. */
 interface Ctx {
     peer: string
@@ -69,6 +80,8 @@ interface Ctx {
     block2: BlockValue
     register: boolean
     notification: Observer
+    /** Key for the block-wise body cache (non-GET requests only), else undefined. */
+    cacheKey: string
 }
 
 function hasItem(list: number[], v: number): boolean {
@@ -85,6 +98,12 @@ export class CoapServer implements RequestHandler {
     private conEveryN: number
     private conInterval: number
     private maxBodySize: number
+    /**
+     * RFC 7959 2.6: the response to a POST/PUT/DELETE that went out block-wise, kept so the
+     * client can fetch its further blocks (regenerating it would repeat a non-idempotent action).
+     */
+    private bodyCache: CachedBody[]
+    private bodyCacheLifetime: number
 
     constructor(transport: Transport, opts: ServerOptions) {
         this.transport = transport
@@ -101,6 +120,8 @@ export class CoapServer implements RequestHandler {
         this.conEveryN = opts.conEveryN !== undefined ? opts.conEveryN : 8
         this.conInterval = opts.conInterval !== undefined ? opts.conInterval : RFC7641_4_5_CON_INTERVAL_MS
         this.maxBodySize = opts.maxBodySize !== undefined ? opts.maxBodySize : 4096
+        this.bodyCache = []
+        this.bodyCacheLifetime = opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
         if (opts.discovery === undefined || opts.discovery) {
             this.resources.add({
                 path: "/.well-known/core",
@@ -211,6 +232,17 @@ export class CoapServer implements RequestHandler {
         // RFC 7641 2 / 3.6: Observe in a GET registers (0) or deregisters (1)
         const b2 = getUintOption(msg, OptionNumber.Block2)
         const block2 = b2 !== undefined ? decodeBlock(b2) : undefined
+        const cacheKey = method === CoapCode.GET ? undefined : peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&")
+        if (cacheKey !== undefined && block2 !== undefined && block2.num > 0 && b1 === undefined) {
+            // RFC 7959 2.6: a later block of the response to an earlier POST/PUT/DELETE
+            const cached = this.cachedBody(cacheKey)
+            if (cached === undefined) return this.fail(ex, CoapCode.RequestEntityIncomplete)
+            const copy = newMessage(CoapType.ACK, cached.code, 0, msg.token)
+            for (const o of cached.options) addOption(copy, o.number, o.value)
+            const ctx2: Ctx = { peer: peer, request: msg, resource: res, block1: undefined, block2: block2, register: false, notification: undefined, cacheKey: undefined }
+            ex.respond(this.sliceInto(ctx2, copy, cached.payload))
+            return
+        }
         const observe = method === CoapCode.GET ? getUintOption(msg, OptionNumber.Observe) : undefined
         let register = false
         if (observe === 1) {
@@ -231,6 +263,7 @@ export class CoapServer implements RequestHandler {
             block2: block2,
             register: register,
             notification: undefined,
+            cacheKey: cacheKey,
         }
         const self = this
         invoke(handler, req, (r: CoapResponse) => {
@@ -310,7 +343,12 @@ export class CoapServer implements RequestHandler {
             setUintOption(out, OptionNumber.Block1, encodeBlock({ num: ctx.block1.num, more: false, szx: this.szxFor(ctx.peer, ctx.block1.szx) }))
         }
 
-        // RFC 7959 2.4: a representation bigger than a block goes out block-wise
+        return this.sliceInto(ctx, out, payload)
+    }
+
+    /** RFC 7959 2.4: a representation bigger than a block goes out block-wise. */
+    private sliceInto(ctx: Ctx, out: CoapMessage, payload: Buffer): CoapMessage {
+        const success = codeClass(out.code) === 2
         const maxSzx = this.transport.maxBlockSzx(ctx.peer)
         let wanted = ctx.block2
         // notifications carry the first block, at the size the observer negotiated
@@ -319,6 +357,7 @@ export class CoapServer implements RequestHandler {
             const slice = sliceBlock2(payload, wanted, maxSzx)
             if (!slice.ok) return this.simple(ctx.request, CoapCode.BadOption)
             if (slice.block.num > 0 || slice.block.more) {
+                if (ctx.cacheKey !== undefined && slice.block.num === 0) this.keepBody(ctx.cacheKey, out, payload)
                 setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
                 // RFC 7959 4: Size2 tells the total size (always on block 0, and when asked)
                 if (slice.block.num === 0 || getOption(ctx.request, OptionNumber.Size2) !== undefined) {
@@ -331,6 +370,23 @@ export class CoapServer implements RequestHandler {
         }
         out.payload = payload
         return out
+    }
+
+    private keepBody(key: string, out: CoapMessage, payload: Buffer): void {
+        const full = newMessage(CoapType.ACK, out.code, 0)
+        for (const o of out.options) if (o.number !== OptionNumber.Block1) addOption(full, o.number, o.value)
+        full.payload = payload
+        const keep: CachedBody[] = []
+        for (const c of this.bodyCache) if (c.key !== key) keep.push(c)
+        while (keep.length >= BODY_CACHE_SIZE) keep.shift()
+        keep.push({ key: key, expires: this.clock.now() + this.bodyCacheLifetime, response: full })
+        this.bodyCache = keep
+    }
+
+    private cachedBody(key: string): CoapMessage {
+        const now = this.clock.now()
+        for (const c of this.bodyCache) if (c.key === key && c.expires > now) return c.response
+        return undefined
     }
 
     private simple(request: CoapMessage, code: number): CoapMessage {
@@ -372,6 +428,7 @@ export class CoapServer implements RequestHandler {
             block2: b2 !== undefined ? decodeBlock(b2) : undefined,
             register: false,
             notification: o,
+            cacheKey: undefined,
         }
         const req = this.makeRequest(o.peer, msg, res, Buffer.alloc(0), true)
         const self = this

@@ -66,8 +66,8 @@ export function getLinkAttr(link: WebLink, name: string): string {
 function isDigits(s: string): boolean {
     if (s.length === 0) return false
     for (let i = 0; i < s.length; i++) {
-        const c = s.charAt(i)
-        if (c < "0" || c > "9") return false
+        const c = s.charCodeAt(i)
+        if (c < 48 || c > 57) return false
     }
     return true
 }
@@ -132,8 +132,10 @@ class Scanner {
 }
 
 function isParmnameChar(c: string): boolean {
-    // parmname = token chars (RFC 5987); enough: letters, digits and !#$&+-.^_`|~
-    if ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")) return true
+    // parmname = token chars (RFC 5987): letters, digits and !#$&+-.^_`|~*
+    // (code comparisons: relational operators on strings are not reliable in DeviceScript)
+    const k = c.charCodeAt(0)
+    if ((k >= 97 && k <= 122) || (k >= 65 && k <= 90) || (k >= 48 && k <= 57)) return true
     return "!#$&+-.^_`|~*".indexOf(c) >= 0
 }
 

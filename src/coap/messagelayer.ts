@@ -178,7 +178,8 @@ export class MessageLayer implements Transport {
                 p.token = msg.token
                 p.bytes = bytes
                 p.done = done
-                p.deadline = now + p.timeout
+                // the retransmission schedule is NOT restarted: a resource changing faster than
+                // the timeout must not keep a dead observer alive forever (4.5 give-up still applies)
                 this.sendFn(bytes, peer)
                 // the superseded notification is neither delivered nor failed: its state is stale
                 old(Outcome.Delivered)

@@ -7,6 +7,7 @@ const TWO53 = 9007199254740992
 
 /** Digits of a non-negative integer below 2^53 (no exponent, no rounding). */
 function digits(n: number): string {
+    if (n - n !== 0) return "0" // callers pass finite values; never loop on Infinity
     if (n < 10) return String.fromCharCode(48 + n)
     const parts: string[] = []
     while (n > 0) {
@@ -91,7 +92,8 @@ export function formatNumber(v: number): string {
 /** 16 significant digits with an exponent, for a finite a > 0. */
 function formatExponent(a: number): string {
     let e = Math.floor(Math.log(a) / Math.LN10)
-    let m = e >= 0 ? a / Math.pow(10, e) : a * Math.pow(10, -e)
+    // 10^-e overflows for e < -308 (subnormal inputs): scale in two steps then
+    let m = e >= 0 ? a / Math.pow(10, e) : e < -300 ? a * 1e300 * Math.pow(10, -e - 300) : a * Math.pow(10, -e)
     if (m >= 10) {
         m /= 10
         e++

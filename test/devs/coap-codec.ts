@@ -4,6 +4,10 @@
 // Importing the spec files is enough to register them; @devicescript/test autoruns them.
 import "../core/coap/codec.spec"
 import "../core/coap/options.spec"
+import "../core/coap/cbor.spec"
+import "../core/coap/linkformat.spec"
+import "../core/coap/decimal.spec"
+import "../core/coap/senml.spec"
 import { yieldBetweenTests } from "./yield-between-tests"
 
 yieldBetweenTests()
