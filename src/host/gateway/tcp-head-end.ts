@@ -134,13 +134,23 @@ export class TcpHeadEnd {
         )
         this.conns.add(conn)
         let reason = "connection closed"
-        socket.on("data", (d: Buffer) => conn.onData(d))
+        // Our CSM goes out when the board's first bytes arrive, not on accept: DeviceScript's
+        // connect() (@devicescript/net 2.16.4, sockets.ts) asserts when data arrives in the same
+        // turn as "open", so a server that speaks first breaks a board's connect. RFC 8323 5.3
+        // only requires the CSM to be our first message.
+        let started = false
+        socket.on("data", (d: Buffer) => {
+            if (!started) {
+                started = true
+                conn.start()
+            }
+            conn.onData(d)
+        })
         socket.on("error", (e: Error) => (reason = e.message))
         socket.once("close", () => {
             this.sockets.delete(socket)
             conn.onStreamClosed(reason)
         })
-        conn.start()
     }
 
     private onRequest(conn: CoapTcpConnection, req: CoapMessage, reply: CoapReply): void {
