@@ -99,6 +99,14 @@ describe.each([
         expect(bad.codes).toEqual(["4.06"])
     })
 
+    test("CON/NON kept on the UDP side: a NON request gets a NON response, a CON one an ACK", async () => {
+        const non = await coapClient(["-B", "5", "-N", uri(`/${id}/sensors/humidity`)])
+        expect(non.codes).toEqual(["2.05"])
+        expect(non.out).toMatch(/v:1 t:NON c:2\.05/)
+        const con = await coapClient(["-B", "5", uri(`/${id}/sensors/humidity`)])
+        expect(con.out).toMatch(/v:1 t:ACK c:2\.05/)
+    })
+
     test("PUT to the actuator, then GET shows it", async () => {
         const put = await coapClient(["-B", "5", "-m", "put", "-t", "0", "-e", "on", uri(`/${id}/actuators/led`)])
         expect(put.codes).toEqual(["2.04"])
