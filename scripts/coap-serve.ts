@@ -28,11 +28,7 @@ async function main(): Promise<void> {
         process.exit(1)
     }
     const notify = installDeviceResources(ep.server, device, { sensorMaxAge: Math.max(1, Math.round((stepMs * 2) / 1000)) })
-    const wrapLed = device.setLed.bind(device)
-    device.setLed = (on: boolean) => {
-        wrapLed(on)
-        notify.ledChanged()
-    }
+    device.onLedChange = notify.ledChanged
     setInterval(() => {
         device.step()
         notify.sensorsChanged()

@@ -3,13 +3,14 @@
 // the same server runs over UDP (./messagelayer) and over a reliable RFC 8323 binding.
 //
 // Per request, in order (each rule named after its section):
-//   RFC 7252 5.4.1 unrecognised critical option -> 4.02;  5.8 unknown method -> 4.05;
+//   RFC 7252 5.4.1 unrecognised critical option -> 4.02;  5.10.2 Proxy-Uri -> 5.05;
+//   5.8 unknown method -> 4.05;
 //   path -> resource or 4.04;  method handler or 4.05;  5.10.4 Accept not servable -> 4.06;
 //   5.10.3 Content-Format not accepted -> 4.15;  5.10.8 If-Match / If-None-Match -> 4.12;
 //   RFC 7959 Block1 reassembly -> 2.31 / 4.08 / 4.13 (Size1) / 4.00;  body limit -> 4.13;
 //   RFC 7641 Observe 1 deregisters, Observe 0 registers (list full -> 5.03);
 //   handler (throws or rejects -> 5.00);  5.10.6.2 ETag validation -> 2.03;
-//   RFC 7959 Block2 slicing (+Size2).
+//   RFC 7959 Block2 slicing (+Size2);  RFC 7967 No-Response suppresses the answer.
 
 import type { Clock } from "../io"
 import {
@@ -183,6 +184,10 @@ export class CoapServer implements RequestHandler {
         // RFC 7252 5.4.1: an unrecognised critical option makes the whole request fail
         if (firstBadCriticalOption(method, msg.options) >= 0) return this.fail(ex, CoapCode.BadOption)
         msg.options = recognisedOptions(method, msg.options)
+        // RFC 7252 5.10.2: this endpoint is not a forward proxy
+        if (getOption(msg, OptionNumber.ProxyUri) !== undefined || getOption(msg, OptionNumber.ProxyScheme) !== undefined) {
+            return this.fail(ex, CoapCode.ProxyingNotSupported)
+        }
         // RFC 7252 5.8: GET, POST, PUT, DELETE; anything else (FETCH, PATCH...) is 4.05
         if (method < CoapCode.GET || method > CoapCode.DELETE) return this.fail(ex, CoapCode.MethodNotAllowed)
         const path = getUriPath(msg)
@@ -267,7 +272,10 @@ export class CoapServer implements RequestHandler {
         }
         const self = this
         invoke(handler, req, (r: CoapResponse) => {
-            ex.respond(self.buildResponse(ctx, r))
+            const out = self.buildResponse(ctx, r)
+            // RFC 7967: the client asked not to hear about answers of this class
+            if (suppressed(msg, out.code)) out.code = CoapCode.Empty
+            ex.respond(out)
         })
     }
 
@@ -327,6 +335,7 @@ export class CoapServer implements RequestHandler {
                 token: ctx.request.token,
                 path: res.path,
                 request: ctx.request,
+                contentFormat: r.contentFormat !== undefined ? r.contentFormat : -1,
                 nonSinceCon: 0,
                 lastConAt: now,
                 busy: false,
@@ -357,6 +366,9 @@ export class CoapServer implements RequestHandler {
             const slice = sliceBlock2(payload, wanted, maxSzx)
             if (!slice.ok) return this.simple(ctx.request, CoapCode.BadOption)
             if (slice.block.num > 0 || slice.block.more) {
+                // RFC 7959 2.4: an ETag lets the client notice the representation changed between
+                // blocks; without one from the resource, one is derived from the whole body
+                if (getOption(out, OptionNumber.ETag) === undefined) setOption(out, OptionNumber.ETag, bodyEtag(payload))
                 if (ctx.cacheKey !== undefined && slice.block.num === 0) this.keepBody(ctx.cacheKey, out, payload)
                 setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
                 // RFC 7959 4: Size2 tells the total size (always on block 0, and when asked)
@@ -394,13 +406,14 @@ export class CoapServer implements RequestHandler {
     }
 
     private fail(ex: Exchange, code: number): void {
-        ex.respond(this.simple(ex.request(), code))
+        ex.respond(this.simple(ex.request(), suppressed(ex.request(), code) ? CoapCode.Empty : code))
     }
 
     /** RFC 7959 2.9.3: 4.13 tells the limit in Size1. */
     private tooLarge(ex: Exchange, maxBody: number): void {
         const m = this.simple(ex.request(), CoapCode.RequestEntityTooLarge)
-        setUintOption(m, OptionNumber.Size1, maxBody)
+        if (suppressed(ex.request(), m.code)) m.code = CoapCode.Empty
+        else setUintOption(m, OptionNumber.Size1, maxBody)
         ex.respond(m)
     }
 
@@ -442,9 +455,16 @@ export class CoapServer implements RequestHandler {
         })
     }
 
-    private sendNotification(o: Observer, res: Resource, msg: CoapMessage): void {
+    private sendNotification(o: Observer, res: Resource, notification: CoapMessage): void {
+        let msg = notification
         if (!o.active) return
         const now = this.clock.now()
+        // RFC 7641 4.2: an observer keeps the representation format it registered for; when
+        // the resource can no longer give it, the observation ends with 4.06 (TD_COAP_OBS_08)
+        const cf = getUintOption(msg, OptionNumber.ContentFormat)
+        if (codeClass(msg.code) === 2 && (cf !== undefined ? cf : -1) !== o.contentFormat) {
+            msg = newMessage(CoapType.CON, CoapCode.NotAcceptable, 0, o.token)
+        }
         // RFC 7641 3.2/4.2: a non-2.xx notification ends the observation
         const final = codeClass(msg.code) !== 2
         if (final) this.observers.removeEntry(o)
@@ -461,6 +481,36 @@ export class CoapServer implements RequestHandler {
             if (o.active) self.observers.removeEntry(o)
         })
     }
+}
+
+/** RFC 7967 2.1: No-Response bit 2 suppresses 2.xx, bit 8 4.xx, bit 16 5.xx. */
+function suppressed(request: CoapMessage, code: number): boolean {
+    const nr = getUintOption(request, OptionNumber.NoResponse)
+    if (nr === undefined) return false
+    const cls = codeClass(code)
+    const bit = cls === 2 ? 2 : cls === 4 ? 8 : cls === 5 ? 16 : 0
+    return (nr & bit) !== 0
+}
+
+/** Bytes of a body the automatic ETag looks at (besides its length). */
+const ETAG_HASH_LIMIT = 4096
+
+/**
+ * A 4-byte ETag from a body (FNV-1a 32-bit over the length and the first 4 KB): same body, same
+ * tag. Bounded because it runs for every block request, and DeviceScript panics after ~128k
+ * operations without a yield (an 8 KB body hashed whole did, in the simulator).
+ */
+function bodyEtag(b: Buffer): Buffer {
+    let h = Math.imul(0x811c9dc5 ^ (b.length & 0xffff), 0x01000193)
+    const n = b.length < ETAG_HASH_LIMIT ? b.length : ETAG_HASH_LIMIT
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ b[i], 0x01000193)
+    h = h >>> 0
+    const t = Buffer.alloc(4)
+    t[0] = (h >>> 24) & 0xff
+    t[1] = (h >>> 16) & 0xff
+    t[2] = (h >>> 8) & 0xff
+    t[3] = h & 0xff
+    return t
 }
 
 function methodHandler(res: Resource, method: number): Handler {

@@ -31,7 +31,8 @@ export interface Exchange {
     request(): CoapMessage
     /**
      * Sends the response. The binding fills in type, message id and token (piggybacked ACK,
-     * separate CON, NON, or a TCP frame). Calls after the first are ignored.
+     * separate CON, NON, or a TCP frame). Calls after the first are ignored. A response with code
+     * 0.00 (Empty) means "send no response" (RFC 7967 No-Response): UDP still ACKs a CON.
      */
     respond(response: CoapMessage): void
 }

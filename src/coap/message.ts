@@ -189,7 +189,7 @@ export function setOption(msg: CoapMessage, num: number, value: Buffer): void {
     addOption(msg, num, value)
 }
 
-/** RFC 7252 3.2 uint: minimal big-endian bytes, 0 is empty. Values up to 2^32-1. */
+/** RFC 7252 3.2 uint: minimal big-endian bytes, 0 is empty. Integers 0..2^32-1. */
 export function encodeUint(v: number): Buffer {
     let n = 0
     let t = v
@@ -200,8 +200,10 @@ export function encodeUint(v: number): Buffer {
     const b = Buffer.alloc(n)
     t = v
     for (let i = n - 1; i >= 0; i--) {
-        b[i] = t % 256
-        t = Math.floor(t / 256)
+        // no `%`: DeviceScript computes it on int32 (3000000000 % 256 is wrong there)
+        const q = Math.floor(t / 256)
+        b[i] = t - q * 256
+        t = q
     }
     return b
 }

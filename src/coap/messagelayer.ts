@@ -345,6 +345,14 @@ export class MessageLayer implements Transport {
         const wi = this.waiting.indexOf(ex)
         if (wi >= 0) removeAt(this.waiting, wi)
         const now = this.clock.now()
+        if (response.code === CoapCode.Empty) {
+            // "no response" (RFC 7967): a CON still needs its ACK, and only that
+            if (ex.msg.type === CoapType.CON && !ex.acked) {
+                ex.acked = true
+                ex.seen.reply = this.sendRaw(emptyMessage(CoapType.ACK, ex.msg.messageId), ex.peerKey)
+            }
+            return
+        }
         if (ex.msg.type === CoapType.CON && !ex.acked) {
             response.type = CoapType.ACK
             response.messageId = ex.msg.messageId

@@ -17,6 +17,8 @@ export interface Observer {
     path: string
     /** The registration request, replayed (as a GET without Observe) to build each notification. */
     request: CoapMessage
+    /** Content-Format of the registration response (-1 when it had none): RFC 7641 4.2 / TD_COAP_OBS_08. */
+    contentFormat: number
     /** NON notifications sent since the last CON. */
     nonSinceCon: number
     /** When the last CON notification (or the registration) was acknowledged. */

@@ -27,6 +27,8 @@ export class SimDevice implements DeviceModel {
     private led = false
     private config: SimConfig = { interval: 60, threshold: 0.5, name: "sim" }
     private random: () => number
+    /** Called whenever the LED changes (PUT /actuators/led or the led.set method), to notify observers. */
+    onLedChange: () => void = () => {}
 
     constructor(id: string, random?: () => number) {
         this.id = id
@@ -64,7 +66,9 @@ export class SimDevice implements DeviceModel {
     }
 
     setLed(on: boolean): void {
+        const changed = on !== this.led
         this.led = on
+        if (changed) this.onLedChange()
     }
 
     getConfig(): string {
@@ -114,7 +118,7 @@ export class SimDevice implements DeviceModel {
             }
             case "led.set":
                 if (!params || typeof params.on !== "boolean") return { error: { code: JSONRPC_INVALID_PARAMS, message: "Invalid params" } }
-                this.led = params.on
+                this.setLed(params.on)
                 return { value: { on: this.led } }
             case "config.get":
                 return { value: this.config }

@@ -8,6 +8,7 @@ import "../core/coap/cbor.spec"
 import "../core/coap/linkformat.spec"
 import "../core/coap/decimal.spec"
 import "../core/coap/senml.spec"
+import "../core/coap/garbage.spec"
 import { yieldBetweenTests } from "./yield-between-tests"
 
 yieldBetweenTests()

@@ -67,6 +67,7 @@ describe("coap block2 (RFC 7959 2.4)", () => {
         expect(block2Of(m)).toBe("0+/6")
         expect(m.payload.length).toBe(1024)
         expect(uintOf(m, OptionNumber.Size2)).toBe(2500)
+        await pause()
         // the client continues with a smaller size: block 1 of 1024 is blocks 4.. of 256
         h.deliver(withUint(get(2, "01", "/large"), OptionNumber.Block2, encodeBlock({ num: 4, more: false, szx: 4 })))
         expect(block2Of(h.last())).toBe("4+/4")
@@ -127,6 +128,22 @@ describe("coap block2 (RFC 7959 2.4)", () => {
         expect(block2Of(n)).toBe("0+/1")
         expect(observeOf(n)).toBe(3)
         expect(n.payload.length).toBe(32)
+    })
+
+    test("block-wise responses carry an ETag of the whole body, so a change between blocks shows", async () => {
+        await pause()
+        const h = new Harness({ maxBlockSzx: 2 })
+        const body = [bigText(200)]
+        h.server.add({ path: "/var", get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from(body[0]) }) })
+        h.deliver(get(1, "", "/var"))
+        const t0 = h.last().options.filter((o) => o.number === OptionNumber.ETag)[0].value.toString("hex")
+        h.deliver(withUint(get(2, "", "/var"), OptionNumber.Block2, encodeBlock({ num: 1, more: false, szx: 2 })))
+        const t1 = h.last().options.filter((o) => o.number === OptionNumber.ETag)[0].value.toString("hex")
+        expect(t1).toBe(t0)
+        body[0] = bigText(201)
+        h.deliver(withUint(get(3, "", "/var"), OptionNumber.Block2, encodeBlock({ num: 2, more: false, szx: 2 })))
+        const t2 = h.last().options.filter((o) => o.number === OptionNumber.ETag)[0].value.toString("hex")
+        expect(t2 === t0).toBe(false)
     })
 
     test("sliceBlock2 without a request block uses the server's size", async () => {
@@ -278,7 +295,7 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
         expect(block2Of(h.last())).toBe("2/2")
         expect(parts.join("")).toBe(answer)
         expect(runs[0]).toBe(1)
-        // a later block with nothing cached is an incomplete exchange
+        // an unknown path is still 4.04, before any cache lookup
         h.deliver(withUint(request(CoapType.CON, CoapCode.POST, 9, "03", "/nothing-here"), OptionNumber.Block2, encodeBlock({ num: 1, more: false, szx: 2 })))
         expect(h.last().code).toBe(CoapCode.NotFound)
     })

@@ -191,6 +191,24 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
         expect(s.h.server.observerCount()).toBe(0)
     })
 
+    test("a notification in another Content-Format ends the observation with 4.06 (TD_COAP_OBS_08)", async () => {
+        await pause()
+        const h = new Harness({})
+        const cf = [0]
+        h.server.add({
+            path: "/obs",
+            observable: true,
+            get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, contentFormat: cf[0], payload: Buffer.from("x") }),
+        })
+        register(h, 1, "01", undefined)
+        cf[0] = 50
+        h.server.changed("/obs")
+        expect(h.last().code).toBe(CoapCode.NotAcceptable)
+        expect(h.last().type).toBe(CoapType.CON)
+        expect(observeOf(h.last())).toBe(undefined)
+        expect(h.server.observerCount()).toBe(0)
+    })
+
     test("the observer list is capped: a new registration beyond it gets 5.03", async () => {
 
         await pause()

@@ -64,6 +64,35 @@ describe("coap resources: dispatch (RFC 7252 5.8, 5.9)", () => {
         expect(h.last().code).toBe(CoapCode.MethodNotAllowed)
         h.deliver(request(CoapType.CON, 5, 3, "", "/v"))
         expect(h.last().code).toBe(CoapCode.MethodNotAllowed)
+        const n = h.count()
+        // 8 = not interested in 4.xx either
+        h.deliver(withUint(withPayload(request(CoapType.NON, CoapCode.POST, 4, "01", "/v"), "d"), OptionNumber.NoResponse, 10))
+        expect(h.count()).toBe(n)
+    })
+
+    test("No-Response (RFC 7967): a suppressed class gets no answer, a CON only its empty ACK", async () => {
+        await pause()
+        const h = new Harness({})
+        const state = valueResource(h, "/v", "a")
+        // 2 = not interested in 2.xx
+        h.deliver(withUint(withPayload(request(CoapType.NON, CoapCode.PUT, 1, "01", "/v"), "b"), OptionNumber.NoResponse, 2))
+        expect(h.count()).toBe(0)
+        expect(state[0]).toBe("b")
+        h.deliver(withUint(withPayload(request(CoapType.CON, CoapCode.PUT, 2, "01", "/v"), "c"), OptionNumber.NoResponse, 2))
+        expect(h.count()).toBe(1)
+        expect(h.last().type).toBe(CoapType.ACK)
+        expect(h.last().code).toBe(CoapCode.Empty)
+        // errors still come through when only 2.xx is suppressed
+        h.deliver(withUint(withPayload(request(CoapType.NON, CoapCode.POST, 3, "01", "/v"), "d"), OptionNumber.NoResponse, 2))
+        expect(h.last().code).toBe(CoapCode.MethodNotAllowed)
+    })
+
+    test("a request for a proxy gets 5.05 Proxying Not Supported", async () => {
+        await pause()
+        const h = new Harness({})
+        valueResource(h, "/v", "a")
+        h.deliver(withOption(get(1, "", "/v"), OptionNumber.ProxyUri, Buffer.from("coap://example.org/x")))
+        expect(h.last().code).toBe(CoapCode.ProxyingNotSupported)
     })
 
     test("content negotiation: Accept picks the format, an unservable Accept gets 4.06", async () => {

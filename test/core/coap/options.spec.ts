@@ -173,6 +173,7 @@ describe("coap message model helpers", () => {
         expect(encodeUint(256).toString("hex")).toBe("0100")
         expect(encodeUint(0xffffff).toString("hex")).toBe("ffffff")
         expect(encodeUint(4294967295).toString("hex")).toBe("ffffffff")
+        expect(encodeUint(3000000000).toString("hex")).toBe("b2d05e00")
         expect(decodeUint(Buffer.from("ffffffff", "hex"))).toBe(4294967295)
         expect(decodeUint(Buffer.from("0001", "hex"))).toBe(1)
     })

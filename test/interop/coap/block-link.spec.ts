@@ -8,13 +8,14 @@ import { CoapCode, CoapMessage, CoapType, getContentFormat, getStringOptions, ge
 import { OptionNumber, decodeBlock } from "../../../src/coap/options"
 import { parseLinks } from "../../../src/coap/linkformat"
 import { startPlugtestServer, Plugtest, LARGE_BODY, largeText } from "./plugtest-server"
-import { coapClient } from "./client"
+import { coapClient, requireCoapClient } from "./client"
 
 let p: Plugtest
 let base: string
 let dir: string
 
 beforeAll(async () => {
+    requireCoapClient()
     p = await startPlugtestServer({ obsPeriod: 0 })
     base = `coap://127.0.0.1:${p.port}`
     dir = mkdtempSync(join(tmpdir(), "coap-block-"))

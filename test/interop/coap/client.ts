@@ -1,9 +1,18 @@
 // Runs libcoap's real client (coap-client-notls, libcoap 4.3.x) against the test server.
 
-import { execFile, spawn, ChildProcess } from "node:child_process"
+import { execFile, execFileSync, spawn, ChildProcess } from "node:child_process"
 import dgram from "node:dgram"
 
 export const COAP_CLIENT = process.env["COAP_CLIENT"] ?? "coap-client-notls"
+
+/** Fails with a clear message when libcoap's client is not installed (Debian: libcoap3-bin). */
+export function requireCoapClient(): void {
+    try {
+        execFileSync("sh", ["-c", `command -v ${COAP_CLIENT}`], { stdio: "pipe" })
+    } catch {
+        throw new Error(`${COAP_CLIENT} not found: install libcoap3-bin (apt-get install libcoap3-bin) or set COAP_CLIENT`)
+    }
+}
 
 export interface ClientResult {
     code: number | null

@@ -7,12 +7,13 @@ import { OptionNumber } from "../../../src/coap/options"
 import { encodeMessage } from "../../../src/coap/codec"
 import { newMessage, setUriPath } from "../../../src/coap/message"
 import { startPlugtestServer, Plugtest, Datagram } from "./plugtest-server"
-import { coapClient, rawExchange, spawnClient } from "./client"
+import { coapClient, rawExchange, requireCoapClient, spawnClient } from "./client"
 
 let p: Plugtest
 let base: string
 
 beforeAll(async () => {
+    requireCoapClient()
     p = await startPlugtestServer({ obsPeriod: 0 })
     base = `coap://127.0.0.1:${p.port}`
 })
@@ -315,21 +316,22 @@ describe("TD_COAP_CORE lossy context (libcoap -l and server-side loss)", () => {
         }
     }, 40000)
 
-    test("TD_COAP_CORE_15 with random loss (client -l 20%, server 10%), 3 GETs all answered once", async () => {
+    test("TD_COAP_CORE_15 with random loss (client -l 10%, server 5%), 2 GETs each answered once", async () => {
+        // loss low enough that 5 attempts all failing (the client's limit) is ~1e-4 per run
         let seed = 7
         const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
-        const lossy = await startPlugtestServer({ obsPeriod: 0, dropOutgoing: () => rnd() < 0.1 })
+        const lossy = await startPlugtestServer({ obsPeriod: 0, dropOutgoing: () => rnd() < 0.05 })
         try {
             const runs = await Promise.all(
-                [1, 2, 3].map(() => coapClient(["-B", "45", "-l", "20%", `coap://127.0.0.1:${lossy.port}/test`], 50000))
+                [1, 2].map(() => coapClient(["-B", "80", "-l", "10%", `coap://127.0.0.1:${lossy.port}/test`], 90000))
             )
             for (const r of runs) expect(r.stdout).toContain("hello from /test")
             // duplicates were answered from the cache: one handler run per request
-            expect(lossy.calls["/test"]).toBe(3)
+            expect(lossy.calls["/test"]).toBe(2)
         } finally {
             await lossy.close()
         }
-    }, 60000)
+    }, 100000)
 })
 
 function dropFirst(k: number): () => boolean {

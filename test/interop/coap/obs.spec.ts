@@ -1,9 +1,11 @@
 // ETSI CoAP plugtest TD_COAP_OBS_* (td-coap4 block.yml) against libcoap's coap-client-notls.
-import { describe, test, expect, afterEach } from "vitest"
+import { describe, test, expect, afterEach, beforeAll } from "vitest"
 import { CoapCode, CoapMessage, CoapType, getContentFormat, getUintOption } from "../../../src/coap/message"
 import { OptionNumber } from "../../../src/coap/options"
 import { startPlugtestServer, Plugtest, PlugtestOptions } from "./plugtest-server"
-import { coapClient, freeUdpPort, sleep, spawnClient, waitFor, RunningClient } from "./client"
+import { coapClient, freeUdpPort, requireCoapClient, sleep, spawnClient, waitFor, RunningClient } from "./client"
+
+beforeAll(() => requireCoapClient())
 
 const servers: Plugtest[] = []
 const clients: RunningClient[] = []
@@ -208,6 +210,27 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         // never more than one notification in flight
         expect(maxPending).toBe(1)
         a.kill()
+    }, 20000)
+
+    test("TD_COAP_OBS_13 observation of a large resource (notifications carry Block2, the rest by GET)", async () => {
+        const p = await server({ obsPeriod: 700 })
+        const c = client(["-s", "3", "-B", "4", `coap://127.0.0.1:${p.port}/obs-large`])
+        await c.exited
+        const peer = observerPeer(p)
+        const ns = notifications(p, peer)
+        expect(ns.length >= 2).toBe(true)
+        for (const n of ns) {
+            const b = getUintOption(n, OptionNumber.Block2)!
+            // block 0, more to come, with the total size and an ETag
+            expect(b >> 4).toBe(0)
+            expect((b & 8) !== 0).toBe(true)
+            expect(getUintOption(n, OptionNumber.Size2)).toBe(1497)
+        }
+        // the client fetched block 1 of each state with plain GETs and printed whole representations
+        const gets = inFrom(p, peer).filter((m) => m.code === CoapCode.GET && getUintOption(m, OptionNumber.Block2) !== undefined)
+        expect(gets.length >= ns.length).toBe(true)
+        expect(c.stdout()).toContain("[v1]...[10]")
+        expect(c.stdout()).toContain("[1490]")
     }, 20000)
 
     test("TD_COAP_OBS_12 GET with Observe=1 cancels the observation (coap-client at the end of -s)", async () => {

@@ -218,10 +218,20 @@ export async function startPlugtestServer(opts: PlugtestOptions = {}): Promise<P
     })
     s.add(obs("/obs", true))
     s.add(obs("/obs-non", false))
+    // OBS_13: an observable resource larger than one block
+    s.add({
+        path: "/obs-large",
+        rt: "observe",
+        formats: [0],
+        observable: true,
+        notifyConfirmable: true,
+        get: (req: CoapRequest, reply: Reply) => reply(text(largeText(1500).replace("[0]....", "[v" + obsValue + "]"))),
+    })
     const tickObs = () => {
         obsValue++
         s.changed("/obs")
         s.changed("/obs-non")
+        s.changed("/obs-large")
     }
     const period = opts.obsPeriod ?? 1000
     const obsTimer = period > 0 ? setInterval(tickObs, period) : undefined
