@@ -10,30 +10,29 @@ import { CoapMessage } from "./message"
 import { RequestHandler } from "./exchange"
 import { CoapReply } from "./tcp-connection"
 import { CoapMqttServerBinding, MqttPublish } from "./mqtt-binding"
-import { ReliableTransport } from "./reliable-transport"
+import { ReliableBinding } from "./exchange-reliable"
 
 /** The peer name requests from the MQTT binding carry inside the server. */
 export const MQTT_PEER = "mqtt"
 
 export class CoapBoardMqttLink {
-    transport: ReliableTransport
+    transport: ReliableBinding
     binding: CoapMqttServerBinding
 
     constructor(prefix: string, id: string, publish: MqttPublish) {
         const self = this
-        this.transport = new ReliableTransport(6, 16)
         this.binding = new CoapMqttServerBinding(prefix, id, publish, (req: CoapMessage, reply: CoapReply) => {
-            // A publish that throws (outbox full, client ended) reports the peer unreachable, so
-            // the server drops that observer instead of crashing the board.
-            const guarded: CoapReply = (resp: CoapMessage) => {
-                try {
-                    return reply(resp)
-                } catch (e) {
-                    return false
-                }
-            }
-            self.transport.deliver(MQTT_PEER, req, guarded)
+            self.transport.receive(MQTT_PEER, req)
         })
+        // A publish that throws (outbox full, client ended) reports the peer unreachable, so the
+        // server drops that observer instead of crashing the board.
+        this.transport = new ReliableBinding((peer: string, msg: CoapMessage) => {
+            try {
+                return self.binding.send(msg)
+            } catch (e) {
+                return false
+            }
+        }, 6)
     }
 
     serve(server: RequestHandler): void {

@@ -2,7 +2,7 @@
 // RFC 9176 registration riding on it, and the reliable transport that lets the board's
 // CoapServer answer the head-end's requests over the same connection.
 //   const link = new CoapBoardTcpLink(connector, target, clock, random, opts)
-//   const server = new CoapServer(link.transport, { clock }); link.serve(server)
+//   const server = new CoapServer(link.transport, { clock }); link.serve(server, server.resources)
 //   link.start(); every ~100 ms: link.tick()
 // Registration happens on every (re)connect; a dropped link ends the head-end's observations.
 
@@ -15,7 +15,7 @@ import { serializeLinks } from "./linkformat"
 import { CoapReply } from "./tcp-connection"
 import { CoapTcpSession, CoapTcpSessionOptions } from "./tcp-session"
 import { RdClient } from "./rd-client"
-import { ReliableTransport } from "./reliable-transport"
+import { ReliableBinding } from "./exchange-reliable"
 import { CoapResponseCallback } from "./token-matcher"
 
 /** The peer name the head-end's requests carry inside the server. */
@@ -40,7 +40,7 @@ export interface CoapBoardTcpLinkEvents {
 }
 
 export class CoapBoardTcpLink {
-    transport: ReliableTransport
+    transport: ReliableBinding
     session: CoapTcpSession
     rd: RdClient
     private tree: ResourceTree
@@ -59,21 +59,27 @@ export class CoapBoardTcpLink {
         this.tree = undefined
         this.events = events
         this.register = !options.noRegistration
-        this.transport = new ReliableTransport(6, 16)
+        // the coap branch's reliable seam: responses and notifications written on the live connection
+        this.transport = new ReliableBinding((peer: string, msg: CoapMessage) => {
+            const c = self.session.connection()
+            return c !== undefined && c.sendMessage(msg)
+        }, 6)
         this.session = new CoapTcpSession(
             connector,
             target,
             clock,
             random,
             {
-                onRequest: (req: CoapMessage, reply: CoapReply) => self.transport.deliver(TCP_PEER, req, reply),
+                onRequest: (req: CoapMessage, reply: CoapReply) => {
+                    self.transport.receive(TCP_PEER, req)
+                },
                 onUp: () => {
                     if (self.register) self.rd.start()
                     if (self.events) self.events.onUp()
                 },
                 onDown: (reason: string, retryInMs: number) => {
                     self.rd.stop()
-                    self.transport.peerGone(TCP_PEER)
+                    self.transport.connectionClosed(TCP_PEER)
                     if (self.events) self.events.onDown(reason, retryInMs)
                 },
             },

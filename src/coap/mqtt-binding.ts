@@ -92,6 +92,13 @@ export class CoapMqttServerBinding {
         return this.dropped
     }
 
+    /** Publishes one response or notification as is (token set); false while offline. */
+    send(msg: CoapMessage): boolean {
+        if (!this.online) return false
+        this.publish(this.resTopic, encodeTcpMessage(msg))
+        return true
+    }
+
     /** Feed every MQTT message here; returns true when it was for this binding. */
     onMessage(topic: string, payload: Buffer): boolean {
         if (topic !== this.reqTopic) return false

@@ -175,6 +175,16 @@ export class CoapTcpConnection {
         return token
     }
 
+    /**
+     * Writes one response or notification as is (its token already set); false when the
+     * connection is closed. The server side of the exchange seam writes through this.
+     */
+    sendMessage(msg: CoapMessage): boolean {
+        if (this.closed) return false
+        this.write(msg)
+        return true
+    }
+
     /** Forgets a pending request or observation (its callback is not called again). */
     cancel(token: Buffer): void {
         this.pending.cancel(token)
