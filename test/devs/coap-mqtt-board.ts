@@ -1,5 +1,5 @@
 // A board in the simulator serving CoAP over its MQTT session (COAP_BINDING=mqtt), for
-// test/interop/coap-tcp/simulator.spec.ts (BROKER_PORT, BOARD_ID via simEnv). Runs until stopped.
+// test/e2e/coap-gateway.spec.ts (BROKER_PORT, BOARD_ID via simEnv). Runs until stopped.
 import * as ds from "@devicescript/core"
 import { DeviceModel, SensorReading } from "../../src/coap/device-resources"
 import { CoapEndpoint } from "../../devs/coap-binding"

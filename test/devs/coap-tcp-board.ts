@@ -1,5 +1,5 @@
 // A board in the simulator serving the firmware's CoAP resources over the coap+tcp binding,
-// for test/interop/coap-tcp/simulator.spec.ts (which passes HEADEND_PORT via simEnv).
+// for test/e2e/coap-gateway.spec.ts (which passes HEADEND_PORT via simEnv).
 // Runs until the test stops the VM.
 import * as ds from "@devicescript/core"
 import { DeviceModel, SensorReading } from "../../src/coap/device-resources"

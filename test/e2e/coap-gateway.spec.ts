@@ -1,12 +1,13 @@
+// (In test/e2e so npm test runs it in the serial pass: two VMs with GC stress are CPU-heavy.)
 // End to end with the board in the DeviceScript simulator (test mode: sockets work, no devtools):
 // coap-client-notls (UDP) -> gateway -> the firmware's CoAP resources (src/coap/device-resources)
 // running in the VM on each binding: coap+tcp (devs/coap-over-tcp.ts) and inside MQTT through a
 // real Mosquitto (devs/coap-over-mqtt.ts).
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { startMosquitto, Mosquitto } from "../../helpers/mosquitto"
-import { startTestEntry, SimRun } from "../../helpers/simulator"
-import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
-import { coapClient } from "./libcoap"
+import { startMosquitto, Mosquitto } from "../helpers/mosquitto"
+import { startTestEntry, SimRun } from "../helpers/simulator"
+import { startGateway, Gateway } from "../../src/host/gateway/gateway"
+import { coapClient } from "../interop/coap-tcp/libcoap"
 
 let mosq: Mosquitto
 let gw: Gateway
