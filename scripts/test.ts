@@ -5,8 +5,8 @@
 //  3. vitest: the same unit tests in Node, plus interop and end-to-end tests against real peers.
 // It ends with one line "tests: N passed, M failed" counting vitest tests and DeviceScript stages.
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { join, relative } from "node:path"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { dirname, join, relative } from "node:path"
 
 const root = join(import.meta.dirname, "..")
 const devs = join(root, "node_modules", ".bin", "devs")
@@ -51,25 +51,36 @@ const entries = listTs("devs", (p) => /(^|\/)main[^/]*\.ts$/.test(p)).concat(lis
 for (const entry of entries) run(`devs build: ${entry}`, devs, ["build", "-F", "allFunctions", entry])
 
 // Stage 2: portable unit tests inside the VM (one aggregator per area).
-for (const entry of listTs(join("test", "devs"), () => true))
+// An entry is a top-level file of test/devs/ that imports the portable specs of test/core/. Entries
+// that need a peer on the Node side (an echo server, a broker) are started by their vitest spec instead.
+const isTestEntry = (p: string) => dirname(p) === join("test", "devs") && /import "\.\.\/core\//.test(readFileSync(join(root, p), "utf8"))
+for (const entry of listTs(join("test", "devs"), isTestEntry))
     run(`devs run --test: ${entry}`, devs, ["run", "--test", "-k", "-T", "180000", entry])
 
-// Stage 3: vitest.
-const report = join(genDir, "vitest-report.json")
-const vitest = spawnSync(join(root, "node_modules", ".bin", "vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
-    cwd: root,
-    stdio: "inherit",
-})
-if (existsSync(report)) {
-    const r = JSON.parse(readFileSync(report, "utf8"))
-    passed += r.numPassedTests
-    failed += r.numFailedTests
-    if (r.numFailedTests > 0) failures.push(`vitest: ${r.numFailedTests} failed`)
+// Stage 3: vitest, in two passes. Tests that start the simulator share devtools' fixed ports
+// (8081-8083), so test/e2e runs one file at a time after everything else has run in parallel.
+function vitestPass(name: string, args: string[]): void {
+    const report = join(genDir, `vitest-${name}.json`)
+    rmSync(report, { force: true })
+    const r = spawnSync(join(root, "node_modules", ".bin", "vitest"), ["run", ...args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
+        cwd: root,
+        stdio: "inherit",
+    })
+    let counted = false
+    if (existsSync(report)) {
+        const j = JSON.parse(readFileSync(report, "utf8"))
+        passed += j.numPassedTests
+        failed += j.numFailedTests
+        counted = true
+        if (j.numFailedTests > 0) failures.push(`vitest ${name}: ${j.numFailedTests} failed`)
+    }
+    if (r.status !== 0 && !(counted && failures.some((f) => f.startsWith(`vitest ${name}`)))) {
+        failures.push(`vitest ${name} exited ${r.status}`)
+        failed++
+    }
 }
-if (vitest.status !== 0 && !failures.some((f) => f.startsWith("vitest"))) {
-    failures.push(`vitest exited ${vitest.status}`)
-    failed++
-}
+vitestPass("parallel", ["--exclude", "test/e2e/**"])
+if (existsSync(join(root, "test", "e2e"))) vitestPass("simulator", ["test/e2e", "--no-file-parallelism"])
 
 if (failures.length) console.log("\nfailed:\n  " + failures.join("\n  "))
 console.log(`\ntests: ${passed} passed, ${failed} failed`)

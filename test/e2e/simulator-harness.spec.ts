@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { runTestEntry, startSimulator, type Simulator } from "../../helpers/simulator"
+import { runTestEntry, startSimulator, type Simulator } from "../helpers/simulator"
 
 describe("simulator harness, non-test mode", () => {
     let sim: Simulator
