@@ -1,0 +1,49 @@
+// A tiny event emitter both runtimes accept (no Map, no rest args, no `this` in arrows).
+// A listener that throws does not break the client: the exception is re-emitted as "error"
+// (and swallowed if an "error" listener throws), because on the board an uncaught exception
+// in the socket fiber would stop the whole program.
+
+import { removeAt } from "./session-util"
+
+export type Listener = (a?: any, b?: any, c?: any) => void
+
+export class Emitter {
+    private listeners: Record<string, Listener[]>
+
+    constructor() {
+        this.listeners = {}
+    }
+
+    on(event: string, fn: Listener): void {
+        let l = this.listeners[event]
+        if (!l) {
+            l = []
+            this.listeners[event] = l
+        }
+        l.push(fn)
+    }
+
+    off(event: string, fn: Listener): void {
+        const l = this.listeners[event]
+        if (!l) return
+        const i = l.indexOf(fn)
+        if (i >= 0) removeAt(l, i)
+    }
+
+    listenerCount(event: string): number {
+        const l = this.listeners[event]
+        return l ? l.length : 0
+    }
+
+    emit(event: string, a?: any, b?: any, c?: any): void {
+        const l = this.listeners[event]
+        if (!l || l.length === 0) return
+        for (let i = 0; i < l.length; i++) {
+            try {
+                l[i](a, b, c)
+            } catch (e) {
+                if (event !== "error") this.emit("error", e)
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+// Client options in the MQTT.js idiom, their defaults, and the tiny URL parser.
+// Kept apart from client.ts so the defaults are one table a reader can check.
+
+import { Random, StreamTarget } from "../io"
+import { QoS, Will } from "./packets"
+import { ClientErrorCode, MqttClientError } from "./session-errors"
+import { SessionOptions } from "./session"
+
+export interface WillOptions {
+    topic: string
+    payload: string | Buffer
+    qos?: QoS
+    retain?: boolean
+}
+
+export interface ClientOptions {
+    /** mqtt://host:port, mqtts://host:port (also tcp://, tls://, ssl://); user:pass@ is taken as credentials. */
+    url?: string
+    host?: string
+    /** Default 1883, or 8883 with TLS. */
+    port?: number
+    /** Default "tcp" (or from the url scheme). */
+    proto?: "tcp" | "tls"
+    /** Default "devs-link-" + 6 random hex digits. */
+    clientId?: string
+    /** CleanSession (3.1.2.4); default true. */
+    clean?: boolean
+    /** Seconds, 0..65535; default 60. */
+    keepalive?: number
+    username?: string
+    password?: string | Buffer
+    will?: WillOptions
+    /** Backoff floor in ms; default 1000; 0 turns automatic reconnect off. */
+    reconnectPeriod?: number
+    /** Backoff ceiling in ms; default 60000. */
+    reconnectPeriodMax?: number
+    /** ms from opening the stream to CONNACK; default 30000. */
+    connectTimeout?: number
+    /** ms to wait for PINGRESP; default keepalive/2 (half-open link found within 1.5 x keepalive). */
+    pingTimeout?: number
+    /** QoS 1/2 messages awaiting acknowledgement at once; default 16. */
+    inflightWindow?: number
+    /** Outbox bound (messages not yet written); default 64 messages ... */
+    outboxMaxMessages?: number
+    /** ... and 16384 bytes (topic characters + payload bytes). */
+    outboxMaxBytes?: number
+    /** Largest incoming packet accepted; default: no limit beyond the protocol's. */
+    maxPacketSize?: number
+}
+
+export const DEFAULTS = {
+    keepalive: 60,
+    reconnectPeriod: 1000,
+    reconnectPeriodMax: 60000,
+    connectTimeout: 30000,
+    inflightWindow: 16,
+    outboxMaxMessages: 64,
+    outboxMaxBytes: 16384,
+    tcpPort: 1883,
+    tlsPort: 8883,
+}
+
+export function toBuffer(v: string | Buffer): Buffer {
+    if (v === undefined || v === null) return Buffer.alloc(0)
+    return typeof v === "string" ? Buffer.from(v as string) : (v as Buffer)
+}
+
+function bad(what: string): MqttClientError {
+    return new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, what)
+}
+
+const HEX = "0123456789abcdef"
+
+function randomHex(random: Random, digits: number): string {
+    let s = ""
+    for (let i = 0; i < digits; i++) s += HEX.charAt(Math.floor(random.next() * 16) & 15)
+    return s
+}
+
+function orDefault(v: number, d: number): number {
+    return v === undefined || v === null ? d : v
+}
+
+export interface ParsedUrl {
+    tls: boolean
+    host: string
+    port: number
+    username: string
+    password: string
+}
+
+/** Parses scheme://[user[:pass]@]host[:port][/...]; IPv6 hosts in brackets. */
+export function parseMqttUrl(url: string): ParsedUrl {
+    const i = url.indexOf("://")
+    if (i <= 0) throw bad("url must look like mqtt://host:port: " + url)
+    const scheme = url.slice(0, i).toLowerCase()
+    let tls = false
+    if (scheme === "mqtts" || scheme === "tls" || scheme === "ssl") tls = true
+    else if (scheme !== "mqtt" && scheme !== "tcp") throw bad("unsupported url scheme " + scheme)
+    let rest = url.slice(i + 3)
+    const slash = rest.indexOf("/")
+    if (slash >= 0) rest = rest.slice(0, slash)
+    let username: string = undefined
+    let password: string = undefined
+    const at = rest.lastIndexOf("@")
+    if (at >= 0) {
+        const cred = rest.slice(0, at)
+        rest = rest.slice(at + 1)
+        const colon = cred.indexOf(":")
+        if (colon >= 0) {
+            username = cred.slice(0, colon)
+            password = cred.slice(colon + 1)
+        } else username = cred
+    }
+    let host = rest
+    let port = -1
+    if (rest.startsWith("[")) {
+        const close = rest.indexOf("]")
+        if (close < 0) throw bad("bad IPv6 host in " + url)
+        host = rest.slice(1, close)
+        if (rest.charAt(close + 1) === ":") port = parseInt(rest.slice(close + 2))
+    } else {
+        const colon = rest.lastIndexOf(":")
+        if (colon >= 0) {
+            host = rest.slice(0, colon)
+            port = parseInt(rest.slice(colon + 1))
+        }
+    }
+    if (host.length === 0) throw bad("no host in " + url)
+    if (port === -1) port = tls ? DEFAULTS.tlsPort : DEFAULTS.tcpPort
+    if (!(port > 0 && port < 65536)) throw bad("bad port in " + url)
+    return { tls, host, port, username, password }
+}
+
+/** Where to connect, from url or host/port/proto. */
+export function resolveTarget(o: ClientOptions): StreamTarget {
+    if (o.url) {
+        const u = parseMqttUrl(o.url)
+        const tls = o.proto ? o.proto === "tls" : u.tls
+        return { host: u.host, port: o.port ? o.port : u.port, tls }
+    }
+    if (!o.host) throw bad("host or url required")
+    const tls = o.proto === "tls"
+    if (o.proto && o.proto !== "tls" && o.proto !== "tcp") throw bad("proto must be tcp or tls")
+    return { host: o.host, port: o.port ? o.port : tls ? DEFAULTS.tlsPort : DEFAULTS.tcpPort, tls }
+}
+
+/** The session's options with every default filled in. */
+export function resolveSessionOptions(o: ClientOptions, random: Random): SessionOptions {
+    let username = o.username
+    let password: Buffer = o.password === undefined ? undefined : toBuffer(o.password)
+    if (o.url && username === undefined) {
+        const u = parseMqttUrl(o.url)
+        username = u.username
+        if (password === undefined && u.password !== undefined) password = Buffer.from(u.password)
+    }
+    let will: Will = undefined
+    if (o.will) {
+        will = {
+            topic: o.will.topic,
+            payload: toBuffer(o.will.payload),
+            qos: o.will.qos === undefined ? 0 : o.will.qos,
+            retain: !!o.will.retain,
+        }
+    }
+    const window = orDefault(o.inflightWindow, DEFAULTS.inflightWindow)
+    if (!(window >= 1 && window <= 65535)) throw bad("inflightWindow must be 1..65535")
+    return {
+        clientId: o.clientId === undefined ? "devs-link-" + randomHex(random, 6) : o.clientId,
+        clean: o.clean === undefined ? true : o.clean,
+        keepalive: orDefault(o.keepalive, DEFAULTS.keepalive),
+        username,
+        password,
+        will,
+        reconnectMin: orDefault(o.reconnectPeriod, DEFAULTS.reconnectPeriod),
+        reconnectMax: orDefault(o.reconnectPeriodMax, DEFAULTS.reconnectPeriodMax),
+        connectTimeout: orDefault(o.connectTimeout, DEFAULTS.connectTimeout),
+        pingTimeout: o.pingTimeout,
+        inflightWindow: window,
+        outboxMaxMessages: orDefault(o.outboxMaxMessages, DEFAULTS.outboxMaxMessages),
+        outboxMaxBytes: orDefault(o.outboxMaxBytes, DEFAULTS.outboxMaxBytes),
+        maxPacketSize: o.maxPacketSize,
+    }
+}

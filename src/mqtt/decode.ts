@@ -1,0 +1,302 @@
+// MQTT 3.1.1 parser: one complete packet's bytes -> Packet, strict per sections 1.5, 2 and 3.
+// Decodes all 14 types in both directions (tests and fuzzers play the server role too).
+// Any violation throws MqttProtocolError naming the rule; the caller closes the connection.
+// Strings are validated as UTF-8 on the bytes before conversion (see utf8.ts); byte fields
+// (payload, will message, password) are copied so the caller may reuse its receive buffer.
+
+import { MqttProtocolError } from "./errors"
+import {
+    ConnectPacket,
+    Packet,
+    PacketType,
+    PublishPacket,
+    QoS,
+    Subscription,
+} from "./packets"
+import { checkTopicFilterChars, checkTopicNameChars } from "./topics"
+import { checkUtf8 } from "./utf8"
+import { sliceBytes, u16be } from "../util/bytes"
+
+// 2.2.2 Table 2.2: the flag nibble each type must carry (-1: PUBLISH, flags are DUP/QoS/RETAIN).
+const FIXED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0]
+// The rule a wrong flag nibble breaks: PUBREL, SUBSCRIBE, UNSUBSCRIBE have their own ids.
+const FLAG_RULES = [
+    "", "MQTT-2.2.2-1", "MQTT-2.2.2-1", "", "MQTT-2.2.2-1", "MQTT-2.2.2-1", "MQTT-3.6.1-1", "MQTT-2.2.2-1",
+    "MQTT-3.8.1-1", "MQTT-2.2.2-1", "MQTT-3.10.1-1", "MQTT-2.2.2-1", "MQTT-2.2.2-1", "MQTT-2.2.2-1",
+    "MQTT-2.2.2-1", "",
+]
+// Exact Remaining Length of the fixed-size packets (-1: variable) and the section that fixes it.
+const FIXED_LENGTHS = [-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1]
+const LENGTH_RULES = [
+    "", "", "MQTT-3.2.1", "", "MQTT-3.4.1", "MQTT-3.5.1", "MQTT-3.6.1", "MQTT-3.7.1", "", "", "",
+    "MQTT-3.11.1", "MQTT-3.12.1", "MQTT-3.13.1", "MQTT-3.14.1", "",
+]
+
+/**
+ * Checks the first byte of a packet (type and flags, 2.2.1 / 2.2.2) so a receiver can refuse a
+ * stream before buffering its body. decodePacket does this too.
+ */
+export function checkFixedHeader(header: number): void {
+    const type = header >> 4
+    // 2.2.1: types 0 and 15 are reserved
+    if (type === 0 || type === 15) throw new MqttProtocolError("MQTT-2.2.1", "reserved packet type")
+    const flags = header & 0x0f
+    const want = FIXED_FLAGS[type]
+    if (want >= 0) {
+        if (flags !== want) throw new MqttProtocolError(FLAG_RULES[type], "invalid fixed header flags")
+    } else {
+        // 3.3.1-4: QoS 3 is invalid; 3.3.1-2: DUP is 0 for QoS 0
+        const qos = (flags >> 1) & 3
+        if (qos === 3) throw new MqttProtocolError("MQTT-3.3.1-4", "PUBLISH with QoS 3")
+        if (qos === 0 && (flags & 8) !== 0) throw new MqttProtocolError("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
+    }
+}
+
+function short(what: string): MqttProtocolError {
+    return new MqttProtocolError("MQTT-2.2.3", "remaining length too short for " + what)
+}
+
+/** Length of the 1.5.3 string (or 1.5.6 binary field) at p, checked against end. */
+function fieldLength(b: Buffer, p: number, end: number, what: string): number {
+    if (p + 2 > end) throw short(what)
+    const n = u16be(b, p)
+    if (p + 2 + n > end) throw short(what)
+    return n
+}
+
+/** The validated UTF-8 string of n bytes at b[p..]. */
+function stringAt(b: Buffer, p: number, n: number): string {
+    checkUtf8(b, p, p + n)
+    return sliceBytes(b, p, p + n).toString("utf-8")
+}
+
+function packetIdAt(b: Buffer, p: number): number {
+    const id = u16be(b, p)
+    // 2.3.1-1: packet identifiers are non-zero
+    if (id === 0) throw new MqttProtocolError("MQTT-2.3.1-1", "packet id 0")
+    return id
+}
+
+function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
+    // 3.1.2.1: protocol name "MQTT"
+    if (p + 10 > end) throw short("CONNECT variable header")
+    if (b[p] !== 0 || b[p + 1] !== 4 || b[p + 2] !== 0x4d || b[p + 3] !== 0x51 || b[p + 4] !== 0x54 || b[p + 5] !== 0x54)
+        throw new MqttProtocolError("MQTT-3.1.2-1", "protocol name is not MQTT")
+    // 3.1.2-2: protocol level 4; a server answers CONNACK 0x01 to this rule
+    if (b[p + 6] !== 4) throw new MqttProtocolError("MQTT-3.1.2-2", "protocol level is not 4")
+    const flags = b[p + 7]
+    // 3.1.2-3: reserved connect flag is 0
+    if ((flags & 1) !== 0) throw new MqttProtocolError("MQTT-3.1.2-3", "reserved connect flag set")
+    const hasWill = (flags & 0x04) !== 0
+    const willQos = (flags >> 3) & 3
+    const willRetain = (flags & 0x20) !== 0
+    const hasPassword = (flags & 0x40) !== 0
+    const hasUser = (flags & 0x80) !== 0
+    if (hasWill) {
+        // 3.1.2-14: will QoS is not 3
+        if (willQos === 3) throw new MqttProtocolError("MQTT-3.1.2-14", "will QoS 3")
+    } else {
+        // 3.1.2-13 / 3.1.2-15: without a will, will QoS and will retain are 0
+        if (willQos !== 0) throw new MqttProtocolError("MQTT-3.1.2-13", "will QoS without will flag")
+        if (willRetain) throw new MqttProtocolError("MQTT-3.1.2-15", "will retain without will flag")
+    }
+    // 3.1.2-22: no password without a user name
+    if (hasPassword && !hasUser) throw new MqttProtocolError("MQTT-3.1.2-22", "password flag without user name flag")
+    const cleanSession = (flags & 0x02) !== 0
+    const keepalive = u16be(b, p + 8)
+    p += 10
+    // 3.1.3-3: the client id comes first
+    let n = fieldLength(b, p, end, "client id")
+    const clientId = stringAt(b, p + 2, n)
+    p += 2 + n
+    // 3.1.3-8: a zero-length client id needs clean session (server answers CONNACK 0x02)
+    if (n === 0 && !cleanSession) throw new MqttProtocolError("MQTT-3.1.3-8", "empty client id without clean session")
+    const pkt: ConnectPacket = { type: PacketType.CONNECT, clientId, cleanSession, keepalive }
+    if (hasWill) {
+        // 3.1.2-9: will topic and will message follow
+        n = fieldLength(b, p, end, "will topic")
+        const topic = stringAt(b, p + 2, n)
+        checkTopicNameChars(topic)
+        p += 2 + n
+        n = fieldLength(b, p, end, "will message")
+        const payload = sliceBytes(b, p + 2, p + 2 + n)
+        p += 2 + n
+        pkt.will = { topic, payload, qos: willQos as QoS, retain: willRetain }
+    }
+    if (hasUser) {
+        // 3.1.2-19
+        n = fieldLength(b, p, end, "user name")
+        pkt.username = stringAt(b, p + 2, n)
+        p += 2 + n
+    }
+    if (hasPassword) {
+        // 3.1.2-21
+        n = fieldLength(b, p, end, "password")
+        pkt.password = sliceBytes(b, p + 2, p + 2 + n)
+        p += 2 + n
+    }
+    // 3.1.2-11 / -18 / -20: no fields beyond those the flags announce
+    if (p !== end) throw new MqttProtocolError("MQTT-3.1.3", "bytes after the last CONNECT field")
+    return pkt
+}
+
+function decodePublish(header: number, b: Buffer, p: number, end: number): PublishPacket {
+    const qos = (header >> 1) & 3
+    const n = fieldLength(b, p, end, "topic name")
+    // 3.3.2-1: topic is a UTF-8 string; 3.3.2-2 / 4.7.3-1: no wildcards, not empty
+    const topic = stringAt(b, p + 2, n)
+    checkTopicNameChars(topic)
+    p += 2 + n
+    const pkt: PublishPacket = {
+        type: PacketType.PUBLISH,
+        topic,
+        payload: undefined,
+        qos: qos as QoS,
+        retain: (header & 1) !== 0,
+        dup: (header & 8) !== 0,
+    }
+    if (qos > 0) {
+        if (p + 2 > end) throw short("packet id")
+        pkt.packetId = packetIdAt(b, p)
+        p += 2
+    }
+    pkt.payload = sliceBytes(b, p, end)
+    return pkt
+}
+
+function decodeSubscribe(b: Buffer, p: number, end: number): Packet {
+    if (p + 2 > end) throw short("packet id")
+    const packetId = packetIdAt(b, p)
+    p += 2
+    // 3.8.3-3: at least one filter
+    if (p === end) throw new MqttProtocolError("MQTT-3.8.3-3", "SUBSCRIBE without a filter")
+    const subscriptions: Subscription[] = []
+    while (p < end) {
+        const n = fieldLength(b, p, end, "topic filter")
+        const filter = stringAt(b, p + 2, n)
+        checkTopicFilterChars(filter)
+        p += 2 + n
+        if (p >= end) throw short("requested QoS")
+        const q = b[p++]
+        // 3.8.3-4: requested QoS is 0..2 and the upper six bits are 0
+        if (q > 2) throw new MqttProtocolError("MQTT-3.8.3-4", "invalid requested QoS byte")
+        subscriptions.push({ filter, qos: q as QoS })
+    }
+    return { type: PacketType.SUBSCRIBE, packetId, subscriptions }
+}
+
+function decodeSuback(b: Buffer, p: number, end: number): Packet {
+    if (p + 2 > end) throw short("packet id")
+    const packetId = packetIdAt(b, p)
+    p += 2
+    if (p === end) throw new MqttProtocolError("MQTT-3.9.3", "SUBACK without a return code")
+    const returnCodes: number[] = []
+    while (p < end) {
+        const c = b[p++]
+        // 3.9.3-2: 0x00, 0x01, 0x02 or 0x80 only
+        if (!(c <= 2 || c === 0x80)) throw new MqttProtocolError("MQTT-3.9.3-2", "reserved SUBACK return code")
+        returnCodes.push(c)
+    }
+    return { type: PacketType.SUBACK, packetId, returnCodes }
+}
+
+function decodeUnsubscribe(b: Buffer, p: number, end: number): Packet {
+    if (p + 2 > end) throw short("packet id")
+    const packetId = packetIdAt(b, p)
+    p += 2
+    // 3.10.3-2: at least one filter
+    if (p === end) throw new MqttProtocolError("MQTT-3.10.3-2", "UNSUBSCRIBE without a filter")
+    const filters: string[] = []
+    while (p < end) {
+        const n = fieldLength(b, p, end, "topic filter")
+        const filter = stringAt(b, p + 2, n)
+        checkTopicFilterChars(filter)
+        filters.push(filter)
+        p += 2 + n
+    }
+    return { type: PacketType.UNSUBSCRIBE, packetId, filters }
+}
+
+/**
+ * Decodes one packet: `header` is its first byte, b[offset..offset+length) its body
+ * (variable header + payload, i.e. Remaining Length bytes).
+ */
+export function decodePacket(header: number, b: Buffer, offset: number, length: number): Packet {
+    checkFixedHeader(header)
+    const type = header >> 4
+    const end = offset + length
+    const fixed = FIXED_LENGTHS[type]
+    if (fixed >= 0 && length !== fixed)
+        throw new MqttProtocolError(LENGTH_RULES[type], "remaining length must be " + fixed)
+    switch (type) {
+        case PacketType.PUBLISH:
+            return decodePublish(header, b, offset, end)
+        case PacketType.CONNECT:
+            return decodeConnect(b, offset, end)
+        case PacketType.CONNACK: {
+            const ack = b[offset]
+            // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved
+            if ((ack & 0xfe) !== 0) throw new MqttProtocolError("MQTT-3.2.2.1", "reserved CONNACK flags set")
+            const rc = b[offset + 1]
+            // 3.2.2.3: return codes 6..255 are reserved
+            if (rc > 5) throw new MqttProtocolError("MQTT-3.2.2.3", "reserved CONNACK return code")
+            // 3.2.2-4: session present is 0 with a non-zero return code
+            if (rc !== 0 && ack !== 0) throw new MqttProtocolError("MQTT-3.2.2-4", "session present with a refusal")
+            return { type: PacketType.CONNACK, sessionPresent: ack === 1, returnCode: rc }
+        }
+        case PacketType.PUBACK:
+        case PacketType.PUBREC:
+        case PacketType.PUBREL:
+        case PacketType.PUBCOMP:
+        case PacketType.UNSUBACK:
+            return { type: type, packetId: packetIdAt(b, offset) } as Packet
+        case PacketType.SUBSCRIBE:
+            return decodeSubscribe(b, offset, end)
+        case PacketType.SUBACK:
+            return decodeSuback(b, offset, end)
+        case PacketType.UNSUBSCRIBE:
+            return decodeUnsubscribe(b, offset, end)
+        default:
+            // PINGREQ, PINGRESP, DISCONNECT: the fixed header is all there is
+            return { type: type } as Packet
+    }
+}
+
+/**
+ * Reads the 2.2.3 Remaining Length varint at b[o..end). Returns the value, or -1 when the bytes
+ * end before the varint does; throws when a fourth byte still has the continuation bit.
+ * The number of bytes it took is remainingLengthSize(value) only for minimal encodings, so
+ * callers that need it use readRemainingLengthBytes.
+ */
+export function readRemainingLength(b: Buffer, o: number, end: number): number {
+    const k = readRemainingLengthBytes(b, o, end)
+    if (k < 0) return -1
+    let v = 0
+    let mul = 1
+    for (let i = 0; i < k; i++) {
+        v += (b[o + i] & 0x7f) * mul
+        mul *= 128
+    }
+    return v
+}
+
+/** How many bytes the Remaining Length varint at b[o..end) takes (1..4), -1 if incomplete. */
+export function readRemainingLengthBytes(b: Buffer, o: number, end: number): number {
+    for (let i = 0; i < 4; i++) {
+        if (o + i >= end) return -1
+        if ((b[o + i] & 0x80) === 0) return i + 1
+    }
+    throw new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes")
+}
+
+/** Decodes exactly one complete frame (fixed header included); no missing or extra bytes. */
+export function decodeFrame(frame: Buffer): Packet {
+    const len = frame.length
+    if (len < 2) throw short("fixed header")
+    checkFixedHeader(frame[0])
+    const k = readRemainingLengthBytes(frame, 1, len)
+    if (k < 0) throw short("remaining length")
+    const rl = readRemainingLength(frame, 1, len)
+    if (1 + k + rl !== len) throw new MqttProtocolError("MQTT-2.2.3", "remaining length does not match the frame")
+    return decodePacket(frame[0], frame, 1 + k, rl)
+}

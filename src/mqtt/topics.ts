@@ -1,0 +1,89 @@
+// 4.7 Topic names and topic filters.
+// Matching runs once per incoming message per subscription, so it walks both strings with
+// indices and allocates nothing (no split("/")).
+
+import { MqttProtocolError } from "./errors"
+import { utf8Length } from "./utf8"
+
+const SLASH = 0x2f
+const PLUS = 0x2b
+const HASH = 0x23
+const DOLLAR = 0x24
+
+/** The string-level part of a topic name check (the byte-level part is utf8Length). */
+export function checkTopicNameChars(topic: string): void {
+    // 4.7.3-1: at least one character
+    if (topic.length === 0) throw new MqttProtocolError("MQTT-4.7.3-1", "empty topic name")
+    // 3.3.2-2 (and 4.7.1-1): no wildcards in a topic name
+    if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0)
+        throw new MqttProtocolError("MQTT-3.3.2-2", "wildcard in topic name")
+}
+
+/** A topic name as PUBLISH (and a will) carries it: non-empty, no wildcards, valid UTF-8 without U+0000, <= 65535 bytes. */
+export function validateTopicName(topic: string): void {
+    checkTopicNameChars(topic)
+    if (utf8Length(topic) > 65535) throw new MqttProtocolError("MQTT-4.7.3-3", "topic name longer than 65535 bytes")
+}
+
+/** The string-level part of a topic filter check: wildcard placement (4.7.1). */
+export function checkTopicFilterChars(filter: string): void {
+    const len = filter.length
+    if (len === 0) throw new MqttProtocolError("MQTT-4.7.3-1", "empty topic filter")
+    for (let i = 0; i < len; i++) {
+        const c = filter.charCodeAt(i)
+        if (c === HASH) {
+            // 4.7.1-2: '#' is the whole last level
+            if (i !== len - 1 || (i > 0 && filter.charCodeAt(i - 1) !== SLASH))
+                throw new MqttProtocolError("MQTT-4.7.1-2", "'#' not alone in the last level")
+        } else if (c === PLUS) {
+            // 4.7.1-3: '+' occupies a whole level
+            if ((i > 0 && filter.charCodeAt(i - 1) !== SLASH) || (i < len - 1 && filter.charCodeAt(i + 1) !== SLASH))
+                throw new MqttProtocolError("MQTT-4.7.1-3", "'+' not alone in its level")
+        }
+    }
+}
+
+/** A topic filter as SUBSCRIBE/UNSUBSCRIBE carry it. */
+export function validateTopicFilter(filter: string): void {
+    checkTopicFilterChars(filter)
+    if (utf8Length(filter) > 65535) throw new MqttProtocolError("MQTT-4.7.3-3", "topic filter longer than 65535 bytes")
+}
+
+/**
+ * True when the topic name matches the (valid) filter (4.7.1, 4.7.2).
+ * "a/#" also matches "a" (4.7.1.2); "+" matches an empty level; a filter starting with a
+ * wildcard does not match a topic starting with '$' (4.7.2-1).
+ */
+export function topicMatchesFilter(topic: string, filter: string): boolean {
+    const tlen = topic.length
+    const flen = filter.length
+    if (tlen === 0 || flen === 0) return false
+    const f0 = filter.charCodeAt(0)
+    if ((f0 === PLUS || f0 === HASH) && topic.charCodeAt(0) === DOLLAR) return false
+    let ti = 0
+    let fi = 0
+    while (true) {
+        // at the start of a level in both strings
+        const fc = filter.charCodeAt(fi)
+        if (fc === HASH) return true
+        if (fc === PLUS) {
+            while (ti < tlen && topic.charCodeAt(ti) !== SLASH) ti++
+            fi++
+        } else {
+            while (fi < flen) {
+                const c = filter.charCodeAt(fi)
+                if (c === SLASH) break
+                if (ti >= tlen || topic.charCodeAt(ti) !== c) return false
+                ti++
+                fi++
+            }
+        }
+        // the filter level ended; the topic level must end here too
+        if (ti < tlen && topic.charCodeAt(ti) !== SLASH) return false
+        if (fi >= flen) return ti >= tlen
+        // filter is at '/': if the topic ended, only a trailing "/#" still matches ("a/#" matches "a")
+        if (ti >= tlen) return fi + 2 === flen && filter.charCodeAt(fi + 1) === HASH
+        ti++
+        fi++
+    }
+}

@@ -1,0 +1,183 @@
+// 2.2.3 Remaining Length and the frame assembler: arbitrary chunking, many packets per chunk,
+// limits, malformed varints.
+import { describe, test, expect } from "@devicescript/test"
+import { FrameAssembler, MAX_FRAME_SIZE } from "../../../src/mqtt/frames"
+import { readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
+import { remainingLengthSize, writeRemainingLength } from "../../../src/mqtt/encode"
+import { Packet } from "../../../src/mqtt/packets"
+import { sliceBytes } from "../../../src/util/bytes"
+import { hex, ruleOf, show, toHex } from "./helpers"
+import { VECTORS } from "./vectors"
+
+// Table 2.4: the boundaries of each varint size.
+const RL_TABLE: [number, string][] = [
+    [0, "00"],
+    [127, "7f"],
+    [128, "8001"],
+    [16383, "ff7f"],
+    [16384, "808001"],
+    [2097151, "ffff7f"],
+    [2097152, "80808001"],
+    [268435455, "ffffff7f"],
+]
+
+function addRl(e: [number, string]) {
+    test("remaining length " + e[0] + " <-> " + e[1], () => {
+        const b = Buffer.alloc(4)
+        const n = writeRemainingLength(b, 0, e[0])
+        expect(n).toBe(remainingLengthSize(e[0]))
+        expect(toHex(sliceBytes(b, 0, n))).toBe(e[1])
+        const enc = hex(e[1])
+        expect(readRemainingLengthBytes(enc, 0, enc.length)).toBe(enc.length)
+        expect(readRemainingLength(enc, 0, enc.length)).toBe(e[0])
+        // one byte short: incomplete, not an error
+        expect(readRemainingLength(enc, 0, enc.length - 1)).toBe(-1)
+    })
+}
+
+/** All packets the assembler yields for these chunks, as canonical strings joined by ";". */
+function drain(a: FrameAssembler): string {
+    const out: string[] = []
+    let p: Packet = a.next()
+    while (p !== undefined) {
+        out.push(show(p))
+        p = a.next()
+    }
+    return out.join(";")
+}
+
+// A stream of several short packets of different types (kept small: DeviceScript's watchdog).
+const STREAM_IDX = [0, 3, 5, 6, 10, 12, 14, 15, 16, 18, 20]
+function streamBytes(): Buffer {
+    const parts: string[] = []
+    for (const i of STREAM_IDX) parts.push(VECTORS[i].hex)
+    return hex(parts.join(" "))
+}
+function expected(): string {
+    const out: string[] = []
+    for (const i of STREAM_IDX) out.push(show(VECTORS[i].packet))
+    return out.join(";")
+}
+
+const SPLITS_PER_TEST = 4
+
+function addSplits(first: number, len: number) {
+    test("split at bytes " + first + ".." + Math.min(first + SPLITS_PER_TEST - 1, len), () => {
+        const s = streamBytes()
+        const want = expected()
+        for (let at = first; at < first + SPLITS_PER_TEST && at <= len; at++) {
+            const a = new FrameAssembler(1024)
+            a.push(sliceBytes(s, 0, at))
+            const head = drain(a)
+            a.push(sliceBytes(s, at))
+            const rest = drain(a)
+            expect("split " + at + ": " + head + (head !== "" && rest !== "" ? ";" : "") + rest).toBe("split " + at + ": " + want)
+            expect(a.buffered()).toBe(0)
+        }
+    })
+}
+
+describe("mqtt frames: remaining length (table 2.4)", () => {
+    for (const e of RL_TABLE) addRl(e)
+    test("a fifth varint byte is malformed", () => {
+        const b = hex("ff ff ff ff 7f")
+        expect(ruleOf(() => readRemainingLength(b, 0, 5))).toBe("MQTT-2.2.3")
+    })
+})
+
+describe("mqtt frames: assembler", () => {
+    test("a whole stream in one chunk", () => {
+        const a = new FrameAssembler()
+        a.push(streamBytes())
+        expect(drain(a)).toBe(expected())
+    })
+    // every split point of the stream, both ends included
+    const len = streamBytes().length
+    for (let at = 0; at <= len; at += SPLITS_PER_TEST) addSplits(at, len)
+    test("one byte per chunk", () => {
+        const s = streamBytes()
+        const a = new FrameAssembler()
+        const out: string[] = []
+        for (let i = 0; i < s.length; i++) {
+            a.push(sliceBytes(s, i, i + 1))
+            const d = drain(a)
+            if (d !== "") out.push(d)
+        }
+        expect(out.join(";")).toBe(expected())
+    })
+    test("nothing until the packet is complete, bytes are kept", () => {
+        const a = new FrameAssembler()
+        a.push(hex("30 07 00 03 61"))
+        expect(a.next()).toBe(undefined)
+        expect(a.buffered()).toBe(5)
+        a.push(hex("2f 62 68"))
+        expect(a.next()).toBe(undefined)
+        a.push(hex("69 c0"))
+        expect(show(a.next())).toBe(show(VECTORS[5].packet))
+        expect(a.next()).toBe(undefined)
+        expect(a.buffered()).toBe(1)
+        a.push(hex("00"))
+        expect(show(a.next())).toBe("T12")
+    })
+    test("an empty chunk changes nothing", () => {
+        const a = new FrameAssembler()
+        a.push(Buffer.alloc(0))
+        expect(a.next()).toBe(undefined)
+        a.push(hex("e0 00"))
+        a.push(Buffer.alloc(0))
+        expect(show(a.next())).toBe("T14")
+    })
+    test("an oversized packet is refused from its header alone", () => {
+        const a = new FrameAssembler(100)
+        a.push(hex("30 ff ff ff 7f"))
+        expect(ruleOf(() => a.next())).toBe("max-packet-size")
+        // the assembler stays failed: the stream cannot be re-synchronised
+        expect(ruleOf(() => a.next())).toBe("max-packet-size")
+        a.reset()
+        a.push(hex("d0 00"))
+        expect(show(a.next())).toBe("T13")
+    })
+    test("the limit counts the whole frame", () => {
+        const a = new FrameAssembler(9)
+        a.push(hex(VECTORS[5].hex)) // 9 bytes
+        expect(show(a.next())).toBe(show(VECTORS[5].packet))
+        const b = new FrameAssembler(8)
+        b.push(hex(VECTORS[5].hex))
+        expect(ruleOf(() => b.next())).toBe("max-packet-size")
+    })
+    test("the largest remaining length waits for its body under the default limit", () => {
+        const a = new FrameAssembler()
+        expect(MAX_FRAME_SIZE).toBe(268435460)
+        a.push(hex("30 ff ff ff 7f 00 01 74"))
+        expect(a.next()).toBe(undefined)
+    })
+    test("a fifth remaining-length byte is refused", () => {
+        const a = new FrameAssembler()
+        a.push(hex("30 ff ff"))
+        expect(a.next()).toBe(undefined)
+        a.push(hex("ff ff 01"))
+        expect(ruleOf(() => a.next())).toBe("MQTT-2.2.3")
+    })
+    test("a reserved type is refused before its body arrives", () => {
+        const a = new FrameAssembler()
+        a.push(hex("f0 7f"))
+        expect(ruleOf(() => a.next())).toBe("MQTT-2.2.1")
+    })
+    test("a body that fails to decode is consumed; the next packet still decodes", () => {
+        const a = new FrameAssembler()
+        a.push(hex("40 02 00 00 c0 00"))
+        expect(ruleOf(() => a.next())).toBe("MQTT-2.3.1-1")
+        expect(show(a.next())).toBe("T12")
+    })
+    test("the assembler never writes into pushed chunks", () => {
+        const s = streamBytes()
+        const before = toHex(s)
+        const a = new FrameAssembler()
+        a.push(sliceBytes(s, 0, 7))
+        a.push(sliceBytes(s, 7))
+        drain(a)
+        a.push(s)
+        drain(a)
+        expect(toHex(s)).toBe(before)
+    })
+})
