@@ -34,10 +34,11 @@ export interface FaultProxy {
     /** RST both sides of every open connection now. Resolves when they are gone. */
     resetNow(): Promise<void>
     /**
-     * Arms a reset: the next chunk travelling in `direction` is cut, its first half forwarded
-     * and then both sides reset. Resolves once the reset happened (with the bytes that got through).
+     * Arms a reset: the next chunk of at least `minBytes` travelling in `direction` is cut, its first
+     * half forwarded and then both sides reset. Resolves once the reset happened (with the bytes that
+     * got through). `minBytes` lets a test cut a PUBLISH rather than a 4-byte acknowledgement.
      */
-    resetMidPacket(direction: Direction): Promise<{ forwarded: number; dropped: number }>
+    resetMidPacket(direction: Direction, minBytes?: number): Promise<{ forwarded: number; dropped: number }>
     /** Half-open every open connection: swallow all bytes both ways, never close. Later connections are not affected. */
     stall(): void
     /** Cut every later write (current and new connections) into chunks; undefined turns it off. */
@@ -64,7 +65,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
     const times: number[] = []
     const pairs = new Set<Pair>()
     const counted = { toBroker: 0, toClient: 0 }
-    let armed: { direction: Direction; done: (r: { forwarded: number; dropped: number }) => void } | undefined
+    let armed: { direction: Direction; minBytes: number; done: (r: { forwarded: number; dropped: number }) => void } | undefined
 
     function kill(p: Pair): void {
         if (p.dead) return
@@ -110,7 +111,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
 
     function forward(p: Pair, dir: Direction, chunk: Buffer): void {
         if (p.dead || p.stalled) return
-        if (armed && armed.direction === dir) {
+        if (armed && armed.direction === dir && chunk.length >= armed.minBytes) {
             const a = armed
             armed = undefined
             const half = chunk.length > 1 ? chunk.length >> 1 : 0
@@ -197,9 +198,9 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
             for (const p of [...pairs]) kill(p)
             await Promise.all(closing)
         },
-        resetMidPacket(direction) {
+        resetMidPacket(direction, minBytes = 1) {
             return new Promise((done) => {
-                armed = { direction, done }
+                armed = { direction, minBytes, done }
             })
         },
         stall() {
