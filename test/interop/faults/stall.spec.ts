@@ -1,0 +1,53 @@
+// A stall: the link goes half-open (no bytes, no FIN, no RST). With keepalive 2 s the client must
+// find it within 1.5 x keepalive = 3 s (no PINGRESP), reconnect, and lose no QoS 1/2 message.
+import { afterEach, expect, test } from "vitest"
+import { expectDelivery, sleep, startRig, until, type Rig } from "./harness"
+
+const KEEPALIVE_S = 2
+const BOUND_MS = 1.5 * KEEPALIVE_S * 1000
+// The design bound is exact (last byte received + keepalive + keepalive/2); allow the event loop's timer lateness.
+const TIMER_SLACK_MS = 100
+
+let rig: Rig | undefined
+afterEach(async () => {
+    await rig?.stop()
+    rig = undefined
+})
+
+async function stallAndTime(r: Rig): Promise<{ detectedMs: number; reason: string }> {
+    const closes = r.log.closes.length
+    const t0 = Date.now()
+    r.proxy.stall()
+    await until(() => r.log.closes.length > closes, BOUND_MS + 2000, "the client to notice the stall")
+    const c = r.log.closes[closes]
+    return { detectedMs: c.at - t0, reason: c.reason }
+}
+
+test("idle link stalls: found within 1.5 x keepalive by a missing PINGRESP, then reconnected", async () => {
+    rig = await startRig({ device: { keepalive: KEEPALIVE_S } })
+    const r = rig
+    // Let a keepalive cycle pass so the stall lands at an arbitrary point of it.
+    await sleep(700)
+    const { detectedMs, reason } = await stallAndTime(r)
+    await until(() => r.log.connects.length >= 2, 5000, "reconnect")
+    r.report("stall while idle", { detectedMs, reason, boundMs: BOUND_MS })
+    expect(detectedMs).toBeLessThanOrEqual(BOUND_MS + TIMER_SLACK_MS)
+    expect(r.device.stats().pingTimeouts).toBe(1)
+    expect(r.log.errors.map((e) => e.code)).toEqual(["PING_TIMEOUT"])
+    // The stalled TCP connection was never closed from our side of the proxy: it really was half-open.
+    expect(r.proxy.openConnections()).toBeGreaterThanOrEqual(1)
+}, 30_000)
+
+test("link stalls under traffic both ways: found within 1.5 x keepalive, QoS 1 at least once, QoS 2 exactly once", async () => {
+    rig = await startRig({ device: { keepalive: KEEPALIVE_S } })
+    const r = rig
+    let timing: { detectedMs: number; reason: string } | undefined
+    await r.traffic(120, 30, async () => {
+        timing = await stallAndTime(r)
+    })
+    await r.settle(20_000)
+    r.report("stall under traffic", { ...timing, boundMs: BOUND_MS })
+    expect(timing!.detectedMs).toBeLessThanOrEqual(BOUND_MS + TIMER_SLACK_MS)
+    expect(r.device.stats().pingTimeouts).toBe(1)
+    expectDelivery(r)
+}, 60_000)
