@@ -109,10 +109,19 @@ export interface MaliciousBroker {
     close(): Promise<void>
 }
 
-export async function startMaliciousBroker(attacks: Attack[]): Promise<MaliciousBroker> {
+/**
+ * Starts the attacker. With `once`, each attack is used for one connection only and later
+ * connections are closed at once without a byte (so a test can count exactly one error per attack).
+ */
+export async function startMaliciousBroker(attacks: Attack[], opts: { once?: boolean } = {}): Promise<MaliciousBroker> {
     const connections: ConnectionRecord[] = []
     const sockets = new Set<Socket>()
     const server: Server = createServer((s) => {
+        if (opts.once && connections.length >= attacks.length) {
+            s.on("error", () => {})
+            s.destroy()
+            return
+        }
         sockets.add(s)
         const attack = attacks[connections.length % attacks.length]
         const rec: ConnectionRecord = { attack: attack.name, expect: attack.expect, received: Buffer.alloc(0) }

@@ -5,8 +5,8 @@ import { expectDelivery, sleep, startRig, until, type Rig } from "./harness"
 
 const KEEPALIVE_S = 2
 const BOUND_MS = 1.5 * KEEPALIVE_S * 1000
-// The design bound is exact (last byte received + keepalive + keepalive/2); allow the event loop's timer lateness.
-const TIMER_SLACK_MS = 100
+// The design bound is exact (last byte received + keepalive + keepalive/2); allow the event loop's timer lateness (2 cores, test files in parallel).
+const TIMER_SLACK_MS = 250
 
 let rig: Rig | undefined
 afterEach(async () => {
