@@ -1,4 +1,5 @@
-// npm run provision -- <id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--gateway-user NAME] [--remove]
+// npm run provision -- <id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--gateway-user NAME]
+//                          [--topic-prefix P] [--ha-prefix P] [--remove]
 //
 // Gives one device its own broker account, confined by Mosquitto's ACL to `devices/<id>/#` and its own
 // Home Assistant discovery topics, and writes the device's credentials into its env file (default
@@ -23,12 +24,14 @@ import {
     updateEnv,
     updatePasswordFile,
     validateDeviceId,
+    validatePrefix,
     validateQuantity,
     type Registry,
 } from "./lib/broker-auth"
 
 // Setting keys the firmware reads (DeviceScript keys are at most 13 characters).
-export const ENV_KEYS = { id: "DEVICE_ID", user: "MQTT_USER", pass: "MQTT_PASS" } as const
+// Same keys as the firmware's settings table (src/config/schema.ts on branch app).
+export const ENV_KEYS = { id: "DEVICE_ID", user: "MQTT_USER", pass: "MQTT_PASS", prefix: "MQTT_PREFIX", haPrefix: "HA_PREFIX" } as const
 
 function fail(msg: string): never {
     console.error(`provision: ${msg}`)
@@ -42,12 +45,16 @@ const { values, positionals } = parseArgs({
         env: { type: "string", default: ".env.local" },
         discovery: { type: "string" },
         "gateway-user": { type: "string" },
+        "topic-prefix": { type: "string" },
+        "ha-prefix": { type: "string" },
         remove: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
     },
 })
 if (values.help || positionals.length !== 1) {
-    console.log("usage: npm run provision -- <device-id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--gateway-user NAME] [--remove]")
+    console.log(
+        "usage: npm run provision -- <device-id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--gateway-user NAME] [--topic-prefix P] [--ha-prefix P] [--remove]",
+    )
     process.exit(values.help ? 0 : 2)
 }
 
@@ -65,6 +72,12 @@ const stored: Registry | undefined = existsSync(paths.registry) ? JSON.parse(rea
 const gateway = values["gateway-user"] ?? stored?.gateway ?? "gateway"
 if (stored && stored.gateway !== gateway) fail(`this broker directory's gateway account is "${stored.gateway}", not "${gateway}"`)
 const registry: Registry = stored ?? { gateway, devices: {} }
+// Prefixes are per broker (one ACL for all devices); an explicit option changes them for everyone.
+if (values["topic-prefix"] !== undefined) registry.topicPrefix = values["topic-prefix"]
+if (values["ha-prefix"] !== undefined) registry.haPrefix = values["ha-prefix"]
+for (const p of [registry.topicPrefix, registry.haPrefix]) if (p !== undefined && validatePrefix(p)) fail(validatePrefix(p))
+const topicPrefix = registry.topicPrefix ?? "devices"
+const haPrefix = registry.haPrefix ?? "homeassistant"
 const idProblem = validateDeviceId(id) ?? (id === gateway ? `"${id}" is the gateway account's name` : undefined)
 if (idProblem) fail(idProblem)
 if (validateDeviceId(gateway)) fail(`gateway user: ${validateDeviceId(gateway)}`)
@@ -121,12 +134,16 @@ if (values.remove) {
     registry.devices[id] = { discovery }
     const envPath = resolve(values.env)
     const before = parseEnv(read(envPath))
-    writeSecretFile(envPath, updateEnv(read(envPath), { [ENV_KEYS.id]: id, [ENV_KEYS.user]: id, [ENV_KEYS.pass]: pw }))
+    const settings: Record<string, string> = { [ENV_KEYS.id]: id, [ENV_KEYS.user]: id, [ENV_KEYS.pass]: pw }
+    // Non-default prefixes must match the ACL, so the device gets them too.
+    if (registry.topicPrefix !== undefined) settings[ENV_KEYS.prefix] = topicPrefix
+    if (registry.haPrefix !== undefined) settings[ENV_KEYS.haPrefix] = haPrefix
+    writeSecretFile(envPath, updateEnv(read(envPath), settings))
     did.push(`${existed ? "rotated password of" : "created"} device "${id}"`)
     did.push(
-        `wrote ${ENV_KEYS.id}, ${ENV_KEYS.user}, ${ENV_KEYS.pass} to ${envPath} (mode 0600${before[ENV_KEYS.pass] ? ", replacing the old password" : ""})`,
+        `wrote ${Object.keys(settings).join(", ")} to ${envPath} (mode 0600${before[ENV_KEYS.pass] ? ", replacing the old password" : ""})`,
     )
-    did.push(`device may publish/subscribe only devices/${id}/# and homeassistant/+/${id}_{${discovery.join(",")}}/config`)
+    did.push(`device may publish/subscribe only ${topicPrefix}/${id}/# and ${haPrefix}/+/${id}_{${discovery.join(",")}}/config`)
 }
 
 writeBrokerFile(paths.passwd, passwd)

@@ -230,6 +230,20 @@ describe("provisioned broker: per-device isolation", () => {
         expect(await refusalCode(broker, devA)).toBe(0)
     })
 
+    test("custom topic prefixes go into the ACL and into the device's env file", () => {
+        const other = join(dir, "broker-prefixed")
+        provision(["devP", "--broker-dir", other, "--env", join(dir, "p.env"), "--topic-prefix", "site1/dev", "--ha-prefix", "ha", "--discovery", "temperature"])
+        const acl = readFileSync(join(other, "acl"), "utf8")
+        expect(acl).toContain("user devP\ntopic readwrite site1/dev/devP/#\ntopic readwrite ha/+/devP/+/config\ntopic readwrite ha/+/devP_temperature/config\n")
+        const env = parseEnv(readFileSync(join(dir, "p.env"), "utf8"))
+        expect(env["MQTT_PREFIX"]).toBe("site1/dev")
+        expect(env["HA_PREFIX"]).toBe("ha")
+        // The prefixes are remembered for the next device of the same broker.
+        provision(["devQ", "--broker-dir", other, "--env", join(dir, "q.env")])
+        expect(parseEnv(readFileSync(join(dir, "q.env"), "utf8"))["MQTT_PREFIX"]).toBe("site1/dev")
+        expect(readFileSync(join(other, "acl"), "utf8")).toContain("topic readwrite site1/dev/devQ/#")
+    })
+
     test("bad ids are rejected before anything is written", () => {
         for (const bad of ["a/b", "#", "+", "dev:1", "", "gateway"]) {
             let status = 0

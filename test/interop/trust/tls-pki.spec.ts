@@ -11,7 +11,7 @@ function tryConnect(url: string, ca: string): Promise<string> {
     return new Promise((resolve) => {
         const c = mqtt.connect(url, { ca, reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4 })
         c.once("connect", () => c.end(true, () => resolve("connected")))
-        c.once("error", (e: NodeJS.ErrnoException) => c.end(true, () => resolve(e.code ?? e.message)))
+        c.once("error", (e: Error) => void c.end(true, () => resolve((e as NodeJS.ErrnoException).code ?? e.message)))
     })
 }
 
