@@ -1,0 +1,195 @@
+// The DeviceScript adapters (devs/*) against the real VM: run with
+//   npx devs run --test -k -T 60000 test/devs/adapters.ts
+// through test/node/devs/adapters.spec.ts, which starts the echo server and passes its port
+// in simEnv (ECHO_PORT, CLOSED_PORT).
+import * as ds from "@devicescript/core"
+import { describe, test, expect } from "@devicescript/test"
+import { dsClock } from "../../devs/clock"
+import { dsRandom } from "../../devs/random"
+import { DsCompletion, dsCompletions } from "../../devs/completion"
+import { dsNetConnector } from "../../devs/net-stream"
+import { simEnv } from "../../devs/sim-env"
+import { Stream, StreamEvents } from "../../src/io"
+import { concatBytes } from "../../src/util/bytes"
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+    const end = ds.millis() + ms
+    while (!cond()) {
+        if (ds.millis() > end) return false
+        await ds.sleep(5)
+    }
+    return true
+}
+
+class Recorder implements StreamEvents {
+    opened = 0
+    closes: string[] = []
+    chunks: Buffer[] = []
+    throwOnData = false
+    onOpen(): void {
+        this.opened++
+    }
+    onData(chunk: Buffer): void {
+        this.chunks.push(chunk)
+        if (this.throwOnData) throw new Error("boom in onData")
+    }
+    onClose(reason: string): void {
+        this.closes.push(reason)
+    }
+    received(): string {
+        return concatBytes(this.chunks).toString()
+    }
+}
+
+function echoTarget() {
+    return { host: "127.0.0.1", port: simEnv["ECHO_PORT"] as number, tls: false }
+}
+
+describe("clock", () => {
+    test("advances across an await", async () => {
+        const t0 = dsClock.now()
+        await ds.sleep(50)
+        const dt = dsClock.now() - t0
+        expect(dt >= 50).toBe(true)
+        expect(dt < 1000).toBe(true)
+    })
+})
+
+describe("random", () => {
+    test("values in [0, 1), not constant", () => {
+        let min = 1
+        let max = 0
+        for (let i = 0; i < 200; i++) {
+            const v = dsRandom.next()
+            if (v < min) min = v
+            if (v > max) max = v
+        }
+        expect(min >= 0).toBe(true)
+        expect(max < 1).toBe(true)
+        expect(max - min > 0.5).toBe(true)
+    })
+})
+
+async function resolveLater(c: DsCompletion<number>, v: number) {
+    await ds.sleep(20)
+    c.resolve(v)
+}
+
+async function rejectLater(c: DsCompletion<number>) {
+    await ds.sleep(20)
+    c.reject(new Error("nope"))
+}
+
+async function waitInto(c: DsCompletion<number>, out: number[]) {
+    out.push(await c.wait())
+}
+
+describe("completion", () => {
+    test("resolved before wait: wait returns the value at once", async () => {
+        const c = dsCompletions.create<number>()
+        c.resolve(5)
+        c.resolve(6)
+        expect(await c.wait()).toBe(5)
+        expect(await c.wait()).toBe(5)
+    })
+    test("wait suspends until another fiber resolves", async () => {
+        const c = new DsCompletion<number>()
+        const t0 = ds.millis()
+        resolveLater.start(c, 42)
+        const v = await c.wait()
+        expect(v).toBe(42)
+        expect(ds.millis() - t0 >= 20).toBe(true)
+    })
+    test("reject throws in the waiter", async () => {
+        const c = new DsCompletion<number>()
+        rejectLater.start(c)
+        let msg = "no throw"
+        try {
+            await c.wait()
+        } catch (e) {
+            msg = (e as Error).message
+        }
+        expect(msg).toBe("nope")
+    })
+    test("every waiter wakes; later resolve/reject are ignored", async () => {
+        const c = new DsCompletion<number>()
+        const out: number[] = []
+        waitInto.start(c, out)
+        waitInto.start(c, out)
+        await ds.sleep(10)
+        c.resolve(7)
+        c.reject(new Error("late"))
+        expect(await until(() => out.length === 2, 1000)).toBe(true)
+        expect(out[0] + out[1]).toBe(14)
+        expect(await c.wait()).toBe(7)
+    })
+})
+
+describe("net-stream", () => {
+    test("opens, writes packets in order, receives the echo", async () => {
+        const r = new Recorder()
+        const s = dsNetConnector.open(echoTarget(), r)
+        expect(await until(() => r.opened === 1, 5000)).toBe(true)
+        s.write(Buffer.from("one,"))
+        s.write(Buffer.from("two,"))
+        s.write(Buffer.from("three"))
+        expect(await until(() => r.received().length >= 13, 5000)).toBe(true)
+        expect(r.received()).toBe("one,two,three")
+        s.close()
+        s.close()
+        expect(await until(() => r.closes.length > 0, 2000)).toBe(true)
+        await ds.sleep(50)
+        expect(r.closes.length).toBe(1)
+        expect(r.closes[0]).toBe("closed")
+        s.write(Buffer.from("after close is ignored"))
+    })
+    test("writes queued before the socket is open are sent after it opens", async () => {
+        const r = new Recorder()
+        const s = dsNetConnector.open(echoTarget(), r)
+        s.write(Buffer.from("early"))
+        expect(await until(() => r.received().length >= 5, 5000)).toBe(true)
+        expect(r.received()).toBe("early")
+        s.close()
+    })
+    test("a peer that closes gives onClose, once", async () => {
+        const r = new Recorder()
+        const s = dsNetConnector.open(echoTarget(), r)
+        expect(await until(() => r.opened === 1, 5000)).toBe(true)
+        s.write(Buffer.from("BYE"))
+        expect(await until(() => r.closes.length > 0, 5000)).toBe(true)
+        expect(r.closes[0]).toBe("closed by peer")
+        s.write(Buffer.from("x"))
+        await ds.sleep(50)
+        expect(r.closes.length).toBe(1)
+    })
+    test("connection refused is onClose, not an exception", async () => {
+        const r = new Recorder()
+        dsNetConnector.open({ host: "127.0.0.1", port: simEnv["CLOSED_PORT"] as number, tls: false }, r)
+        expect(await until(() => r.closes.length > 0, 10000)).toBe(true)
+        expect(r.opened).toBe(0)
+        expect(r.closes[0].indexOf("connect failed") === 0).toBe(true)
+    })
+    test("a second stream ends the first (one socket per board)", async () => {
+        const a = new Recorder()
+        const sa = dsNetConnector.open(echoTarget(), a)
+        expect(await until(() => a.opened === 1, 5000)).toBe(true)
+        const b = new Recorder()
+        const sb = dsNetConnector.open(echoTarget(), b)
+        expect(await until(() => b.opened === 1 && a.closes.length === 1, 5000)).toBe(true)
+        expect(a.closes[0].indexOf("terminated") >= 0).toBe(true)
+        sa.write(Buffer.from("ignored"))
+        sb.write(Buffer.from("still works"))
+        expect(await until(() => b.received().length >= 11, 5000)).toBe(true)
+        expect(b.received()).toBe("still works")
+        sb.close()
+    })
+    test("an exception in onData closes the stream instead of panicking", async () => {
+        const r = new Recorder()
+        r.throwOnData = true
+        const s = dsNetConnector.open(echoTarget(), r)
+        expect(await until(() => r.opened === 1, 5000)).toBe(true)
+        s.write(Buffer.from("ping"))
+        expect(await until(() => r.closes.length > 0, 5000)).toBe(true)
+        expect(r.closes[0]).toBe("onData threw: boom in onData")
+    })
+})
