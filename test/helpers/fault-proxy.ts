@@ -27,6 +27,8 @@ export interface FaultProxy {
     attemptTimes(): number[]
     /** Client connections currently open through the proxy. */
     openConnections(): number
+    /** Stalled connections whose broker side is still open (the broker has not been told anything). */
+    halfOpen(): number
     /** Bytes forwarded so far in each direction (swallowed bytes not included). */
     bytes(): { toBroker: number; toClient: number }
     /** Send new connections to another upstream (existing ones keep theirs). */
@@ -187,6 +189,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
         attempts: () => times.length,
         attemptTimes: () => times.slice(),
         openConnections: () => [...pairs].filter((p) => !p.dead && !p.client.destroyed).length,
+        halfOpen: () => [...pairs].filter((p) => p.stalled && !p.dead && !p.broker.destroyed).length,
         bytes: () => ({ ...counted }),
         setUpstream(p, host = "127.0.0.1") {
             upstream = { port: p, host }

@@ -10,6 +10,7 @@ import { join } from "node:path"
 import mqtt, { type MqttClient } from "mqtt"
 import { startMosquitto, type Mosquitto } from "../../helpers/mosquitto"
 import { parseEnv, passwordMatches } from "../../../scripts/lib/broker-auth"
+import { connectNodeAsync } from "../../../src/host/mqtt"
 
 const root = join(import.meta.dirname, "..", "..", "..")
 const tsx = join(root, "node_modules", ".bin", "tsx")
@@ -204,6 +205,30 @@ describe("provisioned broker: per-device isolation", () => {
         expect(await refusalCode(broker, { user: "devA", pass: "" })).toBe(5)
         expect(await refusalCode(broker, {})).toBe(5)
         expect(await refusalCode(broker, devA)).toBe(0)
+    })
+
+    test("this project's client: provisioned credentials connect; a wrong password fails with a clear CONNACK 5 error", async () => {
+        const ok = await connectNodeAsync({ url: broker.url, username: devA.user, password: devA.pass, clientId: "A-own-client", reconnectPeriod: 0 })
+        const got: string[] = []
+        ok.on("message", (_t: string, p: Buffer) => got.push(p.toString()))
+        await ok.subscribe(["devices/devA/rx", "devices/devB/#"], { qos: 1 })
+        const g = await client(gw, "gateway-for-own-client")
+        await g.c.publishAsync("devices/devB/rx", "not-for-A", { qos: 1 })
+        await g.c.publishAsync("devices/devA/rx", "for-A", { qos: 1 })
+        const end = Date.now() + 3000
+        while (!got.includes("for-A") && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
+        expect(got).toEqual(["for-A"])
+        ok.end()
+        let err: (Error & { code?: string; returnCode?: number }) | undefined
+        try {
+            const c = await connectNodeAsync({ url: broker.url, username: devA.user, password: devB.pass, reconnectPeriod: 0 })
+            c.end()
+        } catch (e) {
+            err = e as Error & { code?: string; returnCode?: number }
+        }
+        expect(err?.code).toBe("CONNECTION_REFUSED")
+        expect(err?.returnCode).toBe(5)
+        expect(err?.message).toBe("connection refused (CONNACK 5): not authorized")
     })
 
     test("provisioning again rotates the password: the old one is refused after the broker rereads its files", async () => {

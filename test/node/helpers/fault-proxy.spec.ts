@@ -125,6 +125,7 @@ describe("fault proxy", () => {
         c.s.destroy()
         await sleep(100)
         expect(echo.sockets[0].destroyed).toBe(false)
+        expect(proxy.halfOpen()).toBe(1)
         // New connections are not stalled.
         const c2 = await dial(proxy.port)
         c2.s.write("after")
