@@ -118,7 +118,11 @@ export class MqttClient {
         const self = this
         this.onTimer = function () {
             self.timer = undefined
-            self.session.tick()
+            try {
+                self.session.tick()
+            } catch (e) {
+                self.events.emit("error", e)
+            }
             self.afterInput()
         }
         const sink: SessionSink = {
@@ -126,7 +130,17 @@ export class MqttClient {
                 self.openStream()
             },
             write: function (bytes: Buffer) {
-                if (self.stream) self.stream.write(bytes)
+                const st = self.stream
+                if (!st) return
+                try {
+                    st.write(bytes)
+                } catch (e) {
+                    // a Stream should report failures through onClose; if one throws instead, treat
+                    // the link as lost, but outside this call: the session is in the middle of an input
+                    self.stream = undefined
+                    st.close()
+                    self.failLater(self.session.generation(), "write failed: " + (e as Error).message)
+                }
             },
             closeStream: function () {
                 const s = self.stream
@@ -292,24 +306,46 @@ export class MqttClient {
                     self.openedWhileOpening = true
                     return
                 }
-                self.session.onOpen()
+                try {
+                    self.session.onOpen()
+                } catch (e) {
+                    self.events.emit("error", e)
+                }
                 self.afterInput()
             },
             onData: function (chunk: Buffer) {
                 if (gen !== self.session.generation()) return
-                self.session.onData(chunk)
+                // an exception here can only come from application callbacks (onDone); on the board
+                // it would otherwise stop the program from inside the socket's fiber
+                try {
+                    self.session.onData(chunk)
+                } catch (e) {
+                    self.events.emit("error", e)
+                }
                 self.afterInput()
             },
             onClose: function (reason: string) {
                 if (gen !== self.session.generation()) return
                 self.stream = undefined
-                self.session.onClose(reason)
+                try {
+                    self.session.onClose(reason)
+                } catch (e) {
+                    self.events.emit("error", e)
+                }
                 self.afterInput()
             },
         }
         this.opening = true
         this.openedWhileOpening = false
-        const s = this.connector.open(this.target, events)
+        let s: Stream
+        try {
+            s = this.connector.open(this.target, events)
+        } catch (e) {
+            // e.g. no network on the board: the same path as a connection that failed to open
+            this.opening = false
+            this.failLater(gen, "open failed: " + (e as Error).message)
+            return
+        }
         this.opening = false
         if (gen !== this.session.generation()) {
             // closed while opening
@@ -318,6 +354,17 @@ export class MqttClient {
         }
         this.stream = s
         if (this.openedWhileOpening) this.session.onOpen()
+    }
+
+    /** Reports the stream of generation gen as closed, from a fresh timer callback (never re-entrantly). */
+    private failLater(gen: number, reason: string): void {
+        const self = this
+        this.timers.set(function () {
+            if (gen !== self.session.generation()) return
+            self.stream = undefined
+            self.session.onClose(reason)
+            self.afterInput()
+        }, 0)
     }
 
     /** After every input: keep the one timer right and wake flush() waiters. */

@@ -9,7 +9,8 @@
 
 import { MqttProtocolError } from "./errors"
 import { Packet } from "./packets"
-import { checkFixedHeader, decodePacket } from "./decode"
+import { checkFixedHeader, decodeFromServer, PacketDecoder } from "./decode"
+import { copyInto } from "./native-bytes"
 
 /** 2.2.3: the largest frame a 4-byte Remaining Length allows (header included). */
 export const MAX_FRAME_SIZE = 268435455 + 5
@@ -21,11 +22,17 @@ export class FrameAssembler {
     /** Unread bytes over all chunks. */
     private avail: number
     private maxPacketSize: number
+    private decode: PacketDecoder
     private failure: MqttProtocolError
 
-    /** maxPacketSize counts the whole frame, fixed header included. */
-    constructor(maxPacketSize?: number) {
+    /**
+     * maxPacketSize counts the whole frame, fixed header included (default: the protocol's limit).
+     * decoder defaults to the client role (decodeFromServer); pass decodePacket to accept all
+     * 14 types (server role, tests, fuzzers).
+     */
+    constructor(maxPacketSize?: number, decoder?: PacketDecoder) {
         this.maxPacketSize = maxPacketSize === undefined ? MAX_FRAME_SIZE : maxPacketSize
+        this.decode = decoder === undefined ? decodeFromServer : decoder
         this.reset()
     }
 
@@ -87,7 +94,8 @@ export class FrameAssembler {
             body = this.gather(rl)
             bodyStart = 0
         }
-        return decodePacket(header, body, bodyStart, rl)
+        const decode = this.decode
+        return decode(header, body, bodyStart, rl)
     }
 
     private fail(e: MqttProtocolError): Packet {
@@ -125,11 +133,7 @@ export class FrameAssembler {
         while (o < n) {
             const c = this.chunks[0]
             const take = Math.min(c.length - this.pos, n - o)
-            if (this.pos === 0 && take === c.length) {
-                out.set(c, o) // whole chunk: native copy
-            } else {
-                for (let k = 0; k < take; k++) out[o + k] = c[this.pos + k]
-            }
+            copyInto(out, o, c, this.pos, this.pos + take)
             o += take
             this.consume(take)
         }
