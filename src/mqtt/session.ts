@@ -194,6 +194,8 @@ export class Session {
     /** Subscriptions the application wants; restored when the broker reports no session. */
     private subs: Subscription[]
     private ops: PendingOp[]
+    /** Completed QoS 1/2 records, reused by the next publishes. */
+    private spare: OutMessage[]
 
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
         if (!(opts.keepalive >= 0 && opts.keepalive <= 65535))
@@ -233,6 +235,7 @@ export class Session {
         this.heldIds = []
         this.subs = []
         this.ops = []
+        this.spare = []
     }
 
     // ---------------------------------------------------------------- queries
@@ -427,7 +430,7 @@ export class Session {
             if (done) this.finish(done, undefined)
             return
         }
-        const m: OutMessage = { topic, payload, qos, retain, packetId: 0, state: OutState.QUEUED, done }
+        const m = this.newMessage(topic, payload, qos, retain, done)
         // the window keeps order: nothing overtakes messages already waiting in the outbox
         if (live && this.inflight.length < this.opts.inflightWindow && this.outbox.size() === 0) {
             this.transmit(m)
@@ -644,8 +647,36 @@ export class Session {
         removeAt(this.inflight, i)
         this.ids.release(m.packetId)
         this.st.messagesAcked++
+        const done = m.done
+        this.recycle(m)
         this.pump()
-        if (m.done) this.finish(m.done, undefined)
+        if (done) this.finish(done, undefined)
+    }
+
+    /**
+     * QoS 1/2 records are recycled (at most a window's worth are kept), so a steady pipelined
+     * stream allocates nothing per message beyond the packet buffer.
+     */
+    private newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): OutMessage {
+        const m = this.spare.pop()
+        if (!m) return { topic, payload, qos, retain, packetId: 0, state: OutState.QUEUED, done }
+        m.topic = topic
+        m.payload = payload
+        m.qos = qos
+        m.retain = retain
+        m.packetId = 0
+        m.state = OutState.QUEUED
+        m.done = done
+        return m
+    }
+
+    private recycle(m: OutMessage): void {
+        if (this.spare.length >= this.opts.inflightWindow) return
+        // drop references so the pool keeps no payload alive
+        m.payload = undefined
+        m.done = undefined
+        m.topic = undefined
+        this.spare.push(m)
     }
 
     /** 4.3.2: QoS 1 ends with PUBACK. An ack for an id we do not hold (e.g. after a clean reconnect) is ignored. */

@@ -7,7 +7,7 @@ import { encodePublish } from "../../src/mqtt/encode"
 import { FrameAssembler } from "../../src/mqtt/frames"
 import { topicMatchesFilter } from "../../src/mqtt/topics"
 
-const BATCH = 50
+const BATCH = 100
 const BATCHES = 20
 
 async function timeBatches(work: () => void): Promise<number> {
@@ -30,6 +30,7 @@ function report(name: string, ms: number, base: number) {
 }
 
 async function main() {
+    console.log("mqtt codec bench: " + BATCH * BATCHES + " ops per case")
     const base = await timeBatches(() => {})
     report(
         "encodePublish (16-char topic, 20 B, QoS 1)",
