@@ -72,7 +72,7 @@ async function rpcText(text: string, id: number | string, timeoutMs = 10000): Pr
 async function rpc(method: string, params?: unknown): Promise<any> {
     const id = nextId++
     const req: Record<string, unknown> = { jsonrpc: "2.0", method, id }
-    if (params !== undefined) req.params = params
+    if (params !== undefined) req["params"] = params
     return rpcText(JSON.stringify(req), id)
 }
 
@@ -90,7 +90,7 @@ beforeAll(async () => {
         settings: { MQTT_URL: broker.url, TELEMETRY_MS: INTERVAL_MS, KEEPALIVE_S: 10 },
     })
     await run.log.waitFor(/^mqtt: online as /, 120_000)
-}, 180_000)
+}, 720_000)
 
 afterAll(async () => {
     await watcher?.client.endAsync()
@@ -121,10 +121,10 @@ describe("firmware in the simulator against Mosquitto", () => {
             docs[q] = JSON.parse(m.text)
         }
         await late.client.endAsync()
-        expect(docs.temperature.unit_of_measurement).toBe("°C")
-        expect(docs.temperature.device_class).toBe("temperature")
-        expect(docs.humidity.unit_of_measurement).toBe("%")
-        expect(docs.pressure.unit_of_measurement).toBe("hPa")
+        expect(docs["temperature"].unit_of_measurement).toBe("°C")
+        expect(docs["temperature"].device_class).toBe("temperature")
+        expect(docs["humidity"].unit_of_measurement).toBe("%")
+        expect(docs["pressure"].unit_of_measurement).toBe("hPa")
         for (const q of Object.keys(docs)) {
             expect(docs[q].state_topic).toBe(`${TOPIC}/telemetry`)
             expect(docs[q].value_template).toBe(`{{ value_json.${q} }}`)
