@@ -1,0 +1,491 @@
+// Compact CBOR (RFC 8949) for the values CoAP payloads here need (application/cbor 60,
+// application/senml+cbor 112). Portable: no DataView/Float64Array (DeviceScript has
+// neither), floats are converted bit by bit with exact power-of-two arithmetic.
+//
+// Value model (CborValue):
+//   number      unsigned/negative integers (exact up to 2^53) and floats
+//   string      text string (major 3), Buffer = byte string (major 2)
+//   boolean, null, undefined   simple values 20..23
+//   CborValue[] array (major 4)
+//   object      map with TEXT keys (major 5)
+//   CborMap     map whose keys are integers and/or text (SenML+CBOR labels, RFC 8428 6)
+// Encoding: integer-valued finite numbers in +-2^53 as major 0/1 (shortest head), every other
+// number (fractions, -0, NaN, +-Infinity, huge) as float64. Definite lengths only.
+// Decoding: strict (RFC 8949 5.3.1 well-formedness): truncation, reserved additional info,
+// non-preferred simple 24 < 32, break outside indefinite items, wrong chunk types, non-text/int
+// map keys, duplicate keys, nesting over the depth limit and tags all raise CborError.
+// Half/single/double floats and indefinite-length strings/arrays/maps are accepted.
+// On DeviceScript: subnormal floats are flushed to zero and a -0 may come back as +0 (its
+// number representation does both); everything else is bit-identical with Node.
+
+export type CborValue = any
+
+/** A map whose keys are not all text (e.g. SenML's integer labels). Entries keep their order. */
+export class CborMap {
+    keys: (number | string)[]
+    values: CborValue[]
+    constructor() {
+        this.keys = []
+        this.values = []
+    }
+    set(key: number | string, value: CborValue): CborMap {
+        for (let i = 0; i < this.keys.length; i++)
+            if (this.keys[i] === key) {
+                this.values[i] = value
+                return this
+            }
+        this.keys.push(key)
+        this.values.push(value)
+        return this
+    }
+    get(key: number | string): CborValue {
+        for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === key) return this.values[i]
+        return undefined
+    }
+    size(): number {
+        return this.keys.length
+    }
+}
+
+export class CborError extends Error {
+    /** Byte offset where decoding failed (-1 for encoder errors). */
+    offset: number
+    constructor(reason: string, offset: number) {
+        super(reason)
+        this.name = "CborError"
+        this.offset = offset
+    }
+}
+
+const TWO32 = 4294967296
+const TWO52 = 4503599627370496
+const MAX_SAFE = 9007199254740992 // 2^53
+
+function isBuffer(v: any): boolean {
+    return v instanceof Buffer
+}
+
+// ---- float <-> bits, exact (every step multiplies or divides by a power of two) ----
+
+/** IEEE 754 binary64 bits of v as [hi32, lo32] (unsigned). */
+export function float64Bits(v: number): number[] {
+    if (v !== v) return [0x7ff80000, 0] // canonical quiet NaN
+    let sign = 0
+    if (v < 0 || (v === 0 && 1 / v < 0)) {
+        sign = 0x80000000
+        v = -v
+    }
+    if (v === 0) return [sign >>> 0, 0]
+    if (v === Infinity) return [(sign | 0x7ff00000) >>> 0, 0]
+    let e = Math.floor(Math.log(v) / Math.LN2)
+    if (e > 1023) e = 1023
+    if (e < -1074) e = -1074
+    let p = Math.pow(2, e)
+    // log() may be off by one near powers of two: correct with exact comparisons
+    while (p > v) {
+        e--
+        p = Math.pow(2, e)
+    }
+    while (e < 1023 && p * 2 <= v) {
+        e++
+        p = Math.pow(2, e)
+    }
+    let m: number
+    let biased: number
+    if (e < -1022) {
+        biased = 0 // subnormal: v = m * 2^-1074
+        m = v / Math.pow(2, -1074)
+    } else {
+        biased = e + 1023
+        m = (v / p - 1) * TWO52
+    }
+    const hi = Math.floor(m / TWO32)
+    const lo = m - hi * TWO32
+    return [(sign | (biased << 20) | hi) >>> 0, lo >>> 0]
+}
+
+/** Number from binary64 bits. */
+export function float64FromBits(hi: number, lo: number): number {
+    const sign = hi >>> 31 ? -1 : 1
+    const exp = (hi >>> 20) & 0x7ff
+    const m = (hi & 0xfffff) * TWO32 + (lo >>> 0)
+    if (exp === 0) return sign * m * Math.pow(2, -1074)
+    if (exp === 0x7ff) return m === 0 ? sign * Infinity : NaN
+    return sign * (1 + m / TWO52) * Math.pow(2, exp - 1023)
+}
+
+/** Number from binary32 bits. */
+export function float32FromBits(bits: number): number {
+    const sign = bits >>> 31 ? -1 : 1
+    const exp = (bits >>> 23) & 0xff
+    const m = bits & 0x7fffff
+    if (exp === 0) return sign * m * Math.pow(2, -149)
+    if (exp === 0xff) return m === 0 ? sign * Infinity : NaN
+    return sign * (1 + m / 8388608) * Math.pow(2, exp - 127)
+}
+
+/** Number from binary16 bits (RFC 8949 Appendix D). */
+export function float16FromBits(bits: number): number {
+    const sign = bits & 0x8000 ? -1 : 1
+    const exp = (bits >> 10) & 0x1f
+    const m = bits & 0x3ff
+    if (exp === 0) return sign * m * Math.pow(2, -24)
+    if (exp === 31) return m === 0 ? sign * Infinity : NaN
+    return sign * (1 + m / 1024) * Math.pow(2, exp - 15)
+}
+
+// ---- encoder ----
+
+class Writer {
+    buf: Buffer
+    n: number
+    constructor() {
+        this.buf = Buffer.alloc(64)
+        this.n = 0
+    }
+    ensure(k: number): void {
+        if (this.n + k <= this.buf.length) return
+        let size = this.buf.length * 2
+        while (size < this.n + k) size *= 2
+        const b = Buffer.alloc(size)
+        b.set(this.buf, 0)
+        this.buf = b
+    }
+    byte(v: number): void {
+        this.ensure(1)
+        this.buf[this.n++] = v
+    }
+    u32(v: number): void {
+        this.ensure(4)
+        const b = this.buf
+        const o = this.n
+        b[o] = (v >>> 24) & 0xff
+        b[o + 1] = (v >>> 16) & 0xff
+        b[o + 2] = (v >>> 8) & 0xff
+        b[o + 3] = v & 0xff
+        this.n += 4
+    }
+    bytes(src: Buffer): void {
+        this.ensure(src.length)
+        this.buf.set(src, this.n)
+        this.n += src.length
+    }
+    /** Initial byte + shortest argument (RFC 8949 3, preferred serialization 4.2.1). */
+    head(major: number, v: number): void {
+        const mt = major << 5
+        if (v < 24) this.byte(mt | v)
+        else if (v < 256) {
+            this.byte(mt | 24)
+            this.byte(v)
+        } else if (v < 65536) {
+            this.byte(mt | 25)
+            this.byte(v >> 8)
+            this.byte(v & 0xff)
+        } else if (v < TWO32) {
+            this.byte(mt | 26)
+            this.u32(v)
+        } else {
+            this.byte(mt | 27)
+            const hi = Math.floor(v / TWO32)
+            this.u32(hi)
+            this.u32(v - hi * TWO32)
+        }
+    }
+}
+
+function isIntegral(v: number): boolean {
+    // finite, integral, within the exact range, and not -0 (which must stay a float)
+    return v - v === 0 && Math.floor(v) === v && v <= MAX_SAFE && v >= -MAX_SAFE && !(v === 0 && 1 / v < 0)
+}
+
+function encodeNumber(w: Writer, v: number): void {
+    if (isIntegral(v)) {
+        if (v >= 0) w.head(0, v)
+        else w.head(1, -1 - v)
+        return
+    }
+    const bits = float64Bits(v)
+    w.byte(0xfb)
+    w.u32(bits[0])
+    w.u32(bits[1])
+}
+
+function encodeItem(w: Writer, v: CborValue, depth: number): void {
+    if (depth > MAX_DEPTH) throw new CborError("nesting too deep", -1)
+    if (v === undefined) w.byte(0xf7)
+    else if (v === null) w.byte(0xf6)
+    else if (v === true) w.byte(0xf5)
+    else if (v === false) w.byte(0xf4)
+    else if (typeof v === "number") encodeNumber(w, v)
+    else if (typeof v === "string") {
+        const b = Buffer.from(v)
+        w.head(3, b.length)
+        w.bytes(b)
+    } else if (isBuffer(v)) {
+        w.head(2, v.length)
+        w.bytes(v)
+    } else if (Array.isArray(v)) {
+        w.head(4, v.length)
+        for (const x of v) encodeItem(w, x, depth + 1)
+    } else if (v instanceof CborMap) {
+        const m = v as CborMap
+        w.head(5, m.keys.length)
+        for (let i = 0; i < m.keys.length; i++) {
+            encodeItem(w, m.keys[i], depth + 1)
+            encodeItem(w, m.values[i], depth + 1)
+        }
+    } else if (typeof v === "object") {
+        const keys = Object.keys(v)
+        w.head(5, keys.length)
+        for (const k of keys) {
+            encodeItem(w, k, depth + 1)
+            encodeItem(w, v[k], depth + 1)
+        }
+    } else throw new CborError("cannot encode " + typeof v, -1)
+}
+
+/** Encodes a value (see CborValue above). Throws CborError for unsupported values. */
+export function encodeCbor(v: CborValue): Buffer {
+    const w = new Writer()
+    encodeItem(w, v, 0)
+    return sliceTo(w.buf, w.n)
+}
+
+function sliceTo(b: Buffer, n: number): Buffer {
+    const r = Buffer.alloc(n)
+    for (let i = 0; i < n; i++) r[i] = b[i]
+    return r
+}
+
+// ---- decoder ----
+
+/** Nesting limit: DeviceScript allows ~100 call frames per fiber (shared notes §5). */
+export const MAX_DEPTH = 16
+
+/** Marker returned by readItem for a "break" (0xff) byte. */
+const BREAK = {}
+
+class Reader {
+    buf: Buffer
+    off: number
+    constructor(buf: Buffer) {
+        this.buf = buf
+        this.off = 0
+    }
+    fail(reason: string): CborError {
+        return new CborError(reason, this.off)
+    }
+    need(k: number): void {
+        if (this.off + k > this.buf.length) throw this.fail("truncated")
+    }
+    u8(): number {
+        this.need(1)
+        return this.buf[this.off++]
+    }
+    u16(): number {
+        this.need(2)
+        const b = this.buf
+        const o = this.off
+        this.off += 2
+        return (b[o] << 8) | b[o + 1]
+    }
+    u32(): number {
+        this.need(4)
+        const b = this.buf
+        const o = this.off
+        this.off += 4
+        return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
+    }
+    /** Argument for additional info `ai` (0..27); 28..30 are reserved (RFC 8949 3). */
+    arg(ai: number): number {
+        if (ai < 24) return ai
+        if (ai === 24) return this.u8()
+        if (ai === 25) return this.u16()
+        if (ai === 26) return this.u32()
+        if (ai === 27) {
+            const hi = this.u32()
+            return hi * TWO32 + this.u32()
+        }
+        throw this.fail("reserved additional information")
+    }
+    bytes(n: number): Buffer {
+        if (n > this.buf.length - this.off) throw this.fail("truncated")
+        const r = Buffer.alloc(n)
+        for (let i = 0; i < n; i++) r[i] = this.buf[this.off + i]
+        this.off += n
+        return r
+    }
+}
+
+/**
+ * RFC 3629 well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
+ * RFC 8949 5.3.2: a text string with invalid UTF-8 is not valid CBOR, so it is refused instead
+ * of being turned into U+FFFD by Buffer.toString.
+ */
+export function isValidUtf8(b: Buffer): boolean {
+    const n = b.length
+    let i = 0
+    while (i < n) {
+        const c = b[i]
+        if (c < 0x80) {
+            i++
+            continue
+        }
+        let more = 0
+        let lo = 0x80
+        let hi = 0xbf
+        if (c >= 0xc2 && c <= 0xdf) more = 1
+        else if (c >= 0xe0 && c <= 0xef) {
+            more = 2
+            if (c === 0xe0) lo = 0xa0
+            else if (c === 0xed) hi = 0x9f
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            more = 3
+            if (c === 0xf0) lo = 0x90
+            else if (c === 0xf4) hi = 0x8f
+        } else return false
+        if (i + more >= n) return false
+        const c1 = b[i + 1]
+        if (c1 < lo || c1 > hi) return false
+        for (let k = 2; k <= more; k++) {
+            const ck = b[i + k]
+            if (ck < 0x80 || ck > 0xbf) return false
+        }
+        i += more + 1
+    }
+    return true
+}
+
+function readText(r: Reader, b: Buffer): string {
+    if (!isValidUtf8(b)) throw r.fail("invalid UTF-8 in text string")
+    return b.toString("utf-8")
+}
+
+/** Reads a string whose chunks (indefinite length, RFC 8949 3.2.3) are definite strings of `major`. */
+function readIndefiniteString(r: Reader, major: number): Buffer {
+    const parts: Buffer[] = []
+    let total = 0
+    while (true) {
+        const ib = r.u8()
+        if (ib === 0xff) break
+        if (ib >> 5 !== major || (ib & 31) === 31) throw r.fail("bad chunk in indefinite string")
+        const p = r.bytes(r.arg(ib & 31))
+        // 3.2.3: text chunks start at code point boundaries, so each must be valid on its own
+        if (major === 3 && !isValidUtf8(p)) throw r.fail("invalid UTF-8 in text string")
+        parts.push(p)
+        total += p.length
+    }
+    const out = Buffer.alloc(total)
+    let o = 0
+    for (const p of parts) {
+        out.set(p, o)
+        o += p.length
+    }
+    return out
+}
+
+function readItem(r: Reader, depth: number): CborValue {
+    if (depth > MAX_DEPTH) throw r.fail("nesting too deep")
+    const ib = r.u8()
+    const major = ib >> 5
+    const ai = ib & 31
+    if (major === 7) return readSimple(r, ai)
+    if (ai === 31) {
+        // indefinite length: strings, arrays and maps only (RFC 8949 3.2)
+        if (major === 2) return readIndefiniteString(r, 2)
+        if (major === 3) return readIndefiniteString(r, 3).toString("utf-8")
+        if (major === 4) {
+            const a: CborValue[] = []
+            while (true) {
+                const x = readItem(r, depth + 1)
+                if (x === BREAK) return a
+                a.push(x)
+            }
+        }
+        if (major === 5) return readMap(r, depth, -1)
+        throw r.fail("indefinite length on an integer or tag")
+    }
+    const v = r.arg(ai)
+    if (major === 0) return v
+    if (major === 1) return -1 - v
+    if (major === 2) return r.bytes(v)
+    if (major === 3) return readText(r, r.bytes(v))
+    if (major === 4) {
+        // every item takes at least one byte: refuse counts the input cannot hold before allocating
+        if (v > r.buf.length - r.off) throw r.fail("truncated")
+        const a: CborValue[] = []
+        for (let i = 0; i < v; i++) a.push(readDefiniteItem(r, depth + 1))
+        return a
+    }
+    if (major === 5) {
+        if (v * 2 > r.buf.length - r.off) throw r.fail("truncated")
+        return readMap(r, depth, v)
+    }
+    throw r.fail("tags are not supported")
+}
+
+function readDefiniteItem(r: Reader, depth: number): CborValue {
+    const x = readItem(r, depth)
+    if (x === BREAK) throw r.fail("unexpected break")
+    return x
+}
+
+/** count < 0: indefinite (until break). Text-keyed maps become objects, others CborMap. */
+function readMap(r: Reader, depth: number, count: number): CborValue {
+    const keys: (number | string)[] = []
+    const values: CborValue[] = []
+    let allText = true
+    for (let i = 0; count < 0 || i < count; i++) {
+        const at = r.off
+        const k = readItem(r, depth + 1)
+        if (k === BREAK) {
+            if (count < 0) break
+            throw r.fail("unexpected break")
+        }
+        if (typeof k !== "string" && typeof k !== "number") throw new CborError("map key must be text or integer", at)
+        if (typeof k === "number" && Math.floor(k) !== k) throw new CborError("map key must be text or integer", at)
+        // "__proto__" as an object key would replace the prototype instead of adding a key
+        if (typeof k !== "string" || k === "__proto__") allText = false
+        for (const e of keys) if (e === k) throw new CborError("duplicate map key", at)
+        keys.push(k)
+        values.push(readDefiniteItem(r, depth + 1))
+    }
+    if (allText) {
+        const o: any = {}
+        for (let i = 0; i < keys.length; i++) o[keys[i]] = values[i]
+        return o
+    }
+    const m = new CborMap()
+    m.keys = keys
+    m.values = values
+    return m
+}
+
+function readSimple(r: Reader, ai: number): CborValue {
+    if (ai === 20) return false
+    if (ai === 21) return true
+    if (ai === 22) return null
+    if (ai === 23) return undefined
+    if (ai === 25) return float16FromBits(r.u16())
+    if (ai === 26) return float32FromBits(r.u32())
+    if (ai === 27) {
+        const hi = r.u32()
+        return float64FromBits(hi, r.u32())
+    }
+    if (ai === 31) return BREAK
+    if (ai === 24) {
+        const s = r.u8()
+        if (s < 32) throw r.fail("simple value below 32 in two bytes")
+        throw r.fail("unsupported simple value")
+    }
+    if (ai > 27) throw r.fail("reserved additional information")
+    throw r.fail("unsupported simple value")
+}
+
+/** Decodes exactly one CBOR item filling all of `buf`. Throws CborError on anything else. */
+export function decodeCbor(buf: Buffer): CborValue {
+    const r = new Reader(buf)
+    const v = readDefiniteItem(r, 0)
+    if (r.off !== buf.length) throw r.fail("trailing bytes")
+    return v
+}

@@ -1,0 +1,116 @@
+// The CoAP endpoint over UDP on Node (node:dgram): the portable MessageLayer + CoapServer, with a
+// real clock, Math.random, and one timer re-armed to the message layer's next deadline.
+
+import dgram from "node:dgram"
+import { performance } from "node:perf_hooks"
+import { MessageLayer } from "../coap/messagelayer"
+import { CoapServer, ServerOptions } from "../coap/endpoint"
+import type { TransmissionParams } from "../coap/messagelayer-params"
+
+export const COAP_DEFAULT_PORT = 5683
+
+export interface CoapUdpOptions {
+    /** UDP port; 5683 by default, 0 picks a free one. */
+    port?: number
+    /** Address to bind; "::" (all, dual stack) by default, "127.0.0.1" for loopback tests. */
+    host?: string
+    /** ms before an empty ACK turns a slow answer into a separate response (default 1000). */
+    separateAfter?: number
+    dedupCapacity?: number
+    maxBlockSzx?: number
+    params?: TransmissionParams
+    server?: Omit<ServerOptions, "clock">
+    /** Test hook: return true to drop an outgoing datagram (loss on the server's side). */
+    dropOutgoing?: (bytes: Buffer, peer: string) => boolean
+    /** Test hook: sees every datagram in and out (after loss). */
+    tap?: (direction: "in" | "out", bytes: Buffer, peer: string) => void
+}
+
+export interface CoapUdpServer {
+    /** The bound port. */
+    port: number
+    server: CoapServer
+    messageLayer: MessageLayer
+    close(): Promise<void>
+}
+
+interface Address {
+    address: string
+    port: number
+}
+
+/** Starts the endpoint; resolves once the socket is bound. */
+export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<CoapUdpServer> {
+    const host = opts.host ?? "::"
+    const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4", ipv6Only: false })
+    const peers = new Map<string, Address>()
+    const clock = { now: () => performance.now() }
+    let timer: NodeJS.Timeout | undefined
+    let closed = false
+
+    const ml = new MessageLayer({
+        clock,
+        random: { next: () => Math.random() },
+        send: (bytes, peer) => {
+            if (closed) return
+            if (opts.dropOutgoing && opts.dropOutgoing(bytes, peer)) return
+            const a = peers.get(peer)
+            if (!a) return
+            opts.tap?.("out", bytes, peer)
+            socket.send(bytes, a.port, a.address)
+        },
+        separateAfter: opts.separateAfter,
+        dedupCapacity: opts.dedupCapacity ?? 256,
+        maxBlockSzx: opts.maxBlockSzx,
+        params: opts.params,
+    })
+    const server = new CoapServer(ml, { clock, ...(opts.server ?? {}) })
+    ml.attach(server)
+
+    const arm = () => {
+        if (closed) return
+        if (timer) clearTimeout(timer)
+        timer = undefined
+        const d = ml.nextDeadline()
+        if (d < 0) return
+        timer = setTimeout(() => {
+            timer = undefined
+            ml.tick(clock.now())
+            arm()
+        }, Math.max(0, Math.ceil(d - clock.now())))
+    }
+    ml.onWakeup = arm
+
+    socket.on("message", (msg, rinfo) => {
+        const key = rinfo.family === "IPv6" ? `[${rinfo.address}]:${rinfo.port}` : `${rinfo.address}:${rinfo.port}`
+        if (!peers.has(key)) {
+            // bounded: forget the oldest peer addresses (they are only needed to answer)
+            if (peers.size >= 4096) peers.delete(peers.keys().next().value as string)
+            peers.set(key, { address: rinfo.address, port: rinfo.port })
+        }
+        opts.tap?.("in", msg, key)
+        ml.receive(msg, key)
+    })
+    // ICMP errors surface as socket errors on some platforms; the endpoint keeps serving
+    socket.on("error", () => {})
+
+    await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject)
+        socket.bind(opts.port ?? COAP_DEFAULT_PORT, host, () => {
+            socket.off("error", reject)
+            resolve()
+        })
+    })
+
+    return {
+        port: socket.address().port,
+        server,
+        messageLayer: ml,
+        close: () =>
+            new Promise<void>((resolve) => {
+                closed = true
+                if (timer) clearTimeout(timer)
+                socket.close(() => resolve())
+            }),
+    }
+}
