@@ -11,7 +11,7 @@
 
 import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
 import { Emitter, Listener } from "./client-emitter"
-import { ClientOptions, resolveSessionOptions, resolveTarget, toBuffer } from "./client-options"
+import { ClientOptions, resolveOptions, toBuffer } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "./packets"
 import { DoneCallback, Session, SessionSink, SessionStats, SubscribeCallback } from "./session"
 import { MqttClientError } from "./session-errors"
@@ -103,7 +103,8 @@ export class MqttClient {
         this.clock = platform.clock
         this.completions = platform.completions
         this.timers = platform.timers ? platform.timers : globalTimers
-        this.target = resolveTarget(options)
+        const resolved = resolveOptions(options, platform.random)
+        this.target = resolved.target
         this.events = new Emitter()
         this.routes = []
         this.stream = undefined
@@ -170,7 +171,7 @@ export class MqttClient {
                 self.events.emit("error", e)
             },
         }
-        this.session = new Session(resolveSessionOptions(options, platform.random), platform.clock, platform.random, sink)
+        this.session = new Session(resolved.session, platform.clock, platform.random, sink)
     }
 
     /** Opens the first connection (connect() calls this). */

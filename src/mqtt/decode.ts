@@ -320,7 +320,7 @@ export function readRemainingLengthBytes(b: Buffer, o: number, end: number): num
     throw new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes")
 }
 
-/** Decodes exactly one complete frame (fixed header included); no missing or extra bytes. */
+/** Decodes exactly one complete frame (fixed header included; both directions); no missing or extra bytes. */
 export function decodeFrame(frame: Buffer): Packet {
     const len = frame.length
     if (len < 2) throw short("fixed header")

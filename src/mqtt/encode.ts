@@ -33,9 +33,10 @@ export function remainingLengthSize(n: number): number {
 
 /** Writes the 2.2.3 varint for n at b[o..]; returns the offset after it. */
 export function writeRemainingLength(b: Buffer, o: number, n: number): number {
+    // n <= 268,435,455 < 2^31, so int32 shifts are exact in both runtimes
     while (n >= 128) {
-        b[o++] = (n % 128) | 0x80
-        n = Math.floor(n / 128)
+        b[o++] = (n & 0x7f) | 0x80
+        n = n >> 7
     }
     b[o++] = n
     return o
@@ -91,15 +92,28 @@ export function encodePublish(
 ): Buffer {
     const tb = topicNameBytes(topic)
     // 3.3.1-4: QoS 3 is invalid
-    checkQos(qos, "MQTT-3.3.1-4")
+    if (!(qos === 0 || qos === 1 || qos === 2)) throw new MqttProtocolError("MQTT-3.3.1-4", "QoS must be 0, 1 or 2")
     // 3.3.1-2: DUP is 0 for QoS 0
     if (qos === 0 && dup) throw new MqttProtocolError("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
-    if (qos > 0) checkPacketId(packetId)
-    const remaining = 2 + tb.length + (qos > 0 ? 2 : 0) + payload.length
-    const b = allocFrame(0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), remaining)
-    let o = putBinary(b, bodyOffset(remaining), tb)
+    // 2.3.1-1: non-zero 16-bit packet identifier
+    if (qos > 0 && !(packetId >= 1 && packetId <= 65535 && (packetId | 0) === packetId))
+        throw new MqttProtocolError("MQTT-2.3.1-1", "packet id must be 1..65535")
+    const tl = tb.length
+    const remaining = 2 + tl + (qos > 0 ? 2 : 0) + payload.length
+    // written out inline (fewer calls): this runs once per message, and a call is not free in the VM
+    if (remaining > MAX_REMAINING_LENGTH) throw new MqttProtocolError("MQTT-2.2.3", "remaining length out of range")
+    const hl = remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5
+    const b = Buffer.alloc(hl + remaining)
+    b[0] = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0)
+    if (hl === 2) b[1] = remaining
+    else writeRemainingLength(b, 1, remaining)
+    b[hl] = tl >> 8
+    b[hl + 1] = tl & 0xff
+    b.set(tb, hl + 2)
+    let o = hl + 2 + tl
     if (qos > 0) {
-        putU16be(b, o, packetId)
+        b[o] = packetId >> 8
+        b[o + 1] = packetId & 0xff
         o += 2
     }
     b.set(payload, o)

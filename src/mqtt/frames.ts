@@ -60,19 +60,28 @@ export class FrameAssembler {
     next(): Packet | undefined {
         if (this.failure) throw this.failure
         if (this.avail < 2) return undefined
-        const header = this.byteAt(0)
-        // 4-byte varint: a fifth byte with the continuation bit is malformed (2.2.3)
+        const first = this.chunks[0]
+        let header = 0
         let rl = 0
-        let mul = 1
-        let i = 1
-        while (true) {
-            if (i >= this.avail) return undefined
-            const c = this.byteAt(i)
-            rl += (c & 0x7f) * mul
-            mul *= 128
-            i++
-            if ((c & 0x80) === 0) break
-            if (i === 5) return this.fail(new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes"))
+        let i = 2
+        if (this.pos + 1 < first.length && first[this.pos + 1] < 0x80) {
+            // common case: a short packet whose two header bytes are in the first chunk
+            header = first[this.pos]
+            rl = first[this.pos + 1]
+        } else {
+            header = this.byteAt(0)
+            // 4-byte varint: a fifth byte with the continuation bit is malformed (2.2.3)
+            let mul = 1
+            i = 1
+            while (true) {
+                if (i >= this.avail) return undefined
+                const c = this.byteAt(i)
+                rl += (c & 0x7f) * mul
+                mul *= 128
+                i++
+                if ((c & 0x80) === 0) break
+                if (i === 5) return this.fail(new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes"))
+            }
         }
         const total = i + rl
         if (total > this.maxPacketSize)
@@ -83,7 +92,6 @@ export class FrameAssembler {
             return this.fail(e as MqttProtocolError)
         }
         if (total > this.avail) return undefined
-        const first = this.chunks[0]
         let body = first
         let bodyStart = this.pos + i
         if (this.pos + total <= first.length) {

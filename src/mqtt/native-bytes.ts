@@ -34,3 +34,8 @@ export function copyInto(dst: Buffer, o: number, src: Buffer, start: number, end
 export function textAt(b: Buffer, start: number, end: number): string {
     return b.slice(start, end).toString("utf-8")
 }
+
+/** Hex of b[start..end), natively: a way to compare byte ranges with one native string compare. */
+export function hexAt(b: Buffer, start: number, end: number): string {
+    return b.slice(start, end).toString("hex")
+}

@@ -83,7 +83,9 @@ export function topicMatchesFilter(topic: string, filter: string): boolean {
         const fc = filter.charCodeAt(fi)
         if (fc === HASH) return true
         if (fc === PLUS) {
-            while (ti < tlen && topic.charCodeAt(ti) !== SLASH) ti++
+            // skip the topic's level natively (a long level must not loop in bytecode)
+            const k = topic.indexOf("/", ti)
+            ti = k < 0 ? tlen : k
             fi++
         } else {
             while (fi < flen) {

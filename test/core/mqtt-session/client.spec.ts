@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@devicescript/test"
 import { Completion, CompletionFactory, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../../src/io"
 import { connect, MqttClient, Timers } from "../../../src/mqtt/client"
-import { parseMqttUrl } from "../../../src/mqtt/client-options"
+import { parseMqttUrl, resolveOptions } from "../../../src/mqtt/client-options"
 import { decodeFrame } from "../../../src/mqtt/decode"
 import { encodePacket } from "../../../src/mqtt/encode"
 import { ConnectPacket, Packet, PacketType, SubscribePacket } from "../../../src/mqtt/packets"
@@ -245,5 +245,27 @@ describe("url parsing", () => {
         expect(c.port).toBe(1884)
         expect(thrownCode(() => parseMqttUrl("http://h"))).toBe("INVALID_ARGUMENT")
         expect(thrownCode(() => parseMqttUrl("mqtt://h:0"))).toBe("INVALID_ARGUMENT")
+    })
+
+    test("options: tls default port 8883, url fields overridden by explicit ones, defaults filled", () => {
+        const rnd = new FixedRandom(0.5)
+        const a = resolveOptions({ host: "h", proto: "tls" }, rnd)
+        expect(a.target.port).toBe(8883)
+        expect(a.target.tls).toBe(true)
+        const b = resolveOptions({ url: "mqtts://u:p@h", port: 1999, proto: "tcp", username: "v" }, rnd)
+        expect(b.target.port).toBe(1999)
+        expect(b.target.tls).toBe(false)
+        expect(b.session.username).toBe("v")
+        expect(b.session.password.toString()).toBe("p")
+        expect(b.session.keepalive).toBe(60)
+        expect(b.session.inflightWindow).toBe(16)
+        expect(b.session.clean).toBe(true)
+        expect(b.session.clientId).toBe("devs-link-888888")
+        const c = resolveOptions({ host: "h", will: { topic: "w", payload: "bye" } }, rnd)
+        expect(c.session.will.qos).toBe(0)
+        expect(c.session.will.retain).toBe(false)
+        expect(c.session.will.payload.toString()).toBe("bye")
+        expect(thrownCode(() => resolveOptions({}, rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => resolveOptions({ host: "h", inflightWindow: 0 }, rnd))).toBe("INVALID_ARGUMENT")
     })
 })

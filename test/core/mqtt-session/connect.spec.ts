@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@devicescript/test"
 import { ConnectPacket, PacketType } from "../../../src/mqtt/packets"
 import { SessionState } from "../../../src/mqtt/session"
-import { bringUp, connack, feed, options, rig } from "./harness"
+import { bringUp, connack, feed, options, rig, thrownCode } from "./harness"
 
 describe("session: CONNECT / CONNACK", () => {
     test("start opens a stream; open writes one CONNECT with the options", () => {
@@ -98,6 +98,22 @@ describe("session: CONNECT / CONNACK", () => {
         bringUp(r, false)
         feed(r, { type: PacketType.SUBSCRIBE, packetId: 1, subscriptions: [{ filter: "a", qos: 0 }] })
         expect(r.peer.lastError().code).toBe("PROTOCOL_VIOLATION")
+    })
+
+    test("configurations the broker would refuse are refused at construction", () => {
+        const a = options()
+        a.clientId = ""
+        a.clean = false
+        expect(thrownCode(() => rig(a))).toBe("INVALID_ARGUMENT")
+        const b = options()
+        b.password = Buffer.from("p")
+        expect(thrownCode(() => rig(b))).toBe("INVALID_ARGUMENT")
+        const c = options()
+        c.keepalive = 65536
+        expect(thrownCode(() => rig(c))).toBe("INVALID_ARGUMENT")
+        const d = options()
+        d.clientId = ""
+        expect(rig(d).session.getState()).toBe(SessionState.NEW)
     })
 
     test("end() sends DISCONNECT, closes, and is terminal", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "@devicescript/test"
 import { Packet, PacketType, PublishPacket } from "../../../src/mqtt/packets"
+import { encodePacket } from "../../../src/mqtt/encode"
 import { ack, bringUp, Done, feed, options, pub, rig, thrownCode } from "./harness"
 
 function types(ps: Packet[]): string {
@@ -89,6 +90,24 @@ describe("session: outgoing QoS 1 and 2", () => {
         for (let i = 0; i < 16 + 8; i++) r.session.publish("t", Buffer.from("x"), 1, false, undefined)
         expect(thrownCode(() => r.session.publish("t", Buffer.from("x"), 2, false, undefined))).toBe("OUTBOX_FULL")
         expect(r.session.stats().queued).toBe(8)
+    })
+
+    test("a completion callback that throws becomes an error; the rest of the chunk is still processed", () => {
+        const r = rig(options())
+        bringUp(r, false)
+        const d = new Done()
+        r.session.publish("a", Buffer.from("1"), 1, false, function (err: Error) {
+            throw new Error("app bug")
+        })
+        r.session.publish("b", Buffer.from("2"), 1, false, d.cb())
+        const w = r.peer.take() as PublishPacket[]
+        const both = Buffer.alloc(8)
+        both.set(encodePacket({ type: PacketType.PUBACK, packetId: w[0].packetId }), 0)
+        both.set(encodePacket({ type: PacketType.PUBACK, packetId: w[1].packetId }), 4)
+        r.session.onData(both)
+        expect(d.ok).toBe(1)
+        expect(r.peer.lastError().message).toBe("app bug")
+        expect(r.session.isIdle()).toBe(true)
     })
 
     test("bad topic or qos throws and queues nothing", () => {

@@ -2,7 +2,7 @@
 // limits, malformed varints.
 import { describe, test, expect } from "@devicescript/test"
 import { FrameAssembler, MAX_FRAME_SIZE } from "../../../src/mqtt/frames"
-import { decodePacket, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
+import { decodeFrame, decodePacket, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
 import { remainingLengthSize, writeRemainingLength } from "../../../src/mqtt/encode"
 import { Packet } from "../../../src/mqtt/packets"
 import { sliceBytes } from "../../../src/util/bytes"
@@ -79,6 +79,13 @@ function addSplits(first: number, len: number) {
 
 describe("mqtt frames: remaining length (table 2.4)", () => {
     for (const e of RL_TABLE) addRl(e)
+    test("a longer-than-needed varint is accepted (3.1.1 does not require the shortest form; 5.0 does)", () => {
+        expect(show(decodeFrame(hex("c0 80 00")))).toBe("T12")
+        const a = new FrameAssembler()
+        a.push(hex("d0 80 80 00 40 82 00 00 01"))
+        expect(show(a.next())).toBe("T13")
+        expect(show(a.next())).toBe("T4|1")
+    })
     test("a fifth varint byte is malformed", () => {
         const b = hex("ff ff ff ff 7f")
         expect(ruleOf(() => readRemainingLength(b, 0, 5))).toBe("MQTT-2.2.3")

@@ -25,7 +25,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     { weight: 2, arbitrary: fc.record({ k: fc.constant("in2" as const), id: fc.integer({ min: 1, max: 4 }), dup: fc.integer({ min: 0, max: 2 }) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant("rel" as const), id: fc.integer({ min: 1, max: 4 }) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant("time" as const), ms: fc.nat(30000) }) }
-)
+) as fc.Arbitrary<Step> // (with strictNullChecks off, fc.record's fields type as optional)
 
 /** The broker's view of what the client put on the wire and has not had acknowledged yet. */
 interface Wire {

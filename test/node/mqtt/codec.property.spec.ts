@@ -4,7 +4,7 @@
 import { describe, expect, test } from "vitest"
 import fc from "fast-check"
 import { encodePacket, encodePublish, remainingLengthSize } from "../../../src/mqtt/encode"
-import { decodeFrame, decodeFromServer, decodePacket, PacketDecoder, readRemainingLength } from "../../../src/mqtt/decode"
+import { decodeFrame, decodeFromServer, decodePacket, PacketDecoder, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
 import { FrameAssembler } from "../../../src/mqtt/frames"
 import { MqttProtocolError } from "../../../src/mqtt/errors"
 import { Packet, PacketType } from "../../../src/mqtt/packets"
@@ -75,7 +75,7 @@ describe("mqtt codec properties", () => {
                 const rl = readRemainingLength(frame, 1, frame.length)
                 expect(frame.length).toBe(1 + remainingLengthSize(rl) + rl)
             }),
-            { numRuns: 3000 }
+            { numRuns: 2000 }
         )
     })
 
@@ -118,7 +118,7 @@ describe("mqtt codec properties", () => {
                 expect(out).toStrictEqual(ps)
                 expect(a.buffered()).toBe(0)
             }),
-            { numRuns: 1000 }
+            { numRuns: 500 }
         )
     })
 
@@ -132,7 +132,7 @@ describe("mqtt codec properties", () => {
                 feedAll(b, 16)
                 feedAll(b, undefined, decodeFromServer)
             }),
-            { numRuns: 20000 }
+            { numRuns: 10000 }
         )
     })
 
@@ -143,7 +143,7 @@ describe("mqtt codec properties", () => {
                 onlyProtocolErrors(() => decodeFrame(frame))
                 feedAll(frame)
             }),
-            { numRuns: 10000 }
+            { numRuns: 5000 }
         )
     })
 
@@ -158,7 +158,12 @@ describe("mqtt codec properties", () => {
                     if (e instanceof MqttProtocolError) return
                     throw e
                 }
-                expect(encodePacket(q).equals(frame)).toBe(true)
+                // same first byte and same body; only the Remaining Length may have been written
+                // longer than needed in the input (accepted in 3.1.1), so it is skipped
+                const again = encodePacket(q)
+                const body = (b: Buffer) => b.subarray(1 + readRemainingLengthBytes(b, 1, b.length))
+                expect(again[0]).toBe(frame[0])
+                expect(body(again).equals(body(frame))).toBe(true)
             }),
             { numRuns: 5000 }
         )
@@ -192,7 +197,7 @@ describe("UTF-8 (1.5.3) against Node's decoder and encoder", () => {
                 const b = Buffer.from(arr)
                 expect(ours(b)).toBe(nodeAccepts(b))
             }),
-            { numRuns: 50000 }
+            { numRuns: 20000 }
         )
     })
     test("utf8String (native fast path) accepts the same as checkUtf8 and decodes like Node", () => {
@@ -210,7 +215,7 @@ describe("UTF-8 (1.5.3) against Node's decoder and encoder", () => {
                 expect(s !== undefined).toBe(nodeAccepts(Buffer.from(arr)))
                 if (s !== undefined) expect(s).toBe(Buffer.from(arr).toString("utf-8"))
             }),
-            { numRuns: 30000 }
+            { numRuns: 15000 }
         )
     })
     test("utf8Bytes equals Buffer.from for valid strings", () => {
@@ -276,7 +281,7 @@ describe("topic matching against a split-based reference", () => {
                 validateTopicFilter(f)
                 expect(topicMatchesFilter(t, f)).toBe(refMatch(t, f))
             }),
-            { numRuns: 20000 }
+            { numRuns: 10000 }
         )
     })
 })
