@@ -15,6 +15,8 @@ export interface BenchConfig {
     n1: number
     /** QoS 1 messages for the stock client, which cannot survive a long QoS 1 burst. */
     n1Stock: number
+    /** Our client's in-flight window (its default is 16). */
+    window: number
     /** Round trips per client. */
     rtt: number
     /** The watchdog panics after ~128k ops without a yield: yield (ds.sleep(0)) every this many publishes. */

@@ -16,6 +16,7 @@ const cfg: BenchConfig = {
     n0: await readSetting<number>("BENCH_N0", 5000),
     n1: await readSetting<number>("BENCH_N1", 2000),
     n1Stock: await readSetting<number>("BENCH_N1S", 300),
+    window: await readSetting<number>("BENCH_WINDOW", 16),
     rtt: await readSetting<number>("BENCH_RTT", 200),
     yieldEvery: await readSetting<number>("BENCH_YIELD", 20),
     payload,
