@@ -32,6 +32,7 @@ export class DsNetStream implements Stream {
     private queue: Buffer[] = []
     private writing = false
     private closed = false
+    private reported = false
 
     constructor(
         private target: StreamTarget,
@@ -75,11 +76,11 @@ export class DsNetStream implements Stream {
                 chunk = await sock.recv(RECV_POLL_MS)
             } catch (e) {
                 // "terminated" when another stream took the socket, or the socket's error text.
-                this.finish(reasonOf(e))
+                if (!this.closed) this.finish(reasonOf(e))
                 return
             }
             if (chunk === null) {
-                this.finish("closed by peer")
+                if (!this.closed) this.finish("closed by peer")
                 return
             }
             if (chunk === undefined || this.closed) continue
@@ -141,11 +142,20 @@ export class DsNetStream implements Stream {
         return out
     }
 
+    /**
+     * Stops writing and reading at once; onClose("closed") comes later, from another fiber, like a
+     * Node socket's "close" event: the caller may be in the middle of its own state change.
+     */
     close(): void {
         if (this.closed) return
         const sock = this.socket
-        this.finish("closed")
-        if (sock) this.closeSocket.start(sock)
+        this.markClosed()
+        this.closeAndReport.start(sock)
+    }
+
+    private async closeAndReport(sock: Socket): Promise<void> {
+        if (sock) await this.closeSocket(sock)
+        this.report("closed")
     }
 
     private async fail(reason: string): Promise<void> {
@@ -162,15 +172,25 @@ export class DsNetStream implements Stream {
         }
     }
 
-    /** Marks the stream closed and reports it, once. */
+    /** Marks the stream closed and reports it (once per stream). */
     private finish(reason: string): void {
-        if (this.closed && this.queue === null) return
+        this.markClosed()
+        this.report(reason)
+    }
+
+    private markClosed(): void {
         this.closed = true
         this.queue = null
         this.socket = undefined
+    }
+
+    private report(reason: string): void {
+        if (this.reported) return
+        this.reported = true
         try {
             this.events.onClose(reason)
         } catch (e) {
+            // Nothing above us to tell; an escaping exception would panic the board.
             console.log("net-stream: onClose threw: " + reasonOf(e))
         }
     }
