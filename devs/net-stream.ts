@@ -2,8 +2,9 @@
 //
 // Why fibers: Socket.connect/send/recv are async in DeviceScript but Stream.write() is not, so
 // - opening runs in its own fiber, then that fiber becomes the reader (recv -> onData);
-// - write() only queues; one writer fiber at a time drains the queue, one send() per queued
-//   packet, so a packet is never split across writes (two writes cost ~40 ms through Nagle).
+// - write() only queues; one writer fiber at a time drains the queue. A packet is never split
+//   across writes (two writes cost ~40 ms through Nagle); packets queued together are joined
+//   into one send() up to COALESCE_MAX bytes.
 // Every socket error ends up in onClose(reason), exactly once per stream: an exception escaping
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
@@ -12,6 +13,12 @@ import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
 
 /** recv() waits this long at most, so a reader notices a local close() (which wakes nobody). */
 const RECV_POLL_MS = 1000
+/**
+ * Largest write made of several queued packets. Fewer send() calls is what makes the writer fast
+ * (each one crosses into the runtime; on ESP32 it takes one of 50 queue slots), and a TLS write on
+ * ESP32 must stay under the 4 KB mbedTLS record, so joined writes stay well below it.
+ */
+const COALESCE_MAX = 1024
 /** Socket.connect's own timeout. */
 const CONNECT_TIMEOUT_MS = 30000
 
@@ -25,6 +32,7 @@ export class DsNetStream implements Stream {
     private queue: Buffer[] = []
     private writing = false
     private closed = false
+    private reported = false
 
     constructor(
         private target: StreamTarget,
@@ -68,11 +76,11 @@ export class DsNetStream implements Stream {
                 chunk = await sock.recv(RECV_POLL_MS)
             } catch (e) {
                 // "terminated" when another stream took the socket, or the socket's error text.
-                this.finish(reasonOf(e))
+                if (!this.closed) this.finish(reasonOf(e))
                 return
             }
             if (chunk === null) {
-                this.finish("closed by peer")
+                if (!this.closed) this.finish("closed by peer")
                 return
             }
             if (chunk === undefined || this.closed) continue
@@ -96,12 +104,15 @@ export class DsNetStream implements Stream {
         this.drain.start()
     }
 
-    /** The one writer: sends queued packets in order until the queue is empty. */
+    /**
+     * The one writer: sends queued packets in order until the queue is empty. Packets queued
+     * together go out in one send() (never a packet split across two), up to COALESCE_MAX bytes.
+     */
     private async drain(): Promise<void> {
         try {
             while (!this.closed && this.queue.length > 0) {
                 const sock = this.socket
-                await sock.send(this.queue.shift())
+                await sock.send(this.takeBatch())
             }
         } catch (e) {
             this.writing = false
@@ -111,11 +122,40 @@ export class DsNetStream implements Stream {
         this.writing = false
     }
 
+    /** The next queued packet, or several whole packets joined if they fit in COALESCE_MAX. */
+    private takeBatch(): Buffer {
+        const q = this.queue
+        let n = 1
+        let bytes = q[0].length
+        while (n < q.length && bytes + q[n].length <= COALESCE_MAX) {
+            bytes += q[n].length
+            n++
+        }
+        if (n === 1) return q.shift()
+        const out = Buffer.alloc(bytes)
+        let off = 0
+        for (let i = 0; i < n; i++) {
+            out.set(q[i], off)
+            off += q[i].length
+        }
+        q.insert(0, -n)
+        return out
+    }
+
+    /**
+     * Stops writing and reading at once; onClose("closed") comes later, from another fiber, like a
+     * Node socket's "close" event: the caller may be in the middle of its own state change.
+     */
     close(): void {
         if (this.closed) return
         const sock = this.socket
-        this.finish("closed")
-        if (sock) this.closeSocket.start(sock)
+        this.markClosed()
+        this.closeAndReport.start(sock)
+    }
+
+    private async closeAndReport(sock: Socket): Promise<void> {
+        if (sock) await this.closeSocket(sock)
+        this.report("closed")
     }
 
     private async fail(reason: string): Promise<void> {
@@ -132,15 +172,25 @@ export class DsNetStream implements Stream {
         }
     }
 
-    /** Marks the stream closed and reports it, once. */
+    /** Marks the stream closed and reports it (once per stream). */
     private finish(reason: string): void {
-        if (this.closed && this.queue === null) return
+        this.markClosed()
+        this.report(reason)
+    }
+
+    private markClosed(): void {
         this.closed = true
         this.queue = null
         this.socket = undefined
+    }
+
+    private report(reason: string): void {
+        if (this.reported) return
+        this.reported = true
         try {
             this.events.onClose(reason)
         } catch (e) {
+            // Nothing above us to tell; an escaping exception would panic the board.
             console.log("net-stream: onClose threw: " + reasonOf(e))
         }
     }

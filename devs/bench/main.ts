@@ -6,6 +6,7 @@ import { BenchConfig } from "./common"
 import { benchStock } from "./stock"
 import { benchRaw } from "./raw"
 import { benchOurs } from "./ours"
+import { benchProfile } from "./profile"
 
 const payload = Buffer.alloc(16)
 for (let i = 0; i < payload.length; i++) payload[i] = 0x61 + i
@@ -15,6 +16,7 @@ const cfg: BenchConfig = {
     n0: await readSetting<number>("BENCH_N0", 5000),
     n1: await readSetting<number>("BENCH_N1", 2000),
     n1Stock: await readSetting<number>("BENCH_N1S", 300),
+    window: await readSetting<number>("BENCH_WINDOW", 16),
     rtt: await readSetting<number>("BENCH_RTT", 200),
     yieldEvery: await readSetting<number>("BENCH_YIELD", 20),
     payload,
@@ -26,6 +28,7 @@ for (const p of phases) {
     if (p === "stock") await benchStock(cfg)
     else if (p === "ours") await benchOurs(cfg)
     else if (p === "raw") await benchRaw(cfg)
+    else if (p === "profile") await benchProfile(cfg)
     await ds.sleep(500)
 }
 console.log("BENCH done")

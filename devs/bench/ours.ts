@@ -1,13 +1,12 @@
 // This project's client (devs/mqtt.ts) on the board. QoS 1/2 are pipelined the way
 // docs/mqtt-client.md says to on the board: publishNoWait per message (the client's in-flight
 // window, default 16, bounds what is on the wire), then flush() for the last acknowledgements.
-// The producer keeps at most CREDIT messages outstanding so the outbox (64) never refuses one.
+// The producer keeps at most window + 32 messages outstanding so the outbox (64) never refuses one.
 import * as ds from "@devicescript/core"
 import { connectMqtt } from "../mqtt"
 import { DsCompletion } from "../completion"
 import { BenchConfig, report, reportError, reportRtt } from "./common"
 
-const CREDIT = 48
 
 async function burst(client: any, cfg: BenchConfig, topic: string, qos: number, n: number): Promise<number> {
     let done = 0
@@ -23,7 +22,7 @@ async function burst(client: any, cfg: BenchConfig, topic: string, qos: number, 
     for (let i = 0; i < n; i++) {
         // Suspend (not ds.sleep(0): a fiber that is always runnable keeps the VM from returning to
         // the event loop, so no socket data, and no PUBACK, would ever come in).
-        while (qos > 0 && i - done >= CREDIT) {
+        while (qos > 0 && i - done >= cfg.window + 32) {
             room = new DsCompletion<void>()
             await room.wait()
         }
@@ -37,7 +36,7 @@ async function burst(client: any, cfg: BenchConfig, topic: string, qos: number, 
 }
 
 export async function benchOurs(cfg: BenchConfig): Promise<void> {
-    const client = connectMqtt({ host: cfg.host, port: cfg.port, clientId: "bench-ours", keepalive: 60 })
+    const client = connectMqtt({ host: cfg.host, port: cfg.port, clientId: "bench-ours", keepalive: 60, inflightWindow: cfg.window })
     try {
         await client.whenConnected()
         report("ours", "qos0", cfg.n0, await burst(client, cfg, "bench/ours/qos0", 0, cfg.n0))

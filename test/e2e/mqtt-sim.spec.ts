@@ -71,4 +71,29 @@ describe("MQTT client in the simulator against Mosquitto", () => {
         expect(run.log.find(/^E2E error/)).toBe(undefined)
         expect(run.log.panicCode()).toBe(undefined)
     }, 30_000)
+
+    test("after a broker restart it reconnects, resubscribes and answers again", async () => {
+        await run.log.waitFor(/^E2E published$/, 20_000)
+        const connectsBefore = run.log.vm.filter((l) => l.startsWith("E2E connect event")).length
+        await broker.stop()
+        await run.log.waitFor(/^E2E close /, 15_000)
+        await broker.start()
+        const deadline = Date.now() + 30_000
+        while (run.log.vm.filter((l) => l.startsWith("E2E connect event")).length <= connectsBefore) {
+            if (Date.now() > deadline) throw new Error(`no reconnect:\n${run.log.tail()}`)
+            await new Promise((r) => setTimeout(r, 100))
+        }
+        // MQTT.js reconnects on its own; wait until its subscription is back before publishing.
+        while (!watcher.connected) await new Promise((r) => setTimeout(r, 100))
+        await watcher.subscribeAsync(`${prefix}/#`, { qos: 2 })
+        const nonce = `r${Math.floor(Math.random() * 1e9)}`
+        await watcher.publishAsync(`${prefix}/cmd`, nonce, { qos: 1 })
+        await run.log.waitFor(new RegExp(`^E2E got ${nonce}$`), 10_000)
+        const deadline2 = Date.now() + 10_000
+        while (!received.some((r) => r.topic === `${prefix}/echo` && r.payload === `echo:${nonce}`)) {
+            if (Date.now() > deadline2) throw new Error(`no echo after reconnect:\n${run.log.tail()}`)
+            await new Promise((r) => setTimeout(r, 50))
+        }
+        expect(run.log.panicCode()).toBe(undefined)
+    }, 90_000)
 })

@@ -386,12 +386,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             // A fresh flash each run: no settings left over from an earlier run.
             rmSync(FLASH_FILE, { force: true })
             if (Object.keys(settings).length > 0) {
-                const writer = await runOnce(settingsWriter(settings), args)
+                const writerFile = settingsWriter(settings)
+                const writer = await runOnce(writerFile, args)
                 try {
                     await writer.log.waitFor(/^devs-link: settings written/, 60_000)
                     await flashSettled(500, 10_000)
                 } finally {
                     await writer.stop()
+                    rmSync(join(PROJECT_ROOT, writerFile), { force: true })
                 }
             }
             return runOnce(entry, args)
@@ -430,6 +432,7 @@ export async function runTestEntry(entry: string, options: TestRunOptions = {}):
     const child = spawnDevs(args, log)
     await exited(child)
     log.flush()
+    if (file !== entry) rmSync(join(PROJECT_ROOT, file), { force: true })
     return { code: child.exitCode, log }
 }
 
@@ -443,6 +446,9 @@ export function startTestEntry(entry: string, options: TestRunOptions = {}): Sim
         log,
         pid: child.pid ?? -1,
         stop: () => stopChild(child),
-        done: exited(child).then(() => child.exitCode),
+        done: exited(child).then(() => {
+            if (file !== entry) rmSync(join(PROJECT_ROOT, file), { force: true })
+            return child.exitCode
+        }),
     }
 }

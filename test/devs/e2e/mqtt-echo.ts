@@ -2,6 +2,7 @@
 // mode: settings come from the simulated flash like on a board.
 //   publishes "hello <deviceId>" to <prefix>/hello at QoS 0, 1 and 2 (topics .../q0, .../q1, .../q2)
 //   subscribes to <prefix>/cmd at QoS 2; each command is logged and echoed to <prefix>/echo (QoS 1)
+//   logs every connect/close, so a test can restart the broker and watch it come back
 import * as ds from "@devicescript/core"
 import { readSetting } from "@devicescript/settings"
 import { connectMqtt } from "../../../devs/mqtt"
@@ -14,6 +15,7 @@ const id = ds.deviceIdentifier("self")
 const client = connectMqtt({ host, port, clientId: "e2e-" + id, keepalive: 30 })
 client.on("error", (e: Error) => console.log("E2E error " + e.message))
 client.on("close", (reason: string) => console.log("E2E close " + reason))
+client.on("connect", (sessionPresent: boolean) => console.log("E2E connect event sessionPresent=" + sessionPresent))
 await client.whenConnected()
 console.log("E2E connected")
 
