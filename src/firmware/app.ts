@@ -29,7 +29,12 @@ export interface AppDeps {
 }
 
 /** Requests waiting for the worker; beyond this, new requests are dropped (and counted). */
-export const MAX_QUEUED_REQUESTS = 256
+export const MAX_QUEUED_REQUESTS = 64
+/**
+ * From this many queued requests on, busy() asks the transport to stop reading (backpressure to
+ * the broker) instead of queueing more: each queued request costs heap, and a board has 64 KB.
+ */
+export const BUSY_AT = 8
 
 export class DeviceApp {
     readonly deviceId: string
@@ -131,6 +136,11 @@ export class DeviceApp {
 
     pending(): number {
         return this.queue.length
+    }
+
+    /** True while the request queue is full enough that the transport should hold further input. */
+    busy(): boolean {
+        return this.queue.length >= BUSY_AT
     }
 
     /**
