@@ -8,35 +8,30 @@ export class Backoff {
     private minMs: number
     private maxMs: number
     private random: Random
-    private attempt: number
+    /** The ceiling of the next draw: min, doubled per attempt, capped at max. */
+    private cap: number
 
     constructor(minMs: number, maxMs: number, random: Random) {
         this.minMs = minMs
         this.maxMs = maxMs < minMs ? minMs : maxMs
         this.random = random
-        this.attempt = 0
+        this.cap = minMs
     }
 
     /** The upper bound of the delay the next call to next() draws from. */
     ceiling(): number {
-        let cap = this.minMs
-        for (let i = 0; i < this.attempt && cap < this.maxMs; i++) cap *= 2
-        return cap > this.maxMs ? this.maxMs : cap
+        return this.cap
     }
 
     /** The delay before the next attempt, in ms; each call doubles the ceiling up to max. */
     next(): number {
-        const cap = this.ceiling()
-        if (cap < this.maxMs) this.attempt++
-        return Math.floor(this.random.next() * cap)
+        const d = Math.floor(this.random.next() * this.cap)
+        this.cap = this.cap * 2 > this.maxMs ? this.maxMs : this.cap * 2
+        return d
     }
 
     /** After a successful connection the next failure starts again from min. */
     reset(): void {
-        this.attempt = 0
-    }
-
-    attempts(): number {
-        return this.attempt
+        this.cap = this.minMs
     }
 }

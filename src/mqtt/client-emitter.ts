@@ -30,11 +30,6 @@ export class Emitter {
         if (i >= 0) removeAt(l, i)
     }
 
-    listenerCount(event: string): number {
-        const l = this.listeners[event]
-        return l ? l.length : 0
-    }
-
     emit(event: string, a?: any, b?: any, c?: any): void {
         const l = this.listeners[event]
         if (!l || l.length === 0) return

@@ -132,28 +132,29 @@ export function parseMqttUrl(url: string): ParsedUrl {
     return { tls, host, port, username, password }
 }
 
-/** Where to connect, from url or host/port/proto. */
-export function resolveTarget(o: ClientOptions): StreamTarget {
-    if (o.url) {
-        const u = parseMqttUrl(o.url)
-        const tls = o.proto ? o.proto === "tls" : u.tls
-        return { host: u.host, port: o.port ? o.port : u.port, tls }
-    }
-    if (!o.host) throw bad("host or url required")
-    const tls = o.proto === "tls"
-    if (o.proto && o.proto !== "tls" && o.proto !== "tcp") throw bad("proto must be tcp or tls")
-    return { host: o.host, port: o.port ? o.port : tls ? DEFAULTS.tlsPort : DEFAULTS.tcpPort, tls }
+export interface ResolvedOptions {
+    target: StreamTarget
+    session: SessionOptions
 }
 
-/** The session's options with every default filled in. */
-export function resolveSessionOptions(o: ClientOptions, random: Random): SessionOptions {
+/** Where to connect and the session's options, with every default filled in (the url is parsed once). */
+export function resolveOptions(o: ClientOptions, random: Random): ResolvedOptions {
+    if (o.proto && o.proto !== "tls" && o.proto !== "tcp") throw bad("proto must be tcp or tls")
+    let host = o.host
+    let tls = o.proto === "tls"
+    let port = o.port
     let username = o.username
     let password: Buffer = o.password === undefined ? undefined : toBuffer(o.password)
-    if (o.url && username === undefined) {
+    if (o.url) {
         const u = parseMqttUrl(o.url)
-        username = u.username
+        host = u.host
+        if (!o.proto) tls = u.tls
+        if (!port) port = u.port
+        if (username === undefined) username = u.username
         if (password === undefined && u.password !== undefined) password = Buffer.from(u.password)
     }
+    if (!host) throw bad("host or url required")
+    if (!port) port = tls ? DEFAULTS.tlsPort : DEFAULTS.tcpPort
     let will: Will = undefined
     if (o.will) {
         will = {
@@ -166,19 +167,22 @@ export function resolveSessionOptions(o: ClientOptions, random: Random): Session
     const window = orDefault(o.inflightWindow, DEFAULTS.inflightWindow)
     if (!(window >= 1 && window <= 65535)) throw bad("inflightWindow must be 1..65535")
     return {
-        clientId: o.clientId === undefined ? "devs-link-" + randomHex(random, 6) : o.clientId,
-        clean: o.clean === undefined ? true : o.clean,
-        keepalive: orDefault(o.keepalive, DEFAULTS.keepalive),
-        username,
-        password,
-        will,
-        reconnectMin: orDefault(o.reconnectPeriod, DEFAULTS.reconnectPeriod),
-        reconnectMax: orDefault(o.reconnectPeriodMax, DEFAULTS.reconnectPeriodMax),
-        connectTimeout: orDefault(o.connectTimeout, DEFAULTS.connectTimeout),
-        pingTimeout: o.pingTimeout,
-        inflightWindow: window,
-        outboxMaxMessages: orDefault(o.outboxMaxMessages, DEFAULTS.outboxMaxMessages),
-        outboxMaxBytes: orDefault(o.outboxMaxBytes, DEFAULTS.outboxMaxBytes),
-        maxPacketSize: o.maxPacketSize,
+        target: { host, port, tls },
+        session: {
+            clientId: o.clientId === undefined ? "devs-link-" + randomHex(random, 6) : o.clientId,
+            clean: o.clean === undefined ? true : o.clean,
+            keepalive: orDefault(o.keepalive, DEFAULTS.keepalive),
+            username,
+            password,
+            will,
+            reconnectMin: orDefault(o.reconnectPeriod, DEFAULTS.reconnectPeriod),
+            reconnectMax: orDefault(o.reconnectPeriodMax, DEFAULTS.reconnectPeriodMax),
+            connectTimeout: orDefault(o.connectTimeout, DEFAULTS.connectTimeout),
+            pingTimeout: o.pingTimeout,
+            inflightWindow: window,
+            outboxMaxMessages: orDefault(o.outboxMaxMessages, DEFAULTS.outboxMaxMessages),
+            outboxMaxBytes: orDefault(o.outboxMaxBytes, DEFAULTS.outboxMaxBytes),
+            maxPacketSize: o.maxPacketSize,
+        },
     }
 }

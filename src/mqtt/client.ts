@@ -11,7 +11,7 @@
 
 import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
 import { Emitter, Listener } from "./client-emitter"
-import { ClientOptions, resolveSessionOptions, resolveTarget, toBuffer } from "./client-options"
+import { ClientOptions, resolveOptions, toBuffer } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "./packets"
 import { DoneCallback, Session, SessionSink, SessionStats, SubscribeCallback } from "./session"
 import { MqttClientError } from "./session-errors"
@@ -103,7 +103,8 @@ export class MqttClient {
         this.clock = platform.clock
         this.completions = platform.completions
         this.timers = platform.timers ? platform.timers : globalTimers
-        this.target = resolveTarget(options)
+        const resolved = resolveOptions(options, platform.random)
+        this.target = resolved.target
         this.events = new Emitter()
         this.routes = []
         this.stream = undefined
@@ -118,7 +119,11 @@ export class MqttClient {
         const self = this
         this.onTimer = function () {
             self.timer = undefined
-            self.session.tick()
+            try {
+                self.session.tick()
+            } catch (e) {
+                self.events.emit("error", e)
+            }
             self.afterInput()
         }
         const sink: SessionSink = {
@@ -126,7 +131,17 @@ export class MqttClient {
                 self.openStream()
             },
             write: function (bytes: Buffer) {
-                if (self.stream) self.stream.write(bytes)
+                const st = self.stream
+                if (!st) return
+                try {
+                    st.write(bytes)
+                } catch (e) {
+                    // a Stream should report failures through onClose; if one throws instead, treat
+                    // the link as lost, but outside this call: the session is in the middle of an input
+                    self.stream = undefined
+                    st.close()
+                    self.failLater(self.session.generation(), "write failed: " + (e as Error).message)
+                }
             },
             closeStream: function () {
                 const s = self.stream
@@ -156,7 +171,7 @@ export class MqttClient {
                 self.events.emit("error", e)
             },
         }
-        this.session = new Session(resolveSessionOptions(options, platform.random), platform.clock, platform.random, sink)
+        this.session = new Session(resolved.session, platform.clock, platform.random, sink)
     }
 
     /** Opens the first connection (connect() calls this). */
@@ -292,24 +307,46 @@ export class MqttClient {
                     self.openedWhileOpening = true
                     return
                 }
-                self.session.onOpen()
+                try {
+                    self.session.onOpen()
+                } catch (e) {
+                    self.events.emit("error", e)
+                }
                 self.afterInput()
             },
             onData: function (chunk: Buffer) {
                 if (gen !== self.session.generation()) return
-                self.session.onData(chunk)
+                // an exception here can only come from application callbacks (onDone); on the board
+                // it would otherwise stop the program from inside the socket's fiber
+                try {
+                    self.session.onData(chunk)
+                } catch (e) {
+                    self.events.emit("error", e)
+                }
                 self.afterInput()
             },
             onClose: function (reason: string) {
                 if (gen !== self.session.generation()) return
                 self.stream = undefined
-                self.session.onClose(reason)
+                try {
+                    self.session.onClose(reason)
+                } catch (e) {
+                    self.events.emit("error", e)
+                }
                 self.afterInput()
             },
         }
         this.opening = true
         this.openedWhileOpening = false
-        const s = this.connector.open(this.target, events)
+        let s: Stream
+        try {
+            s = this.connector.open(this.target, events)
+        } catch (e) {
+            // e.g. no network on the board: the same path as a connection that failed to open
+            this.opening = false
+            this.failLater(gen, "open failed: " + (e as Error).message)
+            return
+        }
         this.opening = false
         if (gen !== this.session.generation()) {
             // closed while opening
@@ -318,6 +355,17 @@ export class MqttClient {
         }
         this.stream = s
         if (this.openedWhileOpening) this.session.onOpen()
+    }
+
+    /** Reports the stream of generation gen as closed, from a fresh timer callback (never re-entrantly). */
+    private failLater(gen: number, reason: string): void {
+        const self = this
+        this.timers.set(function () {
+            if (gen !== self.session.generation()) return
+            self.stream = undefined
+            self.session.onClose(reason)
+            self.afterInput()
+        }, 0)
     }
 
     /** After every input: keep the one timer right and wake flush() waiters. */

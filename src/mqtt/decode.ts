@@ -1,8 +1,8 @@
 // MQTT 3.1.1 parser: one complete packet's bytes -> Packet, strict per sections 1.5, 2 and 3.
 // Decodes all 14 types in both directions (tests and fuzzers play the server role too).
 // Any violation throws MqttProtocolError naming the rule; the caller closes the connection.
-// Strings are validated as UTF-8 on the bytes before conversion (see utf8.ts); byte fields
-// (payload, will message, password) are copied so the caller may reuse its receive buffer.
+// Strings are validated as UTF-8 (see utf8.ts); byte fields (payload, will message, password)
+// are copied natively (native-bytes.ts) so the caller may reuse its receive buffer.
 
 import { MqttProtocolError } from "./errors"
 import {
@@ -14,8 +14,9 @@ import {
     Subscription,
 } from "./packets"
 import { checkTopicFilterChars, checkTopicNameChars } from "./topics"
-import { checkUtf8 } from "./utf8"
-import { sliceBytes, u16be } from "../util/bytes"
+import { utf8String } from "./utf8"
+import { copyRange } from "./native-bytes"
+import { u16be } from "../util/bytes"
 
 // 2.2.2 Table 2.2: the flag nibble each type must carry (-1: PUBLISH, flags are DUP/QoS/RETAIN).
 const FIXED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0]
@@ -66,8 +67,7 @@ function fieldLength(b: Buffer, p: number, end: number, what: string): number {
 
 /** The validated UTF-8 string of n bytes at b[p..]. */
 function stringAt(b: Buffer, p: number, n: number): string {
-    checkUtf8(b, p, p + n)
-    return sliceBytes(b, p, p + n).toString("utf-8")
+    return utf8String(b, p, p + n)
 }
 
 function packetIdAt(b: Buffer, p: number): number {
@@ -119,7 +119,7 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
         checkTopicNameChars(topic)
         p += 2 + n
         n = fieldLength(b, p, end, "will message")
-        const payload = sliceBytes(b, p + 2, p + 2 + n)
+        const payload = copyRange(b, p + 2, p + 2 + n)
         p += 2 + n
         pkt.will = { topic, payload, qos: willQos as QoS, retain: willRetain }
     }
@@ -132,7 +132,7 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
     if (hasPassword) {
         // 3.1.2-21
         n = fieldLength(b, p, end, "password")
-        pkt.password = sliceBytes(b, p + 2, p + 2 + n)
+        pkt.password = copyRange(b, p + 2, p + 2 + n)
         p += 2 + n
     }
     // 3.1.2-11 / -18 / -20: no fields beyond those the flags announce
@@ -160,7 +160,7 @@ function decodePublish(header: number, b: Buffer, p: number, end: number): Publi
         pkt.packetId = packetIdAt(b, p)
         p += 2
     }
-    pkt.payload = sliceBytes(b, p, end)
+    pkt.payload = copyRange(b, p, end)
     return pkt
 }
 
@@ -217,49 +217,80 @@ function decodeUnsubscribe(b: Buffer, p: number, end: number): Packet {
     return { type: PacketType.UNSUBSCRIBE, packetId, filters }
 }
 
-/**
- * Decodes one packet: `header` is its first byte, b[offset..offset+length) its body
- * (variable header + payload, i.e. Remaining Length bytes).
- */
-export function decodePacket(header: number, b: Buffer, offset: number, length: number): Packet {
-    checkFixedHeader(header)
-    const type = header >> 4
-    const end = offset + length
+/** Decodes one packet from its first byte and its body b[offset..offset+length). */
+export type PacketDecoder = (header: number, b: Buffer, offset: number, length: number) => Packet
+
+function checkFixedLength(type: number, length: number): void {
     const fixed = FIXED_LENGTHS[type]
     if (fixed >= 0 && length !== fixed)
         throw new MqttProtocolError(LENGTH_RULES[type], "remaining length must be " + fixed)
+}
+
+function decodeConnack(b: Buffer, offset: number): Packet {
+    const ack = b[offset]
+    // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved
+    if ((ack & 0xfe) !== 0) throw new MqttProtocolError("MQTT-3.2.2.1", "reserved CONNACK flags set")
+    const rc = b[offset + 1]
+    // 3.2.2.3: return codes 6..255 are reserved
+    if (rc > 5) throw new MqttProtocolError("MQTT-3.2.2.3", "reserved CONNACK return code")
+    // 3.2.2-4: session present is 0 with a non-zero return code
+    if (rc !== 0 && ack !== 0) throw new MqttProtocolError("MQTT-3.2.2-4", "session present with a refusal")
+    return { type: PacketType.CONNACK, sessionPresent: ack === 1, returnCode: rc }
+}
+
+/**
+ * The client role: decodes only what a server sends (Table 2.1 direction of flow). CONNECT,
+ * SUBSCRIBE, UNSUBSCRIBE, PINGREQ and DISCONNECT are refused with MQTT-2.2.1. Keeping the
+ * server-bound decoders out of this path lets DeviceScript's tree shaker drop them from firmware.
+ */
+export function decodeFromServer(header: number, b: Buffer, offset: number, length: number): Packet {
+    checkFixedHeader(header)
+    const type = header >> 4
+    checkFixedLength(type, length)
     switch (type) {
         case PacketType.PUBLISH:
-            return decodePublish(header, b, offset, end)
-        case PacketType.CONNECT:
-            return decodeConnect(b, offset, end)
-        case PacketType.CONNACK: {
-            const ack = b[offset]
-            // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved
-            if ((ack & 0xfe) !== 0) throw new MqttProtocolError("MQTT-3.2.2.1", "reserved CONNACK flags set")
-            const rc = b[offset + 1]
-            // 3.2.2.3: return codes 6..255 are reserved
-            if (rc > 5) throw new MqttProtocolError("MQTT-3.2.2.3", "reserved CONNACK return code")
-            // 3.2.2-4: session present is 0 with a non-zero return code
-            if (rc !== 0 && ack !== 0) throw new MqttProtocolError("MQTT-3.2.2-4", "session present with a refusal")
-            return { type: PacketType.CONNACK, sessionPresent: ack === 1, returnCode: rc }
-        }
+            return decodePublish(header, b, offset, offset + length)
+        case PacketType.CONNACK:
+            return decodeConnack(b, offset)
         case PacketType.PUBACK:
         case PacketType.PUBREC:
         case PacketType.PUBREL:
         case PacketType.PUBCOMP:
         case PacketType.UNSUBACK:
             return { type: type, packetId: packetIdAt(b, offset) } as Packet
-        case PacketType.SUBSCRIBE:
-            return decodeSubscribe(b, offset, end)
         case PacketType.SUBACK:
-            return decodeSuback(b, offset, end)
-        case PacketType.UNSUBSCRIBE:
-            return decodeUnsubscribe(b, offset, end)
-        default:
-            // PINGREQ, PINGRESP, DISCONNECT: the fixed header is all there is
+            return decodeSuback(b, offset, offset + length)
+        case PacketType.PINGRESP:
             return { type: type } as Packet
+        default:
+            throw new MqttProtocolError("MQTT-2.2.1", "a server does not send packet type " + type)
     }
+}
+
+/**
+ * Both directions (the server role, tests, fuzzers): decodes any of the 14 types. `header` is
+ * the packet's first byte, b[offset..offset+length) its body (variable header + payload).
+ */
+export function decodePacket(header: number, b: Buffer, offset: number, length: number): Packet {
+    const type = header >> 4
+    switch (type) {
+        case PacketType.CONNECT:
+        case PacketType.SUBSCRIBE:
+        case PacketType.UNSUBSCRIBE:
+        case PacketType.PINGREQ:
+        case PacketType.DISCONNECT:
+            break
+        default:
+            return decodeFromServer(header, b, offset, length)
+    }
+    checkFixedHeader(header)
+    checkFixedLength(type, length)
+    const end = offset + length
+    if (type === PacketType.CONNECT) return decodeConnect(b, offset, end)
+    if (type === PacketType.SUBSCRIBE) return decodeSubscribe(b, offset, end)
+    if (type === PacketType.UNSUBSCRIBE) return decodeUnsubscribe(b, offset, end)
+    // PINGREQ, DISCONNECT: the fixed header is all there is
+    return { type: type } as Packet
 }
 
 /**
@@ -289,7 +320,7 @@ export function readRemainingLengthBytes(b: Buffer, o: number, end: number): num
     throw new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes")
 }
 
-/** Decodes exactly one complete frame (fixed header included); no missing or extra bytes. */
+/** Decodes exactly one complete frame (fixed header included; both directions); no missing or extra bytes. */
 export function decodeFrame(frame: Buffer): Packet {
     const len = frame.length
     if (len < 2) throw short("fixed header")

@@ -1,6 +1,9 @@
 // MQTT 3.1.1 serializer: Packet -> bytes. Pure; the session never touches bytes.
-// Every packet is sized first and written into exactly one Buffer, so it can go to the socket
-// in one write. Everything is validated here too, so the client cannot send an invalid packet.
+// Every packet is sized first and written into one Buffer, so it goes to the socket in one
+// write. Strings are converted by the runtime (utf8Bytes: one small temporary per string,
+// far cheaper in the DeviceScript VM than a bytecode loop per character); topicNameBytes keeps
+// the last topic's bytes, so publishing to the same topic again allocates only the packet.
+// Everything is validated here too, so the client cannot send an invalid packet.
 
 import { MqttProtocolError } from "./errors"
 import {
@@ -14,8 +17,8 @@ import {
     SubscribePacket,
     UnsubscribePacket,
 } from "./packets"
-import { checkTopicFilterChars, checkTopicNameChars } from "./topics"
-import { utf8Length, writeUtf8 } from "./utf8"
+import { checkTopicFilterChars, topicNameBytes } from "./topics"
+import { utf8Bytes } from "./utf8"
 import { putU16be } from "../util/bytes"
 
 /** 2.2.3: the largest Remaining Length four varint bytes can carry. */
@@ -30,9 +33,10 @@ export function remainingLengthSize(n: number): number {
 
 /** Writes the 2.2.3 varint for n at b[o..]; returns the offset after it. */
 export function writeRemainingLength(b: Buffer, o: number, n: number): number {
+    // n <= 268,435,455 < 2^31, so int32 shifts are exact in both runtimes
     while (n >= 128) {
-        b[o++] = (n % 128) | 0x80
-        n = Math.floor(n / 128)
+        b[o++] = (n & 0x7f) | 0x80
+        n = n >> 7
     }
     b[o++] = n
     return o
@@ -48,11 +52,11 @@ function checkQos(qos: number, rule: string): void {
     if (!(qos === 0 || qos === 1 || qos === 2)) throw new MqttProtocolError(rule, "QoS must be 0, 1 or 2")
 }
 
-/** utf8Length plus the 1.5.3 limit; the 2-byte length prefix is not included. */
-function stringLength(s: string): number {
-    const n = utf8Length(s)
-    if (n > 65535) throw new MqttProtocolError("MQTT-1.5.3", "string longer than 65535 bytes")
-    return n
+/** The UTF-8 bytes of a string field, checked per 1.5.3 (well-formed, no U+0000, <= 65535 bytes). */
+function stringBytes(s: string): Buffer {
+    const b = utf8Bytes(s)
+    if (b.length > 65535) throw new MqttProtocolError("MQTT-1.5.3", "string longer than 65535 bytes")
+    return b
 }
 
 function checkBinaryLength(b: Buffer): void {
@@ -71,11 +75,6 @@ function bodyOffset(remaining: number): number {
     return 1 + remainingLengthSize(remaining)
 }
 
-function putString(b: Buffer, o: number, s: string, n: number): number {
-    putU16be(b, o, n)
-    return writeUtf8(b, o + 2, s)
-}
-
 function putBinary(b: Buffer, o: number, v: Buffer): number {
     putU16be(b, o, v.length)
     b.set(v, o + 2)
@@ -91,25 +90,37 @@ export function encodePublish(
     dup: boolean,
     packetId: number
 ): Buffer {
-    checkTopicNameChars(topic)
-    const tlen = stringLength(topic)
+    const tb = topicNameBytes(topic)
     // 3.3.1-4: QoS 3 is invalid
-    checkQos(qos, "MQTT-3.3.1-4")
+    if (!(qos === 0 || qos === 1 || qos === 2)) throw new MqttProtocolError("MQTT-3.3.1-4", "QoS must be 0, 1 or 2")
     // 3.3.1-2: DUP is 0 for QoS 0
     if (qos === 0 && dup) throw new MqttProtocolError("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
-    if (qos > 0) checkPacketId(packetId)
-    const remaining = 2 + tlen + (qos > 0 ? 2 : 0) + payload.length
-    const b = allocFrame(0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), remaining)
-    let o = putString(b, bodyOffset(remaining), topic, tlen)
+    // 2.3.1-1: non-zero 16-bit packet identifier
+    if (qos > 0 && !(packetId >= 1 && packetId <= 65535 && (packetId | 0) === packetId))
+        throw new MqttProtocolError("MQTT-2.3.1-1", "packet id must be 1..65535")
+    const tl = tb.length
+    const remaining = 2 + tl + (qos > 0 ? 2 : 0) + payload.length
+    // written out inline (fewer calls): this runs once per message, and a call is not free in the VM
+    if (remaining > MAX_REMAINING_LENGTH) throw new MqttProtocolError("MQTT-2.2.3", "remaining length out of range")
+    const hl = remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5
+    const b = Buffer.alloc(hl + remaining)
+    b[0] = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0)
+    if (hl === 2) b[1] = remaining
+    else writeRemainingLength(b, 1, remaining)
+    b[hl] = tl >> 8
+    b[hl + 1] = tl & 0xff
+    b.set(tb, hl + 2)
+    let o = hl + 2 + tl
     if (qos > 0) {
-        putU16be(b, o, packetId)
+        b[o] = packetId >> 8
+        b[o + 1] = packetId & 0xff
         o += 2
     }
     b.set(payload, o)
     return b
 }
 
-function encodeConnect(p: ConnectPacket): Buffer {
+export function encodeConnect(p: ConnectPacket): Buffer {
     if (!(p.keepalive >= 0 && p.keepalive <= 65535 && p.keepalive === Math.floor(p.keepalive)))
         throw new MqttProtocolError("MQTT-3.1.2.10", "keepalive must be 0..65535 seconds")
     // 3.1.3-7: a zero-length client id needs a clean session
@@ -118,24 +129,23 @@ function encodeConnect(p: ConnectPacket): Buffer {
     // 3.1.2-22: no password without a user name
     if (p.password !== undefined && p.username === undefined)
         throw new MqttProtocolError("MQTT-3.1.2-22", "password without user name")
-    const idLen = stringLength(p.clientId)
-    let remaining = 10 + 2 + idLen
+    const id = stringBytes(p.clientId)
+    let remaining = 10 + 2 + id.length
     let flags = p.cleanSession ? 0x02 : 0
     const w = p.will
-    let willTopicLen = 0
+    let willTopic: Buffer = undefined
     if (w) {
-        checkTopicNameChars(w.topic)
-        willTopicLen = stringLength(w.topic)
+        willTopic = topicNameBytes(w.topic)
         // 3.1.2-14: will QoS is 0, 1 or 2
         checkQos(w.qos, "MQTT-3.1.2-14")
         checkBinaryLength(w.payload)
-        remaining += 2 + willTopicLen + 2 + w.payload.length
+        remaining += 2 + willTopic.length + 2 + w.payload.length
         flags |= 0x04 | (w.qos << 3) | (w.retain ? 0x20 : 0)
     }
-    let userLen = 0
+    let user: Buffer = undefined
     if (p.username !== undefined) {
-        userLen = stringLength(p.username)
-        remaining += 2 + userLen
+        user = stringBytes(p.username)
+        remaining += 2 + user.length
         flags |= 0x80
     }
     if (p.password !== undefined) {
@@ -155,17 +165,17 @@ function encodeConnect(p: ConnectPacket): Buffer {
     b[o + 6] = 4
     b[o + 7] = flags
     putU16be(b, o + 8, p.keepalive)
-    o = putString(b, o + 10, p.clientId, idLen)
+    o = putBinary(b, o + 10, id)
     if (w) {
-        o = putString(b, o, w.topic, willTopicLen)
+        o = putBinary(b, o, willTopic)
         o = putBinary(b, o, w.payload)
     }
-    if (p.username !== undefined) o = putString(b, o, p.username, userLen)
+    if (user) o = putBinary(b, o, user)
     if (p.password !== undefined) putBinary(b, o, p.password)
     return b
 }
 
-function encodeConnack(p: ConnackPacket): Buffer {
+export function encodeConnack(p: ConnackPacket): Buffer {
     const rc = p.returnCode
     // 3.2.2.3: return codes 6..255 are reserved
     if (!(rc >= 0 && rc <= 5 && rc === Math.floor(rc)))
@@ -188,19 +198,19 @@ export function encodeAck(type: number, packetId: number): Buffer {
     return b
 }
 
-function encodeSubscribe(p: SubscribePacket): Buffer {
+export function encodeSubscribe(p: SubscribePacket): Buffer {
     checkPacketId(p.packetId)
     const subs = p.subscriptions
     // 3.8.3-3: at least one filter
     if (subs.length === 0) throw new MqttProtocolError("MQTT-3.8.3-3", "SUBSCRIBE without a filter")
-    const lens: number[] = []
+    const filters: Buffer[] = []
     let remaining = 2
     for (const s of subs) {
         checkTopicFilterChars(s.filter)
         checkQos(s.qos, "MQTT-3.8.3-4")
-        const n = stringLength(s.filter)
-        lens.push(n)
-        remaining += 2 + n + 1
+        const f = stringBytes(s.filter)
+        filters.push(f)
+        remaining += 2 + f.length + 1
     }
     // 3.8.1-1: SUBSCRIBE flags are 0010
     const b = allocFrame(0x82, remaining)
@@ -208,13 +218,13 @@ function encodeSubscribe(p: SubscribePacket): Buffer {
     putU16be(b, o, p.packetId)
     o += 2
     for (let i = 0; i < subs.length; i++) {
-        o = putString(b, o, subs[i].filter, lens[i])
+        o = putBinary(b, o, filters[i])
         b[o++] = subs[i].qos
     }
     return b
 }
 
-function encodeSuback(p: SubackPacket): Buffer {
+export function encodeSuback(p: SubackPacket): Buffer {
     checkPacketId(p.packetId)
     const codes = p.returnCodes
     if (codes.length === 0) throw new MqttProtocolError("MQTT-3.9.3", "SUBACK without a return code")
@@ -230,29 +240,37 @@ function encodeSuback(p: SubackPacket): Buffer {
     return b
 }
 
-function encodeUnsubscribe(p: UnsubscribePacket): Buffer {
+export function encodeUnsubscribe(p: UnsubscribePacket): Buffer {
     checkPacketId(p.packetId)
     const filters = p.filters
     // 3.10.3-2: at least one filter
     if (filters.length === 0) throw new MqttProtocolError("MQTT-3.10.3-2", "UNSUBSCRIBE without a filter")
-    const lens: number[] = []
+    const encoded: Buffer[] = []
     let remaining = 2
     for (const f of filters) {
         checkTopicFilterChars(f)
-        const n = stringLength(f)
-        lens.push(n)
-        remaining += 2 + n
+        const e = stringBytes(f)
+        encoded.push(e)
+        remaining += 2 + e.length
     }
     // 3.10.1-1: UNSUBSCRIBE flags are 0010
     const b = allocFrame(0xa2, remaining)
     let o = bodyOffset(remaining)
     putU16be(b, o, p.packetId)
     o += 2
-    for (let i = 0; i < filters.length; i++) o = putString(b, o, filters[i], lens[i])
+    for (const e of encoded) o = putBinary(b, o, e)
     return b
 }
 
-/** Serializes any packet; throws MqttProtocolError if the packet would break a rule. */
+/** PINGREQ, PINGRESP, DISCONNECT: a fixed header with Remaining Length 0. */
+export function encodeHeaderOnly(type: number): Buffer {
+    return allocFrame(type << 4, 0)
+}
+
+/**
+ * Serializes any packet; throws MqttProtocolError if the packet would break a rule.
+ * Firmware that calls the per-type encoders instead lets the tree shaker drop the server-side ones.
+ */
 export function encodePacket(p: Packet): Buffer {
     switch (p.type) {
         case PacketType.PUBLISH: {
@@ -278,7 +296,7 @@ export function encodePacket(p: Packet): Buffer {
         case PacketType.PINGREQ:
         case PacketType.PINGRESP:
         case PacketType.DISCONNECT:
-            return allocFrame(p.type << 4, 0)
+            return encodeHeaderOnly(p.type)
         default:
             throw new MqttProtocolError("MQTT-2.2.1", "unknown packet type")
     }

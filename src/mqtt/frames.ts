@@ -9,7 +9,8 @@
 
 import { MqttProtocolError } from "./errors"
 import { Packet } from "./packets"
-import { checkFixedHeader, decodePacket } from "./decode"
+import { checkFixedHeader, decodeFromServer, PacketDecoder } from "./decode"
+import { copyInto } from "./native-bytes"
 
 /** 2.2.3: the largest frame a 4-byte Remaining Length allows (header included). */
 export const MAX_FRAME_SIZE = 268435455 + 5
@@ -21,11 +22,17 @@ export class FrameAssembler {
     /** Unread bytes over all chunks. */
     private avail: number
     private maxPacketSize: number
+    private decode: PacketDecoder
     private failure: MqttProtocolError
 
-    /** maxPacketSize counts the whole frame, fixed header included. */
-    constructor(maxPacketSize?: number) {
+    /**
+     * maxPacketSize counts the whole frame, fixed header included (default: the protocol's limit).
+     * decoder defaults to the client role (decodeFromServer); pass decodePacket to accept all
+     * 14 types (server role, tests, fuzzers).
+     */
+    constructor(maxPacketSize?: number, decoder?: PacketDecoder) {
         this.maxPacketSize = maxPacketSize === undefined ? MAX_FRAME_SIZE : maxPacketSize
+        this.decode = decoder === undefined ? decodeFromServer : decoder
         this.reset()
     }
 
@@ -53,19 +60,28 @@ export class FrameAssembler {
     next(): Packet | undefined {
         if (this.failure) throw this.failure
         if (this.avail < 2) return undefined
-        const header = this.byteAt(0)
-        // 4-byte varint: a fifth byte with the continuation bit is malformed (2.2.3)
+        const first = this.chunks[0]
+        let header = 0
         let rl = 0
-        let mul = 1
-        let i = 1
-        while (true) {
-            if (i >= this.avail) return undefined
-            const c = this.byteAt(i)
-            rl += (c & 0x7f) * mul
-            mul *= 128
-            i++
-            if ((c & 0x80) === 0) break
-            if (i === 5) return this.fail(new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes"))
+        let i = 2
+        if (this.pos + 1 < first.length && first[this.pos + 1] < 0x80) {
+            // common case: a short packet whose two header bytes are in the first chunk
+            header = first[this.pos]
+            rl = first[this.pos + 1]
+        } else {
+            header = this.byteAt(0)
+            // 4-byte varint: a fifth byte with the continuation bit is malformed (2.2.3)
+            let mul = 1
+            i = 1
+            while (true) {
+                if (i >= this.avail) return undefined
+                const c = this.byteAt(i)
+                rl += (c & 0x7f) * mul
+                mul *= 128
+                i++
+                if ((c & 0x80) === 0) break
+                if (i === 5) return this.fail(new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes"))
+            }
         }
         const total = i + rl
         if (total > this.maxPacketSize)
@@ -76,7 +92,6 @@ export class FrameAssembler {
             return this.fail(e as MqttProtocolError)
         }
         if (total > this.avail) return undefined
-        const first = this.chunks[0]
         let body = first
         let bodyStart = this.pos + i
         if (this.pos + total <= first.length) {
@@ -87,7 +102,8 @@ export class FrameAssembler {
             body = this.gather(rl)
             bodyStart = 0
         }
-        return decodePacket(header, body, bodyStart, rl)
+        const decode = this.decode
+        return decode(header, body, bodyStart, rl)
     }
 
     private fail(e: MqttProtocolError): Packet {
@@ -125,11 +141,7 @@ export class FrameAssembler {
         while (o < n) {
             const c = this.chunks[0]
             const take = Math.min(c.length - this.pos, n - o)
-            if (this.pos === 0 && take === c.length) {
-                out.set(c, o) // whole chunk: native copy
-            } else {
-                for (let k = 0; k < take; k++) out[o + k] = c[this.pos + k]
-            }
+            copyInto(out, o, c, this.pos, this.pos + take)
             o += take
             this.consume(take)
         }

@@ -194,10 +194,18 @@ export class Session {
     /** Subscriptions the application wants; restored when the broker reports no session. */
     private subs: Subscription[]
     private ops: PendingOp[]
+    /** Completed QoS 1/2 records, reused by the next publishes. */
+    private spare: OutMessage[]
 
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
         if (!(opts.keepalive >= 0 && opts.keepalive <= 65535))
             throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "keepalive must be 0..65535 s")
+        // checked here rather than when CONNECT is encoded, so a bad configuration fails at once
+        // instead of as a connection that never completes
+        if (opts.clientId.length === 0 && !opts.clean)
+            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "an empty client id needs clean: true (3.1.3-7)")
+        if (opts.password !== undefined && opts.username === undefined)
+            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "a password needs a user name (3.1.2-22)")
         if (opts.will) {
             validateTopicName(opts.will.topic)
             checkQos(opts.will.qos)
@@ -212,7 +220,7 @@ export class Session {
         const self = this
         this.outbox = new Outbox(opts.outboxMaxMessages, opts.outboxMaxBytes, function (m: OutMessage) {
             self.st.droppedQos0++
-            if (m.done) m.done(new MqttClientError(ClientErrorCode.QOS0_DROPPED, "QoS 0 message to " + m.topic + " dropped: outbox full"))
+            if (m.done) self.finish(m.done, new MqttClientError(ClientErrorCode.QOS0_DROPPED, "QoS 0 message to " + m.topic + " dropped: outbox full"))
         })
         this.state = SessionState.NEW
         this.gen = 0
@@ -227,6 +235,7 @@ export class Session {
         this.heldIds = []
         this.subs = []
         this.ops = []
+        this.spare = []
     }
 
     // ---------------------------------------------------------------- queries
@@ -418,10 +427,10 @@ export class Session {
         if (qos === 0 && live) {
             this.send(encodePublish(topic, payload, 0, retain, false, 0))
             this.st.messagesSent++
-            if (done) done(undefined)
+            if (done) this.finish(done, undefined)
             return
         }
-        const m: OutMessage = { topic, payload, qos, retain, packetId: 0, state: OutState.QUEUED, done }
+        const m = this.newMessage(topic, payload, qos, retain, done)
         // the window keeps order: nothing overtakes messages already waiting in the outbox
         if (live && this.inflight.length < this.opts.inflightWindow && this.outbox.size() === 0) {
             this.transmit(m)
@@ -471,12 +480,35 @@ export class Session {
         const ops = this.ops
         this.ops = []
         this.ids.clear()
-        for (const m of inflight) if (m.done) m.done(ended("publish"))
+        const self = this
+        for (const m of inflight) if (m.done) this.finish(m.done, ended("publish"))
         this.outbox.drain(function (m: OutMessage) {
-            if (m.done) m.done(ended("publish"))
+            if (m.done) self.finish(m.done, ended("publish"))
         })
-        for (const op of ops) if (op.done) op.done(ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"), undefined)
+        for (const op of ops) if (op.done) this.finishOp(op, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"), undefined)
         this.sink.disconnected("client ended", undefined)
+    }
+
+    // ---------------------------------------------------------------- completions
+
+    /**
+     * Runs an application callback. One that throws must not leave the session half-way through
+     * an input (the rest of a chunk unprocessed, an ack unsent), so its error becomes error().
+     */
+    private finish(done: DoneCallback, err: Error): void {
+        try {
+            done(err)
+        } catch (e) {
+            this.sink.error(e as Error)
+        }
+    }
+
+    private finishOp(op: PendingOp, err: Error, codes: number[]): void {
+        try {
+            op.done(err, codes)
+        } catch (e) {
+            this.sink.error(e as Error)
+        }
     }
 
     // ---------------------------------------------------------------- connection lifecycle
@@ -595,7 +627,7 @@ export class Session {
                 this.outbox.shift()
                 this.send(encodePublish(m.topic, m.payload, 0, m.retain, false, 0))
                 this.st.messagesSent++
-                if (m.done) m.done(undefined)
+                if (m.done) this.finish(m.done, undefined)
                 continue
             }
             if (this.inflight.length >= this.opts.inflightWindow) return
@@ -615,8 +647,36 @@ export class Session {
         removeAt(this.inflight, i)
         this.ids.release(m.packetId)
         this.st.messagesAcked++
+        const done = m.done
+        this.recycle(m)
         this.pump()
-        if (m.done) m.done(undefined)
+        if (done) this.finish(done, undefined)
+    }
+
+    /**
+     * QoS 1/2 records are recycled (at most a window's worth are kept), so a steady pipelined
+     * stream allocates nothing per message beyond the packet buffer.
+     */
+    private newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): OutMessage {
+        const m = this.spare.pop()
+        if (!m) return { topic, payload, qos, retain, packetId: 0, state: OutState.QUEUED, done }
+        m.topic = topic
+        m.payload = payload
+        m.qos = qos
+        m.retain = retain
+        m.packetId = 0
+        m.state = OutState.QUEUED
+        m.done = done
+        return m
+    }
+
+    private recycle(m: OutMessage): void {
+        if (this.spare.length >= this.opts.inflightWindow) return
+        // drop references so the pool keeps no payload alive
+        m.payload = undefined
+        m.done = undefined
+        m.topic = undefined
+        this.spare.push(m)
     }
 
     /** 4.3.2: QoS 1 ends with PUBACK. An ack for an id we do not hold (e.g. after a clean reconnect) is ignored. */
@@ -775,12 +835,12 @@ export class Session {
             }
         }
         const err = failed === "" ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed + " (SUBACK 0x80)")
-        if (op.done) op.done(err, codes)
+        if (op.done) this.finishOp(op, err, codes)
         else if (err) this.sink.error(err)
     }
 
     private onUnsuback(id: number): void {
         const op = this.takeOp(id, PacketType.UNSUBSCRIBE)
-        if (op && op.done) op.done(undefined, undefined)
+        if (op && op.done) this.finishOp(op, undefined, undefined)
     }
 }

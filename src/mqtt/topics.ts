@@ -3,14 +3,14 @@
 // indices and allocates nothing (no split("/")).
 
 import { MqttProtocolError } from "./errors"
-import { utf8Length } from "./utf8"
+import { utf8Bytes } from "./utf8"
 
 const SLASH = 0x2f
 const PLUS = 0x2b
 const HASH = 0x23
 const DOLLAR = 0x24
 
-/** The string-level part of a topic name check (the byte-level part is utf8Length). */
+/** The string-level part of a topic name check (the byte-level part is utf8Bytes). */
 export function checkTopicNameChars(topic: string): void {
     // 4.7.3-1: at least one character
     if (topic.length === 0) throw new MqttProtocolError("MQTT-4.7.3-1", "empty topic name")
@@ -19,10 +19,26 @@ export function checkTopicNameChars(topic: string): void {
         throw new MqttProtocolError("MQTT-3.3.2-2", "wildcard in topic name")
 }
 
-/** A topic name as PUBLISH (and a will) carries it: non-empty, no wildcards, valid UTF-8 without U+0000, <= 65535 bytes. */
-export function validateTopicName(topic: string): void {
+// The last topic name checked and its bytes: a device publishes to a few topics over and over,
+// and both the session (validate on publish) and the encoder ask.
+let lastTopic: string = undefined
+let lastTopicBytes: Buffer = undefined
+
+/** The UTF-8 bytes of a valid topic name (PUBLISH, will): non-empty, no wildcards, 1.5.3, <= 65535 bytes. */
+export function topicNameBytes(topic: string): Buffer {
+    if (topic === lastTopic && lastTopicBytes !== undefined) return lastTopicBytes
     checkTopicNameChars(topic)
-    if (utf8Length(topic) > 65535) throw new MqttProtocolError("MQTT-4.7.3-3", "topic name longer than 65535 bytes")
+    const b = utf8Bytes(topic)
+    // 4.7.3-3: at most 65535 bytes
+    if (b.length > 65535) throw new MqttProtocolError("MQTT-4.7.3-3", "topic name longer than 65535 bytes")
+    lastTopic = topic
+    lastTopicBytes = b
+    return b
+}
+
+/** Throws MqttProtocolError unless topic is a valid topic name (see topicNameBytes). */
+export function validateTopicName(topic: string): void {
+    topicNameBytes(topic)
 }
 
 /** The string-level part of a topic filter check: wildcard placement (4.7.1). */
@@ -46,7 +62,7 @@ export function checkTopicFilterChars(filter: string): void {
 /** A topic filter as SUBSCRIBE/UNSUBSCRIBE carry it. */
 export function validateTopicFilter(filter: string): void {
     checkTopicFilterChars(filter)
-    if (utf8Length(filter) > 65535) throw new MqttProtocolError("MQTT-4.7.3-3", "topic filter longer than 65535 bytes")
+    if (utf8Bytes(filter).length > 65535) throw new MqttProtocolError("MQTT-4.7.3-3", "topic filter longer than 65535 bytes")
 }
 
 /**
@@ -67,7 +83,9 @@ export function topicMatchesFilter(topic: string, filter: string): boolean {
         const fc = filter.charCodeAt(fi)
         if (fc === HASH) return true
         if (fc === PLUS) {
-            while (ti < tlen && topic.charCodeAt(ti) !== SLASH) ti++
+            // skip the topic's level natively (a long level must not loop in bytecode)
+            const k = topic.indexOf("/", ti)
+            ti = k < 0 ? tlen : k
             fi++
         } else {
             while (fi < flen) {

@@ -3,12 +3,12 @@
 //
 // We validate raw bytes ourselves because Buffer.toString() in both runtimes silently turns
 // invalid bytes into U+FFFD, which would let a malformed packet through.
-// Encoding is hand written so the encoder can size the packet first and write the string
-// straight into the one packet buffer (no Buffer.from(str) temporary).
-// Strings are walked with charCodeAt, which works in both runtimes: Node yields UTF-16 units
-// (surrogate pairs are joined here), DeviceScript yields whole code points (> 0xFFFF directly).
+// Conversions and checks on the hot paths are native (Buffer.from/toString/indexOf): in the
+// DeviceScript VM a bytecode loop per byte costs several times a native call, and long loops
+// trip the watchdog (~128k ops without a yield panics the program).
 
 import { MqttProtocolError } from "./errors"
+import { hexAt, textAt } from "./native-bytes"
 
 /** Throws unless b[start..end) is well-formed UTF-8 without U+0000. */
 export function checkUtf8(b: Buffer, start: number, end: number): void {
@@ -45,53 +45,42 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
     }
 }
 
-/** UTF-8 byte length of s; throws on U+0000 or a lone surrogate (which have no valid encoding). */
-export function utf8Length(s: string): number {
-    let n = 0
-    const len = s.length
-    for (let i = 0; i < len; i++) {
-        const c = s.charCodeAt(i)
-        if (c < 0x80) {
-            if (c === 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
-            n += 1
-        } else if (c < 0x800) n += 2
-        else if (c >= 0xd800 && c <= 0xdfff) {
-            const d = i + 1 < len ? s.charCodeAt(i + 1) : 0
-            if (c > 0xdbff || d < 0xdc00 || d > 0xdfff)
-                throw new MqttProtocolError("MQTT-1.5.3-1", "lone surrogate in a string")
-            n += 4
-            i++
-        } else if (c < 0x10000) n += 3
-        else n += 4
-    }
-    return n
+/**
+ * s as UTF-8 bytes, checked per 1.5.3 (no U+0000, no lone surrogates), converted natively.
+ * A lone surrogate has no UTF-8 form: Node writes U+FFFD's bytes for it, so in both runtimes
+ * such text does not survive the round trip through bytes; whole text compares natively.
+ */
+export function utf8Bytes(s: string): Buffer {
+    const b = Buffer.from(s)
+    if (b.length !== s.length && b.toString("utf-8") !== s)
+        throw new MqttProtocolError("MQTT-1.5.3-1", "string with a lone surrogate")
+    if (b.indexOf(0) >= 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+    return b
 }
 
-/** Writes s as UTF-8 at b[o..]; s must have passed utf8Length. Returns the offset after it. */
-export function writeUtf8(b: Buffer, o: number, s: string): number {
-    const len = s.length
-    for (let i = 0; i < len; i++) {
-        let c = s.charCodeAt(i)
-        if (c < 0x80) b[o++] = c
-        else if (c < 0x800) {
-            b[o++] = 0xc0 | (c >> 6)
-            b[o++] = 0x80 | (c & 0x3f)
-        } else {
-            if (c >= 0xd800 && c <= 0xdbff) {
-                c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00)
-                i++
-            }
-            if (c < 0x10000) {
-                b[o++] = 0xe0 | (c >> 12)
-                b[o++] = 0x80 | ((c >> 6) & 0x3f)
-                b[o++] = 0x80 | (c & 0x3f)
-            } else {
-                b[o++] = 0xf0 | (c >> 18)
-                b[o++] = 0x80 | ((c >> 12) & 0x3f)
-                b[o++] = 0x80 | ((c >> 6) & 0x3f)
-                b[o++] = 0x80 | (c & 0x3f)
-            }
+/**
+ * The string held in b[start..end), checked per 1.5.3 before it is trusted, with native calls
+ * only (a byte loop here let a 4 KB non-ASCII topic trip the DeviceScript watchdog):
+ * - plain ASCII: the decoded text is as long as its byte count and has no U+FFFD;
+ * - otherwise the text must re-encode to exactly the received bytes. Both runtimes decode
+ *   ill-formed input (overlong, surrogate, > U+10FFFF, stray or missing continuation) to U+FFFD,
+ *   whose bytes EF BF BD differ from it, so only well-formed UTF-8 survives the round trip.
+ *   (checkUtf8 is the byte-level reference; the tests hold the two to the same answers.)
+ */
+export function utf8String(b: Buffer, start: number, end: number): string {
+    const s = textAt(b, start, end)
+    const n = end - start
+    if (s.length !== n || s.indexOf("\uFFFD") >= 0) {
+        const re = Buffer.from(s)
+        let same = re.length === n
+        // compared 1 KB at a time: hex doubles the size and the device heap is small
+        for (let k = 0; same && k < n; k += 1024) {
+            const e = k + 1024 < n ? k + 1024 : n
+            same = hexAt(re, k, e) === hexAt(b, start + k, start + e)
         }
+        if (!same) throw new MqttProtocolError("MQTT-1.5.3-1", "ill-formed UTF-8")
     }
-    return o
+    const z = b.indexOf(0, start)
+    if (z >= 0 && z < end) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+    return s
 }

@@ -2,7 +2,7 @@
 // limits, malformed varints.
 import { describe, test, expect } from "@devicescript/test"
 import { FrameAssembler, MAX_FRAME_SIZE } from "../../../src/mqtt/frames"
-import { readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
+import { decodeFrame, decodePacket, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
 import { remainingLengthSize, writeRemainingLength } from "../../../src/mqtt/encode"
 import { Packet } from "../../../src/mqtt/packets"
 import { sliceBytes } from "../../../src/util/bytes"
@@ -66,7 +66,7 @@ function addSplits(first: number, len: number) {
         const s = streamBytes()
         const want = expected()
         for (let at = first; at < first + SPLITS_PER_TEST && at <= len; at++) {
-            const a = new FrameAssembler(1024)
+            const a = new FrameAssembler(1024, decodePacket)
             a.push(sliceBytes(s, 0, at))
             const head = drain(a)
             a.push(sliceBytes(s, at))
@@ -79,6 +79,13 @@ function addSplits(first: number, len: number) {
 
 describe("mqtt frames: remaining length (table 2.4)", () => {
     for (const e of RL_TABLE) addRl(e)
+    test("a longer-than-needed varint is accepted (3.1.1 does not require the shortest form; 5.0 does)", () => {
+        expect(show(decodeFrame(hex("c0 80 00")))).toBe("T12")
+        const a = new FrameAssembler()
+        a.push(hex("d0 80 80 00 40 82 00 00 01"))
+        expect(show(a.next())).toBe("T13")
+        expect(show(a.next())).toBe("T4|1")
+    })
     test("a fifth varint byte is malformed", () => {
         const b = hex("ff ff ff ff 7f")
         expect(ruleOf(() => readRemainingLength(b, 0, 5))).toBe("MQTT-2.2.3")
@@ -87,7 +94,7 @@ describe("mqtt frames: remaining length (table 2.4)", () => {
 
 describe("mqtt frames: assembler", () => {
     test("a whole stream in one chunk", () => {
-        const a = new FrameAssembler()
+        const a = new FrameAssembler(undefined, decodePacket)
         a.push(streamBytes())
         expect(drain(a)).toBe(expected())
     })
@@ -96,7 +103,7 @@ describe("mqtt frames: assembler", () => {
     for (let at = 0; at <= len; at += SPLITS_PER_TEST) addSplits(at, len)
     test("one byte per chunk", () => {
         const s = streamBytes()
-        const a = new FrameAssembler()
+        const a = new FrameAssembler(undefined, decodePacket)
         const out: string[] = []
         for (let i = 0; i < s.length; i++) {
             a.push(sliceBytes(s, i, i + 1))
@@ -112,20 +119,20 @@ describe("mqtt frames: assembler", () => {
         expect(a.buffered()).toBe(5)
         a.push(hex("2f 62 68"))
         expect(a.next()).toBe(undefined)
-        a.push(hex("69 c0"))
+        a.push(hex("69 d0"))
         expect(show(a.next())).toBe(show(VECTORS[5].packet))
         expect(a.next()).toBe(undefined)
         expect(a.buffered()).toBe(1)
         a.push(hex("00"))
-        expect(show(a.next())).toBe("T12")
+        expect(show(a.next())).toBe("T13")
     })
     test("an empty chunk changes nothing", () => {
         const a = new FrameAssembler()
         a.push(Buffer.alloc(0))
         expect(a.next()).toBe(undefined)
-        a.push(hex("e0 00"))
+        a.push(hex("d0 00"))
         a.push(Buffer.alloc(0))
-        expect(show(a.next())).toBe("T14")
+        expect(show(a.next())).toBe("T13")
     })
     test("an oversized packet is refused from its header alone", () => {
         const a = new FrameAssembler(100)
@@ -136,6 +143,16 @@ describe("mqtt frames: assembler", () => {
         a.reset()
         a.push(hex("d0 00"))
         expect(show(a.next())).toBe("T13")
+    })
+    test("by default the assembler plays the client: packets only a client sends are refused (2.2.1)", () => {
+        const a = new FrameAssembler()
+        a.push(hex(VECTORS[0].hex + " c0 00 e0 00 82 06 00 01 00 01 61 00 a2 05 00 01 00 01 61 d0 00"))
+        expect(ruleOf(() => a.next())).toBe("MQTT-2.2.1") // CONNECT
+        expect(ruleOf(() => a.next())).toBe("MQTT-2.2.1") // PINGREQ
+        expect(ruleOf(() => a.next())).toBe("MQTT-2.2.1") // DISCONNECT
+        expect(ruleOf(() => a.next())).toBe("MQTT-2.2.1") // SUBSCRIBE
+        expect(ruleOf(() => a.next())).toBe("MQTT-2.2.1") // UNSUBSCRIBE
+        expect(show(a.next())).toBe("T13") // PINGRESP is fine
     })
     test("the limit counts the whole frame", () => {
         const a = new FrameAssembler(9)
@@ -165,14 +182,14 @@ describe("mqtt frames: assembler", () => {
     })
     test("a body that fails to decode is consumed; the next packet still decodes", () => {
         const a = new FrameAssembler()
-        a.push(hex("40 02 00 00 c0 00"))
+        a.push(hex("40 02 00 00 d0 00"))
         expect(ruleOf(() => a.next())).toBe("MQTT-2.3.1-1")
-        expect(show(a.next())).toBe("T12")
+        expect(show(a.next())).toBe("T13")
     })
     test("the assembler never writes into pushed chunks", () => {
         const s = streamBytes()
         const before = toHex(s)
-        const a = new FrameAssembler()
+        const a = new FrameAssembler(undefined, decodePacket)
         a.push(sliceBytes(s, 0, 7))
         a.push(sliceBytes(s, 7))
         drain(a)

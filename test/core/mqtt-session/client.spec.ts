@@ -1,0 +1,271 @@
+import { describe, expect, test } from "@devicescript/test"
+import { Completion, CompletionFactory, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../../src/io"
+import { connect, MqttClient, Timers } from "../../../src/mqtt/client"
+import { parseMqttUrl, resolveOptions } from "../../../src/mqtt/client-options"
+import { decodeFrame } from "../../../src/mqtt/decode"
+import { encodePacket } from "../../../src/mqtt/encode"
+import { ConnectPacket, Packet, PacketType, SubscribePacket } from "../../../src/mqtt/packets"
+import { FakeClock, FixedRandom, thrownCode } from "./harness"
+
+class FakeStream implements Stream {
+    written: Packet[]
+    closed: boolean
+    throwOnWrite: boolean
+    events: StreamEvents
+    constructor(events: StreamEvents) {
+        this.written = []
+        this.closed = false
+        this.throwOnWrite = false
+        this.events = events
+    }
+    write(data: Buffer): void {
+        if (this.throwOnWrite) throw new Error("send error -1")
+        this.written.push(decodeFrame(data))
+    }
+    close(): void {
+        this.closed = true
+    }
+    feed(p: Packet): void {
+        this.events.onData(encodePacket(p))
+    }
+}
+
+class FakeConnector implements StreamConnector {
+    streams: FakeStream[]
+    targets: StreamTarget[]
+    fail: string
+    constructor() {
+        this.streams = []
+        this.targets = []
+        this.fail = ""
+    }
+    open(target: StreamTarget, events: StreamEvents): Stream {
+        this.targets.push(target)
+        if (this.fail !== "") throw new Error(this.fail)
+        const s = new FakeStream(events)
+        this.streams.push(s)
+        return s
+    }
+    last(): FakeStream {
+        return this.streams[this.streams.length - 1]
+    }
+}
+
+interface PendingTimer {
+    fn: () => void
+    at: number
+    id: number
+}
+
+/** Timers on the fake clock: run() fires whatever is due. */
+class FakeTimers implements Timers {
+    clock: FakeClock
+    pending: PendingTimer[]
+    sets: number
+    nextId: number
+    constructor(clock: FakeClock) {
+        this.clock = clock
+        this.pending = []
+        this.sets = 0
+        this.nextId = 1
+    }
+    set(fn: () => void, ms: number): any {
+        this.sets++
+        const id = this.nextId++
+        this.pending.push({ fn, at: this.clock.t + ms, id })
+        return id
+    }
+    clear(handle: any): void {
+        this.pending = this.pending.filter((t: PendingTimer) => t.id !== handle)
+    }
+    /** Advances the clock to the earliest timer and fires it; false when none is pending. */
+    runNext(): boolean {
+        if (this.pending.length === 0) return false
+        let best = 0
+        for (let i = 1; i < this.pending.length; i++) if (this.pending[i].at < this.pending[best].at) best = i
+        const t = this.pending[best]
+        this.pending = this.pending.filter((x: PendingTimer) => x.id !== t.id)
+        if (t.at > this.clock.t) this.clock.t = t.at
+        t.fn()
+        return true
+    }
+}
+
+// (a class, not an object literal: DeviceScript rejects method shorthand in object literals)
+class NoCompletions implements CompletionFactory {
+    create<T>(): Completion<T> {
+        throw new Error("the portable client tests use only the NoWait API")
+    }
+}
+const noCompletions = new NoCompletions()
+
+interface World {
+    clock: FakeClock
+    timers: FakeTimers
+    connector: FakeConnector
+    client: MqttClient
+    events: string[]
+}
+
+function world(url: string): World {
+    const clock = new FakeClock()
+    const timers = new FakeTimers(clock)
+    const connector = new FakeConnector()
+    const client = connect(
+        { url, clientId: "c1", keepalive: 10, reconnectPeriod: 100, reconnectPeriodMax: 400 },
+        { connector, clock, random: new FixedRandom(0.5), completions: noCompletions, timers }
+    )
+    const events: string[] = []
+    client.on("connect", (sp: boolean) => events.push("connect:" + sp))
+    client.on("close", (r: string) => events.push("close"))
+    client.on("offline", () => events.push("offline"))
+    client.on("error", (e: any) => events.push("error:" + (e.code ? e.code : e.message)))
+    return { clock, timers, connector, client, events }
+}
+
+function up(w: World): FakeStream {
+    const s = w.connector.last()
+    s.events.onOpen()
+    s.feed({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 })
+    return s
+}
+
+describe("client over fake platform", () => {
+    test("connect() opens the url's target and writes CONNECT on open; CONNACK emits connect", () => {
+        const w = world("mqtts://broker.example:8884")
+        expect(w.connector.targets.length).toBe(1)
+        expect(w.connector.targets[0].host).toBe("broker.example")
+        expect(w.connector.targets[0].port).toBe(8884)
+        expect(w.connector.targets[0].tls).toBe(true)
+        const s = up(w)
+        expect((s.written[0] as ConnectPacket).clientId).toBe("c1")
+        expect(w.events.join(",")).toBe("connect:false")
+        expect(w.client.isConnected()).toBe(true)
+    })
+
+    test("publishNoWait pipelines without one timer per message", () => {
+        const w = world("mqtt://h")
+        const s = up(w)
+        const setsBefore = w.timers.sets
+        let done = 0
+        for (let i = 0; i < 10; i++)
+            w.client.publishNoWait("t", "x", { qos: 1 }, (err: Error) => {
+                if (!err) done++
+            })
+        expect(s.written.length).toBe(11)
+        expect(w.timers.sets).toBe(setsBefore)
+        for (let i = 1; i <= 10; i++) s.feed({ type: PacketType.PUBACK, packetId: i })
+        expect(done).toBe(10)
+    })
+
+    test("keepalive and reconnect run from the one timer", () => {
+        const w = world("mqtt://h")
+        const s = up(w)
+        w.timers.runNext() // keepalive: PINGREQ at 10 s
+        expect(s.written[s.written.length - 1].type).toBe(PacketType.PINGREQ)
+        w.timers.runNext() // no PINGRESP within 5 s
+        expect(w.events.join(",")).toBe("connect:false,close,offline,error:PING_TIMEOUT")
+        expect(s.closed).toBe(true)
+        w.timers.runNext() // backoff: reconnect
+        expect(w.connector.streams.length).toBe(2)
+    })
+
+    test("a connector that throws is a failed attempt, retried after the backoff", () => {
+        const w = world("mqtt://h")
+        up(w)
+        w.connector.fail = "no network"
+        w.connector.streams[0].events.onClose("gone")
+        w.timers.runNext() // reconnect attempt: open throws
+        w.timers.runNext() // the failure is reported from a timer
+        expect(w.events.join(",")).toBe("connect:false,close,offline,close")
+        w.connector.fail = ""
+        w.timers.runNext()
+        expect(w.connector.streams.length).toBe(2)
+    })
+
+    test("a stream whose write throws is dropped and the client reconnects", () => {
+        const w = world("mqtt://h")
+        const s = up(w)
+        s.throwOnWrite = true
+        w.client.publishNoWait("t", "x", { qos: 1 }, undefined)
+        expect(s.closed).toBe(true)
+        w.timers.runNext()
+        expect(w.client.isConnected()).toBe(false)
+        w.timers.runNext()
+        const s2 = up(w)
+        // the unacknowledged message is resent with DUP on the new stream
+        const last = s2.written[s2.written.length - 1] as any
+        expect(last.type).toBe(PacketType.PUBLISH)
+        expect(last.dup).toBe(true)
+    })
+
+    test("messages go to the message event and to matching onMessage handlers; a throwing handler becomes an error event", () => {
+        const w = world("mqtt://h")
+        const s = up(w)
+        const seen: string[] = []
+        w.client.on("message", (t: string) => seen.push("all:" + t))
+        w.client.subscribeNoWait("a/+", { qos: 0, onMessage: (t: string) => seen.push("a:" + t) }, undefined)
+        w.client.subscribeNoWait("b/#", {
+            qos: 0,
+            onMessage: (t: string) => {
+                throw new Error("handler bug")
+            },
+        }, undefined)
+        const subs = s.written.filter((p: Packet) => p.type === PacketType.SUBSCRIBE) as SubscribePacket[]
+        expect(subs.length).toBe(2)
+        s.feed({ type: PacketType.PUBLISH, topic: "a/1", payload: Buffer.from("x"), qos: 0, retain: false, dup: false })
+        s.feed({ type: PacketType.PUBLISH, topic: "b/c", payload: Buffer.from("x"), qos: 0, retain: false, dup: false })
+        expect(seen.join(",")).toBe("all:a/1,a:a/1,all:b/c")
+        expect(w.events[w.events.length - 1]).toBe("error:handler bug")
+        expect(w.client.isConnected()).toBe(true)
+    })
+
+    test("end() emits close and stops the timer; publishing afterwards throws CLIENT_ENDED", () => {
+        const w = world("mqtt://h")
+        up(w)
+        w.client.end()
+        expect(w.timers.pending.length).toBe(0)
+        expect(thrownCode(() => w.client.publishNoWait("t", "x", { qos: 0 }, undefined))).toBe("CLIENT_ENDED")
+    })
+})
+
+describe("url parsing", () => {
+    test("schemes, default ports, credentials, IPv6", () => {
+        const a = parseMqttUrl("mqtt://h")
+        expect(a.port).toBe(1883)
+        expect(a.tls).toBe(false)
+        const b = parseMqttUrl("mqtts://u:p@h:9000/ignored")
+        expect(b.port).toBe(9000)
+        expect(b.tls).toBe(true)
+        expect(b.username).toBe("u")
+        expect(b.password).toBe("p")
+        expect(parseMqttUrl("tls://h").port).toBe(8883)
+        const c = parseMqttUrl("mqtt://[::1]:1884")
+        expect(c.host).toBe("::1")
+        expect(c.port).toBe(1884)
+        expect(thrownCode(() => parseMqttUrl("http://h"))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => parseMqttUrl("mqtt://h:0"))).toBe("INVALID_ARGUMENT")
+    })
+
+    test("options: tls default port 8883, url fields overridden by explicit ones, defaults filled", () => {
+        const rnd = new FixedRandom(0.5)
+        const a = resolveOptions({ host: "h", proto: "tls" }, rnd)
+        expect(a.target.port).toBe(8883)
+        expect(a.target.tls).toBe(true)
+        const b = resolveOptions({ url: "mqtts://u:p@h", port: 1999, proto: "tcp", username: "v" }, rnd)
+        expect(b.target.port).toBe(1999)
+        expect(b.target.tls).toBe(false)
+        expect(b.session.username).toBe("v")
+        expect(b.session.password.toString()).toBe("p")
+        expect(b.session.keepalive).toBe(60)
+        expect(b.session.inflightWindow).toBe(16)
+        expect(b.session.clean).toBe(true)
+        expect(b.session.clientId).toBe("devs-link-888888")
+        const c = resolveOptions({ host: "h", will: { topic: "w", payload: "bye" } }, rnd)
+        expect(c.session.will.qos).toBe(0)
+        expect(c.session.will.retain).toBe(false)
+        expect(c.session.will.payload.toString()).toBe("bye")
+        expect(thrownCode(() => resolveOptions({}, rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => resolveOptions({ host: "h", inflightWindow: 0 }, rnd))).toBe("INVALID_ARGUMENT")
+    })
+})
