@@ -12,7 +12,7 @@
 // Every process started here is tracked (./processes) and stopped by PID, also when a test fails
 // or the Node process exits.
 import { spawn, type ChildProcess } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { dirname, join, relative, resolve } from "node:path"
 import { exited, track } from "./processes"
@@ -201,12 +201,14 @@ export function wrapWithEnv(entry: string, env: Record<string, SettingValue>): s
 
 function settingsWriter(settings: Record<string, SettingValue>): string {
     const file = genPath("settings")
-    const lines = [`import { writeSetting } from "@devicescript/settings"`]
+    const lines = [`import * as ds from "@devicescript/core"`, `import { writeSetting } from "@devicescript/settings"`]
     for (const k of Object.keys(settings)) {
         if (k.length > MAX_SETTING_KEY) throw new Error(`setting key ${k} is longer than ${MAX_SETTING_KEY}`)
         lines.push(`await writeSetting(${JSON.stringify(k)}, ${literal(settings[k])})`)
     }
-    lines.push(`console.log("devs-link: settings written")`, "")
+    // The VM saves its flash asynchronously after a write; give it a moment before saying so
+    // (the harness then also waits for the flash file to stop changing).
+    lines.push(`await ds.sleep(200)`, `console.log("devs-link: settings written")`, "")
     writeFileSync(file, lines.join("\n"))
     return relative(PROJECT_ROOT, file)
 }
@@ -299,6 +301,22 @@ export interface SimulatorOptions {
     lockTimeoutMs?: number
 }
 
+/** Waits until the simulated flash file exists and has not changed for quietMs. */
+async function flashSettled(quietMs: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let last = -1
+    let since = Date.now()
+    while (Date.now() < deadline) {
+        const m = existsSync(FLASH_FILE) ? statSync(FLASH_FILE).mtimeMs : -1
+        if (m !== last) {
+            last = m
+            since = Date.now()
+        } else if (m >= 0 && Date.now() - since >= quietMs) return
+        await new Promise((r) => setTimeout(r, 50))
+    }
+    throw new Error(`the simulated flash ${FLASH_FILE} did not settle within ${timeoutMs} ms`)
+}
+
 function portOpen(port: number): Promise<boolean> {
     return new Promise((res) => {
         const s = connect(port, "127.0.0.1")
@@ -331,9 +349,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     let current: SimRun | undefined
     const devtoolsLog = new SimLog()
     try {
-        // Someone not using the lock may hold the ports; fail clearly rather than connect to them.
-        for (const p of DEVTOOLS_PORTS)
-            if (await portOpen(p)) throw new Error(`port ${p} is in use by a process outside ${LOCK_FILE}`)
+        // The previous holder's devtools may still be exiting (e.g. killed together with its lock
+        // when its process died); give it a moment, then fail clearly rather than share its ports.
+        const deadline = Date.now() + 20_000
+        for (;;) {
+            const busy = (await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x)
+            if (!busy) break
+            if (Date.now() > deadline)
+                throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_FILE}`)
+            await new Promise((r) => setTimeout(r, 200))
+        }
         devtools = spawnDevs(["devtools"], devtoolsLog)
         await waitForPorts(DEVTOOLS_PORTS, devtools, devtoolsLog, 30_000)
     } catch (e) {
@@ -364,6 +389,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
                 const writer = await runOnce(settingsWriter(settings), args)
                 try {
                     await writer.log.waitFor(/^devs-link: settings written/, 60_000)
+                    await flashSettled(500, 10_000)
                 } finally {
                     await writer.stop()
                 }
