@@ -250,7 +250,7 @@ describe("firmware in the simulator against Mosquitto", () => {
         const started = Date.now()
         await watcher.next((x) => x.topic === `${TOPIC}/tx` && JSON.parse(x.text).id === last, 60_000, from).catch((e: Error) => {
             const got = watcher.msgs.slice(from).filter((x) => x.topic === `${TOPIC}/tx`).length
-            throw new Error(`${got} of 200 answered; board log:\n${run.log.tail(25)}\n${e.message}`)
+            throw new Error(`${got} of 200 answered; board log:\n${run.log.tail(80)}\n${e.message}`)
         })
         const elapsed = Date.now() - started
         const ids = watcher.msgs
