@@ -4,8 +4,8 @@
 // WHY: the client decodes every packet of a chunk synchronously. In the simulator a burst of 200
 // requests arrived as one ~20 KB chunk and decoding it ran past the VM's ~128k-op watchdog inside
 // the codec (InfiniteLoop panic in sliceBytes <- decodePublish <- frames.next <- session.onData),
-// which restarts the program and loses the queued requests. Pieces of 1 KB (the ESP32's own recv
-// size) keep each run short. Order is kept: one fiber delivers, close is reported after the data.
+// which restarts the program and loses the queued requests. Pieces of 512 bytes keep each run short
+// (and the number of requests decoded before the worker runs small). Order is kept: one fiber delivers, close is reported after the data.
 // It also holds delivery while the application says it is busy (its request queue is full): the
 // unread bytes then stay in the socket, the client sends no PUBACK for what it has not decoded,
 // and the broker's in-flight window stops sending. Without that, a burst of requests filled the
@@ -14,7 +14,7 @@
 import * as ds from "@devicescript/core"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
 
-const PIECE = 1024
+const PIECE = 512
 /** How often a held stream checks whether the application caught up. */
 const HOLD_POLL_MS = 5
 
