@@ -281,6 +281,23 @@ describe("firmware in the simulator against Mosquitto", () => {
         expect(bad.err).toContain("error -32601: Method not found")
     }, 60_000)
 
+    // KNOWN BUG (docs/firmware.md, Known issues): a burst that arrives while the board is still
+    // publishing status and discovery after a (re)connect ran the VM out of memory in 4 of 5 runs.
+    // Skipped so the suite stays green; remove .skip to reproduce.
+    test.skip("a burst during the announce after a restart is answered completely", async () => {
+        const from = watcher.msgs.length
+        await rpc("sys.restart")
+        await waitOnline(from, 60_000)
+        const first = nextId
+        const burstFrom = watcher.msgs.length
+        for (let i = 0; i < 200; i++) {
+            const id = nextId++
+            watcher.client.publish(`${TOPIC}/rx`, JSON.stringify({ jsonrpc: "2.0", method: "config.get", params: { key: "TELEMETRY_MS" }, id }), { qos: 1 })
+        }
+        await watcher.next((x) => x.topic === `${TOPIC}/tx` && JSON.parse(x.text).id === first + 199, 60_000, burstFrom)
+        expect(run.log.panicCode()).toBeUndefined()
+    }, 120_000)
+
     test("killing the simulator leaves the retained offline will", async () => {
         const from = watcher.msgs.length
         await run.stop()
