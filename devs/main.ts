@@ -1,3 +1,6 @@
-import { PacketType } from "../src/mqtt/packets"
-import { concatBytes } from "../src/util/bytes"
-console.log("devs-link placeholder", PacketType.PUBLISH, concatBytes([Buffer.from("a")]).length)
+// Firmware entry for the `sim` board (the DeviceScript simulator): `npx devs build devs/main.ts`.
+// Other boards: devs/main-<board>.ts.
+import { startBoard } from "../boards/sim/board"
+import { runFirmware } from "./firmware"
+
+await runFirmware(await startBoard())

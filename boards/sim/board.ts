@@ -1,0 +1,98 @@
+// The `sim` board: the DeviceScript simulator with a simulated room (src/sim/room.ts) behind real
+// Jacdac sensor servers. The application reads them through ds.Temperature/Humidity/AirPressure
+// clients exactly as it reads a physical sensor's driver, and since the servers run inside the
+// VM they also answer under `devs run --test`, where no devtools simulator exists (notes §8).
+import * as ds from "@devicescript/core"
+import { SensorServer, startServer } from "@devicescript/server"
+import { SimRoom, RoomReading } from "../../src/sim/room"
+import { BoardHardware, Led } from "../../src/firmware/hardware"
+import { dsRandom } from "../../devs/random"
+import { readClient } from "../common/read"
+
+const room = new SimRoom(dsRandom)
+let current: RoomReading = room.read(0)
+
+/** All three servers read the same room state, refreshed at most every 500 ms. */
+let lastMs = -1000
+function now(): RoomReading {
+    const t = ds.millis()
+    if (t - lastMs >= 500) {
+        current = room.read(t)
+        lastMs = t
+    }
+    return current
+}
+
+class SimTemperature extends SensorServer implements ds.TemperatureServerSpec {
+    constructor() {
+        super(ds.Temperature.spec)
+    }
+    async reading() {
+        return now().temperature
+    }
+    async minReading() {
+        return -40
+    }
+    async maxReading() {
+        return 85
+    }
+}
+
+class SimHumidity extends SensorServer implements ds.HumidityServerSpec {
+    constructor() {
+        super(ds.Humidity.spec)
+    }
+    async reading() {
+        return now().humidity
+    }
+    async minReading() {
+        return 0
+    }
+    async maxReading() {
+        return 100
+    }
+}
+
+class SimPressure extends SensorServer implements ds.AirPressureServerSpec {
+    constructor() {
+        super(ds.AirPressure.spec)
+    }
+    async reading() {
+        return now().pressure
+    }
+    async minReading() {
+        return 300
+    }
+    async maxReading() {
+        return 1100
+    }
+}
+
+/** A simulated LED: its state is printed so a watcher sees led.set work. */
+class SimLed implements Led {
+    private on = false
+    async set(on: boolean): Promise<void> {
+        this.on = on
+        console.log("sim LED " + (on ? "on" : "off"))
+    }
+    get(): boolean {
+        return this.on
+    }
+}
+
+export async function startBoard(): Promise<BoardHardware> {
+    const t = new ds.Temperature(startServer(new SimTemperature()))
+    const h = new ds.Humidity(startServer(new SimHumidity()))
+    const p = new ds.AirPressure(startServer(new SimPressure()))
+    return {
+        board: "sim",
+        model: "DeviceScript simulator (simulated room)",
+        tls: true,
+        led: new SimLed(),
+        sensors: [
+            { key: "temperature", unit: "°C", decimals: 2, deviceClass: "temperature", name: "Temperature", read: readClient(t) },
+            { key: "humidity", unit: "%", decimals: 1, deviceClass: "humidity", name: "Humidity", read: readClient(h) },
+            { key: "pressure", unit: "hPa", decimals: 1, deviceClass: "pressure", name: "Pressure", read: readClient(p) },
+        ],
+    }
+}

@@ -1,0 +1,213 @@
+// The device application, portable: settings, identity, topics, status, discovery, telemetry and
+// JSON-RPC over rx/tx. Platform pieces come in through interfaces (MessageBus, Clock, SettingsStore
+// via Config, BoardHardware, Restarter), so all of it runs under vitest too.
+
+import { Clock } from "../io"
+import { Config, Logger } from "../config/config"
+import { parseUrl, Endpoint } from "../config/url"
+import { Dispatcher } from "../rpc/jsonrpc"
+import { pause } from "../util/pause"
+import { Reading, makeReading } from "../telemetry/reading"
+import { TelemetryPolicy } from "../telemetry/policy"
+import { telemetryJson } from "../telemetry/telemetry"
+import { BoardHardware, Restarter } from "./hardware"
+import { DeviceTopics, deviceTopics } from "./topics"
+import { OFFLINE_STATUS, onlineStatus } from "./status"
+import { discoveryMessages, discoveryRemovals, DiscoveryInput } from "./discovery"
+import { MessageBus, ConnectPlan } from "./bus"
+import { registerDeviceMethods } from "./methods"
+import { FIRMWARE_NAME } from "./version"
+
+export interface AppDeps {
+    hw: BoardHardware
+    config: Config
+    clock: Clock
+    restarter: Restarter
+    log: Logger
+    /** Hardware identifier (ds.deviceIdentifier("self")); DEVICE_ID overrides it. */
+    hardwareId: string
+}
+
+/** Requests waiting for the worker; beyond this, new requests are dropped (and counted). */
+export const MAX_QUEUED_REQUESTS = 64
+/**
+ * From this many queued requests on, busy() asks the transport to stop reading (backpressure to
+ * the broker) instead of queueing more: each queued request costs heap, and a board has 64 KB.
+ */
+export const BUSY_AT = 8
+
+export class DeviceApp {
+    readonly deviceId: string
+    readonly topics: DeviceTopics
+    readonly dispatcher: Dispatcher
+    readonly policy: TelemetryPolicy
+    private bus: MessageBus = undefined
+    private queue: string[] = []
+    private failing: Record<string, boolean> = {}
+    /** Requests dropped because the queue was full (reported by sys.info). */
+    dropped = 0
+    lastTelemetry: string = undefined
+
+    constructor(public deps: AppDeps) {
+        const cfg = deps.config
+        const override = cfg.get("DEVICE_ID") as string
+        this.deviceId = override ? override : deps.hardwareId
+        this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
+        this.dispatcher = new Dispatcher({ pause: pause })
+        this.policy = new TelemetryPolicy(deps.clock, this.policyOptions())
+        const self = this
+        cfg.onChange((keys: string[]) => {
+            self.policy.setOptions(self.policyOptions())
+        })
+        registerDeviceMethods(this)
+    }
+
+    private policyOptions() {
+        return { intervalMs: this.deps.config.get("TELEMETRY_MS") as number, threshold: this.deps.config.get("CHANGE_THRESH") as number }
+    }
+
+    uptimeMs(): number {
+        return this.deps.clock.now()
+    }
+
+    broker(): Endpoint | string {
+        return parseUrl(this.deps.config.get("MQTT_URL"), ["mqtt", "mqtts"])
+    }
+
+    /**
+     * How to connect, or a sentence saying why not (logged by the caller). The URL was validated
+     * when settings were loaded; TLS is refused on boards whose runtime has none (Pico W) instead of
+     * letting connect() sit out its 30 s timeout.
+     */
+    connectPlan(): ConnectPlan | string {
+        const cfg = this.deps.config
+        const ep = this.broker()
+        if (typeof ep === "string") return "MQTT_URL " + ep
+        const e = ep as Endpoint
+        if (e.tls && !this.deps.hw.tls)
+            return "MQTT_URL is " + cfg.get("MQTT_URL") + " but the " + this.deps.hw.board + " runtime has no TLS: set MQTT_URL=mqtt://" + e.host + " (plain TCP); not connecting"
+        return {
+            host: e.host,
+            port: e.port,
+            tls: e.tls,
+            username: cfg.get("MQTT_USER"),
+            password: cfg.get("MQTT_PASS"),
+            keepaliveS: cfg.get("KEEPALIVE_S"),
+            clientId: FIRMWARE_NAME + "_" + this.deviceId,
+            will: { topic: this.topics.status, payload: OFFLINE_STATUS, qos: 1, retain: true },
+        }
+    }
+
+    private discoveryInput(): DiscoveryInput {
+        const hw = this.deps.hw
+        return { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
+    }
+
+    /**
+     * After every (re)connect: subscribe to rx first (so no request is missed), announce online
+     * (retained), then publish (or, when turned off, remove) the discovery documents.
+     */
+    async onConnected(bus: MessageBus): Promise<void> {
+        this.bus = bus
+        await bus.subscribe(this.topics.rx, 1)
+        await bus.publish(this.topics.status, onlineStatus(this.deps.hw.board, this.uptimeMs()), { qos: 1, retain: true })
+        const on = this.deps.config.get("HA_DISCOVERY") as boolean
+        const msgs = on ? discoveryMessages(this.discoveryInput()) : discoveryRemovals(this.discoveryInput())
+        for (const m of msgs) await bus.publish(m.topic, m.payload, { qos: 1, retain: true })
+    }
+
+    onDisconnected(): void {
+        this.bus = undefined
+    }
+
+    /**
+     * Called by the adapter for every incoming message. Only queues (the MQTT receive path must not
+     * block); returns false when the request was dropped because the queue is full.
+     */
+    onMessage(topic: string, payload: string): boolean {
+        if (topic !== this.topics.rx) return true
+        if (this.queue.length >= MAX_QUEUED_REQUESTS) {
+            this.dropped++
+            return false
+        }
+        this.queue.push(payload)
+        return true
+    }
+
+    pending(): number {
+        return this.queue.length
+    }
+
+    /** True while the request queue is full enough that the transport should hold further input. */
+    busy(): boolean {
+        return this.queue.length >= BUSY_AT
+    }
+
+    /**
+     * Answers queued requests in arrival order on tx; pause() between requests keeps DeviceScript's
+     * watchdog happy during bursts. Never throws. Returns how many requests were handled.
+     */
+    async processRequests(): Promise<number> {
+        let n = 0
+        while (this.queue.length > 0) {
+            const text = this.queue.shift()
+            const reply = await this.dispatcher.handle(text)
+            n++
+            if (reply !== undefined && this.bus) {
+                try {
+                    await this.bus.publish(this.topics.tx, reply, { qos: 0, retain: false })
+                } catch (e) {
+                    // Offline or outbox full: the requester times out and retries; nothing to crash for.
+                }
+            }
+            await pause()
+        }
+        return n
+    }
+
+    /** Reads every sensor; a sensor that fails is left out and logged once per failure streak. */
+    async readSensors(): Promise<Reading[]> {
+        const out: Reading[] = []
+        for (const s of this.deps.hw.sensors) {
+            let v: number = undefined
+            let problem = ""
+            try {
+                v = await s.read()
+                if (typeof v !== "number" || v - v !== 0) problem = "no value"
+            } catch (e) {
+                problem = (e as Error)?.message || "read failed"
+            }
+            if (problem) {
+                if (!this.failing[s.key]) this.deps.log("sensor " + s.key + ": " + problem)
+                this.failing[s.key] = true
+                continue
+            }
+            if (this.failing[s.key]) this.deps.log("sensor " + s.key + ": back")
+            this.failing[s.key] = false
+            out.push(makeReading(s.key, v, s.decimals))
+        }
+        return out
+    }
+
+    /**
+     * One telemetry step, called by the platform about once a second: samples the sensors and
+     * publishes when the policy says so (or always, when forced by telemetry.now). Returns the
+     * published document, or undefined.
+     */
+    async sample(force: boolean): Promise<string | undefined> {
+        const readings = await this.readSensors()
+        const reason = this.policy.offer(readings)
+        if (!force && reason === undefined) return undefined
+        const doc = telemetryJson(this.uptimeMs(), readings)
+        this.lastTelemetry = doc
+        if (this.bus) {
+            try {
+                await this.bus.publish(this.topics.telemetry, doc, { qos: 0, retain: false })
+                this.policy.published(readings)
+            } catch (e) {
+                return doc
+            }
+        }
+        return doc
+    }
+}

@@ -1,0 +1,25 @@
+// The application's view of MQTT: publish and subscribe, nothing else. devs/ adapts the project's
+// MQTT client (src/mqtt) to this in a few lines; Node tests can use any client.
+
+export interface PublishOptions {
+    qos: number
+    retain: boolean
+}
+
+export interface MessageBus {
+    publish(topic: string, payload: string, opts: PublishOptions): Promise<void>
+    /** Incoming messages are handed to DeviceApp.onMessage by the adapter. */
+    subscribe(filter: string, qos: number): Promise<void>
+}
+
+/** What the adapter needs to open the session: everything comes from settings and identity. */
+export interface ConnectPlan {
+    host: string
+    port: number
+    tls: boolean
+    username: string
+    password: string
+    keepaliveS: number
+    clientId: string
+    will: { topic: string; payload: string; qos: number; retain: boolean }
+}

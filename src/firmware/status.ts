@@ -1,0 +1,23 @@
+// The retained status document on <prefix>/<id>/status. Home Assistant reads its "state" member
+// (availability value_template), so "online"/"offline" are the only states.
+
+import { toJson } from "../util/json"
+import { formatInteger } from "../telemetry/format"
+import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
+
+/** The Last Will: published by the broker when the board vanishes (retained). */
+export const OFFLINE_STATUS = "{\"state\":\"offline\"}"
+
+export function onlineStatus(board: string, uptimeMs: number): string {
+    return (
+        "{\"state\":\"online\",\"firmware\":" +
+        toJson(FIRMWARE_NAME) +
+        ",\"version\":" +
+        toJson(FIRMWARE_VERSION) +
+        ",\"board\":" +
+        toJson(board) +
+        ",\"uptime_ms\":" +
+        formatInteger(uptimeMs) +
+        "}"
+    )
+}

@@ -1,0 +1,146 @@
+// A JSON writer and an input guard that behave the same in DeviceScript and Node.
+//
+// WHY our own writer: DeviceScript's JSON.stringify escapes every non-ASCII character as its UTF-8
+// bytes, one `\u00XX` per byte ("é" -> "\u00c3\u00a9"), which decodes as "Ã©" on the other side,
+// and prints fractions with ~7 significant digits. A config value or device name with an accent
+// would come back corrupted in an RPC reply. This writer escapes only what RFC 8259 §7 requires
+// (quote, backslash, U+0000..U+001F) and leaves other characters as they are, so the payload is
+// plain UTF-8 (MQTT payloads are sent as Buffer.from(text), which is UTF-8 in both runtimes).
+// Numbers go through formatNumber (exact, identical digits in both runtimes).
+
+import { formatNumber } from "../telemetry/format"
+
+/** Text that is already valid JSON (e.g. a reading formatted with formatScaled); written verbatim. */
+export class JsonRaw {
+    constructor(public text: string) {}
+}
+
+/** Deepest nesting the writer follows; deeper values are an error, not a stack overflow. */
+export const MAX_WRITE_DEPTH = 16
+
+const HEX = "0123456789abcdef"
+
+/** A string as a JSON string literal (RFC 8259 §7). */
+export function jsonString(s: string): string {
+    const parts: string[] = []
+    let start = 0
+    const n = s.length
+    for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i)
+        if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue
+        if (i > start) parts.push(s.slice(start, i))
+        start = i + 1
+        if (c === 0x22) parts.push("\\\"")
+        else if (c === 0x5c) parts.push("\\\\")
+        else if (c === 0x0a) parts.push("\\n")
+        else if (c === 0x0d) parts.push("\\r")
+        else if (c === 0x09) parts.push("\\t")
+        else parts.push("\\u00" + HEX[c >> 4] + HEX[c & 15])
+    }
+    if (start === 0) return "\"" + s + "\""
+    if (start < n) parts.push(s.slice(start, n))
+    return "\"" + parts.join("") + "\""
+}
+
+function writeValue(v: any, depth: number, out: string[]): void {
+    if (v === null || v === undefined) {
+        out.push("null")
+        return
+    }
+    const t = typeof v
+    if (t === "string") out.push(jsonString(v))
+    else if (t === "number") out.push(formatNumber(v))
+    else if (t === "boolean") out.push(v ? "true" : "false")
+    else if (v instanceof JsonRaw) out.push((v as JsonRaw).text)
+    else if (t === "function") out.push("null")
+    else {
+        if (depth >= MAX_WRITE_DEPTH) throw new RangeError("JSON value nested too deeply")
+        if (Array.isArray(v)) {
+            const arr = v as any[]
+            out.push("[")
+            for (let i = 0; i < arr.length; i++) {
+                if (i > 0) out.push(",")
+                const item = arr[i]
+                writeValue(item === undefined ? null : item, depth + 1, out)
+            }
+            out.push("]")
+        } else {
+            out.push("{")
+            let first = true
+            const keys = Object.keys(v)
+            for (const k of keys) {
+                const item = v[k]
+                if (item === undefined || typeof item === "function") continue
+                if (!first) out.push(",")
+                first = false
+                out.push(jsonString(k))
+                out.push(":")
+                writeValue(item, depth + 1, out)
+            }
+            out.push("}")
+        }
+    }
+}
+
+/**
+ * JSON text for a value built from null, booleans, numbers, strings, arrays, plain objects and
+ * JsonRaw. Object members with undefined values are left out (as JSON.stringify does); key order
+ * is insertion order. Throws RangeError when nested deeper than MAX_WRITE_DEPTH.
+ */
+export function toJson(value: any): string {
+    const out: string[] = []
+    writeValue(value, 0, out)
+    return out.join("")
+}
+
+/**
+ * Tracks the nesting depth of brackets/braces in JSON text, ignoring those inside strings. Text can
+ * be fed in pieces so a caller can yield between pieces (a per-character loop over a few thousand
+ * characters hits DeviceScript's ~128k-op watchdog: 3000 characters panicked with InfiniteLoop).
+ * WHY: DeviceScript's native JSON.parse recurses in C once per nesting level; about 3000 levels
+ * overflowed the simulator's stack and killed the VM (a device would crash the same way), so input
+ * from the network is checked with this before JSON.parse.
+ */
+export class DepthScan {
+    depth = 0
+    max = 0
+    private inString = false
+    private escaped = false
+
+    /** Scans text[from, to); returns the deepest level seen so far. */
+    feed(text: string, from: number, to: number): number {
+        let depth = this.depth
+        let max = this.max
+        let inString = this.inString
+        let escaped = this.escaped
+        for (let i = from; i < to; i++) {
+            const c = text.charCodeAt(i)
+            if (inString) {
+                if (escaped) escaped = false
+                else if (c === 0x5c) escaped = true
+                else if (c === 0x22) inString = false
+            } else if (c === 0x22) inString = true
+            else if (c === 0x5b || c === 0x7b) {
+                depth++
+                if (depth > max) max = depth
+            } else if (c === 0x5d || c === 0x7d) depth--
+        }
+        this.depth = depth
+        this.max = max
+        this.inString = inString
+        this.escaped = escaped
+        return max
+    }
+}
+
+/** How often ch occurs in text, counting no further than limit + 1 (uses the native indexOf). */
+export function countUpTo(text: string, ch: string, limit: number): number {
+    let n = 0
+    let at = text.indexOf(ch)
+    while (at >= 0) {
+        n++
+        if (n > limit) return n
+        at = text.indexOf(ch, at + 1)
+    }
+    return n
+}

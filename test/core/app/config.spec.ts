@@ -1,0 +1,146 @@
+import { describe, test, expect, beforeEach } from "@devicescript/test"
+import { pause } from "../../../src/util/pause"
+import { Config, MemoryStore, SetResult } from "../../../src/config/config"
+import { SETTINGS, MAX_KEY_LENGTH, findSetting } from "../../../src/config/schema"
+import { checkSetting } from "../../../src/config/validate"
+import { Endpoint, parseUrl } from "../../../src/config/url"
+
+function broker(url: string): string {
+    const r = parseUrl(url, ["mqtt", "mqtts"])
+    if (typeof r === "string") return "error: " + r
+    const e = r as Endpoint
+    return e.host + "|" + e.port + "|" + (e.tls ? "tls" : "tcp")
+}
+
+describe("settings schema", () => {
+    beforeEach(async () => {
+        await pause()
+    })
+    test("every key fits DeviceScript's 13-character limit and its default is valid", () => {
+        for (const d of SETTINGS) {
+            expect(d.key.length <= MAX_KEY_LENGTH).toBe(true)
+            const c = checkSetting(d, d.default)
+            expect(c.error).toBe(undefined)
+        }
+    })
+    test("broker URLs", () => {
+        expect(broker("mqtt://broker.local")).toBe("broker.local|1883|tcp")
+        expect(broker("mqtts://broker.example.com")).toBe("broker.example.com|8883|tls")
+        expect(broker("mqtt://10.0.0.2:1884/")).toBe("10.0.0.2|1884|tcp")
+        expect(broker("MQTTS://h:443")).toBe("h|443|tls")
+        expect(broker("mqtt://[::1]:1883")).toBe("::1|1883|tcp")
+        expect(broker("http://h")).toBe("error: must start with mqtt:// or mqtts://")
+        expect(broker("broker.local")).toBe("error: must start with mqtt:// or mqtts://")
+        expect(broker("mqtt://user:pw@h")).toBe("error: must not contain user or password (use the user/password settings)")
+        expect(broker("mqtt://h:0")).toBe("error: has a port outside 1..65535")
+        expect(broker("mqtt://h:65536")).toBe("error: has a port outside 1..65535")
+        expect(broker("mqtt://h:12x")).toBe("error: has an invalid port")
+        expect(broker("mqtt://h:")).toBe("error: has an empty port")
+        expect(broker("mqtt://")).toBe("error: has no host")
+        expect(broker("mqtt://h/path")).toBe("error: must be scheme://host[:port] with no path")
+        expect(broker("mqtt://a b")).toBe("error: has a space or control character in the host")
+    })
+    test("values are coerced from .env spellings or rejected with a reason", () => {
+        const ka = findSetting("KEEPALIVE_S")
+        expect(checkSetting(ka, "90").value).toBe(90)
+        expect(checkSetting(ka, 90).value).toBe(90)
+        expect(checkSetting(ka, 2).error).toBe("must be at least 5")
+        expect(checkSetting(ka, 70000).error).toBe("must be at most 65535")
+        expect(checkSetting(ka, 1.5).error).toBe("must be a whole number")
+        expect(checkSetting(ka, "abc").error).toBe("must be a number")
+        expect(checkSetting(ka, true).error).toBe("must be a number")
+        const th = findSetting("CHANGE_THRESH")
+        expect(checkSetting(th, "0.25").value).toBe(0.25)
+        expect(checkSetting(th, -1).error).toBe("must be at least 0")
+        const ha = findSetting("HA_DISCOVERY")
+        expect(checkSetting(ha, "off").value).toBe(false)
+        expect(checkSetting(ha, 1).value).toBe(true)
+        expect(checkSetting(ha, "maybe").error).toBe("must be true or false")
+        const id = findSetting("DEVICE_ID")
+        expect(checkSetting(id, 1234).value).toBe("1234")
+        expect(checkSetting(id, "kitchen-1").value).toBe("kitchen-1")
+        expect(checkSetting(id, "a/b").error).toBe("may contain only letters, digits, _ and -")
+        const pre = findSetting("MQTT_PREFIX")
+        expect(checkSetting(pre, "home/sensors").value).toBe("home/sensors")
+        expect(checkSetting(pre, "a/#").error).toBe("must not contain the wildcards + or #")
+        expect(checkSetting(pre, "/a").error).toBe("must not start or end with /")
+        expect(checkSetting(pre, "").error).toBe("must be at least 1 characters")
+        const cb = findSetting("COAP_BINDING")
+        expect(checkSetting(cb, "tcp").value).toBe("tcp")
+        expect(checkSetting(cb, "udp").error).toBe("must be one of mqtt, tcp, off")
+        const cu = findSetting("COAP_URL")
+        expect(checkSetting(cu, "").value).toBe("")
+        expect(checkSetting(cu, "coap+tcp://gw:5683").value).toBe("coap+tcp://gw:5683")
+        expect(checkSetting(cu, "coap://gw").error).toBe("must start with coap+tcp:// or coaps+tcp://")
+        expect(checkSetting(id, { a: 1 }).error).toBe("must be text")
+    })
+})
+
+describe("config load and set", () => {
+    beforeEach(async () => {
+        await pause()
+    })
+    test("bad stored values are logged and replaced by defaults, secrets never logged", async () => {
+        const store = new MemoryStore()
+        store.data["MQTT_URL"] = "ftp://x"
+        store.data["TELEMETRY_MS"] = 5000
+        store.data["KEEPALIVE_S"] = "1"
+        store.data["MQTT_PASS"] = 42
+        const lines: string[] = []
+        const cfg = new Config(store, (l: string) => {
+            lines.push(l)
+        })
+        await cfg.load()
+        expect(cfg.get("MQTT_URL")).toBe("mqtt://localhost:1883")
+        expect(cfg.get("TELEMETRY_MS")).toBe(5000)
+        expect(cfg.get("KEEPALIVE_S")).toBe(60)
+        expect(cfg.get("MQTT_PASS")).toBe("42")
+        expect(lines.length).toBe(2)
+        expect(lines[0]).toBe('config: MQTT_URL="ftp://x" must start with mqtt:// or mqtts://; using default "mqtt://localhost:1883"')
+        expect(lines[1]).toBe('config: KEEPALIVE_S="1" must be at least 5; using default 60')
+        expect(cfg.snapshot()["MQTT_PASS"]).toBe("(hidden)")
+    })
+    test("a throwing store gives defaults, not a crash", async () => {
+        const lines: string[] = []
+        const broken = {
+            read: async (k: string): Promise<any> => {
+                throw new Error("flash error")
+            },
+            write: async (k: string, v: any): Promise<void> => {},
+            remove: async (k: string): Promise<void> => {},
+        }
+        const cfg = new Config(broken, (l: string) => {
+            lines.push(l)
+        })
+        await cfg.load()
+        expect(cfg.get("MQTT_PREFIX")).toBe("devices")
+        expect(lines.length).toBe(SETTINGS.length)
+    })
+    test("set validates everything first, persists, and survives a reload", async () => {
+        const store = new MemoryStore()
+        const cfg = new Config(store, (l: string) => {})
+        await cfg.load()
+        let changed = ""
+        cfg.onChange((keys: string[]) => {
+            changed = keys.join(",")
+        })
+        expect(await cfg.set({ TELEMETRY_MS: 2000, KEEPALIVE_S: 1 })).toBe("KEEPALIVE_S must be at least 5")
+        expect(cfg.get("TELEMETRY_MS")).toBe(30000)
+        expect(store.data["TELEMETRY_MS"]).toBe(undefined)
+        expect(await cfg.set({ NOPE: 1 })).toBe("unknown setting NOPE")
+        expect(await cfg.set({})).toBe("no settings given")
+        const r = (await cfg.set({ TELEMETRY_MS: "2000", DEVICE_ID: "kitchen" })) as SetResult
+        expect(r.applied["TELEMETRY_MS"]).toBe(2000)
+        expect(r.restartNeeded).toBe(true)
+        expect(changed).toBe("TELEMETRY_MS,DEVICE_ID")
+        const r2 = (await cfg.set({ CHANGE_THRESH: 1 })) as SetResult
+        expect(r2.restartNeeded).toBe(false)
+        const again = new Config(store, (l: string) => {})
+        await again.load()
+        expect(again.get("TELEMETRY_MS")).toBe(2000)
+        expect(again.get("DEVICE_ID")).toBe("kitchen")
+        const r3 = (await again.set({ DEVICE_ID: null })) as SetResult
+        expect(r3.applied["DEVICE_ID"]).toBe("")
+        expect(store.data["DEVICE_ID"]).toBe(undefined)
+    })
+})

@@ -1,0 +1,289 @@
+import { describe, test, expect, beforeEach } from "@devicescript/test"
+import { pause } from "../../../src/util/pause"
+import { Config, MemoryStore } from "../../../src/config/config"
+import { DeviceApp } from "../../../src/firmware/app"
+import { BoardHardware, SensorChannel } from "../../../src/firmware/hardware"
+import { ConnectPlan, MessageBus, PublishOptions } from "../../../src/firmware/bus"
+import { discoveryMessages } from "../../../src/firmware/discovery"
+import { deviceTopics } from "../../../src/firmware/topics"
+
+class FakeClock {
+    t = 1000
+    now(): number {
+        return this.t
+    }
+}
+
+interface Sent {
+    topic: string
+    payload: string
+    qos: number
+    retain: boolean
+}
+
+class RecordingBus implements MessageBus {
+    sent: Sent[] = []
+    subs: string[] = []
+    async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
+        this.sent.push({ topic: topic, payload: payload, qos: opts.qos, retain: opts.retain })
+    }
+    async subscribe(filter: string, qos: number): Promise<void> {
+        this.subs.push(filter)
+    }
+    on(topic: string): Sent[] {
+        return this.sent.filter(s => s.topic === topic)
+    }
+}
+
+let temp = 21.534
+let humidityBroken = false
+let ledOn = false
+let restartDelay = -1
+
+function channel(key: string, unit: string, decimals: number, name: string, read: () => Promise<number>): SensorChannel {
+    return { key: key, unit: unit, decimals: decimals, deviceClass: key, name: name, read: read }
+}
+
+function hardware(tls: boolean, withLed: boolean): BoardHardware {
+    const hw: BoardHardware = {
+        board: tls ? "test_board" : "pico_w",
+        model: "Test board",
+        tls: tls,
+        sensors: [
+            channel("temperature", "°C", 2, "Temperature", async () => temp),
+            channel("humidity", "%", 1, "Humidity", async () => {
+                if (humidityBroken) throw new Error("i2c nack")
+                return 40.25
+            }),
+        ],
+    }
+    if (withLed)
+        hw.led = {
+            set: async (on: boolean) => {
+                ledOn = on
+            },
+            get: () => ledOn,
+        }
+    return hw
+}
+
+interface Rig {
+    app: DeviceApp
+    bus: RecordingBus
+    clock: FakeClock
+    store: MemoryStore
+    logs: string[]
+}
+
+async function rig(store: MemoryStore, tls: boolean, withLed: boolean): Promise<Rig> {
+    const logs: string[] = []
+    const log = (l: string) => {
+        logs.push(l)
+    }
+    const cfg = new Config(store, log)
+    await cfg.load()
+    const clock = new FakeClock()
+    const app = new DeviceApp({
+        hw: hardware(tls, withLed),
+        config: cfg,
+        clock: clock,
+        log: log,
+        hardwareId: "12abdd2289421234",
+        restarter: {
+            restartSoon: (ms: number) => {
+                restartDelay = ms
+            },
+        },
+    })
+    const bus = new RecordingBus()
+    await app.onConnected(bus)
+    return { app: app, bus: bus, clock: clock, store: store, logs: logs }
+}
+
+/** Sends one request over rx and returns what came back on tx (or "none"). */
+async function call(r: Rig, request: string): Promise<string> {
+    const before = r.bus.on(r.app.topics.tx).length
+    r.app.onMessage(r.app.topics.rx, request)
+    await r.app.processRequests()
+    const tx = r.bus.on(r.app.topics.tx)
+    if (tx.length === before) return "none"
+    return tx[tx.length - 1].payload
+}
+
+describe("firmware topics, status and discovery", () => {
+    beforeEach(async () => {
+        await pause()
+    })
+    test("topics follow <prefix>/<id>/...", () => {
+        const t = deviceTopics("devices", "abc")
+        expect(t.status).toBe("devices/abc/status")
+        expect(t.telemetry).toBe("devices/abc/telemetry")
+        expect(t.rx).toBe("devices/abc/rx")
+        expect(t.tx).toBe("devices/abc/tx")
+    })
+    test("on connect: rx subscribed, retained online status, retained discovery per sensor", async () => {
+        const r = await rig(new MemoryStore(), true, false)
+        expect(r.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx")
+        const st = r.bus.on("devices/12abdd2289421234/status")
+        expect(st.length).toBe(1)
+        expect(st[0].retain).toBe(true)
+        expect(st[0].qos).toBe(1)
+        expect(st[0].payload).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000}')
+        const disc = r.bus.sent.filter(s => s.topic.startsWith("homeassistant/"))
+        expect(disc.length).toBe(2)
+        expect(disc[0].topic).toBe("homeassistant/sensor/12abdd2289421234_temperature/config")
+        expect(disc[0].retain).toBe(true)
+        expect(disc[0].payload).toBe(
+            '{"name":"Temperature","unique_id":"devs-link_12abdd2289421234_temperature","state_topic":"devices/12abdd2289421234/telemetry",' +
+                '"value_template":"{{ value_json.temperature }}","unit_of_measurement":"°C","device_class":"temperature","state_class":"measurement",' +
+                '"suggested_display_precision":2,"availability":[{"topic":"devices/12abdd2289421234/status","value_template":"{{ value_json.state }}",' +
+                '"payload_available":"online","payload_not_available":"offline"}],"device":{"identifiers":["devs-link_12abdd2289421234"],' +
+                '"name":"devs-link 12abdd2289421234","manufacturer":"devs-link","model":"Test board","sw_version":"0.1.0"}}'
+        )
+        const doc = JSON.parse(disc[1].payload)
+        expect(doc["unit_of_measurement"]).toBe("%")
+        expect(doc["state_topic"]).toBe("devices/12abdd2289421234/telemetry")
+    })
+    test("discovery off publishes empty retained configs; DEVICE_ID and prefix override topics", async () => {
+        const store = new MemoryStore()
+        store.data["HA_DISCOVERY"] = false
+        store.data["DEVICE_ID"] = "kitchen"
+        store.data["MQTT_PREFIX"] = "home"
+        const r = await rig(store, true, false)
+        const disc = r.bus.sent.filter(s => s.topic.startsWith("homeassistant/"))
+        expect(disc.length).toBe(2)
+        expect(disc[0].topic).toBe("homeassistant/sensor/kitchen_temperature/config")
+        expect(disc[0].payload).toBe("")
+        expect(r.bus.subs[0]).toBe("home/kitchen/rx")
+    })
+    test("connect plan: will, credentials from settings, TLS refused where the runtime has none", async () => {
+        const store = new MemoryStore()
+        store.data["MQTT_URL"] = "mqtts://broker.example.com"
+        store.data["MQTT_USER"] = "u"
+        store.data["MQTT_PASS"] = "p"
+        const r = await rig(store, true, false)
+        const plan = r.app.connectPlan() as ConnectPlan
+        expect(plan.host).toBe("broker.example.com")
+        expect(plan.port).toBe(8883)
+        expect(plan.tls).toBe(true)
+        expect(plan.username).toBe("u")
+        expect(plan.password).toBe("p")
+        expect(plan.keepaliveS).toBe(60)
+        expect(plan.clientId).toBe("devs-link_12abdd2289421234")
+        expect(plan.will.topic).toBe("devices/12abdd2289421234/status")
+        expect(plan.will.payload).toBe('{"state":"offline"}')
+        expect(plan.will.retain).toBe(true)
+        const pico = await rig(store, false, false)
+        expect(pico.app.connectPlan()).toBe(
+            "MQTT_URL is mqtts://broker.example.com but the pico_w runtime has no TLS: set MQTT_URL=mqtt://broker.example.com (plain TCP); not connecting"
+        )
+    })
+})
+
+describe("firmware telemetry", () => {
+    beforeEach(async () => {
+        await pause()
+    })
+    test("first sample at once, then interval or change; failed sensors left out and logged once", async () => {
+        temp = 21.534
+        humidityBroken = false
+        const r = await rig(new MemoryStore(), true, false)
+        const topic = r.app.topics.telemetry
+        expect(await r.app.sample(false)).toBe('{"ts":1000,"temperature":21.53,"humidity":40.3}')
+        expect(r.bus.on(topic).length).toBe(1)
+        r.clock.t = 5000
+        expect(await r.app.sample(false)).toBe(undefined)
+        temp = 22.1
+        expect(await r.app.sample(false)).toBe('{"ts":5000,"temperature":22.10,"humidity":40.3}')
+        humidityBroken = true
+        r.clock.t = 40000
+        expect(await r.app.sample(false)).toBe('{"ts":40000,"temperature":22.10}')
+        r.clock.t = 80000
+        expect(await r.app.sample(false)).toBe('{"ts":80000,"temperature":22.10}')
+        expect(r.logs.length).toBe(1)
+        expect(r.logs[0]).toBe("sensor humidity: i2c nack")
+        humidityBroken = false
+        expect(r.bus.on(topic).length).toBe(4)
+    })
+})
+
+describe("firmware RPC methods", () => {
+    beforeEach(async () => {
+        await pause()
+    })
+    test("sys.info, sensors.read, telemetry.now", async () => {
+        temp = 21.5
+        const r = await rig(new MemoryStore(), true, false)
+        const info = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"sys.info","id":1}'))
+        expect(info["id"]).toBe(1)
+        expect(info["result"]["device_id"]).toBe("12abdd2289421234")
+        expect(info["result"]["board"]).toBe("test_board")
+        expect(info["result"]["uptime_ms"]).toBe(1000)
+        expect(info["result"]["led"]).toBe(false)
+        expect(info["result"]["broker"]).toBe("localhost:1883")
+        expect(info["result"]["sensors"][0]["unit"]).toBe("°C")
+        expect(await call(r, '{"jsonrpc":"2.0","method":"sensors.read","id":2}')).toBe('{"jsonrpc":"2.0","result":{"ts":1000,"temperature":21.50,"humidity":40.3},"id":2}')
+        expect(r.bus.on(r.app.topics.telemetry).length).toBe(0)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"telemetry.now","id":3}')).toBe('{"jsonrpc":"2.0","result":{"ts":1000,"temperature":21.50,"humidity":40.3},"id":3}')
+        expect(r.bus.on(r.app.topics.telemetry).length).toBe(1)
+    })
+    test("sys.restart replies first, then restarts", async () => {
+        restartDelay = -1
+        const r = await rig(new MemoryStore(), true, false)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"sys.restart","id":4}')).toBe('{"jsonrpc":"2.0","result":{"restarting":true,"delay_ms":500},"id":4}')
+        expect(restartDelay).toBe(500)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"sys.restart","params":{"delay_ms":5},"id":5}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'delay_ms\' is below its minimum"},"id":5}'
+        )
+    })
+    test("config.get and config.set: validated, persisted, survives a restart", async () => {
+        const store = new MemoryStore()
+        const r = await rig(store, true, false)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"config.get","params":{"key":"TELEMETRY_MS"},"id":6}')).toBe('{"jsonrpc":"2.0","result":{"TELEMETRY_MS":30000},"id":6}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"config.get","params":["NOPE"],"id":7}')).toBe('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown setting NOPE"},"id":7}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"TELEMETRY_MS":10}},"id":8}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"TELEMETRY_MS must be at least 1000"},"id":8}'
+        )
+        expect(await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"TELEMETRY_MS":2000,"MQTT_PASS":"s3cret"}},"id":9}')).toBe(
+            '{"jsonrpc":"2.0","result":{"applied":{"TELEMETRY_MS":2000,"MQTT_PASS":"(hidden)"},"restart_needed":true},"id":9}'
+        )
+        const all = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"config.get","id":10}'))
+        expect(all["result"]["MQTT_PASS"]).toBe("(hidden)")
+        expect(all["result"]["HA_DISCOVERY"]).toBe(true)
+        // The new interval applies at once, without a restart.
+        await r.app.sample(false)
+        r.clock.t += 2000
+        expect((await r.app.sample(false)) !== undefined).toBe(true)
+        const after = await rig(store, true, false)
+        expect(after.app.deps.config.get("TELEMETRY_MS")).toBe(2000)
+        expect((after.app.connectPlan() as ConnectPlan).password).toBe("s3cret")
+    })
+    test("led.set/led.get only on boards with an LED", async () => {
+        const plain = await rig(new MemoryStore(), true, false)
+        expect(await call(plain, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":11}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found","data":"led.set"},"id":11}'
+        )
+        const r = await rig(new MemoryStore(), true, true)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":12}')).toBe('{"jsonrpc":"2.0","result":{"on":true},"id":12}')
+        expect(ledOn).toBe(true)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id":13}')).toBe('{"jsonrpc":"2.0","result":{"on":true},"id":13}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":"yes"},"id":14}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'on\' must be a boolean"},"id":14}'
+        )
+        const list = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"rpc.list","id":15}'))
+        expect((list["result"] as any[]).map(m => m["name"]).join(",")).toBe("rpc.list,sys.info,sys.restart,sensors.read,telemetry.now,config.get,config.set,led.set,led.get")
+    })
+    test("a burst of requests is answered in order; other topics and notifications get nothing", async () => {
+        const r = await rig(new MemoryStore(), true, false)
+        for (let i = 0; i < 50; i++) r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"config.get","params":["DEVICE_ID"],"id":' + i + "}")
+        r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"sys.info"}')
+        r.app.onMessage("devices/other/rx", '{"jsonrpc":"2.0","method":"sys.info","id":99}')
+        expect(await r.app.processRequests()).toBe(51)
+        const tx = r.bus.on(r.app.topics.tx)
+        expect(tx.length).toBe(50)
+        let inOrder = true
+        for (let i = 0; i < 50; i++) if (JSON.parse(tx[i].payload)["id"] !== i) inOrder = false
+        expect(inOrder).toBe(true)
+        expect(await call(r, "not json")).toBe('{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}')
+    })
+})
