@@ -93,3 +93,33 @@ export function finish(name: string, args: FuzzArgs, startNs: bigint, failures: 
     console.log(formatSummary({ name, inputs: args.count, seed: args.seed, seconds, rate, failures }, extra))
     process.exit(failures > 0 ? 1 : 0)
 }
+
+/** 1..4 random edits of a copy of src: bit flip, byte set (to an edge value or random), insert, delete, truncate, duplicate a slice. */
+export function mutateBytes(rng: Rng, src: Buffer): Buffer {
+    let b = Buffer.from(src)
+    for (let m = 1 + rng.below(4); m > 0; m--) {
+        const at = b.length ? rng.below(b.length) : 0
+        switch (rng.below(6)) {
+            case 0:
+                if (b.length) b[at] ^= 1 << rng.below(8)
+                break
+            case 1:
+                if (b.length) b[at] = rng.pick([0, 0x0d, 0x0e, 0x0f, 0x7f, 0x80, 0xff, 0xd0, 0xe0, 0xf0, rng.next() & 0xff])
+                break
+            case 2:
+                b = Buffer.concat([b.subarray(0, at), Buffer.from([rng.next() & 0xff]), b.subarray(at)])
+                break
+            case 3:
+                b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1)])
+                break
+            case 4:
+                b = b.subarray(0, at)
+                break
+            default: {
+                const end = at + rng.below(8)
+                b = Buffer.concat([b.subarray(0, end), b.subarray(at, end), b.subarray(end)])
+            }
+        }
+    }
+    return b
+}
