@@ -5,8 +5,7 @@ import { spawnSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseSummary, type Summary } from "./fuzz-lib"
-
-export const FUZZERS = ["fuzz-mqtt", "fuzz-coap", "fuzz-coap-endpoint", "fuzz-jsonrpc"]
+import { FUZZERS } from "./fuzz-list"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const tsx = join(here, "..", "node_modules", ".bin", "tsx")
