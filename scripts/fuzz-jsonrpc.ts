@@ -179,7 +179,7 @@ function settingValue(key: string): unknown {
         case "boolean":
             return rng.pick([true, false, 0, 1, "on", "off", "yes", "maybe", 2])
         case "enum":
-            return rng.pick((def.values ?? []).concat(["", "MQTT", 1]))
+            return rng.pick<unknown>([...(def.values ?? []), "", "MQTT", 1])
         default:
             return rng.pick([def.default, "", str(), "x".repeat(rng.below(300)), "mqtt://h", "mqtts://h:70000", "a/b", "a/+/b", "/lead", "dev-1_A", "bad id"])
     }
