@@ -8,8 +8,8 @@
 //
 // Heap: DeviceScript 2.16.4 has no heap API and an out-of-memory is a panic, so `--ballast KB`
 // runs devs/soak/ballast.ts, which holds KB x 1 KB buffers for the whole run: surviving with B KB
-// held bounds the firmware's peak live heap by (64 - B) KB. `--search` runs short soaks (1,000
-// requests) at growing ballast until one fails, and reports the bound.
+// held bounds the firmware's peak live heap by (64 - B) KB. `--search` bisects the ballast with
+// short soaks (1,000 requests) and reports the bracket.
 import mqtt from "mqtt"
 import { pathToFileURL } from "node:url"
 import { startMosquitto, type Mosquitto } from "../test/helpers/mosquitto"
@@ -241,20 +241,22 @@ async function main(): Promise<void> {
     const positional = argv.find((a, i) => /^\d+$/.test(a) && !(i > 0 && argv[i - 1].startsWith("--")))
     const window = Number(flag("--window") ?? 8)
     if (argv.includes("--search")) {
-        // Short soaks at growing ballast; the last one that passes bounds the peak heap.
+        // Bisection over the ballast (2 KB resolution): the largest one that passes bounds the peak heap.
         const n = Number(positional ?? 1000)
-        let best = -1
-        for (const kb of [8, 16, 24, 32, 40, 44, 48, 52, 56]) {
+        let ok = 0
+        let bad = 64
+        while (bad - ok > 2) {
+            const kb = 2 * Math.round((ok + bad) / 4)
             const r = await runSoak({ requests: n, window, ballastKb: kb })
             console.log(formatSoak(r))
-            if (!r.ok) {
-                console.log(r.logTail)
-                break
+            if (r.ok) ok = kb
+            else {
+                console.log(r.logTail.split("\n").filter((l) => !/LED (on|off)/.test(l)).join("\n"))
+                bad = kb
             }
-            best = kb
         }
-        console.log(best > 0 ? `heap: the firmware survived ${n} requests with ${best} KB held of the 64 KB heap: peak live heap < ${64 - best} KB` : "heap: no ballast level passed")
-        process.exit(best > 0 ? 0 : 1)
+        console.log(`heap: the firmware survived ${n} requests with ${ok} KB held and failed with ${bad} KB held (of 64 KB): peak live heap between ${64 - bad} and ${64 - ok} KB`)
+        process.exit(0)
     }
     const r = await runSoak({ requests: Number(positional ?? 20000), window, ballastKb: Number(flag("--ballast") ?? 0) })
     console.log(formatSoak(r))
