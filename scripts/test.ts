@@ -40,13 +40,22 @@ function listTs(dir: string, pred: (rel: string) => boolean): string[] {
     return out.sort()
 }
 
-// Stage 1: one generated entry imports every portable module.
-const core = listTs("src", (p) => !p.startsWith(join("src", "host")))
+// Stage 1: one generated entry per folder of src/ imports every module there. One entry for all of
+// src/ would not fit: a DeviceScript program's function bytecode is limited to 64 KB.
 const genDir = join(root, ".devicescript")
 mkdirSync(genDir, { recursive: true })
-const allCore = join(root, "devs", "all-core.gen.ts")
-writeFileSync(allCore, core.map((p) => `import "../${p.replace(/\.ts$/, "")}"`).join("\n") + "\n")
-run("devs build: portable core (src/, all functions)", devs, ["build", "-F", "allFunctions", relative(root, allCore)])
+const core = listTs("src", (p) => !p.startsWith(join("src", "host")))
+const areas = new Map<string, string[]>()
+for (const p of core) {
+    const parts = p.split("/")
+    const area = parts.length > 2 ? parts[1] : "."
+    areas.set(area, [...(areas.get(area) ?? []), p])
+}
+for (const [area, files] of areas) {
+    const entry = join(root, "devs", `all-${area === "." ? "io" : area}.gen.ts`)
+    writeFileSync(entry, files.map((p) => `import "../${p.replace(/\.ts$/, "")}"`).join("\n") + "\n")
+    run(`devs build: src/${area === "." ? "*.ts" : area} (all functions)`, devs, ["build", "-F", "allFunctions", relative(root, entry)])
+}
 const entries = listTs("devs", (p) => /(^|\/)main[^/]*\.ts$/.test(p)).concat(listTs(join("bench", "devs"), () => true))
 for (const entry of entries) run(`devs build: ${entry}`, devs, ["build", "-F", "allFunctions", entry])
 

@@ -18,7 +18,7 @@ import { MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
 import { topicMatchesFilter } from "./topics"
 
-export { ClientOptions } from "./client-options"
+export type { ClientOptions } from "./client-options"
 
 /** One-shot timers; defaults to the global setTimeout/clearTimeout (present in both runtimes). */
 export interface Timers {

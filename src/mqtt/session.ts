@@ -33,7 +33,7 @@ import { ClientErrorCode, connectionRefused, MqttClientError } from "./session-e
 import { removeAt } from "./session-util"
 import { validateTopicFilter, validateTopicName } from "./topics"
 
-export { DoneCallback } from "./outbox"
+export type { DoneCallback } from "./outbox"
 
 /** Completion of subscribe: granted holds the SUBACK return codes (0, 1, 2 or 0x80), one per filter. */
 export type SubscribeCallback = (err: Error, granted: number[]) => void

@@ -1,0 +1,61 @@
+// npm run gateway: the CoAP gateway that makes every board reachable (docs/coap-gateway.md).
+// Settings (environment):
+//   GATEWAY_COAP_PORT   UDP CoAP front, default 5683 ("off" disables)
+//   GATEWAY_TCP_PORT    coap+tcp head-end for boards on the TCP binding, default 5683 ("off")
+//   GATEWAY_TLS_KEY / GATEWAY_TLS_CERT  PEM files: the head-end speaks coaps+tcp instead
+//   GATEWAY_HTTP_PORT   HTTP front, default 8080 ("off")
+//   GATEWAY_HTTP_TOKEN  bearer token the HTTP front requires (unset: no check, loopback only)
+//   GATEWAY_HOST        address to bind, default 127.0.0.1 (0.0.0.0 to serve the LAN)
+//   MQTT_URL            broker for boards on the MQTT binding (unset: MQTT side off)
+//   TOPIC_PREFIX        default "devices"
+//   GATEWAY_TIMEOUT_MS  how long a board may take before the client gets 5.04, default 3000
+import { readFileSync } from "node:fs"
+import { startGateway } from "../src/host/gateway/gateway"
+
+const env = process.env
+
+function port(name: string, dflt: number): number | false {
+    const v = process.env[name]
+    if (v === "off") return false
+    if (v === undefined || v === "") return dflt
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        console.error(`${name}=${v} is not a port number; using ${dflt}`)
+        return dflt
+    }
+    return n
+}
+
+const host = env["GATEWAY_HOST"] || "127.0.0.1"
+const timeout = Number(env["GATEWAY_TIMEOUT_MS"] || 3000)
+const coapPort = port("GATEWAY_COAP_PORT", 5683)
+const tcpPort = port("GATEWAY_TCP_PORT", 5683)
+const httpPort = port("GATEWAY_HTTP_PORT", 8080)
+const token = env["GATEWAY_HTTP_TOKEN"] || ""
+const tls =
+    env["GATEWAY_TLS_KEY"] && env["GATEWAY_TLS_CERT"]
+        ? { key: readFileSync(env["GATEWAY_TLS_KEY"]), cert: readFileSync(env["GATEWAY_TLS_CERT"]) }
+        : undefined
+if (!token && httpPort !== false && host !== "127.0.0.1" && host !== "::1")
+    console.error("warning: GATEWAY_HTTP_TOKEN is not set and the HTTP front listens beyond loopback")
+
+const gw = await startGateway({
+    coap: coapPort === false ? false : { host, port: coapPort },
+    tcp: tcpPort === false ? false : { host, port: tcpPort, tls, requestTimeoutMs: timeout },
+    http: httpPort === false ? false : { host, port: httpPort, token },
+    mqtt: env["MQTT_URL"] ? { url: env["MQTT_URL"], prefix: env["TOPIC_PREFIX"] || "devices", requestTimeoutMs: timeout } : false,
+})
+const p = gw.ports
+if (p.coap !== undefined) console.log(`CoAP (UDP)     coap://${host}:${p.coap}/<board>/<path>   discovery: /.well-known/core`)
+if (p.tcp !== undefined) console.log(`board head-end ${tls ? "coaps+tcp" : "coap+tcp"}://${host}:${p.tcp}  (RD: POST /rd?ep=<id>)`)
+if (p.http !== undefined) console.log(`HTTP           http://${host}:${p.http}/devices/<board>/<path>${token ? "  (Authorization: Bearer ...)" : ""}`)
+if (env["MQTT_URL"]) console.log(`MQTT           ${env["MQTT_URL"]}  (${env["TOPIC_PREFIX"] || "devices"}/<id>/coap/req|res)`)
+gw.registry.on("online", (b) => console.log(`board ${b.id} online (${b.binding})`))
+gw.registry.on("links", (b) => console.log(`board ${b.id}: ${b.links.length} resources`))
+gw.registry.on("offline", (b) => console.log(`board ${b.id} offline: ${b.reason}`))
+const stop = async () => {
+    await gw.stop()
+    process.exit(0)
+}
+process.once("SIGINT", stop)
+process.once("SIGTERM", stop)

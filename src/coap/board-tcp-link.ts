@@ -1,0 +1,127 @@
+// The board's CoAP-over-TCP/TLS mode in one piece: the RFC 8323 session to the head-end, the
+// RFC 9176 registration riding on it, and the reliable transport that lets the board's
+// CoapServer answer the head-end's requests over the same connection.
+//   const link = new CoapBoardTcpLink(connector, target, clock, random, opts)
+//   const server = new CoapServer(link.transport, { clock }); link.serve(server, server.resources)
+//   link.start(); every ~100 ms: link.tick()
+// Registration happens on every (re)connect; a dropped link ends the head-end's observations.
+
+import { Clock, Random, StreamConnector, StreamTarget } from "../io"
+import { CoapMessage } from "./message"
+import { RequestHandler } from "./exchange"
+import { ResourceTree } from "./resources"
+import { discoveryLinks } from "./resources-discovery"
+import { serializeLinks } from "./linkformat"
+import { CoapReply } from "./tcp-connection"
+import { CoapTcpSession, CoapTcpSessionOptions } from "./tcp-session"
+import { RdClient } from "./rd-client"
+import { ReliableBinding } from "./exchange-reliable"
+import { CoapResponseCallback } from "./token-matcher"
+
+/** The peer name the head-end's requests carry inside the server. */
+export const TCP_PEER = "tcp"
+
+export interface CoapBoardTcpLinkOptions extends CoapTcpSessionOptions {
+    /** RD endpoint name (ep=), normally the board id. */
+    endpoint: string
+    /** Registration lifetime in seconds. Default 300. */
+    lifetimeS?: number
+    /** Registration interface path. Default "/rd". */
+    rdPath?: string
+    /** Retry a failed registration after this. Default 10000 ms. */
+    rdRetryMs?: number
+    /** Skip RD registration (a head-end that finds boards another way). Default false. */
+    noRegistration?: boolean
+}
+
+export interface CoapBoardTcpLinkEvents {
+    onUp(): void
+    onDown(reason: string, retryInMs: number): void
+}
+
+export class CoapBoardTcpLink {
+    transport: ReliableBinding
+    session: CoapTcpSession
+    rd: RdClient
+    private tree: ResourceTree
+    private register: boolean
+    private events: CoapBoardTcpLinkEvents
+
+    constructor(
+        connector: StreamConnector,
+        target: StreamTarget,
+        clock: Clock,
+        random: Random,
+        options: CoapBoardTcpLinkOptions,
+        events?: CoapBoardTcpLinkEvents
+    ) {
+        const self = this
+        this.tree = undefined
+        this.events = events
+        this.register = !options.noRegistration
+        // the coap branch's reliable seam: responses and notifications written on the live connection
+        this.transport = new ReliableBinding((peer: string, msg: CoapMessage) => {
+            const c = self.session.connection()
+            return c !== undefined && c.sendMessage(msg)
+        }, 6)
+        this.session = new CoapTcpSession(
+            connector,
+            target,
+            clock,
+            random,
+            {
+                onRequest: (req: CoapMessage, reply: CoapReply) => {
+                    self.transport.receive(TCP_PEER, req)
+                },
+                onUp: () => {
+                    if (self.register) self.rd.start()
+                    if (self.events) self.events.onUp()
+                },
+                onDown: (reason: string, retryInMs: number) => {
+                    self.rd.stop()
+                    self.transport.connectionClosed(TCP_PEER)
+                    if (self.events) self.events.onDown(reason, retryInMs)
+                },
+            },
+            options
+        )
+        this.rd = new RdClient(
+            (req: CoapMessage, cb: CoapResponseCallback) => {
+                self.session.request(req, cb)
+            },
+            clock,
+            () => self.links(),
+            {
+                endpoint: options.endpoint,
+                lifetimeS: options.lifetimeS,
+                rdPath: options.rdPath,
+                retryMs: options.rdRetryMs,
+            }
+        )
+    }
+
+    /** Connects the request/response layer (a CoapServer) and the resources it registers. */
+    serve(server: RequestHandler, resources: ResourceTree): void {
+        this.transport.attach(server)
+        this.tree = resources
+    }
+
+    /** The board's link-format, as registered: every resource not hidden. */
+    links(): string {
+        return this.tree ? serializeLinks(discoveryLinks(this.tree)) : ""
+    }
+
+    start(): void {
+        this.session.start()
+    }
+
+    stop(): void {
+        this.rd.stop()
+        this.session.stop()
+    }
+
+    tick(): void {
+        this.session.tick()
+        this.rd.tick()
+    }
+}
