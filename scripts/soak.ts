@@ -226,7 +226,9 @@ function sleep(ms: number): Promise<void> {
 export function formatSoak(r: SoakResult): string {
     return (
         `soak: ${r.requests} requests in (${r.due} due a reply), ${r.answered} answered, ${r.telemetry} telemetry out, ` +
-        `${r.sendSeconds.toFixed(1)} s of traffic (${((r.requests + r.answered + r.telemetry) / r.sendSeconds).toFixed(0)} msg/s in+out; ${r.seconds.toFixed(1)} s with start-up), ` +
+        (r.sendSeconds > 0
+            ? `${r.sendSeconds.toFixed(1)} s of traffic (${((r.requests + r.answered + r.telemetry) / r.sendSeconds).toFixed(0)} msg/s in+out; ${r.seconds.toFixed(1)} s with start-up), `
+            : `stopped after ${r.seconds.toFixed(1)} s with start-up, `) +
         `wrong ${r.wrong}, duplicates ${r.duplicates}, notifications answered ${r.notificationsAnswered}, ` +
         `firmware starts ${r.starts}, panic ${r.panic ?? "none"}, ballast ${r.ballastKb} KB: ${r.ok ? "OK" : "FAILED: " + r.problems.join("; ")}`
     )
