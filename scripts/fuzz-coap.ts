@@ -3,7 +3,8 @@
 // Feeds mutations of valid messages and random bytes into decodeMessage, decodeTcpMessage, the
 // TCP frame reader and decodeCbor (+ senmlFromCbor). Only the typed errors are expected; any
 // other exception, or a decoded datagram/frame that does not re-encode to the same bytes
-// (the codec's canonical-form property), prints the input hex and exits 1.
+// (the codec's canonical-form property), is a failure: the input hex is printed, and the run
+// exits 1 after the summary.
 // Deterministic: the same seed gives the same inputs.
 
 import { CoapFormatError, CoapTcpFrameReader, decodeMessage, decodeTcpMessage, encodeMessage, encodeTcpMessage } from "../src/coap/codec"
@@ -11,20 +12,12 @@ import { CoapCode, CoapType, ContentFormat, newMessage, setContentFormat, setUin
 import { OptionNumber, encodeBlock } from "../src/coap/options"
 import { CborError, CborMap, decodeCbor, encodeCbor } from "../src/coap/cbor"
 import { SenmlError, senmlFromCbor, senmlToCbor } from "../src/coap/senml"
+import { Failures, Rng, finish, fuzzArgs } from "./fuzz-lib"
 
-const count = Number(process.argv[2] ?? 1_000_000)
-const seed = Number(process.argv[3] ?? 0x2545f491) >>> 0
-
-// xorshift32: small, fast, reproducible
-let state = seed || 1
-function rnd(): number {
-    state ^= state << 13
-    state >>>= 0
-    state ^= state >>> 17
-    state ^= state << 5
-    state >>>= 0
-    return state
-}
+const args = fuzzArgs(0x2545f491)
+const { count, seed } = args
+const rng = new Rng(seed)
+const rnd = () => rng.next()
 const below = (n: number) => rnd() % n
 
 function coapCorpus(): Buffer[] {
@@ -114,11 +107,9 @@ function randomBytes(): Buffer {
     return b
 }
 
-function fail(target: string, input: Buffer, err: unknown): never {
-    console.error(`FAIL in ${target} (seed ${seed})`)
-    console.error(`input: ${input.toString("hex")}`)
-    console.error(err)
-    process.exit(1)
+const failures = new Failures("fuzz-coap", seed)
+function fail(target: string, input: Buffer, err: unknown): void {
+    failures.report("in " + target, input, err)
 }
 
 function expectTyped(target: string, input: Buffer, f: () => void, ...types: Function[]): void {
@@ -166,8 +157,4 @@ for (let i = 0; i < count; i++) {
     }, CborError)
     if ((i & 3) === 0) expectTyped("senmlFromCbor", input, () => senmlFromCbor(input), CborError, SenmlError)
 }
-const secs = Number(process.hrtime.bigint() - t0) / 1e9
-console.log(
-    `fuzz-coap: ${count} inputs in ${secs.toFixed(1)} s (${Math.round(count / secs)} inputs/s), seed ${seed}; ` +
-        `valid: ${decodedDatagrams} datagrams, ${decodedFrames} TCP frames, ${decodedCbor} CBOR items; no unexpected exception`
-)
+finish("fuzz-coap", args, t0, failures.count, `valid: ${decodedDatagrams} datagrams, ${decodedFrames} TCP frames, ${decodedCbor} CBOR items`)

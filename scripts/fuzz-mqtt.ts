@@ -13,20 +13,11 @@ import { encodePacket } from "../src/mqtt/encode"
 import { MqttProtocolError } from "../src/mqtt/errors"
 import { FrameAssembler } from "../src/mqtt/frames"
 import { Packet, PacketType, QoS } from "../src/mqtt/packets"
+import { Failures, Rng, finish, fuzzArgs } from "./fuzz-lib"
 
-const count = process.argv[2] ? parseInt(process.argv[2], 10) : 1_000_000
-let seed = process.argv[3] ? parseInt(process.argv[3], 10) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0
-const startSeed = seed
-
-// xorshift32: fast and reproducible
-function rnd(): number {
-    seed ^= seed << 13
-    seed >>>= 0
-    seed ^= seed >>> 17
-    seed ^= seed << 5
-    seed >>>= 0
-    return seed
-}
+const args = fuzzArgs()
+const rng = new Rng(args.seed)
+const rnd = () => rng.next()
 const int = (n: number) => rnd() % n
 const pick = <T>(xs: T[]): T => xs[int(xs.length)]
 const bool = () => (rnd() & 1) === 1
@@ -140,11 +131,8 @@ function same(a: Packet, b: Packet): boolean {
     return encodePacket(a).equals(encodePacket(b))
 }
 
-let failures = 0
-function report(kind: string, data: Buffer, e: unknown) {
-    failures++
-    if (failures <= 20) console.log(`FAIL ${kind}: input ${data.toString("hex")}\n  ${e instanceof Error ? e.stack : String(e)}`)
-}
+const failures = new Failures("fuzz-mqtt", args.seed)
+const report = (kind: string, data: Buffer, e: unknown) => failures.report(kind, data, e)
 
 function checkDecode(data: Buffer) {
     let p: Packet
@@ -188,12 +176,10 @@ function checkAssembler(data: Buffer, limit: number | undefined) {
 }
 
 const t0 = process.hrtime.bigint()
-for (let i = 0; i < count; i++) {
+for (let i = 0; i < args.count; i++) {
     const data = input()
     checkDecode(data)
     checkAssembler(data, int(2) === 0 ? undefined : 32)
     if ((i & 0x3ffff) === 0 && i > 0) process.stdout.write(`  ${i} inputs...\n`)
 }
-const secs = Number(process.hrtime.bigint() - t0) / 1e9
-console.log(`fuzz-mqtt: ${count} inputs, seed ${startSeed}, ${secs.toFixed(2)} s, ${Math.round(count / secs)} inputs/s, ${failures} failure(s)`)
-process.exit(failures > 0 ? 1 : 0)
+finish("fuzz-mqtt", args, t0, failures.count)

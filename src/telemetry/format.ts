@@ -61,7 +61,11 @@ export function formatScaled(scaled: number, decimals: number): string {
     const i = roundHalfAway(scaled)
     if (decimals <= 0) return formatInteger(i)
     const neg = i < 0
-    const a = neg ? -i : i
+    let a = neg ? -i : i
+    // Exact only up to 2^53, like formatInteger. Beyond it `a - whole * p` is no digit and an
+    // overflowed reading (FLT_MAX x 100 = Infinity) made unsignedDigits loop forever: a sensor
+    // returning 3.4e38 gave invalid JSON, 1e308 hung the board (found by scripts/fuzz-jsonrpc.ts).
+    if (!(a <= MAX_EXACT)) a = MAX_EXACT
     const p = pow10(decimals)
     const whole = Math.floor(a / p)
     let frac = unsignedDigits(a - whole * p)

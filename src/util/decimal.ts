@@ -4,6 +4,7 @@
 // Self-contained: no imports.
 
 const TWO53 = 9007199254740992
+const MAX_DOUBLE = 1.7976931348623157e308
 
 /** Digits of a non-negative integer below 2^53 (no exponent, no rounding). */
 function digits(n: number): string {
@@ -42,6 +43,13 @@ function zeros(k: number): string {
 export function formatScaled(scaled: number, decimals: number): string {
     const neg = scaled < 0
     const a = Math.floor((neg ? -scaled : scaled) + 0.5)
+    // digits() is exact only below 2^53: beyond it a reading (FLT_MAX from a broken sensor) came out
+    // as text with NUL characters in it, and Infinity as "0.00". Such values get formatNumber's
+    // exponent form (an overflowed v * 10^decimals: the largest double) (found by scripts/fuzz-coap-endpoint.ts).
+    if (a > TWO53) {
+        const v = scaled / pow10(decimals)
+        return formatNumber(v - v === 0 ? v : neg ? -MAX_DOUBLE : MAX_DOUBLE)
+    }
     const body = digits(a)
     let s: string
     if (decimals <= 0) s = body
@@ -55,9 +63,13 @@ export function formatScaled(scaled: number, decimals: number): string {
  * Rounds half away from zero (DeviceScript's Math.round differs from Node for negatives).
  */
 export function formatFixed(v: number, decimals: number): string {
+    return formatScaled(v * pow10(decimals), decimals)
+}
+
+function pow10(decimals: number): number {
     let p = 1
     for (let i = 0; i < decimals; i++) p *= 10
-    return formatScaled(v * p, decimals)
+    return p
 }
 
 /**
