@@ -7,7 +7,8 @@ export default defineConfig({
         include: ["test/**/*.spec.ts"],
         testTimeout: 30000,
         hookTimeout: 60000,
-        // Simulator tests share devtools' fixed ports (8081-8083): they run in one file at a time.
-        fileParallelism: true,
+        // Interop tests mostly wait on real peers and timers, not on the CPU: more files at once than
+        // the 2 cores of CI. Simulator tests (test/e2e) run in a separate serial pass (scripts/test.ts).
+        maxWorkers: 3,
     },
 })

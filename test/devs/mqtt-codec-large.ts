@@ -1,6 +1,6 @@
 // Large-packet specs in the simulator, alone because of the 64 KB heap:
 //   npx devs run --test -k -T 60000 test/devs/mqtt-codec-large.ts
 import "../core/mqtt/large.spec"
-import { yieldAfterEachTest } from "./yield-after-each"
+import { yieldBetweenTests } from "./yield-between-tests"
 
-yieldAfterEachTest()
+yieldBetweenTests()

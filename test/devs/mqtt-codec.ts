@@ -5,6 +5,6 @@ import "../core/mqtt/codec.spec"
 import "../core/mqtt/malformed.spec"
 import "../core/mqtt/topics.spec"
 import "../core/mqtt/frames.spec"
-import { yieldAfterEachTest } from "./yield-after-each"
+import { yieldBetweenTests } from "./yield-between-tests"
 
-yieldAfterEachTest()
+yieldBetweenTests()
