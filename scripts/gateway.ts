@@ -5,6 +5,7 @@
 //   GATEWAY_TLS_KEY / GATEWAY_TLS_CERT  PEM files: the head-end speaks coaps+tcp instead
 //   GATEWAY_HTTP_PORT   HTTP front, default 8080 ("off")
 //   GATEWAY_HTTP_TOKEN  bearer token the HTTP front requires (unset: no check, loopback only)
+//   GATEWAY_COAP_TOKEN  access token the UDP CoAP front requires as Uri-Query at=<token> (unset: no check)
 //   GATEWAY_HOST        address to bind, default 127.0.0.1 (0.0.0.0 to serve the LAN)
 //   MQTT_URL            broker for boards on the MQTT binding (unset: MQTT side off)
 //   TOPIC_PREFIX        default "devices"
@@ -32,15 +33,18 @@ const coapPort = port("GATEWAY_COAP_PORT", 5683)
 const tcpPort = port("GATEWAY_TCP_PORT", 5683)
 const httpPort = port("GATEWAY_HTTP_PORT", 8080)
 const token = env["GATEWAY_HTTP_TOKEN"] || ""
+const coapToken = env["GATEWAY_COAP_TOKEN"] || ""
 const tls =
     env["GATEWAY_TLS_KEY"] && env["GATEWAY_TLS_CERT"]
         ? { key: readFileSync(env["GATEWAY_TLS_KEY"]), cert: readFileSync(env["GATEWAY_TLS_CERT"]) }
         : undefined
 if (!token && httpPort !== false && host !== "127.0.0.1" && host !== "::1")
     console.error("warning: GATEWAY_HTTP_TOKEN is not set and the HTTP front listens beyond loopback")
+if (!coapToken && coapPort !== false && host !== "127.0.0.1" && host !== "::1")
+    console.error("warning: GATEWAY_COAP_TOKEN is not set and the CoAP front listens beyond loopback")
 
 const gw = await startGateway({
-    coap: coapPort === false ? false : { host, port: coapPort },
+    coap: coapPort === false ? false : { host, port: coapPort, token: coapToken },
     tcp: tcpPort === false ? false : { host, port: tcpPort, tls, requestTimeoutMs: timeout },
     http: httpPort === false ? false : { host, port: httpPort, token },
     mqtt: env["MQTT_URL"] ? { url: env["MQTT_URL"], prefix: env["TOPIC_PREFIX"] || "devices", requestTimeoutMs: timeout } : false,

@@ -5,7 +5,8 @@
 // clients, ONE upstream observation, see ./forward) are the core's, not re-implemented here.
 
 import { createSocket, Socket } from "node:dgram"
-import { CoapCode, CoapMessage, getOption, getUintOption, getUriPathSegments } from "../../coap/message"
+import { CoapCode, CoapMessage, CoapType, getOption, getUintOption, getUriPathSegments, getUriQuery, newMessage, setUriQuery } from "../../coap/message"
+import { timingSafeEqual } from "node:crypto"
 import { OptionNumber } from "../../coap/options"
 import { MessageLayer } from "../../coap/messagelayer"
 import { CoapServer } from "../../coap/endpoint"
@@ -24,7 +25,16 @@ export interface CoapFrontOptions {
     maxObservers?: number
     /** Drop an upstream observation this long after its last downstream observer left. Default 2000 ms. */
     upstreamIdleMs?: number
+    /**
+     * Access token every request must carry as a Uri-Query `at=<token>` (4.01 Unauthorized
+     * otherwise); the query is removed before the request reaches a board. Unset or "" = no check
+     * (keep the front on loopback then). Plain CoAP has no confidentiality: use it on a trusted
+     * network, as the HTTP front's bearer token.
+     */
+    token?: string
 }
+
+const ACCESS_QUERY = "at="
 
 /** Options of a board's response that a proxy passes on (RFC 7252 5.7.2). */
 function toCoapResponse(r: ForwardResult): CoapResponse {
@@ -45,6 +55,16 @@ function numbers(v: string | undefined): number[] | undefined {
     if (v === undefined || v === "") return undefined
     const r = v.split(" ").filter((x) => /^[0-9]+$/.test(x)).map((x) => Number(x))
     return r.length > 0 ? r : undefined
+}
+
+/** Checks and strips the `at=` query; true when no token is configured or the right one came. */
+function takeAccessToken(req: CoapMessage, token: string | undefined): boolean {
+    if (!token) return true
+    const queries = getUriQuery(req)
+    const given = queries.filter((q) => q.startsWith(ACCESS_QUERY)).map((q) => Buffer.from(q.slice(ACCESS_QUERY.length)))
+    setUriQuery(req, queries.filter((q) => !q.startsWith(ACCESS_QUERY)))
+    const want = Buffer.from(token)
+    return given.length === 1 && given[0].length === want.length && timingSafeEqual(given[0], want)
 }
 
 export class CoapFront implements RequestHandler {
@@ -107,6 +127,12 @@ export class CoapFront implements RequestHandler {
     // ---- RequestHandler: resources appear for any path under a known board ----
 
     handleRequest(ex: Exchange): void {
+        if (!takeAccessToken(ex.request(), this.opts.token)) {
+            const deny = newMessage(CoapType.ACK, CoapCode.Unauthorized, 0, ex.request().token)
+            deny.payload = Buffer.from("missing or wrong access token (add ?at=<token>)")
+            ex.respond(deny)
+            return
+        }
         const seg = getUriPathSegments(ex.request())
         if (seg.length >= 2 && this.reg.get(seg[0]) && !this.server.resources.find("/" + seg.join("/"))) {
             // a path the board did not list (hidden, or links not learned yet): still reachable
