@@ -13,8 +13,7 @@ import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
 import { dsRandom } from "./random"
 import { dsCompletions } from "./completion"
-import { dsNetConnector } from "./net-stream"
-import { PacedConnector } from "./paced-connector"
+import { DsNetConnector } from "./net-stream"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
 
 /** How often sensors are sampled; the telemetry policy decides what gets published. */
@@ -135,7 +134,7 @@ export async function runFirmware(hw: BoardHardware): Promise<void> {
             will: { topic: plan.will.topic, payload: plan.will.payload, qos: 1, retain: plan.will.retain },
             clean: true,
         },
-        { connector: new PacedConnector(dsNetConnector, () => app.busy()), clock: dsClock, random: dsRandom, completions: dsCompletions }
+        { connector: new DsNetConnector(() => app.busy()), clock: dsClock, random: dsRandom, completions: dsCompletions }
     )
     bus = new ClientBus(client)
     client.on("connect", () => {

@@ -5,6 +5,12 @@
 // - write() only queues; one writer fiber at a time drains the queue. A packet is never split
 //   across writes (two writes cost ~40 ms through Nagle); packets queued together are joined
 //   into one send() up to COALESCE_MAX bytes.
+// - received bytes go up in pieces of at most RECV_PIECE with a yield between them: the client
+//   decodes a piece synchronously, and a 20 KB burst decoded in one VM turn ran past the ~128k-op
+//   watchdog (InfiniteLoop panic, found by the fault and firmware tests);
+// - an optional holdWhile() lets the application stop reading while it is busy: unread bytes stay
+//   in the socket, the client sends no PUBACK for what it has not decoded, and the broker's
+//   in-flight window stops sending, instead of queued requests filling the 64 KB heap.
 // Every socket error ends up in onClose(reason), exactly once per stream: an exception escaping
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
@@ -19,6 +25,10 @@ const RECV_POLL_MS = 1000
  * ESP32 must stay under the 4 KB mbedTLS record, so joined writes stay well below it.
  */
 const COALESCE_MAX = 1024
+/** Largest piece of received bytes handed up in one VM turn (see the header). */
+const RECV_PIECE = 512
+/** How often a held reader checks whether the application caught up. */
+const HOLD_POLL_MS = 5
 /** Socket.connect's own timeout. */
 const CONNECT_TIMEOUT_MS = 30000
 
@@ -36,7 +46,8 @@ export class DsNetStream implements Stream {
 
     constructor(
         private target: StreamTarget,
-        private events: StreamEvents
+        private events: StreamEvents,
+        private holdWhile: () => boolean
     ) {}
 
     /** Connects, then reads until the socket ends. Runs as its own fiber. */
@@ -84,13 +95,31 @@ export class DsNetStream implements Stream {
                 return
             }
             if (chunk === undefined || this.closed) continue
+            if (!(await this.deliver(chunk))) return
+            await this.pause()
+        }
+    }
+
+    /** Yields to other fibers, then waits while the application asks to hold input. */
+    private async pause(): Promise<void> {
+        await ds.sleep(0)
+        while (this.holdWhile && !this.closed && this.holdWhile()) await ds.sleep(HOLD_POLL_MS)
+    }
+
+    /** Hands a received chunk up in pieces; false when the stream ended on the way. */
+    private async deliver(chunk: Buffer): Promise<boolean> {
+        const len = chunk.length
+        for (let off = 0; off < len && !this.closed; off += RECV_PIECE) {
+            if (off > 0) await this.pause()
+            const end = Math.min(off + RECV_PIECE, len)
             try {
-                this.events.onData(chunk)
+                this.events.onData(off === 0 && end === len ? chunk : chunk.slice(off, end))
             } catch (e) {
                 await this.fail("onData threw: " + reasonOf(e))
-                return
+                return false
             }
         }
+        return true
     }
 
     write(data: Buffer): void {
@@ -198,8 +227,11 @@ export class DsNetStream implements Stream {
 
 /** The board's socket as a StreamConnector. Opening a stream ends the previous one ("terminated"). */
 export class DsNetConnector implements StreamConnector {
+    /** holdWhile: while it returns true the reader leaves received bytes in the socket. */
+    constructor(private holdWhile?: () => boolean) {}
+
     open(target: StreamTarget, events: StreamEvents): Stream {
-        const s = new DsNetStream(target, events)
+        const s = new DsNetStream(target, events, this.holdWhile)
         s.run.start()
         return s
     }
