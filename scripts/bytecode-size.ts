@@ -12,6 +12,7 @@
 //   --top N         also list the N biggest functions of the build (default 0)
 //   --file SUBSTR   list every function of the source files whose path contains SUBSTR
 //   --dirs          group by folder (src/mqtt, src/coap, ...) instead of by file
+//   --areas         group by the areas the size budget talks about (AREAS below)
 //   --min N         hide files smaller than N bytes in the table (default 0)
 //   --all           build with -F allFunctions (no tree-shaking: every function of every module)
 // Default entries: devs/main.ts.
@@ -30,12 +31,13 @@ interface Fn {
 }
 
 function parseArgs(argv: string[]) {
-    const o = { top: 0, file: "", dirs: false, min: 0, all: false, entries: [] as string[] }
+    const o = { top: 0, file: "", dirs: false, areas: false, min: 0, all: false, entries: [] as string[] }
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]
         if (a === "--top") o.top = parseInt(argv[++i])
         else if (a === "--file") o.file = argv[++i]
         else if (a === "--dirs") o.dirs = true
+        else if (a === "--areas") o.areas = true
         else if (a === "--min") o.min = parseInt(argv[++i])
         else if (a === "--all") o.all = true
         else if (a === "--help" || a === "-h") {
@@ -89,10 +91,30 @@ function build(entry: string, all: boolean): { fns: Fn[]; strings: number; rejec
     return { fns, strings: sm ? parseInt(sm[1]) : 0, rejected }
 }
 
+/** Area -> files (path without src/ and .ts); anything else is grouped by folder. */
+const AREAS: Record<string, string[]> = {
+    "mqtt client": ["mqtt/session", "mqtt/client", "mqtt/client-options", "mqtt/client-emitter", "mqtt/outbox", "mqtt/packet-ids", "mqtt/backoff", "mqtt/session-errors", "mqtt/session-util"],
+    "mqtt codec": ["mqtt/encode", "mqtt/decode", "mqtt/frames", "mqtt/topics", "mqtt/utf8", "mqtt/native-bytes", "mqtt/errors", "mqtt/packets", "mqtt/codec"],
+    "coap codec": ["coap/codec", "coap/message", "coap/options", "coap/cbor", "coap/senml", "coap/linkformat"],
+    "coap endpoint": ["coap/endpoint", "coap/observe", "coap/resources", "coap/resources-discovery", "coap/block", "coap/exchange", "coap/exchange-reliable", "coap/token-matcher", "coap/mqtt-binding", "coap/board-mqtt-link", "coap/board-tcp-link", "coap/tcp-connection", "coap/tcp-session", "coap/rd-client", "coap/messagelayer", "coap/messagelayer-params"],
+    "coap device resources": ["coap/device-resources"],
+}
+
+function areaOf(file: string): string {
+    const m = /^src\/(.*)\.ts$/.exec(file)
+    if (m) for (const a of Object.keys(AREAS)) if (AREAS[a].indexOf(m[1]) >= 0) return a
+    return undefined
+}
+
 const pad = (s: string | number, n: number) => String(s).padStart(n)
 const kb = (n: number) => (n / 1024).toFixed(1) + " KB"
 
 function groupKey(file: string, dirs: boolean): string {
+    if (opts.areas) {
+        const a = areaOf(file)
+        if (a) return a
+        dirs = true
+    }
     if (file.startsWith("node_modules/@devicescript/")) return "@devicescript/" + file.split("/")[2]
     if (!dirs || file.startsWith("(")) return file
     const parts = file.split("/")
@@ -114,7 +136,7 @@ for (const entry of opts.entries) {
     const total = fns.reduce((s, f) => s + f.size, 0)
     worst = Math.max(worst, total)
     console.log(`\n== ${entry}${opts.all ? " (-F allFunctions)" : ""}`)
-    console.log(`${pad("bytes", 6)} ${pad("fns", 4)}  ${opts.dirs ? "folder" : "file"}`)
+    console.log(`${pad("bytes", 6)} ${pad("fns", 4)}  ${opts.areas ? "area" : opts.dirs ? "folder" : "file"}`)
     for (const [k, g] of [...groups].sort((a, b) => b[1].size - a[1].size)) {
         if (g.size < opts.min) continue
         console.log(`${pad(g.size, 6)} ${pad(g.n, 4)}  ${k}`)
