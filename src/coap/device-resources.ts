@@ -10,7 +10,8 @@
 
 import { CoapCode, ContentFormat } from "./message"
 import { CoapRequest, Reply, Resource } from "./resources"
-import { SenmlRecord, jsonString, senmlToCbor, senmlToJson } from "./senml"
+import { SenmlRecord, senmlToCbor, senmlToJson } from "./senml"
+import { jsonString } from "../util/json"
 import { formatNumber, formatScaled } from "../util/decimal"
 import { CoapServerCore } from "./endpoint"
 
