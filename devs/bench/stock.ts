@@ -34,7 +34,12 @@ export async function benchStock(cfg: BenchConfig): Promise<void> {
             got++
             echoes.emit(got)
         })
-        await ds.sleep(200)
+        // Its subscribe() does not wait for SUBACK: publish until the first echo comes back.
+        for (let i = 0; i < 20 && got === 0; i++) {
+            await c.publish("bench/stock/rtt", cfg.payload, 0)
+            await ds.wait(echoes, 500)
+        }
+        await ds.sleep(100)
         const samples: number[] = []
         for (let i = 0; i < cfg.rtt; i++) {
             const before = got

@@ -25,7 +25,7 @@ describe("MQTT client in the simulator against Mosquitto", () => {
             settings: { MQTT_HOST: "127.0.0.1", MQTT_PORT: broker.port, E2E_PREFIX: prefix },
             deviceId: DEVICE_ID,
         })
-    }, 180_000)
+    }, 600_000)
 
     afterAll(async () => {
         await sim?.stop()

@@ -5,7 +5,7 @@ describe("simulator harness, non-test mode", () => {
     let sim: Simulator
     beforeAll(async () => {
         sim = await startSimulator()
-    }, 120_000)
+    }, 600_000)
     afterAll(async () => {
         await sim?.stop()
     })

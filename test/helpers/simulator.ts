@@ -349,9 +349,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     let current: SimRun | undefined
     const devtoolsLog = new SimLog()
     try {
-        // Someone not using the lock may hold the ports; fail clearly rather than connect to them.
-        for (const p of DEVTOOLS_PORTS)
-            if (await portOpen(p)) throw new Error(`port ${p} is in use by a process outside ${LOCK_FILE}`)
+        // The previous holder's devtools may still be exiting (e.g. killed together with its lock
+        // when its process died); give it a moment, then fail clearly rather than share its ports.
+        const deadline = Date.now() + 20_000
+        for (;;) {
+            const busy = (await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x)
+            if (!busy) break
+            if (Date.now() > deadline)
+                throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_FILE}`)
+            await new Promise((r) => setTimeout(r, 200))
+        }
         devtools = spawnDevs(["devtools"], devtoolsLog)
         await waitForPorts(DEVTOOLS_PORTS, devtools, devtoolsLog, 30_000)
     } catch (e) {

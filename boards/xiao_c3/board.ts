@@ -1,0 +1,24 @@
+// Seeed Studio XIAO ESP32C3 + Sensirion SHT30 (I2C address 0x44).
+// Wiring: SHT30 SDA -> D4 (GPIO6), SCL -> D5 (GPIO7), VCC -> 3V3, GND -> GND.
+// For an AHT20 instead: replace startSHT30() with startAHT20() (address 0x38), same pins.
+// The XIAO has no user LED, so led.set/led.get are not offered on this board.
+import { pins } from "@dsboard/seeed_xiao_esp32c3"
+import { configureHardware } from "@devicescript/servers"
+import { startSHT30 } from "@devicescript/drivers"
+import { BoardHardware, SensorChannel } from "../../src/firmware/hardware"
+import { humidityChannel, missingChannel, temperatureChannel } from "../common/channels"
+
+configureHardware({ i2c: { pinSDA: pins.SDA_D4, pinSCL: pins.SCL_D5, kHz: 100 } })
+
+export async function startBoard(): Promise<BoardHardware> {
+    let sensors: SensorChannel[]
+    try {
+        const sht = await startSHT30({ address: 0x44 })
+        sensors = [temperatureChannel(sht.temperature, 2), humidityChannel(sht.humidity, 1)]
+    } catch (e) {
+        const why = "SHT30 not found at I2C 0x44 (SDA=D4, SCL=D5): " + (e as Error)?.message
+        console.log(why)
+        sensors = [missingChannel("temperature", "°C", why), missingChannel("humidity", "%", why)]
+    }
+    return { board: "seeed_xiao_esp32c3", model: "Seeed XIAO ESP32C3 + SHT30", tls: true, sensors: sensors }
+}

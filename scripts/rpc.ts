@@ -1,0 +1,136 @@
+// npm run rpc -- <method> [json-params] [--device <id>] [--url mqtt://host:port] [--prefix devices] [--timeout ms]
+//
+// Calls one JSON-RPC method on a running board over MQTT (<prefix>/<id>/rx -> <prefix>/<id>/tx)
+// and prints the result. Without --device it picks the board whose retained status says online
+// (and asks you to choose when there are several). The broker URL comes from --url, else the
+// MQTT_URL of .env.local / .env.defaults, else mqtt://localhost:1883.
+import { existsSync, readFileSync } from "node:fs"
+import mqtt from "mqtt"
+
+interface Args {
+    method: string
+    params: unknown
+    device?: string
+    url: string
+    prefix: string
+    timeoutMs: number
+}
+
+function envFile(name: string): Record<string, string> {
+    if (!existsSync(name)) return {}
+    const out: Record<string, string> = {}
+    for (const raw of readFileSync(name, "utf8").split("\n")) {
+        const line = raw.replace(/#.*$/, "").trim()
+        const eq = line.indexOf("=")
+        if (eq > 0) out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim()
+    }
+    return out
+}
+
+function usage(msg: string): never {
+    console.error(msg)
+    console.error("usage: npm run rpc -- <method> [json-params] [--device <id>] [--url mqtt://host:port] [--prefix devices] [--timeout ms]")
+    console.error("example: npm run rpc -- config.set '{\"settings\":{\"TELEMETRY_MS\":10000}}'")
+    process.exit(2)
+}
+
+function parseArgs(argv: string[]): Args {
+    const env = { ...envFile(".env.defaults"), ...envFile(".env.local") }
+    const positional: string[] = []
+    const opts: Record<string, string> = {}
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i]
+        if (a.startsWith("--")) {
+            if (i + 1 >= argv.length) usage(`${a} needs a value`)
+            opts[a.slice(2)] = argv[++i]
+        } else positional.push(a)
+    }
+    if (positional.length < 1) usage("no method given")
+    let params: unknown = undefined
+    if (positional.length > 1) {
+        try {
+            params = JSON.parse(positional[1])
+        } catch {
+            usage(`params are not JSON: ${positional[1]}`)
+        }
+    }
+    const url = opts["url"] ?? process.env["MQTT_URL"] ?? env["MQTT_URL"] ?? "mqtt://localhost:1883"
+    return {
+        method: positional[0],
+        params,
+        device: opts["device"] ?? process.env["DEVICE_ID"],
+        url,
+        prefix: opts["prefix"] ?? env["MQTT_PREFIX"] ?? "devices",
+        timeoutMs: Number(opts["timeout"] ?? 10000),
+    }
+}
+
+/** Devices whose retained status is online, found within `ms`. */
+async function onlineDevices(client: mqtt.MqttClient, prefix: string, ms: number): Promise<string[]> {
+    const found = new Set<string>()
+    const onMsg = (topic: string, payload: Buffer) => {
+        const parts = topic.split("/")
+        try {
+            if (JSON.parse(payload.toString()).state === "online") found.add(parts[parts.length - 2])
+            else found.delete(parts[parts.length - 2])
+        } catch {
+            // not ours
+        }
+    }
+    client.on("message", onMsg)
+    await client.subscribeAsync(`${prefix}/+/status`)
+    await new Promise((r) => setTimeout(r, ms))
+    client.off("message", onMsg)
+    await client.unsubscribeAsync(`${prefix}/+/status`)
+    return [...found]
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2))
+    const client = await mqtt.connectAsync(args.url, { reconnectPeriod: 0, connectTimeout: 5000 }).catch((e: Error) => {
+        console.error(`cannot reach the broker at ${args.url}: ${e.message}`)
+        process.exit(1)
+    })
+    try {
+        let device = args.device
+        if (!device) {
+            const online = await onlineDevices(client, args.prefix, 700)
+            if (online.length === 0) throw new Error(`no board online under ${args.prefix}/+/status at ${args.url}; give --device <id>`)
+            if (online.length > 1) throw new Error(`several boards online (${online.join(", ")}); choose one with --device <id>`)
+            device = online[0]
+        }
+        const id = `cli-${process.pid}-${Date.now()}`
+        const req: Record<string, unknown> = { jsonrpc: "2.0", method: args.method, id }
+        if (args.params !== undefined) req["params"] = args.params
+        const reply = new Promise<any>((resolve, reject) => {
+            const t = setTimeout(() => reject(new Error(`no reply from ${device} within ${args.timeoutMs} ms`)), args.timeoutMs)
+            client.on("message", (topic, payload) => {
+                if (topic !== `${args.prefix}/${device}/tx`) return
+                try {
+                    const r = JSON.parse(payload.toString())
+                    const list = Array.isArray(r) ? r : [r]
+                    if (list.some((x) => x && x.id === id)) {
+                        clearTimeout(t)
+                        resolve(list.find((x) => x && x.id === id))
+                    }
+                } catch {
+                    // another client's traffic
+                }
+            })
+        })
+        await client.subscribeAsync(`${args.prefix}/${device}/tx`)
+        await client.publishAsync(`${args.prefix}/${device}/rx`, JSON.stringify(req), { qos: 1 })
+        const r = await reply
+        if (r.error) {
+            console.error(`error ${r.error.code}: ${r.error.message}${r.error.data !== undefined ? " (" + JSON.stringify(r.error.data) + ")" : ""}`)
+            process.exitCode = 1
+        } else console.log(JSON.stringify(r.result, null, 2))
+    } catch (e) {
+        console.error((e as Error).message)
+        process.exitCode = 1
+    } finally {
+        await client.endAsync()
+    }
+}
+
+await main()

@@ -1,0 +1,228 @@
+// A fault-injecting TCP proxy on loopback: client -> proxy -> broker. Tests point the client at the
+// proxy and then break the link on command, the way real networks break:
+//   resetNow / resetMidPacket  TCP RST to both sides (optionally after forwarding half of the next chunk)
+//   stall                      half-open link: bytes are swallowed, no FIN, no RST; the sockets stay open
+//   fragment                   every write cut into tiny chunks with delays (partial reads/writes)
+//   refuse                     new connections accepted and reset at once, each one counted
+//   setUpstream                new connections go to another server (a malicious broker, a restarted one)
+// Every accepted connection is counted in attempts/attemptTimes, so reconnect storms are measurable.
+import { createServer, connect, type Server, type Socket } from "node:net"
+
+export type Direction = "toBroker" | "toClient"
+
+export interface FragmentOptions {
+    /** Bytes per write. */
+    size: number
+    /** Pause between two writes of the same direction. */
+    delayMs: number
+}
+
+export interface FaultProxy {
+    host: string
+    port: number
+    url: string
+    /** Connections accepted so far, refused ones included. */
+    attempts(): number
+    /** Date.now() of every accepted connection, in order. */
+    attemptTimes(): number[]
+    /** Client connections currently open through the proxy. */
+    openConnections(): number
+    /** Stalled connections whose broker side is still open (the broker has not been told anything). */
+    halfOpen(): number
+    /** Bytes forwarded so far in each direction (swallowed bytes not included). */
+    bytes(): { toBroker: number; toClient: number }
+    /** Send new connections to another upstream (existing ones keep theirs). */
+    setUpstream(port: number, host?: string): void
+    /** RST both sides of every open connection now. Resolves when they are gone. */
+    resetNow(): Promise<void>
+    /**
+     * Arms a reset: the next chunk of at least `minBytes` travelling in `direction` is cut, its first
+     * half forwarded and then both sides reset. Resolves once the reset happened (with the bytes that
+     * got through). `minBytes` lets a test cut a PUBLISH rather than a 4-byte acknowledgement.
+     */
+    resetMidPacket(direction: Direction, minBytes?: number): Promise<{ forwarded: number; dropped: number }>
+    /** Half-open every open connection: swallow all bytes both ways, never close. Later connections are not affected. */
+    stall(): void
+    /** Cut every later write (current and new connections) into chunks; undefined turns it off. */
+    fragment(options: FragmentOptions | undefined): void
+    /** While on, new connections are accepted, counted and reset at once. */
+    refuse(on: boolean): void
+    /** Closes the listener and destroys every connection. */
+    close(): Promise<void>
+}
+
+interface Pair {
+    client: Socket
+    broker: Socket
+    stalled: boolean
+    dead: boolean
+    queues: Record<Direction, Buffer[]>
+    pumping: Record<Direction, boolean>
+}
+
+export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.0.0.1"): Promise<FaultProxy> {
+    let upstream = { port: upstreamPort, host: upstreamHost }
+    let refusing = false
+    let fragmentation: FragmentOptions | undefined
+    const times: number[] = []
+    const pairs = new Set<Pair>()
+    const counted = { toBroker: 0, toClient: 0 }
+    let armed: { direction: Direction; minBytes: number; done: (r: { forwarded: number; dropped: number }) => void } | undefined
+
+    function kill(p: Pair): void {
+        if (p.dead) return
+        p.dead = true
+        pairs.delete(p)
+        // resetAndDestroy sends RST; fall back to destroy where the socket is not connected yet.
+        for (const s of [p.client, p.broker]) {
+            try {
+                s.resetAndDestroy()
+            } catch {
+                s.destroy()
+            }
+        }
+    }
+
+    function pump(p: Pair, dir: Direction): void {
+        if (p.pumping[dir]) return
+        const out = dir === "toBroker" ? p.broker : p.client
+        const q = p.queues[dir]
+        const step = (): void => {
+            if (p.dead || p.stalled) {
+                p.pumping[dir] = false
+                q.length = 0
+                return
+            }
+            const head = q.shift()
+            if (!head) {
+                p.pumping[dir] = false
+                return
+            }
+            const f = fragmentation
+            if (f && head.length > f.size) {
+                q.unshift(head.subarray(f.size))
+                out.write(head.subarray(0, f.size))
+            } else out.write(head)
+            counted[dir] += f ? Math.min(f.size, head.length) : head.length
+            if (f) setTimeout(step, f.delayMs)
+            else step()
+        }
+        p.pumping[dir] = true
+        step()
+    }
+
+    function forward(p: Pair, dir: Direction, chunk: Buffer): void {
+        if (p.dead || p.stalled) return
+        if (armed && armed.direction === dir && chunk.length >= armed.minBytes) {
+            const a = armed
+            armed = undefined
+            const half = chunk.length > 1 ? chunk.length >> 1 : 0
+            const out = dir === "toBroker" ? p.broker : p.client
+            out.write(chunk.subarray(0, half), () => {
+                counted[dir] += half
+                // Give the receiver's event loop time to read the half packet before the RST,
+                // which would otherwise make the kernel discard it unread.
+                setTimeout(() => {
+                    kill(p)
+                    a.done({ forwarded: half, dropped: chunk.length - half })
+                }, 30)
+            })
+            p.stalled = true // nothing more passes while the reset is on its way
+            return
+        }
+        p.queues[dir].push(chunk)
+        pump(p, dir)
+    }
+
+    const server: Server = createServer((client) => {
+        times.push(Date.now())
+        client.setNoDelay(true)
+        if (refusing) {
+            client.on("error", () => {})
+            client.resetAndDestroy()
+            return
+        }
+        client.pause()
+        const broker = connect(upstream.port, upstream.host)
+        broker.setNoDelay(true)
+        const p: Pair = {
+            client,
+            broker,
+            stalled: false,
+            dead: false,
+            queues: { toBroker: [], toClient: [] },
+            pumping: { toBroker: false, toClient: false },
+        }
+        pairs.add(p)
+        broker.once("connect", () => client.resume())
+        client.on("data", (d: Buffer) => forward(p, "toBroker", d))
+        broker.on("data", (d: Buffer) => forward(p, "toClient", d))
+        // A half-open link never tells the other side anything: a stalled pair ignores closes.
+        const onEnd = (other: Socket) => () => {
+            if (p.stalled || p.dead) return
+            other.end()
+        }
+        client.on("end", onEnd(broker))
+        broker.on("end", onEnd(client))
+        const onGone = (other: Socket) => () => {
+            if (p.stalled) return
+            pairs.delete(p)
+            p.dead = true
+            other.destroy()
+        }
+        client.on("close", onGone(broker))
+        broker.on("close", onGone(client))
+        client.on("error", () => {})
+        broker.on("error", () => {})
+    })
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject)
+        server.listen(0, "127.0.0.1", () => resolve())
+    })
+    const addr = server.address()
+    const port = typeof addr === "object" && addr ? addr.port : 0
+
+    return {
+        host: "127.0.0.1",
+        port,
+        url: `mqtt://127.0.0.1:${port}`,
+        attempts: () => times.length,
+        attemptTimes: () => times.slice(),
+        openConnections: () => [...pairs].filter((p) => !p.dead && !p.client.destroyed).length,
+        halfOpen: () => [...pairs].filter((p) => p.stalled && !p.dead && !p.broker.destroyed).length,
+        bytes: () => ({ ...counted }),
+        setUpstream(p, host = "127.0.0.1") {
+            upstream = { port: p, host }
+        },
+        async resetNow() {
+            const closing = [...pairs].map(
+                (p) => new Promise<void>((r) => (p.client.destroyed ? r() : p.client.once("close", () => r()))),
+            )
+            for (const p of [...pairs]) kill(p)
+            await Promise.all(closing)
+        },
+        resetMidPacket(direction, minBytes = 1) {
+            return new Promise((done) => {
+                armed = { direction, minBytes, done }
+            })
+        },
+        stall() {
+            for (const p of pairs) p.stalled = true
+        },
+        fragment(options) {
+            fragmentation = options
+        },
+        refuse(on) {
+            refusing = on
+        },
+        async close() {
+            for (const p of [...pairs]) {
+                p.dead = true
+                p.client.destroy()
+                p.broker.destroy()
+            }
+            pairs.clear()
+            await new Promise<void>((r) => server.close(() => r()))
+        },
+    }
+}
