@@ -14,7 +14,8 @@
 //
 // Two classes, so a board image carries only what its binding needs (DeviceScript compiles every
 // method of a class that is used, and a board's function bytecode must stay under 64 KB):
-//   CoapServerCore  everything above except block-wise transfers. Block1/Block2 in a request are
+//   CoapServerCore  everything above except block-wise transfers and /.well-known/core query
+//                   filtering (RFC 6690 4.1 makes it optional; the gateway filters its own list). Block1/Block2 in a request are
 //                   then unrecognised critical options (4.02, RFC 7252 5.4.1) and a body over the
 //                   limit is 4.13. For the board's reliable bindings (RFC 8323 over TCP, CoAP over
 //                   MQTT): the gateway in front reassembles Block1 from its clients and re-slices
@@ -48,7 +49,7 @@ import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
 import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree } from "./resources"
 import { Block1Assembler, Block1Status, needsBlock2, sliceBlock2 } from "./block"
 import { Observer, ObserverRegistry, RFC7641_4_5_CON_INTERVAL_MS, mustConfirm, observerKey } from "./observe"
-import { discoveryHandler } from "./resources-discovery"
+import { discoveryHandler, unfilteredDiscoveryHandler } from "./resources-discovery"
 import { bytesEqual } from "../util/bytes"
 
 export interface ServerOptions {
@@ -126,7 +127,7 @@ export class CoapServerCore implements RequestHandler {
                 path: "/.well-known/core",
                 formats: [ContentFormat.LinkFormat],
                 hidden: true,
-                get: discoveryHandler(this.resources),
+                get: this.discoveryGet(),
             })
         }
     }
@@ -241,6 +242,11 @@ export class CoapServerCore implements RequestHandler {
             if (suppressed(msg, out.code)) out.code = CoapCode.Empty
             ex.respond(out)
         })
+    }
+
+    /** GET /.well-known/core: the whole list (CoapServer filters by the query, RFC 6690 4.1). */
+    protected discoveryGet(): Handler {
+        return unfilteredDiscoveryHandler(this.resources)
     }
 
     /**
@@ -431,6 +437,10 @@ export class CoapServer extends CoapServerCore {
         )
         this.bodyCache = []
         this.bodyCacheLifetime = opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
+    }
+
+    protected override discoveryGet(): Handler {
+        return discoveryHandler(this.resources)
     }
 
     override peerGone(peer: string): void {
