@@ -20,8 +20,9 @@
 //                   limit is 4.13. For the board's reliable bindings (RFC 8323 over TCP, CoAP over
 //                   MQTT): the gateway in front reassembles Block1 from its clients and re-slices
 //                   Block2 towards them (src/host/gateway/forward.ts), so the board never needs it.
-//   CoapServer      CoapServerCore + RFC 7959 (Block1 reassembly, Block2 slicing, the body cache):
-//                   the UDP endpoint and the gateway's front.
+//   CoapServer      CoapServerCore + RFC 7959 (Block1 reassembly, Block2 slicing, the body cache),
+//                   query filtering, remove() and observerCount(): the UDP endpoint, the gateway's
+//                   front, and Node-side boards.
 
 import type { Clock } from "../io"
 import {
@@ -138,30 +139,11 @@ export class CoapServerCore implements RequestHandler {
         this.resources.add(res)
     }
 
-    /**
-     * Removes a resource. Its observers get a final 4.04 without Observe and are dropped
-     * (RFC 7641 3.2, plugtest TD_COAP_OBS_07).
-     */
-    remove(path: string): void {
-        const res = this.resources.find(path)
-        if (res === undefined) return
-        this.resources.remove(path)
-        for (const o of this.observers.forPath(res.path)) {
-            this.observers.removeEntry(o)
-            const msg = newMessage(CoapType.CON, CoapCode.NotFound, 0, o.token)
-            this.transport.notify(o.peer, msg, true, o.key, (outcome: Outcome) => {})
-        }
-    }
-
     /** The resource at `path` changed: notify its observers (RFC 7641 4.2). */
     changed(path: string): void {
         const res = this.resources.find(path)
         if (res === undefined || res.get === undefined) return
         for (const o of this.observers.forPath(res.path)) this.notifyObserver(o, res)
-    }
-
-    observerCount(path?: string): number {
-        return path === undefined ? this.observers.count() : this.observers.forPath(path).length
     }
 
     // ---- RequestHandler (from the binding) ----
@@ -437,6 +419,27 @@ export class CoapServer extends CoapServerCore {
         )
         this.bodyCache = []
         this.bodyCacheLifetime = opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
+    }
+
+    // Board images have a fixed resource set and no use for these, so they live here.
+
+    /**
+     * Removes a resource. Its observers get a final 4.04 without Observe and are dropped
+     * (RFC 7641 3.2, plugtest TD_COAP_OBS_07).
+     */
+    remove(path: string): void {
+        const res = this.resources.find(path)
+        if (res === undefined) return
+        this.resources.remove(path)
+        for (const o of this.observers.forPath(res.path)) {
+            this.observers.removeEntry(o)
+            const msg = newMessage(CoapType.CON, CoapCode.NotFound, 0, o.token)
+            this.transport.notify(o.peer, msg, true, o.key, (outcome: Outcome) => {})
+        }
+    }
+
+    observerCount(path?: string): number {
+        return path === undefined ? this.observers.count() : this.observers.forPath(path).length
     }
 
     protected override discoveryGet(): Handler {
