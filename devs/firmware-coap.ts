@@ -17,7 +17,7 @@ import { AppDeviceModel } from "./device-model"
 import { startCoapOverTcp } from "./coap-over-tcp"
 import { CoapEndpoint, errText } from "./coap-binding"
 
-/** How often sensors are read; observers of /sensors are notified when a value changed. */
+/** How often sensors (and the LED) are read; their observers are notified when a value changed. */
 const SAMPLE_MS = 1000
 
 function log(line: string): void {
@@ -61,9 +61,15 @@ export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
         if (!hw.tls && url.startsWith("coaps")) log("coap: COAP_URL is " + url + " but the " + hw.board + " runtime has no TLS: use coap+tcp://")
         else ep = startCoapOverTcp(url, app.deviceId, model, {}, log)
     }
+    // the LED changes through PUT /actuators/led and through the led.set method alike: watch it
+    let led = model.getLed()
     setInterval(async () => {
         try {
             if ((await model.refresh()) && ep) ep.sensorsChanged()
+            if (model.getLed() !== led) {
+                led = !led
+                if (ep) ep.ledChanged()
+            }
         } catch (e) {
             log("sensors: " + errText(e))
         }

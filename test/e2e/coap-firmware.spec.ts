@@ -74,6 +74,18 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
         expect(get.payload).toBe("on")
     })
 
+    test("an observer of /actuators/led hears a change made through /rpc led.set", async () => {
+        await coapClient(["-B", "10", "-m", "put", "-t", "0", "-e", "on", uri("/actuators/led")])
+        await new Promise((r) => setTimeout(r, 300))
+        const obs = coapClient(["-B", "6", "-s", "5", uri("/actuators/led")])
+        await new Promise((r) => setTimeout(r, 1500))
+        await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":8,"method":"led.set","params":{"on":false}}', uri("/rpc")])
+        const r = await obs
+        const ok = r.codes.filter((c) => c === "2.05")
+        expect(ok.length).toBeGreaterThanOrEqual(2)
+        expect(r.out).toContain("off")
+    }, 20_000)
+
     test("PUT /config validates with the settings schema, then saves", async () => {
         const bad = await coapClient(["-B", "10", "-m", "put", "-t", "50", "-e", '{"TELEMETRY_MS":5}', uri("/config")])
         expect(bad.codes).toEqual(["4.00"])
