@@ -96,6 +96,7 @@ async function oneRun(args: Args, runNo: number): Promise<RunResult> {
             last = total
             await new Promise((r) => setTimeout(r, 500))
         }
+        const rttParts = new Map<string, string[]>()
         for (const line of run.log.vm) {
             let m = /^BENCH (\w+) (qos\d) n=(\d+) ms=(\d+)/.exec(line)
             if (m) {
@@ -104,9 +105,16 @@ async function oneRun(args: Args, runNo: number): Promise<RunResult> {
                 out[`${client} ${kind}`] = { sent: Number(n), arrived, ms: Number(ms), rate: (arrived * 1000) / Math.max(1, Number(ms)) }
                 continue
             }
-            m = /^BENCH (\w+) rtt n=\d+ samples=(.*)$/.exec(line)
+            m = /^BENCH (\w+) rttpart samples=(.*)$/.exec(line)
             if (m) {
-                out[`${m[1]} rtt`] = parseRtt(m[2])
+                rttParts.set(m[1], [...(rttParts.get(m[1]) ?? []), m[2]])
+                continue
+            }
+            m = /^BENCH (\w+) rtt n=(\d+)$/.exec(line)
+            if (m) {
+                const r = parseRtt((rttParts.get(m[1]) ?? []).join(","))
+                if (r.n + r.lost !== Number(m[2])) out[`${m[1]} error`] = `rtt: ${r.n + r.lost} samples parsed, ${m[2]} reported`
+                out[`${m[1]} rtt`] = r
                 continue
             }
             m = /^BENCH (\w+) error (.*)$/.exec(line)
@@ -178,10 +186,24 @@ async function main(): Promise<void> {
     const runs: RunResult[] = []
     for (let i = 0; i < args.runs; i++) {
         const t0 = Date.now()
-        const r = await oneRun(args, i)
+        let r: RunResult
+        try {
+            r = await oneRun(args, i)
+        } catch (e) {
+            // One broken run (e.g. the simulator lock timed out) should not throw away the others.
+            console.log(`run ${i + 1}/${args.runs} FAILED: ${(e as Error).message.split("\n")[0]}`)
+            continue
+        }
         runs.push(r)
         const errors = Object.keys(r).filter((k) => k.endsWith(" error"))
-        console.log(`run ${i + 1}/${args.runs} done in ${((Date.now() - t0) / 1000).toFixed(1)} s${errors.map((k) => `; ${k}: ${r[k]}`).join("")}`)
+        const brief = Object.keys(r)
+            .filter((k) => !k.endsWith(" error"))
+            .map((k) => {
+                const v = r[k] as Throughput & Rtt
+                return v.rate !== undefined ? `${k} ${fmt(v.rate)}/s` : `${k} ${v.median}/${v.p95} ms`
+            })
+            .join(", ")
+        console.log(`run ${i + 1}/${args.runs} done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${brief}${errors.map((k) => `; ${k}: ${r[k]}`).join("")}`)
     }
 
     console.log("")

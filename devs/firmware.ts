@@ -14,6 +14,7 @@ import { dsClock } from "./clock"
 import { dsRandom } from "./random"
 import { dsCompletions } from "./completion"
 import { dsNetConnector } from "./net-stream"
+import { PacedConnector } from "./paced-connector"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
 
 /** How often sensors are sampled; the telemetry policy decides what gets published. */
@@ -134,7 +135,7 @@ export async function runFirmware(hw: BoardHardware): Promise<void> {
             will: { topic: plan.will.topic, payload: plan.will.payload, qos: 1, retain: plan.will.retain },
             clean: true,
         },
-        { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions }
+        { connector: new PacedConnector(dsNetConnector, () => app.busy()), clock: dsClock, random: dsRandom, completions: dsCompletions }
     )
     bus = new ClientBus(client)
     client.on("connect", () => {

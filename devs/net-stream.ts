@@ -2,8 +2,9 @@
 //
 // Why fibers: Socket.connect/send/recv are async in DeviceScript but Stream.write() is not, so
 // - opening runs in its own fiber, then that fiber becomes the reader (recv -> onData);
-// - write() only queues; one writer fiber at a time drains the queue, one send() per queued
-//   packet, so a packet is never split across writes (two writes cost ~40 ms through Nagle).
+// - write() only queues; one writer fiber at a time drains the queue. A packet is never split
+//   across writes (two writes cost ~40 ms through Nagle); packets queued together are joined
+//   into one send() up to COALESCE_MAX bytes.
 // Every socket error ends up in onClose(reason), exactly once per stream: an exception escaping
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
@@ -12,6 +13,12 @@ import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
 
 /** recv() waits this long at most, so a reader notices a local close() (which wakes nobody). */
 const RECV_POLL_MS = 1000
+/**
+ * Largest write made of several queued packets. Fewer send() calls is what makes the writer fast
+ * (each one crosses into the runtime; on ESP32 it takes one of 50 queue slots), and a TLS write on
+ * ESP32 must stay under the 4 KB mbedTLS record, so joined writes stay well below it.
+ */
+const COALESCE_MAX = 1024
 /** Socket.connect's own timeout. */
 const CONNECT_TIMEOUT_MS = 30000
 
@@ -96,12 +103,15 @@ export class DsNetStream implements Stream {
         this.drain.start()
     }
 
-    /** The one writer: sends queued packets in order until the queue is empty. */
+    /**
+     * The one writer: sends queued packets in order until the queue is empty. Packets queued
+     * together go out in one send() (never a packet split across two), up to COALESCE_MAX bytes.
+     */
     private async drain(): Promise<void> {
         try {
             while (!this.closed && this.queue.length > 0) {
                 const sock = this.socket
-                await sock.send(this.queue.shift())
+                await sock.send(this.takeBatch())
             }
         } catch (e) {
             this.writing = false
@@ -109,6 +119,26 @@ export class DsNetStream implements Stream {
             return
         }
         this.writing = false
+    }
+
+    /** The next queued packet, or several whole packets joined if they fit in COALESCE_MAX. */
+    private takeBatch(): Buffer {
+        const q = this.queue
+        let n = 1
+        let bytes = q[0].length
+        while (n < q.length && bytes + q[n].length <= COALESCE_MAX) {
+            bytes += q[n].length
+            n++
+        }
+        if (n === 1) return q.shift()
+        const out = Buffer.alloc(bytes)
+        let off = 0
+        for (let i = 0; i < n; i++) {
+            out.set(q[i], off)
+            off += q[i].length
+        }
+        q.insert(0, -n)
+        return out
     }
 
     close(): void {

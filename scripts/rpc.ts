@@ -133,4 +133,7 @@ async function main(): Promise<void> {
     }
 }
 
-await main()
+main().catch((e: Error) => {
+    console.error(e.message)
+    process.exit(1)
+})

@@ -85,4 +85,7 @@ async function main(): Promise<void> {
     say("try: npm run rpc -- sys.info   (Ctrl-C stops everything)")
 }
 
-await main()
+main().catch((e: Error) => {
+    console.error(e.message)
+    process.exit(1)
+})

@@ -1,7 +1,8 @@
 // Shared by the benchmark phases (run by bench/run.ts in the simulator, not a test).
 // Every phase prints one machine-readable line per measurement:
 //   BENCH <client> <kind> n=<count> ms=<device ms>          (throughput)
-//   BENCH <client> rtt n=<count> samples=<ms,ms,...>         (publish-to-echo round trips)
+//   BENCH <client> rttpart samples=<ms,ms,...>  (publish-to-echo round trips, 25 per line)
+//   BENCH <client> rtt n=<count>                  (after the parts)
 // The Node side counts what arrived at the broker and computes rates and percentiles.
 import * as ds from "@devicescript/core"
 
@@ -26,7 +27,10 @@ export function report(client: string, kind: string, n: number, ms: number): voi
 }
 
 export function reportRtt(client: string, samples: number[]): void {
-    console.log("BENCH " + client + " rtt n=" + samples.length + " samples=" + samples.join(","))
+    // The VM cuts long console lines, so the samples go out 25 per line.
+    for (let i = 0; i < samples.length; i += 25)
+        console.log("BENCH " + client + " rttpart samples=" + samples.slice(i, i + 25).join(","))
+    console.log("BENCH " + client + " rtt n=" + samples.length)
 }
 
 export function reportError(client: string, what: string, e: unknown): void {

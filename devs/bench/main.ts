@@ -6,6 +6,7 @@ import { BenchConfig } from "./common"
 import { benchStock } from "./stock"
 import { benchRaw } from "./raw"
 import { benchOurs } from "./ours"
+import { benchProfile } from "./profile"
 
 const payload = Buffer.alloc(16)
 for (let i = 0; i < payload.length; i++) payload[i] = 0x61 + i
@@ -26,6 +27,7 @@ for (const p of phases) {
     if (p === "stock") await benchStock(cfg)
     else if (p === "ours") await benchOurs(cfg)
     else if (p === "raw") await benchRaw(cfg)
+    else if (p === "profile") await benchProfile(cfg)
     await ds.sleep(500)
 }
 console.log("BENCH done")

@@ -13,7 +13,7 @@ import { telemetryJson } from "../telemetry/telemetry"
 import { BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, onlineStatus } from "./status"
-import { discoveryMessages, discoveryRemovals, DiscoveryInput } from "./discovery"
+import { discoveryMessage, discoveryRemoval, DiscoveryInput } from "./discovery"
 import { MessageBus, ConnectPlan } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
@@ -29,7 +29,12 @@ export interface AppDeps {
 }
 
 /** Requests waiting for the worker; beyond this, new requests are dropped (and counted). */
-export const MAX_QUEUED_REQUESTS = 256
+export const MAX_QUEUED_REQUESTS = 64
+/**
+ * From this many queued requests on, busy() asks the transport to stop reading (backpressure to
+ * the broker) instead of queueing more: each queued request costs heap, and a board has 64 KB.
+ */
+export const BUSY_AT = 4
 
 export class DeviceApp {
     readonly deviceId: string
@@ -107,8 +112,12 @@ export class DeviceApp {
         await bus.subscribe(this.topics.rx, 1)
         await bus.publish(this.topics.status, onlineStatus(this.deps.hw.board, this.uptimeMs()), { qos: 1, retain: true })
         const on = this.deps.config.get("HA_DISCOVERY") as boolean
-        const msgs = on ? discoveryMessages(this.discoveryInput()) : discoveryRemovals(this.discoveryInput())
-        for (const m of msgs) await bus.publish(m.topic, m.payload, { qos: 1, retain: true })
+        const input = this.discoveryInput()
+        // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
+        for (let i = 0; i < input.sensors.length; i++) {
+            const m = on ? discoveryMessage(input, input.sensors[i]) : discoveryRemoval(input, input.sensors[i])
+            await bus.publish(m.topic, m.payload, { qos: 1, retain: true })
+        }
     }
 
     onDisconnected(): void {
@@ -131,6 +140,11 @@ export class DeviceApp {
 
     pending(): number {
         return this.queue.length
+    }
+
+    /** True while the request queue is full enough that the transport should hold further input. */
+    busy(): boolean {
+        return this.queue.length >= BUSY_AT
     }
 
     /**

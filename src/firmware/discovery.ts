@@ -24,33 +24,42 @@ export interface DiscoveryInput {
     sensors: SensorChannel[]
 }
 
-export function discoveryMessages(d: DiscoveryInput): DiscoveryMessage[] {
-    const device = {
+function deviceBlock(d: DiscoveryInput) {
+    return {
         identifiers: [FIRMWARE_NAME + "_" + d.deviceId],
         name: FIRMWARE_NAME + " " + d.deviceId,
         manufacturer: FIRMWARE_NAME,
         model: d.model,
         sw_version: FIRMWARE_VERSION,
     }
-    return d.sensors.map(s => {
-        const objectId = d.deviceId + "_" + s.key
-        const doc = {
-            name: s.name,
-            unique_id: FIRMWARE_NAME + "_" + objectId,
-            state_topic: d.topics.telemetry,
-            value_template: "{{ value_json." + s.key + " }}",
-            unit_of_measurement: s.unit,
-            device_class: s.deviceClass,
-            state_class: "measurement",
-            suggested_display_precision: s.decimals,
-            availability: [{ topic: d.topics.status, value_template: "{{ value_json.state }}", payload_available: "online", payload_not_available: "offline" }],
-            device: device,
-        }
-        return { topic: d.haPrefix + "/sensor/" + objectId + "/config", payload: toJson(doc) }
-    })
 }
 
-/** Empty retained payloads remove the entities again (used when discovery is turned off). */
-export function discoveryRemovals(d: DiscoveryInput): DiscoveryMessage[] {
-    return d.sensors.map(s => ({ topic: d.haPrefix + "/sensor/" + d.deviceId + "_" + s.key + "/config", payload: "" }))
+function configTopic(d: DiscoveryInput, s: SensorChannel): string {
+    return d.haPrefix + "/sensor/" + d.deviceId + "_" + s.key + "/config"
+}
+
+/** The retained config document for one quantity. */
+export function discoveryMessage(d: DiscoveryInput, s: SensorChannel): DiscoveryMessage {
+    const doc = {
+        name: s.name,
+        unique_id: FIRMWARE_NAME + "_" + d.deviceId + "_" + s.key,
+        state_topic: d.topics.telemetry,
+        value_template: "{{ value_json." + s.key + " }}",
+        unit_of_measurement: s.unit,
+        device_class: s.deviceClass,
+        state_class: "measurement",
+        suggested_display_precision: s.decimals,
+        availability: [{ topic: d.topics.status, value_template: "{{ value_json.state }}", payload_available: "online", payload_not_available: "offline" }],
+        device: deviceBlock(d),
+    }
+    return { topic: configTopic(d, s), payload: toJson(doc) }
+}
+
+/** An empty retained payload removes the entity again (used when discovery is turned off). */
+export function discoveryRemoval(d: DiscoveryInput, s: SensorChannel): DiscoveryMessage {
+    return { topic: configTopic(d, s), payload: "" }
+}
+
+export function discoveryMessages(d: DiscoveryInput): DiscoveryMessage[] {
+    return d.sensors.map(s => discoveryMessage(d, s))
 }

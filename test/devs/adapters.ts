@@ -143,6 +143,30 @@ describe("net-stream", () => {
         expect(r.closes[0]).toBe("closed")
         s.write(Buffer.from("after close is ignored"))
     })
+    test("many packets queued at once arrive whole and in order (joined or not)", async () => {
+        const r = new Recorder()
+        const s = dsNetConnector.open(echoTarget(), r)
+        expect(await until(() => r.opened === 1, 5000)).toBe(true)
+        const big = Buffer.alloc(1500)
+        for (let i = 0; i < big.length; i++) big[i] = 0x78
+        const parts: Buffer[] = [Buffer.from("<a>"), big, Buffer.from("<b>")]
+        for (let i = 0; i < 100; i++) parts.push(Buffer.from("[" + i + "]"))
+        parts.push(big)
+        parts.push(Buffer.from("<end>"))
+        let total = 0
+        for (const p of parts) {
+            s.write(p)
+            total += p.length
+        }
+        expect(await until(() => concatBytes(r.chunks).length >= total, 5000)).toBe(true)
+        const got = concatBytes(r.chunks)
+        const want = concatBytes(parts)
+        expect(got.length).toBe(want.length)
+        let same = true
+        for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) same = false
+        expect(same).toBe(true)
+        s.close()
+    })
     test("writes queued before the socket is open are sent after it opens", async () => {
         const r = new Recorder()
         const s = dsNetConnector.open(echoTarget(), r)
