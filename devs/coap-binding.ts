@@ -9,10 +9,10 @@
 // bytecode must stay under DeviceScript's 64 KB function-section limit, see docs/coap-gateway.md):
 //   devs/coap-over-mqtt.ts  startCoapOverMqtt(client, prefix, id, model, opts, log)
 //   devs/coap-over-tcp.ts   startCoapOverTcp(url, id, model, opts, log)
-import { CoapServer } from "../src/coap/endpoint"
+import { CoapServerCore } from "../src/coap/endpoint"
 
 export interface CoapEndpoint {
-    server: CoapServer
+    server: CoapServerCore
     /** Call when readings changed: notifies /sensors and /sensors/<q> observers. */
     sensorsChanged: () => void
     ledChanged: () => void

@@ -1,6 +1,6 @@
 // COAP_BINDING=mqtt (the default): the board's CoAP endpoint answers requests that arrive inside
 // its MQTT session (<prefix>/<id>/coap/req -> <prefix>/<id>/coap/res). See devs/coap-binding.ts.
-import { CoapServer } from "../src/coap/endpoint"
+import { CoapServerCore } from "../src/coap/endpoint"
 import { DeviceModel, DeviceResourceOptions, installDeviceResources } from "../src/coap/device-resources"
 import { CoapBoardMqttLink } from "../src/coap/board-mqtt-link"
 import { MqttClient } from "../src/mqtt/client"
@@ -19,7 +19,7 @@ export function startCoapOverMqtt(
     const link = new CoapBoardMqttLink(prefix, deviceId, (topic: string, payload: Buffer) => {
         client.publishNoWait(topic, payload, { qos: 1 }, (err: Error) => {})
     })
-    const server = new CoapServer(link.transport, { clock: dsClock })
+    const server = new CoapServerCore(link.transport, { clock: dsClock })
     link.serve(server)
     const n = installDeviceResources(server, model, opts)
     // clean session: the subscription is made again on every connect

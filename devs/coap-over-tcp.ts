@@ -1,6 +1,6 @@
 // COAP_BINDING=tcp: the board dials the head-end at COAP_URL over its ONE socket (RFC 8323),
 // registers (RFC 9176) and serves the head-end's requests. MQTT cannot run at the same time.
-import { CoapServer } from "../src/coap/endpoint"
+import { CoapServerCore } from "../src/coap/endpoint"
 import { DeviceModel, DeviceResourceOptions, installDeviceResources } from "../src/coap/device-resources"
 import { CoapBoardTcpLink } from "../src/coap/board-tcp-link"
 import { Endpoint, parseUrl } from "../src/config/url"
@@ -37,7 +37,7 @@ export function startCoapOverTcp(
             onDown: (reason: string, retryInMs: number) => log("coap: link down (" + reason + "), retry in " + retryInMs + " ms"),
         }
     )
-    const server = new CoapServer(link.transport, { clock: dsClock })
+    const server = new CoapServerCore(link.transport, { clock: dsClock })
     const n = installDeviceResources(server, model, opts)
     link.serve(server, server.resources)
     setInterval(() => {

@@ -1,7 +1,7 @@
 // The board's CoAP-over-MQTT mode (the default): the board's CoapServer answers requests that
 // arrive inside its MQTT session (./mqtt-binding), so MQTT and CoAP share the one socket.
 //   const link = new CoapBoardMqttLink("devices", id, (t, p) => client.publishNoWait(t, p, { qos: 1 }))
-//   const server = new CoapServer(link.transport, { clock }); link.serve(server)
+//   const server = new CoapServerCore(link.transport, { clock }); link.serve(server)
 //   client.subscribe(link.requestTopic(), { qos: 1 }); on message: link.onMessage(topic, payload)
 // Observations survive a broker outage: notifications go to the MQTT client's outbox, and the
 // gateway keeps the token; they end when the gateway deregisters or publish fails.

@@ -2,7 +2,7 @@
 // RFC 9176 registration riding on it, and the reliable transport that lets the board's
 // CoapServer answer the head-end's requests over the same connection.
 //   const link = new CoapBoardTcpLink(connector, target, clock, random, opts)
-//   const server = new CoapServer(link.transport, { clock }); link.serve(server, server.resources)
+//   const server = new CoapServerCore(link.transport, { clock }); link.serve(server, server.resources)
 //   link.start(); every ~100 ms: link.tick()
 // Registration happens on every (re)connect; a dropped link ends the head-end's observations.
 

@@ -10,9 +10,10 @@
 
 import { CoapCode, ContentFormat } from "./message"
 import { CoapRequest, Reply, Resource } from "./resources"
-import { SenmlRecord, jsonString, senmlToCbor, senmlToJson } from "./senml"
+import { SenmlRecord, senmlToCbor, senmlToJson } from "./senml"
+import { jsonString } from "../util/json"
 import { formatNumber, formatScaled } from "../util/decimal"
-import { CoapServer } from "./endpoint"
+import { CoapServerCore } from "./endpoint"
 
 export interface SensorReading {
     /** Quantity, also the last path segment: "temperature". */
@@ -259,7 +260,7 @@ function addSensor(list: Resource[], model: DeviceModel, name: string, baseName:
 
 /** Adds the device resources to a server; returns functions that notify their observers. */
 export function installDeviceResources(
-    server: CoapServer,
+    server: CoapServerCore,
     model: DeviceModel,
     opts: DeviceResourceOptions
 ): { sensorsChanged: () => void; ledChanged: () => void } {

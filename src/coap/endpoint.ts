@@ -11,6 +11,18 @@
 //   RFC 7641 Observe 1 deregisters, Observe 0 registers (list full -> 5.03);
 //   handler (throws or rejects -> 5.00);  5.10.6.2 ETag validation -> 2.03;
 //   RFC 7959 Block2 slicing (+Size2);  RFC 7967 No-Response suppresses the answer.
+//
+// Two classes, so a board image carries only what its binding needs (DeviceScript compiles every
+// method of a class that is used, and a board's function bytecode must stay under 64 KB):
+//   CoapServerCore  everything above except block-wise transfers and /.well-known/core query
+//                   filtering (RFC 6690 4.1 makes it optional; the gateway filters its own list). Block1/Block2 in a request are
+//                   then unrecognised critical options (4.02, RFC 7252 5.4.1) and a body over the
+//                   limit is 4.13. For the board's reliable bindings (RFC 8323 over TCP, CoAP over
+//                   MQTT): the gateway in front reassembles Block1 from its clients and re-slices
+//                   Block2 towards them (src/host/gateway/forward.ts), so the board never needs it.
+//   CoapServer      CoapServerCore + RFC 7959 (Block1 reassembly, Block2 slicing, the body cache),
+//                   query filtering, remove() and observerCount(): the UDP endpoint, the gateway's
+//                   front, and Node-side boards.
 
 import type { Clock } from "../io"
 import {
@@ -38,7 +50,7 @@ import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
 import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree } from "./resources"
 import { Block1Assembler, Block1Status, needsBlock2, sliceBlock2 } from "./block"
 import { Observer, ObserverRegistry, RFC7641_4_5_CON_INTERVAL_MS, mustConfirm, observerKey } from "./observe"
-import { discoveryHandler } from "./resources-discovery"
+import { discoveryHandler, unfilteredDiscoveryHandler } from "./resources-discovery"
 import { bytesEqual } from "../util/bytes"
 
 export interface ServerOptions {
@@ -90,21 +102,15 @@ function hasItem(list: number[], v: number): boolean {
     return false
 }
 
-export class CoapServer implements RequestHandler {
-    private transport: Transport
-    private clock: Clock
+/** The CoAP server without block-wise transfers (see the top of this file). */
+export class CoapServerCore implements RequestHandler {
+    protected transport: Transport
+    protected clock: Clock
     resources: ResourceTree
-    private observers: ObserverRegistry
-    private block1: Block1Assembler
+    protected observers: ObserverRegistry
     private conEveryN: number
     private conInterval: number
     private maxBodySize: number
-    /**
-     * RFC 7959 2.6: the response to a POST/PUT/DELETE that went out block-wise, kept so the
-     * client can fetch its further blocks (regenerating it would repeat a non-idempotent action).
-     */
-    private bodyCache: CachedBody[]
-    private bodyCacheLifetime: number
 
     constructor(transport: Transport, opts: ServerOptions) {
         this.transport = transport
@@ -114,21 +120,15 @@ export class CoapServer implements RequestHandler {
             opts.maxObservers !== undefined ? opts.maxObservers : 16,
             opts.initialObserveSeq !== undefined ? opts.initialObserveSeq : 2
         )
-        this.block1 = new Block1Assembler(
-            opts.maxBlock1Transfers !== undefined ? opts.maxBlock1Transfers : 4,
-            opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
-        )
         this.conEveryN = opts.conEveryN !== undefined ? opts.conEveryN : 8
         this.conInterval = opts.conInterval !== undefined ? opts.conInterval : RFC7641_4_5_CON_INTERVAL_MS
         this.maxBodySize = opts.maxBodySize !== undefined ? opts.maxBodySize : 4096
-        this.bodyCache = []
-        this.bodyCacheLifetime = opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
         if (opts.discovery === undefined || opts.discovery) {
             this.resources.add({
                 path: "/.well-known/core",
                 formats: [ContentFormat.LinkFormat],
                 hidden: true,
-                get: discoveryHandler(this.resources),
+                get: this.discoveryGet(),
             })
         }
     }
@@ -139,30 +139,11 @@ export class CoapServer implements RequestHandler {
         this.resources.add(res)
     }
 
-    /**
-     * Removes a resource. Its observers get a final 4.04 without Observe and are dropped
-     * (RFC 7641 3.2, plugtest TD_COAP_OBS_07).
-     */
-    remove(path: string): void {
-        const res = this.resources.find(path)
-        if (res === undefined) return
-        this.resources.remove(path)
-        for (const o of this.observers.forPath(res.path)) {
-            this.observers.removeEntry(o)
-            const msg = newMessage(CoapType.CON, CoapCode.NotFound, 0, o.token)
-            this.transport.notify(o.peer, msg, true, o.key, (outcome: Outcome) => {})
-        }
-    }
-
     /** The resource at `path` changed: notify its observers (RFC 7641 4.2). */
     changed(path: string): void {
         const res = this.resources.find(path)
         if (res === undefined || res.get === undefined) return
         for (const o of this.observers.forPath(res.path)) this.notifyObserver(o, res)
-    }
-
-    observerCount(path?: string): number {
-        return path === undefined ? this.observers.count() : this.observers.forPath(path).length
     }
 
     // ---- RequestHandler (from the binding) ----
@@ -174,7 +155,6 @@ export class CoapServer implements RequestHandler {
 
     peerGone(peer: string): void {
         this.observers.removePeer(peer)
-        this.block1.dropPrefix(peer + "|")
     }
 
     handleRequest(ex: Exchange): void {
@@ -209,67 +189,34 @@ export class CoapServer implements RequestHandler {
         // RFC 7252 5.10.8: conditional requests
         if (!preconditionsHold(msg, res)) return this.fail(ex, CoapCode.PreconditionFailed)
 
-        // RFC 7959 2.3 / 2.5: request body, possibly block-wise; RFC 7252 5.9.2.9 limit
+        // RFC 7252 5.9.2.9 body limit; RFC 7959 block options (CoapServer) decide the body
         const maxBody = res.maxBodySize !== undefined ? res.maxBodySize : this.maxBodySize
-        let body = msg.payload
         const size1 = getUintOption(msg, OptionNumber.Size1)
         if (size1 !== undefined && size1 > maxBody) return this.tooLarge(ex, maxBody)
-        const b1 = getUintOption(msg, OptionNumber.Block1)
-        let block1: BlockValue = undefined
-        if (b1 !== undefined) {
-            block1 = decodeBlock(b1)
-            const key = peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&")
-            const r = this.block1.add(key, block1, msg.payload, this.clock.now(), maxBody)
-            if (r.status === Block1Status.Continue) {
-                const cont = newMessage(CoapType.ACK, CoapCode.Continue, 0)
-                setUintOption(cont, OptionNumber.Block1, encodeBlock({ num: block1.num, more: true, szx: this.szxFor(peer, block1.szx) }))
-                ex.respond(cont)
-                return
-            }
-            if (r.status === Block1Status.Incomplete) return this.fail(ex, CoapCode.RequestEntityIncomplete)
-            if (r.status === Block1Status.TooLarge) return this.tooLarge(ex, maxBody)
-            if (r.status === Block1Status.BadBlock) return this.fail(ex, CoapCode.BadRequest)
-            body = r.body
-        } else if (body.length > maxBody) {
-            return this.tooLarge(ex, maxBody)
-        }
-
-        // RFC 7641 2 / 3.6: Observe in a GET registers (0) or deregisters (1)
-        const b2 = getUintOption(msg, OptionNumber.Block2)
-        const block2 = b2 !== undefined ? decodeBlock(b2) : undefined
-        const cacheKey = method === CoapCode.GET ? undefined : peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&")
-        if (cacheKey !== undefined && block2 !== undefined && block2.num > 0 && b1 === undefined) {
-            // RFC 7959 2.6: a later block of the response to an earlier POST/PUT/DELETE
-            const cached = this.cachedBody(cacheKey)
-            if (cached === undefined) return this.fail(ex, CoapCode.RequestEntityIncomplete)
-            const copy = newMessage(CoapType.ACK, cached.code, 0, msg.token)
-            for (const o of cached.options) addOption(copy, o.number, o.value)
-            const ctx2: Ctx = { peer: peer, request: msg, resource: res, block1: undefined, block2: block2, register: false, notification: undefined, cacheKey: undefined }
-            ex.respond(this.sliceInto(ctx2, copy, cached.payload))
-            return
-        }
-        const observe = method === CoapCode.GET ? getUintOption(msg, OptionNumber.Observe) : undefined
-        let register = false
-        if (observe === 1) {
-            this.observers.remove(peer, msg.token)
-        } else if (observe === 0 && res.observable && (block2 === undefined || block2.num === 0)) {
-            if (this.observers.find(peer, msg.token) === undefined && this.observers.isFull()) {
-                return this.fail(ex, CoapCode.ServiceUnavailable)
-            }
-            register = true
-        }
-
-        const req = this.makeRequest(peer, msg, res, body, false)
         const ctx: Ctx = {
             peer: peer,
             request: msg,
             resource: res,
-            block1: block1,
-            block2: block2,
-            register: register,
+            block1: undefined,
+            block2: undefined,
+            register: false,
             notification: undefined,
-            cacheKey: cacheKey,
+            cacheKey: undefined,
         }
+        const body = this.requestBody(ex, ctx, maxBody)
+        if (body === undefined) return
+        // RFC 7641 2 / 3.6: Observe in a GET registers (0) or deregisters (1)
+        const observe = method === CoapCode.GET ? getUintOption(msg, OptionNumber.Observe) : undefined
+        if (observe === 1) {
+            this.observers.remove(peer, msg.token)
+        } else if (observe === 0 && res.observable && (ctx.block2 === undefined || ctx.block2.num === 0)) {
+            if (this.observers.find(peer, msg.token) === undefined && this.observers.isFull()) {
+                return this.fail(ex, CoapCode.ServiceUnavailable)
+            }
+            ctx.register = true
+        }
+
+        const req = this.makeRequest(peer, msg, res, body, false)
         const self = this
         invoke(handler, req, (r: CoapResponse) => {
             const out = self.buildResponse(ctx, r)
@@ -277,6 +224,34 @@ export class CoapServer implements RequestHandler {
             if (suppressed(msg, out.code)) out.code = CoapCode.Empty
             ex.respond(out)
         })
+    }
+
+    /** GET /.well-known/core: the whole list (CoapServer filters by the query, RFC 6690 4.1). */
+    protected discoveryGet(): Handler {
+        return unfilteredDiscoveryHandler(this.resources)
+    }
+
+    /**
+     * The request body, or undefined when the request has been answered already. Without RFC 7959
+     * a Block1/Block2 option is an unrecognised critical option (RFC 7252 5.4.1: 4.02).
+     */
+    protected requestBody(ex: Exchange, ctx: Ctx, maxBody: number): Buffer {
+        const msg = ctx.request
+        if (getOption(msg, OptionNumber.Block1) !== undefined || getOption(msg, OptionNumber.Block2) !== undefined) {
+            this.fail(ex, CoapCode.BadOption)
+            return undefined
+        }
+        if (msg.payload.length > maxBody) {
+            this.tooLarge(ex, maxBody)
+            return undefined
+        }
+        return msg.payload
+    }
+
+    /** The last step of every response: the payload goes in whole (CoapServer slices it). */
+    protected finishResponse(ctx: Ctx, out: CoapMessage, payload: Buffer): CoapMessage {
+        out.payload = payload
+        return out
     }
 
     // ---- responses ----
@@ -347,79 +322,23 @@ export class CoapServer implements RequestHandler {
             setUintOption(out, OptionNumber.Observe, this.observers.nextSeq())
         }
 
-        // RFC 7959 2.3: the final response of a Block1 transfer echoes the block
-        if (ctx.block1 !== undefined) {
-            setUintOption(out, OptionNumber.Block1, encodeBlock({ num: ctx.block1.num, more: false, szx: this.szxFor(ctx.peer, ctx.block1.szx) }))
-        }
-
-        return this.sliceInto(ctx, out, payload)
+        return this.finishResponse(ctx, out, payload)
     }
 
-    /** RFC 7959 2.4: a representation bigger than a block goes out block-wise. */
-    private sliceInto(ctx: Ctx, out: CoapMessage, payload: Buffer): CoapMessage {
-        const success = codeClass(out.code) === 2
-        const maxSzx = this.transport.maxBlockSzx(ctx.peer)
-        let wanted = ctx.block2
-        // notifications carry the first block, at the size the observer negotiated
-        if (ctx.notification !== undefined && wanted !== undefined) wanted = { num: 0, more: false, szx: wanted.szx }
-        if (success && payload.length > 0 && (wanted !== undefined || needsBlock2(payload.length, maxSzx))) {
-            const slice = sliceBlock2(payload, wanted, maxSzx)
-            if (!slice.ok) return this.simple(ctx.request, CoapCode.BadOption)
-            if (slice.block.num > 0 || slice.block.more) {
-                // RFC 7959 2.4: an ETag lets the client notice the representation changed between
-                // blocks; without one from the resource, one is derived from the whole body
-                if (getOption(out, OptionNumber.ETag) === undefined) setOption(out, OptionNumber.ETag, bodyEtag(payload))
-                if (ctx.cacheKey !== undefined && slice.block.num === 0) this.keepBody(ctx.cacheKey, out, payload)
-                setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
-                // RFC 7959 4: Size2 tells the total size (always on block 0, and when asked)
-                if (slice.block.num === 0 || getOption(ctx.request, OptionNumber.Size2) !== undefined) {
-                    setUintOption(out, OptionNumber.Size2, payload.length)
-                }
-            } else if (wanted !== undefined) {
-                setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
-            }
-            payload = slice.payload
-        }
-        out.payload = payload
-        return out
-    }
-
-    private keepBody(key: string, out: CoapMessage, payload: Buffer): void {
-        const full = newMessage(CoapType.ACK, out.code, 0)
-        for (const o of out.options) if (o.number !== OptionNumber.Block1) addOption(full, o.number, o.value)
-        full.payload = payload
-        const keep: CachedBody[] = []
-        for (const c of this.bodyCache) if (c.key !== key) keep.push(c)
-        while (keep.length >= BODY_CACHE_SIZE) keep.shift()
-        keep.push({ key: key, expires: this.clock.now() + this.bodyCacheLifetime, response: full })
-        this.bodyCache = keep
-    }
-
-    private cachedBody(key: string): CoapMessage {
-        const now = this.clock.now()
-        for (const c of this.bodyCache) if (c.key === key && c.expires > now) return c.response
-        return undefined
-    }
-
-    private simple(request: CoapMessage, code: number): CoapMessage {
+    protected simple(request: CoapMessage, code: number): CoapMessage {
         return newMessage(CoapType.ACK, code, 0, request.token)
     }
 
-    private fail(ex: Exchange, code: number): void {
+    protected fail(ex: Exchange, code: number): void {
         ex.respond(this.simple(ex.request(), suppressed(ex.request(), code) ? CoapCode.Empty : code))
     }
 
     /** RFC 7959 2.9.3: 4.13 tells the limit in Size1. */
-    private tooLarge(ex: Exchange, maxBody: number): void {
+    protected tooLarge(ex: Exchange, maxBody: number): void {
         const m = this.simple(ex.request(), CoapCode.RequestEntityTooLarge)
         if (suppressed(ex.request(), m.code)) m.code = CoapCode.Empty
         else setUintOption(m, OptionNumber.Size1, maxBody)
         ex.respond(m)
-    }
-
-    private szxFor(peer: string, requested: number): number {
-        const max = this.transport.maxBlockSzx(peer)
-        return requested < max ? requested : max
     }
 
     // ---- notifications (RFC 7641 4.2-4.5) ----
@@ -432,13 +351,12 @@ export class CoapServer implements RequestHandler {
         }
         o.busy = true
         const msg = o.request
-        const b2 = getUintOption(msg, OptionNumber.Block2)
         const ctx: Ctx = {
             peer: o.peer,
             request: msg,
             resource: res,
             block1: undefined,
-            block2: b2 !== undefined ? decodeBlock(b2) : undefined,
+            block2: undefined,
             register: false,
             notification: o,
             cacheKey: undefined,
@@ -480,6 +398,171 @@ export class CoapServer implements RequestHandler {
             // RFC 7641 4.5: an unacknowledged CON (or an RST) removes the observer
             if (o.active) self.observers.removeEntry(o)
         })
+    }
+}
+
+/** CoapServerCore + RFC 7959 block-wise transfers (the UDP endpoint, the gateway's front). */
+export class CoapServer extends CoapServerCore {
+    private block1: Block1Assembler
+    /**
+     * RFC 7959 2.6: the response to a POST/PUT/DELETE that went out block-wise, kept so the
+     * client can fetch its further blocks (regenerating it would repeat a non-idempotent action).
+     */
+    private bodyCache: CachedBody[]
+    private bodyCacheLifetime: number
+
+    constructor(transport: Transport, opts: ServerOptions) {
+        super(transport, opts)
+        this.block1 = new Block1Assembler(
+            opts.maxBlock1Transfers !== undefined ? opts.maxBlock1Transfers : 4,
+            opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
+        )
+        this.bodyCache = []
+        this.bodyCacheLifetime = opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
+    }
+
+    // Board images have a fixed resource set and no use for these, so they live here.
+
+    /**
+     * Removes a resource. Its observers get a final 4.04 without Observe and are dropped
+     * (RFC 7641 3.2, plugtest TD_COAP_OBS_07).
+     */
+    remove(path: string): void {
+        const res = this.resources.find(path)
+        if (res === undefined) return
+        this.resources.remove(path)
+        for (const o of this.observers.forPath(res.path)) {
+            this.observers.removeEntry(o)
+            const msg = newMessage(CoapType.CON, CoapCode.NotFound, 0, o.token)
+            this.transport.notify(o.peer, msg, true, o.key, (outcome: Outcome) => {})
+        }
+    }
+
+    observerCount(path?: string): number {
+        return path === undefined ? this.observers.count() : this.observers.forPath(path).length
+    }
+
+    protected override discoveryGet(): Handler {
+        return discoveryHandler(this.resources)
+    }
+
+    override peerGone(peer: string): void {
+        this.observers.removePeer(peer)
+        this.block1.dropPrefix(peer + "|")
+    }
+
+    /** RFC 7959 2.3 / 2.5: the request body, possibly block-wise; RFC 7252 5.9.2.9 limit. */
+    protected override requestBody(ex: Exchange, ctx: Ctx, maxBody: number): Buffer {
+        const msg = ctx.request
+        const peer = ctx.peer
+        const method = msg.code
+        const path = getUriPath(msg)
+        const res = ctx.resource
+        let body = msg.payload
+        const b1 = getUintOption(msg, OptionNumber.Block1)
+        let block1: BlockValue = undefined
+        if (b1 !== undefined) {
+            block1 = decodeBlock(b1)
+            const key = peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&")
+            const r = this.block1.add(key, block1, msg.payload, this.clock.now(), maxBody)
+            if (r.status === Block1Status.Continue) {
+                const cont = newMessage(CoapType.ACK, CoapCode.Continue, 0)
+                setUintOption(cont, OptionNumber.Block1, encodeBlock({ num: block1.num, more: true, szx: this.szxFor(peer, block1.szx) }))
+                ex.respond(cont)
+                return undefined
+            }
+            if (r.status === Block1Status.Incomplete || r.status === Block1Status.BadBlock) {
+                this.fail(ex, r.status === Block1Status.Incomplete ? CoapCode.RequestEntityIncomplete : CoapCode.BadRequest)
+                return undefined
+            }
+            if (r.status === Block1Status.TooLarge) {
+                this.tooLarge(ex, maxBody)
+                return undefined
+            }
+            body = r.body
+        } else if (body.length > maxBody) {
+            this.tooLarge(ex, maxBody)
+            return undefined
+        }
+
+        const b2 = getUintOption(msg, OptionNumber.Block2)
+        const block2 = b2 !== undefined ? decodeBlock(b2) : undefined
+        const cacheKey = method === CoapCode.GET ? undefined : peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&")
+        if (cacheKey !== undefined && block2 !== undefined && block2.num > 0 && b1 === undefined) {
+            // RFC 7959 2.6: a later block of the response to an earlier POST/PUT/DELETE
+            const cached = this.cachedBody(cacheKey)
+            if (cached === undefined) {
+                this.fail(ex, CoapCode.RequestEntityIncomplete)
+                return undefined
+            }
+            const copy = newMessage(CoapType.ACK, cached.code, 0, msg.token)
+            for (const o of cached.options) addOption(copy, o.number, o.value)
+            const ctx2: Ctx = { peer: peer, request: msg, resource: res, block1: undefined, block2: block2, register: false, notification: undefined, cacheKey: undefined }
+            ex.respond(this.finishResponse(ctx2, copy, cached.payload))
+            return undefined
+        }
+        ctx.block1 = block1
+        ctx.block2 = block2
+        ctx.cacheKey = cacheKey
+        return body
+    }
+
+    /** RFC 7959 2.4: a representation bigger than a block goes out block-wise. */
+    protected override finishResponse(ctx: Ctx, out: CoapMessage, payload: Buffer): CoapMessage {
+        // RFC 7959 2.3: the final response of a Block1 transfer echoes the block
+        if (ctx.block1 !== undefined) {
+            setUintOption(out, OptionNumber.Block1, encodeBlock({ num: ctx.block1.num, more: false, szx: this.szxFor(ctx.peer, ctx.block1.szx) }))
+        }
+        const success = codeClass(out.code) === 2
+        const maxSzx = this.transport.maxBlockSzx(ctx.peer)
+        let wanted = ctx.block2
+        if (ctx.notification !== undefined) {
+            // notifications carry the first block, at the size the observer negotiated
+            const b2 = getUintOption(ctx.request, OptionNumber.Block2)
+            wanted = b2 !== undefined ? { num: 0, more: false, szx: decodeBlock(b2).szx } : undefined
+        }
+        if (success && payload.length > 0 && (wanted !== undefined || needsBlock2(payload.length, maxSzx))) {
+            const slice = sliceBlock2(payload, wanted, maxSzx)
+            if (!slice.ok) return this.simple(ctx.request, CoapCode.BadOption)
+            if (slice.block.num > 0 || slice.block.more) {
+                // RFC 7959 2.4: an ETag lets the client notice the representation changed between
+                // blocks; without one from the resource, one is derived from the whole body
+                if (getOption(out, OptionNumber.ETag) === undefined) setOption(out, OptionNumber.ETag, bodyEtag(payload))
+                if (ctx.cacheKey !== undefined && slice.block.num === 0) this.keepBody(ctx.cacheKey, out, payload)
+                setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
+                // RFC 7959 4: Size2 tells the total size (always on block 0, and when asked)
+                if (slice.block.num === 0 || getOption(ctx.request, OptionNumber.Size2) !== undefined) {
+                    setUintOption(out, OptionNumber.Size2, payload.length)
+                }
+            } else if (wanted !== undefined) {
+                setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
+            }
+            payload = slice.payload
+        }
+        out.payload = payload
+        return out
+    }
+
+    private keepBody(key: string, out: CoapMessage, payload: Buffer): void {
+        const full = newMessage(CoapType.ACK, out.code, 0)
+        for (const o of out.options) if (o.number !== OptionNumber.Block1) addOption(full, o.number, o.value)
+        full.payload = payload
+        const keep: CachedBody[] = []
+        for (const c of this.bodyCache) if (c.key !== key) keep.push(c)
+        while (keep.length >= BODY_CACHE_SIZE) keep.shift()
+        keep.push({ key: key, expires: this.clock.now() + this.bodyCacheLifetime, response: full })
+        this.bodyCache = keep
+    }
+
+    private cachedBody(key: string): CoapMessage {
+        const now = this.clock.now()
+        for (const c of this.bodyCache) if (c.key === key && c.expires > now) return c.response
+        return undefined
+    }
+
+    private szxFor(peer: string, requested: number): number {
+        const max = this.transport.maxBlockSzx(peer)
+        return requested < max ? requested : max
     }
 }
 

@@ -4,8 +4,9 @@
 // Each MQTT payload is exactly ONE CoAP message in RFC 8323 section 3.2 framing: no message id,
 // no type, matched by token (RFC 8323 3.3). MQTT already gives ordered, acknowledged delivery
 // (publish at QoS 1), so there are no CoAP ACKs or retransmissions here. There is no CSM on
-// this binding: both sides assume RFC 8323's default Max-Message-Size (1152), and block-wise
-// transfer (RFC 7959) carries anything larger. Signaling codes (7.xx) are ignored.
+// this binding and no size limit is enforced: RFC 8323's default Max-Message-Size (1152) is the
+// size to aim for. A board's server (CoapServerCore) answers whole bodies, and the gateway takes any
+// size and does RFC 7959 towards its own clients. Signaling codes (7.xx) are ignored.
 // The MQTT client is not imported: the platform glue passes `publish` in and feeds
 // onMessage() from the client's message event (the client is async, these classes are not).
 

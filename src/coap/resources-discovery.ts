@@ -1,6 +1,7 @@
 // RFC 6690 discovery: GET /.well-known/core lists the resources as application/link-format,
 // with rt, if, ct, obs, sz and title (RFC 6690 3, RFC 7641 6), filtered by the request's
-// Uri-Query (RFC 6690 4.1: href, rt, if, ct..., a trailing "*" matching a prefix).
+// Uri-Query (RFC 6690 4.1: href, rt, if, ct..., a trailing "*" matching a prefix; optional, so
+// the board's CoapServerCore answers the whole list and leaves filtering to the gateway).
 // Serialization and filtering are ./linkformat's; this file only maps resources to links.
 
 import { CoapCode, ContentFormat } from "./message"
@@ -26,14 +27,23 @@ export function discoveryLinks(tree: ResourceTree): WebLink[] {
     return links
 }
 
-/** The GET handler of /.well-known/core over `tree`. */
+/** The GET handler of /.well-known/core over `tree`, filtered by the query (RFC 6690 4.1). */
 export function discoveryHandler(tree: ResourceTree): Handler {
-    return (req: CoapRequest, reply: Reply) => {
-        const links = filterLinks(discoveryLinks(tree), req.query)
-        reply({
-            code: CoapCode.Content,
-            contentFormat: ContentFormat.LinkFormat,
-            payload: Buffer.from(serializeLinks(links)),
-        })
-    }
+    return (req: CoapRequest, reply: Reply) => replyLinks(filterLinks(discoveryLinks(tree), req.query), reply)
+}
+
+/**
+ * The same without query filtering, which RFC 6690 4.1 leaves optional ("MAY"): for boards behind
+ * the gateway, which fetches the whole list and filters for its own clients (CoapServerCore).
+ */
+export function unfilteredDiscoveryHandler(tree: ResourceTree): Handler {
+    return (req: CoapRequest, reply: Reply) => replyLinks(discoveryLinks(tree), reply)
+}
+
+function replyLinks(links: WebLink[], reply: Reply): void {
+    reply({
+        code: CoapCode.Content,
+        contentFormat: ContentFormat.LinkFormat,
+        payload: Buffer.from(serializeLinks(links)),
+    })
 }

@@ -5,6 +5,7 @@
 
 import { CborMap, CborValue, decodeCbor, encodeCbor } from "./cbor"
 import { formatNumber } from "../util/decimal"
+import { jsonString } from "../util/json"
 
 export interface SenmlRecord {
     bver?: number
@@ -66,29 +67,8 @@ const FIELDS: Field[] = [
 
 // ---- JSON ----
 
-const HEX = "0123456789abcdef"
-
-/** JSON string literal; only `"`, `\` and control characters are escaped, UTF-8 kept as is. */
-export function jsonString(s: string): string {
-    const parts: string[] = ['"']
-    let start = 0
-    for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i)
-        if (c < 0x20 || c === 0x22 || c === 0x5c) {
-            parts.push(s.slice(start, i))
-            if (c === 0x22) parts.push('\\"')
-            else if (c === 0x5c) parts.push("\\\\")
-            else if (c === 0x0a) parts.push("\\n")
-            else if (c === 0x0d) parts.push("\\r")
-            else if (c === 0x09) parts.push("\\t")
-            else parts.push("\\u00" + HEX.charAt(c >> 4) + HEX.charAt(c & 15))
-            start = i + 1
-        }
-    }
-    parts.push(s.slice(start))
-    parts.push('"')
-    return parts.join("")
-}
+// jsonString: the project's one JSON string writer (src/util/json.ts, RFC 8259 7), re-exported here.
+export { jsonString }
 
 /** A JSON number, exact (shortest round-trip form); non-finite numbers are not allowed in SenML. */
 function jsonNumber(v: number): string {

@@ -7,6 +7,7 @@ import { removeAt } from "./session-util"
 
 export type Listener = (a?: any, b?: any, c?: any) => void
 
+/** Also the base class of MqttClient (one class instead of a wrapper: fewer functions on the board). */
 export class Emitter {
     private listeners: Record<string, Listener[]>
 
@@ -14,20 +15,23 @@ export class Emitter {
         this.listeners = {}
     }
 
-    on(event: string, fn: Listener): void {
+    on(event: string, fn: Listener): this {
         let l = this.listeners[event]
         if (!l) {
             l = []
             this.listeners[event] = l
         }
         l.push(fn)
+        return this
     }
 
-    off(event: string, fn: Listener): void {
+    off(event: string, fn: Listener): this {
         const l = this.listeners[event]
-        if (!l) return
-        const i = l.indexOf(fn)
-        if (i >= 0) removeAt(l, i)
+        if (l) {
+            const i = l.indexOf(fn)
+            if (i >= 0) removeAt(l, i)
+        }
+        return this
     }
 
     emit(event: string, a?: any, b?: any, c?: any): void {

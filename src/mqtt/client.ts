@@ -10,7 +10,7 @@
 // publishes up to the in-flight window without holding a promise per message.
 
 import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
-import { Emitter, Listener } from "./client-emitter"
+import { Emitter } from "./client-emitter"
 import { ClientOptions, resolveOptions, toBuffer } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "./packets"
 import { DoneCallback, Session, SessionSink, SessionStats, SubscribeCallback } from "./session"
@@ -75,14 +75,13 @@ function doneToCompletion(c: Completion<void>): DoneCallback {
  * Events: "connect" (sessionPresent: boolean), "close" (reason: string), "offline" (reason),
  * "reconnect" (), "message" (topic, payload, packet), "error" (error), "end" ().
  */
-export class MqttClient {
+export class MqttClient extends Emitter {
     private session: Session
     private connector: StreamConnector
     private clock: Clock
     private completions: CompletionFactory
     private timers: Timers
     private target: StreamTarget
-    private events: Emitter
     private routes: Route[]
 
     private stream: Stream
@@ -99,13 +98,13 @@ export class MqttClient {
     private idleWaiters: Completion<void>[]
 
     constructor(options: ClientOptions, platform: ClientPlatform) {
+        super()
         this.connector = platform.connector
         this.clock = platform.clock
         this.completions = platform.completions
         this.timers = platform.timers ? platform.timers : globalTimers
         const resolved = resolveOptions(options, platform.random)
         this.target = resolved.target
-        this.events = new Emitter()
         this.routes = []
         this.stream = undefined
         this.opening = false
@@ -122,7 +121,7 @@ export class MqttClient {
             try {
                 self.session.tick()
             } catch (e) {
-                self.events.emit("error", e)
+                self.emit("error", e)
             }
             self.afterInput()
         }
@@ -151,14 +150,14 @@ export class MqttClient {
             connected: function (sessionPresent: boolean) {
                 self.wasConnected = true
                 self.settle(self.connectWaiters, undefined)
-                self.events.emit("connect", sessionPresent)
+                self.emit("connect", sessionPresent)
             },
             disconnected: function (reason: string, error: MqttClientError) {
                 self.stream = undefined
-                self.events.emit("close", reason)
+                self.emit("close", reason)
                 if (self.wasConnected) {
                     self.wasConnected = false
-                    self.events.emit("offline", reason)
+                    self.emit("offline", reason)
                 } else {
                     // an attempt failed before CONNACK: whoever waits for a connection learns why
                     self.settle(self.connectWaiters, error ? error : new Error("connection failed: " + reason))
@@ -168,7 +167,7 @@ export class MqttClient {
                 self.dispatch(p)
             },
             error: function (e: Error) {
-                self.events.emit("error", e)
+                self.emit("error", e)
             },
         }
         this.session = new Session(resolved.session, platform.clock, platform.random, sink)
@@ -178,16 +177,6 @@ export class MqttClient {
     start(): void {
         this.session.start()
         this.afterInput()
-    }
-
-    on(event: string, fn: Listener): MqttClient {
-        this.events.on(event, fn)
-        return this
-    }
-
-    off(event: string, fn: Listener): MqttClient {
-        this.events.off(event, fn)
-        return this
     }
 
     isConnected(): boolean {
@@ -289,13 +278,13 @@ export class MqttClient {
         const e = new MqttClientError("CLIENT_ENDED", "client ended")
         this.settle(this.connectWaiters, e)
         this.settle(this.idleWaiters, undefined)
-        this.events.emit("end")
+        this.emit("end")
     }
 
     // ---------------------------------------------------------------- driver
 
     private openStream(): void {
-        if (this.attempts > 0) this.events.emit("reconnect")
+        if (this.attempts > 0) this.emit("reconnect")
         this.attempts++
         const gen = this.session.generation()
         const self = this
@@ -310,7 +299,7 @@ export class MqttClient {
                 try {
                     self.session.onOpen()
                 } catch (e) {
-                    self.events.emit("error", e)
+                    self.emit("error", e)
                 }
                 self.afterInput()
             },
@@ -321,7 +310,7 @@ export class MqttClient {
                 try {
                     self.session.onData(chunk)
                 } catch (e) {
-                    self.events.emit("error", e)
+                    self.emit("error", e)
                 }
                 self.afterInput()
             },
@@ -331,7 +320,7 @@ export class MqttClient {
                 try {
                     self.session.onClose(reason)
                 } catch (e) {
-                    self.events.emit("error", e)
+                    self.emit("error", e)
                 }
                 self.afterInput()
             },
@@ -403,14 +392,14 @@ export class MqttClient {
     }
 
     private dispatch(p: PublishPacket): void {
-        this.events.emit("message", p.topic, p.payload, p)
+        this.emit("message", p.topic, p.payload, p)
         const r = this.routes
         for (let i = 0; i < r.length; i++) {
             if (topicMatchesFilter(p.topic, r[i].filter)) {
                 try {
                     r[i].fn(p.topic, p.payload, p)
                 } catch (e) {
-                    this.events.emit("error", e)
+                    this.emit("error", e)
                 }
             }
         }

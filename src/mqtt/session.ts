@@ -12,7 +12,7 @@
 
 import { Clock, Random } from "../io"
 import { Backoff } from "./backoff"
-import { encodeAck, encodePacket, encodePublish } from "./encode"
+import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe, encodeUnsubscribe } from "./encode"
 import { FrameAssembler } from "./frames"
 import { Outbox, OutMessage, OutState, DoneCallback } from "./outbox"
 import { PacketIds } from "./packet-ids"
@@ -312,7 +312,7 @@ export class Session {
             password: o.password,
             will: o.will,
         }
-        this.send(encodePacket(p))
+        this.send(encodeConnect(p))
     }
 
     onData(chunk: Buffer): void {
@@ -471,7 +471,7 @@ export class Session {
     end(): void {
         const s = this.state
         if (s === SessionState.ENDED) return
-        if (s === SessionState.CONNECTED) this.send(encodePacket({ type: PacketType.DISCONNECT }))
+        if (s === SessionState.CONNECTED) this.send(encodeHeaderOnly(PacketType.DISCONNECT))
         this.state = SessionState.ENDED
         this.gen++
         if (s === SessionState.OPENING || s === SessionState.CONNECTING || s === SessionState.CONNECTED) this.sink.closeStream()
@@ -595,7 +595,7 @@ export class Session {
         // 3.1.2.10: the client must send something within keepalive; pinging when nothing has
         // been RECEIVED for keepalive as well is what finds a half-open link under QoS 0 traffic
         if (now - this.lastSent >= k || now - this.lastReceived >= k) {
-            this.send(encodePacket({ type: PacketType.PINGREQ }))
+            this.send(encodeHeaderOnly(PacketType.PINGREQ))
             this.st.pingsSent++
             this.pingSentAt = now
         }
@@ -774,8 +774,8 @@ export class Session {
     private sendOp(op: PendingOp): void {
         if (op.packetId === 0) op.packetId = this.ids.allocate()
         if (op.kind === PacketType.SUBSCRIBE)
-            this.send(encodePacket({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs }))
-        else this.send(encodePacket({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters }))
+            this.send(encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs }))
+        else this.send(encodeUnsubscribe({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters }))
     }
 
     /** The broker reported no session: subscribe again to every filter not already being subscribed. */

@@ -1,0 +1,114 @@
+// The firmware's DeviceModel (src/coap/device-resources.ts) on the board: the CoAP resources read
+// the same sensors, LED, settings and JSON-RPC method table (src/firmware/methods.ts) that the
+// MQTT side uses, so /rpc answers exactly what <prefix>/<id>/rx answers.
+import { DeviceModel, SensorReading } from "../src/coap/device-resources"
+import { DeviceApp } from "../src/firmware/app"
+import { SensorChannel } from "../src/firmware/hardware"
+import { findSetting } from "../src/config/schema"
+import { checkSetting } from "../src/config/validate"
+import { jsonString, toJson } from "../src/util/json"
+import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
+
+/** Home Assistant units (src/firmware/hardware.ts) -> SenML units (RFC 8428 12.1). */
+const SENML_UNITS: Record<string, string> = { "°C": "Cel", "%": "%RH", hPa: "hPa" }
+
+export class AppDeviceModel implements DeviceModel {
+    /** The last readings (refresh() keeps them current); CoAP GETs never wait for a sensor. */
+    private readings: SensorReading[] = []
+
+    constructor(private app: DeviceApp, private log: (line: string) => void) {}
+
+    /** Reads every sensor; returns true when a value changed (then observers should be notified). */
+    async refresh(): Promise<boolean> {
+        const rs = await this.app.readSensors()
+        const next: SensorReading[] = []
+        let changed = rs.length !== this.readings.length
+        for (let i = 0; i < rs.length; i++) {
+            const r = rs[i]
+            const ch = channel(this.app, r.key)
+            const unit = ch ? SENML_UNITS[ch.unit] : undefined
+            const v = r.scaled
+            let p = 1
+            for (let k = 0; k < r.decimals; k++) p *= 10
+            next.push({ name: r.key, unit: unit ? unit : ch ? ch.unit : "", value: v / p, decimals: r.decimals })
+            const old = this.readings[i]
+            if (!old || old.name !== r.key || old.value !== v / p) changed = true
+        }
+        this.readings = next
+        return changed
+    }
+
+    info(): Record<string, any> {
+        const hw = this.app.deps.hw
+        return { id: this.app.deviceId, board: hw.board, model: hw.model, firmware: FIRMWARE_NAME, version: FIRMWARE_VERSION, uptime_ms: this.app.uptimeMs() }
+    }
+
+    readSensors(): SensorReading[] {
+        return this.readings
+    }
+
+    getLed(): boolean {
+        const led = this.app.deps.hw.led
+        return led ? led.get() : false
+    }
+
+    setLed(on: boolean): void {
+        const led = this.app.deps.hw.led
+        if (led) setLedLater.start(led, on, this.log)
+    }
+
+    getConfig(): string {
+        return toJson(this.app.deps.config.snapshot())
+    }
+
+    /**
+     * Checks every key with the same rules as config.set (src/config/validate.ts) so a bad PUT
+     * gets its 4.00 with the reason; the accepted change is then saved in the background (flash
+     * writes are async, the DeviceModel interface is not).
+     */
+    setConfig(json: string): string {
+        let o: any
+        try {
+            o = JSON.parse(json)
+        } catch (e) {
+            return "not JSON"
+        }
+        if (o === null || typeof o !== "object" || Array.isArray(o)) return "expected a JSON object of settings"
+        for (const k of Object.keys(o)) {
+            const d = findSetting(k)
+            if (!d) return "unknown setting " + jsonString(k)
+            if (o[k] !== null) {
+                const c = checkSetting(d, o[k])
+                if (c.error !== undefined) return k + " " + c.error
+            }
+        }
+        saveLater.start(this.app, o, this.log)
+        return undefined
+    }
+
+    async rpc(requestJson: string): Promise<string> {
+        return await this.app.dispatcher.handle(requestJson)
+    }
+}
+
+function channel(app: DeviceApp, key: string): SensorChannel {
+    for (const s of app.deps.hw.sensors) if (s.key === key) return s
+    return undefined
+}
+
+async function setLedLater(led: { set(on: boolean): Promise<void> }, on: boolean, log: (line: string) => void): Promise<void> {
+    try {
+        await led.set(on)
+    } catch (e) {
+        log("coap: LED error: " + (e as Error).message)
+    }
+}
+
+async function saveLater(app: DeviceApp, changes: Record<string, any>, log: (line: string) => void): Promise<void> {
+    try {
+        const r = await app.deps.config.set(changes)
+        if (typeof r === "string") log("coap: config not saved: " + r)
+    } catch (e) {
+        log("coap: config not saved: " + (e as Error).message)
+    }
+}

@@ -1,0 +1,77 @@
+// The CoAP firmware's run loop (devs/main-coap.ts): settings -> application (src/firmware) ->
+// CoAP endpoint over RFC 8323 to the head-end at COAP_URL (devs/coap-over-tcp.ts), no MQTT.
+//
+// Why a separate build: a DeviceScript image's function bytecode must stay under 64 KB, and the
+// MQTT firmware (devs/main.ts) plus the CoAP endpoint does not fit (docs/bytecode-size.md has the
+// numbers). The board has one socket, so COAP_BINDING=tcp means no MQTT anyway; this build is
+// that configuration, with the same application, settings and JSON-RPC methods.
+import * as ds from "@devicescript/core"
+import { Config } from "../src/config/config"
+import { DeviceApp } from "../src/firmware/app"
+import { BoardHardware } from "../src/firmware/hardware"
+import { setPauseHook } from "../src/util/pause"
+import { DsSettingsStore } from "./settings-store"
+import { dsClock } from "./clock"
+import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
+import { AppDeviceModel } from "./device-model"
+import { startCoapOverTcp } from "./coap-over-tcp"
+import { CoapEndpoint, errText } from "./coap-binding"
+
+/** How often sensors (and the LED) are read; their observers are notified when a value changed. */
+const SAMPLE_MS = 1000
+
+function log(line: string): void {
+    console.log(line)
+}
+
+async function restartLater(delayMs: number): Promise<void> {
+    await ds.sleep(delayMs)
+    ds.restart()
+}
+
+export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
+    setPauseHook(async () => {
+        await ds.sleep(0)
+    })
+    log(FIRMWARE_NAME + " " + FIRMWARE_VERSION + " (CoAP over TCP) on " + hw.board + " (" + hw.model + ")")
+    const config = new Config(new DsSettingsStore(), log)
+    await config.load()
+    const app = new DeviceApp({
+        hw: hw,
+        config: config,
+        clock: dsClock,
+        log: log,
+        hardwareId: ds.deviceIdentifier("self"),
+        restarter: {
+            restartSoon: (ms: number) => {
+                log("sys.restart in " + ms + " ms")
+                restartLater.start(ms)
+            },
+        },
+    })
+    const model = new AppDeviceModel(app, log)
+    await model.refresh()
+    const binding = config.get("COAP_BINDING") as string
+    let ep: CoapEndpoint = undefined
+    if (binding === "off") log("coap: COAP_BINDING=off, not serving")
+    else {
+        if (binding !== "tcp") log("coap: this build serves CoAP over TCP only (COAP_BINDING=" + binding + " is taken as tcp)")
+        const url = config.get("COAP_URL") as string
+        // like MQTT_URL (src/firmware/app.ts): refused with a reason instead of a 30 s connect timeout
+        if (!hw.tls && url.startsWith("coaps")) log("coap: COAP_URL is " + url + " but the " + hw.board + " runtime has no TLS: use coap+tcp://")
+        else ep = startCoapOverTcp(url, app.deviceId, model, {}, log)
+    }
+    // the LED changes through PUT /actuators/led and through the led.set method alike: watch it
+    let led = model.getLed()
+    setInterval(async () => {
+        try {
+            if ((await model.refresh()) && ep) ep.sensorsChanged()
+            if (model.getLed() !== led) {
+                led = !led
+                if (ep) ep.ledChanged()
+            }
+        } catch (e) {
+            log("sensors: " + errText(e))
+        }
+    }, SAMPLE_MS)
+}

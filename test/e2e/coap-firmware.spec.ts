@@ -1,0 +1,98 @@
+// End to end: the CoAP firmware build (devs/main-coap.ts via test/devs/e2e/coap-firmware.ts) in the
+// simulator (test mode), dialling the gateway's RFC 8323 head-end; coap-client-notls (UDP) reaches
+// the application's sensors, LED, settings and JSON-RPC methods through the gateway.
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { startTestEntry, SimRun } from "../helpers/simulator"
+import { startGateway, Gateway } from "../../src/host/gateway/gateway"
+import { coapClient } from "../interop/coap-tcp/libcoap"
+
+const ID = "coapfw1"
+let gw: Gateway
+let vm: SimRun
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+    const end = Date.now() + ms
+    while (!cond()) {
+        if (Date.now() > end) throw new Error("timed out waiting for " + what)
+        await new Promise((r) => setTimeout(r, 50))
+    }
+}
+
+beforeAll(async () => {
+    gw = await startGateway({ coap: { port: 0, upstreamIdleMs: 500 }, tcp: { port: 0, requestTimeoutMs: 3000 }, http: false })
+    vm = startTestEntry("test/devs/e2e/coap-firmware.ts", { env: { HEADEND_PORT: gw.ports.tcp!, BOARD_ID: ID }, timeoutMs: 180_000 })
+    try {
+        await until(() => {
+            const b = gw.registry.get(ID)
+            return !!b && b.online && b.links.length >= 5
+        }, 90_000, "the CoAP firmware registered")
+    } catch (e) {
+        console.log(vm.log.text?.() ?? "")
+        throw e
+    }
+}, 120_000)
+
+afterAll(async () => {
+    await vm?.stop()
+    await gw?.stop()
+})
+
+const uri = (path: string) => `coap://127.0.0.1:${gw.ports.coap}/${ID}${path}`
+
+describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
+    test("every sensor of the sim board, as text and SenML CBOR", async () => {
+        for (const q of ["temperature", "humidity", "pressure"]) {
+            const t = await coapClient(["-B", "10", uri(`/sensors/${q}`)])
+            expect(t.codes, q).toEqual(["2.05"])
+            expect(t.payload).toMatch(/^-?\d+\.\d+$/)
+            const c = await coapClient(["-B", "10", "-A", "112", uri(`/sensors/${q}`)])
+            expect(c.out).toContain("Content-Format:application/senml+cbor")
+        }
+        const all = await coapClient(["-B", "10", "-A", "50", uri("/sensors")])
+        expect(Object.keys(JSON.parse(all.payload))).toEqual(["temperature", "humidity", "pressure"])
+    })
+
+    test("/device names the application's device id and board", async () => {
+        const r = await coapClient(["-B", "10", uri("/device")])
+        const d = JSON.parse(r.payload)
+        expect(d.id).toBe(ID)
+        expect(d.board).toBe("sim")
+    })
+
+    test("POST /rpc reaches the firmware's JSON-RPC methods", async () => {
+        const r = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":7,"method":"sys.info"}', uri("/rpc")])
+        const reply = JSON.parse(r.payload)
+        expect(reply.id).toBe(7)
+        expect(reply.result.device_id).toBe(ID)
+    })
+
+    test("PUT /actuators/led switches the board's LED", async () => {
+        const put = await coapClient(["-B", "10", "-m", "put", "-t", "0", "-e", "on", uri("/actuators/led")])
+        expect(put.codes).toEqual(["2.04"])
+        await new Promise((r) => setTimeout(r, 300))
+        const get = await coapClient(["-B", "10", uri("/actuators/led")])
+        expect(get.payload).toBe("on")
+    })
+
+    test("an observer of /actuators/led hears a change made through /rpc led.set", async () => {
+        await coapClient(["-B", "10", "-m", "put", "-t", "0", "-e", "on", uri("/actuators/led")])
+        await new Promise((r) => setTimeout(r, 300))
+        const obs = coapClient(["-B", "6", "-s", "5", uri("/actuators/led")])
+        await new Promise((r) => setTimeout(r, 1500))
+        await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":8,"method":"led.set","params":{"on":false}}', uri("/rpc")])
+        const r = await obs
+        const ok = r.codes.filter((c) => c === "2.05")
+        expect(ok.length).toBeGreaterThanOrEqual(2)
+        expect(r.out).toContain("off")
+    }, 20_000)
+
+    test("PUT /config validates with the settings schema, then saves", async () => {
+        const bad = await coapClient(["-B", "10", "-m", "put", "-t", "50", "-e", '{"TELEMETRY_MS":5}', uri("/config")])
+        expect(bad.codes).toEqual(["4.00"])
+        const ok = await coapClient(["-B", "10", "-m", "put", "-t", "50", "-e", '{"TELEMETRY_MS":5000}', uri("/config")])
+        expect(ok.codes).toEqual(["2.04"])
+        await new Promise((r) => setTimeout(r, 300))
+        const get = await coapClient(["-B", "10", uri("/config")])
+        expect(JSON.parse(get.payload).TELEMETRY_MS).toBe(5000)
+    })
+})
