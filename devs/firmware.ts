@@ -133,6 +133,8 @@ export async function runFirmware(hw: BoardHardware): Promise<void> {
             password: plan.password ? plan.password : undefined,
             will: { topic: plan.will.topic, payload: plan.will.payload, qos: 1, retain: plan.will.retain },
             clean: true,
+            // The 64 KB heap holds no more; requests are at most 2 KB (src/rpc), commands smaller.
+            maxPacketSize: 8192,
         },
         { connector: new DsNetConnector(() => app.busy()), clock: dsClock, random: dsRandom, completions: dsCompletions }
     )

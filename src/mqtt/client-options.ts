@@ -44,7 +44,10 @@ export interface ClientOptions {
     outboxMaxMessages?: number
     /** ... and 16384 bytes (topic characters + payload bytes). */
     outboxMaxBytes?: number
-    /** Largest incoming packet accepted; default: no limit beyond the protocol's. */
+    /**
+     * Largest incoming packet accepted (bytes, fixed header included); default 65536. A larger one
+     * is refused from its header, before its body is buffered, and the connection is closed.
+     */
     maxPacketSize?: number
 }
 
@@ -57,6 +60,8 @@ export const enum DEFAULTS {
     inflightWindow = 16,
     outboxMaxMessages = 64,
     outboxMaxBytes = 16384,
+    /** Without a bound, a broker declaring a 256 MB PUBLISH had its body buffered until a ping timeout. */
+    maxPacketSize = 65536,
     tcpPort = 1883,
     tlsPort = 8883,
 }
@@ -183,7 +188,7 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
             inflightWindow: window,
             outboxMaxMessages: orDefault(o.outboxMaxMessages, DEFAULTS.outboxMaxMessages),
             outboxMaxBytes: orDefault(o.outboxMaxBytes, DEFAULTS.outboxMaxBytes),
-            maxPacketSize: o.maxPacketSize,
+            maxPacketSize: orDefault(o.maxPacketSize, DEFAULTS.maxPacketSize),
         },
     }
 }
