@@ -2,7 +2,7 @@
 // the same sensors, LED, settings and JSON-RPC method table (src/firmware/methods.ts) that the
 // MQTT side uses, so /rpc answers exactly what <prefix>/<id>/rx answers.
 import { DeviceModel, SensorReading } from "../src/coap/device-resources"
-import { DeviceApp } from "../src/firmware/app"
+import { DeviceCore } from "../src/firmware/app"
 import { SensorChannel } from "../src/firmware/hardware"
 import { findSetting } from "../src/config/schema"
 import { checkSetting } from "../src/config/validate"
@@ -16,7 +16,7 @@ export class AppDeviceModel implements DeviceModel {
     /** The last readings (refresh() keeps them current); CoAP GETs never wait for a sensor. */
     private readings: SensorReading[] = []
 
-    constructor(private app: DeviceApp, private log: (line: string) => void) {}
+    constructor(private app: DeviceCore, private log: (line: string) => void) {}
 
     /** Reads every sensor; returns true when a value changed (then observers should be notified). */
     async refresh(): Promise<boolean> {
@@ -91,7 +91,7 @@ export class AppDeviceModel implements DeviceModel {
     }
 }
 
-function channel(app: DeviceApp, key: string): SensorChannel {
+function channel(app: DeviceCore, key: string): SensorChannel {
     for (const s of app.deps.hw.sensors) if (s.key === key) return s
     return undefined
 }
@@ -104,7 +104,7 @@ async function setLedLater(led: { set(on: boolean): Promise<void> }, on: boolean
     }
 }
 
-async function saveLater(app: DeviceApp, changes: Record<string, any>, log: (line: string) => void): Promise<void> {
+async function saveLater(app: DeviceCore, changes: Record<string, any>, log: (line: string) => void): Promise<void> {
     try {
         const r = await app.deps.config.set(changes)
         if (typeof r === "string") log("coap: config not saved: " + r)

@@ -7,7 +7,7 @@
 // that configuration, with the same application, settings and JSON-RPC methods.
 import * as ds from "@devicescript/core"
 import { Config } from "../src/config/config"
-import { DeviceApp } from "../src/firmware/app"
+import { DeviceCore } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
 import { setPauseHook } from "../src/util/pause"
 import { DsSettingsStore } from "./settings-store"
@@ -36,7 +36,7 @@ export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
     log(FIRMWARE_NAME + " " + FIRMWARE_VERSION + " (CoAP over TCP) on " + hw.board + " (" + hw.model + ")")
     const config = new Config(new DsSettingsStore(), log)
     await config.load()
-    const app = new DeviceApp({
+    const app = new DeviceCore({
         hw: hw,
         config: config,
         clock: dsClock,

@@ -85,7 +85,14 @@ async function restartLater(delayMs: number): Promise<void> {
     ds.restart()
 }
 
-export async function runFirmware(hw: BoardHardware): Promise<void> {
+/**
+ * Called with the client before it connects: how a board entry adds a service on the same MQTT
+ * session (CoAP over MQTT: devs/bench/size-firmware-coap.ts shows the wiring; it is not in
+ * devs/main.ts because that image would pass the 64 KB bytecode budget, docs/bytecode-size.md).
+ */
+export type ClientHook = (client: MqttClient, app: DeviceApp, log: (line: string) => void) => void
+
+export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Promise<void> {
     setPauseHook(async () => {
         await ds.sleep(0)
     })
@@ -155,5 +162,6 @@ export async function runFirmware(hw: BoardHardware): Promise<void> {
             work.start()
         }
     })
+    if (onClient) onClient(client, app, log)
     client.start()
 }

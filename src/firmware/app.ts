@@ -36,13 +36,18 @@ export const MAX_QUEUED_REQUESTS = 64
  */
 export const BUSY_AT = 4
 
-export class DeviceApp {
+/**
+ * The application without its MQTT side: identity, topics, settings, sensors, telemetry policy and
+ * the JSON-RPC methods. The CoAP firmware (devs/firmware-coap.ts) uses this class alone: a class's
+ * methods are all compiled into a board image, and the MQTT side (connect plan, announce, Home
+ * Assistant discovery, request queue) would only take room in its 64 KB (docs/bytecode-size.md).
+ */
+export class DeviceCore {
     readonly deviceId: string
     readonly topics: DeviceTopics
     readonly dispatcher: Dispatcher
     readonly policy: TelemetryPolicy
-    private bus: MessageBus = undefined
-    private queue: string[] = []
+    protected bus: MessageBus = undefined
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
     dropped = 0
@@ -73,6 +78,57 @@ export class DeviceApp {
     broker(): Endpoint | string {
         return parseUrl(this.deps.config.get("MQTT_URL"), ["mqtt", "mqtts"])
     }
+
+    /** Reads every sensor; a sensor that fails is left out and logged once per failure streak. */
+    async readSensors(): Promise<Reading[]> {
+        const out: Reading[] = []
+        for (const s of this.deps.hw.sensors) {
+            let v: number = undefined
+            let problem = ""
+            try {
+                v = await s.read()
+                if (typeof v !== "number" || v - v !== 0) problem = "no value"
+            } catch (e) {
+                problem = (e as Error)?.message || "read failed"
+            }
+            if (problem) {
+                if (!this.failing[s.key]) this.deps.log("sensor " + s.key + ": " + problem)
+                this.failing[s.key] = true
+                continue
+            }
+            if (this.failing[s.key]) this.deps.log("sensor " + s.key + ": back")
+            this.failing[s.key] = false
+            out.push(makeReading(s.key, v, s.decimals))
+        }
+        return out
+    }
+
+    /**
+     * One telemetry step, called by the platform about once a second: samples the sensors and
+     * publishes when the policy says so (or always, when forced by telemetry.now). Returns the
+     * published document, or undefined.
+     */
+    async sample(force: boolean): Promise<string | undefined> {
+        const readings = await this.readSensors()
+        const reason = this.policy.offer(readings)
+        if (!force && reason === undefined) return undefined
+        const doc = telemetryJson(this.uptimeMs(), readings)
+        this.lastTelemetry = doc
+        if (this.bus) {
+            try {
+                await this.bus.publish(this.topics.telemetry, doc, { qos: 0, retain: false })
+                this.policy.published(readings)
+            } catch (e) {
+                return doc
+            }
+        }
+        return doc
+    }
+}
+
+/** DeviceCore + the MQTT side (devs/firmware.ts): connect plan, announce, the rx queue and its worker. */
+export class DeviceApp extends DeviceCore {
+    private queue: string[] = []
 
     /**
      * How to connect, or a sentence saying why not (logged by the caller). The URL was validated
@@ -167,51 +223,5 @@ export class DeviceApp {
             await pause()
         }
         return n
-    }
-
-    /** Reads every sensor; a sensor that fails is left out and logged once per failure streak. */
-    async readSensors(): Promise<Reading[]> {
-        const out: Reading[] = []
-        for (const s of this.deps.hw.sensors) {
-            let v: number = undefined
-            let problem = ""
-            try {
-                v = await s.read()
-                if (typeof v !== "number" || v - v !== 0) problem = "no value"
-            } catch (e) {
-                problem = (e as Error)?.message || "read failed"
-            }
-            if (problem) {
-                if (!this.failing[s.key]) this.deps.log("sensor " + s.key + ": " + problem)
-                this.failing[s.key] = true
-                continue
-            }
-            if (this.failing[s.key]) this.deps.log("sensor " + s.key + ": back")
-            this.failing[s.key] = false
-            out.push(makeReading(s.key, v, s.decimals))
-        }
-        return out
-    }
-
-    /**
-     * One telemetry step, called by the platform about once a second: samples the sensors and
-     * publishes when the policy says so (or always, when forced by telemetry.now). Returns the
-     * published document, or undefined.
-     */
-    async sample(force: boolean): Promise<string | undefined> {
-        const readings = await this.readSensors()
-        const reason = this.policy.offer(readings)
-        if (!force && reason === undefined) return undefined
-        const doc = telemetryJson(this.uptimeMs(), readings)
-        this.lastTelemetry = doc
-        if (this.bus) {
-            try {
-                await this.bus.publish(this.topics.telemetry, doc, { qos: 0, retain: false })
-                this.policy.published(readings)
-            } catch (e) {
-                return doc
-            }
-        }
-        return doc
     }
 }

@@ -9,12 +9,12 @@ import { SetResult } from "../config/config"
 import { Endpoint } from "../config/url"
 import { telemetryJson } from "../telemetry/telemetry"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
-import type { DeviceApp } from "./app"
+import type { DeviceCore } from "./app"
 
 /** Error code for "the hardware could not do it" (implementation-defined range, JSON-RPC §5.1). */
 export const HARDWARE_ERROR = -32000
 
-export function registerDeviceMethods(app: DeviceApp): void {
+export function registerDeviceMethods(app: DeviceCore): void {
     const d = app.dispatcher
     const hw = app.deps.hw
     const cfg = app.deps.config
