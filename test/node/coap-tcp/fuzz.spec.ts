@@ -10,6 +10,7 @@ function run(chunks: Uint8Array[]) {
     let now = 0
     const out: Buffer[] = []
     let closed = 0
+    let reason = ""
     const conn = new CoapTcpConnection(
         (b) => out.push(b),
         () => {},
@@ -22,7 +23,10 @@ function run(chunks: Uint8Array[]) {
                 reply(r)
             },
             onReady: () => {},
-            onClosed: () => closed++,
+            onClosed: (why) => {
+                closed++
+                reason = why
+            },
         },
         { maxMessageSize: 512 }
     )
@@ -37,7 +41,7 @@ function run(chunks: Uint8Array[]) {
     for (const b of out) reader.push(b)
     const sent: CoapMessage[] = []
     for (let m = reader.nextMessage(); m; m = reader.nextMessage()) sent.push(m)
-    return { conn, closed, sent }
+    return { conn, closed, reason, sent }
 }
 
 const csm = encodeTcpMessage(newMessage(CoapType.CON, CoapCode.CSM, 0))
@@ -48,15 +52,24 @@ function get(): Buffer {
 }
 
 describe("RFC 8323 connection under hostile input", () => {
-    test("random bytes: never throws; closes at most once, with an Abort", () => {
+    // A close we start is announced with an Abort (RFC 8323 5.6); a Release or Abort from the peer
+    // (5.5, 5.6) ends the connection without one from us.
+    test("random bytes: never throws; closes at most once, with an Abort unless the peer ended it", () => {
         fc.assert(
             fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), (chunks) => {
                 const r = run([csm, ...chunks])
                 expect(r.closed).toBeLessThanOrEqual(1)
-                if (r.closed) expect(r.sent[r.sent.length - 1].code).toBe(CoapCode.Abort)
+                const peerEnded = r.reason.startsWith("released by peer") || r.reason.startsWith("aborted by peer")
+                if (r.closed && !peerEnded) expect(r.sent[r.sent.length - 1].code).toBe(CoapCode.Abort)
             }),
             { numRuns: 500 }
         )
+    })
+    test("a Release from the peer closes without an Abort from us (found by the property above)", () => {
+        const r = run([csm, Uint8Array.from([0x00, 0xe4])])
+        expect(r.closed).toBe(1)
+        expect(r.reason.startsWith("released by peer")).toBe(true)
+        expect(r.sent.some((m) => m.code === CoapCode.Abort)).toBe(false)
     })
     test("mutated valid streams: never throws", () => {
         const valid = Buffer.concat([csm, get(), get(), encodeTcpMessage(newMessage(CoapType.CON, CoapCode.Ping, 0))])
