@@ -282,7 +282,9 @@ describe("firmware in the simulator against Mosquitto", () => {
     }, 60_000)
 
     // KNOWN BUG (docs/firmware.md, Known issues): a burst that arrives while the board is still
-    // publishing status and discovery after a (re)connect ran the VM out of memory in 4 of 5 runs.
+    // publishing status and discovery after a (re)connect ran the VM out of memory in 4 of 5 runs
+    // while the socket adapter buffered held input; since the adapter stops reading instead, the
+    // board stays up but the burst was not fully answered within 60 s in a run of this test alone.
     // Skipped so the suite stays green; remove .skip to reproduce.
     test.skip("a burst during the announce after a restart is answered completely", async () => {
         const from = watcher.msgs.length
