@@ -8,6 +8,8 @@ import { execFileSync } from "node:child_process"
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { startMosquitto, type Mosquitto } from "./mosquitto"
+import { freePort } from "./ports"
 
 export interface TestPki {
     dir: string
@@ -89,4 +91,23 @@ export function mosquittoTlsListener(port: number, pki: TestPki, opts: { wrongHo
         `keyfile ${opts.wrongHost ? pki.wrongHostKey : pki.serverKey}`,
         "tls_version tlsv1.2",
     ].join("\n")
+}
+
+/** A fresh test PKI and a Mosquitto with two TLS listeners: the right certificate, and one for the wrong host name. */
+export interface TlsBroker {
+    pki: TestPki
+    broker: Mosquitto
+    tlsPort: number
+    wrongHostPort: number
+}
+
+export async function startTlsMosquitto(): Promise<TlsBroker> {
+    const pki = createTestPki()
+    const tlsPort = await freePort()
+    const wrongHostPort = await freePort()
+    const broker = await startMosquitto({
+        persistence: false,
+        extraConfig: mosquittoTlsListener(tlsPort, pki) + "\n" + mosquittoTlsListener(wrongHostPort, pki, { wrongHost: true }),
+    })
+    return { pki, broker, tlsPort, wrongHostPort }
 }

@@ -3,9 +3,8 @@
 // name fail the connection with an error that says why.
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { connectNodeAsync } from "../../../src/host/mqtt"
-import { startMosquitto, type Mosquitto } from "../../helpers/mosquitto"
-import { freePort } from "../../helpers/ports"
-import { createTestPki, mosquittoTlsListener, type TestPki } from "../../helpers/tls-ca"
+import { type Mosquitto } from "../../helpers/mosquitto"
+import { startTlsMosquitto, type TestPki } from "../../helpers/tls-ca"
 
 async function failure(url: string, ca: string): Promise<string> {
     try {
@@ -25,13 +24,7 @@ describe("MQTT client over TLS (mqtts://) against Mosquitto", () => {
     let wrongHostPort: number
 
     beforeAll(async () => {
-        pki = createTestPki()
-        tlsPort = await freePort()
-        wrongHostPort = await freePort()
-        broker = await startMosquitto({
-            persistence: false,
-            extraConfig: mosquittoTlsListener(tlsPort, pki) + "\n" + mosquittoTlsListener(wrongHostPort, pki, { wrongHost: true }),
-        })
+        ;({ pki, broker, tlsPort, wrongHostPort } = await startTlsMosquitto())
     })
     afterAll(async () => {
         await broker?.stop()

@@ -3,9 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { execFile } from "node:child_process"
 import mqtt from "mqtt"
-import { startMosquitto, type Mosquitto } from "../../helpers/mosquitto"
-import { freePort } from "../../helpers/ports"
-import { createTestPki, mosquittoTlsListener, type TestPki } from "../../helpers/tls-ca"
+import { type Mosquitto } from "../../helpers/mosquitto"
+import { startTlsMosquitto, type TestPki } from "../../helpers/tls-ca"
 
 function tryConnect(url: string, ca: string): Promise<string> {
     return new Promise((resolve) => {
@@ -22,13 +21,7 @@ describe("test PKI + Mosquitto TLS listener", () => {
     let wrongHostPort: number
 
     beforeAll(async () => {
-        pki = createTestPki()
-        tlsPort = await freePort()
-        wrongHostPort = await freePort()
-        broker = await startMosquitto({
-            persistence: false,
-            extraConfig: mosquittoTlsListener(tlsPort, pki) + "\n" + mosquittoTlsListener(wrongHostPort, pki, { wrongHost: true }),
-        })
+        ;({ pki, broker, tlsPort, wrongHostPort } = await startTlsMosquitto())
     })
     afterAll(async () => {
         await broker?.stop()

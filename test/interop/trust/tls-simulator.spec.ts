@@ -4,10 +4,9 @@
 // Trusting the test CA connects and carries a QoS 1 echo; an unrelated CA or a certificate for
 // another host name fails with an error that names the cause, and the VM does not panic.
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { startMosquitto, type Mosquitto } from "../../helpers/mosquitto"
-import { freePort } from "../../helpers/ports"
+import { type Mosquitto } from "../../helpers/mosquitto"
 import { runTestEntry } from "../../helpers/simulator"
-import { createTestPki, mosquittoTlsListener, type TestPki } from "../../helpers/tls-ca"
+import { startTlsMosquitto, type TestPki } from "../../helpers/tls-ca"
 
 const ENTRY = "test/sim/trust/tls-mqtt.ts"
 
@@ -34,13 +33,7 @@ describe("MQTT over TLS from the DeviceScript simulator", () => {
     let wrongHostPort: number
 
     beforeAll(async () => {
-        pki = createTestPki()
-        tlsPort = await freePort()
-        wrongHostPort = await freePort()
-        broker = await startMosquitto({
-            persistence: false,
-            extraConfig: mosquittoTlsListener(tlsPort, pki) + "\n" + mosquittoTlsListener(wrongHostPort, pki, { wrongHost: true }),
-        })
+        ;({ pki, broker, tlsPort, wrongHostPort } = await startTlsMosquitto())
     })
     afterAll(async () => {
         await broker?.stop()
