@@ -17,6 +17,7 @@
 // Half/single/double floats and indefinite-length strings/arrays/maps are accepted.
 // On DeviceScript: subnormal floats are flushed to zero and a -0 may come back as +0 (its
 // number representation does both); everything else is bit-identical with Node.
+import { concatBytes } from "../util/bytes"
 
 export type CborValue = any
 
@@ -56,6 +57,7 @@ export class CborError extends Error {
         this.offset = offset
     }
 }
+
 
 const TWO32 = 4294967296
 const TWO52 = 4503599627370496
@@ -364,7 +366,6 @@ function readText(r: Reader, b: Buffer): string {
 /** Reads a string whose chunks (indefinite length, RFC 8949 3.2.3) are definite strings of `major`. */
 function readIndefiniteString(r: Reader, major: number): Buffer {
     const parts: Buffer[] = []
-    let total = 0
     while (true) {
         const ib = r.u8()
         if (ib === 0xff) break
@@ -373,15 +374,8 @@ function readIndefiniteString(r: Reader, major: number): Buffer {
         // 3.2.3: text chunks start at code point boundaries, so each must be valid on its own
         if (major === 3 && !isValidUtf8(p)) throw r.fail("invalid UTF-8 in text string")
         parts.push(p)
-        total += p.length
     }
-    const out = Buffer.alloc(total)
-    let o = 0
-    for (const p of parts) {
-        out.set(p, o)
-        o += p.length
-    }
-    return out
+    return concatBytes(parts)
 }
 
 function readItem(r: Reader, depth: number): CborValue {
