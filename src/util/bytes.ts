@@ -15,6 +15,17 @@ export function concatBytes(list: Buffer[]): Buffer {
     return r
 }
 
+// Native slice() copies in DeviceScript and shares memory in Node; detected once, so sliceBytes can
+// use the runtime's copy instead of a bytecode loop (0.35 ms per KB in the VM, and an 8 KB payload
+// copied byte by byte ran into the watchdog).
+function nativeSliceCopies(): boolean {
+    const a = Buffer.alloc(1)
+    const s = a.slice(0, 1)
+    a[0] = 1
+    return s[0] === 0
+}
+const SLICE_COPIES = nativeSliceCopies()
+
 /** Copying slice, clamped to the buffer, negative indices count from the end. */
 export function sliceBytes(b: Buffer, start: number, end?: number): Buffer {
     const len = b.length
@@ -22,9 +33,11 @@ export function sliceBytes(b: Buffer, start: number, end?: number): Buffer {
     if (start < 0) start = Math.max(0, len + start)
     if (end < 0) end = Math.max(0, len + end)
     if (start > len) start = len
-    const n = end - start
-    const r = Buffer.alloc(n > 0 ? n : 0)
-    for (let i = 0; i < n; i++) r[i] = b[start + i]
+    if (end <= start) return Buffer.alloc(0)
+    // DeviceScript's slice() does not clamp `end`; it is clamped above.
+    if (SLICE_COPIES) return b.slice(start, end)
+    const r = Buffer.alloc(end - start)
+    r.set(b.slice(start, end), 0)
     return r
 }
 
