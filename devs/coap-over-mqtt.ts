@@ -3,13 +3,13 @@
 import { CoapServerCore } from "../src/coap/endpoint"
 import { DeviceModel, DeviceResourceOptions, installDeviceResources } from "../src/coap/device-resources"
 import { CoapBoardMqttLink } from "../src/coap/board-mqtt-link"
-import { MqttClient } from "../src/mqtt/client"
+import { MqttClientCore } from "../src/mqtt/client-core"
 import { dsClock } from "./clock"
 import { CoapEndpoint, errText } from "./coap-binding"
 
 /** "mqtt": the endpoint answers requests that arrive through `client` (call before client.start()). */
 export function startCoapOverMqtt(
-    client: MqttClient,
+    client: MqttClientCore,
     prefix: string,
     deviceId: string,
     model: DeviceModel,

@@ -7,7 +7,7 @@ import { Config } from "../src/config/config"
 import { DeviceApp } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../src/firmware/bus"
-import { MqttClient } from "../src/mqtt/client"
+import { MqttClientCore } from "../src/mqtt/client-core"
 import { setPauseHook } from "../src/util/pause"
 import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
@@ -29,15 +29,16 @@ function errText(e: unknown): string {
 }
 
 /** MessageBus over the project's MQTT client. QoS 0 never waits (replies and telemetry must not
- * stall behind a reconnect); QoS 1 waits for PUBACK (status and discovery). */
+ * stall behind a reconnect); QoS 1 waits for PUBACK (status and discovery). The board links
+ * MqttClientCore, which has no QoS 2: the application asks for QoS 1 at most. */
 class ClientBus implements MessageBus {
-    constructor(private client: MqttClient) {}
+    constructor(private client: MqttClientCore) {}
     async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
         if (opts.qos === 0) {
             this.client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain }, (err: Error) => {})
             return
         }
-        await this.client.publish(topic, payload, { qos: opts.qos === 2 ? 2 : 1, retain: opts.retain })
+        await this.client.publish(topic, payload, { qos: 1, retain: opts.retain })
     }
     async subscribe(filter: string, qos: number): Promise<void> {
         await this.client.subscribe(filter, { qos: qos === 0 ? 0 : 1 })
@@ -90,7 +91,7 @@ async function restartLater(delayMs: number): Promise<void> {
  * session (CoAP over MQTT: devs/bench/size-firmware-coap.ts shows the wiring; it is not in
  * devs/main.ts because that image would pass the 64 KB bytecode budget, docs/bytecode-size.md).
  */
-export type ClientHook = (client: MqttClient, app: DeviceApp, log: (line: string) => void) => void
+export type ClientHook = (client: MqttClientCore, app: DeviceApp, log: (line: string) => void) => void
 
 export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Promise<void> {
     setPauseHook(async () => {
@@ -129,7 +130,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     }
     const plan = planOrWhy as ConnectPlan
     log("mqtt: connecting to " + (plan.tls ? "mqtts://" : "mqtt://") + plan.host + ":" + plan.port)
-    const client = new MqttClient(
+    const client = new MqttClientCore(
         {
             host: plan.host,
             port: plan.port,

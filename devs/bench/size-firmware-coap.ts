@@ -7,10 +7,10 @@ import { runFirmware } from "../firmware"
 import { startCoapOverMqtt } from "../coap-over-mqtt"
 import { AppDeviceModel } from "../device-model"
 import { errText } from "../coap-binding"
-import { MqttClient } from "../../src/mqtt/client"
+import { MqttClientCore } from "../../src/mqtt/client-core"
 import { DeviceApp } from "../../src/firmware/app"
 
-await runFirmware(await startBoard(), (client: MqttClient, app: DeviceApp, log: (line: string) => void) => {
+await runFirmware(await startBoard(), (client: MqttClientCore, app: DeviceApp, log: (line: string) => void) => {
     const model = new AppDeviceModel(app, log)
     const ep = startCoapOverMqtt(client, app.deps.config.get("MQTT_PREFIX"), app.deviceId, model, {}, log)
     setInterval(async () => {

@@ -7,6 +7,7 @@ import "../core/mqtt-session/qos.spec"
 import "../core/mqtt-session/reconnect.spec"
 import "../core/mqtt-session/keepalive.spec"
 import "../core/mqtt-session/client.spec"
+import "../core/mqtt-session/core.spec"
 
 import { yieldBetweenTests } from "./yield-between-tests"
 

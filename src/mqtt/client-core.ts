@@ -1,0 +1,402 @@
+// The MQTT client API in the MQTT.js idiom, over the pure session and the platform interfaces of
+// src/io.ts. MqttClientCore drives a SessionCore (QoS 0/1, subscribe): what a board firmware links.
+// MqttClient (client.ts) adds QoS 2, unsubscribe and statistics; Node and the benchmarks use it.
+//
+// The driver's whole job: open streams when the session asks, feed their events back tagged with
+// the session's stream generation (so a late event of a dropped stream is ignored), keep ONE timer
+// armed for session.nextDeadline(), and turn operation callbacks into Completions.
+//
+// DeviceScript has no Promise values, so every awaiting method has a callback twin that never
+// waits (publishNoWait, subscribeNoWait, MqttClient's unsubscribeNoWait): a board can pipeline QoS 1/2
+// publishes up to the in-flight window without holding a promise per message.
+
+import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
+import { Emitter } from "./client-emitter"
+import { ClientOptions, resolveOptions, toBuffer } from "./client-options"
+import { PublishPacket, QoS, Subscription } from "./packets"
+import { DoneCallback, SessionCore, SessionOptions, SessionSink, SubscribeCallback } from "./session-core"
+import { MqttClientError } from "./session-errors"
+import { removeAt } from "./session-util"
+import { topicMatchesFilter } from "./topics"
+
+export type { ClientOptions } from "./client-options"
+
+/** One-shot timers; defaults to the global setTimeout/clearTimeout (present in both runtimes). */
+export interface Timers {
+    set(fn: () => void, ms: number): any
+    clear(handle: any): void
+}
+
+export interface ClientPlatform {
+    connector: StreamConnector
+    clock: Clock
+    random: Random
+    completions: CompletionFactory
+    timers?: Timers
+}
+
+export interface PublishOptions {
+    qos?: QoS
+    retain?: boolean
+}
+
+/** Called as fn(topic, payload, packet). */
+export type MessageHandler = (topic: string, payload: Buffer, packet: PublishPacket) => void
+
+export interface SubscribeOptions {
+    qos?: QoS
+    /** Called for each message whose topic matches this filter (in addition to the "message" event). */
+    onMessage?: MessageHandler
+}
+
+interface Route {
+    filter: string
+    fn: MessageHandler
+}
+
+const globalTimers: Timers = {
+    set: function (fn: () => void, ms: number): any {
+        return setTimeout(fn, ms)
+    },
+    clear: function (handle: any): void {
+        clearTimeout(handle)
+    },
+}
+
+export function doneToCompletion(c: Completion<void>): DoneCallback {
+    return function (err: Error) {
+        if (err) c.reject(err)
+        else c.resolve(undefined)
+    }
+}
+
+/**
+ * Events: "connect" (sessionPresent: boolean), "close" (reason: string), "offline" (reason),
+ * "reconnect" (), "message" (topic, payload, packet), "error" (error), "end" ().
+ */
+export class MqttClientCore extends Emitter {
+    protected session: SessionCore
+    private connector: StreamConnector
+    private clock: Clock
+    protected completions: CompletionFactory
+    private timers: Timers
+    private target: StreamTarget
+    protected routes: Route[]
+
+    private stream: Stream
+    private opening: boolean
+    private openedWhileOpening: boolean
+    private wasConnected: boolean
+    private attempts: number
+
+    private timer: any
+    private timerAt: number
+    private onTimer: () => void
+
+    private connectWaiters: Completion<void>[]
+    private idleWaiters: Completion<void>[]
+
+    constructor(options: ClientOptions, platform: ClientPlatform) {
+        super()
+        this.connector = platform.connector
+        this.clock = platform.clock
+        this.completions = platform.completions
+        this.timers = platform.timers ? platform.timers : globalTimers
+        const resolved = resolveOptions(options, platform.random)
+        this.target = resolved.target
+        this.routes = []
+        this.stream = undefined
+        this.opening = false
+        this.openedWhileOpening = false
+        this.wasConnected = false
+        this.attempts = 0
+        this.timer = undefined
+        this.timerAt = -1
+        this.connectWaiters = []
+        this.idleWaiters = []
+        const self = this
+        this.onTimer = function () {
+            self.timer = undefined
+            try {
+                self.session.tick()
+            } catch (e) {
+                self.emit("error", e)
+            }
+            self.afterInput()
+        }
+        const sink: SessionSink = {
+            openStream: function () {
+                self.openStream()
+            },
+            write: function (bytes: Buffer) {
+                const st = self.stream
+                if (!st) return
+                try {
+                    st.write(bytes)
+                } catch (e) {
+                    // a Stream should report failures through onClose; if one throws instead, treat
+                    // the link as lost, but outside this call: the session is in the middle of an input
+                    self.stream = undefined
+                    st.close()
+                    self.failLater(self.session.generation(), "write failed: " + (e as Error).message)
+                }
+            },
+            closeStream: function () {
+                const s = self.stream
+                self.stream = undefined
+                if (s) s.close()
+            },
+            connected: function (sessionPresent: boolean) {
+                self.wasConnected = true
+                self.settle(self.connectWaiters, undefined)
+                self.emit("connect", sessionPresent)
+            },
+            disconnected: function (reason: string, error: MqttClientError) {
+                self.stream = undefined
+                self.emit("close", reason)
+                if (self.wasConnected) {
+                    self.wasConnected = false
+                    self.emit("offline", reason)
+                } else {
+                    // an attempt failed before CONNACK: whoever waits for a connection learns why
+                    self.settle(self.connectWaiters, error ? error : new Error("connection failed: " + reason))
+                }
+            },
+            message: function (p: PublishPacket) {
+                self.dispatch(p)
+            },
+            error: function (e: Error) {
+                self.emit("error", e)
+            },
+        }
+        this.session = this.newSession(resolved.session, platform.clock, platform.random, sink)
+    }
+
+    /** MqttClient makes a Session (QoS 2, unsubscribe) instead. */
+    protected newSession(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink): SessionCore {
+        return new SessionCore(opts, clock, random, sink)
+    }
+
+    /** Opens the first connection (connect() calls this). */
+    start(): void {
+        this.session.start()
+        this.afterInput()
+    }
+
+    isConnected(): boolean {
+        return this.session.isConnected()
+    }
+
+    /** Resolves once connected (at once if already); rejects if the next attempt fails or the client ends. */
+    async whenConnected(): Promise<void> {
+        if (this.session.isConnected()) return
+        const c = this.completions.create<void>()
+        this.connectWaiters.push(c)
+        await c.wait()
+    }
+
+    /** Resolves when nothing is queued, in flight or pending (every operation completed). */
+    async flush(): Promise<void> {
+        if (this.session.isIdle()) return
+        const c = this.completions.create<void>()
+        this.idleWaiters.push(c)
+        await c.wait()
+    }
+
+    /** Publishes; resolves when written (QoS 0), on PUBACK (QoS 1) or PUBCOMP (QoS 2, MqttClient), across reconnects. */
+    async publish(topic: string, payload: string | Buffer, opts?: PublishOptions): Promise<void> {
+        const c = this.completions.create<void>()
+        this.publishNoWait(topic, payload, opts, doneToCompletion(c))
+        await c.wait()
+    }
+
+    /**
+     * Publishes without waiting: onDone(err) runs when publish() would resolve (err undefined) or
+     * reject. Throws at once (queuing nothing) on a bad topic/qos, after end(), or OUTBOX_FULL
+     * when a QoS 1/2 message does not fit the outbox.
+     */
+    publishNoWait(topic: string, payload: string | Buffer, opts?: PublishOptions, onDone?: DoneCallback): void {
+        let qos: QoS = 0
+        let retain = false
+        if (opts) {
+            if (opts.qos !== undefined) qos = opts.qos
+            if (opts.retain) retain = true
+        }
+        this.session.publish(topic, toBuffer(payload), qos, retain, onDone)
+    }
+
+    /** Subscribes; resolves with the granted QoS per filter; rejects SUBSCRIBE_FAILED on SUBACK 0x80. */
+    async subscribe(filter: string | string[], opts?: SubscribeOptions): Promise<number[]> {
+        const c = this.completions.create<number[]>()
+        this.subscribeNoWait(filter, opts, function (err: Error, granted: number[]) {
+            if (err) c.reject(err)
+            else c.resolve(granted)
+        })
+        return await c.wait()
+    }
+
+    subscribeNoWait(filter: string | string[], opts?: SubscribeOptions, onDone?: SubscribeCallback): void {
+        const filters = typeof filter === "string" ? [filter as string] : (filter as string[])
+        const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
+        const subs: Subscription[] = filters.map(function (f: string) {
+            return { filter: f, qos }
+        })
+        const handler = opts ? opts.onMessage : undefined
+        const self = this
+        this.session.subscribe(subs, function (err: Error, granted: number[]) {
+            // a refused filter keeps no handler
+            if (handler && granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
+            if (onDone) onDone(err, granted)
+        })
+        // routes exist before SUBACK so retained messages that follow it are dispatched
+        if (handler) for (const f of filters) this.routes.push({ filter: f, fn: handler })
+    }
+
+    /** Connects now instead of waiting out the backoff (also after a close with reconnectPeriod 0). */
+    reconnect(): void {
+        this.session.reconnect()
+        this.afterInput()
+    }
+
+    /** DISCONNECT (no will), close, fail what has not completed with CLIENT_ENDED. Call flush() first to wait for in-flight messages. */
+    end(): void {
+        if (this.timer !== undefined) this.timers.clear(this.timer)
+        this.timer = undefined
+        this.session.end()
+        const e = new MqttClientError("CLIENT_ENDED", "client ended")
+        this.settle(this.connectWaiters, e)
+        this.settle(this.idleWaiters, undefined)
+        this.emit("end")
+    }
+
+    // ---------------------------------------------------------------- driver
+
+    private openStream(): void {
+        if (this.attempts > 0) this.emit("reconnect")
+        this.attempts++
+        const gen = this.session.generation()
+        const self = this
+        const events: StreamEvents = {
+            onOpen: function () {
+                if (gen !== self.session.generation()) return
+                if (self.opening) {
+                    // the connector reported open before open() returned: finish once we have the stream
+                    self.openedWhileOpening = true
+                    return
+                }
+                try {
+                    self.session.onOpen()
+                } catch (e) {
+                    self.emit("error", e)
+                }
+                self.afterInput()
+            },
+            onData: function (chunk: Buffer) {
+                if (gen !== self.session.generation()) return
+                // an exception here can only come from application callbacks (onDone); on the board
+                // it would otherwise stop the program from inside the socket's fiber
+                try {
+                    self.session.onData(chunk)
+                } catch (e) {
+                    self.emit("error", e)
+                }
+                self.afterInput()
+            },
+            onClose: function (reason: string) {
+                if (gen !== self.session.generation()) return
+                self.stream = undefined
+                try {
+                    self.session.onClose(reason)
+                } catch (e) {
+                    self.emit("error", e)
+                }
+                self.afterInput()
+            },
+        }
+        this.opening = true
+        this.openedWhileOpening = false
+        let s: Stream
+        try {
+            s = this.connector.open(this.target, events)
+        } catch (e) {
+            // e.g. no network on the board: the same path as a connection that failed to open
+            this.opening = false
+            this.failLater(gen, "open failed: " + (e as Error).message)
+            return
+        }
+        this.opening = false
+        if (gen !== this.session.generation()) {
+            // closed while opening
+            s.close()
+            return
+        }
+        this.stream = s
+        if (this.openedWhileOpening) this.session.onOpen()
+    }
+
+    /** Reports the stream of generation gen as closed, from a fresh timer callback (never re-entrantly). */
+    private failLater(gen: number, reason: string): void {
+        const self = this
+        this.timers.set(function () {
+            if (gen !== self.session.generation()) return
+            self.stream = undefined
+            self.session.onClose(reason)
+            self.afterInput()
+        }, 0)
+    }
+
+    /** After every input: keep the one timer right and wake flush() waiters. */
+    private afterInput(): void {
+        this.arm()
+        if (this.idleWaiters.length > 0 && this.session.isIdle()) this.settle(this.idleWaiters, undefined)
+    }
+
+    private arm(): void {
+        const d = this.session.nextDeadline()
+        if (d < 0) {
+            if (this.timer !== undefined) this.timers.clear(this.timer)
+            this.timer = undefined
+            return
+        }
+        // a timer that fires early is harmless (tick does nothing and re-arms), so deadlines that
+        // only move later (keepalive after every write) cost no timer churn per message
+        if (this.timer !== undefined) {
+            if (this.timerAt <= d) return
+            this.timers.clear(this.timer)
+        }
+        this.timerAt = d
+        const delay = d - this.clock.now()
+        this.timer = this.timers.set(this.onTimer, delay > 0 ? delay : 0)
+    }
+
+    private settle(list: Completion<void>[], err: Error): void {
+        if (list.length === 0) return
+        const all = list.slice(0)
+        while (list.length > 0) list.pop()
+        for (const c of all) {
+            if (err) c.reject(err)
+            else c.resolve(undefined)
+        }
+    }
+
+    private dispatch(p: PublishPacket): void {
+        this.emit("message", p.topic, p.payload, p)
+        const r = this.routes
+        for (let i = 0; i < r.length; i++) {
+            if (topicMatchesFilter(p.topic, r[i].filter)) {
+                try {
+                    r[i].fn(p.topic, p.payload, p)
+                } catch (e) {
+                    this.emit("error", e)
+                }
+            }
+        }
+    }
+
+    protected removeRoute(filter: string, fn: MessageHandler): void {
+        for (let i = this.routes.length - 1; i >= 0; i--) {
+            const r = this.routes[i]
+            if (r.filter === filter && (fn === undefined || r.fn === fn)) removeAt(this.routes, i)
+        }
+    }
+}
