@@ -1,6 +1,6 @@
 // The MQTT client API in the MQTT.js idiom, over the pure session and the platform interfaces of
 // src/io.ts. MqttClientCore drives a SessionCore (QoS 0/1, subscribe): what a board firmware links.
-// MqttClient (client.ts) adds QoS 2, unsubscribe and statistics; Node and the benchmarks use it.
+// MqttClient (client.ts) adds QoS 2, unsubscribe, end() and statistics; Node and the benchmarks use it.
 //
 // The driver's whole job: open streams when the session asks, feed their events back tagged with
 // the session's stream generation (so a late event of a dropped stream is ignored), keep ONE timer
@@ -79,7 +79,7 @@ export class MqttClientCore extends Emitter {
     private connector: StreamConnector
     private clock: Clock
     protected completions: CompletionFactory
-    private timers: Timers
+    protected timers: Timers
     private target: StreamTarget
     protected routes: Route[]
 
@@ -89,12 +89,12 @@ export class MqttClientCore extends Emitter {
     private wasConnected: boolean
     private attempts: number
 
-    private timer: any
+    protected timer: any
     private timerAt: number
     private onTimer: () => void
 
-    private connectWaiters: Completion<void>[]
-    private idleWaiters: Completion<void>[]
+    protected connectWaiters: Completion<void>[]
+    protected idleWaiters: Completion<void>[]
 
     constructor(options: ClientOptions, platform: ClientPlatform) {
         super()
@@ -258,17 +258,6 @@ export class MqttClientCore extends Emitter {
         this.afterInput()
     }
 
-    /** DISCONNECT (no will), close, fail what has not completed with CLIENT_ENDED. Call flush() first to wait for in-flight messages. */
-    end(): void {
-        if (this.timer !== undefined) this.timers.clear(this.timer)
-        this.timer = undefined
-        this.session.end()
-        const e = new MqttClientError("CLIENT_ENDED", "client ended")
-        this.settle(this.connectWaiters, e)
-        this.settle(this.idleWaiters, undefined)
-        this.emit("end")
-    }
-
     // ---------------------------------------------------------------- driver
 
     private openStream(): void {
@@ -369,7 +358,7 @@ export class MqttClientCore extends Emitter {
         this.timer = this.timers.set(this.onTimer, delay > 0 ? delay : 0)
     }
 
-    private settle(list: Completion<void>[], err: Error): void {
+    protected settle(list: Completion<void>[], err: Error): void {
         if (list.length === 0) return
         const all = list.slice(0)
         while (list.length > 0) list.pop()

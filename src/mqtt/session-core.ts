@@ -1,11 +1,11 @@
 // The MQTT 3.1.1 client session as a pure state machine (coreMQTT style): SessionCore is the
 // part a board links (QoS 0 and 1 in both directions, subscribe, keepalive, reconnect, resend
-// after reconnect, the outbox); Session (session.ts) extends it with QoS 2 and unsubscribe. The
+// after reconnect, the outbox); Session (session.ts) extends it with QoS 2, unsubscribe and end. The
 // split exists for the board's 64 KB bytecode budget (docs/bytecode-size.md): a class's methods
 // are all compiled once the class is used, so what a firmware does not need lives in a subclass.
 //
 // Inputs:  start(), onOpen(), onData(chunk) / onPacket(p), onClose(reason), tick(), and the
-//          application calls publish(), subscribe(), end() (and Session: unsubscribe()).
+//          application calls publish(), subscribe() (and Session: unsubscribe(), end()).
 // Outputs: everything goes through the injected SessionSink: open/close the stream, write one
 //          packet's bytes per write() call, deliver messages, report connect/disconnect/errors.
 //          Operations complete through the callback passed with them.
@@ -453,31 +453,6 @@ export class SessionCore {
         }
         for (const s of subs) this.rememberSub(s)
         this.addOp({ kind: PacketType.SUBSCRIBE, packetId: 0, subs, filters: undefined, done })
-    }
-
-    /**
-     * Ends the session: DISCONNECT (3.14, so the broker discards the will) if connected, close
-     * the stream, and fail whatever has not completed with CLIENT_ENDED. Terminal.
-     */
-    end(): void {
-        const s = this.state
-        if (s === SessionState.ENDED) return
-        if (s === SessionState.CONNECTED) this.send(encodeHeaderOnly(PacketType.DISCONNECT))
-        this.state = SessionState.ENDED
-        this.gen++
-        if (s === SessionState.OPENING || s === SessionState.CONNECTING || s === SessionState.CONNECTED) this.sink.closeStream()
-        const inflight = this.inflight
-        this.inflight = []
-        const ops = this.ops
-        this.ops = []
-        this.ids.clear()
-        const self = this
-        for (const m of inflight) if (m.done) this.finish(m.done, ended("publish"))
-        this.outbox.drain(function (m: OutMessage) {
-            if (m.done) self.finish(m.done, ended("publish"))
-        })
-        for (const op of ops) if (op.done) this.finishOp(op, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"), undefined)
-        this.sink.disconnected("client ended", undefined)
     }
 
     // ---------------------------------------------------------------- completions

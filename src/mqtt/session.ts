@@ -1,10 +1,10 @@
-// Session: SessionCore plus QoS 2 in both directions (4.3.3) and UNSUBSCRIBE (3.10). This is the
+// Session: SessionCore plus QoS 2 in both directions (4.3.3), UNSUBSCRIBE (3.10) and end(). This is the
 // complete MQTT 3.1.1 client session that Node and the benchmarks use; a board firmware that
 // publishes and subscribes at QoS 0/1 links SessionCore alone (docs/bytecode-size.md).
 
 import { Clock, Random } from "../io"
-import { encodeAck, encodeSubscribe, encodeUnsubscribe } from "./encode"
-import { OutState } from "./outbox"
+import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "./encode"
+import { OutMessage, OutState } from "./outbox"
 import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket } from "./packets"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
@@ -35,6 +35,31 @@ export class Session extends SessionCore {
               }
             : undefined
         this.addOp({ kind: PacketType.UNSUBSCRIBE, packetId: 0, subs: undefined, filters, done: cb })
+    }
+
+    /**
+     * Ends the session: DISCONNECT (3.14, so the broker discards the will) if connected, close
+     * the stream, and fail whatever has not completed with CLIENT_ENDED. Terminal.
+     */
+    end(): void {
+        const s = this.state
+        if (s === SessionState.ENDED) return
+        if (s === SessionState.CONNECTED) this.send(encodeHeaderOnly(PacketType.DISCONNECT))
+        this.state = SessionState.ENDED
+        this.gen++
+        if (s === SessionState.OPENING || s === SessionState.CONNECTING || s === SessionState.CONNECTED) this.sink.closeStream()
+        const inflight = this.inflight
+        this.inflight = []
+        const ops = this.ops
+        this.ops = []
+        this.ids.clear()
+        const self = this
+        for (const m of inflight) if (m.done) this.finish(m.done, ended("publish"))
+        this.outbox.drain(function (m: OutMessage) {
+            if (m.done) self.finish(m.done, ended("publish"))
+        })
+        for (const op of ops) if (op.done) this.finishOp(op, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"), undefined)
+        this.sink.disconnected("client ended", undefined)
     }
 
     protected override onQos2OrUnsuback(p: Packet): boolean {
