@@ -1,0 +1,15 @@
+// Built (not run) by bench/run.ts: MqttClientCore (QoS 0/1, what the firmware links) doing the
+// stock client's job in size-stock.ts, for an like-for-like bytecode comparison.
+import { MqttClientCore } from "../../src/mqtt/client-core"
+import { dsClock } from "../clock"
+import { dsCompletions } from "../completion"
+import { dsNetConnector } from "../net-stream"
+import { dsRandom } from "../random"
+
+const client = new MqttClientCore({ host: "127.0.0.1", port: 1883, clientId: "size" }, { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions })
+client.on("message", (topic: string, payload: Buffer) => console.log(topic))
+client.start()
+await client.whenConnected()
+await client.subscribe("a/#", { qos: 1, onMessage: (t: string, p: Buffer) => console.log(t) })
+await client.publish("a/b", "x", { qos: 0 })
+await client.publish("a/b", "x", { qos: 1 })
