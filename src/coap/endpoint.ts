@@ -28,6 +28,7 @@ import type { Clock } from "../io"
 import {
     CoapCode,
     CoapMessage,
+    CoapOption,
     CoapType,
     ContentFormat,
     addOption,
@@ -45,7 +46,7 @@ import {
     setStringOptions,
     setUintOption,
 } from "./message"
-import { BlockValue, OptionNumber, decodeBlock, encodeBlock, firstBadCriticalOption, recognisedOptions } from "./options"
+import { BlockValue, OptionNumber, decodeBlock, encodeBlock, scanOptions } from "./options"
 import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
 import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree } from "./resources"
 import { Block1Assembler, Block1Status, needsBlock2, sliceBlock2 } from "./block"
@@ -162,8 +163,9 @@ export class CoapServerCore implements RequestHandler {
         const peer = ex.peer()
         const method = msg.code
         // RFC 7252 5.4.1: an unrecognised critical option makes the whole request fail
-        if (firstBadCriticalOption(method, msg.options) >= 0) return this.fail(ex, CoapCode.BadOption)
-        msg.options = recognisedOptions(method, msg.options)
+        const known: CoapOption[] = []
+        if (scanOptions(method, msg.options, known) >= 0) return this.fail(ex, CoapCode.BadOption)
+        msg.options = known
         // RFC 7252 5.10.2: this endpoint is not a forward proxy
         if (getOption(msg, OptionNumber.ProxyUri) !== undefined || getOption(msg, OptionNumber.ProxyScheme) !== undefined) {
             return this.fail(ex, CoapCode.ProxyingNotSupported)
