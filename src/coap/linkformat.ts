@@ -42,18 +42,20 @@ function uintText(n: number): string {
     return "" + Math.floor(n)
 }
 
+/** The attributes of `a` in this order (LinkAttrs field names; "iface" is written "if"). */
+const LINK_ATTR_KEYS = ["rt", "iface", "ct", "obs", "sz", "title"]
+
 export function makeLink(href: string, a: LinkAttrs): WebLink {
     const attrs: LinkAttr[] = []
-    if (a.rt !== undefined) attrs.push({ name: "rt", value: a.rt })
-    if (a.iface !== undefined) attrs.push({ name: "if", value: a.iface })
-    if (a.ct !== undefined && a.ct.length > 0) {
-        const parts: string[] = []
-        for (const c of a.ct) parts.push(uintText(c))
-        attrs.push({ name: "ct", value: parts.join(" ") })
+    const rec: any = a
+    for (const key of LINK_ATTR_KEYS) {
+        let v = rec[key]
+        if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) continue
+        if (v === true) v = undefined // a bare flag (obs)
+        else if (typeof v === "number") v = uintText(v)
+        else if (Array.isArray(v)) v = v.map(uintText).join(" ")
+        attrs.push({ name: key === "iface" ? "if" : key, value: v })
     }
-    if (a.obs) attrs.push({ name: "obs", value: undefined })
-    if (a.sz !== undefined) attrs.push({ name: "sz", value: uintText(a.sz) })
-    if (a.title !== undefined) attrs.push({ name: "title", value: a.title })
     return { href: href, attrs: attrs }
 }
 
