@@ -128,7 +128,7 @@ export function installDeviceResources(
     model: DeviceModel,
     opts: DeviceResourceOptions
 ): { sensorsChanged: () => void; ledChanged: () => void } {
-    const maxAge = opts.sensorMaxAge !== undefined ? opts.sensorMaxAge : 60
+    const maxAge = opts.sensorMaxAge ?? 60
     let baseName = opts.baseName
     if (baseName === undefined) {
         const id = model.info()["id"]

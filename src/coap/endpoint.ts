@@ -48,7 +48,7 @@ import {
 } from "./message"
 import { BlockValue, OptionNumber, decodeBlock, encodeBlock, scanOptions } from "./options"
 import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
-import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree } from "./resources"
+import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree, removeResource } from "./resources"
 import { Block1Assembler, Block1Status, needsBlock2, sliceBlock2 } from "./block"
 import { Observer, ObserverRegistry, RFC7641_4_5_CON_INTERVAL_MS, mustConfirm, observerKey } from "./observe"
 import { discoveryHandler, unfilteredDiscoveryHandler } from "./resources-discovery"
@@ -85,22 +85,17 @@ interface CachedBody {
 /** Most block-wise non-GET responses kept at once. */
 const BODY_CACHE_SIZE = 2
 
-/** Per-request facts the response builder needs. */
+/** Per-request facts the response builder needs (absent fields are undefined / false). */
 interface Ctx {
     peer: string
     request: CoapMessage
     resource: Resource
-    block1: BlockValue
-    block2: BlockValue
-    register: boolean
-    notification: Observer
+    block1?: BlockValue
+    block2?: BlockValue
+    register?: boolean
+    notification?: Observer
     /** Key for the block-wise body cache (non-GET requests only), else undefined. */
-    cacheKey: string
-}
-
-function hasItem(list: number[], v: number): boolean {
-    for (const x of list) if (x === v) return true
-    return false
+    cacheKey?: string
 }
 
 /** The CoAP server without block-wise transfers (see the top of this file). */
@@ -118,18 +113,19 @@ export class CoapServerCore implements RequestHandler {
         this.clock = opts.clock
         this.resources = new ResourceTree()
         this.observers = new ObserverRegistry(
-            opts.maxObservers !== undefined ? opts.maxObservers : 16,
-            opts.initialObserveSeq !== undefined ? opts.initialObserveSeq : 2
+            opts.maxObservers ?? 16,
+            opts.initialObserveSeq ?? 2
         )
-        this.conEveryN = opts.conEveryN !== undefined ? opts.conEveryN : 8
-        this.conInterval = opts.conInterval !== undefined ? opts.conInterval : RFC7641_4_5_CON_INTERVAL_MS
-        this.maxBodySize = opts.maxBodySize !== undefined ? opts.maxBodySize : 4096
+        this.conEveryN = opts.conEveryN ?? 8
+        this.conInterval = opts.conInterval ?? RFC7641_4_5_CON_INTERVAL_MS
+        this.maxBodySize = opts.maxBodySize ?? 4096
         if (opts.discovery === undefined || opts.discovery) {
+            // the whole list (CoapServer's constructor swaps in the filtering handler, RFC 6690 4.1)
             this.resources.add({
-                path: "/.well-known/core",
+                path: WELL_KNOWN_CORE,
                 formats: [ContentFormat.LinkFormat],
                 hidden: true,
-                get: this.discoveryGet(),
+                get: unfilteredDiscoveryHandler(this.resources),
             })
         }
     }
@@ -147,12 +143,7 @@ export class CoapServerCore implements RequestHandler {
         for (const o of this.observers.forPath(res.path)) this.notifyObserver(o, res)
     }
 
-    // ---- RequestHandler (from the binding) ----
-
-    tokenRejected(peer: string, token: Buffer): void {
-        // RFC 7641 3.6: an RST to a notification removes the observer
-        this.observers.remove(peer, token)
-    }
+    // ---- RequestHandler (from the binding; tokenRejected is CoapServer's: only UDP has RST) ----
 
     peerGone(peer: string): void {
         this.observers.removePeer(peer)
@@ -179,32 +170,23 @@ export class CoapServerCore implements RequestHandler {
         if (handler === undefined) return this.fail(ex, CoapCode.MethodNotAllowed)
         // RFC 7252 5.10.4: Accept names the only acceptable response format
         const accept = getUintOption(msg, OptionNumber.Accept)
-        if (accept !== undefined && res.formats !== undefined && !hasItem(res.formats, accept)) {
+        if (accept !== undefined && res.formats !== undefined && res.formats.indexOf(accept) < 0) {
             return this.fail(ex, CoapCode.NotAcceptable)
         }
         // RFC 7252 5.10.3 / 5.9.2.9: a body in a format the resource does not take
         const cf = getUintOption(msg, OptionNumber.ContentFormat)
         const hasBody = method === CoapCode.PUT || method === CoapCode.POST
-        if (hasBody && cf !== undefined && res.accepts !== undefined && !hasItem(res.accepts, cf)) {
+        if (hasBody && cf !== undefined && res.accepts !== undefined && res.accepts.indexOf(cf) < 0) {
             return this.fail(ex, CoapCode.UnsupportedContentFormat)
         }
         // RFC 7252 5.10.8: conditional requests
         if (!preconditionsHold(msg, res)) return this.fail(ex, CoapCode.PreconditionFailed)
 
         // RFC 7252 5.9.2.9 body limit; RFC 7959 block options (CoapServer) decide the body
-        const maxBody = res.maxBodySize !== undefined ? res.maxBodySize : this.maxBodySize
+        const maxBody = res.maxBodySize ?? this.maxBodySize
         const size1 = getUintOption(msg, OptionNumber.Size1)
-        if (size1 !== undefined && size1 > maxBody) return this.tooLarge(ex, maxBody)
-        const ctx: Ctx = {
-            peer: peer,
-            request: msg,
-            resource: res,
-            block1: undefined,
-            block2: undefined,
-            register: false,
-            notification: undefined,
-            cacheKey: undefined,
-        }
+        if (size1 !== undefined && size1 > maxBody) return this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
+        const ctx: Ctx = { peer: peer, request: msg, resource: res }
         const body = this.requestBody(ex, ctx, maxBody)
         if (body === undefined) return
         // RFC 7641 2 / 3.6: Observe in a GET registers (0) or deregisters (1)
@@ -228,11 +210,6 @@ export class CoapServerCore implements RequestHandler {
         })
     }
 
-    /** GET /.well-known/core: the whole list (CoapServer filters by the query, RFC 6690 4.1). */
-    protected discoveryGet(): Handler {
-        return unfilteredDiscoveryHandler(this.resources)
-    }
-
     /**
      * The request body, or undefined when the request has been answered already. Without RFC 7959
      * a Block1/Block2 option is an unrecognised critical option (RFC 7252 5.4.1: 4.02).
@@ -244,7 +221,7 @@ export class CoapServerCore implements RequestHandler {
             return undefined
         }
         if (msg.payload.length > maxBody) {
-            this.tooLarge(ex, maxBody)
+            this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
             return undefined
         }
         return msg.payload
@@ -281,14 +258,14 @@ export class CoapServerCore implements RequestHandler {
     private buildResponse(ctx: Ctx, r: CoapResponse): CoapMessage {
         const res = ctx.resource
         const out = newMessage(CoapType.ACK, r.code, 0, ctx.request.token)
-        let payload = r.payload !== undefined ? r.payload : Buffer.alloc(0)
+        let payload = r.payload ?? Buffer.alloc(0)
         if (r.options !== undefined) for (const o of r.options) addOption(out, o.number, o.value)
         const success = codeClass(r.code) === 2
         if (r.contentFormat !== undefined) setContentFormat(out, r.contentFormat)
         let etag = r.etag
         if (etag === undefined && r.code === CoapCode.Content && res.etag !== undefined) etag = res.etag()
         if (etag !== undefined && success) setOption(out, OptionNumber.ETag, etag)
-        const maxAge = r.maxAge !== undefined ? r.maxAge : res.maxAge
+        const maxAge = r.maxAge ?? res.maxAge
         if (maxAge !== undefined && r.code === CoapCode.Content) setUintOption(out, OptionNumber.MaxAge, maxAge)
         if (r.locationPath !== undefined) setLocationPath(out, r.locationPath)
         if (r.locationQuery !== undefined) setStringOptions(out, OptionNumber.LocationQuery, r.locationQuery)
@@ -312,7 +289,7 @@ export class CoapServerCore implements RequestHandler {
                 token: ctx.request.token,
                 path: res.path,
                 request: ctx.request,
-                contentFormat: r.contentFormat !== undefined ? r.contentFormat : -1,
+                contentFormat: r.contentFormat ?? -1,
                 nonSinceCon: 0,
                 lastConAt: now,
                 busy: false,
@@ -327,19 +304,14 @@ export class CoapServerCore implements RequestHandler {
         return this.finishResponse(ctx, out, payload)
     }
 
-    protected simple(request: CoapMessage, code: number): CoapMessage {
-        return newMessage(CoapType.ACK, code, 0, request.token)
-    }
-
-    protected fail(ex: Exchange, code: number): void {
-        ex.respond(this.simple(ex.request(), suppressed(ex.request(), code) ? CoapCode.Empty : code))
-    }
-
-    /** RFC 7959 2.9.3: 4.13 tells the limit in Size1. */
-    protected tooLarge(ex: Exchange, maxBody: number): void {
-        const m = this.simple(ex.request(), CoapCode.RequestEntityTooLarge)
-        if (suppressed(ex.request(), m.code)) m.code = CoapCode.Empty
-        else setUintOption(m, OptionNumber.Size1, maxBody)
+    /**
+     * Answers with an error `code` (0.00, nothing, when No-Response suppresses it). A 4.13 tells
+     * the limit in Size1 (`maxBody`, RFC 7959 2.9.3).
+     */
+    protected fail(ex: Exchange, code: number, maxBody?: number): void {
+        const m = simpleAnswer(ex.request(), code)
+        if (suppressed(ex.request(), code)) m.code = CoapCode.Empty
+        else if (maxBody !== undefined) setUintOption(m, OptionNumber.Size1, maxBody)
         ex.respond(m)
     }
 
@@ -353,16 +325,7 @@ export class CoapServerCore implements RequestHandler {
         }
         o.busy = true
         const msg = o.request
-        const ctx: Ctx = {
-            peer: o.peer,
-            request: msg,
-            resource: res,
-            block1: undefined,
-            block2: undefined,
-            register: false,
-            notification: o,
-            cacheKey: undefined,
-        }
+        const ctx: Ctx = { peer: o.peer, request: msg, resource: res, notification: o }
         const req = this.makeRequest(o.peer, msg, res, Buffer.alloc(0), true)
         const self = this
         invoke(res.get, req, (r: CoapResponse) => {
@@ -382,7 +345,7 @@ export class CoapServerCore implements RequestHandler {
         // RFC 7641 4.2: an observer keeps the representation format it registered for; when
         // the resource can no longer give it, the observation ends with 4.06 (TD_COAP_OBS_08)
         const cf = getUintOption(msg, OptionNumber.ContentFormat)
-        if (codeClass(msg.code) === 2 && (cf !== undefined ? cf : -1) !== o.contentFormat) {
+        if (codeClass(msg.code) === 2 && (cf ?? -1) !== o.contentFormat) {
             msg = newMessage(CoapType.CON, CoapCode.NotAcceptable, 0, o.token)
         }
         // RFC 7641 3.2/4.2: a non-2.xx notification ends the observation
@@ -416,11 +379,19 @@ export class CoapServer extends CoapServerCore {
     constructor(transport: Transport, opts: ServerOptions) {
         super(transport, opts)
         this.block1 = new Block1Assembler(
-            opts.maxBlock1Transfers !== undefined ? opts.maxBlock1Transfers : 4,
-            opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
+            opts.maxBlock1Transfers ?? 4,
+            opts.block1Lifetime ?? 247000
         )
         this.bodyCache = []
-        this.bodyCacheLifetime = opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
+        this.bodyCacheLifetime = opts.block1Lifetime ?? 247000
+        // RFC 6690 4.1: this server filters /.well-known/core by the query
+        const wk = this.resources.find(WELL_KNOWN_CORE)
+        if (wk !== undefined) wk.get = discoveryHandler(this.resources)
+    }
+
+    /** RFC 7641 3.6: an RST to a notification removes the observer (UDP). */
+    tokenRejected(peer: string, token: Buffer): void {
+        this.observers.remove(peer, token)
     }
 
     // Board images have a fixed resource set and no use for these, so they live here.
@@ -432,7 +403,7 @@ export class CoapServer extends CoapServerCore {
     remove(path: string): void {
         const res = this.resources.find(path)
         if (res === undefined) return
-        this.resources.remove(path)
+        removeResource(this.resources, path)
         for (const o of this.observers.forPath(res.path)) {
             this.observers.removeEntry(o)
             const msg = newMessage(CoapType.CON, CoapCode.NotFound, 0, o.token)
@@ -441,11 +412,7 @@ export class CoapServer extends CoapServerCore {
     }
 
     observerCount(path?: string): number {
-        return path === undefined ? this.observers.count() : this.observers.forPath(path).length
-    }
-
-    protected override discoveryGet(): Handler {
-        return discoveryHandler(this.resources)
+        return path === undefined ? this.observers.list.length : this.observers.forPath(path).length
     }
 
     override peerGone(peer: string): void {
@@ -478,12 +445,12 @@ export class CoapServer extends CoapServerCore {
                 return undefined
             }
             if (r.status === Block1Status.TooLarge) {
-                this.tooLarge(ex, maxBody)
+                this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
                 return undefined
             }
             body = r.body
         } else if (body.length > maxBody) {
-            this.tooLarge(ex, maxBody)
+            this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
             return undefined
         }
 
@@ -499,7 +466,7 @@ export class CoapServer extends CoapServerCore {
             }
             const copy = newMessage(CoapType.ACK, cached.code, 0, msg.token)
             for (const o of cached.options) addOption(copy, o.number, o.value)
-            const ctx2: Ctx = { peer: peer, request: msg, resource: res, block1: undefined, block2: block2, register: false, notification: undefined, cacheKey: undefined }
+            const ctx2: Ctx = { peer: peer, request: msg, resource: res, block2: block2 }
             ex.respond(this.finishResponse(ctx2, copy, cached.payload))
             return undefined
         }
@@ -525,7 +492,7 @@ export class CoapServer extends CoapServerCore {
         }
         if (success && payload.length > 0 && (wanted !== undefined || needsBlock2(payload.length, maxSzx))) {
             const slice = sliceBlock2(payload, wanted, maxSzx)
-            if (!slice.ok) return this.simple(ctx.request, CoapCode.BadOption)
+            if (!slice.ok) return simpleAnswer(ctx.request, CoapCode.BadOption)
             if (slice.block.num > 0 || slice.block.more) {
                 // RFC 7959 2.4: an ETag lets the client notice the representation changed between
                 // blocks; without one from the resource, one is derived from the whole body
@@ -566,6 +533,13 @@ export class CoapServer extends CoapServerCore {
         const max = this.transport.maxBlockSzx(peer)
         return requested < max ? requested : max
     }
+}
+
+const WELL_KNOWN_CORE = "/.well-known/core"
+
+/** A response with just a code (type/id/token are the binding's). */
+function simpleAnswer(request: CoapMessage, code: number): CoapMessage {
+    return newMessage(CoapType.ACK, code, 0, request.token)
 }
 
 /** RFC 7967 2.1: No-Response bit 2 suppresses 2.xx, bit 8 4.xx, bit 16 5.xx. */

@@ -72,7 +72,7 @@ export class ReliableBinding implements Transport, ReliableWriter {
      */
     constructor(write: (peer: string, msg: CoapMessage) => boolean, maxBlockSzx?: number) {
         this.writeFn = write
-        this.szx = maxBlockSzx !== undefined ? maxBlockSzx : 6
+        this.szx = maxBlockSzx ?? 6
         this.handler = undefined
     }
 

@@ -40,7 +40,8 @@ export function observerKey(peer: string, token: Buffer): string {
 }
 
 export class ObserverRegistry {
-    private list: Observer[]
+    /** The observations (read-only outside this class; list.length is the count). */
+    list: Observer[]
     private seq: number
     max: number
 
@@ -98,10 +99,6 @@ export class ObserverRegistry {
         const r: Observer[] = []
         for (const o of this.list) if (o.path === path) r.push(o)
         return r
-    }
-
-    count(): number {
-        return this.list.length
     }
 
     /** RFC 7641 4.4: the next Observe value, increasing modulo 2^24. */

@@ -13,7 +13,7 @@ export function resourceLink(res: Resource): WebLink {
     return makeLink(res.path, {
         rt: res.rt,
         iface: res.iface,
-        ct: res.ct !== undefined ? res.ct : res.formats,
+        ct: res.ct ?? res.formats,
         obs: res.observable === true,
         sz: res.sz,
         title: res.title,
