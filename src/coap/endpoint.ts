@@ -35,16 +35,15 @@ import {
     codeClass,
     getOption,
     getOptions,
+    getStringOptions,
     getUintOption,
     getUriPath,
-    getUriPathSegments,
     getUriQuery,
     newMessage,
-    setContentFormat,
-    setLocationPath,
     setOption,
     setStringOptions,
     setUintOption,
+    splitPath,
 } from "./message"
 import { BlockValue, OptionNumber, decodeBlock, encodeBlock, scanOptions } from "./options"
 import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
@@ -166,7 +165,7 @@ export class CoapServerCore implements RequestHandler {
         const path = getUriPath(msg)
         const res = this.resources.find(path)
         if (res === undefined) return this.fail(ex, CoapCode.NotFound)
-        const handler = methodHandler(res, method)
+        const handler = [res.get, res.post, res.put, res.delete][method - CoapCode.GET]
         if (handler === undefined) return this.fail(ex, CoapCode.MethodNotAllowed)
         // RFC 7252 5.10.4: Accept names the only acceptable response format
         const accept = getUintOption(msg, OptionNumber.Accept)
@@ -243,8 +242,8 @@ export class CoapServerCore implements RequestHandler {
             method: notification ? CoapCode.GET : msg.code,
             peer: peer,
             path: res.path,
-            segments: getUriPathSegments(msg),
-            query: getUriQuery(msg),
+            segments: getStringOptions(msg, OptionNumber.UriPath),
+            query: getStringOptions(msg, OptionNumber.UriQuery),
             payload: body,
             contentFormat: getUintOption(msg, OptionNumber.ContentFormat),
             accept: accept,
@@ -261,13 +260,13 @@ export class CoapServerCore implements RequestHandler {
         let payload = r.payload ?? Buffer.alloc(0)
         if (r.options !== undefined) for (const o of r.options) addOption(out, o.number, o.value)
         const success = codeClass(r.code) === 2
-        if (r.contentFormat !== undefined) setContentFormat(out, r.contentFormat)
+        if (r.contentFormat !== undefined) setUintOption(out, OptionNumber.ContentFormat, r.contentFormat)
         let etag = r.etag
         if (etag === undefined && r.code === CoapCode.Content && res.etag !== undefined) etag = res.etag()
         if (etag !== undefined && success) setOption(out, OptionNumber.ETag, etag)
         const maxAge = r.maxAge ?? res.maxAge
         if (maxAge !== undefined && r.code === CoapCode.Content) setUintOption(out, OptionNumber.MaxAge, maxAge)
-        if (r.locationPath !== undefined) setLocationPath(out, r.locationPath)
+        if (r.locationPath !== undefined) setStringOptions(out, OptionNumber.LocationPath, splitPath(r.locationPath))
         if (r.locationQuery !== undefined) setStringOptions(out, OptionNumber.LocationQuery, r.locationQuery)
 
         // RFC 7252 5.10.6.2: the client's cached representation is still current
@@ -292,8 +291,6 @@ export class CoapServerCore implements RequestHandler {
                 contentFormat: r.contentFormat ?? -1,
                 nonSinceCon: 0,
                 lastConAt: now,
-                busy: false,
-                dirty: false,
                 active: true,
             }
             if (this.observers.add(o)) setUintOption(out, OptionNumber.Observe, this.observers.nextSeq())
@@ -330,7 +327,7 @@ export class CoapServerCore implements RequestHandler {
         const self = this
         invoke(res.get, req, (r: CoapResponse) => {
             o.busy = false
-            self.sendNotification(o, res, self.buildResponse(ctx, r))
+            if (o.active) self.sendNotification(o, res, self.buildResponse(ctx, r))
             if (o.dirty && o.active) {
                 o.dirty = false
                 self.notifyObserver(o, res)
@@ -338,20 +335,16 @@ export class CoapServerCore implements RequestHandler {
         })
     }
 
-    private sendNotification(o: Observer, res: Resource, notification: CoapMessage): void {
-        let msg = notification
-        if (!o.active) return
-        const now = this.clock.now()
+    private sendNotification(o: Observer, res: Resource, msg: CoapMessage): void {
         // RFC 7641 4.2: an observer keeps the representation format it registered for; when
         // the resource can no longer give it, the observation ends with 4.06 (TD_COAP_OBS_08)
-        const cf = getUintOption(msg, OptionNumber.ContentFormat)
-        if (codeClass(msg.code) === 2 && (cf ?? -1) !== o.contentFormat) {
+        if (codeClass(msg.code) === 2 && (getUintOption(msg, OptionNumber.ContentFormat) ?? -1) !== o.contentFormat) {
             msg = newMessage(CoapType.CON, CoapCode.NotAcceptable, 0, o.token)
         }
         // RFC 7641 3.2/4.2: a non-2.xx notification ends the observation
         const final = codeClass(msg.code) !== 2
         if (final) this.observers.removeEntry(o)
-        const con = final || mustConfirm(o, res.notifyConfirmable === true, this.conEveryN, this.conInterval, now)
+        const con = final || mustConfirm(o, res.notifyConfirmable === true, this.conEveryN, this.conInterval, this.clock.now())
         if (con) o.nonSinceCon = 0
         else o.nonSinceCon++
         const self = this
@@ -570,14 +563,6 @@ function bodyEtag(b: Buffer): Buffer {
     t[2] = (h >>> 8) & 0xff
     t[3] = h & 0xff
     return t
-}
-
-function methodHandler(res: Resource, method: number): Handler {
-    if (method === CoapCode.GET) return res.get
-    if (method === CoapCode.POST) return res.post
-    if (method === CoapCode.PUT) return res.put
-    if (method === CoapCode.DELETE) return res.delete
-    return undefined
 }
 
 /**

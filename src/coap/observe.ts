@@ -23,10 +23,10 @@ export interface Observer {
     nonSinceCon: number
     /** When the last CON notification (or the registration) was acknowledged. */
     lastConAt: number
-    /** A notification is being produced (its handler may take time). */
-    busy: boolean
-    /** The resource changed again while busy: produce one more notification afterwards. */
-    dirty: boolean
+    /** A notification is being produced (its handler may take time). Absent = false. */
+    busy?: boolean
+    /** The resource changed again while busy: produce one more notification afterwards. Absent = false. */
+    dirty?: boolean
     /** False once removed, so late callbacks can tell. */
     active: boolean
 }
