@@ -13,6 +13,8 @@ import {
 import { CoapBoardMqttLink } from "../../../src/coap/board-mqtt-link"
 import { CoapServerCore } from "../../../src/coap/endpoint"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
+import { discoveryLinks } from "../../../src/coap/resources-discovery"
+import { serializeLinks } from "../../../src/coap/linkformat"
 import { FakeClock, SeqRandom } from "./fakes"
 
 interface Wire {
@@ -174,8 +176,12 @@ function lrig(): LRig {
     server.add({
         path: "/t",
         observable: true,
+        rt: "temp",
+        formats: [0, 50],
         get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from(value[0]) }),
     })
+    server.add({ path: "/hidden", hidden: true, get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content }) })
+    server.add({ path: "/led", iface: "core.a", title: 'a "b"', put: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Changed }) })
     return { link: link, server: server, wire: wire, value: value, broken: broken }
 }
 
@@ -197,6 +203,17 @@ describe("CoAP over MQTT: the board's link", () => {
         expect(resp.payload.toString()).toBe("21.5")
         r.link.onMessage("devices/b1/coap/req", framed(get("/nothing"), "a2"))
         expect(decodeTcpMessage(r.wire[1].payload).code).toBe(CoapCode.NotFound)
+    })
+    test("/.well-known/core is the whole list, whatever the query (filtering is the gateway's)", () => {
+        const r = lrig()
+        const q = get("/.well-known/core")
+        q.options.push({ number: OptionNumber.UriQuery, value: Buffer.from("rt=nothing") })
+        r.link.onMessage("devices/b1/coap/req", framed(q, "c1"))
+        const resp = decodeTcpMessage(r.wire[0].payload)
+        expect(getUintOption(resp, OptionNumber.ContentFormat)).toBe(40)
+        const doc = '</t>;rt="temp";ct="0 50";obs,</led>;if="core.a";title="a \\"b\\""'
+        expect(resp.payload.toString()).toBe(doc)
+        expect(serializeLinks(discoveryLinks(r.server.resources))).toBe(doc)
     })
     test("other topics, malformed frames, responses and signaling are not answered", () => {
         const r = lrig()
