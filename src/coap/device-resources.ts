@@ -95,6 +95,9 @@ function replyReadings(readings: SensorReading[], format: number, baseName: stri
     replyText(reply, CoapCode.Content, format, body)
 }
 
+/** The LED words a PUT understands: three for off, three for on, then toggle. */
+const LED_WORDS = ["off", "0", "false", "on", "1", "true", "toggle"]
+
 /** "on"/"off"/"1"/"0"/"true"/"false"/"toggle", or JSON {"on":bool}; undefined when not understood. */
 function parseLed(req: CoapRequest, current: boolean): boolean {
     const s = req.payload.toString("utf-8").trim().toLowerCase()
@@ -105,9 +108,8 @@ function parseLed(req: CoapRequest, current: boolean): boolean {
         } catch (e) {}
         return undefined
     }
-    if (s === "on" || s === "1" || s === "true") return true
-    if (s === "off" || s === "0" || s === "false") return false
-    return s === "toggle" ? !current : undefined
+    const i = LED_WORDS.indexOf(s)
+    return i < 0 ? undefined : i < 3 ? false : i < 6 ? true : !current
 }
 
 /** A short ETag from text (FNV-1a 32-bit), so If-Match works on /config. */

@@ -193,13 +193,14 @@ export class CoapServerCore implements RequestHandler {
         if (observe === 1) {
             this.observers.remove(peer, msg.token)
         } else if (observe === 0 && res.observable && (ctx.block2 === undefined || ctx.block2.num === 0)) {
-            if (this.observers.find(peer, msg.token) === undefined && this.observers.isFull()) {
+            const obs = this.observers
+            if (obs.find(peer, msg.token) === undefined && obs.list.length >= obs.max) {
                 return this.fail(ex, CoapCode.ServiceUnavailable)
             }
             ctx.register = true
         }
 
-        const req = this.makeRequest(peer, msg, res, body, false)
+        const req = makeRequest(peer, msg, res, body, false)
         const self = this
         invoke(handler, req, (r: CoapResponse) => {
             const out = self.buildResponse(ctx, r)
@@ -233,25 +234,6 @@ export class CoapServerCore implements RequestHandler {
     }
 
     // ---- responses ----
-
-    private makeRequest(peer: string, msg: CoapMessage, res: Resource, body: Buffer, notification: boolean): CoapRequest {
-        const accept = getUintOption(msg, OptionNumber.Accept)
-        let format = accept
-        if (format === undefined) format = res.formats !== undefined && res.formats.length > 0 ? res.formats[0] : ContentFormat.TextPlain
-        return {
-            method: notification ? CoapCode.GET : msg.code,
-            peer: peer,
-            path: res.path,
-            segments: getStringOptions(msg, OptionNumber.UriPath),
-            query: getStringOptions(msg, OptionNumber.UriQuery),
-            payload: body,
-            contentFormat: getUintOption(msg, OptionNumber.ContentFormat),
-            accept: accept,
-            format: format,
-            notification: notification,
-            message: msg,
-        }
-    }
 
     /** Turns a handler's answer into the response message (type/id/token are the binding's). */
     private buildResponse(ctx: Ctx, r: CoapResponse): CoapMessage {
@@ -323,7 +305,7 @@ export class CoapServerCore implements RequestHandler {
         o.busy = true
         const msg = o.request
         const ctx: Ctx = { peer: o.peer, request: msg, resource: res, notification: o }
-        const req = this.makeRequest(o.peer, msg, res, Buffer.alloc(0), true)
+        const req = makeRequest(o.peer, msg, res, Buffer.alloc(0), true)
         const self = this
         invoke(res.get, req, (r: CoapResponse) => {
             o.busy = false
@@ -563,6 +545,26 @@ function bodyEtag(b: Buffer): Buffer {
     t[2] = (h >>> 8) & 0xff
     t[3] = h & 0xff
     return t
+}
+
+/** What a handler sees of a request (or, for a notification, of the registration replayed as a GET). */
+function makeRequest(peer: string, msg: CoapMessage, res: Resource, body: Buffer, notification: boolean): CoapRequest {
+    const accept = getUintOption(msg, OptionNumber.Accept)
+    let format = accept
+    if (format === undefined) format = res.formats !== undefined && res.formats.length > 0 ? res.formats[0] : ContentFormat.TextPlain
+    return {
+        method: notification ? CoapCode.GET : msg.code,
+        peer: peer,
+        path: res.path,
+        segments: getStringOptions(msg, OptionNumber.UriPath),
+        query: getStringOptions(msg, OptionNumber.UriQuery),
+        payload: body,
+        contentFormat: getUintOption(msg, OptionNumber.ContentFormat),
+        accept: accept,
+        format: format,
+        notification: notification,
+        message: msg,
+    }
 }
 
 /**

@@ -69,10 +69,6 @@ export class ObserverRegistry {
         return true
     }
 
-    isFull(): boolean {
-        return this.list.length >= this.max
-    }
-
     remove(peer: string, token: Buffer): Observer {
         const o = this.find(peer, token)
         if (o !== undefined) this.removeEntry(o)
@@ -80,16 +76,18 @@ export class ObserverRegistry {
     }
 
     removeEntry(o: Observer): void {
-        o.active = false
-        const keep: Observer[] = []
-        for (const x of this.list) if (x !== o) keep.push(x)
-        this.list = keep
+        this.drop(o, undefined)
     }
 
     removePeer(peer: string): void {
+        this.drop(undefined, peer)
+    }
+
+    /** Removes `o` and every observer of `peer`, marking them inactive. */
+    private drop(o: Observer, peer: string): void {
         const keep: Observer[] = []
         for (const x of this.list) {
-            if (x.peer === peer) x.active = false
+            if (x === o || x.peer === peer) x.active = false
             else keep.push(x)
         }
         this.list = keep
