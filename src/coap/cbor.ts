@@ -64,10 +64,6 @@ const TWO32 = 4294967296
 const TWO52 = 4503599627370496
 const MAX_SAFE = 9007199254740992 // 2^53
 
-function isBuffer(v: any): boolean {
-    return v instanceof Buffer
-}
-
 // ---- floats ----
 
 /**
@@ -148,8 +144,8 @@ export function cborHead(out: Buffer[], major: number, v: number): void {
 }
 
 function isIntegral(v: number): boolean {
-    // finite, integral, within the exact range, and not -0 (which must stay a float)
-    return v - v === 0 && Math.floor(v) === v && v <= MAX_SAFE && v >= -MAX_SAFE && !(v === 0 && 1 / v < 0)
+    // integral (not NaN), within the exact range (so finite), and not -0 (which must stay a float)
+    return Math.floor(v) === v && v <= MAX_SAFE && v >= -MAX_SAFE && !(v === 0 && 1 / v < 0)
 }
 
 /**
@@ -171,7 +167,7 @@ export function cborScalar(out: Buffer[], v: CborValue): boolean {
         const b = Buffer.from(v)
         cborHead(out, 3, b.length)
         out.push(b)
-    } else if (isBuffer(v)) {
+    } else if (v instanceof Buffer) {
         cborHead(out, 2, v.length)
         out.push(v)
     } else if (v === undefined || v === null || v === true || v === false) {
