@@ -10,8 +10,7 @@ import { Clock, Random, StreamConnector, StreamTarget } from "../io"
 import { CoapMessage } from "./message"
 import { RequestHandler } from "./exchange"
 import { ResourceTree } from "./resources"
-import { discoveryLinks } from "./resources-discovery"
-import { serializeLinks } from "./linkformat"
+import { discoveryText } from "./resources-discovery"
 import { CoapReply } from "./tcp-connection"
 import { CoapTcpSession, CoapTcpSessionOptions } from "./tcp-session"
 import { RdClient } from "./rd-client"
@@ -108,7 +107,7 @@ export class CoapBoardTcpLink {
 
     /** The board's link-format, as registered: every resource not hidden. */
     links(): string {
-        return this.tree ? serializeLinks(discoveryLinks(this.tree)) : ""
+        return this.tree ? discoveryText(this.tree) : ""
     }
 
     start(): void {

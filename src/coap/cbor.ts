@@ -1,6 +1,7 @@
 // Compact CBOR (RFC 8949) for the values CoAP payloads here need (application/cbor 60,
-// application/senml+cbor 112). Portable: no DataView/Float64Array (DeviceScript has
-// neither), floats are converted bit by bit with exact power-of-two arithmetic.
+// application/senml+cbor 112). Portable: no DataView/Float64Array (DeviceScript has neither);
+// floats are encoded with each runtime's native binary64 write (putF64be) and decoded bit by bit
+// with exact power-of-two arithmetic.
 //
 // Value model (CborValue):
 //   number      unsigned/negative integers (exact up to 2^53) and floats
@@ -17,7 +18,7 @@
 // Half/single/double floats and indefinite-length strings/arrays/maps are accepted.
 // On DeviceScript: subnormal floats are flushed to zero and a -0 may come back as +0 (its
 // number representation does both); everything else is bit-identical with Node.
-import { concatBytes } from "../util/bytes"
+import { concatBytes, u32be } from "../util/bytes"
 
 export type CborValue = any
 
@@ -63,47 +64,36 @@ const TWO32 = 4294967296
 const TWO52 = 4503599627370496
 const MAX_SAFE = 9007199254740992 // 2^53
 
-function isBuffer(v: any): boolean {
-    return v instanceof Buffer
-}
+// ---- floats ----
 
-// ---- float <-> bits, exact (every step multiplies or divides by a power of two) ----
+/**
+ * Writes the IEEE 754 binary64 bits of v big-endian at b[off..off+8), with the runtime's own
+ * conversion (a bit-by-bit one cost ~400 bytes of board bytecode): Node's writeDoubleBE, or
+ * DeviceScript's Buffer.setAt "f64" (little-endian only, so the bytes are reversed). Any NaN is
+ * written as the canonical quiet NaN 7ff8000000000000.
+ */
+function putF64be(b: Buffer, off: number, v: number): void {
+    if (v !== v) v = NaN
+    const nb: any = b
+    if (nb.writeDoubleBE) {
+        nb.writeDoubleBE(v, off)
+        return
+    }
+    // DeviceScript only: setAt is a compiler intrinsic (typed Buffer, literal format), unknown to Node's types
+    // @ts-ignore
+    b.setAt(off, "f64", v)
+    for (let i = 0; i < 4; i++) {
+        const t = b[off + i]
+        b[off + i] = b[off + 7 - i]
+        b[off + 7 - i] = t
+    }
+}
 
 /** IEEE 754 binary64 bits of v as [hi32, lo32] (unsigned). */
 export function float64Bits(v: number): number[] {
-    if (v !== v) return [0x7ff80000, 0] // canonical quiet NaN
-    let sign = 0
-    if (v < 0 || (v === 0 && 1 / v < 0)) {
-        sign = 0x80000000
-        v = -v
-    }
-    if (v === 0) return [sign >>> 0, 0]
-    if (v === Infinity) return [(sign | 0x7ff00000) >>> 0, 0]
-    let e = Math.floor(Math.log(v) / Math.LN2)
-    if (e > 1023) e = 1023
-    if (e < -1074) e = -1074
-    let p = Math.pow(2, e)
-    // log() may be off by one near powers of two: correct with exact comparisons
-    while (p > v) {
-        e--
-        p = Math.pow(2, e)
-    }
-    while (e < 1023 && p * 2 <= v) {
-        e++
-        p = Math.pow(2, e)
-    }
-    let m: number
-    let biased: number
-    if (e < -1022) {
-        biased = 0 // subnormal: v = m * 2^-1074
-        m = v / Math.pow(2, -1074)
-    } else {
-        biased = e + 1023
-        m = (v / p - 1) * TWO52
-    }
-    const hi = Math.floor(m / TWO32)
-    const lo = m - hi * TWO32
-    return [(sign | (biased << 20) | hi) >>> 0, lo >>> 0]
+    const b = Buffer.alloc(8)
+    putF64be(b, 0, v)
+    return [u32be(b, 0), u32be(b, 4)]
 }
 
 /** Number from binary64 bits. */
@@ -136,127 +126,85 @@ export function float16FromBits(bits: number): number {
     return sign * (1 + m / 1024) * Math.pow(2, exp - 15)
 }
 
-// ---- encoder ----
+// ---- encoder: items are appended to a list of byte chunks, joined once at the end ----
 
-class Writer {
-    buf: Buffer
-    n: number
-    constructor() {
-        this.buf = Buffer.alloc(64)
-        this.n = 0
+/** Initial byte + shortest argument (RFC 8949 3, preferred serialization 4.2.1). */
+export function cborHead(out: Buffer[], major: number, v: number): void {
+    const n = v < 24 ? 0 : v < 256 ? 1 : v < 65536 ? 2 : v < TWO32 ? 4 : 8
+    const b = Buffer.alloc(n + 1)
+    b[0] = (major << 5) | (n === 0 ? v : n < 4 ? 23 + n : n === 4 ? 26 : 27)
+    // big-endian argument; no `%` or shifts: v may exceed 32 bits
+    let t = v
+    for (let i = n; i > 0; i--) {
+        const q = Math.floor(t / 256)
+        b[i] = t - q * 256
+        t = q
     }
-    ensure(k: number): void {
-        if (this.n + k <= this.buf.length) return
-        let size = this.buf.length * 2
-        while (size < this.n + k) size *= 2
-        const b = Buffer.alloc(size)
-        b.set(this.buf, 0)
-        this.buf = b
-    }
-    byte(v: number): void {
-        this.ensure(1)
-        this.buf[this.n++] = v
-    }
-    u32(v: number): void {
-        this.ensure(4)
-        const b = this.buf
-        const o = this.n
-        b[o] = (v >>> 24) & 0xff
-        b[o + 1] = (v >>> 16) & 0xff
-        b[o + 2] = (v >>> 8) & 0xff
-        b[o + 3] = v & 0xff
-        this.n += 4
-    }
-    bytes(src: Buffer): void {
-        this.ensure(src.length)
-        this.buf.set(src, this.n)
-        this.n += src.length
-    }
-    /** Initial byte + shortest argument (RFC 8949 3, preferred serialization 4.2.1). */
-    head(major: number, v: number): void {
-        const mt = major << 5
-        if (v < 24) this.byte(mt | v)
-        else if (v < 256) {
-            this.byte(mt | 24)
-            this.byte(v)
-        } else if (v < 65536) {
-            this.byte(mt | 25)
-            this.byte(v >> 8)
-            this.byte(v & 0xff)
-        } else if (v < TWO32) {
-            this.byte(mt | 26)
-            this.u32(v)
-        } else {
-            this.byte(mt | 27)
-            const hi = Math.floor(v / TWO32)
-            this.u32(hi)
-            this.u32(v - hi * TWO32)
-        }
-    }
+    out.push(b)
 }
 
 function isIntegral(v: number): boolean {
-    // finite, integral, within the exact range, and not -0 (which must stay a float)
-    return v - v === 0 && Math.floor(v) === v && v <= MAX_SAFE && v >= -MAX_SAFE && !(v === 0 && 1 / v < 0)
+    // integral (not NaN), within the exact range (so finite), and not -0 (which must stay a float)
+    return Math.floor(v) === v && v <= MAX_SAFE && v >= -MAX_SAFE && !(v === 0 && 1 / v < 0)
 }
 
-function encodeNumber(w: Writer, v: number): void {
-    if (isIntegral(v)) {
-        if (v >= 0) w.head(0, v)
-        else w.head(1, -1 - v)
-        return
-    }
-    const bits = float64Bits(v)
-    w.byte(0xfb)
-    w.u32(bits[0])
-    w.u32(bits[1])
-}
-
-function encodeItem(w: Writer, v: CborValue, depth: number): void {
-    if (depth > MAX_DEPTH) throw new CborError("nesting too deep", -1)
-    if (v === undefined) w.byte(0xf7)
-    else if (v === null) w.byte(0xf6)
-    else if (v === true) w.byte(0xf5)
-    else if (v === false) w.byte(0xf4)
-    else if (typeof v === "number") encodeNumber(w, v)
-    else if (typeof v === "string") {
+/**
+ * Appends a number, text string, byte string, boolean, null or undefined; returns false (and
+ * appends nothing) for anything else (arrays, maps), which encodeItem handles.
+ */
+export function cborScalar(out: Buffer[], v: CborValue): boolean {
+    if (typeof v === "number") {
+        if (isIntegral(v)) {
+            if (v >= 0) cborHead(out, 0, v)
+            else cborHead(out, 1, -1 - v)
+            return true
+        }
+        const f = Buffer.alloc(9)
+        f[0] = 0xfb
+        putF64be(f, 1, v)
+        out.push(f)
+    } else if (typeof v === "string") {
         const b = Buffer.from(v)
-        w.head(3, b.length)
-        w.bytes(b)
-    } else if (isBuffer(v)) {
-        w.head(2, v.length)
-        w.bytes(v)
-    } else if (Array.isArray(v)) {
-        w.head(4, v.length)
-        for (const x of v) encodeItem(w, x, depth + 1)
+        cborHead(out, 3, b.length)
+        out.push(b)
+    } else if (v instanceof Buffer) {
+        cborHead(out, 2, v.length)
+        out.push(v)
+    } else if (v === undefined || v === null || v === true || v === false) {
+        // simple values 20 false, 21 true, 22 null, 23 undefined
+        cborHead(out, 7, v === undefined ? 23 : v === null ? 22 : v ? 21 : 20)
+    } else return false
+    return true
+}
+
+function encodeItem(out: Buffer[], v: CborValue, depth: number): void {
+    if (depth > MAX_DEPTH) throw new CborError("nesting too deep", -1)
+    if (cborScalar(out, v)) return
+    if (Array.isArray(v)) {
+        cborHead(out, 4, v.length)
+        for (const x of v) encodeItem(out, x, depth + 1)
     } else if (v instanceof CborMap) {
         const m = v as CborMap
-        w.head(5, m.keys.length)
+        cborHead(out, 5, m.keys.length)
         for (let i = 0; i < m.keys.length; i++) {
-            encodeItem(w, m.keys[i], depth + 1)
-            encodeItem(w, m.values[i], depth + 1)
+            encodeItem(out, m.keys[i], depth + 1)
+            encodeItem(out, m.values[i], depth + 1)
         }
     } else if (typeof v === "object") {
         const keys = Object.keys(v)
-        w.head(5, keys.length)
+        cborHead(out, 5, keys.length)
         for (const k of keys) {
-            encodeItem(w, k, depth + 1)
-            encodeItem(w, v[k], depth + 1)
+            encodeItem(out, k, depth + 1)
+            encodeItem(out, v[k], depth + 1)
         }
     } else throw new CborError("cannot encode " + typeof v, -1)
 }
 
 /** Encodes a value (see CborValue above). Throws CborError for unsupported values. */
 export function encodeCbor(v: CborValue): Buffer {
-    const w = new Writer()
-    encodeItem(w, v, 0)
-    return sliceTo(w.buf, w.n)
-}
-
-function sliceTo(b: Buffer, n: number): Buffer {
-    const r = Buffer.alloc(n)
-    for (let i = 0; i < n; i++) r[i] = b[i]
-    return r
+    const out: Buffer[] = []
+    encodeItem(out, v, 0)
+    return concatBytes(out)
 }
 
 // ---- decoder ----

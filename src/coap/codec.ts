@@ -85,14 +85,12 @@ function nibble(v: number): number {
     return v < 13 ? v : v < 269 ? 13 : 14
 }
 
-function isSorted(options: CoapOption[]): boolean {
-    for (let i = 1; i < options.length; i++) if (options[i - 1].number > options[i].number) return false
-    return true
-}
-
-/** The options in wire order (a sorted copy only when the caller's list is not sorted). */
+/**
+ * The options in wire order: a stably sorted copy (insertion sort: one comparison per option when
+ * the list is already sorted, as the message helpers keep it).
+ */
 function wireOptions(options: CoapOption[]): CoapOption[] {
-    return isSorted(options) ? options : sortedOptions(options)
+    return sortedOptions(options ? options : [])
 }
 
 /** Bytes for options + (payload marker + payload when the payload is non-empty). */
@@ -203,7 +201,7 @@ export function encodeMessage(msg: CoapMessage): Buffer {
     checkByte(msg.type, 3, "type")
     checkByte(msg.code, 255, "code")
     checkByte(msg.messageId, 65535, "message id")
-    const options = wireOptions(msg.options ? msg.options : [])
+    const options = wireOptions(msg.options)
     const buf = Buffer.alloc(4 + token.length + bodySize(options, payload))
     buf[0] = 0x40 | (msg.type << 4) | token.length
     buf[1] = msg.code
@@ -246,29 +244,24 @@ export function encodeTcpMessage(msg: CoapMessage): Buffer {
     const payload = msg.payload ? msg.payload : Buffer.alloc(0)
     checkToken(token)
     checkByte(msg.code, 255, "code")
-    const options = wireOptions(msg.options ? msg.options : [])
+    const options = wireOptions(msg.options)
     const len = bodySize(options, payload)
-    let lenNibble = len
-    let ext = 0
-    if (len >= 65805) {
-        lenNibble = 15
-        ext = 4
-    } else if (len >= 269) {
-        lenNibble = 14
-        ext = 2
-    } else if (len >= 13) {
-        lenNibble = 13
-        ext = 1
-    }
+    // Len nibble 0..12, or 13/14 with a 1/2-byte extension as for options, or 15 with 4 bytes
+    const big = len >= 65805
+    const ext = big ? 4 : extSize(len)
     const buf = Buffer.alloc(2 + ext + token.length + len)
-    buf[0] = (lenNibble << 4) | token.length
-    if (ext === 1) buf[1] = len - 13
-    else if (ext === 2) putU16be(buf, 1, len - 269)
-    else if (ext === 4) putU32be(buf, 1, len - 65805)
+    buf[0] = ((big ? 15 : nibble(len)) << 4) | token.length
+    if (big) putU32be(buf, 1, len - 65805)
+    else writeExt(buf, 1, len)
     buf[1 + ext] = msg.code
     buf.set(token, 2 + ext)
     writeBody(buf, 2 + ext + token.length, options, payload)
     return buf
+}
+
+/** Bytes of Extended Length after the first byte for the Len nibble `ln` (RFC 8323 3.2). */
+function tcpExtSize(ln: number): number {
+    return ln < 13 ? 0 : ln === 13 ? 1 : ln === 14 ? 2 : 4
 }
 
 /**
@@ -282,7 +275,7 @@ export function tcpFrameLength(buf: Buffer, off: number): number {
     const ln = b0 >> 4
     const tkl = b0 & 15
     if (tkl > 8) throw fail(NO_CTX, CoapErrorKind.BadTokenLength, "token length 9-15 is reserved")
-    const ext = ln < 13 ? 0 : ln === 13 ? 1 : ln === 14 ? 2 : 4
+    const ext = tcpExtSize(ln)
     if (avail < 1 + ext) return -1
     let len = ln
     if (ext === 1) len = buf[off + 1] + 13
@@ -296,10 +289,8 @@ export function decodeTcpMessage(buf: Buffer): CoapMessage {
     const total = tcpFrameLength(buf, 0)
     if (total < 0) throw fail(NO_CTX, CoapErrorKind.Truncated, "truncated frame header")
     if (total !== buf.length) throw fail(NO_CTX, CoapErrorKind.BadFrameLength, "frame length does not match Len")
-    const b0 = buf[0]
-    const ln = b0 >> 4
-    const tkl = b0 & 15
-    const ext = ln < 13 ? 0 : ln === 13 ? 1 : ln === 14 ? 2 : 4
+    const tkl = buf[0] & 15
+    const ext = tcpExtSize(buf[0] >> 4)
     const code = buf[1 + ext]
     const ctx: Ctx = { type: -1, messageId: -1, code: code }
     const tokStart = 2 + ext

@@ -11,8 +11,9 @@
 import { CoapCode, ContentFormat } from "./message"
 import { CoapRequest, Reply, Resource } from "./resources"
 import { SenmlRecord, senmlToCbor, senmlToJson } from "./senml"
-import { jsonString } from "../util/json"
-import { formatNumber, formatScaled } from "../util/decimal"
+import { jsonString, toJson } from "../util/json"
+import { formatScaled } from "../util/decimal"
+import { putU32be } from "../util/bytes"
 import { CoapServerCore } from "./endpoint"
 
 export interface SensorReading {
@@ -50,6 +51,8 @@ export interface DeviceResourceOptions {
 
 const SENSOR_FORMATS = [ContentFormat.TextPlain, ContentFormat.Json, ContentFormat.SenmlJson, ContentFormat.SenmlCbor]
 const PACK_FORMATS = [ContentFormat.SenmlJson, ContentFormat.SenmlCbor, ContentFormat.Json]
+const TEXT_OR_JSON = [ContentFormat.TextPlain, ContentFormat.Json]
+const JSON_ONLY = [ContentFormat.Json]
 
 function pow10(d: number): number {
     let p = 1
@@ -57,72 +60,43 @@ function pow10(d: number): number {
     return p
 }
 
-/** The reading rounded to its decimals, so SenML prints no float noise (21.53, not 21.530000001). */
-function rounded(r: SensorReading): number {
-    const p = pow10(r.decimals)
-    return Math.floor(r.value * p + (r.value < 0 ? -0.5 : 0.5)) / p
-}
-
+/** The reading as text with exactly its decimals ("21.53"): valid JSON too. */
 function fixed(r: SensorReading): string {
     return formatScaled(r.value * pow10(r.decimals), r.decimals)
 }
 
-function textBody(s: string): Buffer {
-    return Buffer.from(s)
-}
-
-/** A flat JSON object from a record of strings/numbers/booleans, exact on the board. */
-export function jsonObject(o: Record<string, any>): string {
-    const parts: string[] = []
-    for (const k of Object.keys(o)) {
-        const v = o[k]
-        let t: string
-        if (typeof v === "number") t = formatNumber(v)
-        else if (typeof v === "boolean") t = v ? "true" : "false"
-        else if (v === null || v === undefined) t = "null"
-        else t = jsonString("" + v)
-        parts.push(jsonString(k) + ":" + t)
-    }
-    return "{" + parts.join(",") + "}"
-}
-
-function senmlRecords(readings: SensorReading[], baseName: string): SenmlRecord[] {
-    const recs: SenmlRecord[] = []
-    for (const r of readings) {
-        const rec: SenmlRecord = { n: r.name, u: r.unit, v: rounded(r) }
-        if (recs.length === 0 && baseName !== undefined) rec.bn = baseName
-        recs.push(rec)
-    }
-    return recs
+/** Answers `code` with a text body in `format`. */
+function replyText(reply: Reply, code: number, format: number, body: string): void {
+    reply({ code: code, contentFormat: format, payload: Buffer.from(body) })
 }
 
 /** Answers one representation of `readings` in `format` (already negotiated by the endpoint). */
 function replyReadings(readings: SensorReading[], format: number, baseName: string, single: boolean, reply: Reply): void {
-    let payload: Buffer
-    if (format === ContentFormat.SenmlCbor) {
-        payload = senmlToCbor(senmlRecords(readings, baseName))
-    } else if (format === ContentFormat.SenmlJson) {
-        payload = textBody(senmlToJson(senmlRecords(readings, baseName)))
-    } else if (format === ContentFormat.Json) {
-        const parts: string[] = []
-        if (single) {
-            const r = readings[0]
-            parts.push('"' + "value" + '":' + fixed(r))
-            parts.push('"unit":' + jsonString(r.unit))
-        } else {
-            for (const r of readings) parts.push(jsonString(r.name) + ":" + fixed(r))
+    if (format === ContentFormat.SenmlCbor || format === ContentFormat.SenmlJson) {
+        const recs: SenmlRecord[] = []
+        for (const r of readings) {
+            // rounded to the sensor's decimals, so SenML prints no float noise (21.53, not 21.530000001)
+            const p = pow10(r.decimals)
+            const rec: SenmlRecord = { n: r.name, u: r.unit, v: Math.floor(r.value * p + (r.value < 0 ? -0.5 : 0.5)) / p }
+            if (recs.length === 0 && baseName !== undefined) rec.bn = baseName
+            recs.push(rec)
         }
-        payload = textBody("{" + parts.join(",") + "}")
-    } else {
-        payload = textBody(fixed(readings[0]))
+        if (format === ContentFormat.SenmlCbor) reply({ code: CoapCode.Content, contentFormat: format, payload: senmlToCbor(recs) })
+        else replyText(reply, CoapCode.Content, format, senmlToJson(recs))
+        return
     }
-    reply({ code: CoapCode.Content, contentFormat: format, payload: payload })
+    let body = fixed(readings[0])
+    if (format === ContentFormat.Json) {
+        const parts: string[] = []
+        for (const r of readings) parts.push(jsonString(single ? "value" : r.name) + ":" + fixed(r))
+        if (single) parts.push('"unit":' + jsonString(readings[0].unit))
+        body = "{" + parts.join(",") + "}"
+    }
+    replyText(reply, CoapCode.Content, format, body)
 }
 
-function findReading(model: DeviceModel, name: string): SensorReading {
-    for (const r of model.readSensors()) if (r.name === name) return r
-    return undefined
-}
+/** The LED words a PUT understands: three for off, three for on, then toggle. */
+const LED_WORDS = ["off", "0", "false", "on", "1", "true", "toggle"]
 
 /** "on"/"off"/"1"/"0"/"true"/"false"/"toggle", or JSON {"on":bool}; undefined when not understood. */
 function parseLed(req: CoapRequest, current: boolean): boolean {
@@ -134,41 +108,35 @@ function parseLed(req: CoapRequest, current: boolean): boolean {
         } catch (e) {}
         return undefined
     }
-    if (s === "on" || s === "1" || s === "true") return true
-    if (s === "off" || s === "0" || s === "false") return false
-    if (s === "toggle") return !current
-    return undefined
-}
-
-function badRequest(reply: Reply, why: string): void {
-    reply({ code: CoapCode.BadRequest, contentFormat: ContentFormat.TextPlain, payload: Buffer.from(why) })
+    const i = LED_WORDS.indexOf(s)
+    return i < 0 ? undefined : i < 3 ? false : i < 6 ? true : !current
 }
 
 /** A short ETag from text (FNV-1a 32-bit), so If-Match works on /config. */
 function textEtag(s: string): Buffer {
     let h = 0x811c9dc5
-    for (let i = 0; i < s.length; i++) {
-        h = h ^ s.charCodeAt(i)
-        h = Math.imul(h, 0x01000193) >>> 0
-    }
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0
     const b = Buffer.alloc(4)
-    b[0] = (h >>> 24) & 0xff
-    b[1] = (h >>> 16) & 0xff
-    b[2] = (h >>> 8) & 0xff
-    b[3] = h & 0xff
+    putU32be(b, 0, h)
     return b
 }
 
-/** The resources for `model`. Call `sensorsChanged()` / `ledChanged()` to notify observers. */
-export function deviceResources(model: DeviceModel, opts: DeviceResourceOptions): Resource[] {
-    const maxAge = opts.sensorMaxAge !== undefined ? opts.sensorMaxAge : 60
+/**
+ * Adds the resources for `model` to a server; returns functions that notify their observers
+ * (call `sensorsChanged()` / `ledChanged()` when the readings or the LED changed).
+ */
+export function installDeviceResources(
+    server: CoapServerCore,
+    model: DeviceModel,
+    opts: DeviceResourceOptions
+): { sensorsChanged: () => void; ledChanged: () => void } {
+    const maxAge = opts.sensorMaxAge ?? 60
     let baseName = opts.baseName
     if (baseName === undefined) {
         const id = model.info()["id"]
         if (id !== undefined) baseName = "urn:dev:id:" + id + ":"
     }
-    const list: Resource[] = []
-    list.push({
+    server.add({
         path: "/sensors",
         rt: "sensors",
         iface: "core.b",
@@ -177,55 +145,52 @@ export function deviceResources(model: DeviceModel, opts: DeviceResourceOptions)
         maxAge: maxAge,
         get: (req: CoapRequest, reply: Reply) => replyReadings(model.readSensors(), req.format, baseName, false, reply),
     })
-    for (const r of model.readSensors()) addSensor(list, model, r.name, baseName, maxAge)
-    list.push({
+    for (const r of model.readSensors()) addSensor(server, model, r.name, baseName, maxAge)
+    server.add({
         path: "/actuators/led",
         rt: "led",
         iface: "core.a",
-        formats: [ContentFormat.TextPlain, ContentFormat.Json],
-        accepts: [ContentFormat.TextPlain, ContentFormat.Json],
+        formats: TEXT_OR_JSON,
+        accepts: TEXT_OR_JSON,
         observable: true,
         etag: () => Buffer.from([model.getLed() ? 1 : 0]),
         get: (req: CoapRequest, reply: Reply) => {
             const on = model.getLed()
-            const body = req.format === ContentFormat.Json ? '{"on":' + (on ? "true" : "false") + "}" : on ? "on" : "off"
-            reply({ code: CoapCode.Content, contentFormat: req.format, payload: Buffer.from(body) })
+            replyText(reply, CoapCode.Content, req.format, req.format === ContentFormat.Json ? '{"on":' + on + "}" : on ? "on" : "off")
         },
         put: (req: CoapRequest, reply: Reply) => {
             const on = parseLed(req, model.getLed())
-            if (on === undefined) return badRequest(reply, 'expected "on", "off", "toggle" or {"on":true}')
+            if (on === undefined) return replyText(reply, CoapCode.BadRequest, ContentFormat.TextPlain, 'expected "on", "off", "toggle" or {"on":true}')
             model.setLed(on)
             reply({ code: CoapCode.Changed })
         },
     })
-    list.push({
+    server.add({
         path: "/device",
         rt: "device",
         iface: "core.rp",
-        formats: [ContentFormat.Json],
-        get: (req: CoapRequest, reply: Reply) =>
-            reply({ code: CoapCode.Content, contentFormat: ContentFormat.Json, payload: Buffer.from(jsonObject(model.info())) }),
+        formats: JSON_ONLY,
+        get: (req: CoapRequest, reply: Reply) => replyText(reply, CoapCode.Content, ContentFormat.Json, toJson(model.info())),
     })
-    list.push({
+    server.add({
         path: "/config",
         rt: "config",
         iface: "core.p",
-        formats: [ContentFormat.Json],
-        accepts: [ContentFormat.Json],
+        formats: JSON_ONLY,
+        accepts: JSON_ONLY,
         etag: () => textEtag(model.getConfig()),
-        get: (req: CoapRequest, reply: Reply) =>
-            reply({ code: CoapCode.Content, contentFormat: ContentFormat.Json, payload: Buffer.from(model.getConfig()) }),
+        get: (req: CoapRequest, reply: Reply) => replyText(reply, CoapCode.Content, ContentFormat.Json, model.getConfig()),
         put: (req: CoapRequest, reply: Reply) => {
             const why = model.setConfig(req.payload.toString("utf-8"))
-            if (why !== undefined) return badRequest(reply, why)
+            if (why !== undefined) return replyText(reply, CoapCode.BadRequest, ContentFormat.TextPlain, why)
             reply({ code: CoapCode.Changed })
         },
     })
-    list.push({
+    server.add({
         path: "/rpc",
         rt: "jsonrpc",
-        formats: [ContentFormat.Json],
-        accepts: [ContentFormat.Json],
+        formats: JSON_ONLY,
+        accepts: JSON_ONLY,
         post: async (req: CoapRequest, reply: Reply) => {
             let out: string = undefined
             try {
@@ -236,35 +201,9 @@ export function deviceResources(model: DeviceModel, opts: DeviceResourceOptions)
             }
             // a JSON-RPC notification has no response: 2.04 with no body
             if (out === undefined) reply({ code: CoapCode.Changed })
-            else reply({ code: CoapCode.Content, contentFormat: ContentFormat.Json, payload: Buffer.from(out) })
+            else replyText(reply, CoapCode.Content, ContentFormat.Json, out)
         },
     })
-    return list
-}
-
-function addSensor(list: Resource[], model: DeviceModel, name: string, baseName: string, maxAge: number): void {
-    list.push({
-        path: "/sensors/" + name,
-        rt: name,
-        iface: "core.s",
-        formats: SENSOR_FORMATS,
-        observable: true,
-        maxAge: maxAge,
-        get: (req: CoapRequest, reply: Reply) => {
-            const r = findReading(model, name)
-            if (r === undefined) reply({ code: CoapCode.NotFound })
-            else replyReadings([r], req.format, baseName, true, reply)
-        },
-    })
-}
-
-/** Adds the device resources to a server; returns functions that notify their observers. */
-export function installDeviceResources(
-    server: CoapServerCore,
-    model: DeviceModel,
-    opts: DeviceResourceOptions
-): { sensorsChanged: () => void; ledChanged: () => void } {
-    for (const r of deviceResources(model, opts)) server.add(r)
     return {
         sensorsChanged: () => {
             server.changed("/sensors")
@@ -272,4 +211,19 @@ export function installDeviceResources(
         },
         ledChanged: () => server.changed("/actuators/led"),
     }
+}
+
+function addSensor(server: CoapServerCore, model: DeviceModel, name: string, baseName: string, maxAge: number): void {
+    server.add({
+        path: "/sensors/" + name,
+        rt: name,
+        iface: "core.s",
+        formats: SENSOR_FORMATS,
+        observable: true,
+        maxAge: maxAge,
+        get: (req: CoapRequest, reply: Reply) => {
+            for (const r of model.readSensors()) if (r.name === name) return replyReadings([r], req.format, baseName, true, reply)
+            reply({ code: CoapCode.NotFound })
+        },
+    })
 }

@@ -28,26 +28,26 @@ import type { Clock } from "../io"
 import {
     CoapCode,
     CoapMessage,
+    CoapOption,
     CoapType,
     ContentFormat,
     addOption,
     codeClass,
     getOption,
     getOptions,
+    getStringOptions,
     getUintOption,
     getUriPath,
-    getUriPathSegments,
     getUriQuery,
     newMessage,
-    setContentFormat,
-    setLocationPath,
     setOption,
     setStringOptions,
     setUintOption,
+    splitPath,
 } from "./message"
-import { BlockValue, OptionNumber, decodeBlock, encodeBlock, firstBadCriticalOption, recognisedOptions } from "./options"
+import { BlockValue, OptionNumber, decodeBlock, encodeBlock, scanOptions } from "./options"
 import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
-import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree } from "./resources"
+import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree, removeResource } from "./resources"
 import { Block1Assembler, Block1Status, needsBlock2, sliceBlock2 } from "./block"
 import { Observer, ObserverRegistry, RFC7641_4_5_CON_INTERVAL_MS, mustConfirm, observerKey } from "./observe"
 import { discoveryHandler, unfilteredDiscoveryHandler } from "./resources-discovery"
@@ -84,22 +84,17 @@ interface CachedBody {
 /** Most block-wise non-GET responses kept at once. */
 const BODY_CACHE_SIZE = 2
 
-/** Per-request facts the response builder needs. */
+/** Per-request facts the response builder needs (absent fields are undefined / false). */
 interface Ctx {
     peer: string
     request: CoapMessage
     resource: Resource
-    block1: BlockValue
-    block2: BlockValue
-    register: boolean
-    notification: Observer
+    block1?: BlockValue
+    block2?: BlockValue
+    register?: boolean
+    notification?: Observer
     /** Key for the block-wise body cache (non-GET requests only), else undefined. */
-    cacheKey: string
-}
-
-function hasItem(list: number[], v: number): boolean {
-    for (const x of list) if (x === v) return true
-    return false
+    cacheKey?: string
 }
 
 /** The CoAP server without block-wise transfers (see the top of this file). */
@@ -117,18 +112,19 @@ export class CoapServerCore implements RequestHandler {
         this.clock = opts.clock
         this.resources = new ResourceTree()
         this.observers = new ObserverRegistry(
-            opts.maxObservers !== undefined ? opts.maxObservers : 16,
-            opts.initialObserveSeq !== undefined ? opts.initialObserveSeq : 2
+            opts.maxObservers ?? 16,
+            opts.initialObserveSeq ?? 2
         )
-        this.conEveryN = opts.conEveryN !== undefined ? opts.conEveryN : 8
-        this.conInterval = opts.conInterval !== undefined ? opts.conInterval : RFC7641_4_5_CON_INTERVAL_MS
-        this.maxBodySize = opts.maxBodySize !== undefined ? opts.maxBodySize : 4096
+        this.conEveryN = opts.conEveryN ?? 8
+        this.conInterval = opts.conInterval ?? RFC7641_4_5_CON_INTERVAL_MS
+        this.maxBodySize = opts.maxBodySize ?? 4096
         if (opts.discovery === undefined || opts.discovery) {
+            // the whole list (CoapServer's constructor swaps in the filtering handler, RFC 6690 4.1)
             this.resources.add({
-                path: "/.well-known/core",
+                path: WELL_KNOWN_CORE,
                 formats: [ContentFormat.LinkFormat],
                 hidden: true,
-                get: this.discoveryGet(),
+                get: unfilteredDiscoveryHandler(this.resources),
             })
         }
     }
@@ -146,12 +142,7 @@ export class CoapServerCore implements RequestHandler {
         for (const o of this.observers.forPath(res.path)) this.notifyObserver(o, res)
     }
 
-    // ---- RequestHandler (from the binding) ----
-
-    tokenRejected(peer: string, token: Buffer): void {
-        // RFC 7641 3.6: an RST to a notification removes the observer
-        this.observers.remove(peer, token)
-    }
+    // ---- RequestHandler (from the binding; tokenRejected is CoapServer's: only UDP has RST) ----
 
     peerGone(peer: string): void {
         this.observers.removePeer(peer)
@@ -162,8 +153,9 @@ export class CoapServerCore implements RequestHandler {
         const peer = ex.peer()
         const method = msg.code
         // RFC 7252 5.4.1: an unrecognised critical option makes the whole request fail
-        if (firstBadCriticalOption(method, msg.options) >= 0) return this.fail(ex, CoapCode.BadOption)
-        msg.options = recognisedOptions(method, msg.options)
+        const known: CoapOption[] = []
+        if (scanOptions(method, msg.options, known) >= 0) return this.fail(ex, CoapCode.BadOption)
+        msg.options = known
         // RFC 7252 5.10.2: this endpoint is not a forward proxy
         if (getOption(msg, OptionNumber.ProxyUri) !== undefined || getOption(msg, OptionNumber.ProxyScheme) !== undefined) {
             return this.fail(ex, CoapCode.ProxyingNotSupported)
@@ -173,36 +165,27 @@ export class CoapServerCore implements RequestHandler {
         const path = getUriPath(msg)
         const res = this.resources.find(path)
         if (res === undefined) return this.fail(ex, CoapCode.NotFound)
-        const handler = methodHandler(res, method)
+        const handler = [res.get, res.post, res.put, res.delete][method - CoapCode.GET]
         if (handler === undefined) return this.fail(ex, CoapCode.MethodNotAllowed)
         // RFC 7252 5.10.4: Accept names the only acceptable response format
         const accept = getUintOption(msg, OptionNumber.Accept)
-        if (accept !== undefined && res.formats !== undefined && !hasItem(res.formats, accept)) {
+        if (accept !== undefined && res.formats !== undefined && res.formats.indexOf(accept) < 0) {
             return this.fail(ex, CoapCode.NotAcceptable)
         }
         // RFC 7252 5.10.3 / 5.9.2.9: a body in a format the resource does not take
         const cf = getUintOption(msg, OptionNumber.ContentFormat)
         const hasBody = method === CoapCode.PUT || method === CoapCode.POST
-        if (hasBody && cf !== undefined && res.accepts !== undefined && !hasItem(res.accepts, cf)) {
+        if (hasBody && cf !== undefined && res.accepts !== undefined && res.accepts.indexOf(cf) < 0) {
             return this.fail(ex, CoapCode.UnsupportedContentFormat)
         }
         // RFC 7252 5.10.8: conditional requests
         if (!preconditionsHold(msg, res)) return this.fail(ex, CoapCode.PreconditionFailed)
 
         // RFC 7252 5.9.2.9 body limit; RFC 7959 block options (CoapServer) decide the body
-        const maxBody = res.maxBodySize !== undefined ? res.maxBodySize : this.maxBodySize
+        const maxBody = res.maxBodySize ?? this.maxBodySize
         const size1 = getUintOption(msg, OptionNumber.Size1)
-        if (size1 !== undefined && size1 > maxBody) return this.tooLarge(ex, maxBody)
-        const ctx: Ctx = {
-            peer: peer,
-            request: msg,
-            resource: res,
-            block1: undefined,
-            block2: undefined,
-            register: false,
-            notification: undefined,
-            cacheKey: undefined,
-        }
+        if (size1 !== undefined && size1 > maxBody) return this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
+        const ctx: Ctx = { peer: peer, request: msg, resource: res }
         const body = this.requestBody(ex, ctx, maxBody)
         if (body === undefined) return
         // RFC 7641 2 / 3.6: Observe in a GET registers (0) or deregisters (1)
@@ -210,13 +193,14 @@ export class CoapServerCore implements RequestHandler {
         if (observe === 1) {
             this.observers.remove(peer, msg.token)
         } else if (observe === 0 && res.observable && (ctx.block2 === undefined || ctx.block2.num === 0)) {
-            if (this.observers.find(peer, msg.token) === undefined && this.observers.isFull()) {
+            const obs = this.observers
+            if (obs.find(peer, msg.token) === undefined && obs.list.length >= obs.max) {
                 return this.fail(ex, CoapCode.ServiceUnavailable)
             }
             ctx.register = true
         }
 
-        const req = this.makeRequest(peer, msg, res, body, false)
+        const req = makeRequest(peer, msg, res, body, false)
         const self = this
         invoke(handler, req, (r: CoapResponse) => {
             const out = self.buildResponse(ctx, r)
@@ -224,11 +208,6 @@ export class CoapServerCore implements RequestHandler {
             if (suppressed(msg, out.code)) out.code = CoapCode.Empty
             ex.respond(out)
         })
-    }
-
-    /** GET /.well-known/core: the whole list (CoapServer filters by the query, RFC 6690 4.1). */
-    protected discoveryGet(): Handler {
-        return unfilteredDiscoveryHandler(this.resources)
     }
 
     /**
@@ -242,7 +221,7 @@ export class CoapServerCore implements RequestHandler {
             return undefined
         }
         if (msg.payload.length > maxBody) {
-            this.tooLarge(ex, maxBody)
+            this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
             return undefined
         }
         return msg.payload
@@ -256,39 +235,20 @@ export class CoapServerCore implements RequestHandler {
 
     // ---- responses ----
 
-    private makeRequest(peer: string, msg: CoapMessage, res: Resource, body: Buffer, notification: boolean): CoapRequest {
-        const accept = getUintOption(msg, OptionNumber.Accept)
-        let format = accept
-        if (format === undefined) format = res.formats !== undefined && res.formats.length > 0 ? res.formats[0] : ContentFormat.TextPlain
-        return {
-            method: notification ? CoapCode.GET : msg.code,
-            peer: peer,
-            path: res.path,
-            segments: getUriPathSegments(msg),
-            query: getUriQuery(msg),
-            payload: body,
-            contentFormat: getUintOption(msg, OptionNumber.ContentFormat),
-            accept: accept,
-            format: format,
-            notification: notification,
-            message: msg,
-        }
-    }
-
     /** Turns a handler's answer into the response message (type/id/token are the binding's). */
     private buildResponse(ctx: Ctx, r: CoapResponse): CoapMessage {
         const res = ctx.resource
         const out = newMessage(CoapType.ACK, r.code, 0, ctx.request.token)
-        let payload = r.payload !== undefined ? r.payload : Buffer.alloc(0)
+        let payload = r.payload ?? Buffer.alloc(0)
         if (r.options !== undefined) for (const o of r.options) addOption(out, o.number, o.value)
         const success = codeClass(r.code) === 2
-        if (r.contentFormat !== undefined) setContentFormat(out, r.contentFormat)
+        if (r.contentFormat !== undefined) setUintOption(out, OptionNumber.ContentFormat, r.contentFormat)
         let etag = r.etag
         if (etag === undefined && r.code === CoapCode.Content && res.etag !== undefined) etag = res.etag()
         if (etag !== undefined && success) setOption(out, OptionNumber.ETag, etag)
-        const maxAge = r.maxAge !== undefined ? r.maxAge : res.maxAge
+        const maxAge = r.maxAge ?? res.maxAge
         if (maxAge !== undefined && r.code === CoapCode.Content) setUintOption(out, OptionNumber.MaxAge, maxAge)
-        if (r.locationPath !== undefined) setLocationPath(out, r.locationPath)
+        if (r.locationPath !== undefined) setStringOptions(out, OptionNumber.LocationPath, splitPath(r.locationPath))
         if (r.locationQuery !== undefined) setStringOptions(out, OptionNumber.LocationQuery, r.locationQuery)
 
         // RFC 7252 5.10.6.2: the client's cached representation is still current
@@ -310,11 +270,9 @@ export class CoapServerCore implements RequestHandler {
                 token: ctx.request.token,
                 path: res.path,
                 request: ctx.request,
-                contentFormat: r.contentFormat !== undefined ? r.contentFormat : -1,
+                contentFormat: r.contentFormat ?? -1,
                 nonSinceCon: 0,
                 lastConAt: now,
-                busy: false,
-                dirty: false,
                 active: true,
             }
             if (this.observers.add(o)) setUintOption(out, OptionNumber.Observe, this.observers.nextSeq())
@@ -325,19 +283,14 @@ export class CoapServerCore implements RequestHandler {
         return this.finishResponse(ctx, out, payload)
     }
 
-    protected simple(request: CoapMessage, code: number): CoapMessage {
-        return newMessage(CoapType.ACK, code, 0, request.token)
-    }
-
-    protected fail(ex: Exchange, code: number): void {
-        ex.respond(this.simple(ex.request(), suppressed(ex.request(), code) ? CoapCode.Empty : code))
-    }
-
-    /** RFC 7959 2.9.3: 4.13 tells the limit in Size1. */
-    protected tooLarge(ex: Exchange, maxBody: number): void {
-        const m = this.simple(ex.request(), CoapCode.RequestEntityTooLarge)
-        if (suppressed(ex.request(), m.code)) m.code = CoapCode.Empty
-        else setUintOption(m, OptionNumber.Size1, maxBody)
+    /**
+     * Answers with an error `code` (0.00, nothing, when No-Response suppresses it). A 4.13 tells
+     * the limit in Size1 (`maxBody`, RFC 7959 2.9.3).
+     */
+    protected fail(ex: Exchange, code: number, maxBody?: number): void {
+        const m = simpleAnswer(ex.request(), code)
+        if (suppressed(ex.request(), code)) m.code = CoapCode.Empty
+        else if (maxBody !== undefined) setUintOption(m, OptionNumber.Size1, maxBody)
         ex.respond(m)
     }
 
@@ -351,21 +304,12 @@ export class CoapServerCore implements RequestHandler {
         }
         o.busy = true
         const msg = o.request
-        const ctx: Ctx = {
-            peer: o.peer,
-            request: msg,
-            resource: res,
-            block1: undefined,
-            block2: undefined,
-            register: false,
-            notification: o,
-            cacheKey: undefined,
-        }
-        const req = this.makeRequest(o.peer, msg, res, Buffer.alloc(0), true)
+        const ctx: Ctx = { peer: o.peer, request: msg, resource: res, notification: o }
+        const req = makeRequest(o.peer, msg, res, Buffer.alloc(0), true)
         const self = this
         invoke(res.get, req, (r: CoapResponse) => {
             o.busy = false
-            self.sendNotification(o, res, self.buildResponse(ctx, r))
+            if (o.active) self.sendNotification(o, res, self.buildResponse(ctx, r))
             if (o.dirty && o.active) {
                 o.dirty = false
                 self.notifyObserver(o, res)
@@ -373,20 +317,16 @@ export class CoapServerCore implements RequestHandler {
         })
     }
 
-    private sendNotification(o: Observer, res: Resource, notification: CoapMessage): void {
-        let msg = notification
-        if (!o.active) return
-        const now = this.clock.now()
+    private sendNotification(o: Observer, res: Resource, msg: CoapMessage): void {
         // RFC 7641 4.2: an observer keeps the representation format it registered for; when
         // the resource can no longer give it, the observation ends with 4.06 (TD_COAP_OBS_08)
-        const cf = getUintOption(msg, OptionNumber.ContentFormat)
-        if (codeClass(msg.code) === 2 && (cf !== undefined ? cf : -1) !== o.contentFormat) {
+        if (codeClass(msg.code) === 2 && (getUintOption(msg, OptionNumber.ContentFormat) ?? -1) !== o.contentFormat) {
             msg = newMessage(CoapType.CON, CoapCode.NotAcceptable, 0, o.token)
         }
         // RFC 7641 3.2/4.2: a non-2.xx notification ends the observation
         const final = codeClass(msg.code) !== 2
         if (final) this.observers.removeEntry(o)
-        const con = final || mustConfirm(o, res.notifyConfirmable === true, this.conEveryN, this.conInterval, now)
+        const con = final || mustConfirm(o, res.notifyConfirmable === true, this.conEveryN, this.conInterval, this.clock.now())
         if (con) o.nonSinceCon = 0
         else o.nonSinceCon++
         const self = this
@@ -414,11 +354,19 @@ export class CoapServer extends CoapServerCore {
     constructor(transport: Transport, opts: ServerOptions) {
         super(transport, opts)
         this.block1 = new Block1Assembler(
-            opts.maxBlock1Transfers !== undefined ? opts.maxBlock1Transfers : 4,
-            opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
+            opts.maxBlock1Transfers ?? 4,
+            opts.block1Lifetime ?? 247000
         )
         this.bodyCache = []
-        this.bodyCacheLifetime = opts.block1Lifetime !== undefined ? opts.block1Lifetime : 247000
+        this.bodyCacheLifetime = opts.block1Lifetime ?? 247000
+        // RFC 6690 4.1: this server filters /.well-known/core by the query
+        const wk = this.resources.find(WELL_KNOWN_CORE)
+        if (wk !== undefined) wk.get = discoveryHandler(this.resources)
+    }
+
+    /** RFC 7641 3.6: an RST to a notification removes the observer (UDP). */
+    tokenRejected(peer: string, token: Buffer): void {
+        this.observers.remove(peer, token)
     }
 
     // Board images have a fixed resource set and no use for these, so they live here.
@@ -430,7 +378,7 @@ export class CoapServer extends CoapServerCore {
     remove(path: string): void {
         const res = this.resources.find(path)
         if (res === undefined) return
-        this.resources.remove(path)
+        removeResource(this.resources, path)
         for (const o of this.observers.forPath(res.path)) {
             this.observers.removeEntry(o)
             const msg = newMessage(CoapType.CON, CoapCode.NotFound, 0, o.token)
@@ -439,11 +387,7 @@ export class CoapServer extends CoapServerCore {
     }
 
     observerCount(path?: string): number {
-        return path === undefined ? this.observers.count() : this.observers.forPath(path).length
-    }
-
-    protected override discoveryGet(): Handler {
-        return discoveryHandler(this.resources)
+        return path === undefined ? this.observers.list.length : this.observers.forPath(path).length
     }
 
     override peerGone(peer: string): void {
@@ -476,12 +420,12 @@ export class CoapServer extends CoapServerCore {
                 return undefined
             }
             if (r.status === Block1Status.TooLarge) {
-                this.tooLarge(ex, maxBody)
+                this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
                 return undefined
             }
             body = r.body
         } else if (body.length > maxBody) {
-            this.tooLarge(ex, maxBody)
+            this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
             return undefined
         }
 
@@ -497,7 +441,7 @@ export class CoapServer extends CoapServerCore {
             }
             const copy = newMessage(CoapType.ACK, cached.code, 0, msg.token)
             for (const o of cached.options) addOption(copy, o.number, o.value)
-            const ctx2: Ctx = { peer: peer, request: msg, resource: res, block1: undefined, block2: block2, register: false, notification: undefined, cacheKey: undefined }
+            const ctx2: Ctx = { peer: peer, request: msg, resource: res, block2: block2 }
             ex.respond(this.finishResponse(ctx2, copy, cached.payload))
             return undefined
         }
@@ -523,7 +467,7 @@ export class CoapServer extends CoapServerCore {
         }
         if (success && payload.length > 0 && (wanted !== undefined || needsBlock2(payload.length, maxSzx))) {
             const slice = sliceBlock2(payload, wanted, maxSzx)
-            if (!slice.ok) return this.simple(ctx.request, CoapCode.BadOption)
+            if (!slice.ok) return simpleAnswer(ctx.request, CoapCode.BadOption)
             if (slice.block.num > 0 || slice.block.more) {
                 // RFC 7959 2.4: an ETag lets the client notice the representation changed between
                 // blocks; without one from the resource, one is derived from the whole body
@@ -566,6 +510,13 @@ export class CoapServer extends CoapServerCore {
     }
 }
 
+const WELL_KNOWN_CORE = "/.well-known/core"
+
+/** A response with just a code (type/id/token are the binding's). */
+function simpleAnswer(request: CoapMessage, code: number): CoapMessage {
+    return newMessage(CoapType.ACK, code, 0, request.token)
+}
+
 /** RFC 7967 2.1: No-Response bit 2 suppresses 2.xx, bit 8 4.xx, bit 16 5.xx. */
 function suppressed(request: CoapMessage, code: number): boolean {
     const nr = getUintOption(request, OptionNumber.NoResponse)
@@ -596,12 +547,24 @@ function bodyEtag(b: Buffer): Buffer {
     return t
 }
 
-function methodHandler(res: Resource, method: number): Handler {
-    if (method === CoapCode.GET) return res.get
-    if (method === CoapCode.POST) return res.post
-    if (method === CoapCode.PUT) return res.put
-    if (method === CoapCode.DELETE) return res.delete
-    return undefined
+/** What a handler sees of a request (or, for a notification, of the registration replayed as a GET). */
+function makeRequest(peer: string, msg: CoapMessage, res: Resource, body: Buffer, notification: boolean): CoapRequest {
+    const accept = getUintOption(msg, OptionNumber.Accept)
+    let format = accept
+    if (format === undefined) format = res.formats !== undefined && res.formats.length > 0 ? res.formats[0] : ContentFormat.TextPlain
+    return {
+        method: notification ? CoapCode.GET : msg.code,
+        peer: peer,
+        path: res.path,
+        segments: getStringOptions(msg, OptionNumber.UriPath),
+        query: getStringOptions(msg, OptionNumber.UriQuery),
+        payload: body,
+        contentFormat: getUintOption(msg, OptionNumber.ContentFormat),
+        accept: accept,
+        format: format,
+        notification: notification,
+        message: msg,
+    }
 }
 
 /**

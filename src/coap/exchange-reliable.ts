@@ -5,17 +5,22 @@
 // Abort 7.05) belong to the binding that owns the connection (issue 5); it hands this class the
 // decoded request/response messages and calls connectionClosed() when the connection ends.
 
-import { CoapCode, CoapMessage, CoapType, isRequestCode, isSignalingCode, newMessage } from "./message"
+import { CoapCode, CoapMessage, CoapType, isRequestCode, newMessage } from "./message"
 import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
+
+/** What owns the connection: writes one message to a peer, false when the connection is gone. */
+export interface ReliableWriter {
+    write(peer: string, msg: CoapMessage): boolean
+}
 
 /** One request on a reliable connection: the response is written with the request's token. */
 class ReliableExchange implements Exchange {
-    private binding: ReliableBinding
+    private binding: ReliableWriter
     private peerKey: string
     private msg: CoapMessage
     private answered: boolean
 
-    constructor(binding: ReliableBinding, peer: string, msg: CoapMessage) {
+    constructor(binding: ReliableWriter, peer: string, msg: CoapMessage) {
         this.binding = binding
         this.peerKey = peer
         this.msg = msg
@@ -37,7 +42,25 @@ class ReliableExchange implements Exchange {
     }
 }
 
-export class ReliableBinding implements Transport {
+/**
+ * Hands a decoded message from `peer` to `handler` (when there is one) if it is a request, with an
+ * exchange that answers through `writer`; returns whether it was a request. Responses and 7.xx
+ * signaling are not the request/response layer's business (the binding handles signaling before
+ * this, and a server has no requests of its own outstanding).
+ */
+export function deliverRequest(handler: RequestHandler, writer: ReliableWriter, peer: string, msg: CoapMessage): boolean {
+    if (!isRequestCode(msg.code) || handler === undefined) return false
+    const ex = new ReliableExchange(writer, peer, msg)
+    try {
+        handler.handleRequest(ex)
+    } catch (e) {
+        // the request layer answers its own failures; this is a last resort (5.00)
+        ex.respond(newMessage(CoapType.CON, CoapCode.InternalServerError, 0, msg.token))
+    }
+    return true
+}
+
+export class ReliableBinding implements Transport, ReliableWriter {
     private writeFn: (peer: string, msg: CoapMessage) => boolean
     private szx: number
     private handler: RequestHandler
@@ -49,7 +72,7 @@ export class ReliableBinding implements Transport {
      */
     constructor(write: (peer: string, msg: CoapMessage) => boolean, maxBlockSzx?: number) {
         this.writeFn = write
-        this.szx = maxBlockSzx !== undefined ? maxBlockSzx : 6
+        this.szx = maxBlockSzx ?? 6
         this.handler = undefined
     }
 
@@ -57,21 +80,9 @@ export class ReliableBinding implements Transport {
         this.handler = handler
     }
 
-    /**
-     * A decoded message from `peer`. Requests go to the request/response layer; responses and
-     * signaling are not this class's business (the binding handles signaling before this, and a
-     * server has no requests of its own outstanding). Returns whether the message was a request.
-     */
+    /** A decoded message from `peer`; returns whether it was a request (see deliverRequest). */
     receive(peer: string, msg: CoapMessage): boolean {
-        if (isSignalingCode(msg.code) || !isRequestCode(msg.code) || this.handler === undefined) return false
-        const ex = new ReliableExchange(this, peer, msg)
-        try {
-            this.handler.handleRequest(ex)
-        } catch (e) {
-            // the request layer answers its own failures; this is a last resort (5.00)
-            ex.respond(newMessage(CoapType.CON, CoapCode.InternalServerError, 0, msg.token))
-        }
-        return true
+        return deliverRequest(this.handler, this, peer, msg)
     }
 
     /** The connection to `peer` ended (closed, Release, Abort): drop its observations. */

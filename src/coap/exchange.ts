@@ -53,8 +53,11 @@ export interface Transport {
 /** What a binding delivers upwards. */
 export interface RequestHandler {
     handleRequest(ex: Exchange): void
-    /** The peer rejected a message carrying this token (UDP RST): cancel what hangs on it. */
-    tokenRejected(peer: string, token: Buffer): void
+    /**
+     * The peer rejected a message carrying this token (UDP RST): cancel what hangs on it. Only
+     * bindings that have RST (UDP) call it, so a handler for reliable transports may leave it out.
+     */
+    tokenRejected?(peer: string, token: Buffer): void
     /** The peer is gone (reliable connection closed/aborted): drop all state for it. */
     peerGone(peer: string): void
 }

@@ -42,19 +42,44 @@ function uintText(n: number): string {
     return "" + Math.floor(n)
 }
 
+/** The attributes of `a` in this order (LinkAttrs field names; "iface" is written "if"). */
+const LINK_ATTR_KEYS = ["rt", "iface", "ct", "obs", "sz", "title"]
+
+/**
+ * The link-param value of one LinkAttrs field: null when the attribute is left out (absent,
+ * false, empty list), undefined for a bare flag (obs), else the text (numbers in decimal, a ct
+ * list space separated).
+ */
+function attrValue(v: any): string {
+    if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) return null
+    if (v === true) return undefined
+    if (typeof v === "number") return uintText(v)
+    if (Array.isArray(v)) return v.map(uintText).join(" ")
+    return v
+}
+
 export function makeLink(href: string, a: LinkAttrs): WebLink {
     const attrs: LinkAttr[] = []
-    if (a.rt !== undefined) attrs.push({ name: "rt", value: a.rt })
-    if (a.iface !== undefined) attrs.push({ name: "if", value: a.iface })
-    if (a.ct !== undefined && a.ct.length > 0) {
-        const parts: string[] = []
-        for (const c of a.ct) parts.push(uintText(c))
-        attrs.push({ name: "ct", value: parts.join(" ") })
+    const rec: any = a
+    for (const key of LINK_ATTR_KEYS) {
+        const v = attrValue(rec[key])
+        if (v !== null) attrs.push({ name: key === "iface" ? "if" : key, value: v })
     }
-    if (a.obs) attrs.push({ name: "obs", value: undefined })
-    if (a.sz !== undefined) attrs.push({ name: "sz", value: uintText(a.sz) })
-    if (a.title !== undefined) attrs.push({ name: "title", value: a.title })
     return { href: href, attrs: attrs }
+}
+
+/**
+ * One link as text, straight from its attributes: the same as serializeLinks([makeLink(href, a)])
+ * without the WebLink in between (what a board's discovery and registration send).
+ */
+export function linkText(href: string, a: LinkAttrs): string {
+    const parts: string[] = ["<" + href + ">"]
+    const rec: any = a
+    for (const key of LINK_ATTR_KEYS) {
+        const v = attrValue(rec[key])
+        if (v !== null) parts.push(paramText(key === "iface" ? "if" : key, v))
+    }
+    return parts.join("")
 }
 
 /** First value of attribute `name` ("" for a bare flag), or undefined when absent. */
@@ -89,19 +114,17 @@ function quote(s: string): string {
     return parts.join("")
 }
 
-/** Serializes links (RFC 6690 2). Cardinal values (ct=40, sz=12) stay bare, all others are quoted. */
+/** `;name` or `;name=value`: cardinal values (ct=40, sz=12) stay bare, all others are quoted. */
+function paramText(name: string, value: string): string {
+    return ";" + name + (value === undefined ? "" : "=" + (isDigits(value) ? value : quote(value)))
+}
+
+/** Serializes links (RFC 6690 2). */
 export function serializeLinks(links: WebLink[]): string {
     const out: string[] = []
     for (const l of links) {
-        const parts: string[] = ["<", l.href, ">"]
-        for (const a of l.attrs) {
-            parts.push(";")
-            parts.push(a.name)
-            if (a.value !== undefined) {
-                parts.push("=")
-                parts.push(isDigits(a.value) ? a.value : quote(a.value))
-            }
-        }
+        const parts: string[] = ["<" + l.href + ">"]
+        for (const a of l.attrs) parts.push(paramText(a.name, a.value))
         out.push(parts.join(""))
     }
     return out.join(",")

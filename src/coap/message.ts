@@ -299,15 +299,7 @@ export function setContentFormat(msg: CoapMessage, cf: number): void {
 
 /** A stably sorted copy of an option list (insertion sort: lists are short, sort() differs in DS). */
 export function sortedOptions(options: CoapOption[]): CoapOption[] {
-    const r: CoapOption[] = []
-    for (const o of options) {
-        let i = r.length
-        r.push(o)
-        while (i > 0 && r[i - 1].number > o.number) {
-            r[i] = r[i - 1]
-            i--
-        }
-        r[i] = o
-    }
-    return r
+    const m = newMessage(CoapType.CON, 0, 0)
+    for (const o of options) addOption(m, o.number, o.value)
+    return m.options
 }

@@ -370,7 +370,7 @@ export class MessageLayer implements Transport {
             const peer = ex.peerKey
             const token = ex.msg.token
             this.startCon(peer, response, bytes, "", (outcome: Outcome) => {
-                if (outcome === Outcome.Reset && self.handler !== undefined) self.handler.tokenRejected(peer, token)
+                if (outcome === Outcome.Reset) self.rejected(peer, token)
             }, now)
             return
         }
@@ -388,9 +388,7 @@ export class MessageLayer implements Transport {
             const p = this.pending[i]
             if (p.peer === peer && p.messageId === msg.messageId) {
                 removeAt(this.pending, i)
-                if (outcome === Outcome.Reset && p.key !== "" && this.handler !== undefined) {
-                    this.handler.tokenRejected(peer, p.token)
-                }
+                if (outcome === Outcome.Reset && p.key !== "") this.rejected(peer, p.token)
                 p.done(outcome)
                 return
             }
@@ -401,13 +399,19 @@ export class MessageLayer implements Transport {
             const s = this.sentNon[i]
             if (s.peer === peer && s.messageId === msg.messageId) {
                 removeAt(this.sentNon, i)
-                if (this.handler !== undefined) this.handler.tokenRejected(peer, s.token)
+                this.rejected(peer, s.token)
                 return
             }
         }
     }
 
     // ---- helpers ----
+
+    /** Tells the request/response layer that the peer answered a message on `token` with RST. */
+    private rejected(peer: string, token: Buffer): void {
+        const h = this.handler
+        if (h !== undefined && h.tokenRejected !== undefined) h.tokenRejected(peer, token)
+    }
 
     private startCon(peer: string, msg: CoapMessage, bytes: Buffer, key: string, done: (o: Outcome) => void, now: number): void {
         // 4.2: initial timeout is a random duration between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR

@@ -51,7 +51,9 @@ function decodeOne(payload: Buffer): CoapMessage {
 
 /**
  * The board side: requests from <prefix>/<id>/coap/req go to `onRequest`, replies (and later
- * Observe notifications through the same `reply`) go out on <prefix>/<id>/coap/res.
+ * Observe notifications through the same `reply`) go out on <prefix>/<id>/coap/res. The firmware
+ * itself uses ./board-mqtt-link (the same topics and framing in one class that is also the
+ * server's Transport, which costs less bytecode); this one suits any other request handler.
  */
 export class CoapMqttServerBinding {
     private publish: MqttPublish

@@ -23,10 +23,10 @@ export interface Observer {
     nonSinceCon: number
     /** When the last CON notification (or the registration) was acknowledged. */
     lastConAt: number
-    /** A notification is being produced (its handler may take time). */
-    busy: boolean
-    /** The resource changed again while busy: produce one more notification afterwards. */
-    dirty: boolean
+    /** A notification is being produced (its handler may take time). Absent = false. */
+    busy?: boolean
+    /** The resource changed again while busy: produce one more notification afterwards. Absent = false. */
+    dirty?: boolean
     /** False once removed, so late callbacks can tell. */
     active: boolean
 }
@@ -40,7 +40,8 @@ export function observerKey(peer: string, token: Buffer): string {
 }
 
 export class ObserverRegistry {
-    private list: Observer[]
+    /** The observations (read-only outside this class; list.length is the count). */
+    list: Observer[]
     private seq: number
     max: number
 
@@ -68,10 +69,6 @@ export class ObserverRegistry {
         return true
     }
 
-    isFull(): boolean {
-        return this.list.length >= this.max
-    }
-
     remove(peer: string, token: Buffer): Observer {
         const o = this.find(peer, token)
         if (o !== undefined) this.removeEntry(o)
@@ -79,16 +76,18 @@ export class ObserverRegistry {
     }
 
     removeEntry(o: Observer): void {
-        o.active = false
-        const keep: Observer[] = []
-        for (const x of this.list) if (x !== o) keep.push(x)
-        this.list = keep
+        this.drop(o, undefined)
     }
 
     removePeer(peer: string): void {
+        this.drop(undefined, peer)
+    }
+
+    /** Removes `o` and every observer of `peer`, marking them inactive. */
+    private drop(o: Observer, peer: string): void {
         const keep: Observer[] = []
         for (const x of this.list) {
-            if (x.peer === peer) x.active = false
+            if (x === o || x.peer === peer) x.active = false
             else keep.push(x)
         }
         this.list = keep
@@ -98,10 +97,6 @@ export class ObserverRegistry {
         const r: Observer[] = []
         for (const o of this.list) if (o.path === path) r.push(o)
         return r
-    }
-
-    count(): number {
-        return this.list.length
     }
 
     /** RFC 7641 4.4: the next Observe value, increasing modulo 2^24. */

@@ -2,7 +2,7 @@
 // RFC 7967 2, RFC 8323 5.3-5.6 for signaling), plus the rules that only need the registry:
 // critical/unsafe/no-cache-key from the number bits (RFC 7252 5.4.6), recognition and
 // the "first unrecognised critical option" check (5.4.1, 5.4.3, 5.4.5), and Block values.
-// One table row per option; no per-option branches anywhere.
+// One table row per option (bytes in a hex string); no per-option branches anywhere.
 
 import type { CoapOption } from "./message"
 
@@ -56,83 +56,106 @@ export interface OptionDef {
     repeatable: boolean
 }
 
-function def(
-    number: number,
-    name: string,
-    format: OptionFormat,
-    minLength: number,
-    maxLength: number,
-    repeatable: boolean
-): OptionDef {
-    return { number: number, name: name, format: format, minLength: minLength, maxLength: maxLength, repeatable: repeatable }
-}
-
-/** Registered options for requests/responses (codes 0.xx-5.xx), sorted by number. */
-export const OPTION_REGISTRY: OptionDef[] = [
-    def(1, "If-Match", OptionFormat.Opaque, 0, 8, true), // 7252 5.10.8.1
-    def(3, "Uri-Host", OptionFormat.String, 1, 255, false), // 7252 5.10.1
-    def(4, "ETag", OptionFormat.Opaque, 1, 8, true), // 7252 5.10.6 (repeatable in requests)
-    def(5, "If-None-Match", OptionFormat.Empty, 0, 0, false), // 7252 5.10.8.2
-    def(6, "Observe", OptionFormat.Uint, 0, 3, false), // 7641 2
-    def(7, "Uri-Port", OptionFormat.Uint, 0, 2, false), // 7252 5.10.1
-    def(8, "Location-Path", OptionFormat.String, 0, 255, true), // 7252 5.10.7
-    def(11, "Uri-Path", OptionFormat.String, 0, 255, true), // 7252 5.10.1
-    def(12, "Content-Format", OptionFormat.Uint, 0, 2, false), // 7252 5.10.3
-    def(14, "Max-Age", OptionFormat.Uint, 0, 4, false), // 7252 5.10.5
-    def(15, "Uri-Query", OptionFormat.String, 0, 255, true), // 7252 5.10.1
-    def(17, "Accept", OptionFormat.Uint, 0, 2, false), // 7252 5.10.4
-    def(20, "Location-Query", OptionFormat.String, 0, 255, true), // 7252 5.10.7
-    def(23, "Block2", OptionFormat.Uint, 0, 3, false), // 7959 2.1
-    def(27, "Block1", OptionFormat.Uint, 0, 3, false), // 7959 2.1
-    def(28, "Size2", OptionFormat.Uint, 0, 4, false), // 7959 4
-    def(35, "Proxy-Uri", OptionFormat.String, 1, 1034, false), // 7252 5.10.2
-    def(39, "Proxy-Scheme", OptionFormat.String, 1, 255, false), // 7252 5.10.2
-    def(60, "Size1", OptionFormat.Uint, 0, 4, false), // 7252 5.10.9
-    def(258, "No-Response", OptionFormat.Uint, 0, 1, false), // 7967 2
-]
-
 /** RFC 8323 signaling options, keyed by their 7.xx code. */
 export interface SignalingOptionDef extends OptionDef {
     code: number
 }
 
-function sdef(code: number, d: OptionDef): SignalingOptionDef {
+// The registry as data: one 7-byte row per option, in hex, because a table of objects is built by
+// code at start-up and costs board bytecode, strings do not. A row is
+//   code (00 = request/response option, else the 7.xx signaling code it belongs to),
+//   number (2 bytes), min length, max length (2 bytes), flags (OptionFormat | 4 when repeatable);
+// e.g. "00 0001 00 0008 05": If-Match, 0..8 bytes, opaque, repeatable.
+// Request/response options are sorted by number; OPTION_NAMES has the names in the same order.
+const ROW = 7
+const OPTION_TABLE = Buffer.from(
+    "00000100000805" + // If-Match (7252 5.10.8.1)
+    "0000030100ff03" + // Uri-Host (7252 5.10.1)
+    "00000401000805" + // ETag (7252 5.10.6; repeatable in requests)
+    "00000500000000" + // If-None-Match (7252 5.10.8.2)
+    "00000600000302" + // Observe (7641 2)
+    "00000700000202" + // Uri-Port (7252 5.10.1)
+    "0000080000ff07" + // Location-Path (7252 5.10.7)
+    "00000b0000ff07" + // Uri-Path (7252 5.10.1)
+    "00000c00000202" + // Content-Format (7252 5.10.3)
+    "00000e00000402" + // Max-Age (7252 5.10.5)
+    "00000f0000ff07" + // Uri-Query (7252 5.10.1)
+    "00001100000202" + // Accept (7252 5.10.4)
+    "0000140000ff07" + // Location-Query (7252 5.10.7)
+    "00001700000302" + // Block2 (7959 2.1)
+    "00001b00000302" + // Block1 (7959 2.1)
+    "00001c00000402" + // Size2 (7959 4)
+    "00002301040a03" + // Proxy-Uri (7252 5.10.2)
+    "0000270100ff03" + // Proxy-Scheme (7252 5.10.2)
+    "00003c00000402" + // Size1 (7252 5.10.9)
+    "00010200000102" + // No-Response (7967 2)
+    "e1000200000402" + // 7.01 CSM Max-Message-Size (8323 5.3.1)
+    "e1000400000000" + // 7.01 CSM Block-Wise-Transfer (8323 5.3.2)
+    "e2000200000000" + // 7.02 Ping Custody (8323 5.4)
+    "e3000200000000" + // 7.03 Pong Custody (8323 5.4)
+    "e400020100ff07" + // 7.04 Release Alternative-Address (8323 5.5)
+    "e4000400000302" + // 7.04 Release Hold-Off (8323 5.5)
+    "e5000200000202", // 7.05 Abort Bad-CSM-Option (8323 5.6)
+    "hex"
+)
+const OPTION_NAMES =
+    "If-Match,Uri-Host,ETag,If-None-Match,Observe,Uri-Port,Location-Path,Uri-Path,Content-Format,Max-Age," +
+    "Uri-Query,Accept,Location-Query,Block2,Block1,Size2,Proxy-Uri,Proxy-Scheme,Size1,No-Response," +
+    "Max-Message-Size,Block-Wise-Transfer,Custody,Custody,Alternative-Address,Hold-Off,Bad-CSM-Option"
+
+/**
+ * Offset of the table row for option `num` in a message with `code` (signaling options depend on
+ * their 7.xx code, RFC 8323 5), or -1 when the option is not registered.
+ */
+function optionRow(code: number, num: number): number {
+    const c = code >> 5 === 7 ? code : 0
+    const t = OPTION_TABLE
+    for (let r = 0; r < t.length; r += ROW) if (t[r] === c && ((t[r + 1] << 8) | t[r + 2]) === num) return r
+    return -1
+}
+
+/** The i-th name of OPTION_NAMES (no split(): DeviceScript's runs in bytecode, char by char). */
+function nthName(i: number): string {
+    let s = 0
+    for (let k = 0; k < i; k++) s = OPTION_NAMES.indexOf(",", s) + 1
+    const e = OPTION_NAMES.indexOf(",", s)
+    return OPTION_NAMES.slice(s, e < 0 ? OPTION_NAMES.length : e)
+}
+
+function rowDef(r: number): SignalingOptionDef {
+    if (r < 0) return undefined
+    const t = OPTION_TABLE
     return {
-        code: code,
-        number: d.number,
-        name: d.name,
-        format: d.format,
-        minLength: d.minLength,
-        maxLength: d.maxLength,
-        repeatable: d.repeatable,
+        code: t[r],
+        number: (t[r + 1] << 8) | t[r + 2],
+        name: nthName(r / ROW),
+        format: t[r + 6] & 3,
+        minLength: t[r + 3],
+        maxLength: (t[r + 4] << 8) | t[r + 5],
+        repeatable: (t[r + 6] & 4) !== 0,
     }
 }
 
-export const SIGNALING_OPTION_REGISTRY: SignalingOptionDef[] = [
-    sdef(0xe1, def(2, "Max-Message-Size", OptionFormat.Uint, 0, 4, false)), // 8323 5.3.1
-    sdef(0xe1, def(4, "Block-Wise-Transfer", OptionFormat.Empty, 0, 0, false)), // 8323 5.3.2
-    sdef(0xe2, def(2, "Custody", OptionFormat.Empty, 0, 0, false)), // 8323 5.4
-    sdef(0xe3, def(2, "Custody", OptionFormat.Empty, 0, 0, false)), // 8323 5.4
-    sdef(0xe4, def(2, "Alternative-Address", OptionFormat.String, 1, 255, true)), // 8323 5.5
-    sdef(0xe4, def(4, "Hold-Off", OptionFormat.Uint, 0, 3, false)), // 8323 5.5
-    sdef(0xe5, def(2, "Bad-CSM-Option", OptionFormat.Uint, 0, 2, false)), // 8323 5.6
-]
+/** Registered options for requests/responses (codes 0.xx-5.xx), sorted by number. */
+export function optionRegistry(): OptionDef[] {
+    const r: OptionDef[] = []
+    for (let i = 0; i < OPTION_TABLE.length; i += ROW) if (OPTION_TABLE[i] === 0) r.push(rowDef(i))
+    return r
+}
 
 /** Registry entry for a request/response option number, or undefined. */
 export function findOptionDef(num: number): OptionDef {
-    for (const d of OPTION_REGISTRY) if (d.number === num) return d
-    return undefined
+    return rowDef(optionRow(0, num))
 }
 
 /** Registry entry for an option of a 7.xx signaling message, or undefined. */
-export function findSignalingOptionDef(code: number, num: number): OptionDef {
-    for (const d of SIGNALING_OPTION_REGISTRY) if (d.code === code && d.number === num) return d
-    return undefined
+export function findSignalingOptionDef(code: number, num: number): SignalingOptionDef {
+    return rowDef(optionRow(code, num))
 }
 
 /** Option definition for a message with this code (signaling options depend on the code). */
 export function optionDefFor(code: number, num: number): OptionDef {
-    return (code >> 5) === 7 ? findSignalingOptionDef(code, num) : findOptionDef(num)
+    return rowDef(optionRow(code, num))
 }
 
 export function optionName(num: number): string {
@@ -157,41 +180,46 @@ export function isNoCacheKey(num: number): boolean {
  * first instance of this number in the message.
  */
 export function isRecognisedOption(code: number, opt: CoapOption, occurrence: number): boolean {
-    const d = optionDefFor(code, opt.number)
-    if (d === undefined) return false
+    const r = optionRow(code, opt.number)
+    if (r < 0) return false
+    const t = OPTION_TABLE
     const n = opt.value.length
-    if (n < d.minLength || n > d.maxLength) return false
-    if (occurrence > 0 && !d.repeatable) return false
-    return true
+    return n >= t[r + 3] && n <= ((t[r + 4] << 8) | t[r + 5]) && (occurrence === 0 || (t[r + 6] & 4) !== 0)
 }
 
 /**
- * RFC 7252 5.4.1: the number of the first unrecognised CRITICAL option (so a request gets 4.02
- * Bad Option and a response is rejected; for CSM, RFC 8323 5.3 says Abort), or -1 when the
- * message can be processed. Unrecognised elective options are silently ignored.
- * `options` must be sorted by number (as decoded).
+ * One pass over a message's options (sorted by number, as decoded): returns the number of the
+ * first unrecognised CRITICAL option (RFC 7252 5.4.1: a request gets 4.02 Bad Option, a response is
+ * rejected; for CSM, RFC 8323 5.3 says Abort), or -1 when the message can be processed; and when
+ * `keep` is given, appends every recognised option to it (unrecognised elective ones are silently
+ * ignored, 5.4.1 / 5.4.3).
  */
-export function firstBadCriticalOption(code: number, options: CoapOption[]): number {
+export function scanOptions(code: number, options: CoapOption[], keep: CoapOption[]): number {
+    let bad = -1
     let prev = -1
     let occ = 0
     for (const o of options) {
         occ = o.number === prev ? occ + 1 : 0
         prev = o.number
-        if (isCritical(o.number) && !isRecognisedOption(code, o, occ)) return o.number
+        if (isRecognisedOption(code, o, occ)) {
+            if (keep !== undefined) keep.push(o)
+        } else if (bad < 0 && isCritical(o.number)) {
+            if (keep === undefined) return o.number
+            bad = o.number
+        }
     }
-    return -1
+    return bad
+}
+
+/** The first unrecognised critical option's number, or -1 (see scanOptions). */
+export function firstBadCriticalOption(code: number, options: CoapOption[]): number {
+    return scanOptions(code, options, undefined)
 }
 
 /** The options a handler should see: unrecognised elective ones removed (5.4.1, 5.4.3). */
 export function recognisedOptions(code: number, options: CoapOption[]): CoapOption[] {
     const r: CoapOption[] = []
-    let prev = -1
-    let occ = 0
-    for (const o of options) {
-        occ = o.number === prev ? occ + 1 : 0
-        prev = o.number
-        if (isRecognisedOption(code, o, occ)) r.push(o)
-    }
+    scanOptions(code, options, r)
     return r
 }
 

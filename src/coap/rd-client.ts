@@ -56,14 +56,15 @@ export class RdClient {
     private rdPath: string
     private refreshFraction: number
     private retryMs: number
-    private state: RdState
-    private loc: string
+    // read by rdStatus (below); written only here
+    state: RdState
+    loc: string
     private dueAt: number
     /** Bumped by start/stop so answers to requests of an earlier link are ignored. */
     private epoch: number
-    private registrations: number
-    private refreshes: number
-    private lastErr: string
+    registrations: number
+    refreshes: number
+    lastErr: string
 
     constructor(request: CoapRequester, clock: Clock, links: () => string, options: RdClientOptions) {
         this.request = request
@@ -95,26 +96,6 @@ export class RdClient {
         this.epoch++
         this.state = RdState.Idle
         this.dueAt = -1
-    }
-
-    getState(): RdState {
-        return this.state
-    }
-
-    /** The registration resource ("/rd/abc"), once registered. */
-    location(): string {
-        return this.loc
-    }
-
-    /** Successful registrations and refreshes so far (for status and tests). */
-    registrationCount(): number {
-        return this.registrations
-    }
-    refreshCount(): number {
-        return this.refreshes
-    }
-    lastError(): string {
-        return this.lastErr
     }
 
     tick(): void {
@@ -182,6 +163,25 @@ export class RdClient {
         this.state = RdState.WaitingRetry
         this.dueAt = this.clock.now() + this.retryMs
     }
+}
+
+/** What rdStatus reports. */
+export interface RdStatus {
+    state: RdState
+    /** The registration resource ("/rd/abc"), once registered. */
+    location: string
+    /** Successful registrations and refreshes so far. */
+    registrations: number
+    refreshes: number
+    lastError: string
+}
+
+/**
+ * The client's state for tests and diagnostics. A free function, not methods: every method of a
+ * class is compiled into a board image, and the board never asks.
+ */
+export function rdStatus(rd: RdClient): RdStatus {
+    return { state: rd.state, location: rd.loc, registrations: rd.registrations, refreshes: rd.refreshes, lastError: rd.lastErr }
 }
 
 function codeName(m: CoapMessage): string {

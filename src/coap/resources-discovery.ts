@@ -5,19 +5,16 @@
 // Serialization and filtering are ./linkformat's; this file only maps resources to links.
 
 import { CoapCode, ContentFormat } from "./message"
-import { WebLink, filterLinks, makeLink, serializeLinks } from "./linkformat"
+import { LinkAttrs, WebLink, filterLinks, linkText, makeLink, serializeLinks } from "./linkformat"
 import type { CoapRequest, Handler, Reply, Resource, ResourceTree } from "./resources"
+
+function resourceAttrs(res: Resource): LinkAttrs {
+    return { rt: res.rt, iface: res.iface, ct: res.ct ?? res.formats, obs: res.observable === true, sz: res.sz, title: res.title }
+}
 
 /** The link for one resource. */
 export function resourceLink(res: Resource): WebLink {
-    return makeLink(res.path, {
-        rt: res.rt,
-        iface: res.iface,
-        ct: res.ct !== undefined ? res.ct : res.formats,
-        obs: res.observable === true,
-        sz: res.sz,
-        title: res.title,
-    })
+    return makeLink(res.path, resourceAttrs(res))
 }
 
 /** Links of every resource not marked hidden, in the tree's order. */
@@ -27,9 +24,19 @@ export function discoveryLinks(tree: ResourceTree): WebLink[] {
     return links
 }
 
+/**
+ * The link-format document of the same links, written directly (no WebLink objects): equal to
+ * serializeLinks(discoveryLinks(tree)). What a board serves and registers.
+ */
+export function discoveryText(tree: ResourceTree): string {
+    const out: string[] = []
+    for (const r of tree.list()) if (!r.hidden) out.push(linkText(r.path, resourceAttrs(r)))
+    return out.join(",")
+}
+
 /** The GET handler of /.well-known/core over `tree`, filtered by the query (RFC 6690 4.1). */
 export function discoveryHandler(tree: ResourceTree): Handler {
-    return (req: CoapRequest, reply: Reply) => replyLinks(filterLinks(discoveryLinks(tree), req.query), reply)
+    return (req: CoapRequest, reply: Reply) => replyLinks(serializeLinks(filterLinks(discoveryLinks(tree), req.query)), reply)
 }
 
 /**
@@ -37,13 +44,9 @@ export function discoveryHandler(tree: ResourceTree): Handler {
  * the gateway, which fetches the whole list and filters for its own clients (CoapServerCore).
  */
 export function unfilteredDiscoveryHandler(tree: ResourceTree): Handler {
-    return (req: CoapRequest, reply: Reply) => replyLinks(discoveryLinks(tree), reply)
+    return (req: CoapRequest, reply: Reply) => replyLinks(discoveryText(tree), reply)
 }
 
-function replyLinks(links: WebLink[], reply: Reply): void {
-    reply({
-        code: CoapCode.Content,
-        contentFormat: ContentFormat.LinkFormat,
-        payload: Buffer.from(serializeLinks(links)),
-    })
+function replyLinks(text: string, reply: Reply): void {
+    reply({ code: CoapCode.Content, contentFormat: ContentFormat.LinkFormat, payload: Buffer.from(text) })
 }

@@ -94,10 +94,14 @@ export interface Resource {
     hidden?: boolean
 }
 
-/** Resources by path. Flat: "/a" and "/a/b" are independent entries. */
+/**
+ * Resources by path. Flat: "/a" and "/a/b" are independent entries. Removal is removeResource()
+ * (a free function: a board's resource set is fixed, and every method of a class is compiled).
+ */
 export class ResourceTree {
-    private byPath: Record<string, Resource>
-    private order: string[]
+    /** Read through find()/list(); written by add() and removeResource() only. */
+    byPath: Record<string, Resource>
+    order: string[]
 
     constructor() {
         this.byPath = {}
@@ -112,16 +116,6 @@ export class ResourceTree {
         this.byPath[p] = res
     }
 
-    remove(path: string): boolean {
-        const p = normalisePath(path)
-        if (this.byPath[p] === undefined) return false
-        delete this.byPath[p]
-        const rest: string[] = []
-        for (const q of this.order) if (q !== p) rest.push(q)
-        this.order = rest
-        return true
-    }
-
     find(path: string): Resource {
         return this.byPath[normalisePath(path)]
     }
@@ -132,6 +126,17 @@ export class ResourceTree {
         for (const p of this.order) r.push(this.byPath[p])
         return r
     }
+}
+
+/** Removes the resource at `path`; false when there was none. */
+export function removeResource(tree: ResourceTree, path: string): boolean {
+    const p = normalisePath(path)
+    if (tree.byPath[p] === undefined) return false
+    delete tree.byPath[p]
+    const rest: string[] = []
+    for (const q of tree.order) if (q !== p) rest.push(q)
+    tree.order = rest
+    return true
 }
 
 /** "a/b", "/a/b" -> "/a/b"; "" -> "/". */

@@ -3,7 +3,8 @@
 // lossy, shared notes §1) and non-ASCII text stays UTF-8 (its JSON.stringify mangles it).
 // Not supported: vd (data values, base64url in JSON) and base sum/bs is passed through only.
 
-import { CborMap, CborValue, decodeCbor, encodeCbor } from "./cbor"
+import { CborMap, CborValue, cborHead, cborScalar, decodeCbor } from "./cbor"
+import { concatBytes } from "../util/bytes"
 import { formatNumber } from "../util/decimal"
 import { jsonString } from "../util/json"
 
@@ -31,39 +32,16 @@ export class SenmlError extends Error {
     }
 }
 
-const enum Kind {
-    Num = 0,
-    Str = 1,
-    Bool = 2,
-}
+// RFC 8428 4.1/4.2 fields in output order, as data (strings cost no board bytecode; a table of
+// objects is built by code at start-up). The 6 base fields have CBOR labels -1..-6, the others
+// 0..7 (section 6 table 4); FIELD_KINDS[i] is the value kind: N number, S string, B boolean.
+const FIELD_NAMES = "bver bn bt bu bv bs n u v vs vb s t ut".split(" ")
+const FIELD_KINDS = "NSNSNNSSNSBNNN"
+const BASE_FIELDS = 6
 
-interface Field {
-    name: string
-    label: number // RFC 8428 6 table 4 (CBOR map key)
-    kind: Kind
+function fieldLabel(i: number): number {
+    return i < BASE_FIELDS ? -1 - i : i - BASE_FIELDS
 }
-
-function f(name: string, label: number, kind: Kind): Field {
-    return { name: name, label: label, kind: kind }
-}
-
-/** RFC 8428 4.1/4.2 fields and their CBOR labels (section 6), in output order. */
-const FIELDS: Field[] = [
-    f("bver", -1, Kind.Num),
-    f("bn", -2, Kind.Str),
-    f("bt", -3, Kind.Num),
-    f("bu", -4, Kind.Str),
-    f("bv", -5, Kind.Num),
-    f("bs", -6, Kind.Num),
-    f("n", 0, Kind.Str),
-    f("u", 1, Kind.Str),
-    f("v", 2, Kind.Num),
-    f("vs", 3, Kind.Str),
-    f("vb", 4, Kind.Bool),
-    f("s", 5, Kind.Num),
-    f("t", 6, Kind.Num),
-    f("ut", 7, Kind.Num),
-]
 
 // ---- JSON ----
 
@@ -82,35 +60,47 @@ export function senmlToJson(records: SenmlRecord[]): string {
     for (const r of records) {
         const rec: any = r
         const parts: string[] = []
-        for (const fd of FIELDS) {
-            const v = rec[fd.name]
+        for (let i = 0; i < FIELD_NAMES.length; i++) {
+            const name = FIELD_NAMES[i]
+            const v = rec[name]
             if (v === undefined) continue
-            const text = fd.kind === Kind.Num ? jsonNumber(v) : fd.kind === Kind.Str ? jsonString(v) : v ? "true" : "false"
-            parts.push('"' + fd.name + '":' + text)
+            const kind = FIELD_KINDS.charAt(i)
+            const text = kind === "N" ? jsonNumber(v) : kind === "S" ? jsonString(v) : v ? "true" : "false"
+            parts.push('"' + name + '":' + text)
         }
         out.push("{" + parts.join(",") + "}")
     }
     return "[" + out.join(",") + "]"
 }
 
-/** Serializes a SenML pack to application/senml+cbor (integer labels, RFC 8428 6). */
+/**
+ * Serializes a SenML pack to application/senml+cbor (integer labels, RFC 8428 6): an array of
+ * maps, written straight from the records (no CborMap in between).
+ */
 export function senmlToCbor(records: SenmlRecord[]): Buffer {
-    const arr: CborValue[] = []
+    const out: Buffer[] = []
+    cborHead(out, 4, records.length)
     for (const r of records) {
         const rec: any = r
-        const m = new CborMap()
-        for (const fd of FIELDS) {
-            const v = rec[fd.name]
-            if (v !== undefined) m.set(fd.label, v)
+        let n = 0
+        for (const name of FIELD_NAMES) if (rec[name] !== undefined) n++
+        cborHead(out, 5, n)
+        for (let i = 0; i < FIELD_NAMES.length; i++) {
+            const v = rec[FIELD_NAMES[i]]
+            if (v === undefined) continue
+            cborScalar(out, fieldLabel(i))
+            if (!cborScalar(out, v)) throw new SenmlError("bad type for " + FIELD_NAMES[i])
         }
-        arr.push(m)
     }
-    return encodeCbor(arr)
+    return concatBytes(out)
 }
 
-function checkKind(fd: Field, v: any): void {
-    const ok = fd.kind === Kind.Num ? typeof v === "number" : fd.kind === Kind.Str ? typeof v === "string" : typeof v === "boolean"
-    if (!ok) throw new SenmlError("bad type for " + fd.name)
+/** Checks the value of field `i` against its kind; returns the field's name. */
+function checkKind(i: number, v: any): string {
+    const kind = FIELD_KINDS.charAt(i)
+    const ok = kind === "N" ? typeof v === "number" : kind === "S" ? typeof v === "string" : typeof v === "boolean"
+    if (!ok) throw new SenmlError("bad type for " + FIELD_NAMES[i])
+    return FIELD_NAMES[i]
 }
 
 /** RFC 8428 4.4: unknown fields ending in "_" must be understood, so they reject the pack. */
@@ -118,15 +108,11 @@ function checkUnknown(name: string): void {
     if (name.length > 0 && name.charAt(name.length - 1) === "_") throw new SenmlError("unsupported must-understand field " + name)
 }
 
-function fieldByName(name: string): Field {
-    for (const fd of FIELDS) if (fd.name === name) return fd
-    return undefined
-}
-
-function fieldByLabel(label: number | string): Field {
-    if (typeof label === "string") return fieldByName(label)
-    for (const fd of FIELDS) if (fd.label === label) return fd
-    return undefined
+/** Index of a field by name or CBOR label, -1 when unknown. */
+function fieldIndex(key: number | string): number {
+    if (typeof key === "string") return FIELD_NAMES.indexOf(key)
+    if (key < -BASE_FIELDS || key >= FIELD_NAMES.length - BASE_FIELDS || Math.floor(key) !== key) return -1
+    return key < 0 ? -1 - key : key + BASE_FIELDS
 }
 
 /** Parses application/senml+json text. Throws SenmlError on anything that is not a SenML pack. */
@@ -143,13 +129,12 @@ export function senmlFromJson(text: string): SenmlRecord[] {
         if (o === null || typeof o !== "object" || Array.isArray(o)) throw new SenmlError("record must be an object")
         const rec: any = {}
         for (const k of Object.keys(o)) {
-            const fd = fieldByName(k)
-            if (fd === undefined) {
+            const i = FIELD_NAMES.indexOf(k)
+            if (i < 0) {
                 checkUnknown(k)
                 continue
             }
-            checkKind(fd, o[k])
-            rec[fd.name] = o[k]
+            rec[checkKind(i, o[k])] = o[k]
         }
         out.push(rec)
     }
@@ -174,14 +159,13 @@ export function senmlFromCbor(buf: Buffer): SenmlRecord[] {
             for (const k of keys) values.push(o[k as string])
         } else throw new SenmlError("record must be a map")
         for (let i = 0; i < keys.length; i++) {
-            const fd = fieldByLabel(keys[i])
-            if (fd === undefined) {
+            const f = fieldIndex(keys[i])
+            if (f < 0) {
                 if (typeof keys[i] === "string") checkUnknown(keys[i] as string)
                 else if ((keys[i] as number) < -6) throw new SenmlError("unsupported must-understand label")
                 continue
             }
-            checkKind(fd, values[i])
-            rec[fd.name] = values[i]
+            rec[checkKind(f, values[i])] = values[i]
         }
         out.push(rec)
     }

@@ -63,11 +63,12 @@ function orDefault(v: number, d: number): number {
 
 export class CoapTcpConnection {
     private reader: CoapTcpFrameReader
-    private pending: TokenMatcher
-    private closed: boolean
-    private peerCsmSeen: boolean
-    private peerMaxSize: number
-    private peerBlockWise: boolean
+    // read by tcpConnectionStatus (below); written only here
+    pending: TokenMatcher
+    closed: boolean
+    peerCsmSeen: boolean
+    peerMaxSize: number
+    peerBlockWise: boolean
     private lastRxAt: number
     private startedAt: number
     private pingToken: Buffer
@@ -125,30 +126,6 @@ export class CoapTcpConnection {
         this.lastRxAt = this.clock.now()
         this.startedAt = this.lastRxAt
         this.write(csm)
-    }
-
-    isOpen(): boolean {
-        return !this.closed
-    }
-
-    /** True once the peer's CSM arrived. */
-    isReady(): boolean {
-        return this.peerCsmSeen && !this.closed
-    }
-
-    /** The peer's Max-Message-Size (1152 until its CSM says otherwise). */
-    peerMaxMessageSize(): number {
-        return this.peerMaxSize
-    }
-
-    /** Whether the peer advertised Block-Wise-Transfer in its CSM. */
-    peerSupportsBlockWise(): boolean {
-        return this.peerBlockWise
-    }
-
-    /** Requests still waiting for a (first or further) response. */
-    pendingCount(): number {
-        return this.pending.count()
     }
 
     /**
@@ -351,4 +328,25 @@ export class CoapTcpConnection {
     private freshToken(): Buffer {
         return this.pending.freshToken()
     }
+}
+
+/** What tcpConnectionStatus reports. */
+export interface TcpConnectionStatus {
+    open: boolean
+    /** True once the peer's CSM arrived (and still open). */
+    ready: boolean
+    /** The peer's Max-Message-Size (1152 until its CSM says otherwise). */
+    peerMaxMessageSize: number
+    /** Whether the peer advertised Block-Wise-Transfer in its CSM. */
+    peerBlockWise: boolean
+    /** Requests still waiting for a (first or further) response. */
+    pending: number
+}
+
+/**
+ * A connection's state for tests and diagnostics. A free function, not methods: every method of a
+ * class is compiled into a board image, and the board never asks.
+ */
+export function tcpConnectionStatus(c: CoapTcpConnection): TcpConnectionStatus {
+    return { open: !c.closed, ready: c.peerCsmSeen && !c.closed, peerMaxMessageSize: c.peerMaxSize, peerBlockWise: c.peerBlockWise, pending: c.pending.count() }
 }

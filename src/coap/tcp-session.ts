@@ -40,7 +40,8 @@ export class CoapTcpSession {
     private backoff: Backoff
     private reconnectAt: number
     private running: boolean
-    private up: boolean
+    /** True while a connection with exchanged CSMs is open (read-only outside; see tcpSessionUp). */
+    up: boolean
 
     constructor(
         connector: StreamConnector,
@@ -81,11 +82,6 @@ export class CoapTcpSession {
         this.running = false
         this.reconnectAt = -1
         if (this.conn) this.conn.release("stopped")
-    }
-
-    /** True while a connection with exchanged CSMs is open. */
-    isUp(): boolean {
-        return this.up
     }
 
     /** The current connection (undefined between connections). */
@@ -187,4 +183,9 @@ export class CoapTcpSession {
         // A link that never came up still reports down, so the application sees every failed dial.
         if (wasUp || this.running) this.handler.onDown(reason, delay)
     }
+}
+
+/** True while a connection with exchanged CSMs is open (a free function: see tcpConnectionStatus). */
+export function tcpSessionUp(s: CoapTcpSession): boolean {
+    return s.up
 }

@@ -11,7 +11,7 @@ import { OptionNumber } from "../../coap/options"
 import { MessageLayer } from "../../coap/messagelayer"
 import { CoapServer } from "../../coap/endpoint"
 import { Exchange, RequestHandler } from "../../coap/exchange"
-import { CoapRequest, CoapResponse, Reply, Resource } from "../../coap/resources"
+import { CoapRequest, CoapResponse, Reply, Resource, removeResource } from "../../coap/resources"
 import { getLinkAttr, WebLink } from "../../coap/linkformat"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { forward, ForwardResult, UpstreamObservations } from "./forward"
@@ -157,7 +157,7 @@ export class CoapFront implements RequestHandler {
             this.addResource(b.id, l.href, l, false)
         }
         const had = this.paths.get(b.id) ?? new Set<string>()
-        for (const p of had) if (!want.has(p) && !this.server.resources.find(p)?.hidden) this.server.resources.remove(p)
+        for (const p of had) if (!want.has(p) && !this.server.resources.find(p)?.hidden) removeResource(this.server.resources, p)
         for (const p of want) had.add(p)
         this.paths.set(b.id, had)
     }

@@ -119,6 +119,15 @@ describe("coap device resources", () => {
         expect(text(s.h.last())).toBe('{"on":true}')
         s.h.deliver(withPayload(request(CoapType.CON, CoapCode.PUT, 6, "", "/actuators/led"), "maybe"))
         expect(s.h.last().code).toBe(CoapCode.BadRequest)
+        // every word, any case, surrounding white space ignored
+        const words = [" OFF\n", "1", "false", "True", "0", "on", "toggle"]
+        const after = [false, true, false, true, false, true, false]
+        for (let i = 0; i < words.length; i++) {
+            s.h.deliver(withPayload(request(CoapType.CON, CoapCode.PUT, 20 + i, "", "/actuators/led"), words[i]))
+            expect(s.h.last().code).toBe(CoapCode.Changed)
+            expect(s.m.led).toBe(after[i])
+        }
+        s.h.deliver(withPayload(request(CoapType.CON, CoapCode.PUT, 30, "", "/actuators/led"), "on"))
         // If-Match with the "off" ETag while on: 4.12
         const cond = withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 7, "", "/actuators/led"), "off"), OptionNumber.IfMatch, Buffer.from([0]))
         s.h.deliver(cond)

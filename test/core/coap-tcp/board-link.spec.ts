@@ -17,6 +17,7 @@ import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/option
 import { CoapServer } from "../../../src/coap/endpoint"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
 import { CoapBoardTcpLink } from "../../../src/coap/board-tcp-link"
+import { rdStatus } from "../../../src/coap/rd-client"
 import { FakeClock, FakeConnector, FakePeer, SeqRandom, signal } from "./fakes"
 
 interface BRig {
@@ -141,7 +142,7 @@ describe("board over RFC 8323: registration and serving the head-end", () => {
         const created = newMessage(CoapType.CON, CoapCode.Created, 0, reg.token)
         setLocationPath(created, "/rd/x1")
         p.sendMsg(created)
-        expect(r.link.rd.location()).toBe("/rd/x1")
+        expect(rdStatus(r.link.rd).location).toBe("/rd/x1")
         p.drop("head-end restarted")
         r.clock.advance(60000)
         r.link.tick()
@@ -150,7 +151,7 @@ describe("board over RFC 8323: registration and serving the head-end", () => {
         p2.events.onOpen()
         p2.sendMsg(signal(CoapCode.CSM))
         expect(getUriPath(lastMsg(p2))).toBe("/rd")
-        expect(r.link.rd.registrationCount()).toBe(1)
+        expect(rdStatus(r.link.rd).registrations).toBe(1)
         expect(getLocationPath(created)).toBe("/rd/x1")
     })
 })

@@ -10,6 +10,11 @@ import {
     coapRequestTopic,
     coapResponseFilter,
 } from "../../../src/coap/mqtt-binding"
+import { CoapBoardMqttLink } from "../../../src/coap/board-mqtt-link"
+import { CoapServerCore } from "../../../src/coap/endpoint"
+import { CoapRequest, Reply } from "../../../src/coap/resources"
+import { discoveryLinks } from "../../../src/coap/resources-discovery"
+import { serializeLinks } from "../../../src/coap/linkformat"
 import { FakeClock, SeqRandom } from "./fakes"
 
 interface Wire {
@@ -145,5 +150,97 @@ describe("CoAP over MQTT binding", () => {
         r.gw.failBoard("b1", "offline")
         expect(errs.join(",")).toBe("b1:offline")
         expect(r.gw.pendingCount("b2")).toBe(1)
+    })
+})
+
+interface LRig {
+    link: CoapBoardMqttLink
+    server: CoapServerCore
+    wire: Wire[]
+    value: string[]
+    /** When set, publish throws (the MQTT client's outbox is full or the client ended). */
+    broken: boolean[]
+}
+
+/** The board side as the firmware wires it: CoapServerCore behind a CoapBoardMqttLink. */
+function lrig(): LRig {
+    const wire: Wire[] = []
+    const broken = [false]
+    const value = ["21.5"]
+    const link = new CoapBoardMqttLink("devices", "b1", (topic: string, payload: Buffer) => {
+        if (broken[0]) throw new Error("outbox full")
+        wire.push({ topic: topic, payload: payload })
+    })
+    const server = new CoapServerCore(link.transport, { clock: new FakeClock() })
+    link.serve(server)
+    server.add({
+        path: "/t",
+        observable: true,
+        rt: "temp",
+        formats: [0, 50],
+        get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from(value[0]) }),
+    })
+    server.add({ path: "/hidden", hidden: true, get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content }) })
+    server.add({ path: "/led", iface: "core.a", title: 'a "b"', put: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Changed }) })
+    return { link: link, server: server, wire: wire, value: value, broken: broken }
+}
+
+function framed(m: CoapMessage, token: string): Buffer {
+    m.token = Buffer.from(token, "hex")
+    return encodeTcpMessage(m)
+}
+
+describe("CoAP over MQTT: the board's link", () => {
+    test("a request on .../coap/req is answered on .../coap/res with its token", () => {
+        const r = lrig()
+        expect(r.link.requestTopic()).toBe("devices/b1/coap/req")
+        expect(r.link.onMessage("devices/b1/coap/req", framed(get("/t"), "a1"))).toBe(true)
+        expect(r.wire.length).toBe(1)
+        expect(r.wire[0].topic).toBe("devices/b1/coap/res")
+        const resp = decodeTcpMessage(r.wire[0].payload)
+        expect(resp.code).toBe(CoapCode.Content)
+        expect(resp.token.toString("hex")).toBe("a1")
+        expect(resp.payload.toString()).toBe("21.5")
+        r.link.onMessage("devices/b1/coap/req", framed(get("/nothing"), "a2"))
+        expect(decodeTcpMessage(r.wire[1].payload).code).toBe(CoapCode.NotFound)
+    })
+    test("/.well-known/core is the whole list, whatever the query (filtering is the gateway's)", () => {
+        const r = lrig()
+        const q = get("/.well-known/core")
+        q.options.push({ number: OptionNumber.UriQuery, value: Buffer.from("rt=nothing") })
+        r.link.onMessage("devices/b1/coap/req", framed(q, "c1"))
+        const resp = decodeTcpMessage(r.wire[0].payload)
+        expect(getUintOption(resp, OptionNumber.ContentFormat)).toBe(40)
+        const doc = '</t>;rt="temp";ct="0 50";obs,</led>;if="core.a";title="a \\"b\\""'
+        expect(resp.payload.toString()).toBe(doc)
+        expect(serializeLinks(discoveryLinks(r.server.resources))).toBe(doc)
+    })
+    test("other topics, malformed frames, responses and signaling are not answered", () => {
+        const r = lrig()
+        expect(r.link.onMessage("devices/b1/rx", framed(get("/t"), "01"))).toBe(false)
+        expect(r.link.onMessage("devices/b2/coap/req", framed(get("/t"), "01"))).toBe(false)
+        expect(r.link.onMessage("devices/b1/coap/req", Buffer.from([0x0f, 1, 2]))).toBe(true)
+        expect(r.link.onMessage("devices/b1/coap/req", encodeTcpMessage(content("x")))).toBe(true)
+        expect(r.link.onMessage("devices/b1/coap/req", encodeTcpMessage(newMessage(CoapType.CON, CoapCode.CSM, 0)))).toBe(true)
+        expect(r.wire.length).toBe(0)
+    })
+    test("observe: notifications on the registration token; a failing publish ends the observation", () => {
+        const r = lrig()
+        const reg = get("/t")
+        setUintOption(reg, OptionNumber.Observe, 0)
+        r.link.onMessage("devices/b1/coap/req", framed(reg, "0b"))
+        expect(getUintOption(decodeTcpMessage(r.wire[0].payload), OptionNumber.Observe) !== undefined).toBe(true)
+        r.value[0] = "22.0"
+        r.server.changed("/t")
+        expect(r.wire.length).toBe(2)
+        const n = decodeTcpMessage(r.wire[1].payload)
+        expect(n.token.toString("hex")).toBe("0b")
+        expect(n.payload.toString()).toBe("22.0")
+        // the notification cannot be published: the observer is dropped, nothing throws
+        r.broken[0] = true
+        r.server.changed("/t")
+        r.broken[0] = false
+        r.server.changed("/t")
+        expect(r.wire.length).toBe(2)
     })
 })

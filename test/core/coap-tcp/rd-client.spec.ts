@@ -10,7 +10,7 @@ import {
     setLocationPath,
 } from "../../../src/coap/message"
 import { CoapResponseCallback } from "../../../src/coap/token-matcher"
-import { RdClient, RdState } from "../../../src/coap/rd-client"
+import { RdClient, RdState, rdStatus } from "../../../src/coap/rd-client"
 import { FakeClock } from "./fakes"
 
 interface Sent {
@@ -62,14 +62,14 @@ describe("RFC 9176 registration client", () => {
         expect(getUriQuery(s.req).join("&")).toBe("ep=board1&lt=100")
         expect(getContentFormat(s.req)).toBe(40)
         expect(s.req.payload.toString()).toBe(LINKS)
-        expect(r.rd.getState()).toBe(RdState.Registering)
+        expect(rdStatus(r.rd).state).toBe(RdState.Registering)
     })
     test("keeps the Location and refreshes it by POST before the lifetime ends", () => {
         const r = rdrig()
         r.rd.start()
         last(r).cb(created("/rd/4521"), undefined)
-        expect(r.rd.location()).toBe("/rd/4521")
-        expect(r.rd.getState()).toBe(RdState.Registered)
+        expect(rdStatus(r.rd).location).toBe("/rd/4521")
+        expect(rdStatus(r.rd).state).toBe(RdState.Registered)
         r.clock.advance(74999)
         r.rd.tick()
         expect(r.sent.length).toBe(1)
@@ -81,7 +81,7 @@ describe("RFC 9176 registration client", () => {
         expect(getUriPath(s.req)).toBe("/rd/4521")
         expect(s.req.payload.length).toBe(0)
         s.cb(code(CoapCode.Changed), undefined)
-        expect(r.rd.refreshCount()).toBe(1)
+        expect(rdStatus(r.rd).refreshes).toBe(1)
         r.clock.advance(75000)
         r.rd.tick()
         expect(r.sent.length).toBe(3)
@@ -96,15 +96,15 @@ describe("RFC 9176 registration client", () => {
         expect(getUriPath(last(r).req)).toBe("/rd")
         expect(getUriQuery(last(r).req).join("&")).toBe("ep=board1&lt=100")
         last(r).cb(created("/rd/2"), undefined)
-        expect(r.rd.location()).toBe("/rd/2")
-        expect(r.rd.registrationCount()).toBe(2)
+        expect(rdStatus(r.rd).location).toBe("/rd/2")
+        expect(rdStatus(r.rd).registrations).toBe(2)
     })
     test("a failed registration is retried after retryMs", () => {
         const r = rdrig()
         r.rd.start()
         last(r).cb(undefined, "timeout")
-        expect(r.rd.getState()).toBe(RdState.WaitingRetry)
-        expect(r.rd.lastError()).toBe("registration: timeout")
+        expect(rdStatus(r.rd).state).toBe(RdState.WaitingRetry)
+        expect(rdStatus(r.rd).lastError).toBe("registration: timeout")
         r.clock.advance(2999)
         r.rd.tick()
         expect(r.sent.length).toBe(1)
@@ -113,7 +113,7 @@ describe("RFC 9176 registration client", () => {
         expect(r.sent.length).toBe(2)
         expect(getUriPath(last(r).req)).toBe("/rd")
         last(r).cb(code(CoapCode.BadRequest), undefined)
-        expect(r.rd.lastError()).toBe("registration refused: 4.00")
+        expect(rdStatus(r.rd).lastError).toBe("registration refused: 4.00")
     })
     test("a refresh lost to a timeout retries the refresh, not a new registration", () => {
         const r = rdrig()
@@ -131,15 +131,15 @@ describe("RFC 9176 registration client", () => {
         r.rd.start()
         const first = last(r)
         r.rd.stop()
-        expect(r.rd.getState()).toBe(RdState.Idle)
+        expect(rdStatus(r.rd).state).toBe(RdState.Idle)
         r.clock.advance(100000)
         r.rd.tick()
         expect(r.sent.length).toBe(1)
         r.rd.start()
         expect(r.sent.length).toBe(2)
         first.cb(created("/rd/old"), undefined)
-        expect(r.rd.location()).toBe(undefined)
+        expect(rdStatus(r.rd).location).toBe(undefined)
         last(r).cb(created("/rd/new"), undefined)
-        expect(r.rd.location()).toBe("/rd/new")
+        expect(rdStatus(r.rd).location).toBe("/rd/new")
     })
 })

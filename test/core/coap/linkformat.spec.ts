@@ -7,6 +7,7 @@ import {
     filterLinks,
     getLinkAttr,
     linkMatches,
+    linkText,
     makeLink,
     matchesPattern,
     parseLinks,
@@ -48,6 +49,14 @@ describe("link format: serializer (RFC 6690 2)", () => {
         )
         expect(serializeLinks([makeLink("/a", { ct: [40] })])).toBe("</a>;ct=40")
         expect(serializeLinks([])).toBe("")
+    })
+    test("linkText writes the same text without the WebLink", () => {
+        expect(linkText("/sensors/temperature", { rt: "temperature", iface: "sensor", ct: [0, 50, 110, 112], obs: true, sz: 42 })).toBe(
+            '</sensors/temperature>;rt="temperature";if="sensor";ct="0 50 110 112";obs;sz=42'
+        )
+        expect(linkText("/actuators/led", { rt: "light", title: 'LED "1"', obs: false, ct: [] })).toBe('</actuators/led>;rt="light";title="LED \\"1\\""')
+        expect(linkText("/a", { ct: [40] })).toBe("</a>;ct=40")
+        expect(linkText("/a", {})).toBe("</a>")
     })
     test("round trip of the RFC 6690 examples", () => {
         expect(serializeLinks(parseLinks(RFC_EXAMPLE))).toBe(RFC_EXAMPLE)

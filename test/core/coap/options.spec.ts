@@ -4,7 +4,7 @@ import { describe, test, expect } from "@devicescript/test"
 import {
     BlockValue,
     OptionNumber,
-    OPTION_REGISTRY,
+    optionRegistry,
     blockOffset,
     decodeBlock,
     encodeBlock,
@@ -58,12 +58,16 @@ function opt(num: number, len: number): CoapOption {
 describe("coap options: registry (RFC 7252 5.10, 7641, 7959, 7967)", () => {
     test("every registered number is present with its name", () => {
         const nums = [1, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 17, 20, 23, 27, 28, 35, 39, 60, 258]
-        expect(OPTION_REGISTRY.length).toBe(nums.length)
-        for (let i = 0; i < nums.length; i++) expect(OPTION_REGISTRY[i].number).toBe(nums[i])
+        const registry = optionRegistry()
+        expect(registry.length).toBe(nums.length)
+        for (let i = 0; i < nums.length; i++) expect(registry[i].number).toBe(nums[i])
         expect(findOptionDef(6).name).toBe("Observe")
         expect(findOptionDef(258).name).toBe("No-Response")
         expect(findOptionDef(35).maxLength).toBe(1034)
         expect(findOptionDef(2)).toBe(undefined)
+        expect(findOptionDef(3).minLength).toBe(1)
+        expect(findOptionDef(11).repeatable).toBe(true)
+        expect(findOptionDef(12).repeatable).toBe(false)
     })
     test("critical, unsafe and no-cache-key come from the number bits (5.4.6)", () => {
         // RFC 7252 table 4 columns C, U, N

@@ -91,6 +91,13 @@ describe("senml: CBOR (RFC 8428 6)", () => {
         expect(senmlFromCbor(Buffer.from("81a20061610901", "hex"))[0].n).toBe("a")
         // label -20 (negative beyond the base fields) refused
         expect(throwsSenml(() => senmlFromCbor(Buffer.from("81a13301", "hex")))).toBe(true)
+        // the edges of the label table: -6 is bs, -7 is refused, 7 is ut, 8 is ignored
+        expect(senmlFromCbor(Buffer.from("81a12503", "hex"))[0].bs).toBe(3)
+        expect(throwsSenml(() => senmlFromCbor(Buffer.from("81a12603", "hex")))).toBe(true)
+        expect(senmlFromCbor(Buffer.from("81a10703", "hex"))[0].ut).toBe(3)
+        const r8 = senmlFromCbor(Buffer.from("81a2006161080a", "hex"))[0] as any
+        expect(r8.n).toBe("a")
+        expect(Object.keys(r8).length).toBe(1)
         expect(throwsSenml(() => senmlFromCbor(Buffer.from("a0", "hex")))).toBe(true)
         expect(throwsSenml(() => senmlFromCbor(Buffer.from("8101", "hex")))).toBe(true)
         // v (label 2) must be a number

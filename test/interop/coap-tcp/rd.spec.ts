@@ -9,6 +9,9 @@ import { CoapServer } from "../../../src/coap/endpoint"
 import { CoapCode, ContentFormat } from "../../../src/coap/message"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
 import { CoapBoardTcpLink } from "../../../src/coap/board-tcp-link"
+import { rdStatus } from "../../../src/coap/rd-client"
+import { tcpSessionUp } from "../../../src/coap/tcp-session"
+import { tcpConnectionStatus } from "../../../src/coap/tcp-connection"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeRandom } from "../../../src/host/node-platform"
 import { coapClient, LibcoapServer, startCoapRd } from "./libcoap"
@@ -63,8 +66,8 @@ describe("RFC 8323 + RFC 9176 against libcoap coap-rd-notls (coap+tcp)", () => {
         const b = board("node-a", 300)
         try {
             b.link.start()
-            await until(() => b.link.rd.location() !== undefined, 5000, "registration")
-            const loc = b.link.rd.location()
+            await until(() => rdStatus(b.link.rd).location !== undefined, 5000, "registration")
+            const loc = rdStatus(b.link.rd).location
             expect(loc.startsWith("/rd/")).toBe(true)
             const back = await coapClient(["-B", "5", `coap://127.0.0.1:${rd.port}${loc}`])
             expect(back.codes).toEqual(["2.05"])
@@ -81,12 +84,12 @@ describe("RFC 8323 + RFC 9176 against libcoap coap-rd-notls (coap+tcp)", () => {
         const b = board("node-b", 300, { pingIdleMs: 150 })
         try {
             b.link.start()
-            await until(() => b.link.session.isUp(), 5000, "link up")
+            await until(() => tcpSessionUp(b.link.session), 5000, "link up")
             const conn = b.link.session.connection()
             await new Promise((r) => setTimeout(r, 1200))
             // several idle periods passed; a missing Pong would have closed this connection
             expect(b.link.session.connection()).toBe(conn)
-            expect(conn.isOpen()).toBe(true)
+            expect(tcpConnectionStatus(conn).open).toBe(true)
             expect(rd.log()).toContain("c:Ping")
             expect(rd.log()).toContain("c:Pong")
         } finally {
@@ -98,11 +101,11 @@ describe("RFC 8323 + RFC 9176 against libcoap coap-rd-notls (coap+tcp)", () => {
         const b = board("node-c", 2)
         try {
             b.link.start()
-            await until(() => b.link.rd.registrationCount() >= 1, 5000, "registration")
+            await until(() => rdStatus(b.link.rd).registrations >= 1, 5000, "registration")
             // refresh due at 75% of 2 s; libcoap answers the POST to the location with 4.05
-            await until(() => b.link.rd.registrationCount() >= 2, 5000, "second registration")
-            expect(b.link.rd.lastError()).toBe("refresh refused: 4.05")
-            const back = await coapClient(["-B", "5", `coap://127.0.0.1:${rd.port}${b.link.rd.location()}`])
+            await until(() => rdStatus(b.link.rd).registrations >= 2, 5000, "second registration")
+            expect(rdStatus(b.link.rd).lastError).toBe("refresh refused: 4.05")
+            const back = await coapClient(["-B", "5", `coap://127.0.0.1:${rd.port}${rdStatus(b.link.rd).location}`])
             expect(back.codes).toEqual(["2.05"])
         } finally {
             b.stop()
@@ -113,12 +116,12 @@ describe("RFC 8323 + RFC 9176 against libcoap coap-rd-notls (coap+tcp)", () => {
         const b = board("node-d", 300)
         try {
             b.link.start()
-            await until(() => b.link.rd.registrationCount() === 1, 5000, "registration")
+            await until(() => rdStatus(b.link.rd).registrations === 1, 5000, "registration")
             await rd.stop()
-            await until(() => !b.link.session.isUp(), 5000, "link down")
+            await until(() => !tcpSessionUp(b.link.session), 5000, "link down")
             await rd.start()
-            await until(() => b.link.rd.registrationCount() === 2, 10000, "re-registration")
-            const back = await coapClient(["-B", "5", `coap://127.0.0.1:${rd.port}${b.link.rd.location()}`])
+            await until(() => rdStatus(b.link.rd).registrations === 2, 10000, "re-registration")
+            const back = await coapClient(["-B", "5", `coap://127.0.0.1:${rd.port}${rdStatus(b.link.rd).location}`])
             expect(back.codes).toEqual(["2.05"])
             expect(back.payload).toBe(b.link.links())
         } finally {

@@ -16,7 +16,7 @@ import { bytesArb, messageArb } from "./arbitraries"
 import { CborMap, decodeCbor, encodeCbor, float64Bits } from "../../../src/coap/cbor"
 import { formatNumber } from "../../../src/util/decimal"
 import { SenmlRecord, senmlFromCbor, senmlFromJson, senmlToCbor, senmlToJson } from "../../../src/coap/senml"
-import { parseLinks, serializeLinks, makeLink } from "../../../src/coap/linkformat"
+import { parseLinks, serializeLinks, makeLink, linkText } from "../../../src/coap/linkformat"
 
 function sameMessage(a: CoapMessage, b: CoapMessage, withHeader: boolean): void {
     if (withHeader) {
@@ -252,6 +252,8 @@ describe("decimal and SenML properties", () => {
             fc.property(fc.array(fc.tuple(href, attrs), { maxLength: 4 }), (ls) => {
                 const links = ls.map(([h, a]) => makeLink(h, a))
                 const text = serializeLinks(links)
+                // the board's direct writer gives the same text
+                expect(ls.map(([h, a]) => linkText(h, a)).join(",")).toBe(text)
                 expect(serializeLinks(parseLinks(text))).toBe(text)
                 const back = parseLinks(text)
                 expect(back.length).toBe(links.length)
