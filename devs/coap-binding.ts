@@ -10,6 +10,10 @@
 //   devs/coap-over-mqtt.ts  startCoapOverMqtt(client, prefix, id, model, opts, log)
 //   devs/coap-over-tcp.ts   startCoapOverTcp(url, id, model, opts, log)
 import { CoapServerCore } from "../src/coap/endpoint"
+import { AppDeviceModel } from "./device-model"
+
+/** How often sensors (and the LED) are read; their observers are notified when a value changed. */
+const SAMPLE_MS = 1000
 
 export interface CoapEndpoint {
     server: CoapServerCore
@@ -21,4 +25,24 @@ export interface CoapEndpoint {
 export function errText(e: unknown): string {
     const m = (e as Error)?.message
     return m ? m : "error"
+}
+
+/**
+ * Reads the sensors and the LED every SAMPLE_MS and notifies ep's observers of what changed (ep may
+ * be undefined when CoAP is off: the model still stays current for /rpc). The LED changes through
+ * PUT /actuators/led and through the led.set method alike, so it is watched, not hooked.
+ */
+export function watchDevice(model: AppDeviceModel, ep: CoapEndpoint, log: (line: string) => void): void {
+    let led = model.getLed()
+    setInterval(async () => {
+        try {
+            if ((await model.refresh()) && ep) ep.sensorsChanged()
+            if (model.getLed() !== led) {
+                led = !led
+                if (ep) ep.ledChanged()
+            }
+        } catch (e) {
+            log("sensors: " + errText(e))
+        }
+    }, SAMPLE_MS)
 }

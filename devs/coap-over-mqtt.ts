@@ -4,8 +4,25 @@ import { CoapServerCore } from "../src/coap/endpoint"
 import { DeviceModel, DeviceResourceOptions, installDeviceResources } from "../src/coap/device-resources"
 import { CoapBoardMqttLink } from "../src/coap/board-mqtt-link"
 import { MqttClientCore } from "../src/mqtt/client-core"
+import { DeviceApp } from "../src/firmware/app"
 import { dsClock } from "./clock"
-import { CoapEndpoint, errText } from "./coap-binding"
+import { CoapEndpoint, errText, watchDevice } from "./coap-binding"
+import { AppDeviceModel } from "./device-model"
+
+/**
+ * runFirmware's client hook in the default firmware (devs/main*.ts): serves the CoAP endpoint
+ * inside the MQTT session when COAP_BINDING is "mqtt" (the default). "tcp" needs the CoAP firmware
+ * (devs/main-coap*.ts), because the board's one socket is then the head-end's, not the broker's.
+ */
+export function serveCoapOverMqtt(client: MqttClientCore, app: DeviceApp, log: (line: string) => void): void {
+    const binding = app.deps.config.get("COAP_BINDING") as string
+    if (binding !== "mqtt") {
+        log(binding === "tcp" ? "coap: COAP_BINDING=tcp needs the CoAP firmware (devs/main-coap*.ts); this firmware serves CoAP only over MQTT, so CoAP is off" : "coap: COAP_BINDING=off, not serving")
+        return
+    }
+    const model = new AppDeviceModel(app, log)
+    watchDevice(model, startCoapOverMqtt(client, app.deps.config.get("MQTT_PREFIX") as string, app.deviceId, model, {}, log), log)
+}
 
 /** "mqtt": the endpoint answers requests that arrive through `client` (call before client.start()). */
 export function startCoapOverMqtt(

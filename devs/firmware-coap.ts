@@ -15,10 +15,7 @@ import { dsClock } from "./clock"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
 import { AppDeviceModel } from "./device-model"
 import { startCoapOverTcp } from "./coap-over-tcp"
-import { CoapEndpoint, errText } from "./coap-binding"
-
-/** How often sensors (and the LED) are read; their observers are notified when a value changed. */
-const SAMPLE_MS = 1000
+import { CoapEndpoint, watchDevice } from "./coap-binding"
 
 function log(line: string): void {
     console.log(line)
@@ -61,17 +58,5 @@ export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
         if (!hw.tls && url.startsWith("coaps")) log("coap: COAP_URL is " + url + " but the " + hw.board + " runtime has no TLS: use coap+tcp://")
         else ep = startCoapOverTcp(url, app.deviceId, model, {}, log)
     }
-    // the LED changes through PUT /actuators/led and through the led.set method alike: watch it
-    let led = model.getLed()
-    setInterval(async () => {
-        try {
-            if ((await model.refresh()) && ep) ep.sensorsChanged()
-            if (model.getLed() !== led) {
-                led = !led
-                if (ep) ep.ledChanged()
-            }
-        } catch (e) {
-            log("sensors: " + errText(e))
-        }
-    }, SAMPLE_MS)
+    watchDevice(model, ep, log)
 }
