@@ -37,18 +37,24 @@ describe("number formatting", () => {
         expect(formatInteger(123456789012)).toBe("123456789012")
         expect(formatInteger(999999999999999)).toBe("999999999999999")
         expect(formatInteger(9007199254740991)).toBe("9007199254740991")
+        expect(formatScaled(9007199254740991, 0)).toBe("9007199254740991")
+        expect(formatInteger(1e20)).toBe("1e20")
     })
     test("general numbers: fewest decimals that reproduce the value", () => {
         expect(formatNumber(0.5)).toBe("0.5")
-        expect(formatNumber(1 / 3)).toBe("0.333333333")
-        expect(formatNumber(0.1 + 0.2)).toBe("0.3")
+        // More than 15 decimals needed: 16 significant digits with an exponent (src/util/decimal.ts is
+        // the one formatter since SenML and the JSON writer shared it; it used to round to 9 decimals).
+        expect(formatNumber(1 / 3)).toBe("3.333333333333333e-1")
+        expect(formatNumber(0.1 + 0.2)).toBe("3.000000000000001e-1")
         expect(formatNumber(123456.789)).toBe("123456.789")
         expect(formatNumber(-1.25)).toBe("-1.25")
         expect(formatNumber(1.5e-7)).toBe("0.00000015")
-        expect(formatNumber(1e-12)).toBe("0")
+        expect(formatNumber(1e-12)).toBe("0.000000000001")
         expect(formatNumber(0 / 0)).toBe("null")
         expect(formatNumber(1 / 0)).toBe("null")
         expect(formatNumber(-32700)).toBe("-32700")
+        expect(formatNumber(9007199254740991)).toBe("9007199254740991")
+        expect(formatNumber(3.4e38)).toBe("3.4e38")
     })
     test("JSON writer escapes only what RFC 8259 requires", () => {
         expect(jsonString("plain")).toBe("\"plain\"")
