@@ -1,10 +1,12 @@
-// Client options in the MQTT.js idiom, their defaults, and the tiny URL parser.
+// Client options in the MQTT.js idiom and their defaults (the `url` option is parsed by
+// src/config/url.ts, the parser the firmware's settings use too).
 // Kept apart from client.ts so the defaults are one table a reader can check.
 
 import { Random, StreamTarget } from "../io"
 import { QoS, Will } from "./packets"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { SessionOptions } from "./session"
+import { Endpoint, parseUrl } from "../config/url"
 
 export interface WillOptions {
     topic: string
@@ -14,7 +16,7 @@ export interface WillOptions {
 }
 
 export interface ClientOptions {
-    /** mqtt://host:port, mqtts://host:port (also tcp://, tls://, ssl://); user:pass@ is taken as credentials. */
+    /** mqtt://host:port, mqtts://host:port (also tcp://, tls://, ssl://); user:pass@ is taken as credentials, a path ignored. */
     url?: string
     host?: string
     /** Default 1883, or 8883 with TLS. */
@@ -87,57 +89,6 @@ function orDefault(v: number, d: number): number {
     return v === undefined || v === null ? d : v
 }
 
-export interface ParsedUrl {
-    tls: boolean
-    host: string
-    port: number
-    username: string
-    password: string
-}
-
-/** Parses scheme://[user[:pass]@]host[:port][/...]; IPv6 hosts in brackets. */
-export function parseMqttUrl(url: string): ParsedUrl {
-    const i = url.indexOf("://")
-    if (i <= 0) throw bad("url must look like mqtt://host:port: " + url)
-    const scheme = url.slice(0, i).toLowerCase()
-    let tls = false
-    if (scheme === "mqtts" || scheme === "tls" || scheme === "ssl") tls = true
-    else if (scheme !== "mqtt" && scheme !== "tcp") throw bad("unsupported url scheme " + scheme)
-    let rest = url.slice(i + 3)
-    const slash = rest.indexOf("/")
-    if (slash >= 0) rest = rest.slice(0, slash)
-    let username: string = undefined
-    let password: string = undefined
-    const at = rest.lastIndexOf("@")
-    if (at >= 0) {
-        const cred = rest.slice(0, at)
-        rest = rest.slice(at + 1)
-        const colon = cred.indexOf(":")
-        if (colon >= 0) {
-            username = cred.slice(0, colon)
-            password = cred.slice(colon + 1)
-        } else username = cred
-    }
-    let host = rest
-    let port = -1
-    if (rest.startsWith("[")) {
-        const close = rest.indexOf("]")
-        if (close < 0) throw bad("bad IPv6 host in " + url)
-        host = rest.slice(1, close)
-        if (rest.charAt(close + 1) === ":") port = parseInt(rest.slice(close + 2))
-    } else {
-        const colon = rest.lastIndexOf(":")
-        if (colon >= 0) {
-            host = rest.slice(0, colon)
-            port = parseInt(rest.slice(colon + 1))
-        }
-    }
-    if (host.length === 0) throw bad("no host in " + url)
-    if (port === -1) port = tls ? DEFAULTS.tlsPort : DEFAULTS.tcpPort
-    if (!(port > 0 && port < 65536)) throw bad("bad port in " + url)
-    return { tls, host, port, username, password }
-}
-
 export interface ResolvedOptions {
     target: StreamTarget
     session: SessionOptions
@@ -152,7 +103,9 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
     let username = o.username
     let password: Buffer = o.password === undefined ? undefined : toBuffer(o.password)
     if (o.url) {
-        const u = parseMqttUrl(o.url)
+        const r = parseUrl(o.url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true)
+        if (typeof r === "string") throw bad("url " + r)
+        const u = r as Endpoint
         host = u.host
         if (!o.proto) tls = u.tls
         if (!port) port = u.port

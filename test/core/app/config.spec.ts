@@ -39,6 +39,16 @@ describe("settings schema", () => {
         expect(broker("mqtt://")).toBe("error: has no host")
         expect(broker("mqtt://h/path")).toBe("error: must be scheme://host[:port] with no path")
         expect(broker("mqtt://a b")).toBe("error: has a space or control character in the host")
+        expect(broker("mqtt://[::1")).toBe("error: has an unclosed [ in the host")
+        expect(broker("mqtt://[::1]x")).toBe("error: has text after the host")
+        expect(broker("mqtt://[::1]:")).toBe("error: has an empty port")
+        expect(broker("mqtt://::1")).toBe("error: must put an IPv6 address in [ ]")
+        expect(broker("mqtt://h:123456")).toBe("error: has an invalid port")
+        expect(broker("tcp://h")).toBe("error: must start with mqtt:// or mqtts://")
+        const coap = parseUrl("coaps+tcp://gw", ["coap+tcp", "coaps+tcp"]) as Endpoint
+        expect(coap.port).toBe(5684)
+        expect(coap.tls).toBe(true)
+        expect((parseUrl("coap+tcp://gw", ["coap+tcp"]) as Endpoint).port).toBe(5683)
     })
     test("values are coerced from .env spellings or rejected with a reason", () => {
         const ka = findSetting("KEEPALIVE_S")
