@@ -2,8 +2,12 @@ import { describe, test, expect, beforeEach } from "@devicescript/test"
 import { pause } from "../../../src/util/pause"
 import { Config, MemoryStore, SetResult } from "../../../src/config/config"
 import { SETTINGS, MAX_KEY_LENGTH, findSetting } from "../../../src/config/schema"
-import { checkSetting } from "../../../src/config/validate"
+import { checkSetting, shownValue } from "../../../src/config/validate"
 import { Endpoint, parseUrl } from "../../../src/config/url"
+
+function cbDef() {
+    return findSetting("COAP_BINDING")
+}
 
 function broker(url: string): string {
     const r = parseUrl(url, ["mqtt", "mqtts"])
@@ -66,6 +70,28 @@ describe("settings schema", () => {
         expect(checkSetting(ha, "off").value).toBe(false)
         expect(checkSetting(ha, 1).value).toBe(true)
         expect(checkSetting(ha, "maybe").error).toBe("must be true or false")
+        expect(checkSetting(ha, " YES ").value).toBe(true)
+        expect(checkSetting(ha, "0").value).toBe(false)
+        expect(checkSetting(ha, 0).value).toBe(false)
+        expect(checkSetting(ha, false).value).toBe(false)
+        expect(checkSetting(ha, 2).error).toBe("must be true or false")
+        expect(checkSetting(ha, "on yes").error).toBe("must be true or false")
+        expect(checkSetting(ha, {}).error).toBe("must be true or false")
+        expect(checkSetting(ha, null).error).toBe("is missing")
+        expect(checkSetting(ka, " -7 ").error).toBe("must be at least 5")
+        expect(checkSetting(ka, "1e3").error).toBe("must be a number")
+        expect(checkSetting(ka, "1.2.3").error).toBe("must be a number")
+        expect(checkSetting(th, "2.5").value).toBe(2.5)
+        expect(checkSetting(th, 1 / 0).error).toBe("must be a number")
+        let long = "mqtt://h"
+        while (long.length < 201) long += "h"
+        expect(checkSetting(findSetting("MQTT_URL"), long).error).toBe("must be at most 200 characters")
+        expect(checkSetting(cbDef(), true).error).toBe("must be one of mqtt, tcp, off")
+        expect(shownValue(ha, true)).toBe("true")
+        expect(shownValue(ka, 60)).toBe("60")
+        expect(shownValue(findSetting("DEVICE_ID"), "k")).toBe("\"k\"")
+        expect(shownValue(findSetting("MQTT_PASS"), "x")).toBe("(hidden)")
+        expect(shownValue(findSetting("DEVICE_ID"), [1])).toBe("(object)")
         const id = findSetting("DEVICE_ID")
         expect(checkSetting(id, 1234).value).toBe("1234")
         expect(checkSetting(id, "kitchen-1").value).toBe("kitchen-1")
