@@ -137,6 +137,7 @@ describe("jsonrpc dispatcher", () => {
         const add = (parsed["result"] as any[])[1]
         expect(add["params"][1]["name"]).toBe("b")
         expect(add["params"][1]["optional"]).toBe(true)
-        expect(d.names().length).toBe(7)
+        expect(d.describe().length).toBe(7)
+        expect(JSON.stringify(add["params"][0])).toBe('{"name":"a","type":"number"}')
     })
 })
