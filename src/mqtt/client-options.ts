@@ -3,7 +3,7 @@
 // Kept apart from client.ts so the defaults are one table a reader can check.
 
 import { Random, StreamTarget } from "../io"
-import { QoS, Will } from "./packets"
+import { QoS } from "./packets"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { SessionOptions } from "./session"
 import { Endpoint, parseUrl } from "../config/url"
@@ -53,20 +53,16 @@ export interface ClientOptions {
     maxPacketSize?: number
 }
 
-/** The defaults, as a const enum: inlined where used, so no table is built at start-up on the board. */
-export const enum DEFAULTS {
-    keepalive = 60,
-    reconnectPeriod = 1000,
-    reconnectPeriodMax = 60000,
-    connectTimeout = 30000,
-    inflightWindow = 16,
-    outboxMaxMessages = 64,
-    outboxMaxBytes = 16384,
-    /** Without a bound, a broker declaring a 256 MB PUBLISH had its body buffered until a ping timeout. */
-    maxPacketSize = 65536,
-    tcpPort = 1883,
-    tlsPort = 8883,
-}
+/**
+ * The numeric options with a default, as data: option name, SessionOptions field, default. One
+ * string split at run time, so the board builds no table at start-up and resolveOptions has one
+ * loop instead of a call per option. maxPacketSize: without a bound, a broker declaring a 256 MB
+ * PUBLISH had its body buffered until a ping timeout.
+ */
+const NUMERIC_DEFAULTS =
+    "keepalive keepalive 60 reconnectPeriod reconnectMin 1000 reconnectPeriodMax reconnectMax 60000 " +
+    "connectTimeout connectTimeout 30000 inflightWindow inflightWindow 16 outboxMaxMessages outboxMaxMessages 64 " +
+    "outboxMaxBytes outboxMaxBytes 16384 maxPacketSize maxPacketSize 65536"
 
 export function toBuffer(v: string | Buffer): Buffer {
     if (v === undefined || v === null) return Buffer.alloc(0)
@@ -85,10 +81,6 @@ function randomHex(random: Random, digits: number): string {
     return s
 }
 
-function orDefault(v: number, d: number): number {
-    return v === undefined || v === null ? d : v
-}
-
 export interface ResolvedOptions {
     target: StreamTarget
     session: SessionOptions
@@ -101,7 +93,7 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
     let tls = o.proto === "tls"
     let port = o.port
     let username = o.username
-    let password: Buffer = o.password === undefined ? undefined : toBuffer(o.password)
+    let password: string | Buffer = o.password
     if (o.url) {
         const r = parseUrl(o.url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true)
         if (typeof r === "string") throw bad("url " + r)
@@ -110,38 +102,26 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
         if (!o.proto) tls = u.tls
         if (!port) port = u.port
         if (username === undefined) username = u.username
-        if (password === undefined && u.password !== undefined) password = Buffer.from(u.password)
+        if (password === undefined) password = u.password
     }
     if (!host) throw bad("host or url required")
-    if (!port) port = tls ? DEFAULTS.tlsPort : DEFAULTS.tcpPort
-    let will: Will = undefined
-    if (o.will) {
-        will = {
-            topic: o.will.topic,
-            payload: toBuffer(o.will.payload),
-            qos: o.will.qos === undefined ? 0 : o.will.qos,
-            retain: !!o.will.retain,
-        }
+    const w = o.will
+    const session: SessionOptions = {
+        clientId: o.clientId === undefined ? "devs-link-" + randomHex(random, 6) : o.clientId,
+        clean: o.clean === undefined ? true : o.clean,
+        username,
+        password: password === undefined ? undefined : toBuffer(password),
+        will: w ? { topic: w.topic, payload: toBuffer(w.payload), qos: w.qos === undefined ? 0 : w.qos, retain: !!w.retain } : undefined,
+        pingTimeout: o.pingTimeout,
+    } as SessionOptions
+    const given: any = o
+    const fields: any = session
+    const f = NUMERIC_DEFAULTS.split(" ")
+    for (let i = 0; i < f.length; i += 3) {
+        const v = given[f[i]]
+        fields[f[i + 1]] = v === undefined || v === null ? parseInt(f[i + 2]) : v
     }
-    const window = orDefault(o.inflightWindow, DEFAULTS.inflightWindow)
+    const window = session.inflightWindow
     if (!(window >= 1 && window <= 65535)) throw bad("inflightWindow must be 1..65535")
-    return {
-        target: { host, port, tls },
-        session: {
-            clientId: o.clientId === undefined ? "devs-link-" + randomHex(random, 6) : o.clientId,
-            clean: o.clean === undefined ? true : o.clean,
-            keepalive: orDefault(o.keepalive, DEFAULTS.keepalive),
-            username,
-            password,
-            will,
-            reconnectMin: orDefault(o.reconnectPeriod, DEFAULTS.reconnectPeriod),
-            reconnectMax: orDefault(o.reconnectPeriodMax, DEFAULTS.reconnectPeriodMax),
-            connectTimeout: orDefault(o.connectTimeout, DEFAULTS.connectTimeout),
-            pingTimeout: o.pingTimeout,
-            inflightWindow: window,
-            outboxMaxMessages: orDefault(o.outboxMaxMessages, DEFAULTS.outboxMaxMessages),
-            outboxMaxBytes: orDefault(o.outboxMaxBytes, DEFAULTS.outboxMaxBytes),
-            maxPacketSize: orDefault(o.maxPacketSize, DEFAULTS.maxPacketSize),
-        },
-    }
+    return { target: { host, port: port ? port : tls ? 8883 : 1883, tls }, session }
 }
