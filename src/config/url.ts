@@ -68,7 +68,7 @@ export function parseUrl(url: string, schemes: string[], credentials?: boolean):
         const c = host.charCodeAt(i)
         if (c <= 0x20 || c === 0x7f) return "has a space or control character in the host"
     }
-    const tls = scheme === "mqtts" || scheme === "tls" || scheme === "ssl" || scheme === "coaps+tcp"
+    const tls = "mqtts tls ssl coaps+tcp".split(" ").indexOf(scheme) >= 0
     let port = scheme.startsWith("coap") ? (tls ? 5684 : 5683) : tls ? 8883 : 1883
     if (portText !== undefined) {
         if (portText.length > 5) return "has an invalid port"
