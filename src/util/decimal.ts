@@ -13,15 +13,12 @@ const MAX_DOUBLE = 1.7976931348623157e308
 /** Digits of a non-negative integer below 2^53 (no `%`: it is int32-only in DeviceScript). */
 function digits(n: number): string {
     if (n - n !== 0) return "0" // callers pass finite values; never loop on Infinity
-    if (n < 10) return String.fromCharCode(48 + n)
-    const parts: string[] = []
-    while (n > 0) {
+    let s = ""
+    while (s === "" || n > 0) {
         const q = Math.floor(n / 10)
-        parts.push(String.fromCharCode(48 + (n - q * 10)))
+        s = String.fromCharCode(48 + (n - q * 10)) + s
         n = q
     }
-    let s = ""
-    for (let i = parts.length - 1; i >= 0; i--) s += parts[i]
     return s
 }
 
