@@ -19,6 +19,9 @@ export class JsonRaw {
 export const MAX_WRITE_DEPTH = 16
 
 const HEX = "0123456789abcdef"
+/** Characters with a two-character escape, and the letter after the backslash for each. */
+const SHORT = "\"\\\n\r\t"
+const SHORT_ESC = "\"\\nrt"
 
 /** A string as a JSON string literal (RFC 8259 §7). */
 export function jsonString(s: string): string {
@@ -30,67 +33,42 @@ export function jsonString(s: string): string {
         if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue
         if (i > start) parts.push(s.slice(start, i))
         start = i + 1
-        if (c === 0x22) parts.push("\\\"")
-        else if (c === 0x5c) parts.push("\\\\")
-        else if (c === 0x0a) parts.push("\\n")
-        else if (c === 0x0d) parts.push("\\r")
-        else if (c === 0x09) parts.push("\\t")
-        else parts.push("\\u00" + HEX[c >> 4] + HEX[c & 15])
+        // quote, backslash, \n, \r, \t have a short escape; other controls are \u00XX
+        const k = SHORT.indexOf(String.fromCharCode(c))
+        parts.push(k >= 0 ? "\\" + SHORT_ESC.charAt(k) : "\\u00" + HEX.charAt(c >> 4) + HEX.charAt(c & 15))
     }
     if (start === 0) return "\"" + s + "\""
     if (start < n) parts.push(s.slice(start, n))
     return "\"" + parts.join("") + "\""
 }
 
-function writeValue(v: any, depth: number, out: string[]): void {
-    if (v === null || v === undefined) {
-        out.push("null")
-        return
-    }
-    const t = typeof v
-    if (t === "string") out.push(jsonString(v))
-    else if (t === "number") out.push(formatNumber(v))
-    else if (t === "boolean") out.push(v ? "true" : "false")
-    else if (v instanceof JsonRaw) out.push((v as JsonRaw).text)
-    else if (t === "function") out.push("null")
-    else {
-        if (depth >= MAX_WRITE_DEPTH) throw new RangeError("JSON value nested too deeply")
-        if (Array.isArray(v)) {
-            const arr = v as any[]
-            out.push("[")
-            for (let i = 0; i < arr.length; i++) {
-                if (i > 0) out.push(",")
-                const item = arr[i]
-                writeValue(item === undefined ? null : item, depth + 1, out)
-            }
-            out.push("]")
-        } else {
-            out.push("{")
-            let first = true
-            const keys = Object.keys(v)
-            for (const k of keys) {
-                const item = v[k]
-                if (item === undefined || typeof item === "function") continue
-                if (!first) out.push(",")
-                first = false
-                out.push(jsonString(k))
-                out.push(":")
-                writeValue(item, depth + 1, out)
-            }
-            out.push("}")
-        }
-    }
-}
-
 /**
  * JSON text for a value built from null, booleans, numbers, strings, arrays, plain objects and
- * JsonRaw. Object members with undefined values are left out (as JSON.stringify does); key order
- * is insertion order. Throws RangeError when nested deeper than MAX_WRITE_DEPTH.
+ * JsonRaw. Object members with undefined values (or functions) are left out, and undefined array
+ * items written as null (as JSON.stringify does); key order is insertion order. Throws RangeError
+ * when nested deeper than MAX_WRITE_DEPTH. `depth` is for the recursion; callers leave it out.
  */
-export function toJson(value: any): string {
-    const out: string[] = []
-    writeValue(value, 0, out)
-    return out.join("")
+export function toJson(v: any, depth?: number): string {
+    const t = typeof v
+    if (v === null || v === undefined || t === "function") return "null"
+    if (t === "string") return jsonString(v)
+    if (t === "number") return formatNumber(v)
+    if (t === "boolean") return v ? "true" : "false"
+    if (v instanceof JsonRaw) return (v as JsonRaw).text
+    const d = (depth || 0) + 1
+    if (d > MAX_WRITE_DEPTH) throw new RangeError("JSON value nested too deeply")
+    const parts: string[] = []
+    const arr = Array.isArray(v)
+    const keys = arr ? undefined : Object.keys(v)
+    const n = arr ? (v as any[]).length : keys.length
+    for (let i = 0; i < n; i++) {
+        if (arr) parts.push(toJson(v[i], d))
+        else {
+            const item = v[keys[i]]
+            if (item !== undefined && typeof item !== "function") parts.push(jsonString(keys[i]) + ":" + toJson(item, d))
+        }
+    }
+    return arr ? "[" + parts.join(",") + "]" : "{" + parts.join(",") + "}"
 }
 
 /**

@@ -61,6 +61,9 @@ describe("number formatting", () => {
         expect(jsonString("a\"b\\c")).toBe("\"a\\\"b\\\\c\"")
         expect(jsonString("t\tn\nr\r" + String.fromCharCode(1))).toBe("\"t\\tn\\nr\\r\\u0001\"")
         expect(jsonString("Küche °C")).toBe("\"Küche °C\"")
+        expect(jsonString(String.fromCharCode(0) + "a" + String.fromCharCode(31) + "\u007f")).toBe("\"\\u0000a\\u001f\u007f\"")
+        expect(jsonString("\"")).toBe("\"\\\"\"")
+        expect(jsonString("\\")).toBe("\"\\\\\"")
         expect(toJson({ a: [1, "x", null, true], b: undefined, c: { d: 0.25 } })).toBe("{\"a\":[1,\"x\",null,true],\"c\":{\"d\":0.25}}")
         expect(toJson({ t: new JsonRaw("21.50") })).toBe("{\"t\":21.50}")
         // UTF-8 bytes on the wire are the characters' own, not \u00XX per byte.
@@ -70,5 +73,11 @@ describe("number formatting", () => {
         let v: any = 1
         for (let i = 0; i < 20; i++) v = [v]
         expect(() => toJson(v)).toThrow()
+        // MAX_WRITE_DEPTH (16) levels are written, one more is refused
+        let ok: any = 1
+        for (let i = 0; i < 16; i++) ok = [ok]
+        expect(toJson(ok).length).toBe(33)
+        expect(() => toJson([ok])).toThrow()
+        expect(toJson({ a: [undefined, () => 1], f: () => 1, u: undefined, r: new JsonRaw("1.50") })).toBe("{\"a\":[null,null],\"r\":1.50}")
     })
 })
