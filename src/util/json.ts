@@ -19,10 +19,6 @@ export class JsonRaw {
 export const MAX_WRITE_DEPTH = 16
 
 const HEX = "0123456789abcdef"
-/** Characters with a two-character escape, and the letter after the backslash for each. */
-const SHORT = "\"\\\n\r\t"
-const SHORT_ESC = "\"\\nrt"
-
 /** A string as a JSON string literal (RFC 8259 §7). */
 export function jsonString(s: string): string {
     const parts: string[] = []
@@ -33,9 +29,12 @@ export function jsonString(s: string): string {
         if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue
         if (i > start) parts.push(s.slice(start, i))
         start = i + 1
-        // quote, backslash, \n, \r, \t have a short escape; other controls are \u00XX
-        const k = SHORT.indexOf(String.fromCharCode(c))
-        parts.push(k >= 0 ? "\\" + SHORT_ESC.charAt(k) : "\\u00" + HEX.charAt(c >> 4) + HEX.charAt(c & 15))
+        if (c === 0x22) parts.push("\\\"")
+        else if (c === 0x5c) parts.push("\\\\")
+        else if (c === 0x0a) parts.push("\\n")
+        else if (c === 0x0d) parts.push("\\r")
+        else if (c === 0x09) parts.push("\\t")
+        else parts.push("\\u00" + HEX[c >> 4] + HEX[c & 15])
     }
     if (start === 0) return "\"" + s + "\""
     if (start < n) parts.push(s.slice(start, n))
