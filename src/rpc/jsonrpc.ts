@@ -10,7 +10,7 @@
 // - Replies are written by our own JSON writer (src/util/json.ts): DeviceScript's JSON.stringify
 //   corrupts non-ASCII text and fractions.
 
-import { DepthScan, countUpTo, toJson, jsonString } from "../util/json"
+import { countUpTo, toJson, jsonString } from "../util/json"
 import { formatNumber } from "../telemetry/format"
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError } from "./errors"
 import { ParamSpec, bindParams } from "./params"
@@ -141,15 +141,32 @@ export class Dispatcher {
         }
     }
 
+    /**
+     * Whether the brackets/braces in text (outside strings) nest deeper than maxDepth.
+     * WHY: DeviceScript's native JSON.parse recurses in C once per nesting level; about 3000 levels
+     * overflowed the simulator's stack and killed the VM (a device would crash the same way), so
+     * input from the network is checked before JSON.parse. The per-character loop pauses every
+     * SCAN_CHUNK characters: 3000 characters in one go hit DeviceScript's ~128k-op watchdog.
+     */
     private async tooDeep(text: string): Promise<boolean> {
         // Fast path: few opening brackets cannot nest deeply (two native indexOf scans).
         const limit = this.maxDepth
         if (countUpTo(text, "[", limit) + countUpTo(text, "{", limit) <= limit) return false
-        const scan = new DepthScan()
-        for (let from = 0; from < text.length; from += SCAN_CHUNK) {
-            const to = Math.min(text.length, from + SCAN_CHUNK)
-            if (scan.feed(text, from, to) > limit) return true
-            if (this.pause && to < text.length) await this.pause()
+        let depth = 0
+        let inString = false
+        let escaped = false
+        for (let i = 0; i < text.length; i++) {
+            if (this.pause && i > 0 && i % SCAN_CHUNK === 0) await this.pause()
+            const c = text.charCodeAt(i)
+            if (inString) {
+                if (escaped) escaped = false
+                else if (c === 0x5c) escaped = true
+                else if (c === 0x22) inString = false
+            } else if (c === 0x22) inString = true
+            else if (c === 0x5b || c === 0x7b) {
+                depth++
+                if (depth > limit) return true
+            } else if (c === 0x5d || c === 0x7d) depth--
         }
         return false
     }

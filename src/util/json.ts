@@ -1,4 +1,5 @@
-// A JSON writer and an input guard that behave the same in DeviceScript and Node.
+// A JSON writer that behaves the same in DeviceScript and Node, and countUpTo (the dispatcher's
+// fast path before its nesting check, src/rpc/jsonrpc.ts).
 //
 // WHY our own writer: DeviceScript's JSON.stringify escapes every non-ASCII character as its UTF-8
 // bytes, one `\u00XX` per byte ("é" -> "\u00c3\u00a9"), which decodes as "Ã©" on the other side,
@@ -8,7 +9,7 @@
 // plain UTF-8 (MQTT payloads are sent as Buffer.from(text), which is UTF-8 in both runtimes).
 // Numbers go through formatNumber (exact, identical digits in both runtimes).
 
-import { formatNumber } from "../telemetry/format"
+import { formatNumber } from "./decimal"
 
 /** Text that is already valid JSON (e.g. a reading formatted with formatScaled); written verbatim. */
 export class JsonRaw {
@@ -19,6 +20,7 @@ export class JsonRaw {
 export const MAX_WRITE_DEPTH = 16
 
 const HEX = "0123456789abcdef"
+
 /** A string as a JSON string literal (RFC 8259 §7). */
 export function jsonString(s: string): string {
     const parts: string[] = []
@@ -68,46 +70,6 @@ export function toJson(v: any, depth?: number): string {
         }
     }
     return arr ? "[" + parts.join(",") + "]" : "{" + parts.join(",") + "}"
-}
-
-/**
- * Tracks the nesting depth of brackets/braces in JSON text, ignoring those inside strings. Text can
- * be fed in pieces so a caller can yield between pieces (a per-character loop over a few thousand
- * characters hits DeviceScript's ~128k-op watchdog: 3000 characters panicked with InfiniteLoop).
- * WHY: DeviceScript's native JSON.parse recurses in C once per nesting level; about 3000 levels
- * overflowed the simulator's stack and killed the VM (a device would crash the same way), so input
- * from the network is checked with this before JSON.parse.
- */
-export class DepthScan {
-    depth = 0
-    max = 0
-    private inString = false
-    private escaped = false
-
-    /** Scans text[from, to); returns the deepest level seen so far. */
-    feed(text: string, from: number, to: number): number {
-        let depth = this.depth
-        let max = this.max
-        let inString = this.inString
-        let escaped = this.escaped
-        for (let i = from; i < to; i++) {
-            const c = text.charCodeAt(i)
-            if (inString) {
-                if (escaped) escaped = false
-                else if (c === 0x5c) escaped = true
-                else if (c === 0x22) inString = false
-            } else if (c === 0x22) inString = true
-            else if (c === 0x5b || c === 0x7b) {
-                depth++
-                if (depth > max) max = depth
-            } else if (c === 0x5d || c === 0x7d) depth--
-        }
-        this.depth = depth
-        this.max = max
-        this.inString = inString
-        this.escaped = escaped
-        return max
-    }
 }
 
 /** How often ch occurs in text, counting no further than limit + 1 (uses the native indexOf). */
