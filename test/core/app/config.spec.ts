@@ -96,6 +96,9 @@ describe("settings schema", () => {
         expect(checkSetting(id, 1234).value).toBe("1234")
         expect(checkSetting(id, "kitchen-1").value).toBe("kitchen-1")
         expect(checkSetting(id, "a/b").error).toBe("may contain only letters, digits, _ and -")
+        expect(checkSetting(id, "Zz_09-aA").value).toBe("Zz_09-aA")
+        expect(checkSetting(id, "").value).toBe("")
+        for (const bad of ["café", "a b", "a.b", ":", "@", "[", "`", "{", "\u0000"]) expect(checkSetting(id, bad).error).toBe("may contain only letters, digits, _ and -")
         const pre = findSetting("MQTT_PREFIX")
         expect(checkSetting(pre, "home/sensors").value).toBe("home/sensors")
         expect(checkSetting(pre, "a/#").error).toBe("must not contain the wildcards + or #")
@@ -151,6 +154,7 @@ describe("config load and set", () => {
         await cfg.load()
         expect(cfg.get("MQTT_PREFIX")).toBe("devices")
         expect(lines.length).toBe(SETTINGS.length)
+        expect(lines[0]).toBe('config: cannot read MQTT_URL (flash error); using default "mqtt://localhost:1883"')
     })
     test("set validates everything first, persists, and survives a reload", async () => {
         const store = new MemoryStore()
