@@ -109,36 +109,41 @@ export class Dispatcher {
      */
     async handle(text: string): Promise<string | undefined> {
         try {
-            let bad: string = undefined
-            if (typeof text !== "string") bad = "request must be text"
-            else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
-            else if (await this.tooDeep(text)) bad = "request nested deeper than " + this.maxDepth + " levels"
-            else {
-                let req: any
-                try {
-                    req = JSON.parse(text)
-                } catch (e) {
-                    // DeviceScript's parse errors have no e.name; any throw from JSON.parse is a parse error.
-                    return errorReply(null, PARSE_ERROR, "Parse error")
-                }
-                if (!Array.isArray(req)) return await this.handleOne(req)
-                const batch = req as any[]
-                if (batch.length === 0) bad = "empty batch"
-                else if (batch.length > this.maxBatch) bad = "batch larger than " + this.maxBatch
-                else {
-                    const replies: string[] = []
-                    for (const one of batch) {
-                        const r = await this.handleOne(one)
-                        if (r !== undefined) replies.push(r)
-                    }
-                    return replies.length === 0 ? undefined : "[" + replies.join(",") + "]"
-                }
-            }
-            return errorReply(null, INVALID_REQUEST, "Invalid Request", bad)
+            return await this.handleText(text)
         } catch (e) {
             // Only a bug in the dispatcher itself can get here; still answer rather than crash.
+            // (A separate method so scripts/fuzz-jsonrpc.ts can call handleText and see such a throw.)
             return errorReply(null, INTERNAL_ERROR, "Internal error")
         }
+    }
+
+    private async handleText(text: string): Promise<string | undefined> {
+        let bad: string = undefined
+        if (typeof text !== "string") bad = "request must be text"
+        else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
+        else if (await this.tooDeep(text)) bad = "request nested deeper than " + this.maxDepth + " levels"
+        else {
+            let req: any
+            try {
+                req = JSON.parse(text)
+            } catch (e) {
+                // DeviceScript's parse errors have no e.name; any throw from JSON.parse is a parse error.
+                return errorReply(null, PARSE_ERROR, "Parse error")
+            }
+            if (!Array.isArray(req)) return await this.handleOne(req)
+            const batch = req as any[]
+            if (batch.length === 0) bad = "empty batch"
+            else if (batch.length > this.maxBatch) bad = "batch larger than " + this.maxBatch
+            else {
+                const replies: string[] = []
+                for (const one of batch) {
+                    const r = await this.handleOne(one)
+                    if (r !== undefined) replies.push(r)
+                }
+                return replies.length === 0 ? undefined : "[" + replies.join(",") + "]"
+            }
+        }
+        return errorReply(null, INVALID_REQUEST, "Invalid Request", bad)
     }
 
     /**
