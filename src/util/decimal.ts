@@ -23,7 +23,7 @@ function digits(n: number): string {
 }
 
 /** 10^d for d = 0..15, exact doubles (computed by multiplication, identical in both runtimes). */
-function pow10(d: number): number {
+export function pow10(d: number): number {
     let p = 1
     for (let i = 0; i < d; i++) p *= 10
     return p
