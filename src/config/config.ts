@@ -36,21 +36,20 @@ export class Config {
      */
     async load(): Promise<void> {
         for (const d of this.defs) {
-            let raw: any = undefined
+            let problem: string = undefined
+            let value = d.default
             try {
-                raw = await this.store.read(d.key)
+                const raw = await this.store.read(d.key)
+                if (raw !== undefined && raw !== null) {
+                    const c = checkSetting(d, raw) // never throws
+                    if (c.error !== undefined) problem = d.key + "=" + shownValue(d, raw) + " " + c.error
+                    else value = c.value
+                }
             } catch (e) {
-                this.log("config: cannot read " + d.key + " (" + (e as Error).message + "); using default " + shownValue(d, d.default))
+                problem = "cannot read " + d.key + " (" + (e as Error).message + ")"
             }
-            if (raw === undefined || raw === null) {
-                this.values[d.key] = d.default
-                continue
-            }
-            const c = checkSetting(d, raw)
-            if (c.error !== undefined) {
-                this.log("config: " + d.key + "=" + shownValue(d, raw) + " " + c.error + "; using default " + shownValue(d, d.default))
-                this.values[d.key] = d.default
-            } else this.values[d.key] = c.value
+            if (problem) this.log("config: " + problem + "; using default " + shownValue(d, d.default))
+            this.values[d.key] = value
         }
     }
 

@@ -48,13 +48,11 @@ export function checkTopicPrefix(v: string): string | undefined {
     return checkPlainText(v)
 }
 
+const ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
+
 /** Device ids become topic levels and Home Assistant object ids: letters, digits, _ and -. */
 export function checkDeviceId(v: string): string | undefined {
-    for (let i = 0; i < v.length; i++) {
-        const c = v.charCodeAt(i)
-        const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45
-        if (!ok) return "may contain only letters, digits, _ and -"
-    }
+    for (let i = 0; i < v.length; i++) if (ID_CHARS.indexOf(v.charAt(i)) < 0) return "may contain only letters, digits, _ and -"
     return undefined
 }
 

@@ -13,79 +13,72 @@ export interface Checked {
     error?: string
 }
 
-function isDecimalText(s: string): boolean {
+/** A finite number, or decimal text ("-12", "0.25", no exponent) as one; else undefined. */
+function toNumber(raw: any): number | undefined {
+    if (typeof raw === "number") return raw - raw === 0 ? raw : undefined
+    if (typeof raw !== "string") return undefined
+    const s = raw.trim()
     let digits = 0
     let dots = 0
     for (let i = 0; i < s.length; i++) {
         const c = s.charCodeAt(i)
         if (c >= 48 && c <= 57) digits++
         else if (c === 46) dots++
-        else if (!(i === 0 && c === 45)) return false
+        else if (!(i === 0 && c === 45)) return undefined
     }
-    return digits > 0 && dots <= 1
+    return digits > 0 && dots <= 1 ? parseFloat(s) : undefined
 }
 
-function toNumber(raw: any): number | undefined {
-    if (typeof raw === "number") return raw - raw === 0 ? raw : undefined
-    if (typeof raw === "string") {
-        const s = raw.trim()
-        if (!isDecimalText(s)) return undefined
-        return parseFloat(s)
-    }
+/** Strings as they are, numbers and booleans from .env parsing back as their text; else undefined. */
+function toText(raw: any): string | undefined {
+    const t = typeof raw
+    if (t === "string") return raw
+    if (t === "number") return formatNumber(raw)
+    if (t === "boolean") return raw ? "true" : "false"
     return undefined
 }
 
-function toBoolean(raw: any): boolean | undefined {
-    if (typeof raw === "boolean") return raw
-    if (raw === 1 || raw === 0) return raw === 1
-    if (typeof raw === "string") {
-        const s = raw.trim().toLowerCase()
-        if (s === "true" || s === "1" || s === "on" || s === "yes") return true
-        if (s === "false" || s === "0" || s === "off" || s === "no") return false
-    }
+/** The first 4 spellings are true, the last 4 false. */
+const BOOLEANS = "true 1 on yes false 0 off no"
+
+/** "must be at least 5" / "must be at most 64 characters": what is wrong with n, or undefined. */
+function outOfRange(def: SettingDef, n: number, unit: string): string | undefined {
+    if (def.min !== undefined && n < def.min) return "must be at least " + formatNumber(def.min) + unit
+    if (def.max !== undefined && n > def.max) return "must be at most " + formatNumber(def.max) + unit
     return undefined
 }
 
 export function checkSetting(def: SettingDef, raw: any): Checked {
-    if (raw === undefined || raw === null) return { error: "is missing" }
     const t = def.type
-    if (t === "boolean") {
-        const b = toBoolean(raw)
-        if (b === undefined) return { error: "must be true or false" }
-        return { value: b }
+    let v: any = undefined
+    let e: string
+    if (raw === undefined || raw === null) e = "is missing"
+    else if (t === "boolean") {
+        // booleans, the numbers 1 and 0, and their spellings in text
+        const s = toText(raw)
+        const i = s === undefined ? -1 : BOOLEANS.split(" ").indexOf(s.trim().toLowerCase())
+        if (i < 0) e = "must be true or false"
+        else v = i < 4
+    } else if (t === "integer" || t === "number") {
+        v = toNumber(raw)
+        if (v === undefined) e = "must be a number"
+        else if (t === "integer" && Math.floor(v) !== v) e = "must be a whole number"
+        else e = outOfRange(def, v, "")
+    } else {
+        // string and enum: numbers and booleans from .env parsing are turned back into their text.
+        v = toText(raw)
+        if (v === undefined) e = "must be text"
+        else if (t === "enum") {
+            if (def.values.indexOf(v) < 0) e = "must be one of " + def.values.join(", ")
+        } else e = outOfRange(def, v.length, " characters") || (def.check ? def.check(v) : undefined)
     }
-    if (t === "integer" || t === "number") {
-        const n = toNumber(raw)
-        if (n === undefined) return { error: "must be a number" }
-        if (t === "integer" && Math.floor(n) !== n) return { error: "must be a whole number" }
-        if (def.min !== undefined && n < def.min) return { error: "must be at least " + formatNumber(def.min) }
-        if (def.max !== undefined && n > def.max) return { error: "must be at most " + formatNumber(def.max) }
-        return { value: n }
-    }
-    // string and enum: numbers and booleans from .env parsing are turned back into their text.
-    let s: string
-    if (typeof raw === "string") s = raw
-    else if (typeof raw === "number") s = formatNumber(raw)
-    else if (typeof raw === "boolean") s = raw ? "true" : "false"
-    else return { error: "must be text" }
-    if (t === "enum") {
-        if (def.values.indexOf(s) < 0) return { error: "must be one of " + def.values.join(", ") }
-        return { value: s }
-    }
-    if (def.min !== undefined && s.length < def.min) return { error: "must be at least " + formatNumber(def.min) + " characters" }
-    if (def.max !== undefined && s.length > def.max) return { error: "must be at most " + formatNumber(def.max) + " characters" }
-    if (def.check) {
-        const problem = def.check(s)
-        if (problem) return { error: problem }
-    }
-    return { value: s }
+    return e ? { error: e } : { value: v }
 }
 
 /** A value as it may appear in a log line: secrets are never printed. */
 export function shownValue(def: SettingDef, v: any): string {
     if (def.secret) return "(hidden)"
     if (typeof v === "string") return "\"" + v + "\""
-    if (typeof v === "number") return formatNumber(v)
-    if (typeof v === "boolean") return v ? "true" : "false"
-    return "(" + typeof v + ")"
+    const s = toText(v)
+    return s === undefined ? "(" + typeof v + ")" : s
 }

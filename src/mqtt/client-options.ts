@@ -1,10 +1,12 @@
-// Client options in the MQTT.js idiom, their defaults, and the tiny URL parser.
+// Client options in the MQTT.js idiom and their defaults (the `url` option is parsed by
+// src/config/url.ts, the parser the firmware's settings use too).
 // Kept apart from client.ts so the defaults are one table a reader can check.
 
 import { Random, StreamTarget } from "../io"
-import { QoS, Will } from "./packets"
+import { QoS } from "./packets"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { SessionOptions } from "./session"
+import { Endpoint, parseUrl } from "../config/url"
 
 export interface WillOptions {
     topic: string
@@ -14,7 +16,7 @@ export interface WillOptions {
 }
 
 export interface ClientOptions {
-    /** mqtt://host:port, mqtts://host:port (also tcp://, tls://, ssl://); user:pass@ is taken as credentials. */
+    /** mqtt://host:port, mqtts://host:port (also tcp://, tls://, ssl://); user:pass@ is taken as credentials, a path ignored. */
     url?: string
     host?: string
     /** Default 1883, or 8883 with TLS. */
@@ -51,20 +53,16 @@ export interface ClientOptions {
     maxPacketSize?: number
 }
 
-/** The defaults, as a const enum: inlined where used, so no table is built at start-up on the board. */
-export const enum DEFAULTS {
-    keepalive = 60,
-    reconnectPeriod = 1000,
-    reconnectPeriodMax = 60000,
-    connectTimeout = 30000,
-    inflightWindow = 16,
-    outboxMaxMessages = 64,
-    outboxMaxBytes = 16384,
-    /** Without a bound, a broker declaring a 256 MB PUBLISH had its body buffered until a ping timeout. */
-    maxPacketSize = 65536,
-    tcpPort = 1883,
-    tlsPort = 8883,
-}
+/**
+ * The numeric options with a default, as data: option name, SessionOptions field, default. One
+ * string split at run time, so the board builds no table at start-up and resolveOptions has one
+ * loop instead of a call per option. maxPacketSize: without a bound, a broker declaring a 256 MB
+ * PUBLISH had its body buffered until a ping timeout.
+ */
+const NUMERIC_DEFAULTS =
+    "keepalive keepalive 60 reconnectPeriod reconnectMin 1000 reconnectPeriodMax reconnectMax 60000 " +
+    "connectTimeout connectTimeout 30000 inflightWindow inflightWindow 16 outboxMaxMessages outboxMaxMessages 64 " +
+    "outboxMaxBytes outboxMaxBytes 16384 maxPacketSize maxPacketSize 65536"
 
 export function toBuffer(v: string | Buffer): Buffer {
     if (v === undefined || v === null) return Buffer.alloc(0)
@@ -83,61 +81,6 @@ function randomHex(random: Random, digits: number): string {
     return s
 }
 
-function orDefault(v: number, d: number): number {
-    return v === undefined || v === null ? d : v
-}
-
-export interface ParsedUrl {
-    tls: boolean
-    host: string
-    port: number
-    username: string
-    password: string
-}
-
-/** Parses scheme://[user[:pass]@]host[:port][/...]; IPv6 hosts in brackets. */
-export function parseMqttUrl(url: string): ParsedUrl {
-    const i = url.indexOf("://")
-    if (i <= 0) throw bad("url must look like mqtt://host:port: " + url)
-    const scheme = url.slice(0, i).toLowerCase()
-    let tls = false
-    if (scheme === "mqtts" || scheme === "tls" || scheme === "ssl") tls = true
-    else if (scheme !== "mqtt" && scheme !== "tcp") throw bad("unsupported url scheme " + scheme)
-    let rest = url.slice(i + 3)
-    const slash = rest.indexOf("/")
-    if (slash >= 0) rest = rest.slice(0, slash)
-    let username: string = undefined
-    let password: string = undefined
-    const at = rest.lastIndexOf("@")
-    if (at >= 0) {
-        const cred = rest.slice(0, at)
-        rest = rest.slice(at + 1)
-        const colon = cred.indexOf(":")
-        if (colon >= 0) {
-            username = cred.slice(0, colon)
-            password = cred.slice(colon + 1)
-        } else username = cred
-    }
-    let host = rest
-    let port = -1
-    if (rest.startsWith("[")) {
-        const close = rest.indexOf("]")
-        if (close < 0) throw bad("bad IPv6 host in " + url)
-        host = rest.slice(1, close)
-        if (rest.charAt(close + 1) === ":") port = parseInt(rest.slice(close + 2))
-    } else {
-        const colon = rest.lastIndexOf(":")
-        if (colon >= 0) {
-            host = rest.slice(0, colon)
-            port = parseInt(rest.slice(colon + 1))
-        }
-    }
-    if (host.length === 0) throw bad("no host in " + url)
-    if (port === -1) port = tls ? DEFAULTS.tlsPort : DEFAULTS.tcpPort
-    if (!(port > 0 && port < 65536)) throw bad("bad port in " + url)
-    return { tls, host, port, username, password }
-}
-
 export interface ResolvedOptions {
     target: StreamTarget
     session: SessionOptions
@@ -150,45 +93,35 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
     let tls = o.proto === "tls"
     let port = o.port
     let username = o.username
-    let password: Buffer = o.password === undefined ? undefined : toBuffer(o.password)
+    let password: string | Buffer = o.password
     if (o.url) {
-        const u = parseMqttUrl(o.url)
+        const r = parseUrl(o.url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true)
+        if (typeof r === "string") throw bad("url " + r)
+        const u = r as Endpoint
         host = u.host
         if (!o.proto) tls = u.tls
         if (!port) port = u.port
         if (username === undefined) username = u.username
-        if (password === undefined && u.password !== undefined) password = Buffer.from(u.password)
+        if (password === undefined) password = u.password
     }
     if (!host) throw bad("host or url required")
-    if (!port) port = tls ? DEFAULTS.tlsPort : DEFAULTS.tcpPort
-    let will: Will = undefined
-    if (o.will) {
-        will = {
-            topic: o.will.topic,
-            payload: toBuffer(o.will.payload),
-            qos: o.will.qos === undefined ? 0 : o.will.qos,
-            retain: !!o.will.retain,
-        }
+    const w = o.will
+    const session: SessionOptions = {
+        clientId: o.clientId === undefined ? "devs-link-" + randomHex(random, 6) : o.clientId,
+        clean: o.clean === undefined ? true : o.clean,
+        username,
+        password: password === undefined ? undefined : toBuffer(password),
+        will: w ? { topic: w.topic, payload: toBuffer(w.payload), qos: w.qos === undefined ? 0 : w.qos, retain: !!w.retain } : undefined,
+        pingTimeout: o.pingTimeout,
+    } as SessionOptions
+    const given: any = o
+    const fields: any = session
+    const f = NUMERIC_DEFAULTS.split(" ")
+    for (let i = 0; i < f.length; i += 3) {
+        const v = given[f[i]]
+        fields[f[i + 1]] = v === undefined || v === null ? parseInt(f[i + 2]) : v
     }
-    const window = orDefault(o.inflightWindow, DEFAULTS.inflightWindow)
+    const window = session.inflightWindow
     if (!(window >= 1 && window <= 65535)) throw bad("inflightWindow must be 1..65535")
-    return {
-        target: { host, port, tls },
-        session: {
-            clientId: o.clientId === undefined ? "devs-link-" + randomHex(random, 6) : o.clientId,
-            clean: o.clean === undefined ? true : o.clean,
-            keepalive: orDefault(o.keepalive, DEFAULTS.keepalive),
-            username,
-            password,
-            will,
-            reconnectMin: orDefault(o.reconnectPeriod, DEFAULTS.reconnectPeriod),
-            reconnectMax: orDefault(o.reconnectPeriodMax, DEFAULTS.reconnectPeriodMax),
-            connectTimeout: orDefault(o.connectTimeout, DEFAULTS.connectTimeout),
-            pingTimeout: o.pingTimeout,
-            inflightWindow: window,
-            outboxMaxMessages: orDefault(o.outboxMaxMessages, DEFAULTS.outboxMaxMessages),
-            outboxMaxBytes: orDefault(o.outboxMaxBytes, DEFAULTS.outboxMaxBytes),
-            maxPacketSize: orDefault(o.maxPacketSize, DEFAULTS.maxPacketSize),
-        },
-    }
+    return { target: { host, port: port ? port : tls ? 8883 : 1883, tls }, session }
 }

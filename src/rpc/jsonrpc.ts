@@ -10,7 +10,7 @@
 // - Replies are written by our own JSON writer (src/util/json.ts): DeviceScript's JSON.stringify
 //   corrupts non-ASCII text and fractions.
 
-import { DepthScan, countUpTo, toJson, jsonString } from "../util/json"
+import { countUpTo, toJson, jsonString } from "../util/json"
 import { formatNumber } from "../telemetry/format"
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError } from "./errors"
 import { ParamSpec, bindParams } from "./params"
@@ -41,32 +41,24 @@ export interface DispatcherOptions {
 /** Characters scanned between pause() calls. */
 const SCAN_CHUNK = 512
 
+/** One reply object; an id that is not a string or number (absent, null, invalid) is reported as null (§5). */
+function reply(id: any, member: string, text: string): string {
+    const t = typeof id
+    return "{\"jsonrpc\":\"2.0\",\"" + member + "\":" + text + ",\"id\":" + (t === "string" || t === "number" ? toJson(id) : "null") + "}"
+}
+
 function errorReply(id: any, code: number, message: string, data?: any): string {
-    const idText = id === undefined ? "null" : idJson(id)
     let err = "{\"code\":" + formatNumber(code) + ",\"message\":" + jsonString(message)
     if (data !== undefined) {
         let dataText = "null"
         try {
             dataText = toJson(data)
         } catch (e) {
-            dataText = "null"
+            // too deep to write: the error still goes out
         }
         err += ",\"data\":" + dataText
     }
-    return "{\"jsonrpc\":\"2.0\",\"error\":" + err + "},\"id\":" + idText + "}"
-}
-
-/** A valid id (string, number, null) as JSON; anything else is reported as null (§5). */
-function idJson(id: any): string {
-    const t = typeof id
-    if (t === "string") return jsonString(id)
-    if (t === "number") return formatNumber(id)
-    return "null"
-}
-
-function validId(id: any): boolean {
-    const t = typeof id
-    return id === undefined || id === null || t === "string" || t === "number"
+    return reply(id, "error", err + "}")
 }
 
 export class Dispatcher {
@@ -101,28 +93,14 @@ export class Dispatcher {
         this.methods.push(def)
     }
 
-    names(): string[] {
-        return this.methods.map(m => m.name)
-    }
-
-    /** What rpc.list returns: [{name, description, params:[{name,type,optional?}]}]. */
+    /** What rpc.list returns: [{name, description, params:[{name,type,optional?,min?,max?,values?}]}]. */
     describe(): any[] {
-        return this.methods.map(m => {
-            const params = (m.params || []).map(p => {
-                const d: Record<string, any> = { name: p.name, type: p.type }
-                if (p.optional) d["optional"] = true
-                if (p.min !== undefined) d["min"] = p.min
-                if (p.max !== undefined) d["max"] = p.max
-                if (p.values) d["values"] = p.values
-                return d
-            })
-            return { name: m.name, description: m.description, params: params }
-        })
-    }
-
-    private find(name: string): MethodDef {
-        for (const m of this.methods) if (m.name === name) return m
-        return undefined
+        // Members left undefined are not written by the JSON writer.
+        return this.methods.map(m => ({
+            name: m.name,
+            description: m.description,
+            params: (m.params || []).map(p => ({ name: p.name, type: p.type, optional: p.optional ? true : undefined, min: p.min, max: p.max, values: p.values })),
+        }))
     }
 
     /**
@@ -134,78 +112,112 @@ export class Dispatcher {
             return await this.handleText(text)
         } catch (e) {
             // Only a bug in the dispatcher itself can get here; still answer rather than crash.
+            // (A separate method so scripts/fuzz-jsonrpc.ts can call handleText and see such a throw.)
             return errorReply(null, INTERNAL_ERROR, "Internal error")
         }
     }
 
+    private async handleText(text: string): Promise<string | undefined> {
+        let bad: string = undefined
+        if (typeof text !== "string") bad = "request must be text"
+        else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
+        else if (await this.tooDeep(text)) bad = "request nested deeper than " + this.maxDepth + " levels"
+        else {
+            let req: any
+            try {
+                req = JSON.parse(text)
+            } catch (e) {
+                // DeviceScript's parse errors have no e.name; any throw from JSON.parse is a parse error.
+                return errorReply(null, PARSE_ERROR, "Parse error")
+            }
+            if (!Array.isArray(req)) return await this.handleOne(req)
+            const batch = req as any[]
+            if (batch.length === 0) bad = "empty batch"
+            else if (batch.length > this.maxBatch) bad = "batch larger than " + this.maxBatch
+            else {
+                const replies: string[] = []
+                for (const one of batch) {
+                    const r = await this.handleOne(one)
+                    if (r !== undefined) replies.push(r)
+                }
+                return replies.length === 0 ? undefined : "[" + replies.join(",") + "]"
+            }
+        }
+        return errorReply(null, INVALID_REQUEST, "Invalid Request", bad)
+    }
+
+    /**
+     * Whether the brackets/braces in text (outside strings) nest deeper than maxDepth.
+     * WHY: DeviceScript's native JSON.parse recurses in C once per nesting level; about 3000 levels
+     * overflowed the simulator's stack and killed the VM (a device would crash the same way), so
+     * input from the network is checked before JSON.parse. The per-character loop pauses every
+     * SCAN_CHUNK characters: 3000 characters in one go hit DeviceScript's ~128k-op watchdog.
+     */
     private async tooDeep(text: string): Promise<boolean> {
         // Fast path: few opening brackets cannot nest deeply (two native indexOf scans).
         const limit = this.maxDepth
         if (countUpTo(text, "[", limit) + countUpTo(text, "{", limit) <= limit) return false
-        const scan = new DepthScan()
-        for (let from = 0; from < text.length; from += SCAN_CHUNK) {
-            const to = Math.min(text.length, from + SCAN_CHUNK)
-            if (scan.feed(text, from, to) > limit) return true
-            if (this.pause && to < text.length) await this.pause()
+        let depth = 0
+        let inString = false
+        let escaped = false
+        for (let i = 0; i < text.length; i++) {
+            if (this.pause && i > 0 && i % SCAN_CHUNK === 0) await this.pause()
+            const c = text.charCodeAt(i)
+            if (inString) {
+                if (escaped) escaped = false
+                else if (c === 0x5c) escaped = true
+                else if (c === 0x22) inString = false
+            } else if (c === 0x22) inString = true
+            else if (c === 0x5b || c === 0x7b) {
+                depth++
+                if (depth > limit) return true
+            } else if (c === 0x5d || c === 0x7d) depth--
         }
         return false
     }
 
-    private async handleText(text: string): Promise<string | undefined> {
-        if (typeof text !== "string") return errorReply(null, INVALID_REQUEST, "Invalid Request", "request must be text")
-        if (text.length > this.maxLength) return errorReply(null, INVALID_REQUEST, "Invalid Request", "request longer than " + this.maxLength + " characters")
-        if (await this.tooDeep(text)) return errorReply(null, INVALID_REQUEST, "Invalid Request", "request nested deeper than " + this.maxDepth + " levels")
-        let req: any
-        try {
-            req = JSON.parse(text)
-        } catch (e) {
-            // DeviceScript's parse errors have no e.name; any throw from JSON.parse is a parse error.
-            return errorReply(null, PARSE_ERROR, "Parse error")
-        }
-        if (!Array.isArray(req)) return await this.handleOne(req)
-        const batch = req as any[]
-        if (batch.length === 0) return errorReply(null, INVALID_REQUEST, "Invalid Request", "empty batch")
-        if (batch.length > this.maxBatch) return errorReply(null, INVALID_REQUEST, "Invalid Request", "batch larger than " + this.maxBatch)
-        const replies: string[] = []
-        for (const one of batch) {
-            const r = await this.handleOne(one)
-            if (r !== undefined) replies.push(r)
-        }
-        if (replies.length === 0) return undefined
-        return "[" + replies.join(",") + "]"
-    }
-
     /** One request object (§4). */
     private async handleOne(req: any): Promise<string | undefined> {
-        if (req === null || typeof req !== "object" || Array.isArray(req)) return errorReply(null, INVALID_REQUEST, "Invalid Request", "request must be an object")
-        const id = req["id"]
-        if (!validId(id)) return errorReply(null, INVALID_REQUEST, "Invalid Request", "id must be a string, number or null")
-        const replyId = id === undefined ? null : id
-        if (req["jsonrpc"] !== "2.0") return errorReply(replyId, INVALID_REQUEST, "Invalid Request", "jsonrpc must be \"2.0\"")
-        const method = req["method"]
-        if (typeof method !== "string") return errorReply(replyId, INVALID_REQUEST, "Invalid Request", "method must be a string")
-        const params = req["params"]
-        if (params !== undefined && (params === null || typeof params !== "object")) return errorReply(replyId, INVALID_REQUEST, "Invalid Request", "params must be an object or an array")
-        // From here on the request is valid, so a notification (no id member, §4.1) gets no reply.
-        const isNotification = id === undefined
-        const def = this.find(method)
-        if (!def) return isNotification ? undefined : errorReply(id, METHOD_NOT_FOUND, "Method not found", method)
-        const bound = bindParams(def.params || [], params)
-        if (typeof bound === "string") return isNotification ? undefined : errorReply(id, INVALID_PARAMS, "Invalid params", bound)
-        let resultText: string
-        try {
-            const result = await def.handler(bound as Record<string, any>)
-            resultText = toJson(result === undefined ? null : result)
-        } catch (e) {
-            if (isNotification) return undefined
-            if (e instanceof RpcError) {
-                const re = e as RpcError
-                return errorReply(id, re.code, re.message, re.data)
-            }
-            const msg = (e as Error)?.message
-            return errorReply(id, INTERNAL_ERROR, "Internal error", typeof msg === "string" ? msg : undefined)
+        let bad: string = undefined
+        let id: any = undefined
+        let method: any = undefined
+        let params: any = undefined
+        if (req === null || typeof req !== "object" || Array.isArray(req)) bad = "request must be an object"
+        else {
+            id = req["id"]
+            method = req["method"]
+            params = req["params"]
+            const t = typeof id
+            if (!(id === undefined || id === null || t === "string" || t === "number")) bad = "id must be a string, number or null"
+            else if (req["jsonrpc"] !== "2.0") bad = "jsonrpc must be \"2.0\""
+            else if (typeof method !== "string") bad = "method must be a string"
+            else if (params !== undefined && (params === null || typeof params !== "object")) bad = "params must be an object or an array"
         }
-        if (isNotification) return undefined
-        return "{\"jsonrpc\":\"2.0\",\"result\":" + resultText + ",\"id\":" + idJson(id) + "}"
+        // An invalid request is answered even without an id (§5); an invalid id is reported as null.
+        if (bad) return errorReply(id, INVALID_REQUEST, "Invalid Request", bad)
+        let def: MethodDef = undefined
+        for (const m of this.methods) if (m.name === method) def = m
+        let out: string
+        if (!def) out = errorReply(id, METHOD_NOT_FOUND, "Method not found", method)
+        else {
+            const bound = bindParams(def.params || [], params)
+            if (typeof bound === "string") out = errorReply(id, INVALID_PARAMS, "Invalid params", bound)
+            else {
+                try {
+                    const result = await def.handler(bound as Record<string, any>)
+                    out = reply(id, "result", toJson(result === undefined ? null : result))
+                } catch (e) {
+                    if (e instanceof RpcError) {
+                        const re = e as RpcError
+                        out = errorReply(id, re.code, re.message, re.data)
+                    } else {
+                        const msg = (e as Error)?.message
+                        out = errorReply(id, INTERNAL_ERROR, "Internal error", typeof msg === "string" ? msg : undefined)
+                    }
+                }
+            }
+        }
+        // The request is valid, so a notification (no id member, §4.1) gets no reply; its method still ran.
+        return id === undefined ? undefined : out
     }
 }

@@ -17,29 +17,22 @@ export interface ParamSpec {
     description?: string
 }
 
-function typeOk(v: any, type: ParamType): boolean {
-    if (type === "any") return true
-    if (v === null) return false
-    const t = typeof v
-    if (type === "integer") return t === "number" && Math.floor(v) === v && v - v === 0
-    if (type === "number") return t === "number" && v - v === 0
-    if (type === "array") return Array.isArray(v)
-    if (type === "object") return t === "object" && !Array.isArray(v)
-    return t === type
-}
-
 /** Checks one value against its spec; returns what is wrong, or undefined. */
 export function checkParam(spec: ParamSpec, v: any): string | undefined {
-    if (!typeOk(v, spec.type)) return "'" + spec.name + "' must be " + (spec.type === "integer" ? "an integer" : "a " + spec.type)
-    if (spec.type === "string") {
-        const s = v as string
-        if (spec.min !== undefined && s.length < spec.min) return "'" + spec.name + "' is too short"
-        if (spec.max !== undefined && s.length > spec.max) return "'" + spec.name + "' is too long"
-        if (spec.values && spec.values.indexOf(s) < 0) return "'" + spec.name + "' must be one of " + spec.values.join(", ")
-    } else if (spec.type === "number" || spec.type === "integer") {
-        if (spec.min !== undefined && v < spec.min) return "'" + spec.name + "' is below its minimum"
-        if (spec.max !== undefined && v > spec.max) return "'" + spec.name + "' is above its maximum"
-    }
+    const type = spec.type
+    const name = "'" + spec.name + "' "
+    const t = typeof v
+    // What v is, in ParamType words; "" for NaN and the infinities (no ParamType accepts them).
+    const kind = v === null ? "null" : Array.isArray(v) ? "array" : t !== "number" ? t : v - v !== 0 ? "" : Math.floor(v) === v ? "integer" : "number"
+    if (type === "any") return undefined
+    if (kind !== type && !(type === "number" && kind === "integer")) return name + "must be " + (type === "integer" ? "an integer" : "a " + type)
+    const str = type === "string"
+    if (!str && t !== "number") return undefined
+    // strings: min/max are lengths; numbers and integers: values
+    const n = str ? (v as string).length : v
+    if (spec.min !== undefined && n < spec.min) return name + (str ? "is too short" : "is below its minimum")
+    if (spec.max !== undefined && n > spec.max) return name + (str ? "is too long" : "is above its maximum")
+    if (str && spec.values && spec.values.indexOf(v) < 0) return name + "must be one of " + spec.values.join(", ")
     return undefined
 }
 

@@ -1,4 +1,5 @@
-// A JSON writer and an input guard that behave the same in DeviceScript and Node.
+// A JSON writer that behaves the same in DeviceScript and Node, and countUpTo (the dispatcher's
+// fast path before its nesting check, src/rpc/jsonrpc.ts).
 //
 // WHY our own writer: DeviceScript's JSON.stringify escapes every non-ASCII character as its UTF-8
 // bytes, one `\u00XX` per byte ("é" -> "\u00c3\u00a9"), which decodes as "Ã©" on the other side,
@@ -8,7 +9,7 @@
 // plain UTF-8 (MQTT payloads are sent as Buffer.from(text), which is UTF-8 in both runtimes).
 // Numbers go through formatNumber (exact, identical digits in both runtimes).
 
-import { formatNumber } from "../telemetry/format"
+import { formatNumber } from "./decimal"
 
 /** Text that is already valid JSON (e.g. a reading formatted with formatScaled); written verbatim. */
 export class JsonRaw {
@@ -42,95 +43,33 @@ export function jsonString(s: string): string {
     return "\"" + parts.join("") + "\""
 }
 
-function writeValue(v: any, depth: number, out: string[]): void {
-    if (v === null || v === undefined) {
-        out.push("null")
-        return
-    }
-    const t = typeof v
-    if (t === "string") out.push(jsonString(v))
-    else if (t === "number") out.push(formatNumber(v))
-    else if (t === "boolean") out.push(v ? "true" : "false")
-    else if (v instanceof JsonRaw) out.push((v as JsonRaw).text)
-    else if (t === "function") out.push("null")
-    else {
-        if (depth >= MAX_WRITE_DEPTH) throw new RangeError("JSON value nested too deeply")
-        if (Array.isArray(v)) {
-            const arr = v as any[]
-            out.push("[")
-            for (let i = 0; i < arr.length; i++) {
-                if (i > 0) out.push(",")
-                const item = arr[i]
-                writeValue(item === undefined ? null : item, depth + 1, out)
-            }
-            out.push("]")
-        } else {
-            out.push("{")
-            let first = true
-            const keys = Object.keys(v)
-            for (const k of keys) {
-                const item = v[k]
-                if (item === undefined || typeof item === "function") continue
-                if (!first) out.push(",")
-                first = false
-                out.push(jsonString(k))
-                out.push(":")
-                writeValue(item, depth + 1, out)
-            }
-            out.push("}")
-        }
-    }
-}
-
 /**
  * JSON text for a value built from null, booleans, numbers, strings, arrays, plain objects and
- * JsonRaw. Object members with undefined values are left out (as JSON.stringify does); key order
- * is insertion order. Throws RangeError when nested deeper than MAX_WRITE_DEPTH.
+ * JsonRaw. Object members with undefined values (or functions) are left out, and undefined array
+ * items written as null (as JSON.stringify does); key order is insertion order. Throws RangeError
+ * when nested deeper than MAX_WRITE_DEPTH. `depth` is for the recursion; callers leave it out.
  */
-export function toJson(value: any): string {
-    const out: string[] = []
-    writeValue(value, 0, out)
-    return out.join("")
-}
-
-/**
- * Tracks the nesting depth of brackets/braces in JSON text, ignoring those inside strings. Text can
- * be fed in pieces so a caller can yield between pieces (a per-character loop over a few thousand
- * characters hits DeviceScript's ~128k-op watchdog: 3000 characters panicked with InfiniteLoop).
- * WHY: DeviceScript's native JSON.parse recurses in C once per nesting level; about 3000 levels
- * overflowed the simulator's stack and killed the VM (a device would crash the same way), so input
- * from the network is checked with this before JSON.parse.
- */
-export class DepthScan {
-    depth = 0
-    max = 0
-    private inString = false
-    private escaped = false
-
-    /** Scans text[from, to); returns the deepest level seen so far. */
-    feed(text: string, from: number, to: number): number {
-        let depth = this.depth
-        let max = this.max
-        let inString = this.inString
-        let escaped = this.escaped
-        for (let i = from; i < to; i++) {
-            const c = text.charCodeAt(i)
-            if (inString) {
-                if (escaped) escaped = false
-                else if (c === 0x5c) escaped = true
-                else if (c === 0x22) inString = false
-            } else if (c === 0x22) inString = true
-            else if (c === 0x5b || c === 0x7b) {
-                depth++
-                if (depth > max) max = depth
-            } else if (c === 0x5d || c === 0x7d) depth--
+export function toJson(v: any, depth?: number): string {
+    const t = typeof v
+    if (v === null || v === undefined || t === "function") return "null"
+    if (t === "string") return jsonString(v)
+    if (t === "number") return formatNumber(v)
+    if (t === "boolean") return v ? "true" : "false"
+    if (v instanceof JsonRaw) return (v as JsonRaw).text
+    const d = (depth || 0) + 1
+    if (d > MAX_WRITE_DEPTH) throw new RangeError("JSON value nested too deeply")
+    const parts: string[] = []
+    const arr = Array.isArray(v)
+    const keys = arr ? undefined : Object.keys(v)
+    const n = arr ? (v as any[]).length : keys.length
+    for (let i = 0; i < n; i++) {
+        if (arr) parts.push(toJson(v[i], d))
+        else {
+            const item = v[keys[i]]
+            if (item !== undefined && typeof item !== "function") parts.push(jsonString(keys[i]) + ":" + toJson(item, d))
         }
-        this.depth = depth
-        this.max = max
-        this.inString = inString
-        this.escaped = escaped
-        return max
     }
+    return arr ? "[" + parts.join(",") + "]" : "{" + parts.join(",") + "}"
 }
 
 /** How often ch occurs in text, counting no further than limit + 1 (uses the native indexOf). */

@@ -2,8 +2,12 @@ import { describe, test, expect, beforeEach } from "@devicescript/test"
 import { pause } from "../../../src/util/pause"
 import { Config, MemoryStore, SetResult } from "../../../src/config/config"
 import { SETTINGS, MAX_KEY_LENGTH, findSetting } from "../../../src/config/schema"
-import { checkSetting } from "../../../src/config/validate"
+import { checkSetting, shownValue } from "../../../src/config/validate"
 import { Endpoint, parseUrl } from "../../../src/config/url"
+
+function cbDef() {
+    return findSetting("COAP_BINDING")
+}
 
 function broker(url: string): string {
     const r = parseUrl(url, ["mqtt", "mqtts"])
@@ -39,6 +43,16 @@ describe("settings schema", () => {
         expect(broker("mqtt://")).toBe("error: has no host")
         expect(broker("mqtt://h/path")).toBe("error: must be scheme://host[:port] with no path")
         expect(broker("mqtt://a b")).toBe("error: has a space or control character in the host")
+        expect(broker("mqtt://[::1")).toBe("error: has an unclosed [ in the host")
+        expect(broker("mqtt://[::1]x")).toBe("error: has text after the host")
+        expect(broker("mqtt://[::1]:")).toBe("error: has an empty port")
+        expect(broker("mqtt://::1")).toBe("error: must put an IPv6 address in [ ]")
+        expect(broker("mqtt://h:123456")).toBe("error: has an invalid port")
+        expect(broker("tcp://h")).toBe("error: must start with mqtt:// or mqtts://")
+        const coap = parseUrl("coaps+tcp://gw", ["coap+tcp", "coaps+tcp"]) as Endpoint
+        expect(coap.port).toBe(5684)
+        expect(coap.tls).toBe(true)
+        expect((parseUrl("coap+tcp://gw", ["coap+tcp"]) as Endpoint).port).toBe(5683)
     })
     test("values are coerced from .env spellings or rejected with a reason", () => {
         const ka = findSetting("KEEPALIVE_S")
@@ -56,10 +70,35 @@ describe("settings schema", () => {
         expect(checkSetting(ha, "off").value).toBe(false)
         expect(checkSetting(ha, 1).value).toBe(true)
         expect(checkSetting(ha, "maybe").error).toBe("must be true or false")
+        expect(checkSetting(ha, " YES ").value).toBe(true)
+        expect(checkSetting(ha, "0").value).toBe(false)
+        expect(checkSetting(ha, 0).value).toBe(false)
+        expect(checkSetting(ha, false).value).toBe(false)
+        expect(checkSetting(ha, 2).error).toBe("must be true or false")
+        expect(checkSetting(ha, "on yes").error).toBe("must be true or false")
+        expect(checkSetting(ha, {}).error).toBe("must be true or false")
+        expect(checkSetting(ha, null).error).toBe("is missing")
+        expect(checkSetting(ka, " -7 ").error).toBe("must be at least 5")
+        expect(checkSetting(ka, "1e3").error).toBe("must be a number")
+        expect(checkSetting(ka, "1.2.3").error).toBe("must be a number")
+        expect(checkSetting(th, "2.5").value).toBe(2.5)
+        expect(checkSetting(th, 1 / 0).error).toBe("must be a number")
+        let long = "mqtt://h"
+        while (long.length < 201) long += "h"
+        expect(checkSetting(findSetting("MQTT_URL"), long).error).toBe("must be at most 200 characters")
+        expect(checkSetting(cbDef(), true).error).toBe("must be one of mqtt, tcp, off")
+        expect(shownValue(ha, true)).toBe("true")
+        expect(shownValue(ka, 60)).toBe("60")
+        expect(shownValue(findSetting("DEVICE_ID"), "k")).toBe("\"k\"")
+        expect(shownValue(findSetting("MQTT_PASS"), "x")).toBe("(hidden)")
+        expect(shownValue(findSetting("DEVICE_ID"), [1])).toBe("(object)")
         const id = findSetting("DEVICE_ID")
         expect(checkSetting(id, 1234).value).toBe("1234")
         expect(checkSetting(id, "kitchen-1").value).toBe("kitchen-1")
         expect(checkSetting(id, "a/b").error).toBe("may contain only letters, digits, _ and -")
+        expect(checkSetting(id, "Zz_09-aA").value).toBe("Zz_09-aA")
+        expect(checkSetting(id, "").value).toBe("")
+        for (const bad of ["café", "a b", "a.b", ":", "@", "[", "`", "{", "\u0000"]) expect(checkSetting(id, bad).error).toBe("may contain only letters, digits, _ and -")
         const pre = findSetting("MQTT_PREFIX")
         expect(checkSetting(pre, "home/sensors").value).toBe("home/sensors")
         expect(checkSetting(pre, "a/#").error).toBe("must not contain the wildcards + or #")
@@ -115,6 +154,7 @@ describe("config load and set", () => {
         await cfg.load()
         expect(cfg.get("MQTT_PREFIX")).toBe("devices")
         expect(lines.length).toBe(SETTINGS.length)
+        expect(lines[0]).toBe('config: cannot read MQTT_URL (flash error); using default "mqtt://localhost:1883"')
     })
     test("set validates everything first, persists, and survives a reload", async () => {
         const store = new MemoryStore()

@@ -95,6 +95,28 @@ describe("jsonrpc dispatcher", () => {
         // Brackets inside strings do not count.
         expect(await d.handle('{"jsonrpc":"2.0","method":"echo","params":["[[[[[{{{{"],"id":1}')).toBe('{"jsonrpc":"2.0","result":{"text":"[[[[[{{{{"},"id":1}')
     })
+    test("long requests are scanned in chunks with pauses in between", async () => {
+        let pauses = 0
+        const big = new Dispatcher({
+            maxLength: 4000,
+            maxDepth: 3,
+            pause: async () => {
+                pauses++
+                await pause()
+            },
+        })
+        // (a short result: writing a 3000-character escape-heavy string back is a watchdog matter of its own)
+        big.register({ name: "echo", description: "", params: [{ name: "x", type: "any" }], handler: async (p: Record<string, any>) => p["x"].length })
+        // 3000 characters of brackets inside a string (not counted), then real nesting at the end
+        let inner = ""
+        while (inner.length < 3000) inner += "[{\\\"[{"
+        const head = '{"jsonrpc":"2.0","method":"echo","params":{"x":["' + inner + '",'
+        const deep = await big.handle(head + '[[["x"]]]],"id":1}')
+        expect(deep).toBe('{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"request nested deeper than 3 levels"},"id":null}')
+        expect(pauses > 4).toBe(true)
+        const ok = await big.handle(head + '1]},"id":2}')
+        expect(ok).toBe('{"jsonrpc":"2.0","result":2,"id":2}')
+    })
     test("method not found -32601", async () => {
         expect(await d.handle('{"jsonrpc":"2.0","method":"nope","id":7}')).toBe('{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found","data":"nope"},"id":7}')
     })
@@ -137,6 +159,7 @@ describe("jsonrpc dispatcher", () => {
         const add = (parsed["result"] as any[])[1]
         expect(add["params"][1]["name"]).toBe("b")
         expect(add["params"][1]["optional"]).toBe(true)
-        expect(d.names().length).toBe(7)
+        expect(d.describe().length).toBe(7)
+        expect(JSON.stringify(add["params"][0])).toBe('{"name":"a","type":"number"}')
     })
 })

@@ -36,7 +36,11 @@ describe("decimal formatting", () => {
         expect(formatNumber(0.00000015)).toBe("0.00000015")
         expect(formatNumber(1e15)).toBe("1000000000000000")
         expect(formatNumber(-1013.25)).toBe("-1013.25")
-        expect(formatNumber(1 / 0)).toBe("Infinity")
+        // Non-finite: "null" like JSON.stringify (it was "Infinity", which made jsonObject() in
+        // src/coap/device-resources.ts write invalid JSON); every caller writes JSON.
+        expect(formatNumber(1 / 0)).toBe("null")
+        expect(formatNumber(-1 / 0)).toBe("null")
+        expect(formatNumber(0 / 0)).toBe("null")
     })
     test("values needing more than 15 decimals use an exponent", () => {
         expect(formatNumber(1 / 3)).toBe("3.333333333333333e-1")

@@ -27,22 +27,29 @@ describe("fuzz-jsonrpc finds: huge sensor readings", () => {
     // fuzz-jsonrpc seed 1: sensors.read with a sensor at 1e308 never returned (Node: out of memory;
     // board: InfiniteLoop/OOM panic, every telemetry tick); at -1e300 or 3.4e38 (FLT_MAX from a
     // broken float driver) the reply held NUL characters and spaces inside a number (invalid JSON).
-    test("formatScaled/formatFixed stop at 2^53 like formatInteger", () => {
-        expect(formatFixed(1e308, 2)).toBe("90071992547409.92")
-        expect(formatFixed(3.4e38, 2)).toBe("90071992547409.92")
-        expect(formatFixed(-1e300, 1)).toBe("-900719925474099.2")
-        expect(formatScaled(1e308 * 100, 2)).toBe("90071992547409.92")
+    // The fix first clamped such values to 2^53 (90071992547409.92): valid JSON but a plausible,
+    // wrong number. Since telemetry and the CoAP resources share one formatter (src/util/decimal.ts)
+    // they get its exponent form: the real value, still a JSON number. A reading whose value x 10^decimals
+    // overflows (1e308 x 100) prints as the largest double with its sign.
+    test("formatScaled/formatFixed beyond 2^53 use the exponent form", () => {
+        expect(formatFixed(1e308, 2)).toBe("1.797693134862316e308")
+        expect(formatFixed(3.4e38, 2)).toBe("3.4e38")
+        expect(formatFixed(-1e300, 1)).toBe("-1e300")
+        expect(formatScaled(1e308 * 100, 2)).toBe("1.797693134862316e308")
         expect(formatFixed(21.534, 2)).toBe("21.53")
     })
     test("telemetry document with an overflowing reading is still JSON", () => {
         const doc = telemetryJson(1000, [makeReading("pressure", 1e308, 2), makeReading("t", -3.4e38, 1)])
-        expect(doc).toBe("{\"ts\":1000,\"pressure\":90071992547409.92,\"t\":-900719925474099.2}")
+        expect(doc).toBe("{\"ts\":1000,\"pressure\":1.797693134862316e308,\"t\":-3.4e38}")
     })
     test("sensors.read answers when the sensor reads 1e308", async () => {
         const app = await appWithSensor()
         reading = 1e308
         const reply = await app.dispatcher.handle("{\"jsonrpc\":\"2.0\",\"method\":\"sensors.read\",\"id\":1}")
-        expect(reply).toBe("{\"jsonrpc\":\"2.0\",\"result\":{\"ts\":5000,\"pressure\":90071992547409.92},\"id\":1}")
+        expect(reply).toBe("{\"jsonrpc\":\"2.0\",\"result\":{\"ts\":5000,\"pressure\":1.797693134862316e308},\"id\":1}")
+        reading = 3.4e38
+        const flt = await app.dispatcher.handle("{\"jsonrpc\":\"2.0\",\"method\":\"sensors.read\",\"id\":3}")
+        expect(flt).toBe("{\"jsonrpc\":\"2.0\",\"result\":{\"ts\":5000,\"pressure\":3.4e38},\"id\":3}")
         reading = 1013.25
         const ok = await app.dispatcher.handle("{\"jsonrpc\":\"2.0\",\"method\":\"sensors.read\",\"id\":2}")
         expect(ok).toBe("{\"jsonrpc\":\"2.0\",\"result\":{\"ts\":5000,\"pressure\":1013.25},\"id\":2}")

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "@devicescript/test"
 import { Completion, CompletionFactory, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../../src/io"
 import { connect, MqttClient, Timers } from "../../../src/mqtt/client"
-import { parseMqttUrl, resolveOptions } from "../../../src/mqtt/client-options"
+import { resolveOptions } from "../../../src/mqtt/client-options"
+import { Endpoint, parseUrl } from "../../../src/config/url"
 import { decodeFrame } from "../../../src/mqtt/decode"
 import { encodePacket } from "../../../src/mqtt/encode"
 import { ConnectPacket, Packet, PacketType, SubscribePacket } from "../../../src/mqtt/packets"
@@ -229,22 +230,45 @@ describe("client over fake platform", () => {
     })
 })
 
+function thrownMessage(fn: () => void): string {
+    try {
+        fn()
+    } catch (e) {
+        return (e as Error).message
+    }
+    return ""
+}
+
 describe("url parsing", () => {
+    // The `url` option is parsed by src/config/url.ts (parseUrl with credentials), the settings' parser.
     test("schemes, default ports, credentials, IPv6", () => {
-        const a = parseMqttUrl("mqtt://h")
-        expect(a.port).toBe(1883)
-        expect(a.tls).toBe(false)
-        const b = parseMqttUrl("mqtts://u:p@h:9000/ignored")
-        expect(b.port).toBe(9000)
-        expect(b.tls).toBe(true)
-        expect(b.username).toBe("u")
-        expect(b.password).toBe("p")
-        expect(parseMqttUrl("tls://h").port).toBe(8883)
-        const c = parseMqttUrl("mqtt://[::1]:1884")
-        expect(c.host).toBe("::1")
-        expect(c.port).toBe(1884)
-        expect(thrownCode(() => parseMqttUrl("http://h"))).toBe("INVALID_ARGUMENT")
-        expect(thrownCode(() => parseMqttUrl("mqtt://h:0"))).toBe("INVALID_ARGUMENT")
+        const rnd = new FixedRandom(0.5)
+        const a = resolveOptions({ url: "mqtt://h" }, rnd)
+        expect(a.target.host).toBe("h")
+        expect(a.target.port).toBe(1883)
+        expect(a.target.tls).toBe(false)
+        expect(a.session.username).toBe(undefined)
+        expect(a.session.password).toBe(undefined)
+        const b = resolveOptions({ url: "mqtts://u:p@h:9000/ignored" }, rnd)
+        expect(b.target.port).toBe(9000)
+        expect(b.target.tls).toBe(true)
+        expect(b.session.username).toBe("u")
+        expect(b.session.password.toString()).toBe("p")
+        expect(resolveOptions({ url: "tls://h" }, rnd).target.port).toBe(8883)
+        expect(resolveOptions({ url: "SSL://h" }, rnd).target.tls).toBe(true)
+        expect(resolveOptions({ url: "tcp://h" }, rnd).target.port).toBe(1883)
+        const c = resolveOptions({ url: "mqtt://[::1]:1884" }, rnd)
+        expect(c.target.host).toBe("::1")
+        expect(c.target.port).toBe(1884)
+        expect(thrownCode(() => resolveOptions({ url: "http://h" }, rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => resolveOptions({ url: "mqtt://h:0" }, rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => resolveOptions({ url: "mqtt://u@" }, rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownMessage(() => resolveOptions({ url: "http://h" }, rnd))).toBe("url must start with mqtt:// or mqtts:// or tcp:// or tls:// or ssl://")
+        expect(thrownMessage(() => resolveOptions({ url: "mqtt://h:12x" }, rnd))).toBe("url has an invalid port")
+        const p = parseUrl("mqtt://u@h/x?y", ["mqtt"], true) as Endpoint
+        expect(p.username).toBe("u")
+        expect(p.password).toBe(undefined)
+        expect(p.host).toBe("h")
     })
 
     test("options: tls default port 8883, url fields overridden by explicit ones, defaults filled", () => {
@@ -261,6 +285,31 @@ describe("url parsing", () => {
         expect(b.session.inflightWindow).toBe(16)
         expect(b.session.clean).toBe(true)
         expect(b.session.clientId).toBe("devs-link-888888")
+        expect(b.session.reconnectMin).toBe(1000)
+        expect(b.session.reconnectMax).toBe(60000)
+        expect(b.session.connectTimeout).toBe(30000)
+        expect(b.session.outboxMaxMessages).toBe(64)
+        expect(b.session.outboxMaxBytes).toBe(16384)
+        expect(b.session.maxPacketSize).toBe(65536)
+        expect(b.session.pingTimeout).toBe(undefined)
+        expect(b.session.will).toBe(undefined)
+        const z = resolveOptions({ host: "h", keepalive: 0, reconnectPeriod: 0, reconnectPeriodMax: 5, connectTimeout: 7, pingTimeout: 9, inflightWindow: 2, outboxMaxMessages: 3, outboxMaxBytes: 4, maxPacketSize: 100, clean: false, clientId: "" }, rnd)
+        expect(z.session.keepalive).toBe(0)
+        expect(z.session.reconnectMin).toBe(0)
+        expect(z.session.reconnectMax).toBe(5)
+        expect(z.session.connectTimeout).toBe(7)
+        expect(z.session.pingTimeout).toBe(9)
+        expect(z.session.inflightWindow).toBe(2)
+        expect(z.session.outboxMaxMessages).toBe(3)
+        expect(z.session.outboxMaxBytes).toBe(4)
+        expect(z.session.maxPacketSize).toBe(100)
+        expect(z.session.clean).toBe(false)
+        expect(z.session.clientId).toBe("")
+        expect(z.target.port).toBe(1883)
+        expect(z.session.password).toBe(undefined)
+        expect(resolveOptions({ host: "h", password: "" }, rnd).session.password.length).toBe(0)
+        expect(thrownCode(() => resolveOptions({ host: "h", inflightWindow: 65536 }, rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownMessage(() => resolveOptions({ host: "h", proto: "udp" as any }, rnd))).toBe("proto must be tcp or tls")
         const c = resolveOptions({ host: "h", will: { topic: "w", payload: "bye" } }, rnd)
         expect(c.session.will.qos).toBe(0)
         expect(c.session.will.retain).toBe(false)

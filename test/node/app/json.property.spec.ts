@@ -7,7 +7,7 @@ import { formatInteger, formatNumber, formatScaled } from "../../../src/telemetr
 import { Dispatcher } from "../../../src/rpc/jsonrpc"
 
 // JSON values whose numbers are safe integers or have at most 6 decimals: formatNumber writes
-// fractions with at most 9 decimals (documented), so these must come back exactly.
+// the shortest plain decimal with at most 15 decimals when one reads back exactly, so these must.
 const num = fc.oneof(
     fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
     fc.tuple(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 6 })).map(([n, d]) => n / 10 ** d)
