@@ -7,6 +7,7 @@ import { SensorChannel } from "../src/firmware/hardware"
 import { findSetting } from "../src/config/schema"
 import { checkSetting } from "../src/config/validate"
 import { jsonString, toJson } from "../src/util/json"
+import { pow10 } from "../src/util/decimal"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
 
 /** Home Assistant units (src/firmware/hardware.ts) -> SenML units (RFC 8428 12.1). */
@@ -28,8 +29,7 @@ export class AppDeviceModel implements DeviceModel {
             const ch = channel(this.app, r.key)
             const unit = ch ? SENML_UNITS[ch.unit] : undefined
             const v = r.scaled
-            let p = 1
-            for (let k = 0; k < r.decimals; k++) p *= 10
+            const p = pow10(r.decimals)
             next.push({ name: r.key, unit: unit ? unit : ch ? ch.unit : "", value: v / p, decimals: r.decimals })
             const old = this.readings[i]
             if (!old || old.name !== r.key || old.value !== v / p) changed = true

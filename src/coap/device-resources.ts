@@ -12,7 +12,7 @@ import { CoapCode, ContentFormat } from "./message"
 import { CoapRequest, Reply, Resource } from "./resources"
 import { SenmlRecord, senmlToCbor, senmlToJson } from "./senml"
 import { jsonString, toJson } from "../util/json"
-import { formatScaled } from "../util/decimal"
+import { formatFixed, pow10, toScaled } from "../util/decimal"
 import { putU32be } from "../util/bytes"
 import { CoapServerCore } from "./endpoint"
 
@@ -54,16 +54,6 @@ const PACK_FORMATS = [ContentFormat.SenmlJson, ContentFormat.SenmlCbor, ContentF
 const TEXT_OR_JSON = [ContentFormat.TextPlain, ContentFormat.Json]
 const JSON_ONLY = [ContentFormat.Json]
 
-function pow10(d: number): number {
-    let p = 1
-    for (let i = 0; i < d; i++) p *= 10
-    return p
-}
-
-/** The reading as text with exactly its decimals ("21.53"): valid JSON too. */
-function fixed(r: SensorReading): string {
-    return formatScaled(r.value * pow10(r.decimals), r.decimals)
-}
 
 /** Answers `code` with a text body in `format`. */
 function replyText(reply: Reply, code: number, format: number, body: string): void {
@@ -76,8 +66,7 @@ function replyReadings(readings: SensorReading[], format: number, baseName: stri
         const recs: SenmlRecord[] = []
         for (const r of readings) {
             // rounded to the sensor's decimals, so SenML prints no float noise (21.53, not 21.530000001)
-            const p = pow10(r.decimals)
-            const rec: SenmlRecord = { n: r.name, u: r.unit, v: Math.floor(r.value * p + (r.value < 0 ? -0.5 : 0.5)) / p }
+            const rec: SenmlRecord = { n: r.name, u: r.unit, v: toScaled(r.value, r.decimals) / pow10(r.decimals) }
             if (recs.length === 0 && baseName !== undefined) rec.bn = baseName
             recs.push(rec)
         }
@@ -85,10 +74,10 @@ function replyReadings(readings: SensorReading[], format: number, baseName: stri
         else replyText(reply, CoapCode.Content, format, senmlToJson(recs))
         return
     }
-    let body = fixed(readings[0])
+    let body = formatFixed(readings[0].value, readings[0].decimals)
     if (format === ContentFormat.Json) {
         const parts: string[] = []
-        for (const r of readings) parts.push(jsonString(single ? "value" : r.name) + ":" + fixed(r))
+        for (const r of readings) parts.push(jsonString(single ? "value" : r.name) + ":" + formatFixed(r.value, r.decimals))
         if (single) parts.push('"unit":' + jsonString(readings[0].unit))
         body = "{" + parts.join(",") + "}"
     }
