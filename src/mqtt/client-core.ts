@@ -16,8 +16,6 @@ import { ClientOptions, resolveOptions, toBuffer } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "./packets"
 import { DoneCallback, SessionCore, SessionOptions, SessionSink, SubscribeCallback } from "./session-core"
 import { MqttClientError } from "./session-errors"
-import { removeAt } from "./session-util"
-import { topicMatchesFilter } from "./topics"
 
 export type { ClientOptions } from "./client-options"
 
@@ -45,13 +43,15 @@ export type MessageHandler = (topic: string, payload: Buffer, packet: PublishPac
 
 export interface SubscribeOptions {
     qos?: QoS
-    /** Called for each message whose topic matches this filter (in addition to the "message" event). */
+    /**
+     * MqttClient only: called for each message whose topic matches this filter (in addition to the
+     * "message" event). MqttClientCore has no per-filter routing and rejects it.
+     */
     onMessage?: MessageHandler
 }
 
-interface Route {
-    filter: string
-    fn: MessageHandler
+export function filterList(filter: string | string[]): string[] {
+    return typeof filter === "string" ? [filter as string] : (filter as string[])
 }
 
 const globalTimers: Timers = {
@@ -81,7 +81,6 @@ export class MqttClientCore extends Emitter {
     protected completions: CompletionFactory
     protected timers: Timers
     private target: StreamTarget
-    protected routes: Route[]
 
     private stream: Stream
     private opening: boolean
@@ -104,7 +103,6 @@ export class MqttClientCore extends Emitter {
         this.timers = platform.timers ? platform.timers : globalTimers
         const resolved = resolveOptions(options, platform.random)
         this.target = resolved.target
-        this.routes = []
         this.stream = undefined
         this.opening = false
         this.openedWhileOpening = false
@@ -236,20 +234,16 @@ export class MqttClientCore extends Emitter {
     }
 
     subscribeNoWait(filter: string | string[], opts?: SubscribeOptions, onDone?: SubscribeCallback): void {
-        const filters = typeof filter === "string" ? [filter as string] : (filter as string[])
+        this.subscribeFilters(filterList(filter), opts, onDone)
+    }
+
+    protected subscribeFilters(filters: string[], opts: SubscribeOptions, onDone: SubscribeCallback): void {
+        if (opts && opts.onMessage) throw new MqttClientError("INVALID_ARGUMENT", "onMessage needs MqttClient; MqttClientCore has only the message event")
         const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
         const subs: Subscription[] = filters.map(function (f: string) {
             return { filter: f, qos }
         })
-        const handler = opts ? opts.onMessage : undefined
-        const self = this
-        this.session.subscribe(subs, function (err: Error, granted: number[]) {
-            // a refused filter keeps no handler
-            if (handler && granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
-            if (onDone) onDone(err, granted)
-        })
-        // routes exist before SUBACK so retained messages that follow it are dispatched
-        if (handler) for (const f of filters) this.routes.push({ filter: f, fn: handler })
+        this.session.subscribe(subs, onDone)
     }
 
     /** Connects now instead of waiting out the backoff (also after a close with reconnectPeriod 0). */
@@ -368,24 +362,8 @@ export class MqttClientCore extends Emitter {
         }
     }
 
-    private dispatch(p: PublishPacket): void {
+    /** MqttClient also runs the handlers given to subscribe({ onMessage }). */
+    protected dispatch(p: PublishPacket): void {
         this.emit("message", p.topic, p.payload, p)
-        const r = this.routes
-        for (let i = 0; i < r.length; i++) {
-            if (topicMatchesFilter(p.topic, r[i].filter)) {
-                try {
-                    r[i].fn(p.topic, p.payload, p)
-                } catch (e) {
-                    this.emit("error", e)
-                }
-            }
-        }
-    }
-
-    protected removeRoute(filter: string, fn: MessageHandler): void {
-        for (let i = this.routes.length - 1; i >= 0; i--) {
-            const r = this.routes[i]
-            if (r.filter === filter && (fn === undefined || r.fn === fn)) removeAt(this.routes, i)
-        }
     }
 }

@@ -3,10 +3,13 @@
 // needs QoS 0/1 only links MqttClientCore (docs/bytecode-size.md).
 
 import { Clock, Random } from "../io"
-import { ClientPlatform, doneToCompletion, MqttClientCore } from "./client-core"
+import { ClientPlatform, doneToCompletion, filterList, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
 import { ClientOptions } from "./client-options"
-import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionStats } from "./session"
+import { PublishPacket } from "./packets"
+import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionStats, SubscribeCallback } from "./session"
 import { MqttClientError } from "./session-errors"
+import { removeAt } from "./session-util"
+import { topicMatchesFilter } from "./topics"
 
 export type { ClientOptions } from "./client-options"
 export type { ClientPlatform, MessageHandler, PublishOptions, SubscribeOptions, Timers } from "./client-core"
@@ -14,7 +17,14 @@ export { MqttClientCore } from "./client-core"
 
 export type ClientStats = SessionStats
 
+interface Route {
+    filter: string
+    fn: MessageHandler
+}
+
 export class MqttClient extends MqttClientCore {
+    private routes: Route[] = []
+
     protected override newSession(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink): SessionCore {
         return new Session(opts, clock, random, sink)
     }
@@ -41,11 +51,49 @@ export class MqttClient extends MqttClientCore {
         await c.wait()
     }
 
+    override subscribeNoWait(filter: string | string[], opts?: SubscribeOptions, onDone?: SubscribeCallback): void {
+        const filters = filterList(filter)
+        const handler = opts ? opts.onMessage : undefined
+        if (!handler) {
+            this.subscribeFilters(filters, opts, onDone)
+            return
+        }
+        const self = this
+        this.subscribeFilters(filters, { qos: opts.qos }, function (err: Error, granted: number[]) {
+            // a refused filter keeps no handler
+            if (granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
+            if (onDone) onDone(err, granted)
+        })
+        // routes exist before SUBACK so retained messages that follow it are dispatched
+        for (const f of filters) this.routes.push({ filter: f, fn: handler })
+    }
+
     unsubscribeNoWait(filter: string | string[], onDone?: DoneCallback): void {
-        const filters = typeof filter === "string" ? [filter as string] : (filter as string[])
+        const filters = filterList(filter)
         const session = this.session as Session
         session.unsubscribe(filters, onDone)
         for (const f of filters) this.removeRoute(f, undefined)
+    }
+
+    protected override dispatch(p: PublishPacket): void {
+        this.emit("message", p.topic, p.payload, p)
+        const r = this.routes
+        for (let i = 0; i < r.length; i++) {
+            if (topicMatchesFilter(p.topic, r[i].filter)) {
+                try {
+                    r[i].fn(p.topic, p.payload, p)
+                } catch (e) {
+                    this.emit("error", e)
+                }
+            }
+        }
+    }
+
+    private removeRoute(filter: string, fn: MessageHandler): void {
+        for (let i = this.routes.length - 1; i >= 0; i--) {
+            const r = this.routes[i]
+            if (r.filter === filter && (fn === undefined || r.fn === fn)) removeAt(this.routes, i)
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "@devicescript/test"
 import { Completion, CompletionFactory, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../../src/io"
 import { connect, MqttClient, Timers } from "../../../src/mqtt/client"
+import { MqttClientCore } from "../../../src/mqtt/client-core"
 import { resolveOptions } from "../../../src/mqtt/client-options"
 import { Endpoint, parseUrl } from "../../../src/config/url"
 import { decodeFrame } from "../../../src/mqtt/decode"
@@ -316,5 +317,28 @@ describe("url parsing", () => {
         expect(c.session.will.payload.toString()).toBe("bye")
         expect(thrownCode(() => resolveOptions({}, rnd))).toBe("INVALID_ARGUMENT")
         expect(thrownCode(() => resolveOptions({ host: "h", inflightWindow: 0 }, rnd))).toBe("INVALID_ARGUMENT")
+    })
+})
+
+describe("MqttClientCore (what the firmware links)", () => {
+    test("publishes and subscribes at QoS 0/1, emits message, refuses onMessage and QoS 2 with INVALID_ARGUMENT", () => {
+        const clock = new FakeClock()
+        const connector = new FakeConnector()
+        const client = new MqttClientCore({ host: "h", clientId: "core" }, { connector, clock, random: new FixedRandom(0.5), completions: noCompletions, timers: new FakeTimers(clock) })
+        const seen: string[] = []
+        client.on("message", (t: string, p: Buffer) => seen.push(t + "=" + p.toString()))
+        client.start()
+        const s = connector.last()
+        s.events.onOpen()
+        s.feed({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 })
+        expect(client.isConnected()).toBe(true)
+        expect(thrownCode(() => client.subscribeNoWait("a/#", { qos: 1, onMessage: (t: string) => seen.push(t) }, undefined))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => client.publishNoWait("a/b", "x", { qos: 2 }, undefined))).toBe("INVALID_ARGUMENT")
+        client.subscribeNoWait("a/#", { qos: 1 }, undefined)
+        client.publishNoWait("a/b", "x", { qos: 1 }, undefined)
+        const types = s.written.map((p: Packet) => "" + p.type).join(",")
+        expect(types).toBe(PacketType.CONNECT + "," + PacketType.SUBSCRIBE + "," + PacketType.PUBLISH)
+        s.feed({ type: PacketType.PUBLISH, topic: "a/c", payload: Buffer.from("y"), qos: 0, retain: false, dup: false, packetId: undefined })
+        expect(seen.join(" ")).toBe("a/c=y")
     })
 })
