@@ -92,8 +92,6 @@ export class MqttClientCore extends Emitter {
     private timerAt: number
     private onTimer: () => void
 
-    protected connectWaiters: Completion<void>[]
-    protected idleWaiters: Completion<void>[]
 
     constructor(options: ClientOptions, platform: ClientPlatform) {
         super()
@@ -110,8 +108,6 @@ export class MqttClientCore extends Emitter {
         this.attempts = 0
         this.timer = undefined
         this.timerAt = -1
-        this.connectWaiters = []
-        this.idleWaiters = []
         const self = this
         this.onTimer = function () {
             self.timer = undefined
@@ -146,7 +142,7 @@ export class MqttClientCore extends Emitter {
             },
             connected: function (sessionPresent: boolean) {
                 self.wasConnected = true
-                self.settle(self.connectWaiters, undefined)
+                self.connectSettled(undefined, undefined)
                 self.emit("connect", sessionPresent)
             },
             disconnected: function (reason: string, error: MqttClientError) {
@@ -156,8 +152,7 @@ export class MqttClientCore extends Emitter {
                     self.wasConnected = false
                     self.emit("offline", reason)
                 } else {
-                    // an attempt failed before CONNACK: whoever waits for a connection learns why
-                    self.settle(self.connectWaiters, error ? error : new Error("connection failed: " + reason))
+                    self.connectSettled(reason, error)
                 }
             },
             message: function (p: PublishPacket) {
@@ -169,6 +164,12 @@ export class MqttClientCore extends Emitter {
         }
         this.session = this.newSession(resolved.session, platform.clock, platform.random, sink)
     }
+
+    /**
+     * A connection attempt reached CONNACK (failure undefined) or failed before it (failure = the
+     * reason; error when the session closed it). MqttClient settles whenConnected() here.
+     */
+    protected connectSettled(failure: string, error: Error): void {}
 
     /** MqttClient makes a Session (QoS 2, unsubscribe) instead. */
     protected newSession(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink): SessionCore {
@@ -183,22 +184,6 @@ export class MqttClientCore extends Emitter {
 
     isConnected(): boolean {
         return this.session.isConnected()
-    }
-
-    /** Resolves once connected (at once if already); rejects if the next attempt fails or the client ends. */
-    async whenConnected(): Promise<void> {
-        if (this.session.isConnected()) return
-        const c = this.completions.create<void>()
-        this.connectWaiters.push(c)
-        await c.wait()
-    }
-
-    /** Resolves when nothing is queued, in flight or pending (every operation completed). */
-    async flush(): Promise<void> {
-        if (this.session.isIdle()) return
-        const c = this.completions.create<void>()
-        this.idleWaiters.push(c)
-        await c.wait()
     }
 
     /** Publishes; resolves when written (QoS 0), on PUBACK (QoS 1) or PUBCOMP (QoS 2, MqttClient), across reconnects. */
@@ -244,12 +229,6 @@ export class MqttClientCore extends Emitter {
             return { filter: f, qos }
         })
         this.session.subscribe(subs, onDone)
-    }
-
-    /** Connects now instead of waiting out the backoff (also after a close with reconnectPeriod 0). */
-    reconnect(): void {
-        this.session.reconnect()
-        this.afterInput()
     }
 
     // ---------------------------------------------------------------- driver
@@ -328,13 +307,12 @@ export class MqttClientCore extends Emitter {
         }, 0)
     }
 
-    /** After every input: keep the one timer right and wake flush() waiters. */
-    private afterInput(): void {
+    /** After every input: keep the one timer right (MqttClient also wakes flush() waiters). */
+    protected afterInput(): void {
         this.arm()
-        if (this.idleWaiters.length > 0 && this.session.isIdle()) this.settle(this.idleWaiters, undefined)
     }
 
-    private arm(): void {
+    protected arm(): void {
         const d = this.session.nextDeadline()
         if (d < 0) {
             if (this.timer !== undefined) this.timers.clear(this.timer)
@@ -350,16 +328,6 @@ export class MqttClientCore extends Emitter {
         this.timerAt = d
         const delay = d - this.clock.now()
         this.timer = this.timers.set(this.onTimer, delay > 0 ? delay : 0)
-    }
-
-    protected settle(list: Completion<void>[], err: Error): void {
-        if (list.length === 0) return
-        const all = list.slice(0)
-        while (list.length > 0) list.pop()
-        for (const c of all) {
-            if (err) c.reject(err)
-            else c.resolve(undefined)
-        }
     }
 
     /** MqttClient also runs the handlers given to subscribe({ onMessage }). */

@@ -2,7 +2,7 @@
 // in the MQTT.js idiom. Node (src/host), the tests and the benchmarks use it; a board firmware that
 // needs QoS 0/1 only links MqttClientCore (docs/bytecode-size.md).
 
-import { Clock, Random } from "../io"
+import { Clock, Completion, Random } from "../io"
 import { ClientPlatform, doneToCompletion, filterList, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
 import { ClientOptions } from "./client-options"
 import { PublishPacket } from "./packets"
@@ -24,6 +24,8 @@ interface Route {
 
 export class MqttClient extends MqttClientCore {
     private routes: Route[] = []
+    private connectWaiters: Completion<void>[] = []
+    private idleWaiters: Completion<void>[] = []
 
     protected override newSession(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink): SessionCore {
         return new Session(opts, clock, random, sink)
@@ -39,6 +41,28 @@ export class MqttClient extends MqttClientCore {
         this.settle(this.connectWaiters, e)
         this.settle(this.idleWaiters, undefined)
         this.emit("end")
+    }
+
+    /** Resolves once connected (at once if already); rejects if the next attempt fails or the client ends. */
+    async whenConnected(): Promise<void> {
+        if (this.session.isConnected()) return
+        const c = this.completions.create<void>()
+        this.connectWaiters.push(c)
+        await c.wait()
+    }
+
+    /** Resolves when nothing is queued, in flight or pending (every operation completed). */
+    async flush(): Promise<void> {
+        if (this.session.isIdle()) return
+        const c = this.completions.create<void>()
+        this.idleWaiters.push(c)
+        await c.wait()
+    }
+
+    /** Connects now instead of waiting out the backoff (also after a close with reconnectPeriod 0). */
+    reconnect(): void {
+        this.session.reconnect()
+        this.afterInput()
     }
 
     stats(): ClientStats {
@@ -86,6 +110,26 @@ export class MqttClient extends MqttClientCore {
                     this.emit("error", e)
                 }
             }
+        }
+    }
+
+    protected override connectSettled(failure: string, error: Error): void {
+        // an attempt failed before CONNACK: whoever waits for a connection learns why
+        this.settle(this.connectWaiters, failure === undefined ? undefined : error ? error : new Error("connection failed: " + failure))
+    }
+
+    protected override afterInput(): void {
+        this.arm()
+        if (this.idleWaiters.length > 0 && this.session.isIdle()) this.settle(this.idleWaiters, undefined)
+    }
+
+    private settle(list: Completion<void>[], err: Error): void {
+        if (list.length === 0) return
+        const all = list.slice(0)
+        while (list.length > 0) list.pop()
+        for (const c of all) {
+            if (err) c.reject(err)
+            else c.resolve(undefined)
         }
     }
 
