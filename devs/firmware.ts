@@ -144,7 +144,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
             // The 64 KB heap holds no more; requests are at most 2 KB (src/rpc), commands smaller.
             maxPacketSize: 8192,
         },
-        { connector: new DsNetConnector(() => app.busy()), clock: dsClock, random: dsRandom, completions: dsCompletions }
+        { connector: new DsNetConnector(() => app.pending()), clock: dsClock, random: dsRandom, completions: dsCompletions }
     )
     bus = new ClientBus(client)
     client.on("connect", () => {

@@ -8,9 +8,11 @@
 // - received bytes go up in pieces of at most RECV_PIECE with a yield between them: the client
 //   decodes a piece synchronously, and a 20 KB burst decoded in one VM turn ran past the ~128k-op
 //   watchdog (InfiniteLoop panic, found by the fault and firmware tests);
-// - an optional holdWhile() lets the application stop reading while it is busy: unread bytes stay
-//   in the socket, the client sends no PUBACK for what it has not decoded, and the broker's
-//   in-flight window stops sending, instead of queued requests filling the 64 KB heap.
+// - an optional backlog() (messages received but not yet handled by the application) turns on
+//   flow control by PUBACK: the board cannot stop reading (the runtime pushes every received
+//   byte into the 64 KB heap whether anyone calls recv() or not), so the only brake is the
+//   broker's in-flight window, and that window only refills on PUBACK. PUBACKs are therefore
+//   held back and released as the application catches up (see releaseAcks).
 // Every socket error ends up in onClose(reason), exactly once per stream: an exception escaping
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
@@ -27,8 +29,14 @@ const RECV_POLL_MS = 1000
 const COALESCE_MAX = 1024
 /** Largest piece of received bytes handed up in one VM turn (see the header). */
 const RECV_PIECE = 512
-/** How often a held reader checks whether the application caught up. */
-const HOLD_POLL_MS = 5
+/**
+ * A held PUBACK goes out only when the application has nothing waiting and for this long no
+ * received bytes were handed up and no PUBACK was released: the broker has answered the previous
+ * PUBACK (or had nothing left to send) before the next one can let more in.
+ */
+const ACK_GAP_MS = 30
+/** How often held PUBACKs are checked. */
+const ACK_POLL_MS = 5
 /** Socket.connect's own timeout. */
 const CONNECT_TIMEOUT_MS = 30000
 
@@ -43,11 +51,19 @@ export class DsNetStream implements Stream {
     private writing = false
     private closed = false
     private reported = false
+    /**
+     * PUBACKs the client wrote but that are not sent yet (only with backlog), as runs of
+     * consecutive packet ids [first, count, first, count, ...]: a broker numbers its messages in
+     * order, so a burst of any size is one run, not a list growing with it.
+     */
+    private acks: number[] = []
+    /** ds.millis() when received bytes were last handed up, or a PUBACK last released. */
+    private quiet = 0
 
     constructor(
         private target: StreamTarget,
         private events: StreamEvents,
-        private holdWhile: () => boolean
+        private backlog: () => number
     ) {}
 
     /** Connects, then reads until the socket ends. Runs as its own fiber. */
@@ -77,6 +93,7 @@ export class DsNetStream implements Stream {
             return
         }
         if (this.queue.length > 0) this.startWriter()
+        if (this.backlog) this.releaseAcks.start()
         await this.readLoop(sock)
     }
 
@@ -96,21 +113,16 @@ export class DsNetStream implements Stream {
             }
             if (chunk === undefined || this.closed) continue
             if (!(await this.deliver(chunk))) return
-            await this.pause()
+            this.quiet = ds.millis()
+            await ds.sleep(0)
         }
-    }
-
-    /** Yields to other fibers, then waits while the application asks to hold input. */
-    private async pause(): Promise<void> {
-        await ds.sleep(0)
-        while (this.holdWhile && !this.closed && this.holdWhile()) await ds.sleep(HOLD_POLL_MS)
     }
 
     /** Hands a received chunk up in pieces; false when the stream ended on the way. */
     private async deliver(chunk: Buffer): Promise<boolean> {
         const len = chunk.length
         for (let off = 0; off < len && !this.closed; off += RECV_PIECE) {
-            if (off > 0) await this.pause()
+            if (off > 0) await ds.sleep(0)
             const end = Math.min(off + RECV_PIECE, len)
             try {
                 this.events.onData(off === 0 && end === len ? chunk : chunk.slice(off, end))
@@ -124,8 +136,40 @@ export class DsNetStream implements Stream {
 
     write(data: Buffer): void {
         if (this.closed) return
+        // a PUBACK (3.4): the client writes each packet alone, so a 4-byte write starting 0x40
+        if (this.backlog && data.length === 4 && data[0] === 0x40) {
+            const id = (data[2] << 8) | data[3]
+            const a = this.acks
+            const k = a.length
+            if (k > 0 && a[k - 2] + a[k - 1] === id) a[k - 1]++
+            else a.push(id, 1)
+            return
+        }
         this.queue.push(data)
         if (this.socket && !this.writing) this.startWriter()
+    }
+
+    /**
+     * Sends held PUBACKs, oldest first, one at a time (see ACK_GAP_MS). A broker that keeps its
+     * in-flight window sends one message per PUBACK; mosquitto 2.0.11 sends up to a whole window
+     * (max_inflight_messages, 20) per in-order PUBACK, so a 200-request burst arrived whole after a
+     * few PUBACKs. Either way the application's backlog stays within about one window.
+     */
+    private async releaseAcks(): Promise<void> {
+        while (!this.closed) {
+            const a = this.acks
+            if (a.length > 0 && this.backlog() === 0 && ds.millis() - this.quiet >= ACK_GAP_MS) {
+                this.quiet = ds.millis()
+                const id = a[0]
+                if (a[1] > 1) {
+                    a[0] = id + 1
+                    a[1]--
+                } else a.insert(0, -2)
+                this.queue.push(Buffer.from([0x40, 2, id >> 8, id & 0xff]))
+                if (!this.writing) this.startWriter()
+            }
+            await ds.sleep(ACK_POLL_MS)
+        }
     }
 
     private startWriter(): void {
@@ -210,6 +254,7 @@ export class DsNetStream implements Stream {
     private markClosed(): void {
         this.closed = true
         this.queue = null
+        this.acks = null
         this.socket = undefined
     }
 
@@ -227,11 +272,11 @@ export class DsNetStream implements Stream {
 
 /** The board's socket as a StreamConnector. Opening a stream ends the previous one ("terminated"). */
 export class DsNetConnector implements StreamConnector {
-    /** holdWhile: while it returns true the reader leaves received bytes in the socket. */
-    constructor(private holdWhile?: () => boolean) {}
+    /** backlog: messages received but not yet handled by the application (turns on PUBACK flow control). */
+    constructor(private backlog?: () => number) {}
 
     open(target: StreamTarget, events: StreamEvents): Stream {
-        const s = new DsNetStream(target, events, this.holdWhile)
+        const s = new DsNetStream(target, events, this.backlog)
         s.run.start()
         return s
     }

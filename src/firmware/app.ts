@@ -28,13 +28,12 @@ export interface AppDeps {
     hardwareId: string
 }
 
-/** Requests waiting for the worker; beyond this, new requests are dropped (and counted). */
-export const MAX_QUEUED_REQUESTS = 64
 /**
- * From this many queued requests on, busy() asks the transport to stop reading (backpressure to
- * the broker) instead of queueing more: each queued request costs heap, and a board has 64 KB.
+ * Requests waiting for the worker; beyond this, new requests are dropped (and counted). On the board
+ * only a broker with an in-flight window over 64 gets here: the transport releases the PUBACK that
+ * lets the broker send more only while nothing is pending() (devs/net-stream.ts).
  */
-export const BUSY_AT = 4
+export const MAX_QUEUED_REQUESTS = 64
 
 /**
  * The application without its MQTT side: identity, topics, settings, sensors, telemetry policy and
@@ -194,13 +193,9 @@ export class DeviceApp extends DeviceCore {
         return true
     }
 
+    /** Requests received and not answered yet (the transport's flow control reads it). */
     pending(): number {
         return this.queue.length
-    }
-
-    /** True while the request queue is full enough that the transport should hold further input. */
-    busy(): boolean {
-        return this.queue.length >= BUSY_AT
     }
 
     /**
