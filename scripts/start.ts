@@ -3,7 +3,9 @@
 //      is set in the environment or .env.local;
 //   2. builds and runs the firmware (devs/main.ts, the sim board) in the DeviceScript simulator,
 //      with .env.defaults/.env.local applied and MQTT_URL pointing at the broker;
-//   3. prints the board's status, telemetry and RPC traffic live, until Ctrl-C.
+//   3. starts the CoAP gateway (src/host/gateway) on loopback, fronting the board's CoAP endpoint
+//      that rides inside its MQTT session: UDP CoAP on 5683 and HTTP on 8080 (free ports when taken);
+//   4. prints the board's status, telemetry and RPC traffic live, until Ctrl-C.
 // The simulator needs devtools' fixed ports 8081-8083: the harness takes /tmp/devs-sim.lock.
 import { createServer, type AddressInfo } from "node:net"
 import { existsSync, readFileSync } from "node:fs"
@@ -11,6 +13,7 @@ import mqtt from "mqtt"
 import { Aedes } from "aedes"
 import { startSimulator } from "../test/helpers/simulator"
 import { killAll } from "../test/helpers/processes"
+import { startGateway, type Gateway } from "../src/host/gateway/gateway"
 
 function envLocal(key: string): string | undefined {
     if (!existsSync(".env.local")) return undefined
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
     })
     await watch.subscribeAsync(["devices/#", "homeassistant/#"])
 
+    const gw = await startLocalGateway(url)
     say("simulator: waiting for the simulator lock and starting devtools ...")
     const sim = await startSimulator()
     let stopping = false
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
         stopping = true
         say("stopping ...")
         await sim.stop()
+        await gw.stop()
         await watch.endAsync()
         await stopBroker()
         killAll()
@@ -83,6 +88,22 @@ async function main(): Promise<void> {
         }
     }, 200)
     say("try: npm run rpc -- sys.info   (Ctrl-C stops everything)")
+    say(`try: coap-client-notls coap://127.0.0.1:${gw.ports.coap}/.well-known/core   or   curl http://127.0.0.1:${gw.ports.http}/devices/<id>/sensors`)
+}
+
+/** The gateway on loopback, on its usual ports (5683 UDP, 8080 HTTP) or free ones when those are taken. */
+async function startLocalGateway(url: string): Promise<Gateway> {
+    const mqttSide = { url, requestTimeoutMs: 3000 }
+    let gw: Gateway
+    try {
+        gw = await startGateway({ coap: { port: 5683 }, tcp: false, http: { port: 8080 }, mqtt: mqttSide })
+    } catch (e) {
+        say(`gateway: ${(e as Error).message}; using free ports instead`)
+        gw = await startGateway({ coap: { port: 0 }, tcp: false, http: { port: 0 }, mqtt: mqttSide })
+    }
+    say(`gateway: CoAP coap://127.0.0.1:${gw.ports.coap}/<id>/<path>, HTTP http://127.0.0.1:${gw.ports.http}/devices/<id>/<path>`)
+    gw.registry.on("links", (b: { id: string; links: unknown[] }) => say(`gateway: board ${b.id} reachable over CoAP (${b.links.length} resources)`))
+    return gw
 }
 
 main().catch((e: Error) => {
