@@ -15,6 +15,9 @@ export interface Endpoint {
     password?: string
 }
 
+/** The schemes of MQTT_URL. */
+export const MQTT_SCHEMES = ["mqtt", "mqtts"]
+
 /**
  * Parses url for one of `schemes` (mqtt, mqtts, tcp, tls, ssl, coap+tcp, coaps+tcp); returns the
  * endpoint or a sentence saying what is wrong. Default ports: 1883, 8883 with TLS (MQTT 3.1.1 §5 /

@@ -4,7 +4,7 @@
 
 import { Clock } from "../io"
 import { Config, Logger } from "../config/config"
-import { parseUrl, Endpoint } from "../config/url"
+import { parseUrl, Endpoint, MQTT_SCHEMES } from "../config/url"
 import { Dispatcher } from "../rpc/jsonrpc"
 import { pause } from "../util/pause"
 import { Reading, makeReading } from "../telemetry/reading"
@@ -76,7 +76,7 @@ export class DeviceCore {
     }
 
     broker(): Endpoint | string {
-        return parseUrl(this.deps.config.get("MQTT_URL"), ["mqtt", "mqtts"])
+        return parseUrl(this.deps.config.get("MQTT_URL"), MQTT_SCHEMES)
     }
 
     /** Reads every sensor; a sensor that fails is left out and logged once per failure streak. */
