@@ -20,8 +20,11 @@ export interface MethodDef {
     description: string
     /** Parameters by name, in positional order. Omitted: the method takes none. */
     params?: ParamSpec[]
-    /** Receives params already validated against `params`; its return value is the result. */
-    handler: (params: Record<string, any>) => Promise<any>
+    /**
+     * Receives params already validated against `params`, and the method's name (so one function
+     * can serve several methods); its return value is the result.
+     */
+    handler: (params: Record<string, any>, name: string) => Promise<any>
 }
 
 export interface DispatcherOptions {
@@ -204,7 +207,7 @@ export class Dispatcher {
             if (typeof bound === "string") out = errorReply(id, INVALID_PARAMS, "Invalid params", bound)
             else {
                 try {
-                    const result = await def.handler(bound as Record<string, any>)
+                    const result = await def.handler(bound as Record<string, any>, def.name)
                     out = reply(id, "result", toJson(result === undefined ? null : result))
                 } catch (e) {
                     if (e instanceof RpcError) {

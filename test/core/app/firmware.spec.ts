@@ -273,6 +273,23 @@ describe("firmware RPC methods", () => {
         const list = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"rpc.list","id":15}'))
         expect((list["result"] as any[]).map(m => m["name"]).join(",")).toBe("rpc.list,sys.info,sys.restart,sensors.read,telemetry.now,config.get,config.set,led.set,led.get")
     })
+    test("rpc.list: every method's description and parameters (methods.ts keeps them as JSON text)", async () => {
+        const r = await rig(new MemoryStore(), true, true)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"rpc.list","id":1}')).toBe(
+            '{"jsonrpc":"2.0","result":[' +
+                '{"name":"rpc.list","description":"Lists the methods this device answers, with their parameters","params":[]},' +
+                '{"name":"sys.info","description":"Firmware, board, identity, uptime, sensors and connection","params":[]},' +
+                '{"name":"sys.restart","description":"Restarts the firmware after replying (settings marked restart take effect)",' +
+                '"params":[{"name":"delay_ms","type":"integer","optional":true,"min":100,"max":60000}]},' +
+                '{"name":"sensors.read","description":"Reads every sensor now: {ts, <quantity>: value, ...} without publishing","params":[]},' +
+                '{"name":"telemetry.now","description":"Samples and publishes telemetry at once; returns the published document","params":[]},' +
+                '{"name":"config.get","description":"All settings, or one by key (secrets hidden)","params":[{"name":"key","type":"string","optional":true,"max":13}]},' +
+                '{"name":"config.set","description":"Validates and saves settings given as {KEY: value, ...}; null resets to the default",' +
+                '"params":[{"name":"settings","type":"object"}]},' +
+                '{"name":"led.set","description":"Turns the board\'s LED on or off","params":[{"name":"on","type":"boolean"}]},' +
+                '{"name":"led.get","description":"Whether the board\'s LED is on","params":[]}],"id":1}'
+        )
+    })
     test("a burst of requests is answered in order; other topics and notifications get nothing", async () => {
         const r = await rig(new MemoryStore(), true, false)
         for (let i = 0; i < 50; i++) r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"config.get","params":["DEVICE_ID"],"id":' + i + "}")
