@@ -59,16 +59,15 @@ export class DeviceCore {
         this.deviceId = override ? override : deps.hardwareId
         this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
         this.dispatcher = new Dispatcher({ pause: pause })
-        this.policy = new TelemetryPolicy(deps.clock, this.policyOptions())
-        const self = this
-        cfg.onChange((keys: string[]) => {
-            self.policy.setOptions(self.policyOptions())
-        })
+        const policy = new TelemetryPolicy(deps.clock, undefined)
+        this.policy = policy
+        // The telemetry settings apply at once: now, and again after every config.set.
+        const apply = () => {
+            policy.opts = { intervalMs: cfg.get("TELEMETRY_MS") as number, threshold: cfg.get("CHANGE_THRESH") as number }
+        }
+        apply()
+        cfg.onChange(apply)
         registerDeviceMethods(this)
-    }
-
-    private policyOptions() {
-        return { intervalMs: this.deps.config.get("TELEMETRY_MS") as number, threshold: this.deps.config.get("CHANGE_THRESH") as number }
     }
 
     uptimeMs(): number {
@@ -154,21 +153,17 @@ export class DeviceApp extends DeviceCore {
         }
     }
 
-    private discoveryInput(): DiscoveryInput {
-        const hw = this.deps.hw
-        return { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
-    }
-
     /**
      * After every (re)connect: subscribe to rx first (so no request is missed), announce online
      * (retained), then publish (or, when turned off, remove) the discovery documents.
      */
     async onConnected(bus: MessageBus): Promise<void> {
+        const hw = this.deps.hw
         this.bus = bus
         await bus.subscribe(this.topics.rx, 1)
-        await bus.publish(this.topics.status, onlineStatus(this.deps.hw.board, this.uptimeMs()), { qos: 1, retain: true })
+        await bus.publish(this.topics.status, onlineStatus(hw.board, this.uptimeMs()), { qos: 1, retain: true })
         const on = this.deps.config.get("HA_DISCOVERY") as boolean
-        const input = this.discoveryInput()
+        const input: DiscoveryInput = { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
         // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
         for (let i = 0; i < input.sensors.length; i++) {
             const m = on ? discoveryMessage(input, input.sensors[i]) : discoveryRemoval(input, input.sensors[i])
