@@ -6,7 +6,7 @@ import { pins } from "@dsboard/pico_w"
 import { configureHardware } from "@devicescript/servers"
 import { startBME680 } from "@devicescript/drivers"
 import { BoardHardware, SensorChannel } from "../../src/firmware/hardware"
-import { StatusLed, humidityChannel, missingChannel, pressureChannel, temperatureChannel } from "../common/channels"
+import { StatusLed, channels } from "../common/channels"
 
 configureHardware({ i2c: { pinSDA: pins.GP4, pinSCL: pins.GP5, kHz: 100 } })
 
@@ -14,11 +14,11 @@ export async function startBoard(): Promise<BoardHardware> {
     let sensors: SensorChannel[]
     try {
         const bme = await startBME680({ address: 0x77 })
-        sensors = [temperatureChannel(bme.temperature, 2), humidityChannel(bme.humidity, 1), pressureChannel(bme.pressure, 1)]
+        sensors = channels(3, [bme.temperature, bme.humidity, bme.pressure])
     } catch (e) {
         const why = "BME680 not found at I2C 0x77 (SDA=GP4, SCL=GP5): " + (e as Error)?.message
         console.log(why)
-        sensors = [missingChannel("temperature", "°C", why), missingChannel("humidity", "%", why), missingChannel("pressure", "hPa", why)]
+        sensors = channels(3, [], why)
     }
     return { board: "pico_w", model: "Raspberry Pi Pico W + BME680", tls: false, sensors: sensors, led: new StatusLed() }
 }
