@@ -13,7 +13,7 @@ import { telemetryJson } from "../telemetry/telemetry"
 import { BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, onlineStatus } from "./status"
-import { discoveryMessage, discoveryRemoval, DiscoveryInput } from "./discovery"
+import { discoveryPayload, discoveryTopic, DiscoveryInput } from "./discovery"
 import { MessageBus, ConnectPlan } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
@@ -165,10 +165,8 @@ export class DeviceApp extends DeviceCore {
         const on = this.deps.config.get("HA_DISCOVERY") as boolean
         const input: DiscoveryInput = { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
         // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
-        for (let i = 0; i < input.sensors.length; i++) {
-            const m = on ? discoveryMessage(input, input.sensors[i]) : discoveryRemoval(input, input.sensors[i])
-            await bus.publish(m.topic, m.payload, { qos: 1, retain: true })
-        }
+        // Turned off: an empty retained payload removes each entity again.
+        for (const s of hw.sensors) await bus.publish(discoveryTopic(input, s), on ? discoveryPayload(input, s) : "", { qos: 1, retain: true })
     }
 
     onDisconnected(): void {

@@ -4,7 +4,8 @@ import { Config, MemoryStore } from "../../../src/config/config"
 import { DeviceApp } from "../../../src/firmware/app"
 import { BoardHardware, SensorChannel } from "../../../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../../../src/firmware/bus"
-import { discoveryMessages } from "../../../src/firmware/discovery"
+import { discoveryMessages, discoveryPayload } from "../../../src/firmware/discovery"
+import { toJson } from "../../../src/util/json"
 import { deviceTopics } from "../../../src/firmware/topics"
 
 class FakeClock {
@@ -143,6 +144,24 @@ describe("firmware topics, status and discovery", () => {
         const doc = JSON.parse(disc[1].payload)
         expect(doc["unit_of_measurement"]).toBe("%")
         expect(doc["state_topic"]).toBe("devices/12abdd2289421234/telemetry")
+    })
+    test("the discovery document, written as text, is what the JSON writer makes of the object", () => {
+        const topics = deviceTopics("a\"b", "dev-1")
+        const s = channel("t\\q", "µ\"C", 3, "Ünit \"x\"\n\u0001", async () => 1)
+        const doc = {
+            name: s.name,
+            unique_id: "devs-link_dev-1_" + s.key,
+            state_topic: topics.telemetry,
+            value_template: "{{ value_json." + s.key + " }}",
+            unit_of_measurement: s.unit,
+            device_class: s.deviceClass,
+            state_class: "measurement",
+            suggested_display_precision: s.decimals,
+            availability: [{ topic: topics.status, value_template: "{{ value_json.state }}", payload_available: "online", payload_not_available: "offline" }],
+            device: { identifiers: ["devs-link_dev-1"], name: "devs-link dev-1", manufacturer: "devs-link", model: "Bo\"ard é", sw_version: "0.1.0" },
+        }
+        const input = { haPrefix: "ha", deviceId: "dev-1", board: "b", model: "Bo\"ard é", topics: topics, sensors: [s] }
+        expect(discoveryPayload(input, s)).toBe(toJson(doc))
     })
     test("discovery off publishes empty retained configs; DEVICE_ID and prefix override topics", async () => {
         const store = new MemoryStore()
