@@ -47,11 +47,11 @@ export class DeviceCore {
     readonly topics: DeviceTopics
     readonly dispatcher: Dispatcher
     readonly policy: TelemetryPolicy
-    protected bus: MessageBus = undefined
+    protected bus: MessageBus
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
     dropped = 0
-    lastTelemetry: string = undefined
+    lastTelemetry: string
 
     constructor(public deps: AppDeps) {
         const cfg = deps.config
@@ -81,7 +81,10 @@ export class DeviceCore {
     /** Reads every sensor; a sensor that fails is left out and logged once per failure streak. */
     async readSensors(): Promise<Reading[]> {
         const out: Reading[] = []
+        const failing = this.failing
+        const log = this.deps.log
         for (const s of this.deps.hw.sensors) {
+            const key = s.key
             let v: number = undefined
             let problem = ""
             try {
@@ -91,13 +94,13 @@ export class DeviceCore {
                 problem = (e as Error)?.message || "read failed"
             }
             if (problem) {
-                if (!this.failing[s.key]) this.deps.log("sensor " + s.key + ": " + problem)
-                this.failing[s.key] = true
+                if (!failing[key]) log("sensor " + key + ": " + problem)
+                failing[key] = true
                 continue
             }
-            if (this.failing[s.key]) this.deps.log("sensor " + s.key + ": back")
-            this.failing[s.key] = false
-            out.push(makeReading(s.key, v, s.decimals))
+            if (failing[key]) log("sensor " + key + ": back")
+            failing[key] = false
+            out.push(makeReading(key, v, s.decimals))
         }
         return out
     }

@@ -25,7 +25,7 @@ export interface PolicyOptions {
 
 export class TelemetryPolicy {
     /** The last published sample and when (read by dueIn). */
-    last: Reading[] = undefined
+    last: Reading[]
     lastAt = 0
 
     /** `opts` may be replaced at any time (the application does when settings change). */
