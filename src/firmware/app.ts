@@ -14,7 +14,7 @@ import { BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, onlineStatus } from "./status"
 import { discoveryPayload, discoveryTopic, DiscoveryInput } from "./discovery"
-import { MessageBus, ConnectPlan } from "./bus"
+import { MessageBus, ConnectPlan, PublishOptions } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
 
@@ -35,6 +35,11 @@ export const MAX_QUEUED_REQUESTS = 64
  * the broker) instead of queueing more: each queued request costs heap, and a board has 64 KB.
  */
 export const BUSY_AT = 4
+
+/** Replies and telemetry: QoS 0, never retained. Shared objects (the buses only read them). */
+const PLAIN: PublishOptions = { qos: 0, retain: false }
+/** Status and discovery: QoS 1, retained. */
+const RETAINED: PublishOptions = { qos: 1, retain: true }
 
 /**
  * The application without its MQTT side: identity, topics, settings, sensors, telemetry policy and
@@ -118,7 +123,7 @@ export class DeviceCore {
         this.lastTelemetry = doc
         if (this.bus) {
             try {
-                await this.bus.publish(this.topics.telemetry, doc, { qos: 0, retain: false })
+                await this.bus.publish(this.topics.telemetry, doc, PLAIN)
                 this.policy.published(readings)
             } catch (e) {
                 return doc
@@ -164,12 +169,12 @@ export class DeviceApp extends DeviceCore {
         const hw = this.deps.hw
         this.bus = bus
         await bus.subscribe(this.topics.rx, 1)
-        await bus.publish(this.topics.status, onlineStatus(hw.board, this.uptimeMs()), { qos: 1, retain: true })
+        await bus.publish(this.topics.status, onlineStatus(hw.board, this.uptimeMs()), RETAINED)
         const on = this.deps.config.get("HA_DISCOVERY") as boolean
         const input: DiscoveryInput = { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
         // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
         // Turned off: an empty retained payload removes each entity again.
-        for (const s of hw.sensors) await bus.publish(discoveryTopic(input, s), on ? discoveryPayload(input, s) : "", { qos: 1, retain: true })
+        for (const s of hw.sensors) await bus.publish(discoveryTopic(input, s), on ? discoveryPayload(input, s) : "", RETAINED)
     }
 
     onDisconnected(): void {
@@ -211,7 +216,7 @@ export class DeviceApp extends DeviceCore {
             n++
             if (reply !== undefined && this.bus) {
                 try {
-                    await this.bus.publish(this.topics.tx, reply, { qos: 0, retain: false })
+                    await this.bus.publish(this.topics.tx, reply, PLAIN)
                 } catch (e) {
                     // Offline or outbox full: the requester times out and retries; nothing to crash for.
                 }
