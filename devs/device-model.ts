@@ -3,15 +3,11 @@
 // MQTT side uses, so /rpc answers exactly what <prefix>/<id>/rx answers.
 import { DeviceModel, SensorReading } from "../src/coap/device-resources"
 import { DeviceCore } from "../src/firmware/app"
-import { SensorChannel } from "../src/firmware/hardware"
 import { findSetting } from "../src/config/schema"
 import { checkSetting } from "../src/config/validate"
 import { jsonString, toJson } from "../src/util/json"
 import { pow10 } from "../src/util/decimal"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
-
-/** Home Assistant units (src/firmware/hardware.ts) -> SenML units (RFC 8428 12.1). */
-const SENML_UNITS: Record<string, string> = { "°C": "Cel", "%": "%RH", hPa: "hPa" }
 
 export class AppDeviceModel implements DeviceModel {
     /** The last readings (refresh() keeps them current); CoAP GETs never wait for a sensor. */
@@ -26,13 +22,10 @@ export class AppDeviceModel implements DeviceModel {
         let changed = rs.length !== this.readings.length
         for (let i = 0; i < rs.length; i++) {
             const r = rs[i]
-            const ch = channel(this.app, r.key)
-            const unit = ch ? SENML_UNITS[ch.unit] : undefined
-            const v = r.scaled
-            const p = pow10(r.decimals)
-            next.push({ name: r.key, unit: unit ? unit : ch ? ch.unit : "", value: v / p, decimals: r.decimals })
+            const value = r.scaled / pow10(r.decimals)
+            next.push({ name: r.key, unit: senmlUnit(this.app, r.key), value: value, decimals: r.decimals })
             const old = this.readings[i]
-            if (!old || old.name !== r.key || old.value !== v / p) changed = true
+            if (!old || old.name !== r.key || old.value !== value) changed = true
         }
         this.readings = next
         return changed
@@ -91,9 +84,10 @@ export class AppDeviceModel implements DeviceModel {
     }
 }
 
-function channel(app: DeviceCore, key: string): SensorChannel {
-    for (const s of app.deps.hw.sensors) if (s.key === key) return s
-    return undefined
+/** The SenML unit (RFC 8428 12.1) of the sensor `key`: Home Assistant's °C and % are Cel and %RH. */
+function senmlUnit(app: DeviceCore, key: string): string {
+    for (const s of app.deps.hw.sensors) if (s.key === key) return s.unit === "°C" ? "Cel" : s.unit === "%" ? "%RH" : s.unit
+    return ""
 }
 
 async function setLedLater(led: { set(on: boolean): Promise<void> }, on: boolean, log: (line: string) => void): Promise<void> {

@@ -2,35 +2,42 @@
 // a sensor is missing: a driver that cannot find its chip throws at start-up, which would otherwise
 // panic the program before it ever connects. A missing sensor becomes a channel whose reads fail,
 // so the board still comes online and its log says what is wrong.
-import * as ds from "@devicescript/core"
 import { setStatusLight } from "@devicescript/runtime"
 import { Led, SensorChannel } from "../../src/firmware/hardware"
-import { readClient } from "./read"
+import { SensorClient, readClient } from "./read"
 
-export function temperatureChannel(client: ds.Temperature, decimals: number): SensorChannel {
-    return { key: "temperature", unit: "°C", decimals: decimals, deviceClass: "temperature", name: "Temperature", read: readClient(client) }
-}
+/**
+ * The quantities the boards measure, in this order, with the fraction digits their sensors
+ * resolve (SHT30, BME680, the simulated room). JSON text: objects written in TypeScript are built
+ * by bytecode on the board, strings are stored outside its 64 KB function budget.
+ */
+const QUANTITIES =
+    "[" +
+    '{"key":"temperature","unit":"°C","decimals":2,"deviceClass":"temperature","name":"Temperature"},' +
+    '{"key":"humidity","unit":"%","decimals":1,"deviceClass":"humidity","name":"Humidity"},' +
+    '{"key":"pressure","unit":"hPa","decimals":1,"deviceClass":"pressure","name":"Pressure"}' +
+    "]"
 
-export function humidityChannel(client: ds.Humidity, decimals: number): SensorChannel {
-    return { key: "humidity", unit: "%", decimals: decimals, deviceClass: "humidity", name: "Humidity", read: readClient(client) }
-}
-
-export function pressureChannel(client: ds.AirPressure, decimals: number): SensorChannel {
-    return { key: "pressure", unit: "hPa", decimals: decimals, deviceClass: "pressure", name: "Pressure", read: readClient(client) }
-}
-
-/** A channel for a sensor that failed to start: every read fails with the start-up error. */
-export function missingChannel(key: string, unit: string, why: string): SensorChannel {
-    return {
-        key: key,
-        unit: unit,
-        decimals: 1,
-        deviceClass: key,
-        name: key,
-        read: async () => {
-            throw new Error(why)
-        },
+/**
+ * Channels for the first n quantities (temperature, humidity, pressure), read from `clients`.
+ * With `why` (the driver did not start), channels whose every read fails with it instead; they
+ * are named by their key and show 1 decimal.
+ */
+export function channels(n: number, clients: SensorClient[], why?: string): SensorChannel[] {
+    const all = JSON.parse(QUANTITIES) as SensorChannel[]
+    const out: SensorChannel[] = []
+    for (let i = 0; i < n; i++) {
+        const c = all[i]
+        if (why) {
+            c.decimals = 1
+            c.name = c.key
+            c.read = async () => {
+                throw new Error(why)
+            }
+        } else c.read = readClient(clients[i])
+        out.push(c)
     }
+    return out
 }
 
 /** The board's status LED (the runtime's control service), used as the user LED. */

@@ -6,44 +6,34 @@ import * as ds from "@devicescript/core"
 
 export const READ_TIMEOUT_MS = 2000
 
-interface SensorClient {
+export interface SensorClient {
     reading: ds.Register<number>
-}
-
-class PendingRead {
-    value: number = undefined
-    error: string = undefined
-    done = false
-    waiter: ds.Fiber = undefined
-
-    finish(): void {
-        this.done = true
-        const w = this.waiter
-        this.waiter = undefined
-        if (w && w.suspended) w.resume(undefined)
-    }
-}
-
-async function readInto(client: SensorClient, p: PendingRead): Promise<void> {
-    try {
-        p.value = await client.reading.read()
-    } catch (e) {
-        p.error = (e as Error)?.message || "read failed"
-    }
-    p.finish()
 }
 
 export function readClient(client: SensorClient): () => Promise<number> {
     return async () => {
-        const p = new PendingRead()
-        readInto.start(client, p)
-        if (!p.done) {
-            p.waiter = ds.Fiber.self()
-            await ds.suspend<void>(READ_TIMEOUT_MS)
-            p.waiter = undefined
+        // One read: its state lives in this closure (a class would cost the board its methods).
+        let value: number = undefined
+        let error: string = undefined
+        let done = false
+        let waiter: ds.Fiber = undefined
+        const readIt = async () => {
+            try {
+                value = await client.reading.read()
+            } catch (e) {
+                error = (e as Error)?.message || "read failed"
+            }
+            done = true
+            if (waiter && waiter.suspended) waiter.resume(undefined)
         }
-        if (!p.done) throw new Error("no reading within " + READ_TIMEOUT_MS + " ms")
-        if (p.error) throw new Error(p.error)
-        return p.value
+        readIt.start()
+        if (!done) {
+            waiter = ds.Fiber.self()
+            await ds.suspend<void>(READ_TIMEOUT_MS)
+            waiter = undefined
+        }
+        if (!done) throw new Error("no reading within " + READ_TIMEOUT_MS + " ms")
+        if (error) throw new Error(error)
+        return value
     }
 }

@@ -5,7 +5,7 @@ import { pins } from "@dsboard/esp32s3_devkit_m"
 import { configureHardware } from "@devicescript/servers"
 import { startSHT30 } from "@devicescript/drivers"
 import { BoardHardware, SensorChannel } from "../../src/firmware/hardware"
-import { StatusLed, humidityChannel, missingChannel, temperatureChannel } from "../common/channels"
+import { StatusLed, channels } from "../common/channels"
 
 configureHardware({ i2c: { pinSDA: pins.P8, pinSCL: pins.P9, kHz: 100 } })
 
@@ -13,11 +13,11 @@ export async function startBoard(): Promise<BoardHardware> {
     let sensors: SensorChannel[]
     try {
         const sht = await startSHT30({ address: 0x44 })
-        sensors = [temperatureChannel(sht.temperature, 2), humidityChannel(sht.humidity, 1)]
+        sensors = channels(2, [sht.temperature, sht.humidity])
     } catch (e) {
         const why = "SHT30 not found at I2C 0x44 (SDA=GPIO8, SCL=GPIO9): " + (e as Error)?.message
         console.log(why)
-        sensors = [missingChannel("temperature", "°C", why), missingChannel("humidity", "%", why)]
+        sensors = channels(2, [], why)
     }
     return { board: "esp32s3_devkit_m", model: "ESP32-S3-DevKitM-1 + SHT30", tls: true, sensors: sensors, led: new StatusLed() }
 }

@@ -2,11 +2,12 @@
 // Wiring: SHTC3 SDA -> GP4 (pin 6), SCL -> GP5 (pin 7), VCC -> 3V3(OUT) (pin 36), GND -> GND.
 // The Pico W runtime has NO TLS: mqtts:// is refused at start-up with a log line (tls: false).
 // The on-board LED (driven through the WiFi chip; the runtime's status light) is led.set/led.get.
+// Why not a BME680 (pressure too): docs/firmware.md, "Boards".
 import { pins } from "@dsboard/pico_w"
 import { configureHardware } from "@devicescript/servers"
 import { startSHTC3 } from "@devicescript/drivers"
 import { BoardHardware, SensorChannel } from "../../src/firmware/hardware"
-import { StatusLed, humidityChannel, missingChannel, temperatureChannel } from "../common/channels"
+import { StatusLed, channels } from "../common/channels"
 
 configureHardware({ i2c: { pinSDA: pins.GP4, pinSCL: pins.GP5, kHz: 100 } })
 
@@ -14,11 +15,11 @@ export async function startBoard(): Promise<BoardHardware> {
     let sensors: SensorChannel[]
     try {
         const sht = await startSHTC3()
-        sensors = [temperatureChannel(sht.temperature, 2), humidityChannel(sht.humidity, 1)]
+        sensors = channels(2, [sht.temperature, sht.humidity])
     } catch (e) {
         const why = "SHTC3 not found at I2C 0x70 (SDA=GP4, SCL=GP5): " + (e as Error)?.message
         console.log(why)
-        sensors = [missingChannel("temperature", "°C", why), missingChannel("humidity", "%", why)]
+        sensors = channels(2, [], why)
     }
     return { board: "pico_w", model: "Raspberry Pi Pico W + SHTC3", tls: false, sensors: sensors, led: new StatusLed() }
 }

@@ -23,48 +23,22 @@ function now(): RoomReading {
     return current
 }
 
-class SimTemperature extends SensorServer implements ds.TemperatureServerSpec {
-    constructor() {
-        super(ds.Temperature.spec)
+/**
+ * A Jacdac sensor server over the room: `key` picks the quantity, lo..hi is its range. One class
+ * for the three sensors: each class method costs the board image a function and a prototype entry.
+ */
+class SimSensor extends SensorServer {
+    constructor(spec: ds.ServiceSpec, private key: string, private lo: number, private hi: number) {
+        super(spec)
     }
     async reading() {
-        return now().temperature
+        return (now() as any)[this.key] as number
     }
     async minReading() {
-        return -40
+        return this.lo
     }
     async maxReading() {
-        return 85
-    }
-}
-
-class SimHumidity extends SensorServer implements ds.HumidityServerSpec {
-    constructor() {
-        super(ds.Humidity.spec)
-    }
-    async reading() {
-        return now().humidity
-    }
-    async minReading() {
-        return 0
-    }
-    async maxReading() {
-        return 100
-    }
-}
-
-class SimPressure extends SensorServer implements ds.AirPressureServerSpec {
-    constructor() {
-        super(ds.AirPressure.spec)
-    }
-    async reading() {
-        return now().pressure
-    }
-    async minReading() {
-        return 300
-    }
-    async maxReading() {
-        return 1100
+        return this.hi
     }
 }
 
@@ -81,9 +55,9 @@ class SimLed implements Led {
 }
 
 export async function startBoard(): Promise<BoardHardware> {
-    const t = new ds.Temperature(startServer(new SimTemperature()))
-    const h = new ds.Humidity(startServer(new SimHumidity()))
-    const p = new ds.AirPressure(startServer(new SimPressure()))
+    const t = new ds.Temperature(startServer(new SimSensor(ds.Temperature.spec, "temperature", -40, 85)))
+    const h = new ds.Humidity(startServer(new SimSensor(ds.Humidity.spec, "humidity", 0, 100)))
+    const p = new ds.AirPressure(startServer(new SimSensor(ds.AirPressure.spec, "pressure", 300, 1100)))
     return {
         board: "sim",
         model: "DeviceScript simulator (simulated room)",

@@ -6,7 +6,7 @@ import { pins } from "@dsboard/seeed_xiao_esp32c3"
 import { configureHardware } from "@devicescript/servers"
 import { startSHT30 } from "@devicescript/drivers"
 import { BoardHardware, SensorChannel } from "../../src/firmware/hardware"
-import { humidityChannel, missingChannel, temperatureChannel } from "../common/channels"
+import { channels } from "../common/channels"
 
 configureHardware({ i2c: { pinSDA: pins.SDA_D4, pinSCL: pins.SCL_D5, kHz: 100 } })
 
@@ -14,11 +14,11 @@ export async function startBoard(): Promise<BoardHardware> {
     let sensors: SensorChannel[]
     try {
         const sht = await startSHT30({ address: 0x44 })
-        sensors = [temperatureChannel(sht.temperature, 2), humidityChannel(sht.humidity, 1)]
+        sensors = channels(2, [sht.temperature, sht.humidity])
     } catch (e) {
         const why = "SHT30 not found at I2C 0x44 (SDA=D4, SCL=D5): " + (e as Error)?.message
         console.log(why)
-        sensors = [missingChannel("temperature", "°C", why), missingChannel("humidity", "%", why)]
+        sensors = channels(2, [], why)
     }
     return { board: "seeed_xiao_esp32c3", model: "Seeed XIAO ESP32C3 + SHT30", tls: true, sensors: sensors }
 }

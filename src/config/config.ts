@@ -67,10 +67,6 @@ export class Config {
         return out
     }
 
-    definitions(): SettingDef[] {
-        return this.defs
-    }
-
     /** Called with the changed keys after a successful set(). */
     onChange(fn: (keys: string[]) => void): void {
         this.listeners.push(fn)

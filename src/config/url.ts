@@ -15,6 +15,9 @@ export interface Endpoint {
     password?: string
 }
 
+/** The schemes of MQTT_URL. */
+export const MQTT_SCHEMES = ["mqtt", "mqtts"]
+
 /**
  * Parses url for one of `schemes` (mqtt, mqtts, tcp, tls, ssl, coap+tcp, coaps+tcp); returns the
  * endpoint or a sentence saying what is wrong. Default ports: 1883, 8883 with TLS (MQTT 3.1.1 §5 /
@@ -41,7 +44,7 @@ export function parseUrl(url: string, schemes: string[], credentials?: boolean):
         }
     } else {
         if (rest.endsWith("/")) rest = rest.slice(0, rest.length - 1)
-        if (rest.indexOf("/") >= 0 || rest.indexOf("?") >= 0 || rest.indexOf("#") >= 0) return "must be scheme://host[:port] with no path"
+        for (const c of "/?#") if (rest.indexOf(c) >= 0) return "must be scheme://host[:port] with no path"
         if (rest.indexOf("@") >= 0) return "must not contain user or password (use the user/password settings)"
     }
     let host = rest
@@ -68,7 +71,7 @@ export function parseUrl(url: string, schemes: string[], credentials?: boolean):
         const c = host.charCodeAt(i)
         if (c <= 0x20 || c === 0x7f) return "has a space or control character in the host"
     }
-    const tls = "mqtts tls ssl coaps+tcp".split(" ").indexOf(scheme) >= 0
+    const tls = " mqtts tls ssl coaps+tcp ".indexOf(" " + scheme + " ") >= 0
     let port = scheme.startsWith("coap") ? (tls ? 5684 : 5683) : tls ? 8883 : 1883
     if (portText !== undefined) {
         if (portText.length > 5) return "has an invalid port"

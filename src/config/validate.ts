@@ -5,7 +5,7 @@
 // and HA_DISCOVERY=true as a boolean; strings like "60" also arrive for numbers when written by
 // hand. Both spellings are accepted here.
 
-import { SettingDef } from "./schema"
+import { SettingDef, checkFormat } from "./schema"
 import { formatNumber } from "../telemetry/format"
 
 export interface Checked {
@@ -70,7 +70,7 @@ export function checkSetting(def: SettingDef, raw: any): Checked {
         if (v === undefined) e = "must be text"
         else if (t === "enum") {
             if (def.values.indexOf(v) < 0) e = "must be one of " + def.values.join(", ")
-        } else e = outOfRange(def, v.length, " characters") || (def.check ? def.check(v) : undefined)
+        } else e = outOfRange(def, v.length, " characters") || (def.format ? checkFormat(def.format, v) : undefined)
     }
     return e ? { error: e } : { value: v }
 }

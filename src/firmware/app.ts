@@ -4,7 +4,7 @@
 
 import { Clock } from "../io"
 import { Config, Logger } from "../config/config"
-import { parseUrl, Endpoint } from "../config/url"
+import { parseUrl, Endpoint, MQTT_SCHEMES } from "../config/url"
 import { Dispatcher } from "../rpc/jsonrpc"
 import { pause } from "../util/pause"
 import { Reading, makeReading } from "../telemetry/reading"
@@ -13,8 +13,8 @@ import { telemetryJson } from "../telemetry/telemetry"
 import { BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, onlineStatus } from "./status"
-import { discoveryMessage, discoveryRemoval, DiscoveryInput } from "./discovery"
-import { MessageBus, ConnectPlan } from "./bus"
+import { discoveryPayload, discoveryTopic, DiscoveryInput } from "./discovery"
+import { MessageBus, ConnectPlan, PublishOptions } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
 
@@ -35,6 +35,11 @@ export interface AppDeps {
  */
 export const MAX_QUEUED_REQUESTS = 64
 
+/** Replies and telemetry: QoS 0, never retained. Shared objects (the buses only read them). */
+const PLAIN: PublishOptions = { qos: 0, retain: false }
+/** Status and discovery: QoS 1, retained. */
+const RETAINED: PublishOptions = { qos: 1, retain: true }
+
 /**
  * The application without its MQTT side: identity, topics, settings, sensors, telemetry policy and
  * the JSON-RPC methods. The CoAP firmware (devs/firmware-coap.ts) uses this class alone: a class's
@@ -46,11 +51,11 @@ export class DeviceCore {
     readonly topics: DeviceTopics
     readonly dispatcher: Dispatcher
     readonly policy: TelemetryPolicy
-    protected bus: MessageBus = undefined
+    protected bus: MessageBus
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
     dropped = 0
-    lastTelemetry: string = undefined
+    lastTelemetry: string
 
     constructor(public deps: AppDeps) {
         const cfg = deps.config
@@ -58,16 +63,15 @@ export class DeviceCore {
         this.deviceId = override ? override : deps.hardwareId
         this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
         this.dispatcher = new Dispatcher({ pause: pause })
-        this.policy = new TelemetryPolicy(deps.clock, this.policyOptions())
-        const self = this
-        cfg.onChange((keys: string[]) => {
-            self.policy.setOptions(self.policyOptions())
-        })
+        const policy = new TelemetryPolicy(deps.clock, undefined)
+        this.policy = policy
+        // The telemetry settings apply at once: now, and again after every config.set.
+        const apply = () => {
+            policy.opts = { intervalMs: cfg.get("TELEMETRY_MS") as number, threshold: cfg.get("CHANGE_THRESH") as number }
+        }
+        apply()
+        cfg.onChange(apply)
         registerDeviceMethods(this)
-    }
-
-    private policyOptions() {
-        return { intervalMs: this.deps.config.get("TELEMETRY_MS") as number, threshold: this.deps.config.get("CHANGE_THRESH") as number }
     }
 
     uptimeMs(): number {
@@ -75,13 +79,16 @@ export class DeviceCore {
     }
 
     broker(): Endpoint | string {
-        return parseUrl(this.deps.config.get("MQTT_URL"), ["mqtt", "mqtts"])
+        return parseUrl(this.deps.config.get("MQTT_URL"), MQTT_SCHEMES)
     }
 
     /** Reads every sensor; a sensor that fails is left out and logged once per failure streak. */
     async readSensors(): Promise<Reading[]> {
         const out: Reading[] = []
+        const failing = this.failing
+        const log = this.deps.log
         for (const s of this.deps.hw.sensors) {
+            const key = s.key
             let v: number = undefined
             let problem = ""
             try {
@@ -91,13 +98,13 @@ export class DeviceCore {
                 problem = (e as Error)?.message || "read failed"
             }
             if (problem) {
-                if (!this.failing[s.key]) this.deps.log("sensor " + s.key + ": " + problem)
-                this.failing[s.key] = true
+                if (!failing[key]) log("sensor " + key + ": " + problem)
+                failing[key] = true
                 continue
             }
-            if (this.failing[s.key]) this.deps.log("sensor " + s.key + ": back")
-            this.failing[s.key] = false
-            out.push(makeReading(s.key, v, s.decimals))
+            if (failing[key]) log("sensor " + key + ": back")
+            failing[key] = false
+            out.push(makeReading(key, v, s.decimals))
         }
         return out
     }
@@ -115,7 +122,7 @@ export class DeviceCore {
         this.lastTelemetry = doc
         if (this.bus) {
             try {
-                await this.bus.publish(this.topics.telemetry, doc, { qos: 0, retain: false })
+                await this.bus.publish(this.topics.telemetry, doc, PLAIN)
                 this.policy.published(readings)
             } catch (e) {
                 return doc
@@ -153,26 +160,20 @@ export class DeviceApp extends DeviceCore {
         }
     }
 
-    private discoveryInput(): DiscoveryInput {
-        const hw = this.deps.hw
-        return { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
-    }
-
     /**
      * After every (re)connect: subscribe to rx first (so no request is missed), announce online
      * (retained), then publish (or, when turned off, remove) the discovery documents.
      */
     async onConnected(bus: MessageBus): Promise<void> {
+        const hw = this.deps.hw
         this.bus = bus
         await bus.subscribe(this.topics.rx, 1)
-        await bus.publish(this.topics.status, onlineStatus(this.deps.hw.board, this.uptimeMs()), { qos: 1, retain: true })
+        await bus.publish(this.topics.status, onlineStatus(hw.board, this.uptimeMs()), RETAINED)
         const on = this.deps.config.get("HA_DISCOVERY") as boolean
-        const input = this.discoveryInput()
+        const input: DiscoveryInput = { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
         // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
-        for (let i = 0; i < input.sensors.length; i++) {
-            const m = on ? discoveryMessage(input, input.sensors[i]) : discoveryRemoval(input, input.sensors[i])
-            await bus.publish(m.topic, m.payload, { qos: 1, retain: true })
-        }
+        // Turned off: an empty retained payload removes each entity again.
+        for (const s of hw.sensors) await bus.publish(discoveryTopic(input, s), on ? discoveryPayload(input, s) : "", RETAINED)
     }
 
     onDisconnected(): void {
@@ -210,7 +211,7 @@ export class DeviceApp extends DeviceCore {
             n++
             if (reply !== undefined && this.bus) {
                 try {
-                    await this.bus.publish(this.topics.tx, reply, { qos: 0, retain: false })
+                    await this.bus.publish(this.topics.tx, reply, PLAIN)
                 } catch (e) {
                     // Offline or outbox full: the requester times out and retries; nothing to crash for.
                 }

@@ -1,7 +1,7 @@
 // The retained status document on <prefix>/<id>/status. Home Assistant reads its "state" member
 // (availability value_template), so "online"/"offline" are the only states.
 
-import { toJson } from "../util/json"
+import { jsonString } from "../util/json"
 import { formatInteger } from "../telemetry/format"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
 
@@ -9,15 +9,6 @@ import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
 export const OFFLINE_STATUS = "{\"state\":\"offline\"}"
 
 export function onlineStatus(board: string, uptimeMs: number): string {
-    return (
-        "{\"state\":\"online\",\"firmware\":" +
-        toJson(FIRMWARE_NAME) +
-        ",\"version\":" +
-        toJson(FIRMWARE_VERSION) +
-        ",\"board\":" +
-        toJson(board) +
-        ",\"uptime_ms\":" +
-        formatInteger(uptimeMs) +
-        "}"
-    )
+    // FIRMWARE_NAME and FIRMWARE_VERSION are constants that need no escaping.
+    return "{\"state\":\"online\",\"firmware\":\"" + FIRMWARE_NAME + "\",\"version\":\"" + FIRMWARE_VERSION + "\",\"board\":" + jsonString(board) + ",\"uptime_ms\":" + formatInteger(uptimeMs) + "}"
 }

@@ -20,8 +20,11 @@ export interface MethodDef {
     description: string
     /** Parameters by name, in positional order. Omitted: the method takes none. */
     params?: ParamSpec[]
-    /** Receives params already validated against `params`; its return value is the result. */
-    handler: (params: Record<string, any>) => Promise<any>
+    /**
+     * Receives params already validated against `params`, and the method's name (so one function
+     * can serve several methods); its return value is the result.
+     */
+    handler: (params: Record<string, any>, name: string) => Promise<any>
 }
 
 export interface DispatcherOptions {
@@ -59,6 +62,36 @@ function errorReply(id: any, code: number, message: string, data?: any): string 
         err += ",\"data\":" + dataText
     }
     return reply(id, "error", err + "}")
+}
+
+/**
+ * Whether the brackets/braces in text (outside strings) nest deeper than limit.
+ * WHY: DeviceScript's native JSON.parse recurses in C once per nesting level; about 3000 levels
+ * overflowed the simulator's stack and killed the VM (a device would crash the same way), so
+ * input from the network is checked before JSON.parse. The per-character loop pauses every
+ * SCAN_CHUNK characters: 3000 characters in one go hit DeviceScript's ~128k-op watchdog.
+ * (A function, not a method: a method also costs an entry in the compiler-made prototype.)
+ */
+async function tooDeep(text: string, limit: number, pause: () => Promise<void>): Promise<boolean> {
+    // Fast path: few opening brackets cannot nest deeply (two native indexOf scans).
+    if (countUpTo(text, "[", limit) + countUpTo(text, "{", limit) <= limit) return false
+    let depth = 0
+    let inString = false
+    let escaped = false
+    for (let i = 0; i < text.length; i++) {
+        if (pause && i > 0 && i % SCAN_CHUNK === 0) await pause()
+        const c = text.charCodeAt(i)
+        if (inString) {
+            if (escaped) escaped = false
+            else if (c === 0x5c) escaped = true
+            else if (c === 0x22) inString = false
+        } else if (c === 0x22) inString = true
+        else if (c === 0x5b || c === 0x7b) {
+            depth++
+            if (depth > limit) return true
+        } else if (c === 0x5d || c === 0x7d) depth--
+    }
+    return false
 }
 
 export class Dispatcher {
@@ -121,7 +154,7 @@ export class Dispatcher {
         let bad: string = undefined
         if (typeof text !== "string") bad = "request must be text"
         else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
-        else if (await this.tooDeep(text)) bad = "request nested deeper than " + this.maxDepth + " levels"
+        else if (await tooDeep(text, this.maxDepth, this.pause)) bad = "request nested deeper than " + this.maxDepth + " levels"
         else {
             let req: any
             try {
@@ -144,36 +177,6 @@ export class Dispatcher {
             }
         }
         return errorReply(null, INVALID_REQUEST, "Invalid Request", bad)
-    }
-
-    /**
-     * Whether the brackets/braces in text (outside strings) nest deeper than maxDepth.
-     * WHY: DeviceScript's native JSON.parse recurses in C once per nesting level; about 3000 levels
-     * overflowed the simulator's stack and killed the VM (a device would crash the same way), so
-     * input from the network is checked before JSON.parse. The per-character loop pauses every
-     * SCAN_CHUNK characters: 3000 characters in one go hit DeviceScript's ~128k-op watchdog.
-     */
-    private async tooDeep(text: string): Promise<boolean> {
-        // Fast path: few opening brackets cannot nest deeply (two native indexOf scans).
-        const limit = this.maxDepth
-        if (countUpTo(text, "[", limit) + countUpTo(text, "{", limit) <= limit) return false
-        let depth = 0
-        let inString = false
-        let escaped = false
-        for (let i = 0; i < text.length; i++) {
-            if (this.pause && i > 0 && i % SCAN_CHUNK === 0) await this.pause()
-            const c = text.charCodeAt(i)
-            if (inString) {
-                if (escaped) escaped = false
-                else if (c === 0x5c) escaped = true
-                else if (c === 0x22) inString = false
-            } else if (c === 0x22) inString = true
-            else if (c === 0x5b || c === 0x7b) {
-                depth++
-                if (depth > limit) return true
-            } else if (c === 0x5d || c === 0x7d) depth--
-        }
-        return false
     }
 
     /** One request object (§4). */
@@ -204,7 +207,7 @@ export class Dispatcher {
             if (typeof bound === "string") out = errorReply(id, INVALID_PARAMS, "Invalid params", bound)
             else {
                 try {
-                    const result = await def.handler(bound as Record<string, any>)
+                    const result = await def.handler(bound as Record<string, any>, def.name)
                     out = reply(id, "result", toJson(result === undefined ? null : result))
                 } catch (e) {
                     if (e instanceof RpcError) {

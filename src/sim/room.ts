@@ -43,6 +43,13 @@ function clamp(v: number, lo: number, hi: number): number {
     return v < lo ? lo : v > hi ? hi : v
 }
 
+/** A step of the random walk scaled by elapsed time, pulled back towards 0 (mean reversion). */
+function step(random: Random, walk: number, perSecond: number, limit: number, seconds: number): number {
+    const noise = (random.next() - 0.5) * 2 * perSecond * Math.sqrt(seconds)
+    const pulled = walk * (1 - 0.01 * seconds) + noise
+    return clamp(pulled, -limit, limit)
+}
+
 export class SimRoom {
     private walkT = 0
     private walkH = 0
@@ -55,17 +62,10 @@ export class SimRoom {
 
     constructor(private random: Random, opts?: RoomOptions) {
         const o = opts || {}
-        this.baseT = o.baseTemperature === undefined ? 21.5 : o.baseTemperature
-        this.baseH = o.baseHumidity === undefined ? 45 : o.baseHumidity
-        this.baseP = o.basePressure === undefined ? 1013.25 : o.basePressure
+        this.baseT = o.baseTemperature ?? 21.5
+        this.baseH = o.baseHumidity ?? 45
+        this.baseP = o.basePressure ?? 1013.25
         this.cycleMs = o.cycleMs || 600000
-    }
-
-    /** A step of the random walk scaled by elapsed time, pulled back towards 0 (mean reversion). */
-    private step(walk: number, perSecond: number, limit: number, seconds: number): number {
-        const noise = (this.random.next() - 0.5) * 2 * perSecond * Math.sqrt(seconds)
-        const pulled = walk * (1 - 0.01 * seconds) + noise
-        return clamp(pulled, -limit, limit)
     }
 
     /** The room at time `ms` (monotonic; calls must not go back in time). */
@@ -73,9 +73,9 @@ export class SimRoom {
         const seconds = this.lastMs < 0 ? 0 : clamp((ms - this.lastMs) / 1000, 0, 3600)
         this.lastMs = ms
         if (seconds > 0) {
-            this.walkT = this.step(this.walkT, 0.02, 0.8, seconds)
-            this.walkH = this.step(this.walkH, 0.05, 3, seconds)
-            this.walkP = this.step(this.walkP, 0.01, 1.5, seconds)
+            this.walkT = step(this.random, this.walkT, 0.02, 0.8, seconds)
+            this.walkH = step(this.random, this.walkH, 0.05, 3, seconds)
+            this.walkP = step(this.random, this.walkP, 0.01, 1.5, seconds)
         }
         const turns = ms / this.cycleMs
         const cycle = wave(turns)

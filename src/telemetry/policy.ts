@@ -11,7 +11,7 @@
 
 import { Clock } from "../io"
 import { Reading } from "./reading"
-import { toScaled } from "./format"
+import { pow10, toScaled } from "../util/decimal"
 
 export type PublishReason = "first" | "change" | "interval"
 
@@ -23,30 +23,36 @@ export interface PolicyOptions {
     minGapMs?: number
 }
 
-function pow10(d: number): number {
-    let p = 1
-    for (let i = 0; i < d; i++) p = p * 10
-    return p
-}
-
 export class TelemetryPolicy {
-    private last: Reading[] = undefined
-    private lastAt = 0
+    /** The last published sample and when (read by dueIn). */
+    last: Reading[]
+    lastAt = 0
 
-    constructor(private clock: Clock, private opts: PolicyOptions) {}
-
-    setOptions(opts: PolicyOptions): void {
-        this.opts = opts
-    }
+    /** `opts` may be replaced at any time (the application does when settings change). */
+    constructor(readonly clock: Clock, public opts: PolicyOptions) {}
 
     /** Decides for a fresh sample; returns why to publish it, or undefined to skip it. */
     offer(sample: Reading[]): PublishReason | undefined {
-        if (!this.last) return "first"
-        const now = this.clock.now()
-        const since = now - this.lastAt
-        if (since >= this.opts.intervalMs) return "interval"
-        const gap = this.opts.minGapMs === undefined ? 1000 : this.opts.minGapMs
-        if (since >= gap && this.changed(sample)) return "change"
+        const last = this.last
+        if (!last) return "first"
+        const o = this.opts
+        const since = this.clock.now() - this.lastAt
+        if (since >= o.intervalMs) return "interval"
+        if (since < (o.minGapMs ?? 1000)) return undefined
+        // Changed since the last published sample? (inlined: each method costs the board a function)
+        if (sample.length !== last.length) return "change"
+        for (const r of sample) {
+            let prev: Reading = undefined
+            for (const p of last) if (p.key === r.key) prev = p
+            if (!prev) return "change"
+            if (o.threshold <= 0) continue
+            // Compare in the finer of the two scales so rounding never hides a move.
+            const d = Math.max(r.decimals, prev.decimals)
+            const a = r.scaled * pow10(d - r.decimals)
+            const b = prev.scaled * pow10(d - prev.decimals)
+            const delta = a > b ? a - b : b - a
+            if (delta > toScaled(o.threshold, d)) return "change"
+        }
         return undefined
     }
 
@@ -55,29 +61,15 @@ export class TelemetryPolicy {
         this.last = sample
         this.lastAt = this.clock.now()
     }
+}
 
-    /** Milliseconds until the interval forces a publish (0 when due or nothing published yet). */
-    dueIn(): number {
-        if (!this.last) return 0
-        const left = this.opts.intervalMs - (this.clock.now() - this.lastAt)
-        return left > 0 ? left : 0
-    }
-
-    private changed(sample: Reading[]): boolean {
-        const threshold = this.opts.threshold
-        if (sample.length !== this.last.length) return true
-        for (const r of sample) {
-            let prev: Reading = undefined
-            for (const p of this.last) if (p.key === r.key) prev = p
-            if (!prev) return true
-            if (threshold <= 0) continue
-            // Compare in the finer of the two scales so rounding never hides a move.
-            const d = Math.max(r.decimals, prev.decimals)
-            const a = r.scaled * pow10(d - r.decimals)
-            const b = prev.scaled * pow10(d - prev.decimals)
-            const delta = a > b ? a - b : b - a
-            if (delta > toScaled(threshold, d)) return true
-        }
-        return false
-    }
+/**
+ * Milliseconds until the interval forces a publish (0 when due or nothing published yet).
+ * A function, not a method: the firmware does not use it, and every method of a class is
+ * compiled into the board image.
+ */
+export function dueIn(p: TelemetryPolicy): number {
+    if (!p.last) return 0
+    const left = p.opts.intervalMs - (p.clock.now() - p.lastAt)
+    return left > 0 ? left : 0
 }

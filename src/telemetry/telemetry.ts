@@ -3,18 +3,12 @@
 // ts is milliseconds since the board booted (the runtime has no wall clock; see docs/firmware.md).
 // Keys appear in the order the board lists its sensors; a sensor that failed to read is left out.
 
-import { formatInteger } from "./format"
-import { Reading, readingText } from "./reading"
+import { formatInteger, formatScaled } from "./format"
+import { Reading } from "./reading"
 import { jsonString } from "../util/json"
 
 export function telemetryJson(ts: number, readings: Reading[]): string {
-    const parts: string[] = ["{\"ts\":", formatInteger(ts)]
-    for (const r of readings) {
-        parts.push(",")
-        parts.push(jsonString(r.key))
-        parts.push(":")
-        parts.push(readingText(r))
-    }
-    parts.push("}")
-    return parts.join("")
+    let doc = "{\"ts\":" + formatInteger(ts)
+    for (const r of readings) doc += "," + jsonString(r.key) + ":" + formatScaled(r.scaled, r.decimals)
+    return doc + "}"
 }

@@ -27,6 +27,39 @@ describe("settings schema", () => {
             expect(c.error).toBe(undefined)
         }
     })
+    test("the table (JSON text parsed at start-up) has every setting with its type, default, range and flags", () => {
+        const rows: string[] = []
+        for (const d of SETTINGS) {
+            const f = d.format === undefined ? "" : d.format
+            const v = d.values === undefined ? "" : d.values.join("/")
+            rows.push(d.key + " " + d.type + " " + d.default + " " + d.min + " " + d.max + " " + f + " " + (d.secret ? "s" : "") + (d.restart ? "r" : "") + " " + v)
+        }
+        expect(rows.join("\n")).toBe(
+            [
+                "MQTT_URL string mqtt://localhost:1883 undefined 200 u r ",
+                "MQTT_USER string  undefined 64 p r ",
+                "MQTT_PASS string  undefined 128  sr ",
+                "MQTT_PREFIX string devices 1 64 t r ",
+                "KEEPALIVE_S integer 60 5 65535  r ",
+                "TELEMETRY_MS integer 30000 1000 86400000   ",
+                "CHANGE_THRESH number 0.5 0 10000   ",
+                "DEVICE_ID string  undefined 32 i r ",
+                "HA_DISCOVERY boolean true undefined undefined  r ",
+                "HA_PREFIX string homeassistant 1 64 t r ",
+                "COAP_BINDING enum mqtt undefined undefined  r mqtt/tcp/off",
+                "COAP_URL string  undefined 200 c r ",
+            ].join("\n")
+        )
+        expect(typeof findSetting("HA_DISCOVERY").default).toBe("boolean")
+        expect(typeof findSetting("CHANGE_THRESH").default).toBe("number")
+        // the formats' checks: control characters in the user name, none for the (secret) password
+        expect(checkSetting(findSetting("MQTT_USER"), "a\tb").error).toBe("must not contain control characters")
+        expect(checkSetting(findSetting("MQTT_PASS"), "a\tb").value).toBe("a\tb")
+        expect(checkSetting(findSetting("HA_PREFIX"), "$SYS").error).toBe("must not start with $ (reserved for the broker)")
+        expect(checkSetting(findSetting("HA_PREFIX"), "ha\n").error).toBe("must not contain control characters")
+        expect(checkSetting(findSetting("COAP_URL"), "coap+tcp://a\tb").error).toBe("has a space or control character in the host")
+        expect(checkSetting(findSetting("MQTT_URL"), "").error).toBe("must start with mqtt:// or mqtts://")
+    })
     test("broker URLs", () => {
         expect(broker("mqtt://broker.local")).toBe("broker.local|1883|tcp")
         expect(broker("mqtts://broker.example.com")).toBe("broker.example.com|8883|tls")

@@ -4,7 +4,8 @@ import { Config, MemoryStore } from "../../../src/config/config"
 import { DeviceApp } from "../../../src/firmware/app"
 import { BoardHardware, SensorChannel } from "../../../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../../../src/firmware/bus"
-import { discoveryMessages } from "../../../src/firmware/discovery"
+import { discoveryMessages, discoveryPayload } from "../../../src/firmware/discovery"
+import { toJson } from "../../../src/util/json"
 import { deviceTopics } from "../../../src/firmware/topics"
 
 class FakeClock {
@@ -144,6 +145,24 @@ describe("firmware topics, status and discovery", () => {
         expect(doc["unit_of_measurement"]).toBe("%")
         expect(doc["state_topic"]).toBe("devices/12abdd2289421234/telemetry")
     })
+    test("the discovery document, written as text, is what the JSON writer makes of the object", () => {
+        const topics = deviceTopics("a\"b", "dev-1")
+        const s = channel("t\\q", "µ\"C", 3, "Ünit \"x\"\n\u0001", async () => 1)
+        const doc = {
+            name: s.name,
+            unique_id: "devs-link_dev-1_" + s.key,
+            state_topic: topics.telemetry,
+            value_template: "{{ value_json." + s.key + " }}",
+            unit_of_measurement: s.unit,
+            device_class: s.deviceClass,
+            state_class: "measurement",
+            suggested_display_precision: s.decimals,
+            availability: [{ topic: topics.status, value_template: "{{ value_json.state }}", payload_available: "online", payload_not_available: "offline" }],
+            device: { identifiers: ["devs-link_dev-1"], name: "devs-link dev-1", manufacturer: "devs-link", model: "Bo\"ard é", sw_version: "0.1.0" },
+        }
+        const input = { haPrefix: "ha", deviceId: "dev-1", board: "b", model: "Bo\"ard é", topics: topics, sensors: [s] }
+        expect(discoveryPayload(input, s)).toBe(toJson(doc))
+    })
     test("discovery off publishes empty retained configs; DEVICE_ID and prefix override topics", async () => {
         const store = new MemoryStore()
         store.data["HA_DISCOVERY"] = false
@@ -272,6 +291,23 @@ describe("firmware RPC methods", () => {
         )
         const list = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"rpc.list","id":15}'))
         expect((list["result"] as any[]).map(m => m["name"]).join(",")).toBe("rpc.list,sys.info,sys.restart,sensors.read,telemetry.now,config.get,config.set,led.set,led.get")
+    })
+    test("rpc.list: every method's description and parameters (methods.ts keeps them as JSON text)", async () => {
+        const r = await rig(new MemoryStore(), true, true)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"rpc.list","id":1}')).toBe(
+            '{"jsonrpc":"2.0","result":[' +
+                '{"name":"rpc.list","description":"Lists the methods this device answers, with their parameters","params":[]},' +
+                '{"name":"sys.info","description":"Firmware, board, identity, uptime, sensors and connection","params":[]},' +
+                '{"name":"sys.restart","description":"Restarts the firmware after replying (settings marked restart take effect)",' +
+                '"params":[{"name":"delay_ms","type":"integer","optional":true,"min":100,"max":60000}]},' +
+                '{"name":"sensors.read","description":"Reads every sensor now: {ts, <quantity>: value, ...} without publishing","params":[]},' +
+                '{"name":"telemetry.now","description":"Samples and publishes telemetry at once; returns the published document","params":[]},' +
+                '{"name":"config.get","description":"All settings, or one by key (secrets hidden)","params":[{"name":"key","type":"string","optional":true,"max":13}]},' +
+                '{"name":"config.set","description":"Validates and saves settings given as {KEY: value, ...}; null resets to the default",' +
+                '"params":[{"name":"settings","type":"object"}]},' +
+                '{"name":"led.set","description":"Turns the board\'s LED on or off","params":[{"name":"on","type":"boolean"}]},' +
+                '{"name":"led.get","description":"Whether the board\'s LED is on","params":[]}],"id":1}'
+        )
     })
     test("a burst of requests is answered in order; other topics and notifications get nothing", async () => {
         const r = await rig(new MemoryStore(), true, false)

@@ -1,6 +1,6 @@
 import { describe, test, expect, beforeEach } from "@devicescript/test"
 import { pause } from "../../../src/util/pause"
-import { TelemetryPolicy } from "../../../src/telemetry/policy"
+import { TelemetryPolicy, dueIn } from "../../../src/telemetry/policy"
 import { telemetryJson } from "../../../src/telemetry/telemetry"
 import { Reading, makeReading } from "../../../src/telemetry/reading"
 
@@ -39,11 +39,11 @@ describe("telemetry policy", () => {
         p.published(sample(21, 40))
         c.t = 9999
         expect(p.offer(sample(21.1, 40))).toBe(undefined)
-        expect(p.dueIn()).toBe(1)
+        expect(dueIn(p)).toBe(1)
         c.t = 10000
         expect(p.offer(sample(21.1, 40))).toBe("interval")
         p.published(sample(21.1, 40))
-        expect(p.dueIn()).toBe(10000)
+        expect(dueIn(p)).toBe(10000)
     })
     test("a move of more than the threshold since the last published value publishes at once", () => {
         const c = new FakeClock()
@@ -83,7 +83,7 @@ describe("telemetry policy", () => {
         c.t = 5000
         expect(p.offer(sample(30, 90))).toBe(undefined)
         expect(p.offer([makeReading("temperature", 21, 2)])).toBe("change")
-        p.setOptions({ intervalMs: 4000, threshold: 0 })
+        p.opts = { intervalMs: 4000, threshold: 0 }
         expect(p.offer(sample(21, 40))).toBe("interval")
     })
 })
