@@ -87,7 +87,7 @@ export class FrameAssembler {
         if (total > this.maxPacketSize)
             return this.fail(new MqttProtocolError("max-packet-size", "packet of " + total + " bytes over the limit"))
         try {
-            checkFixedHeader(header)
+            checkFixedHeader(header, -1)
         } catch (e) {
             return this.fail(e as MqttProtocolError)
         }
