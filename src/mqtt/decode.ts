@@ -2,7 +2,8 @@
 // Decodes all 14 types in both directions (tests and fuzzers play the server role too).
 // Any violation throws MqttProtocolError naming the rule; the caller closes the connection.
 // Strings are validated as UTF-8 (see utf8.ts); byte fields (payload, will message, password)
-// are copied natively (native-bytes.ts) so the caller may reuse its receive buffer.
+// are copied natively (sliceBytes: a byte loop in the VM trips its watchdog at about 8 KB, so a
+// peer could crash the firmware) so the caller may reuse its receive buffer.
 
 import { MqttProtocolError } from "./errors"
 import {

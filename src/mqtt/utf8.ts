@@ -8,7 +8,6 @@
 // trip the watchdog (~128k ops without a yield panics the program).
 
 import { MqttProtocolError } from "./errors"
-import { hexAt, textAt } from "./native-bytes"
 
 /** Throws unless b[start..end) is well-formed UTF-8 without U+0000. */
 export function checkUtf8(b: Buffer, start: number, end: number): void {
@@ -68,7 +67,8 @@ export function utf8Bytes(s: string): Buffer {
  *   (checkUtf8 is the byte-level reference; the tests hold the two to the same answers.)
  */
 export function utf8String(b: Buffer, start: number, end: number): string {
-    const s = textAt(b, start, end)
+    // slice() copies in DeviceScript and is a view in Node: either way it dies here
+    const s = b.slice(start, end).toString("utf-8")
     const n = end - start
     if (s.length !== n || s.indexOf("\uFFFD") >= 0) {
         const re = Buffer.from(s)
@@ -76,7 +76,7 @@ export function utf8String(b: Buffer, start: number, end: number): string {
         // compared 1 KB at a time: hex doubles the size and the device heap is small
         for (let k = 0; same && k < n; k += 1024) {
             const e = k + 1024 < n ? k + 1024 : n
-            same = hexAt(re, k, e) === hexAt(b, start + k, start + e)
+            same = re.slice(k, e).toString("hex") === b.slice(start + k, start + e).toString("hex")
         }
         if (!same) throw new MqttProtocolError("MQTT-1.5.3-1", "ill-formed UTF-8")
     }
