@@ -119,13 +119,14 @@ export function encodePublish(
         b[1] = remaining
     } else b = allocFrame(first, remaining)
     let o = b.length - remaining
+    // (a byte store keeps the value mod 256 in both runtimes)
     b[o] = tl >> 8
-    b[o + 1] = tl & 0xff
+    b[o + 1] = tl
     b.set(tb, o + 2)
     o += 2 + tl
     if (qos > 0) {
         b[o] = packetId >> 8
-        b[o + 1] = packetId & 0xff
+        b[o + 1] = packetId
         o += 2
     }
     b.set(payload, o)

@@ -68,19 +68,20 @@ export function utf8Bytes(s: string): Buffer {
  */
 export function utf8String(b: Buffer, start: number, end: number): string {
     // slice() copies in DeviceScript and is a view in Node: either way it dies here
-    const s = b.slice(start, end).toString("utf-8")
+    const bytes = b.slice(start, end)
+    const s = bytes.toString("utf-8")
     const n = end - start
     if (s.length !== n || s.indexOf("\uFFFD") >= 0) {
         const re = Buffer.from(s)
         let same = re.length === n
         // compared 1 KB at a time: hex doubles the size and the device heap is small
+        // (DeviceScript's slice() does not clamp its end, hence the min)
         for (let k = 0; same && k < n; k += 1024) {
-            const e = k + 1024 < n ? k + 1024 : n
-            same = re.slice(k, e).toString("hex") === b.slice(start + k, start + e).toString("hex")
+            const e = Math.min(k + 1024, n)
+            same = re.slice(k, e).toString("hex") === bytes.slice(k, e).toString("hex")
         }
         if (!same) throw new MqttProtocolError("MQTT-1.5.3-1", "ill-formed UTF-8")
     }
-    const z = b.indexOf(0, start)
-    if (z >= 0 && z < end) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+    if (bytes.indexOf(0) >= 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
     return s
 }

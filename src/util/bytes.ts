@@ -49,16 +49,17 @@ export function u32be(b: Buffer, o: number): number {
     return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
 }
 
+// A byte store keeps the value mod 256 in both runtimes, so the writers need no `& 0xff`.
 export function putU16be(b: Buffer, o: number, v: number): void {
-    b[o] = (v >> 8) & 0xff
-    b[o + 1] = v & 0xff
+    b[o] = v >> 8
+    b[o + 1] = v
 }
 
 export function putU32be(b: Buffer, o: number, v: number): void {
-    b[o] = (v >>> 24) & 0xff
-    b[o + 1] = (v >> 16) & 0xff
-    b[o + 2] = (v >> 8) & 0xff
-    b[o + 3] = v & 0xff
+    b[o] = v >>> 24
+    b[o + 1] = v >> 16
+    b[o + 2] = v >> 8
+    b[o + 3] = v
 }
 
 export function bytesEqual(a: Buffer, b: Buffer): boolean {
