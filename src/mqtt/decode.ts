@@ -5,7 +5,7 @@
 // are copied natively (sliceBytes: a byte loop in the VM trips its watchdog at about 8 KB, so a
 // peer could crash the firmware) so the caller may reuse its receive buffer.
 
-import { MqttProtocolError } from "./errors"
+import { fail } from "./errors"
 import {
     ConnectPacket,
     Packet,
@@ -35,52 +35,52 @@ export function checkFixedHeader(header: number, length: number): void {
     const type = header >> 4
     const want = FLAGS.charCodeAt(type)
     // 2.2.1: types 0 and 15 are reserved
-    if (want === 0x72) throw new MqttProtocolError("MQTT-2.2.1", "reserved packet type")
+    if (want === 0x72) fail("MQTT-2.2.1", "reserved packet type")
     const flags = header & 0x0f
     if (want === 0x70) {
         // 3.3.1-4: QoS 3 is invalid; 3.3.1-2: DUP is 0 for QoS 0
         const qos = flags >> 1 & 3
-        if (qos === 3) throw new MqttProtocolError("MQTT-3.3.1-4", "PUBLISH with QoS 3")
-        if (flags > 7 && qos === 0) throw new MqttProtocolError("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
+        if (qos === 3) fail("MQTT-3.3.1-4", "PUBLISH with QoS 3")
+        if (flags > 7 && qos === 0) fail("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
     } else if (flags !== want - 0x30)
         // PUBREL, SUBSCRIBE and UNSUBSCRIBE (flags 0010) have their own rules: 3.6.1-1, 3.8.1-1, 3.10.1-1
-        throw new MqttProtocolError(want === 0x32 ? "MQTT-3." + type + ".1-1" : "MQTT-2.2.2-1", "invalid fixed header flags")
+        fail(want === 0x32 ? "MQTT-3." + type + ".1-1" : "MQTT-2.2.2-1", "invalid fixed header flags")
     const fixed = LENGTHS.charCodeAt(type) - 0x30
     // 3.x.1: PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK and CONNACK have 2 bytes, PINGREQ, PINGRESP and DISCONNECT none
     if (fixed >= 0 && length >= 0 && length !== fixed)
-        throw new MqttProtocolError("MQTT-3." + type + ".1", "remaining length must be " + fixed)
+        fail("MQTT-3." + type + ".1", "remaining length must be " + fixed)
 }
 
-function short(what: string): MqttProtocolError {
-    return new MqttProtocolError("MQTT-2.2.3", "remaining length too short for " + what)
+function short(what: string): never {
+    fail("MQTT-2.2.3", "remaining length too short for " + what)
 }
 
 /** Length of the 1.5.3 string (or 1.5.6 binary field) at p, checked against end. */
 function fieldLength(b: Buffer, p: number, end: number, what: string): number {
-    if (p + 2 > end) throw short(what)
+    if (p + 2 > end) short(what)
     const n = u16be(b, p)
-    if (p + 2 + n > end) throw short(what)
+    if (p + 2 + n > end) short(what)
     return n
 }
 
 /** The packet id at p (2 bytes before end at most), non-zero (2.3.1-1). */
 function packetIdAt(b: Buffer, p: number, end: number): number {
-    if (p + 2 > end) throw short("packet id")
+    if (p + 2 > end) short("packet id")
     const id = u16be(b, p)
-    if (id === 0) throw new MqttProtocolError("MQTT-2.3.1-1", "packet id 0")
+    if (id === 0) fail("MQTT-2.3.1-1", "packet id 0")
     return id
 }
 
 function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
     // 3.1.2.1: protocol name "MQTT"
-    if (p + 10 > end) throw short("CONNECT variable header")
+    if (p + 10 > end) short("CONNECT variable header")
     if (b[p] !== 0 || b[p + 1] !== 4 || b[p + 2] !== 0x4d || b[p + 3] !== 0x51 || b[p + 4] !== 0x54 || b[p + 5] !== 0x54)
-        throw new MqttProtocolError("MQTT-3.1.2-1", "protocol name is not MQTT")
+        fail("MQTT-3.1.2-1", "protocol name is not MQTT")
     // 3.1.2-2: protocol level 4; a server answers CONNACK 0x01 to this rule
-    if (b[p + 6] !== 4) throw new MqttProtocolError("MQTT-3.1.2-2", "protocol level is not 4")
+    if (b[p + 6] !== 4) fail("MQTT-3.1.2-2", "protocol level is not 4")
     const flags = b[p + 7]
     // 3.1.2-3: reserved connect flag is 0
-    if ((flags & 1) !== 0) throw new MqttProtocolError("MQTT-3.1.2-3", "reserved connect flag set")
+    if ((flags & 1) !== 0) fail("MQTT-3.1.2-3", "reserved connect flag set")
     const hasWill = (flags & 0x04) !== 0
     const willQos = (flags >> 3) & 3
     const willRetain = (flags & 0x20) !== 0
@@ -88,14 +88,14 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
     const hasUser = (flags & 0x80) !== 0
     if (hasWill) {
         // 3.1.2-14: will QoS is not 3
-        if (willQos === 3) throw new MqttProtocolError("MQTT-3.1.2-14", "will QoS 3")
+        if (willQos === 3) fail("MQTT-3.1.2-14", "will QoS 3")
     } else {
         // 3.1.2-13 / 3.1.2-15: without a will, will QoS and will retain are 0
-        if (willQos !== 0) throw new MqttProtocolError("MQTT-3.1.2-13", "will QoS without will flag")
-        if (willRetain) throw new MqttProtocolError("MQTT-3.1.2-15", "will retain without will flag")
+        if (willQos !== 0) fail("MQTT-3.1.2-13", "will QoS without will flag")
+        if (willRetain) fail("MQTT-3.1.2-15", "will retain without will flag")
     }
     // 3.1.2-22: no password without a user name
-    if (hasPassword && !hasUser) throw new MqttProtocolError("MQTT-3.1.2-22", "password flag without user name flag")
+    if (hasPassword && !hasUser) fail("MQTT-3.1.2-22", "password flag without user name flag")
     const cleanSession = (flags & 0x02) !== 0
     const keepalive = u16be(b, p + 8)
     p += 10
@@ -104,7 +104,7 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
     const clientId = utf8String(b, p + 2, p + 2 + n)
     p += 2 + n
     // 3.1.3-8: a zero-length client id needs clean session (server answers CONNACK 0x02)
-    if (n === 0 && !cleanSession) throw new MqttProtocolError("MQTT-3.1.3-8", "empty client id without clean session")
+    if (n === 0 && !cleanSession) fail("MQTT-3.1.3-8", "empty client id without clean session")
     const pkt: ConnectPacket = { type: PacketType.CONNECT, clientId, cleanSession, keepalive }
     if (hasWill) {
         // 3.1.2-9: will topic and will message follow
@@ -130,7 +130,7 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
         p += 2 + n
     }
     // 3.1.2-11 / -18 / -20: no fields beyond those the flags announce
-    if (p !== end) throw new MqttProtocolError("MQTT-3.1.3", "bytes after the last CONNECT field")
+    if (p !== end) fail("MQTT-3.1.3", "bytes after the last CONNECT field")
     return pkt
 }
 
@@ -161,17 +161,17 @@ function decodeSubscribe(b: Buffer, p: number, end: number): Packet {
     const packetId = packetIdAt(b, p, end)
     p += 2
     // 3.8.3-3: at least one filter
-    if (p === end) throw new MqttProtocolError("MQTT-3.8.3-3", "SUBSCRIBE without a filter")
+    if (p === end) fail("MQTT-3.8.3-3", "SUBSCRIBE without a filter")
     const subscriptions: Subscription[] = []
     while (p < end) {
         const n = fieldLength(b, p, end, "topic filter")
         const filter = utf8String(b, p + 2, p + 2 + n)
         checkTopicFilterChars(filter)
         p += 2 + n
-        if (p >= end) throw short("requested QoS")
+        if (p >= end) short("requested QoS")
         const q = b[p++]
         // 3.8.3-4: requested QoS is 0..2 and the upper six bits are 0
-        if (q > 2) throw new MqttProtocolError("MQTT-3.8.3-4", "invalid requested QoS byte")
+        if (q > 2) fail("MQTT-3.8.3-4", "invalid requested QoS byte")
         subscriptions.push({ filter, qos: q as QoS })
     }
     return { type: PacketType.SUBSCRIBE, packetId, subscriptions }
@@ -180,12 +180,12 @@ function decodeSubscribe(b: Buffer, p: number, end: number): Packet {
 function decodeSuback(b: Buffer, p: number, end: number): Packet {
     const packetId = packetIdAt(b, p, end)
     p += 2
-    if (p === end) throw new MqttProtocolError("MQTT-3.9.3", "SUBACK without a return code")
+    if (p === end) fail("MQTT-3.9.3", "SUBACK without a return code")
     const returnCodes: number[] = []
     while (p < end) {
         const c = b[p++]
         // 3.9.3-2: 0x00, 0x01, 0x02 or 0x80 only
-        if (!(c <= 2 || c === 0x80)) throw new MqttProtocolError("MQTT-3.9.3-2", "reserved SUBACK return code")
+        if (!(c <= 2 || c === 0x80)) fail("MQTT-3.9.3-2", "reserved SUBACK return code")
         returnCodes.push(c)
     }
     return { type: PacketType.SUBACK, packetId, returnCodes }
@@ -195,7 +195,7 @@ function decodeUnsubscribe(b: Buffer, p: number, end: number): Packet {
     const packetId = packetIdAt(b, p, end)
     p += 2
     // 3.10.3-2: at least one filter
-    if (p === end) throw new MqttProtocolError("MQTT-3.10.3-2", "UNSUBSCRIBE without a filter")
+    if (p === end) fail("MQTT-3.10.3-2", "UNSUBSCRIBE without a filter")
     const filters: string[] = []
     while (p < end) {
         const n = fieldLength(b, p, end, "topic filter")
@@ -213,12 +213,12 @@ export type PacketDecoder = (header: number, b: Buffer, offset: number, length: 
 function decodeConnack(b: Buffer, offset: number): Packet {
     const ack = b[offset]
     // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved
-    if (ack > 1) throw new MqttProtocolError("MQTT-3.2.2.1", "reserved CONNACK flags set")
+    if (ack > 1) fail("MQTT-3.2.2.1", "reserved CONNACK flags set")
     const rc = b[offset + 1]
     // 3.2.2.3: return codes 6..255 are reserved
-    if (rc > 5) throw new MqttProtocolError("MQTT-3.2.2.3", "reserved CONNACK return code")
+    if (rc > 5) fail("MQTT-3.2.2.3", "reserved CONNACK return code")
     // 3.2.2-4: session present is 0 with a non-zero return code (both are bytes: the product is 0 unless both are set)
-    if (rc * ack !== 0) throw new MqttProtocolError("MQTT-3.2.2-4", "session present with a refusal")
+    if (rc * ack !== 0) fail("MQTT-3.2.2-4", "session present with a refusal")
     return { type: PacketType.CONNACK, sessionPresent: ack === 1, returnCode: rc }
 }
 
@@ -237,7 +237,7 @@ export function decodeFromServer(header: number, b: Buffer, offset: number, leng
     // PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: the two bytes checkFixedHeader asked for are the packet id
     if (LENGTHS.charCodeAt(type) === 0x32) return { type: type, packetId: packetIdAt(b, offset, offset + 2) } as Packet
     // CONNECT, SUBSCRIBE, UNSUBSCRIBE (variable length), PINGREQ, DISCONNECT (length 0)
-    throw new MqttProtocolError("MQTT-2.2.1", "a server does not send packet type " + type)
+    fail("MQTT-2.2.1", "a server does not send packet type " + type)
 }
 
 /**
@@ -289,17 +289,17 @@ export function readRemainingLengthBytes(b: Buffer, o: number, end: number): num
         if (o + i >= end) return -1
         if ((b[o + i] & 0x80) === 0) return i + 1
     }
-    throw new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes")
+    fail("MQTT-2.2.3", "remaining length longer than 4 bytes")
 }
 
 /** Decodes exactly one complete frame (fixed header included; both directions); no missing or extra bytes. */
 export function decodeFrame(frame: Buffer): Packet {
     const len = frame.length
-    if (len < 2) throw short("fixed header")
+    if (len < 2) short("fixed header")
     checkFixedHeader(frame[0], -1)
     const k = readRemainingLengthBytes(frame, 1, len)
-    if (k < 0) throw short("remaining length")
+    if (k < 0) short("remaining length")
     const rl = readRemainingLength(frame, 1, len)
-    if (1 + k + rl !== len) throw new MqttProtocolError("MQTT-2.2.3", "remaining length does not match the frame")
+    if (1 + k + rl !== len) fail("MQTT-2.2.3", "remaining length does not match the frame")
     return decodePacket(frame[0], frame, 1 + k, rl)
 }

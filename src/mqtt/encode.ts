@@ -9,7 +9,7 @@
 // to it: on a board every check is bytecode, and publish runs per message. encodePacket checks
 // those too, so its callers (server role, tests, fuzzers) get the strict encoder.
 
-import { MqttProtocolError } from "./errors"
+import { fail } from "./errors"
 import {
     ConnackPacket,
     ConnectPacket,
@@ -31,7 +31,7 @@ export const MAX_REMAINING_LENGTH = 268435455
 /** Bytes the 2.2.3 Remaining Length varint takes for n. */
 export function remainingLengthSize(n: number): number {
     if (n < 0 || n > MAX_REMAINING_LENGTH || n !== Math.floor(n))
-        throw new MqttProtocolError("MQTT-2.2.3", "remaining length out of range")
+        fail("MQTT-2.2.3", "remaining length out of range")
     return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4
 }
 
@@ -52,7 +52,7 @@ export function writeRemainingLength(b: Buffer, o: number, n: number): number {
  * lengths, so only its upper bound needs checking.
  */
 function allocFrame(firstByte: number, remaining: number): Buffer {
-    if (remaining > 268435455) throw new MqttProtocolError("MQTT-2.2.3", "remaining length out of range")
+    if (remaining > 268435455) fail("MQTT-2.2.3", "remaining length out of range")
     let size = 2 + remaining
     for (let v = remaining >> 7; v > 0; v = v >> 7) size++
     const b = Buffer.alloc(size)
@@ -78,7 +78,7 @@ function allocWithId(firstByte: number, remaining: number, id: number): Buffer {
 /** Writes a 1.5.3 string's or a 1.5.6 binary field's bytes with their 2-byte length; returns the offset after. */
 function putBinary(b: Buffer, o: number, v: Buffer): number {
     const n = v.length
-    if (n > 65535) throw new MqttProtocolError("MQTT-1.5.3", "field longer than 65535 bytes")
+    if (n > 65535) fail("MQTT-1.5.3", "field longer than 65535 bytes")
     putU16be(b, o, n)
     b.set(v, o + 2)
     return o + 2 + n
@@ -86,11 +86,11 @@ function putBinary(b: Buffer, o: number, v: Buffer): number {
 
 function checkPacketId(id: number): void {
     // 2.3.1-1: non-zero 16-bit packet identifier (the mask also refuses fractions, NaN, undefined)
-    if (id === 0 || (id & 0xffff) !== id) throw new MqttProtocolError("MQTT-2.3.1-1", "packet id must be 1..65535")
+    if (id === 0 || (id & 0xffff) !== id) fail("MQTT-2.3.1-1", "packet id must be 1..65535")
 }
 
 function checkQos(qos: number, rule: string): void {
-    if (!(qos === 0 || qos === 1 || qos === 2)) throw new MqttProtocolError(rule, "QoS must be 0, 1 or 2")
+    if (!(qos === 0 || qos === 1 || qos === 2)) fail(rule, "QoS must be 0, 1 or 2")
 }
 
 /**
@@ -144,7 +144,7 @@ const PROTOCOL = "00044d51545404"
 export function encodeConnect(p: ConnectPacket): Buffer {
     const k = p.keepalive
     // 3.1.2.10: a 16-bit number of seconds (the mask also refuses fractions and negatives)
-    if ((k & 0xffff) !== k) throw new MqttProtocolError("MQTT-3.1.2.10", "keepalive must be 0..65535 seconds")
+    if ((k & 0xffff) !== k) fail("MQTT-3.1.2.10", "keepalive must be 0..65535 seconds")
     const id = utf8Bytes(p.clientId)
     const w = p.will
     const pass = p.password
@@ -185,10 +185,10 @@ export function encodeConnack(p: ConnackPacket): Buffer {
     const rc = p.returnCode
     // 3.2.2.3: return codes 6..255 are reserved
     if (!(rc >= 0 && rc <= 5 && rc === Math.floor(rc)))
-        throw new MqttProtocolError("MQTT-3.2.2.3", "CONNACK return code must be 0..5")
+        fail("MQTT-3.2.2.3", "CONNACK return code must be 0..5")
     // 3.2.2-4: session present is 0 with a non-zero return code
     if (rc !== 0 && p.sessionPresent)
-        throw new MqttProtocolError("MQTT-3.2.2-4", "session present with a refusal")
+        fail("MQTT-3.2.2-4", "session present with a refusal")
     const b = allocFrame(0x20, 2)
     b[2] = p.sessionPresent ? 1 : 0
     b[3] = rc
@@ -226,10 +226,10 @@ export function encodeSubscribe(p: SubscribePacket): Buffer {
 
 export function encodeSuback(p: SubackPacket): Buffer {
     const codes = p.returnCodes
-    if (codes.length === 0) throw new MqttProtocolError("MQTT-3.9.3", "SUBACK without a return code")
+    if (codes.length === 0) fail("MQTT-3.9.3", "SUBACK without a return code")
     for (const c of codes)
         if (!(c === 0 || c === 1 || c === 2 || c === 0x80))
-            throw new MqttProtocolError("MQTT-3.9.3-2", "SUBACK return code must be 0, 1, 2 or 0x80")
+            fail("MQTT-3.9.3-2", "SUBACK return code must be 0, 1, 2 or 0x80")
     const remaining = 2 + codes.length
     const b = allocWithId(0x90, remaining, p.packetId)
     let o = b.length - remaining + 2
@@ -272,7 +272,7 @@ export function encodePacket(p: Packet): Buffer {
             // 3.3.1-4: QoS 3 is invalid
             checkQos(q.qos, "MQTT-3.3.1-4")
             // 3.3.1-2: DUP is 0 for QoS 0
-            if (q.qos === 0 && q.dup) throw new MqttProtocolError("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
+            if (q.qos === 0 && q.dup) fail("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
             // 2.3.1-1: the packet id of a QoS 1/2 PUBLISH
             if (q.qos > 0) checkPacketId(q.packetId)
             return encodePublish(q.topic, q.payload, q.qos, q.retain, q.dup, q.packetId)
@@ -281,10 +281,10 @@ export function encodePacket(p: Packet): Buffer {
             const c = p as ConnectPacket
             // 3.1.3-7: a zero-length client id needs a clean session
             if (c.clientId.length === 0 && !c.cleanSession)
-                throw new MqttProtocolError("MQTT-3.1.3-7", "empty client id without clean session")
+                fail("MQTT-3.1.3-7", "empty client id without clean session")
             // 3.1.2-22: no password without a user name
             if (c.password !== undefined && c.username === undefined)
-                throw new MqttProtocolError("MQTT-3.1.2-22", "password without user name")
+                fail("MQTT-3.1.2-22", "password without user name")
             // 3.1.2-14: will QoS is 0, 1 or 2
             if (c.will) checkQos(c.will.qos, "MQTT-3.1.2-14")
             return encodeConnect(c)
@@ -300,7 +300,7 @@ export function encodePacket(p: Packet): Buffer {
         case PacketType.SUBSCRIBE: {
             const subs = (p as SubscribePacket).subscriptions
             // 3.8.3-3: at least one filter
-            if (subs.length === 0) throw new MqttProtocolError("MQTT-3.8.3-3", "SUBSCRIBE without a filter")
+            if (subs.length === 0) fail("MQTT-3.8.3-3", "SUBSCRIBE without a filter")
             for (const s of subs) {
                 checkTopicFilterChars(s.filter)
                 // 3.8.3-4: requested QoS is 0, 1 or 2
@@ -313,7 +313,7 @@ export function encodePacket(p: Packet): Buffer {
         case PacketType.UNSUBSCRIBE: {
             const filters = (p as UnsubscribePacket).filters
             // 3.10.3-2: at least one filter
-            if (filters.length === 0) throw new MqttProtocolError("MQTT-3.10.3-2", "UNSUBSCRIBE without a filter")
+            if (filters.length === 0) fail("MQTT-3.10.3-2", "UNSUBSCRIBE without a filter")
             for (const f of filters) checkTopicFilterChars(f)
             return encodeUnsubscribe(p as UnsubscribePacket)
         }
@@ -322,6 +322,6 @@ export function encodePacket(p: Packet): Buffer {
         case PacketType.DISCONNECT:
             return encodeHeaderOnly(p.type)
         default:
-            throw new MqttProtocolError("MQTT-2.2.1", "unknown packet type")
+            fail("MQTT-2.2.1", "unknown packet type")
     }
 }

@@ -8,7 +8,7 @@
 // its body is buffered. Header errors poison the assembler (the stream cannot be re-synced);
 // a body that fails to decode has already been consumed, and the error is thrown.
 
-import { MqttProtocolError } from "./errors"
+import { fail, MqttProtocolError } from "./errors"
 import { Packet } from "./packets"
 import { checkFixedHeader, decodeFromServer, PacketDecoder } from "./decode"
 
@@ -80,12 +80,12 @@ export class FrameAssembler {
                         break
                     }
                     // 2.2.3: a fourth length byte with the continuation bit is malformed
-                    if (i === pos + 5) throw new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes")
+                    if (i === pos + 5) fail("MQTT-2.2.3", "remaining length longer than 4 bytes")
                     mul *= 128
                 }
                 if (complete) {
                     if (i - pos + rl > this.maxPacketSize)
-                        throw new MqttProtocolError("max-packet-size", "packet of " + (i - pos + rl) + " bytes over the limit")
+                        fail("max-packet-size", "packet of " + (i - pos + rl) + " bytes over the limit")
                     checkFixedHeader(header, -1)
                 }
             } catch (e) {

@@ -2,7 +2,7 @@
 // Matching runs once per incoming message per subscription, so it walks both strings with
 // indices and allocates nothing (no split("/")).
 
-import { MqttProtocolError } from "./errors"
+import { fail } from "./errors"
 import { utf8Bytes } from "./utf8"
 
 const SLASH = 0x2f
@@ -13,10 +13,10 @@ const DOLLAR = 0x24
 /** The string-level part of a topic name check (the byte-level part is utf8Bytes). */
 export function checkTopicNameChars(topic: string): void {
     // 4.7.3-1: at least one character
-    if (topic.length === 0) throw new MqttProtocolError("MQTT-4.7.3-1", "empty topic name")
+    if (topic.length === 0) fail("MQTT-4.7.3-1", "empty topic name")
     // 3.3.2-2 (and 4.7.1-1): no wildcards in a topic name
     if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0)
-        throw new MqttProtocolError("MQTT-3.3.2-2", "wildcard in topic name")
+        fail("MQTT-3.3.2-2", "wildcard in topic name")
 }
 
 // The last topic name checked and its bytes: a device publishes to a few topics over and over,
@@ -30,7 +30,7 @@ export function topicNameBytes(topic: string): Buffer {
     checkTopicNameChars(topic)
     const b = utf8Bytes(topic)
     // 4.7.3-3: at most 65535 bytes
-    if (b.length > 65535) throw new MqttProtocolError("MQTT-4.7.3-3", "topic name longer than 65535 bytes")
+    if (b.length > 65535) fail("MQTT-4.7.3-3", "topic name longer than 65535 bytes")
     lastTopic = topic
     lastTopicBytes = b
     return b
@@ -47,22 +47,22 @@ export function validateTopicName(topic: string): void {
  * breaking both rules reports the '#' one.)
  */
 export function checkTopicFilterChars(filter: string): void {
-    if (filter.length === 0) throw new MqttProtocolError("MQTT-4.7.3-1", "empty topic filter")
+    if (filter.length === 0) fail("MQTT-4.7.3-1", "empty topic filter")
     // With a '/' added at both ends, each wildcard must fill a level: "/+/", and one final "/#/".
     const p = "/" + filter + "/"
     // 4.7.1-2: '#' is the whole last level
     if (p.indexOf("#") !== (p.endsWith("/#/") ? p.length - 2 : -1))
-        throw new MqttProtocolError("MQTT-4.7.1-2", "'#' not alone in the last level")
+        fail("MQTT-4.7.1-2", "'#' not alone in the last level")
     // 4.7.1-3: '+' occupies a whole level
     for (let i = p.indexOf("+"); i >= 0; i = p.indexOf("+", i + 1))
         if (p.charCodeAt(i - 1) !== SLASH || p.charCodeAt(i + 1) !== SLASH)
-            throw new MqttProtocolError("MQTT-4.7.1-3", "'+' not alone in its level")
+            fail("MQTT-4.7.1-3", "'+' not alone in its level")
 }
 
 /** A topic filter as SUBSCRIBE/UNSUBSCRIBE carry it. */
 export function validateTopicFilter(filter: string): void {
     checkTopicFilterChars(filter)
-    if (utf8Bytes(filter).length > 65535) throw new MqttProtocolError("MQTT-4.7.3-3", "topic filter longer than 65535 bytes")
+    if (utf8Bytes(filter).length > 65535) fail("MQTT-4.7.3-3", "topic filter longer than 65535 bytes")
 }
 
 /**

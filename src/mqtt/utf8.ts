@@ -7,7 +7,7 @@
 // DeviceScript VM a bytecode loop per byte costs several times a native call, and long loops
 // trip the watchdog (~128k ops without a yield panics the program).
 
-import { MqttProtocolError } from "./errors"
+import { fail } from "./errors"
 
 /** Throws unless b[start..end) is well-formed UTF-8 without U+0000. */
 export function checkUtf8(b: Buffer, start: number, end: number): void {
@@ -15,7 +15,7 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
     while (i < end) {
         const c = b[i]
         if (c < 0x80) {
-            if (c === 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+            if (c === 0) fail("MQTT-1.5.3-2", "U+0000 in a string")
             i++
             continue
         }
@@ -31,14 +31,14 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
             need = 3
             if (c === 0xf0) lo = 0x90 // overlong
             else if (c === 0xf4) hi = 0x8f // above U+10FFFF
-        } else throw new MqttProtocolError("MQTT-1.5.3-1", "invalid UTF-8 lead byte")
+        } else fail("MQTT-1.5.3-1", "invalid UTF-8 lead byte")
         if (i + need >= end)
-            throw new MqttProtocolError("MQTT-1.5.3-1", "truncated UTF-8 sequence")
+            fail("MQTT-1.5.3-1", "truncated UTF-8 sequence")
         const c1 = b[i + 1]
-        if (c1 < lo || c1 > hi) throw new MqttProtocolError("MQTT-1.5.3-1", "invalid UTF-8 continuation")
+        if (c1 < lo || c1 > hi) fail("MQTT-1.5.3-1", "invalid UTF-8 continuation")
         for (let k = 2; k <= need; k++) {
             const ck = b[i + k]
-            if (ck < 0x80 || ck > 0xbf) throw new MqttProtocolError("MQTT-1.5.3-1", "invalid UTF-8 continuation")
+            if (ck < 0x80 || ck > 0xbf) fail("MQTT-1.5.3-1", "invalid UTF-8 continuation")
         }
         i += need + 1
     }
@@ -52,8 +52,8 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
 export function utf8Bytes(s: string): Buffer {
     const b = Buffer.from(s)
     if (b.length !== s.length && b.toString("utf-8") !== s)
-        throw new MqttProtocolError("MQTT-1.5.3-1", "string with a lone surrogate")
-    if (b.indexOf(0) >= 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+        fail("MQTT-1.5.3-1", "string with a lone surrogate")
+    if (b.indexOf(0) >= 0) fail("MQTT-1.5.3-2", "U+0000 in a string")
     return b
 }
 
@@ -80,8 +80,8 @@ export function utf8String(b: Buffer, start: number, end: number): string {
             const e = Math.min(k + 1024, n)
             same = re.slice(k, e).toString("hex") === bytes.slice(k, e).toString("hex")
         }
-        if (!same) throw new MqttProtocolError("MQTT-1.5.3-1", "ill-formed UTF-8")
+        if (!same) fail("MQTT-1.5.3-1", "ill-formed UTF-8")
     }
-    if (bytes.indexOf(0) >= 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+    if (bytes.indexOf(0) >= 0) fail("MQTT-1.5.3-2", "U+0000 in a string")
     return s
 }
