@@ -145,39 +145,31 @@ export function encodeConnect(p: ConnectPacket): Buffer {
     const k = p.keepalive
     // 3.1.2.10: a 16-bit number of seconds (the mask also refuses fractions and negatives)
     if ((k & 0xffff) !== k) fail("MQTT-3.1.2.10", "keepalive must be 0..65535 seconds")
-    const id = utf8Bytes(p.clientId)
-    const w = p.will
-    const pass = p.password
-    let remaining = 12 + id.length
+    // 3.1.3: the payload's fields in order: client id, will topic and message, user name, password
+    const fields = [utf8Bytes(p.clientId)]
     let flags = p.cleanSession ? 0x02 : 0
-    let willTopic: Buffer = undefined
+    const w = p.will
     if (w) {
-        willTopic = topicNameBytes(w.topic)
-        remaining += 4 + willTopic.length + w.payload.length
+        fields.push(topicNameBytes(w.topic), w.payload)
         flags |= 0x04 | (w.qos << 3) | (w.retain ? 0x20 : 0)
     }
-    let user: Buffer = undefined
     if (p.username !== undefined) {
-        user = utf8Bytes(p.username)
-        remaining += 2 + user.length
+        fields.push(utf8Bytes(p.username))
         flags |= 0x80
     }
-    if (pass !== undefined) {
-        remaining += 2 + pass.length
+    if (p.password !== undefined) {
+        fields.push(p.password)
         flags |= 0x40
     }
+    let remaining = 10
+    for (const f of fields) remaining += 2 + f.length
     const b = allocFrame(0x10, remaining)
     let o = b.length - remaining
     b.set(Buffer.from(PROTOCOL, "hex"), o)
     b[o + 7] = flags
     putU16be(b, o + 8, k)
-    o = putBinary(b, o + 10, id)
-    if (w) {
-        o = putBinary(b, o, willTopic)
-        o = putBinary(b, o, w.payload)
-    }
-    if (user !== undefined) o = putBinary(b, o, user)
-    if (pass !== undefined) putBinary(b, o, pass)
+    o += 10
+    for (const f of fields) o = putBinary(b, o, f)
     return b
 }
 
