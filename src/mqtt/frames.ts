@@ -69,42 +69,41 @@ export class FrameAssembler {
             const header = first[pos]
             let rl = 0
             let i = pos + 1
-            let complete = false
+            // the whole frame's size, once its header is complete
+            let total = -1
             try {
                 let mul = 1
                 while (i < end) {
                     const c = first[i++]
                     rl += (c & 0x7f) * mul
                     if (c < 0x80) {
-                        complete = true
+                        total = i - pos + rl
                         break
                     }
                     // 2.2.3: a fourth length byte with the continuation bit is malformed
                     if (i === pos + 5) fail("MQTT-2.2.3", "remaining length longer than 4 bytes")
                     mul *= 128
                 }
-                if (complete) {
-                    if (i - pos + rl > this.maxPacketSize)
-                        fail("max-packet-size", "packet of " + (i - pos + rl) + " bytes over the limit")
-                    checkFixedHeader(header, -1)
-                }
+                if (total > this.maxPacketSize) fail("max-packet-size", "packet of " + total + " bytes over the limit")
+                if (total >= 0) checkFixedHeader(header, -1)
             } catch (e) {
                 // a bad header: the stream cannot be re-synchronised
                 this.failure = e as MqttProtocolError
                 throw e
             }
-            if (complete && i + rl <= end) {
+            const after = pos + total
+            if (total >= 0 && after <= end) {
                 // the whole packet is in the first chunk: decode in place, consumed first so a
                 // body that fails to decode is skipped
-                this.avail = avail - (i - pos + rl)
-                if (i + rl === end) {
+                this.avail = avail - total
+                if (after === end) {
                     chunks.shift()
                     this.pos = 0
-                } else this.pos = i + rl
+                } else this.pos = after
                 const decode = this.decode
                 return decode(header, first, i, rl)
             }
-            if (chunks.length === 1 || (complete && i - pos + rl > avail)) return undefined
+            if (chunks.length === 1 || total > avail) return undefined
             // The header, or a complete packet, runs past the first chunk: join everything queued
             // into one buffer and read again. A packet is joined at most twice (once for a header
             // cut by a chunk boundary, once when its last byte is in), never per chunk.

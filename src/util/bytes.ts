@@ -26,13 +26,13 @@ function nativeSliceCopies(): boolean {
 }
 const SLICE_COPIES = nativeSliceCopies()
 
-/** Copying slice, clamped to the buffer, negative indices count from the end. */
+/**
+ * Copying slice of b[start..end) (0 <= start), with end clamped to the buffer and defaulting to
+ * its length. (No negative indices: nothing used them, and each branch is board bytecode.)
+ */
 export function sliceBytes(b: Buffer, start: number, end?: number): Buffer {
     const len = b.length
     if (end === undefined || end > len) end = len
-    if (start < 0) start = Math.max(0, len + start)
-    if (end < 0) end = Math.max(0, len + end)
-    if (start > len) start = len
     if (end <= start) return Buffer.alloc(0)
     // DeviceScript's slice() does not clamp `end`; it is clamped above.
     if (SLICE_COPIES) return b.slice(start, end)
