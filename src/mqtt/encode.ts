@@ -60,8 +60,10 @@ function allocFrame(firstByte: number, remaining: number): Buffer {
     let o = 1
     let n = remaining
     while (n >= 128) {
-        b[o++] = (n & 0x7f) | 0x80
+        // (a byte store keeps the value mod 256 in both runtimes)
+        b[o] = n | 0x80
         n = n >> 7
+        o++
     }
     b[o] = n
     return b

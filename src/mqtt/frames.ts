@@ -19,8 +19,11 @@ export class FrameAssembler {
     private chunks: Buffer[]
     /** Read offset into chunks[0]. */
     private pos: number
-    /** Unread bytes over all chunks. */
-    private avail: number
+    /**
+     * Bytes received but not yet returned as packets (read-only outside; a field rather than a
+     * method because every method of a class costs board bytecode).
+     */
+    buffered: number
     private maxPacketSize: number
     private decode: PacketDecoder
     private failure: MqttProtocolError
@@ -40,27 +43,22 @@ export class FrameAssembler {
     reset(): void {
         this.chunks = []
         this.pos = 0
-        this.avail = 0
+        this.buffered = 0
         this.failure = undefined
-    }
-
-    /** Bytes received but not yet returned as packets. */
-    buffered(): number {
-        return this.avail
     }
 
     /** Queues a chunk; the assembler keeps a reference and never writes to it. */
     push(chunk: Buffer): void {
         if (chunk.length === 0) return
         this.chunks.push(chunk)
-        this.avail += chunk.length
+        this.buffered += chunk.length
     }
 
     /** The next complete packet, or undefined until more bytes arrive. Throws MqttProtocolError. */
     next(): Packet | undefined {
         if (this.failure) throw this.failure
         while (true) {
-            const avail = this.avail
+            const avail = this.buffered
             if (avail < 2) return undefined
             const chunks = this.chunks
             const first = chunks[0]
@@ -95,7 +93,7 @@ export class FrameAssembler {
             if (total >= 0 && after <= end) {
                 // the whole packet is in the first chunk: decode in place, consumed first so a
                 // body that fails to decode is skipped
-                this.avail = avail - total
+                this.buffered = avail - total
                 if (after === end) {
                     chunks.shift()
                     this.pos = 0

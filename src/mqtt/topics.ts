@@ -91,7 +91,9 @@ export function topicMatchesFilter(topic: string, filter: string): boolean {
             while (fi < flen) {
                 const c = filter.charCodeAt(fi)
                 if (c === SLASH) break
-                if (ti >= tlen || topic.charCodeAt(ti) !== c) return false
+                // past the topic's end charCodeAt gives NaN (Node) or 0 (DeviceScript), never a
+                // filter character (a valid filter has no U+0000), so no separate length check
+                if (topic.charCodeAt(ti) !== c) return false
                 ti++
                 fi++
             }
