@@ -73,14 +73,13 @@ export function utf8String(b: Buffer, start: number, end: number): string {
     const n = end - start
     if (s.length !== n || s.indexOf("\uFFFD") >= 0) {
         const re = Buffer.from(s)
-        let same = re.length === n
         // compared 1 KB at a time: hex doubles the size and the device heap is small
         // (DeviceScript's slice() does not clamp its end, hence the min)
-        for (let k = 0; same && k < n; k += 1024) {
+        for (let k = 0; k < n; k += 1024) {
             const e = Math.min(k + 1024, n)
-            same = re.slice(k, e).toString("hex") === bytes.slice(k, e).toString("hex")
+            if (re.length !== n || re.slice(k, e).toString("hex") !== bytes.slice(k, e).toString("hex"))
+                fail("MQTT-1.5.3-1", "ill-formed UTF-8")
         }
-        if (!same) fail("MQTT-1.5.3-1", "ill-formed UTF-8")
     }
     if (bytes.indexOf(0) >= 0) fail("MQTT-1.5.3-2", "U+0000 in a string")
     return s
