@@ -71,7 +71,8 @@ function allocFrame(firstByte: number, remaining: number): Buffer {
 
 /** allocFrame for packets whose body starts with a packet id, written here after its 2.3.1-1 check. */
 function allocWithId(firstByte: number, remaining: number, id: number): Buffer {
-    checkPacketId(id)
+    // 2.3.1-1: non-zero 16-bit packet identifier (the mask also refuses fractions, NaN, undefined)
+    if (id === 0 || (id & 0xffff) !== id) fail("MQTT-2.3.1-1", "packet id must be 1..65535")
     const b = allocFrame(firstByte, remaining)
     putU16be(b, b.length - remaining, id)
     return b
@@ -84,11 +85,6 @@ function putBinary(b: Buffer, o: number, v: Buffer): number {
     putU16be(b, o, n)
     b.set(v, o + 2)
     return o + 2 + n
-}
-
-function checkPacketId(id: number): void {
-    // 2.3.1-1: non-zero 16-bit packet identifier (the mask also refuses fractions, NaN, undefined)
-    if (id === 0 || (id & 0xffff) !== id) fail("MQTT-2.3.1-1", "packet id must be 1..65535")
 }
 
 function checkQos(qos: number, rule: string): void {
@@ -268,7 +264,8 @@ export function encodePacket(p: Packet): Buffer {
             // 3.3.1-2: DUP is 0 for QoS 0
             if (q.qos === 0 && q.dup) fail("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
             // 2.3.1-1: the packet id of a QoS 1/2 PUBLISH
-            if (q.qos > 0) checkPacketId(q.packetId)
+            if (q.qos > 0 && (q.packetId === 0 || (q.packetId & 0xffff) !== q.packetId))
+                fail("MQTT-2.3.1-1", "packet id must be 1..65535")
             return encodePublish(q.topic, q.payload, q.qos, q.retain, q.dup, q.packetId)
         }
         case PacketType.CONNECT: {
