@@ -36,7 +36,7 @@ export class Emitter {
 
     emit(event: string, a?: any, b?: any, c?: any): void {
         const l = this.listeners[event]
-        if (!l || l.length === 0) return
+        if (!l) return
         for (let i = 0; i < l.length; i++) {
             try {
                 l[i](a, b, c)

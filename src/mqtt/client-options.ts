@@ -65,7 +65,7 @@ const NUMERIC_DEFAULTS =
     "outboxMaxBytes outboxMaxBytes 16384 maxPacketSize maxPacketSize 65536"
 
 export function toBuffer(v: string | Buffer): Buffer {
-    if (v === undefined || v === null) return Buffer.alloc(0)
+    if (v == null) return Buffer.alloc(0)
     return typeof v === "string" ? Buffer.from(v as string) : (v as Buffer)
 }
 
@@ -75,12 +75,6 @@ function bad(what: string): MqttClientError {
 
 const HEX = "0123456789abcdef"
 
-function randomHex(random: Random, digits: number): string {
-    let s = ""
-    for (let i = 0; i < digits; i++) s += HEX.charAt(Math.floor(random.next() * 16) & 15)
-    return s
-}
-
 export interface ResolvedOptions {
     target: StreamTarget
     session: SessionOptions
@@ -88,9 +82,10 @@ export interface ResolvedOptions {
 
 /** Where to connect and the session's options, with every default filled in (the url is parsed once). */
 export function resolveOptions(o: ClientOptions, random: Random): ResolvedOptions {
-    if (o.proto && o.proto !== "tls" && o.proto !== "tcp") throw bad("proto must be tcp or tls")
+    const proto = o.proto
+    if (proto && proto !== "tls" && proto !== "tcp") throw bad("proto must be tcp or tls")
     let host = o.host
-    let tls = o.proto === "tls"
+    let tls = proto === "tls"
     let port = o.port
     let username = o.username
     let password: string | Buffer = o.password
@@ -99,29 +94,31 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
         if (typeof r === "string") throw bad("url " + r)
         const u = r as Endpoint
         host = u.host
-        if (!o.proto) tls = u.tls
-        if (!port) port = u.port
-        if (username === undefined) username = u.username
-        if (password === undefined) password = u.password
+        if (!proto) tls = u.tls
+        port = port || u.port
+        username = username ?? u.username
+        password = password ?? u.password
     }
     if (!host) throw bad("host or url required")
+    let clientId = o.clientId
+    if (clientId === undefined) {
+        clientId = "devs-link-"
+        for (let i = 0; i < 6; i++) clientId += HEX.charAt(Math.floor(random.next() * 16) & 15)
+    }
     const w = o.will
     const session: SessionOptions = {
-        clientId: o.clientId === undefined ? "devs-link-" + randomHex(random, 6) : o.clientId,
-        clean: o.clean === undefined ? true : o.clean,
+        clientId,
+        clean: o.clean ?? true,
         username,
         password: password === undefined ? undefined : toBuffer(password),
-        will: w ? { topic: w.topic, payload: toBuffer(w.payload), qos: w.qos === undefined ? 0 : w.qos, retain: !!w.retain } : undefined,
+        will: w ? { topic: w.topic, payload: toBuffer(w.payload), qos: w.qos ?? 0, retain: !!w.retain } : undefined,
         pingTimeout: o.pingTimeout,
     } as SessionOptions
     const given: any = o
     const fields: any = session
     const f = NUMERIC_DEFAULTS.split(" ")
-    for (let i = 0; i < f.length; i += 3) {
-        const v = given[f[i]]
-        fields[f[i + 1]] = v === undefined || v === null ? parseInt(f[i + 2]) : v
-    }
+    for (let i = 0; i < f.length; i += 3) fields[f[i + 1]] = given[f[i]] ?? parseInt(f[i + 2])
     const window = session.inflightWindow
     if (!(window >= 1 && window <= 65535)) throw bad("inflightWindow must be 1..65535")
-    return { target: { host, port: port ? port : tls ? 8883 : 1883, tls }, session }
+    return { target: { host, port: port || (tls ? 8883 : 1883), tls }, session }
 }

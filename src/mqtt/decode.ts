@@ -2,9 +2,10 @@
 // Decodes all 14 types in both directions (tests and fuzzers play the server role too).
 // Any violation throws MqttProtocolError naming the rule; the caller closes the connection.
 // Strings are validated as UTF-8 (see utf8.ts); byte fields (payload, will message, password)
-// are copied natively (native-bytes.ts) so the caller may reuse its receive buffer.
+// are copied natively (sliceBytes: a byte loop in the VM trips its watchdog at about 8 KB, so a
+// peer could crash the firmware) so the caller may reuse its receive buffer.
 
-import { MqttProtocolError } from "./errors"
+import { fail } from "./errors"
 import {
     ConnectPacket,
     Packet,
@@ -15,78 +16,71 @@ import {
 } from "./packets"
 import { checkTopicFilterChars, checkTopicNameChars } from "./topics"
 import { utf8String } from "./utf8"
-import { copyRange } from "./native-bytes"
-import { u16be } from "../util/bytes"
+import { sliceBytes, u16be } from "../util/bytes"
 
-// 2.2.2 Table 2.2: the flag nibble each type must carry (-1: PUBLISH, flags are DUP/QoS/RETAIN).
-const FIXED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0]
-// The rule a wrong flag nibble breaks: PUBREL, SUBSCRIBE, UNSUBSCRIBE have their own ids.
-const FLAG_RULES = [
-    "", "MQTT-2.2.2-1", "MQTT-2.2.2-1", "", "MQTT-2.2.2-1", "MQTT-2.2.2-1", "MQTT-3.6.1-1", "MQTT-2.2.2-1",
-    "MQTT-3.8.1-1", "MQTT-2.2.2-1", "MQTT-3.10.1-1", "MQTT-2.2.2-1", "MQTT-2.2.2-1", "MQTT-2.2.2-1",
-    "MQTT-2.2.2-1", "",
-]
-// Exact Remaining Length of the fixed-size packets (-1: variable) and the section that fixes it.
-const FIXED_LENGTHS = [-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1]
-const LENGTH_RULES = [
-    "", "", "MQTT-3.2.1", "", "MQTT-3.4.1", "MQTT-3.5.1", "MQTT-3.6.1", "MQTT-3.7.1", "", "", "",
-    "MQTT-3.11.1", "MQTT-3.12.1", "MQTT-3.13.1", "MQTT-3.14.1", "",
-]
+// Per packet type 0..15, as strings (a table of numbers or strings is built by code in `main` on
+// the board; a string literal is not code). FLAGS: the flag nibble the type must carry (2.2.2
+// Table 2.2), "p" for PUBLISH (DUP/QoS/RETAIN), "r" for the reserved types 0 and 15 (2.2.1).
+// LENGTHS: the exact Remaining Length of the fixed-size packets, "-" for variable.
+const FLAGS = "r00p00202020000r"
+const LENGTHS = "--2-2222---2000-"
 
 /**
- * Checks the first byte of a packet (type and flags, 2.2.1 / 2.2.2) so a receiver can refuse a
- * stream before buffering its body. decodePacket does this too.
+ * Checks the first byte of a packet (type and flags, 2.2.1 / 2.2.2) and, unless length is -1,
+ * the Remaining Length of the fixed-size types (3.x.1), so a receiver can refuse a stream from
+ * its header before buffering the body (FrameAssembler passes -1: a bad length is found once the
+ * body is consumed). The decoders make both checks.
  */
-export function checkFixedHeader(header: number): void {
+export function checkFixedHeader(header: number, length: number): void {
     const type = header >> 4
+    const want = FLAGS.charCodeAt(type)
     // 2.2.1: types 0 and 15 are reserved
-    if (type === 0 || type === 15) throw new MqttProtocolError("MQTT-2.2.1", "reserved packet type")
+    if (want === 0x72) fail("MQTT-2.2.1", "reserved packet type")
     const flags = header & 0x0f
-    const want = FIXED_FLAGS[type]
-    if (want >= 0) {
-        if (flags !== want) throw new MqttProtocolError(FLAG_RULES[type], "invalid fixed header flags")
-    } else {
+    if (want === 0x70) {
         // 3.3.1-4: QoS 3 is invalid; 3.3.1-2: DUP is 0 for QoS 0
-        const qos = (flags >> 1) & 3
-        if (qos === 3) throw new MqttProtocolError("MQTT-3.3.1-4", "PUBLISH with QoS 3")
-        if (qos === 0 && (flags & 8) !== 0) throw new MqttProtocolError("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
-    }
+        const qos = flags >> 1 & 3
+        if (qos === 3) fail("MQTT-3.3.1-4", "PUBLISH with QoS 3")
+        if (flags > 7 && qos === 0) fail("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
+    } else if (flags !== want - 0x30)
+        // PUBREL, SUBSCRIBE and UNSUBSCRIBE (flags 0010) have their own rules: 3.6.1-1, 3.8.1-1, 3.10.1-1
+        fail(want === 0x32 ? "MQTT-3." + type + ".1-1" : "MQTT-2.2.2-1", "invalid fixed header flags")
+    const fixed = LENGTHS.charCodeAt(type) - 0x30
+    // 3.x.1: PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK and CONNACK have 2 bytes, PINGREQ, PINGRESP and DISCONNECT none
+    if (fixed >= 0 && length >= 0 && length !== fixed)
+        fail("MQTT-3." + type + ".1", "remaining length must be " + fixed)
 }
 
-function short(what: string): MqttProtocolError {
-    return new MqttProtocolError("MQTT-2.2.3", "remaining length too short for " + what)
+function short(what: string): never {
+    fail("MQTT-2.2.3", "remaining length too short for " + what)
 }
 
 /** Length of the 1.5.3 string (or 1.5.6 binary field) at p, checked against end. */
 function fieldLength(b: Buffer, p: number, end: number, what: string): number {
-    if (p + 2 > end) throw short(what)
+    if (p + 2 > end) short(what)
     const n = u16be(b, p)
-    if (p + 2 + n > end) throw short(what)
+    if (p + 2 + n > end) short(what)
     return n
 }
 
-/** The validated UTF-8 string of n bytes at b[p..]. */
-function stringAt(b: Buffer, p: number, n: number): string {
-    return utf8String(b, p, p + n)
-}
-
-function packetIdAt(b: Buffer, p: number): number {
+/** The packet id at p (2 bytes before end at most), non-zero (2.3.1-1). */
+function packetIdAt(b: Buffer, p: number, end: number): number {
+    if (p + 2 > end) short("packet id")
     const id = u16be(b, p)
-    // 2.3.1-1: packet identifiers are non-zero
-    if (id === 0) throw new MqttProtocolError("MQTT-2.3.1-1", "packet id 0")
+    if (id === 0) fail("MQTT-2.3.1-1", "packet id 0")
     return id
 }
 
 function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
     // 3.1.2.1: protocol name "MQTT"
-    if (p + 10 > end) throw short("CONNECT variable header")
+    if (p + 10 > end) short("CONNECT variable header")
     if (b[p] !== 0 || b[p + 1] !== 4 || b[p + 2] !== 0x4d || b[p + 3] !== 0x51 || b[p + 4] !== 0x54 || b[p + 5] !== 0x54)
-        throw new MqttProtocolError("MQTT-3.1.2-1", "protocol name is not MQTT")
+        fail("MQTT-3.1.2-1", "protocol name is not MQTT")
     // 3.1.2-2: protocol level 4; a server answers CONNACK 0x01 to this rule
-    if (b[p + 6] !== 4) throw new MqttProtocolError("MQTT-3.1.2-2", "protocol level is not 4")
+    if (b[p + 6] !== 4) fail("MQTT-3.1.2-2", "protocol level is not 4")
     const flags = b[p + 7]
     // 3.1.2-3: reserved connect flag is 0
-    if ((flags & 1) !== 0) throw new MqttProtocolError("MQTT-3.1.2-3", "reserved connect flag set")
+    if ((flags & 1) !== 0) fail("MQTT-3.1.2-3", "reserved connect flag set")
     const hasWill = (flags & 0x04) !== 0
     const willQos = (flags >> 3) & 3
     const willRetain = (flags & 0x20) !== 0
@@ -94,49 +88,49 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
     const hasUser = (flags & 0x80) !== 0
     if (hasWill) {
         // 3.1.2-14: will QoS is not 3
-        if (willQos === 3) throw new MqttProtocolError("MQTT-3.1.2-14", "will QoS 3")
+        if (willQos === 3) fail("MQTT-3.1.2-14", "will QoS 3")
     } else {
         // 3.1.2-13 / 3.1.2-15: without a will, will QoS and will retain are 0
-        if (willQos !== 0) throw new MqttProtocolError("MQTT-3.1.2-13", "will QoS without will flag")
-        if (willRetain) throw new MqttProtocolError("MQTT-3.1.2-15", "will retain without will flag")
+        if (willQos !== 0) fail("MQTT-3.1.2-13", "will QoS without will flag")
+        if (willRetain) fail("MQTT-3.1.2-15", "will retain without will flag")
     }
     // 3.1.2-22: no password without a user name
-    if (hasPassword && !hasUser) throw new MqttProtocolError("MQTT-3.1.2-22", "password flag without user name flag")
+    if (hasPassword && !hasUser) fail("MQTT-3.1.2-22", "password flag without user name flag")
     const cleanSession = (flags & 0x02) !== 0
     const keepalive = u16be(b, p + 8)
     p += 10
     // 3.1.3-3: the client id comes first
     let n = fieldLength(b, p, end, "client id")
-    const clientId = stringAt(b, p + 2, n)
+    const clientId = utf8String(b, p + 2, p + 2 + n)
     p += 2 + n
     // 3.1.3-8: a zero-length client id needs clean session (server answers CONNACK 0x02)
-    if (n === 0 && !cleanSession) throw new MqttProtocolError("MQTT-3.1.3-8", "empty client id without clean session")
+    if (n === 0 && !cleanSession) fail("MQTT-3.1.3-8", "empty client id without clean session")
     const pkt: ConnectPacket = { type: PacketType.CONNECT, clientId, cleanSession, keepalive }
     if (hasWill) {
         // 3.1.2-9: will topic and will message follow
         n = fieldLength(b, p, end, "will topic")
-        const topic = stringAt(b, p + 2, n)
+        const topic = utf8String(b, p + 2, p + 2 + n)
         checkTopicNameChars(topic)
         p += 2 + n
         n = fieldLength(b, p, end, "will message")
-        const payload = copyRange(b, p + 2, p + 2 + n)
+        const payload = sliceBytes(b, p + 2, p + 2 + n)
         p += 2 + n
         pkt.will = { topic, payload, qos: willQos as QoS, retain: willRetain }
     }
     if (hasUser) {
         // 3.1.2-19
         n = fieldLength(b, p, end, "user name")
-        pkt.username = stringAt(b, p + 2, n)
+        pkt.username = utf8String(b, p + 2, p + 2 + n)
         p += 2 + n
     }
     if (hasPassword) {
         // 3.1.2-21
         n = fieldLength(b, p, end, "password")
-        pkt.password = copyRange(b, p + 2, p + 2 + n)
+        pkt.password = sliceBytes(b, p + 2, p + 2 + n)
         p += 2 + n
     }
     // 3.1.2-11 / -18 / -20: no fields beyond those the flags announce
-    if (p !== end) throw new MqttProtocolError("MQTT-3.1.3", "bytes after the last CONNECT field")
+    if (p !== end) fail("MQTT-3.1.3", "bytes after the last CONNECT field")
     return pkt
 }
 
@@ -144,7 +138,7 @@ function decodePublish(header: number, b: Buffer, p: number, end: number): Publi
     const qos = (header >> 1) & 3
     const n = fieldLength(b, p, end, "topic name")
     // 3.3.2-1: topic is a UTF-8 string; 3.3.2-2 / 4.7.3-1: no wildcards, not empty
-    const topic = stringAt(b, p + 2, n)
+    const topic = utf8String(b, p + 2, p + 2 + n)
     checkTopicNameChars(topic)
     p += 2 + n
     const pkt: PublishPacket = {
@@ -156,60 +150,56 @@ function decodePublish(header: number, b: Buffer, p: number, end: number): Publi
         dup: (header & 8) !== 0,
     }
     if (qos > 0) {
-        if (p + 2 > end) throw short("packet id")
-        pkt.packetId = packetIdAt(b, p)
+        pkt.packetId = packetIdAt(b, p, end)
         p += 2
     }
-    pkt.payload = copyRange(b, p, end)
+    pkt.payload = sliceBytes(b, p, end)
     return pkt
 }
 
 function decodeSubscribe(b: Buffer, p: number, end: number): Packet {
-    if (p + 2 > end) throw short("packet id")
-    const packetId = packetIdAt(b, p)
+    const packetId = packetIdAt(b, p, end)
     p += 2
     // 3.8.3-3: at least one filter
-    if (p === end) throw new MqttProtocolError("MQTT-3.8.3-3", "SUBSCRIBE without a filter")
+    if (p === end) fail("MQTT-3.8.3-3", "SUBSCRIBE without a filter")
     const subscriptions: Subscription[] = []
     while (p < end) {
         const n = fieldLength(b, p, end, "topic filter")
-        const filter = stringAt(b, p + 2, n)
+        const filter = utf8String(b, p + 2, p + 2 + n)
         checkTopicFilterChars(filter)
         p += 2 + n
-        if (p >= end) throw short("requested QoS")
+        if (p >= end) short("requested QoS")
         const q = b[p++]
         // 3.8.3-4: requested QoS is 0..2 and the upper six bits are 0
-        if (q > 2) throw new MqttProtocolError("MQTT-3.8.3-4", "invalid requested QoS byte")
+        if (q > 2) fail("MQTT-3.8.3-4", "invalid requested QoS byte")
         subscriptions.push({ filter, qos: q as QoS })
     }
     return { type: PacketType.SUBSCRIBE, packetId, subscriptions }
 }
 
 function decodeSuback(b: Buffer, p: number, end: number): Packet {
-    if (p + 2 > end) throw short("packet id")
-    const packetId = packetIdAt(b, p)
+    const packetId = packetIdAt(b, p, end)
     p += 2
-    if (p === end) throw new MqttProtocolError("MQTT-3.9.3", "SUBACK without a return code")
+    if (p === end) fail("MQTT-3.9.3", "SUBACK without a return code")
     const returnCodes: number[] = []
     while (p < end) {
         const c = b[p++]
         // 3.9.3-2: 0x00, 0x01, 0x02 or 0x80 only
-        if (!(c <= 2 || c === 0x80)) throw new MqttProtocolError("MQTT-3.9.3-2", "reserved SUBACK return code")
+        if (!(c <= 2 || c === 0x80)) fail("MQTT-3.9.3-2", "reserved SUBACK return code")
         returnCodes.push(c)
     }
     return { type: PacketType.SUBACK, packetId, returnCodes }
 }
 
 function decodeUnsubscribe(b: Buffer, p: number, end: number): Packet {
-    if (p + 2 > end) throw short("packet id")
-    const packetId = packetIdAt(b, p)
+    const packetId = packetIdAt(b, p, end)
     p += 2
     // 3.10.3-2: at least one filter
-    if (p === end) throw new MqttProtocolError("MQTT-3.10.3-2", "UNSUBSCRIBE without a filter")
+    if (p === end) fail("MQTT-3.10.3-2", "UNSUBSCRIBE without a filter")
     const filters: string[] = []
     while (p < end) {
         const n = fieldLength(b, p, end, "topic filter")
-        const filter = stringAt(b, p + 2, n)
+        const filter = utf8String(b, p + 2, p + 2 + n)
         checkTopicFilterChars(filter)
         filters.push(filter)
         p += 2 + n
@@ -220,21 +210,15 @@ function decodeUnsubscribe(b: Buffer, p: number, end: number): Packet {
 /** Decodes one packet from its first byte and its body b[offset..offset+length). */
 export type PacketDecoder = (header: number, b: Buffer, offset: number, length: number) => Packet
 
-function checkFixedLength(type: number, length: number): void {
-    const fixed = FIXED_LENGTHS[type]
-    if (fixed >= 0 && length !== fixed)
-        throw new MqttProtocolError(LENGTH_RULES[type], "remaining length must be " + fixed)
-}
-
 function decodeConnack(b: Buffer, offset: number): Packet {
     const ack = b[offset]
     // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved
-    if ((ack & 0xfe) !== 0) throw new MqttProtocolError("MQTT-3.2.2.1", "reserved CONNACK flags set")
+    if (ack > 1) fail("MQTT-3.2.2.1", "reserved CONNACK flags set")
     const rc = b[offset + 1]
     // 3.2.2.3: return codes 6..255 are reserved
-    if (rc > 5) throw new MqttProtocolError("MQTT-3.2.2.3", "reserved CONNACK return code")
-    // 3.2.2-4: session present is 0 with a non-zero return code
-    if (rc !== 0 && ack !== 0) throw new MqttProtocolError("MQTT-3.2.2-4", "session present with a refusal")
+    if (rc > 5) fail("MQTT-3.2.2.3", "reserved CONNACK return code")
+    // 3.2.2-4: session present is 0 with a non-zero return code (both are bytes: the product is 0 unless both are set)
+    if (rc * ack !== 0) fail("MQTT-3.2.2-4", "session present with a refusal")
     return { type: PacketType.CONNACK, sessionPresent: ack === 1, returnCode: rc }
 }
 
@@ -244,27 +228,16 @@ function decodeConnack(b: Buffer, offset: number): Packet {
  * server-bound decoders out of this path lets DeviceScript's tree shaker drop them from firmware.
  */
 export function decodeFromServer(header: number, b: Buffer, offset: number, length: number): Packet {
-    checkFixedHeader(header)
+    checkFixedHeader(header, length)
     const type = header >> 4
-    checkFixedLength(type, length)
-    switch (type) {
-        case PacketType.PUBLISH:
-            return decodePublish(header, b, offset, offset + length)
-        case PacketType.CONNACK:
-            return decodeConnack(b, offset)
-        case PacketType.PUBACK:
-        case PacketType.PUBREC:
-        case PacketType.PUBREL:
-        case PacketType.PUBCOMP:
-        case PacketType.UNSUBACK:
-            return { type: type, packetId: packetIdAt(b, offset) } as Packet
-        case PacketType.SUBACK:
-            return decodeSuback(b, offset, offset + length)
-        case PacketType.PINGRESP:
-            return { type: type } as Packet
-        default:
-            throw new MqttProtocolError("MQTT-2.2.1", "a server does not send packet type " + type)
-    }
+    if (type === PacketType.PUBLISH) return decodePublish(header, b, offset, offset + length)
+    if (type === PacketType.CONNACK) return decodeConnack(b, offset)
+    if (type === PacketType.SUBACK) return decodeSuback(b, offset, offset + length)
+    if (type === PacketType.PINGRESP) return { type: type } as Packet
+    // PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: the two bytes checkFixedHeader asked for are the packet id
+    if (LENGTHS.charCodeAt(type) === 0x32) return { type: type, packetId: packetIdAt(b, offset, offset + 2) } as Packet
+    // CONNECT, SUBSCRIBE, UNSUBSCRIBE (variable length), PINGREQ, DISCONNECT (length 0)
+    fail("MQTT-2.2.1", "a server does not send packet type " + type)
 }
 
 /**
@@ -283,8 +256,7 @@ export function decodePacket(header: number, b: Buffer, offset: number, length: 
         default:
             return decodeFromServer(header, b, offset, length)
     }
-    checkFixedHeader(header)
-    checkFixedLength(type, length)
+    checkFixedHeader(header, length)
     const end = offset + length
     if (type === PacketType.CONNECT) return decodeConnect(b, offset, end)
     if (type === PacketType.SUBSCRIBE) return decodeSubscribe(b, offset, end)
@@ -317,17 +289,17 @@ export function readRemainingLengthBytes(b: Buffer, o: number, end: number): num
         if (o + i >= end) return -1
         if ((b[o + i] & 0x80) === 0) return i + 1
     }
-    throw new MqttProtocolError("MQTT-2.2.3", "remaining length longer than 4 bytes")
+    fail("MQTT-2.2.3", "remaining length longer than 4 bytes")
 }
 
 /** Decodes exactly one complete frame (fixed header included; both directions); no missing or extra bytes. */
 export function decodeFrame(frame: Buffer): Packet {
     const len = frame.length
-    if (len < 2) throw short("fixed header")
-    checkFixedHeader(frame[0])
+    if (len < 2) short("fixed header")
+    checkFixedHeader(frame[0], -1)
     const k = readRemainingLengthBytes(frame, 1, len)
-    if (k < 0) throw short("remaining length")
+    if (k < 0) short("remaining length")
     const rl = readRemainingLength(frame, 1, len)
-    if (1 + k + rl !== len) throw new MqttProtocolError("MQTT-2.2.3", "remaining length does not match the frame")
+    if (1 + k + rl !== len) fail("MQTT-2.2.3", "remaining length does not match the frame")
     return decodePacket(frame[0], frame, 1 + k, rl)
 }

@@ -16,6 +16,14 @@ export class MqttProtocolError extends Error {
     }
 }
 
+/**
+ * Throws MqttProtocolError(rule, message). The codec's checks call this instead of writing
+ * `throw new MqttProtocolError(...)`: a call is a few bytes less bytecode per check on the board.
+ */
+export function fail(rule: string, message: string): never {
+    throw new MqttProtocolError(rule, message)
+}
+
 /** The rule of a thrown MqttProtocolError; "" for anything else. Handy in tests and catch blocks. */
 export function protocolRuleOf(e: unknown): string {
     if (e instanceof MqttProtocolError) return (e as MqttProtocolError).rule

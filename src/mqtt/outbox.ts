@@ -42,9 +42,14 @@ export function messageCost(m: OutMessage): number {
     return m.topic.length + m.payload.length
 }
 
+/**
+ * The outbox. Each method is bytecode on the board (and ~12 B more in the class's prototype), so
+ * what only tests read is a field: `used` is the byte count of the queued messages.
+ */
 export class Outbox {
     private items: OutMessage[]
-    private usedBytes: number
+    /** Bytes (messageCost) of the queued messages; read-only outside this class. */
+    used: number
     private maxMessages: number
     private maxBytes: number
     /** Called for each QoS 0 message the policy drops. */
@@ -52,7 +57,7 @@ export class Outbox {
 
     constructor(maxMessages: number, maxBytes: number, onDrop: (m: OutMessage) => void) {
         this.items = []
-        this.usedBytes = 0
+        this.used = 0
         this.maxMessages = maxMessages
         this.maxBytes = maxBytes
         this.onDrop = onDrop
@@ -62,59 +67,48 @@ export class Outbox {
         return this.items.length
     }
 
-    bytes(): number {
-        return this.usedBytes
-    }
-
     peek(): OutMessage {
-        return this.items.length > 0 ? this.items[0] : undefined
+        return this.items[0]
     }
 
     shift(): OutMessage {
         const m = this.items.shift()
-        if (m) this.usedBytes -= messageCost(m)
+        if (m) this.used -= messageCost(m)
         return m
     }
 
     /** Queues m under the policy above; throws MqttClientError(OUTBOX_FULL) for a QoS 1/2 message that cannot fit. */
     add(m: OutMessage): void {
         const cost = messageCost(m)
-        while (!this.fits(cost)) {
-            const i = this.oldestQos0()
-            if (i < 0) break
-            const dropped = this.items[i]
-            removeAt(this.items, i)
-            this.usedBytes -= messageCost(dropped)
+        while (this.items.length >= this.maxMessages || this.used + cost > this.maxBytes) {
+            // drop the oldest queued QoS 0 message (searched afresh: onDrop runs application code)
+            const items = this.items
+            let i = 0
+            while (i < items.length && items[i].qos !== 0) i++
+            if (i === items.length) {
+                if (m.qos === 0) {
+                    this.onDrop(m)
+                    return
+                }
+                throw new MqttClientError(
+                    ClientErrorCode.OUTBOX_FULL,
+                    "outbox full (" + items.length + " messages, " + this.used + " bytes): QoS " + m.qos + " message to " + m.topic + " not queued"
+                )
+            }
+            const dropped = items[i]
+            removeAt(items, i)
+            this.used -= messageCost(dropped)
             this.onDrop(dropped)
         }
-        if (!this.fits(cost)) {
-            if (m.qos === 0) {
-                this.onDrop(m)
-                return
-            }
-            throw new MqttClientError(
-                ClientErrorCode.OUTBOX_FULL,
-                "outbox full (" + this.items.length + " messages, " + this.usedBytes + " bytes): QoS " + m.qos + " message to " + m.topic + " not queued"
-            )
-        }
         this.items.push(m)
-        this.usedBytes += cost
+        this.used += cost
     }
 
     /** Empties the outbox, handing each message to fn (used by end()). */
     drain(fn: (m: OutMessage) => void): void {
         const all = this.items
         this.items = []
-        this.usedBytes = 0
+        this.used = 0
         for (const m of all) fn(m)
-    }
-
-    private fits(cost: number): boolean {
-        return this.items.length + 1 <= this.maxMessages && this.usedBytes + cost <= this.maxBytes
-    }
-
-    private oldestQos0(): number {
-        for (let i = 0; i < this.items.length; i++) if (this.items[i].qos === 0) return i
-        return -1
     }
 }

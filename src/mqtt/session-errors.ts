@@ -31,22 +31,17 @@ export class MqttClientError extends Error {
         super(message)
         this.name = "MqttClientError"
         this.code = code
-        this.returnCode = returnCode === undefined ? -1 : returnCode
+        this.returnCode = returnCode ?? -1
     }
 }
 
-/** 3.2.2.3 Table 3.1, as data: index = return code. */
-const CONNACK_REFUSALS = [
-    "accepted",
-    "unacceptable protocol version: the broker does not speak MQTT 3.1.1",
-    "identifier rejected: the broker does not allow this client id",
-    "server unavailable: the MQTT service is down",
-    "bad user name or password",
-    "not authorized",
-]
+/** 3.2.2.3 Table 3.1, return codes 1..5, as one string (an array would be built by code at start-up on the board). */
+const CONNACK_REFUSALS =
+    "unacceptable protocol version: the broker does not speak MQTT 3.1.1|identifier rejected: the broker does not allow this client id|" +
+    "server unavailable: the MQTT service is down|bad user name or password|not authorized"
 
 export function connectionRefused(returnCode: number): MqttClientError {
-    const why = returnCode >= 1 && returnCode < CONNACK_REFUSALS.length ? CONNACK_REFUSALS[returnCode] : "reserved return code"
+    const why = returnCode >= 1 && returnCode <= 5 ? CONNACK_REFUSALS.split("|")[returnCode - 1] : "reserved return code"
     return new MqttClientError(
         ClientErrorCode.CONNECTION_REFUSED,
         "connection refused (CONNACK " + returnCode + "): " + why,

@@ -7,8 +7,7 @@
 // DeviceScript VM a bytecode loop per byte costs several times a native call, and long loops
 // trip the watchdog (~128k ops without a yield panics the program).
 
-import { MqttProtocolError } from "./errors"
-import { hexAt, textAt } from "./native-bytes"
+import { fail } from "./errors"
 
 /** Throws unless b[start..end) is well-formed UTF-8 without U+0000. */
 export function checkUtf8(b: Buffer, start: number, end: number): void {
@@ -16,7 +15,7 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
     while (i < end) {
         const c = b[i]
         if (c < 0x80) {
-            if (c === 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+            if (c === 0) fail("MQTT-1.5.3-2", "U+0000 in a string")
             i++
             continue
         }
@@ -32,14 +31,14 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
             need = 3
             if (c === 0xf0) lo = 0x90 // overlong
             else if (c === 0xf4) hi = 0x8f // above U+10FFFF
-        } else throw new MqttProtocolError("MQTT-1.5.3-1", "invalid UTF-8 lead byte")
+        } else fail("MQTT-1.5.3-1", "invalid UTF-8 lead byte")
         if (i + need >= end)
-            throw new MqttProtocolError("MQTT-1.5.3-1", "truncated UTF-8 sequence")
+            fail("MQTT-1.5.3-1", "truncated UTF-8 sequence")
         const c1 = b[i + 1]
-        if (c1 < lo || c1 > hi) throw new MqttProtocolError("MQTT-1.5.3-1", "invalid UTF-8 continuation")
+        if (c1 < lo || c1 > hi) fail("MQTT-1.5.3-1", "invalid UTF-8 continuation")
         for (let k = 2; k <= need; k++) {
             const ck = b[i + k]
-            if (ck < 0x80 || ck > 0xbf) throw new MqttProtocolError("MQTT-1.5.3-1", "invalid UTF-8 continuation")
+            if (ck < 0x80 || ck > 0xbf) fail("MQTT-1.5.3-1", "invalid UTF-8 continuation")
         }
         i += need + 1
     }
@@ -53,8 +52,8 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
 export function utf8Bytes(s: string): Buffer {
     const b = Buffer.from(s)
     if (b.length !== s.length && b.toString("utf-8") !== s)
-        throw new MqttProtocolError("MQTT-1.5.3-1", "string with a lone surrogate")
-    if (b.indexOf(0) >= 0) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+        fail("MQTT-1.5.3-1", "string with a lone surrogate")
+    if (b.indexOf(0) >= 0) fail("MQTT-1.5.3-2", "U+0000 in a string")
     return b
 }
 
@@ -68,19 +67,20 @@ export function utf8Bytes(s: string): Buffer {
  *   (checkUtf8 is the byte-level reference; the tests hold the two to the same answers.)
  */
 export function utf8String(b: Buffer, start: number, end: number): string {
-    const s = textAt(b, start, end)
+    // slice() copies in DeviceScript and is a view in Node: either way it dies here
+    const bytes = b.slice(start, end)
+    const s = bytes.toString("utf-8")
     const n = end - start
     if (s.length !== n || s.indexOf("\uFFFD") >= 0) {
         const re = Buffer.from(s)
-        let same = re.length === n
         // compared 1 KB at a time: hex doubles the size and the device heap is small
-        for (let k = 0; same && k < n; k += 1024) {
-            const e = k + 1024 < n ? k + 1024 : n
-            same = hexAt(re, k, e) === hexAt(b, start + k, start + e)
+        // (DeviceScript's slice() does not clamp its end, hence the min)
+        for (let k = 0; k < n; k += 1024) {
+            const e = Math.min(k + 1024, n)
+            if (re.length !== n || re.slice(k, e).toString("hex") !== bytes.slice(k, e).toString("hex"))
+                fail("MQTT-1.5.3-1", "ill-formed UTF-8")
         }
-        if (!same) throw new MqttProtocolError("MQTT-1.5.3-1", "ill-formed UTF-8")
     }
-    const z = b.indexOf(0, start)
-    if (z >= 0 && z < end) throw new MqttProtocolError("MQTT-1.5.3-2", "U+0000 in a string")
+    if (bytes.indexOf(0) >= 0) fail("MQTT-1.5.3-2", "U+0000 in a string")
     return s
 }

@@ -26,13 +26,13 @@ function nativeSliceCopies(): boolean {
 }
 const SLICE_COPIES = nativeSliceCopies()
 
-/** Copying slice, clamped to the buffer, negative indices count from the end. */
+/**
+ * Copying slice of b[start..end) (0 <= start), with end clamped to the buffer and defaulting to
+ * its length. (No negative indices: nothing used them, and each branch is board bytecode.)
+ */
 export function sliceBytes(b: Buffer, start: number, end?: number): Buffer {
     const len = b.length
     if (end === undefined || end > len) end = len
-    if (start < 0) start = Math.max(0, len + start)
-    if (end < 0) end = Math.max(0, len + end)
-    if (start > len) start = len
     if (end <= start) return Buffer.alloc(0)
     // DeviceScript's slice() does not clamp `end`; it is clamped above.
     if (SLICE_COPIES) return b.slice(start, end)
@@ -49,16 +49,17 @@ export function u32be(b: Buffer, o: number): number {
     return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0
 }
 
+// A byte store keeps the value mod 256 in both runtimes, so the writers need no `& 0xff`.
 export function putU16be(b: Buffer, o: number, v: number): void {
-    b[o] = (v >> 8) & 0xff
-    b[o + 1] = v & 0xff
+    b[o] = v >> 8
+    b[o + 1] = v
 }
 
 export function putU32be(b: Buffer, o: number, v: number): void {
-    b[o] = (v >>> 24) & 0xff
-    b[o + 1] = (v >> 16) & 0xff
-    b[o + 2] = (v >> 8) & 0xff
-    b[o + 3] = v & 0xff
+    b[o] = v >>> 24
+    b[o + 1] = v >> 16
+    b[o + 2] = v >> 8
+    b[o + 3] = v
 }
 
 export function bytesEqual(a: Buffer, b: Buffer): boolean {

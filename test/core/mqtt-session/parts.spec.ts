@@ -14,7 +14,7 @@ describe("packet ids (2.3.1)", () => {
     })
     test("wraps from 65535 to 1", () => {
         const ids = new PacketIds()
-        ids.setNext(65535)
+        ids.nextId = 65535
         expect(ids.allocate()).toBe(65535)
         expect(ids.allocate()).toBe(1)
     })
@@ -22,14 +22,14 @@ describe("packet ids (2.3.1)", () => {
         const ids = new PacketIds()
         const a = ids.allocate() // 1
         const b = ids.allocate() // 2
-        ids.setNext(65535)
+        ids.nextId = 65535
         expect(ids.allocate()).toBe(65535)
         expect(ids.allocate()).toBe(3) // 1 and 2 are in flight
         ids.release(a)
-        ids.setNext(1)
+        ids.nextId = 1
         expect(ids.allocate()).toBe(1)
-        expect(ids.isInUse(b)).toBe(true)
-        expect(ids.count()).toBe(4)
+        expect(ids.inUse.indexOf(b) >= 0).toBe(true)
+        expect(ids.inUse.length).toBe(4)
     })
     test("a released id is not reused until the counter comes round", () => {
         const ids = new PacketIds()
@@ -44,7 +44,7 @@ describe("backoff with full jitter", () => {
         const b = new Backoff(1000, 8000, new FixedRandom(0.5))
         const ceilings: number[] = []
         for (let i = 0; i < 6; i++) {
-            ceilings.push(b.ceiling())
+            ceilings.push(b.cap)
             b.next()
         }
         expect(ceilings.join(",")).toBe("1000,2000,4000,8000,8000,8000")
@@ -66,7 +66,7 @@ describe("backoff with full jitter", () => {
         b.next()
         b.next()
         b.reset()
-        expect(b.ceiling()).toBe(1000)
+        expect(b.cap).toBe(1000)
     })
 })
 
@@ -114,10 +114,10 @@ describe("outbox policy", () => {
         })
         o.add(msg(0, "t0", 8)) // 10
         o.add(msg(1, "t1", 8)) // 20
-        expect(o.bytes()).toBe(20)
+        expect(o.used).toBe(20)
         o.add(msg(1, "t2", 3)) // needs 5: drops t0
         expect(dropped.join(",")).toBe("t0")
-        expect(o.bytes()).toBe(15)
+        expect(o.used).toBe(15)
         expect(thrownCode(() => o.add(msg(2, "t3", 10)))).toBe("OUTBOX_FULL")
     })
 })

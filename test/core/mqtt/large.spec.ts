@@ -25,7 +25,7 @@ function roundTrip(size: number, chunk: number) {
     expect(p.payload.length).toBe(size)
     expect(p.payload[0] + p.payload[size - 1] * 10).toBe(21)
     expect(p.packetId).toBe(9)
-    expect(a.buffered()).toBe(0)
+    expect(a.buffered).toBe(0)
 }
 
 /** A QoS 0 PUBLISH frame whose topic is `levels` levels of n/levels bytes of "é" (2 bytes each), joined by "/". */

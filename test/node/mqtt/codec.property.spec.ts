@@ -116,7 +116,7 @@ describe("mqtt codec properties", () => {
                     prev = at
                 }
                 expect(out).toStrictEqual(ps)
-                expect(a.buffered()).toBe(0)
+                expect(a.buffered).toBe(0)
             }),
             { numRuns: 500 }
         )
