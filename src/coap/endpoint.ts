@@ -431,14 +431,21 @@ export class CoapServer extends CoapServerCore {
 
         const b2 = getUintOption(msg, OptionNumber.Block2)
         const block2 = b2 !== undefined ? decodeBlock(b2) : undefined
-        const cacheKey = method === CoapCode.GET ? undefined : peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&")
-        if (cacheKey !== undefined && block2 !== undefined && block2.num > 0 && b1 === undefined) {
-            // RFC 7959 2.6: a later block of the response to an earlier POST/PUT/DELETE
-            const cached = this.cachedBody(cacheKey)
-            if (cached === undefined) {
-                this.fail(ex, CoapCode.RequestEntityIncomplete)
-                return undefined
-            }
+        const isGet = method === CoapCode.GET
+        // a GET is keyed by its Accept too: each representation is its own body
+        const cacheKey = peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&") + (isGet ? "|" + getUintOption(msg, OptionNumber.Accept) : "")
+        const cached = block2 !== undefined && block2.num > 0 && b1 === undefined ? this.cachedBody(cacheKey) : undefined
+        if (cached === undefined && !isGet && block2 !== undefined && block2.num > 0 && b1 === undefined) {
+            // RFC 7959 2.6: a later block of the response to an earlier POST/PUT/DELETE, which
+            // cannot be made again (the action is not idempotent)
+            this.fail(ex, CoapCode.RequestEntityIncomplete)
+            return undefined
+        }
+        if (cached !== undefined) {
+            // the later blocks come from the body block 0 was cut from. For a GET this is what keeps
+            // a representation that changes on every read (uptime, readings) consistent across its
+            // blocks (RFC 7959 2.4); without it the ETag changed between blocks and libcoap's
+            // client restarted the transfer forever. A GET with no kept body is answered afresh.
             const copy = newMessage(CoapType.ACK, cached.code, 0, msg.token)
             for (const o of cached.options) addOption(copy, o.number, o.value)
             const ctx2: Ctx = { peer: peer, request: msg, resource: res, block2: block2 }
