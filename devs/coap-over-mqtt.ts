@@ -14,13 +14,20 @@ import { AppDeviceModel } from "./device-model"
  * inside the MQTT session when COAP_BINDING is "mqtt" (the default). "tcp" needs the CoAP firmware
  * (devs/main-coap*.ts), because the board's one socket is then the head-end's, not the broker's.
  */
-export function serveCoapOverMqtt(client: MqttClientCore, app: DeviceApp, log: (line: string) => void): void {
+export async function serveCoapOverMqtt(client: MqttClientCore, app: DeviceApp, log: (line: string) => void): Promise<void> {
     const binding = app.deps.config.get("COAP_BINDING") as string
     if (binding !== "mqtt") {
         log(binding === "tcp" ? "coap: COAP_BINDING=tcp needs the CoAP firmware (devs/main-coap*.ts); this firmware serves CoAP only over MQTT, so CoAP is off" : "coap: COAP_BINDING=off, not serving")
         return
     }
     const model = new AppDeviceModel(app, log)
+    // the resources are made from the quantities the sensors report, so read them first; a failure
+    // must not keep the board off MQTT
+    try {
+        await model.refresh()
+    } catch (e) {
+        log("coap: " + errText(e))
+    }
     watchDevice(model, startCoapOverMqtt(client, app.deps.config.get("MQTT_PREFIX") as string, app.deviceId, model, {}, log), log)
 }
 

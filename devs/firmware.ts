@@ -88,10 +88,9 @@ async function restartLater(delayMs: number): Promise<void> {
 
 /**
  * Called with the client before it connects: how a board entry adds a service on the same MQTT
- * session (CoAP over MQTT: devs/bench/size-firmware-coap.ts shows the wiring; it is not in
- * devs/main.ts because that image would pass the 64 KB bytecode budget, docs/bytecode-size.md).
+ * session (every devs/main*.ts passes serveCoapOverMqtt, devs/coap-over-mqtt.ts).
  */
-export type ClientHook = (client: MqttClientCore, app: DeviceApp, log: (line: string) => void) => void
+export type ClientHook = (client: MqttClientCore, app: DeviceApp, log: (line: string) => void) => Promise<void>
 
 export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Promise<void> {
     setPauseHook(async () => {
@@ -163,6 +162,6 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
             work.start()
         }
     })
-    if (onClient) onClient(client, app, log)
+    if (onClient) await onClient(client, app, log)
     client.start()
 }

@@ -1,0 +1,115 @@
+// End to end: the DEFAULT firmware (devs/main.ts, sim board) serves its CoAP endpoint inside its MQTT
+// session (COAP_BINDING=mqtt, the default) next to telemetry and JSON-RPC. A real Mosquitto carries
+// it, the gateway (src/host/gateway) fronts it on UDP, and libcoap's coap-client-notls is the client.
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
+import { startSimulator, type Simulator, type SimRun } from "../helpers/simulator"
+import { startGateway, Gateway } from "../../src/host/gateway/gateway"
+import { coapClient } from "../interop/coap-tcp/libcoap"
+
+const ID = "e2e0c0ffee00c0a9"
+let broker: Mosquitto
+let gw: Gateway
+let sim: Simulator
+let run: SimRun
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+    const end = Date.now() + ms
+    while (!cond()) {
+        if (Date.now() > end) throw new Error("timed out waiting for " + what)
+        await new Promise((r) => setTimeout(r, 100))
+    }
+}
+
+function ready(): boolean {
+    const b = gw.registry.get(ID)
+    return !!b && b.online && b.links.length >= 5
+}
+
+const uri = (path: string) => `coap://127.0.0.1:${gw.ports.coap}/${ID}${path}`
+
+beforeAll(async () => {
+    broker = await startMosquitto({ persistence: false })
+    gw = await startGateway({
+        coap: { port: 0, upstreamIdleMs: 500 },
+        tcp: false,
+        http: false,
+        mqtt: { url: broker.url, requestTimeoutMs: 3000, discoveryRetryMs: 1000 },
+    })
+    sim = await startSimulator()
+    run = await sim.run("devs/main.ts", { deviceId: ID, settings: { MQTT_URL: broker.url, KEEPALIVE_S: 10 } })
+    await run.log.waitFor(/^coap: over MQTT on /, 120_000)
+    await until(ready, 60_000, "the gateway found the board's CoAP resources over MQTT").catch((e) => {
+        console.log(run.log.text?.() ?? "")
+        throw e
+    })
+}, 720_000)
+
+afterAll(async () => {
+    await sim?.stop()
+    await gw?.stop()
+    await broker?.stop()
+}, 60_000)
+
+describe("default firmware: CoAP inside the MQTT session, through the gateway", () => {
+    test("discovery lists the firmware's resources", async () => {
+        const r = await coapClient(["-B", "10", `coap://127.0.0.1:${gw.ports.coap}/.well-known/core`])
+        expect(r.codes[0]).toBe("2.05")
+        for (const p of ["sensors/temperature", "sensors/humidity", "sensors/pressure", "actuators/led", "device", "config", "rpc"]) expect(r.payload).toContain(`</${ID}/${p}>`)
+    })
+
+    test("GET of each sensor in each content format", async () => {
+        for (const q of ["temperature", "humidity", "pressure"]) {
+            for (const [accept, name] of [["0", "text/plain"], ["50", "application/json"], ["110", "application/senml+json"], ["112", "application/senml+cbor"]]) {
+                const r = await coapClient(["-B", "10", "-A", accept, uri(`/sensors/${q}`)])
+                expect(r.codes, `${q} as ${name}`).toEqual(["2.05"])
+                expect(r.out).toContain(`Content-Format:${name}`)
+            }
+            const t = await coapClient(["-B", "10", uri(`/sensors/${q}`)])
+            expect(t.payload, q).toMatch(/^-?\d+\.\d+$/)
+        }
+    })
+
+    test("PUT to the LED, seen by GET and by the led.get method over /rpc", async () => {
+        const put = await coapClient(["-B", "10", "-m", "put", "-t", "0", "-e", "on", uri("/actuators/led")])
+        expect(put.codes).toEqual(["2.04"])
+        const get = await coapClient(["-B", "10", uri("/actuators/led")])
+        expect(get.payload).toContain("on")
+        const rpc = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":7,"method":"led.get"}', uri("/rpc")])
+        expect(JSON.parse(rpc.payload)).toEqual({ jsonrpc: "2.0", id: 7, result: { on: true } })
+    })
+
+    test("POST /rpc answers the same methods as devices/<id>/rx", async () => {
+        const r = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":1,"method":"sys.info"}', uri("/rpc")])
+        expect(r.codes[0].startsWith("2.")).toBe(true)
+        const reply = JSON.parse(r.payload)
+        expect(reply.id).toBe(1)
+        expect(reply.result.board).toBe("sim")
+    })
+
+    test("Block2 towards the client: 16-byte blocks of /device, whose uptime changes on every read", async () => {
+        const r = await coapClient(["-B", "10", "-b", "16", uri("/device")])
+        expect(r.codes.length).toBeGreaterThanOrEqual(2)
+        expect(JSON.parse(r.payload).board).toBe("sim")
+    }, 40_000)
+
+    test("an observation of a drifting sensor receives >= 3 notifications", async () => {
+        const r = await coapClient(["-B", "12", "-s", "10", uri("/sensors/temperature")])
+        const ok = r.codes.filter((c) => c === "2.05")
+        expect(ok.length).toBeGreaterThanOrEqual(3)
+    }, 30_000)
+
+    test("keeps working across a broker restart", async () => {
+        await broker.stop()
+        await broker.start()
+        // the board reconnects with backoff and resubscribes; the gateway reconnects too
+        const end = Date.now() + 60_000
+        let codes: string[] = []
+        while (Date.now() < end) {
+            codes = (await coapClient(["-B", "3", uri("/sensors/humidity")])).codes
+            if (codes[0] === "2.05") break
+            await new Promise((r) => setTimeout(r, 1000))
+        }
+        expect(codes).toEqual(["2.05"])
+    }, 90_000)
+})
