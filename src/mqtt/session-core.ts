@@ -204,8 +204,10 @@ export class SessionCore {
     protected maxQos: number
 
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
-        if (!(opts.keepalive >= 0 && opts.keepalive <= 65535))
-            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "keepalive must be 0..65535 s")
+        // a whole number (3.1.2.10: a 16-bit field); 1.5 used to pass here and then throw from the
+        // encoder inside onOpen(), as a connection that never completed
+        if (!(opts.keepalive >= 0 && opts.keepalive <= 65535 && opts.keepalive === Math.floor(opts.keepalive)))
+            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "keepalive must be a whole number of seconds, 0..65535")
         // checked here rather than when CONNECT is encoded, so a bad configuration fails at once
         // instead of as a connection that never completes
         if (opts.clientId.length === 0 && !opts.clean)

@@ -111,6 +111,9 @@ describe("session: CONNECT / CONNACK", () => {
         const c = options()
         c.keepalive = 65536
         expect(thrownCode(() => rig(c))).toBe("INVALID_ARGUMENT")
+        // a fraction cannot be encoded (16-bit field, 3.1.2.10)
+        c.keepalive = 1.5
+        expect(thrownCode(() => rig(c))).toBe("INVALID_ARGUMENT")
         const d = options()
         d.clientId = ""
         expect(rig(d).session.getState()).toBe(SessionState.NEW)
