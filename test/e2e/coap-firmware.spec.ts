@@ -95,4 +95,17 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
         const get = await coapClient(["-B", "10", uri("/config")])
         expect(JSON.parse(get.payload).TELEMETRY_MS).toBe(5000)
     })
+
+    test("keeps working across a head-end (gateway) restart: the board reconnects and registers again", async () => {
+        const tcpPort = gw.ports.tcp!
+        const coapPort = gw.ports.coap!
+        await gw.stop()
+        gw = await startGateway({ coap: { port: coapPort, upstreamIdleMs: 500 }, tcp: { port: tcpPort, requestTimeoutMs: 3000 }, http: false })
+        await until(() => {
+            const b = gw.registry.get(ID)
+            return !!b && b.online && b.links.length >= 5
+        }, 60_000, "the CoAP firmware registered with the restarted head-end")
+        const r = await coapClient(["-B", "10", uri("/sensors/temperature")])
+        expect(r.codes).toEqual(["2.05"])
+    }, 90_000)
 })
