@@ -57,6 +57,8 @@ export class DsNetStream implements Stream {
      * order, so a burst of any size is one run, not a list growing with it.
      */
     private acks: number[] = []
+    /** True while releaseAcks runs: only while PUBACKs are held, so an idle board does not poll. */
+    private releasing = false
     /** ds.millis() when received bytes were last handed up, or a PUBACK last released. */
     private quiet = 0
 
@@ -93,7 +95,6 @@ export class DsNetStream implements Stream {
             return
         }
         if (this.queue.length > 0) this.startWriter()
-        if (this.backlog) this.releaseAcks.start()
         await this.readLoop(sock)
     }
 
@@ -143,6 +144,10 @@ export class DsNetStream implements Stream {
             const k = a.length
             if (k > 0 && a[k - 2] + a[k - 1] === id) a[k - 1]++
             else a.push(id, 1)
+            if (!this.releasing) {
+                this.releasing = true
+                this.releaseAcks.start()
+            }
             return
         }
         this.queue.push(data)
@@ -156,9 +161,9 @@ export class DsNetStream implements Stream {
      * few PUBACKs. Either way the application's backlog stays within about one window.
      */
     private async releaseAcks(): Promise<void> {
-        while (!this.closed) {
+        while (!this.closed && this.acks.length > 0) {
             const a = this.acks
-            if (a.length > 0 && this.backlog() === 0 && ds.millis() - this.quiet >= ACK_GAP_MS) {
+            if (this.backlog() === 0 && ds.millis() - this.quiet >= ACK_GAP_MS) {
                 this.quiet = ds.millis()
                 const id = a[0]
                 if (a[1] > 1) {
@@ -170,6 +175,7 @@ export class DsNetStream implements Stream {
             }
             await ds.sleep(ACK_POLL_MS)
         }
+        this.releasing = false
     }
 
     private startWriter(): void {
