@@ -93,8 +93,6 @@ interface Ctx {
     block2?: BlockValue
     register?: boolean
     notification?: Observer
-    /** Key for the block-wise body cache (non-GET requests only), else undefined. */
-    cacheKey?: string
 }
 
 /** The CoAP server without block-wise transfers (see the top of this file). */
@@ -400,14 +398,13 @@ export class CoapServer extends CoapServerCore {
         const msg = ctx.request
         const peer = ctx.peer
         const method = msg.code
-        const path = getUriPath(msg)
         const res = ctx.resource
         let body = msg.payload
         const b1 = getUintOption(msg, OptionNumber.Block1)
         let block1: BlockValue = undefined
         if (b1 !== undefined) {
             block1 = decodeBlock(b1)
-            const key = peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&")
+            const key = bodyKey(ctx)
             const r = this.block1.add(key, block1, msg.payload, this.clock.now(), maxBody)
             if (r.status === Block1Status.Continue) {
                 const cont = newMessage(CoapType.ACK, CoapCode.Continue, 0)
@@ -432,9 +429,7 @@ export class CoapServer extends CoapServerCore {
         const b2 = getUintOption(msg, OptionNumber.Block2)
         const block2 = b2 !== undefined ? decodeBlock(b2) : undefined
         const isGet = method === CoapCode.GET
-        // a GET is keyed by its Accept too: each representation is its own body
-        const cacheKey = peer + "|" + method + "|" + path + "?" + getUriQuery(msg).join("&") + (isGet ? "|" + getUintOption(msg, OptionNumber.Accept) : "")
-        const cached = block2 !== undefined && block2.num > 0 && b1 === undefined ? this.cachedBody(cacheKey) : undefined
+        const cached = block2 !== undefined && block2.num > 0 && b1 === undefined ? this.cachedBody(bodyKey(ctx)) : undefined
         if (cached === undefined && !isGet && block2 !== undefined && block2.num > 0 && b1 === undefined) {
             // RFC 7959 2.6: a later block of the response to an earlier POST/PUT/DELETE, which
             // cannot be made again (the action is not idempotent)
@@ -454,7 +449,6 @@ export class CoapServer extends CoapServerCore {
         }
         ctx.block1 = block1
         ctx.block2 = block2
-        ctx.cacheKey = cacheKey
         return body
     }
 
@@ -479,7 +473,8 @@ export class CoapServer extends CoapServerCore {
                 // RFC 7959 2.4: an ETag lets the client notice the representation changed between
                 // blocks; without one from the resource, one is derived from the whole body
                 if (getOption(out, OptionNumber.ETag) === undefined) setOption(out, OptionNumber.ETag, bodyEtag(payload))
-                if (ctx.cacheKey !== undefined && slice.block.num === 0) this.keepBody(ctx.cacheKey, out, payload)
+                // a request's block 0 (not a notification's) is kept for the blocks that follow it
+                if (ctx.notification === undefined && slice.block.num === 0) this.keepBody(bodyKey(ctx), out, payload)
                 setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
                 // RFC 7959 4: Size2 tells the total size (always on block 0, and when asked)
                 if (slice.block.num === 0 || getOption(ctx.request, OptionNumber.Size2) !== undefined) {
@@ -518,6 +513,16 @@ export class CoapServer extends CoapServerCore {
 }
 
 const WELL_KNOWN_CORE = "/.well-known/core"
+
+/**
+ * What a kept block-wise body answers: one peer's method on one path and query; a GET also by its
+ * Accept, since each representation is its own body. Built only when a body is kept or looked up.
+ */
+function bodyKey(ctx: Ctx): string {
+    const msg = ctx.request
+    const key = ctx.peer + "|" + msg.code + "|" + getUriPath(msg) + "?" + getUriQuery(msg).join("&")
+    return msg.code === CoapCode.GET ? key + "|" + getUintOption(msg, OptionNumber.Accept) : key
+}
 
 /** A response with just a code (type/id/token are the binding's). */
 function simpleAnswer(request: CoapMessage, code: number): CoapMessage {
