@@ -1,4 +1,4 @@
-// npm run bench  (tsx bench/run.ts [--runs N] [--phases stock,ours,raw] [--n0 5000] [--n1 2000] [--rtt 200])
+// npm run bench  (tsx bench/run.ts [--runs N] [--phases stock,ours,raw (also: profile,pstream,pieces)] [--n0 5000] [--n1 2000] [--rtt 200])
 //
 // Not a test: measures, in the DeviceScript simulator against one real Mosquitto, the stock
 // @devicescript/net client, this project's client (devs/mqtt.ts) and a raw-socket bound, then prints
@@ -105,6 +105,7 @@ async function oneRun(args: Args, runNo: number): Promise<RunResult> {
         }
         const rttParts = new Map<string, string[]>()
         for (const line of run.log.vm) {
+            if (line.startsWith("BENCH profile ")) console.log(line)
             let m = /^BENCH (\w+) (qos\d) n=(\d+) ms=(\d+)/.exec(line)
             if (m) {
                 const [, client, kind, n, ms] = m

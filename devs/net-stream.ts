@@ -13,6 +13,10 @@
 //   byte into the 64 KB heap whether anyone calls recv() or not), so the only brake is the
 //   broker's in-flight window, and that window only refills on PUBACK. PUBACKs are therefore
 //   held back and released as the application catches up (see releaseAcks).
+// - after each send() the VM is woken every millisecond for a short while (see REPLY_WATCH_MS):
+//   the simulator runs the program only when a timer is due (at most every 10 ms when nothing
+//   is), so a reply that arrived at once waited up to 10 ms to be read, and pipelined QoS 1 went
+//   at one in-flight window per 10-20 ms.
 // Every socket error ends up in onClose(reason), exactly once per stream: an exception escaping
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
@@ -37,6 +41,13 @@ const RECV_PIECE = 512
 const ACK_GAP_MS = 30
 /** How often held PUBACKs are checked. */
 const ACK_POLL_MS = 5
+/**
+ * How long after a send() the VM is woken every millisecond, so that the reply (PUBACK, SUBACK,
+ * an echo) is read when it arrives rather than at the next 10 ms tick. Measured in the simulator
+ * (bench, window 16): pipelined QoS 1 from 600 to 2,300 msg/s. Costs nothing while the link is
+ * idle; a board that sends continuously wakes every ms (not measured on hardware).
+ */
+const REPLY_WATCH_MS = 20
 /** Socket.connect's own timeout. */
 const CONNECT_TIMEOUT_MS = 30000
 
@@ -61,6 +72,9 @@ export class DsNetStream implements Stream {
     private releasing = false
     /** ds.millis() when received bytes were last handed up, or a PUBACK last released. */
     private quiet = 0
+    /** Until this ds.millis() the VM is woken every ms (see REPLY_WATCH_MS); watching: that fiber runs. */
+    private watchUntil = 0
+    private watching = false
 
     constructor(
         private target: StreamTarget,
@@ -192,6 +206,11 @@ export class DsNetStream implements Stream {
             while (!this.closed && this.queue.length > 0) {
                 const sock = this.socket
                 await sock.send(this.takeBatch())
+                this.watchUntil = ds.millis() + REPLY_WATCH_MS
+                if (!this.watching) {
+                    this.watching = true
+                    this.watchForReply.start()
+                }
             }
         } catch (e) {
             this.writing = false
@@ -199,6 +218,12 @@ export class DsNetStream implements Stream {
             return
         }
         this.writing = false
+    }
+
+    /** Sleeps 1 ms at a time until REPLY_WATCH_MS after the last send(): each wake lets the VM read the socket. */
+    private async watchForReply(): Promise<void> {
+        while (!this.closed && ds.millis() < this.watchUntil) await ds.sleep(1)
+        this.watching = false
     }
 
     /** The next queued packet, or several whole packets joined if they fit in COALESCE_MAX. */

@@ -6,7 +6,7 @@ import { BenchConfig } from "./common"
 import { benchStock } from "./stock"
 import { benchRaw } from "./raw"
 import { benchOurs } from "./ours"
-import { benchProfile } from "./profile"
+import { benchProfile, benchProfilePieces, benchProfileStream } from "./profile"
 
 const payload = Buffer.alloc(16)
 for (let i = 0; i < payload.length; i++) payload[i] = 0x61 + i
@@ -29,6 +29,8 @@ for (const p of phases) {
     else if (p === "ours") await benchOurs(cfg)
     else if (p === "raw") await benchRaw(cfg)
     else if (p === "profile") await benchProfile(cfg)
+    else if (p === "pstream") await benchProfileStream(cfg)
+    else if (p === "pieces") await benchProfilePieces(cfg)
     await ds.sleep(500)
 }
 console.log("BENCH done")

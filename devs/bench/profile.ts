@@ -1,5 +1,7 @@
-// Where a QoS 0 publish spends its time on the VM (bench/run.ts --phases profile; not a test):
-// the codec alone, then the whole client over a stream that drops the bytes, then over the socket.
+// Where a QoS 0 publish spends its time on the VM (not a test; bench/run.ts prints the lines):
+//   --phases profile: the codec alone, a bare alloc+set, the whole client over a stream that drops the bytes;
+//   --phases pstream: pre-encoded frames through the socket adapter (DsNetStream), to set beside raw;
+//   --phases pieces:  the adapter's pieces on their own (yield, fiber start, queue + join).
 import * as ds from "@devicescript/core"
 import { encodePublish } from "../../src/mqtt/encode"
 import { connect, PublishOptions } from "../../src/mqtt/client"
@@ -8,6 +10,7 @@ import { dsClock } from "../clock"
 import { dsRandom } from "../random"
 import { dsCompletions } from "../completion"
 import { BenchConfig } from "./common"
+import { DsNetConnector } from "../net-stream"
 
 class NullStream implements Stream {
     written = 0
@@ -62,4 +65,75 @@ export async function benchProfile(cfg: BenchConfig): Promise<void> {
     }
     console.log("BENCH profile client-null-stream n=" + n + " ms=" + (ds.millis() - t0) + " written=" + nc.last.written)
     client.end()
+}
+
+/** The socket adapter alone: a hand-made CONNECT, then pre-encoded QoS 0 PUBLISH frames through DsNetStream.write(). */
+export async function benchProfileStream(cfg: BenchConfig): Promise<void> {
+    let opened = false
+    const conn = new DsNetConnector()
+    const s = conn.open({ host: cfg.host, port: cfg.port, tls: false }, {
+        onOpen: () => { opened = true },
+        onData: (b: Buffer) => {},
+        onClose: (r: string) => {},
+    })
+    while (!opened) await ds.sleep(1)
+    s.write(Buffer.from("101500044d5154540402003c0009626e6e63682d726177", "hex"))
+    await ds.sleep(50)
+    const pub = encodePublish("bench/raw/qos0", cfg.payload, 0, false, false, 0)
+    const t0 = ds.millis()
+    for (let i = 0; i < cfg.n0; i++) {
+        s.write(pub)
+        if (i % cfg.yieldEvery === cfg.yieldEvery - 1) await ds.sleep(0)
+    }
+    console.log("BENCH profile stream-writes n=" + cfg.n0 + " ms=" + (ds.millis() - t0))
+    s.close()
+}
+
+async function noop(): Promise<void> {}
+
+/** Pieces of the adapter's write path, each on its own. */
+export async function benchProfilePieces(cfg: BenchConfig): Promise<void> {
+    const n = cfg.n0
+    const pub = encodePublish("bench/raw/qos0", cfg.payload, 0, false, false, 0)
+    let t0 = ds.millis()
+    for (let i = 0; i < n; i++) {
+        if (i % cfg.yieldEvery === cfg.yieldEvery - 1) await ds.sleep(0)
+    }
+    console.log("BENCH profile loop+yield n=" + n + " ms=" + (ds.millis() - t0))
+    t0 = ds.millis()
+    for (let i = 0; i < n; i++) {
+        if (i % cfg.yieldEvery === cfg.yieldEvery - 1) {
+            noop.start()
+            await ds.sleep(0)
+        }
+    }
+    console.log("BENCH profile loop+yield+fiber n=" + n + " ms=" + (ds.millis() - t0))
+    let q: Buffer[] = []
+    t0 = ds.millis()
+    for (let i = 0; i < n; i++) {
+        q.push(pub)
+        if (i % cfg.yieldEvery === cfg.yieldEvery - 1) {
+            let bytes = 0
+            for (const b of q) bytes += b.length
+            const out = Buffer.alloc(bytes)
+            let off = 0
+            for (const b of q) {
+                out.set(b, off)
+                off += b.length
+            }
+            q = []
+            await ds.sleep(0)
+        }
+    }
+    console.log("BENCH profile push+join n=" + n + " ms=" + (ds.millis() - t0))
+    t0 = ds.millis()
+    for (let i = 0; i < n; i++) {
+        q.push(pub)
+        if (i % cfg.yieldEvery === cfg.yieldEvery - 1) {
+            const out = Buffer.concat(...q)
+            q = []
+            await ds.sleep(0)
+        }
+    }
+    console.log("BENCH profile push+concat n=" + n + " ms=" + (ds.millis() - t0))
 }
