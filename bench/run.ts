@@ -201,7 +201,7 @@ async function main(): Promise<void> {
             r = await oneRun(args, i)
         } catch (e) {
             // One broken run (e.g. the simulator lock timed out) should not throw away the others.
-            console.log(`run ${i + 1}/${args.runs} FAILED: ${(e as Error).message.split("\n")[0]}`)
+            console.log(`run ${i + 1}/${args.runs} FAILED: ${(e as Error).message.split("\n").slice(0, 40).join("\n")}`)
             continue
         }
         runs.push(r)
