@@ -13,7 +13,7 @@ import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
 import { dsRandom } from "./random"
 import { dsCompletions } from "./completion"
-import { DsNetConnector } from "./net-stream"
+import { dsNetConnector } from "./net-stream"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
 
 /** How often sensors are sampled; the telemetry policy decides what gets published. */
@@ -142,8 +142,10 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
             clean: true,
             // The 64 KB heap holds no more; requests are at most 2 KB (src/rpc), commands smaller.
             maxPacketSize: 8192,
+            // flow control: PUBACKs wait until the queued requests are handled (src/mqtt/held-acks.ts)
+            backlog: () => app.pending(),
         },
-        { connector: new DsNetConnector(() => app.pending()), clock: dsClock, random: dsRandom, completions: dsCompletions }
+        { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions }
     )
     bus = new ClientBus(client)
     client.on("connect", () => {

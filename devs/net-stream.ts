@@ -10,11 +10,6 @@
 //   watchdog (InfiniteLoop panic, found by the fault and firmware tests), and so did a 512-byte
 //   piece holding 128 PUBACKs of a 128-message window (each one completes a publish and sends the
 //   next; test/e2e/mqtt-window.spec.ts);
-// - an optional backlog() (messages received but not yet handled by the application) turns on
-//   flow control by PUBACK: the board cannot stop reading (the runtime pushes every received
-//   byte into the 64 KB heap whether anyone calls recv() or not), so the only brake is the
-//   broker's in-flight window, and that window only refills on PUBACK. PUBACKs are therefore
-//   held back and released as the application catches up (see releaseAcks).
 // - after each send() the VM is woken every millisecond for a short while (see REPLY_WATCH_MS):
 //   the simulator runs the program only when a timer is due (at most every 10 ms when nothing
 //   is), so a reply that arrived at once waited up to 10 ms to be read, and pipelined QoS 1 went
@@ -36,14 +31,6 @@ const COALESCE_MAX = 1024
 /** Largest piece of received bytes handed up in one VM turn (see the header): at most 32 acks. */
 const RECV_PIECE = 128
 /**
- * A held PUBACK goes out only when the application has nothing waiting and for this long no
- * received bytes were handed up and no PUBACK was released: the broker has answered the previous
- * PUBACK (or had nothing left to send) before the next one can let more in.
- */
-const ACK_GAP_MS = 30
-/** How often held PUBACKs are checked. */
-const ACK_POLL_MS = 5
-/**
  * How long after a send() the VM is woken every millisecond, so that the reply (PUBACK, SUBACK,
  * an echo) is read when it arrives rather than at the next 10 ms tick. Measured in the simulator
  * (bench, window 16): pipelined QoS 1 from 600 to 2,300 msg/s. Costs nothing while the link is
@@ -64,24 +51,13 @@ export class DsNetStream implements Stream {
     private writing = false
     private closed = false
     private reported = false
-    /**
-     * PUBACKs the client wrote but that are not sent yet (only with backlog), as runs of
-     * consecutive packet ids [first, count, first, count, ...]: a broker numbers its messages in
-     * order, so a burst of any size is one run, not a list growing with it.
-     */
-    private acks: number[] = []
-    /** True while releaseAcks runs: only while PUBACKs are held, so an idle board does not poll. */
-    private releasing = false
-    /** ds.millis() when received bytes were last handed up, or a PUBACK last released. */
-    private quiet = 0
     /** Until this ds.millis() the VM is woken every ms (see REPLY_WATCH_MS); watching: that fiber runs. */
     private watchUntil = 0
     private watching = false
 
     constructor(
         private target: StreamTarget,
-        private events: StreamEvents,
-        private backlog: () => number
+        private events: StreamEvents
     ) {}
 
     /** Connects, then reads until the socket ends. Runs as its own fiber. */
@@ -130,7 +106,6 @@ export class DsNetStream implements Stream {
             }
             if (chunk === undefined || this.closed) continue
             if (!(await this.deliver(chunk))) return
-            this.quiet = ds.millis()
             await ds.sleep(0)
         }
     }
@@ -153,45 +128,8 @@ export class DsNetStream implements Stream {
 
     write(data: Buffer): void {
         if (this.closed) return
-        // a PUBACK (3.4): the client writes each packet alone, so a 4-byte write starting 0x40
-        if (this.backlog && data.length === 4 && data[0] === 0x40) {
-            const id = (data[2] << 8) | data[3]
-            const a = this.acks
-            const k = a.length
-            if (k > 0 && a[k - 2] + a[k - 1] === id) a[k - 1]++
-            else a.push(id, 1)
-            if (!this.releasing) {
-                this.releasing = true
-                this.releaseAcks.start()
-            }
-            return
-        }
         this.queue.push(data)
         if (this.socket && !this.writing) this.startWriter()
-    }
-
-    /**
-     * Sends held PUBACKs, oldest first, one at a time (see ACK_GAP_MS). A broker that keeps its
-     * in-flight window sends one message per PUBACK; mosquitto 2.0.11 sends up to a whole window
-     * (max_inflight_messages, 20) per in-order PUBACK, so a 200-request burst arrived whole after a
-     * few PUBACKs. Either way the application's backlog stays within about one window.
-     */
-    private async releaseAcks(): Promise<void> {
-        while (!this.closed && this.acks.length > 0) {
-            const a = this.acks
-            if (this.backlog() === 0 && ds.millis() - this.quiet >= ACK_GAP_MS) {
-                this.quiet = ds.millis()
-                const id = a[0]
-                if (a[1] > 1) {
-                    a[0] = id + 1
-                    a[1]--
-                } else a.insert(0, -2)
-                this.queue.push(Buffer.from([0x40, 2, id >> 8, id & 0xff]))
-                if (!this.writing) this.startWriter()
-            }
-            await ds.sleep(ACK_POLL_MS)
-        }
-        this.releasing = false
     }
 
     private startWriter(): void {
@@ -287,7 +225,6 @@ export class DsNetStream implements Stream {
     private markClosed(): void {
         this.closed = true
         this.queue = null
-        this.acks = null
         this.socket = undefined
     }
 
@@ -305,11 +242,8 @@ export class DsNetStream implements Stream {
 
 /** The board's socket as a StreamConnector. Opening a stream ends the previous one ("terminated"). */
 export class DsNetConnector implements StreamConnector {
-    /** backlog: messages received but not yet handled by the application (turns on PUBACK flow control). */
-    constructor(private backlog?: () => number) {}
-
     open(target: StreamTarget, events: StreamEvents): Stream {
-        const s = new DsNetStream(target, events, this.backlog)
+        const s = new DsNetStream(target, events)
         s.run.start()
         return s
     }

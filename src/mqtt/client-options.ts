@@ -51,6 +51,12 @@ export interface ClientOptions {
      * is refused from its header, before its body is buffered, and the connection is closed.
      */
     maxPacketSize?: number
+    /**
+     * Messages received but not yet handled. Given, QoS 1 PUBACKs are held back and released one at
+     * a time while it returns 0, so a broker cannot send faster than the application handles
+     * (src/mqtt/held-acks.ts). QoS 2 is not held.
+     */
+    backlog?: () => number
 }
 
 /**
@@ -113,6 +119,7 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
         password: password === undefined ? undefined : toBuffer(password),
         will: w ? { topic: w.topic, payload: toBuffer(w.payload), qos: w.qos ?? 0, retain: !!w.retain } : undefined,
         pingTimeout: o.pingTimeout,
+        backlog: o.backlog,
     } as SessionOptions
     const given: any = o
     const fields: any = session

@@ -18,6 +18,7 @@ import { Clock, Random } from "../io"
 import { Backoff } from "./backoff"
 import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe } from "./encode"
 import { FrameAssembler } from "./frames"
+import { ACK_GAP_MS, ACK_POLL_MS, HeldAcks } from "./held-acks"
 import { Outbox, OutMessage, OutState, DoneCallback } from "./outbox"
 import { PacketIds } from "./packet-ids"
 import {
@@ -65,6 +66,11 @@ export interface SessionOptions {
     outboxMaxBytes: number
     /** Largest incoming packet accepted (whole frame); default: the protocol maximum. */
     maxPacketSize?: number
+    /**
+     * Messages received but not yet handled by the application. Given, inbound QoS 1 PUBACKs are
+     * held and released one at a time while it returns 0 (flow control: src/mqtt/held-acks.ts).
+     */
+    backlog?: () => number
 }
 
 /** What the session asks of its driver. Every method is called synchronously from a session input. */
@@ -202,6 +208,10 @@ export class SessionCore {
     protected spare: OutMessage[]
     /** Highest QoS publish() and subscribe() accept: 1 here, 2 in Session. */
     protected maxQos: number
+    /** Inbound QoS 1 PUBACKs not sent yet; only with opts.backlog. */
+    protected held: HeldAcks
+    /** clock time a held PUBACK was last released. */
+    protected ackReleasedAt: number
 
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
         // a whole number (3.1.2.10: a 16-bit field); 1.5 used to pass here and then throw from the
@@ -214,6 +224,7 @@ export class SessionCore {
             throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "an empty client id needs clean: true (3.1.3-7)")
         if (opts.password !== undefined && opts.username === undefined)
             throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "a password needs a user name (3.1.2-22)")
+        if (opts.backlog) this.held = new HeldAcks()
         if (opts.will) {
             validateTopicName(opts.will.topic)
             // the will is the broker's to deliver, so its QoS 2 needs nothing from this client
@@ -245,6 +256,7 @@ export class SessionCore {
         this.ops = []
         this.spare = []
         this.maxQos = 1
+        this.ackReleasedAt = 0
     }
 
     // ---------------------------------------------------------------- queries
@@ -287,13 +299,32 @@ export class SessionCore {
             case SessionState.OPENING:
             case SessionState.CONNECTING:
                 return this.connectDeadline
-            case SessionState.CONNECTED:
-                if (this.keepaliveMs === 0) return -1
-                if (this.pingSentAt >= 0) return this.pingSentAt + this.pingTimeoutMs
-                return (this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived) + this.keepaliveMs
+            case SessionState.CONNECTED: {
+                const k = this.keepaliveDeadline()
+                if (!this.held || this.held.isEmpty()) return k
+                const a = this.ackDeadline()
+                return k < 0 || a < k ? a : k
+            }
             default:
                 return -1
         }
+    }
+
+    private keepaliveDeadline(): number {
+        if (this.keepaliveMs === 0) return -1
+        if (this.pingSentAt >= 0) return this.pingSentAt + this.pingTimeoutMs
+        return (this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived) + this.keepaliveMs
+    }
+
+    /** When a held PUBACK may go: once the link is quiet, or a poll while the application is busy. */
+    private ackDeadline(): number {
+        const quiet = this.quietSince() + ACK_GAP_MS
+        const now = this.clock.now()
+        return quiet > now ? quiet : now + ACK_POLL_MS
+    }
+
+    private quietSince(): number {
+        return this.lastReceived > this.ackReleasedAt ? this.lastReceived : this.ackReleasedAt
     }
 
     // ---------------------------------------------------------------- driver inputs
@@ -412,10 +443,19 @@ export class SessionCore {
                 return
             case SessionState.CONNECTED:
                 this.keepalive(now)
+                if (this.held) this.releaseAck(now)
                 return
             default:
                 return
         }
+    }
+
+    /** Sends the oldest held PUBACK if the application has nothing waiting and the link is quiet. */
+    private releaseAck(now: number): void {
+        const h = this.held
+        if (h.isEmpty() || this.opts.backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
+        this.ackReleasedAt = now
+        this.send(encodeAck(PacketType.PUBACK, h.take()))
     }
 
     // ---------------------------------------------------------------- application inputs
@@ -507,6 +547,7 @@ export class SessionCore {
     protected goOffline(reason: string, err: MqttClientError): void {
         this.state = SessionState.WAITING
         this.frames.reset()
+        if (this.held) this.held.clear()
         this.pingSentAt = -1
         this.reconnectAt = this.opts.reconnectMin > 0 ? this.clock.now() + this.backoff.next() : -1
         this.sink.disconnected(reason, err)
@@ -667,8 +708,11 @@ export class SessionCore {
     protected onPublish(p: PublishPacket): void {
         this.st.messagesReceived++
         this.sink.message(p)
-        // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once)
-        if (p.qos === 1) this.send(encodeAck(PacketType.PUBACK, p.packetId))
+        // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once); with a
+        // backlog, once the application has caught up (held-acks.ts)
+        if (p.qos !== 1) return
+        if (this.held) this.held.hold(p.packetId)
+        else this.send(encodeAck(PacketType.PUBACK, p.packetId))
     }
 
     // ---------------------------------------------------------------- subscriptions

@@ -7,7 +7,7 @@ import { describe, test, expect } from "@devicescript/test"
 import { dsClock } from "../../devs/clock"
 import { dsRandom } from "../../devs/random"
 import { DsCompletion, dsCompletions } from "../../devs/completion"
-import { dsNetConnector, DsNetConnector } from "../../devs/net-stream"
+import { dsNetConnector } from "../../devs/net-stream"
 import { simEnv } from "../../devs/sim-env"
 import { Stream, StreamEvents } from "../../src/io"
 import { concatBytes } from "../../src/util/bytes"
@@ -208,35 +208,6 @@ describe("net-stream", () => {
         expect(await until(() => b.received().length >= 11, 5000)).toBe(true)
         expect(b.received()).toBe("still works")
         sb.close()
-    })
-    test("with a backlog, PUBACKs wait until it is empty, then go out one at a time, in order", async () => {
-        const r = new Recorder()
-        let backlog = 3
-        const s = new DsNetConnector(() => backlog).open(echoTarget(), r)
-        expect(await until(() => r.opened === 1, 5000)).toBe(true)
-        // PUBACKs for ids 7, 8, 9 (one run), 300 and 1 (new runs), other packets in between
-        const ids = [7, 8, 9, 300, 1]
-        for (const id of ids) {
-            s.write(Buffer.from([0x40, 2, id >> 8, id & 0xff]))
-            s.write(Buffer.from("p" + id))
-        }
-        expect(await until(() => r.received().length >= 12, 5000)).toBe(true)
-        await ds.sleep(100)
-        // the other packets passed; the PUBACKs are held while the application has work waiting
-        expect(r.received()).toBe("p7p8p9p300p1")
-        backlog = 0
-        const t0 = ds.millis()
-        expect(await until(() => concatBytes(r.chunks).length >= 12 + 20, 5000)).toBe(true)
-        // one at a time, each after a quiet gap (30 ms): not all five at once
-        expect(ds.millis() - t0 >= 100).toBe(true)
-        const got = concatBytes(r.chunks)
-        for (let i = 0; i < ids.length; i++) {
-            const o = 12 + 4 * i
-            expect(got[o]).toBe(0x40)
-            expect(got[o + 1]).toBe(2)
-            expect((got[o + 2] << 8) | got[o + 3]).toBe(ids[i])
-        }
-        s.close()
     })
     test("an exception in onData closes the stream instead of panicking", async () => {
         const r = new Recorder()

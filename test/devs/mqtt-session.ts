@@ -8,6 +8,7 @@ import "../core/mqtt-session/reconnect.spec"
 import "../core/mqtt-session/keepalive.spec"
 import "../core/mqtt-session/client.spec"
 import "../core/mqtt-session/core.spec"
+import "../core/mqtt-session/held-acks.spec"
 
 import { yieldBetweenTests } from "./yield-between-tests"
 

@@ -1,0 +1,53 @@
+// Inbound QoS 1 flow control. MQTT 3.1.1 gives a receiver no window of its own: the only brake on
+// a broker is the broker's in-flight window, which refills on PUBACK. A board cannot stop reading
+// either (its runtime copies every received byte into the 64 KB heap whether anyone reads or not),
+// so a burst of requests ran it out of memory. 4.3.2 lets the receiver send PUBACK once it has
+// taken ownership of the message; holding PUBACKs until the application has caught up is
+// therefore the brake. Mosquitto 2.0.11 sends up to a whole window (max_inflight_messages, 20)
+// per in-order PUBACK, so they are released one at a time, and only once the link has been quiet
+// for ACK_GAP_MS: the broker has answered the previous one (or had nothing left to send).
+
+/** A held PUBACK goes out only when nothing was received and no PUBACK was released for this long. */
+export const ACK_GAP_MS = 30
+/** While PUBACKs are held and the application is busy, how often the session looks again. */
+export const ACK_POLL_MS = 5
+
+/**
+ * PUBACK packet ids held back, oldest first, as runs of consecutive ids [first, count, first,
+ * count, ...]: a broker numbers its messages in order, so a burst of any size is one run, and the
+ * memory does not grow with it.
+ */
+export class HeldAcks {
+    private runs: number[] = []
+
+    hold(id: number): void {
+        const a = this.runs
+        const k = a.length
+        if (k > 0 && a[k - 2] + a[k - 1] === id) a[k - 1]++
+        else a.push(id, 1)
+    }
+
+    isEmpty(): boolean {
+        return this.runs.length === 0
+    }
+
+    /** Removes and returns the oldest held id (the caller checks isEmpty first). */
+    take(): number {
+        const a = this.runs
+        const id = a[0]
+        if (a[1] > 1) {
+            a[0] = id + 1
+            a[1]--
+            return id
+        }
+        // (no splice in DeviceScript)
+        a.shift()
+        a.shift()
+        return id
+    }
+
+    /** The connection is gone: its PUBACKs mean nothing on the next one (the broker resends). */
+    clear(): void {
+        this.runs = []
+    }
+}
