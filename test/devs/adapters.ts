@@ -9,6 +9,7 @@ import { dsRandom } from "../../devs/random"
 import { DsCompletion, dsCompletions } from "../../devs/completion"
 import { dsNetConnector } from "../../devs/net-stream"
 import { simEnv } from "../../devs/sim-env"
+import { DsSettingsStore } from "../../devs/settings-store"
 import { Stream, StreamEvents } from "../../src/io"
 import { concatBytes } from "../../src/util/bytes"
 
@@ -217,5 +218,21 @@ describe("net-stream", () => {
         s.write(Buffer.from("ping"))
         expect(await until(() => r.closes.length > 0, 5000)).toBe(true)
         expect(r.closes[0]).toBe("onData threw: boom in onData")
+    })
+})
+
+describe("settings-store", () => {
+    test("non-ASCII text, numbers and booleans read back as written", async () => {
+        const store = new DsSettingsStore()
+        // writeSetting's JSON.stringify writes "é" as "\u00c3\u00a9", read back as "Ã©"
+        const text = "caf\u00e9 \u00fc \u65e5\u672c \ud83d\ude00 \"q\" \\"
+        await store.write("T_TEXT", text)
+        await store.write("T_NUM", 1883)
+        await store.write("T_BOOL", false)
+        expect(await store.read("T_TEXT")).toBe(text)
+        expect(await store.read("T_NUM")).toBe(1883)
+        expect(await store.read("T_BOOL")).toBe(false)
+        await store.remove("T_TEXT")
+        expect(await store.read("T_TEXT")).toBe(undefined)
     })
 })
