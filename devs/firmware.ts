@@ -152,6 +152,9 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         announce.start()
     })
     client.on("offline", (reason: string) => {
+        // telemetry and replies stop until the next announce instead of filling the outbox (16 KB
+        // of a 64 KB heap) with stale documents during a long outage
+        app.onDisconnected()
         log("mqtt: offline (" + reason + "), reconnecting")
     })
     client.on("error", (e: Error) => {

@@ -224,6 +224,26 @@ describe("firmware telemetry", () => {
         humidityBroken = false
         expect(r.bus.on(topic).length).toBe(4)
     })
+
+    test("offline: nothing is published; after the next connect, the change is published", async () => {
+        temp = 21.534
+        humidityBroken = false
+        const r = await rig(new MemoryStore(), true, false)
+        const topic = r.app.topics.telemetry
+        await r.app.sample(false)
+        r.app.onDisconnected()
+        temp = 23
+        r.clock.t = 5000
+        // sampled (telemetry.now still has it) but not handed to the bus
+        expect(await r.app.sample(false)).toBe('{"ts":5000,"temperature":23.00,"humidity":40.3}')
+        expect(r.bus.on(topic).length).toBe(1)
+        const bus2 = new RecordingBus()
+        await r.app.onConnected(bus2)
+        r.clock.t = 6000
+        // not marked published while offline, so the change still counts
+        expect(await r.app.sample(false)).toBe('{"ts":6000,"temperature":23.00,"humidity":40.3}')
+        expect(bus2.on(topic).length).toBe(1)
+    })
 })
 
 describe("firmware RPC methods", () => {
