@@ -176,12 +176,8 @@ export class DsNetStream implements Stream {
             n++
         }
         if (n === 1) return q.shift()
-        const out = Buffer.alloc(bytes)
-        let off = 0
-        for (let i = 0; i < n; i++) {
-            out.set(q[i], off)
-            off += q[i].length
-        }
+        // the runtime's concat: faster than a copy loop in bytecode (bench --phases pieces)
+        const out = Buffer.concat(...q.slice(0, n))
         q.insert(0, -n)
         return out
     }
