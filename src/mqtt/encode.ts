@@ -135,14 +135,11 @@ export function encodePublish(
 const PROTOCOL = "00044d51545404"
 
 /**
- * 3.1 CONNECT. Checks what shapes the bytes (keepalive, 1.5.3 strings, the will topic, field
- * lengths); the flag combinations the SessionCore constructor refuses for its options (3.1.3-7,
- * 3.1.2-22, will QoS 3.1.2-14) are checked by encodePacket for any other caller.
+ * 3.1 CONNECT. Checks what shapes the bytes (1.5.3 strings, the will topic, field lengths); what
+ * the SessionCore constructor refuses for its options (keepalive 3.1.2.10, 3.1.3-7, 3.1.2-22,
+ * will QoS 3.1.2-14) is checked by encodePacket for any other caller.
  */
 export function encodeConnect(p: ConnectPacket): Buffer {
-    const k = p.keepalive
-    // 3.1.2.10: a 16-bit number of seconds (the mask also refuses fractions and negatives)
-    if ((k & 0xffff) !== k) fail("MQTT-3.1.2.10", "keepalive must be 0..65535 seconds")
     // 3.1.3: the payload's fields in order: client id, will topic and message, user name, password
     const fields = [utf8Bytes(p.clientId)]
     let flags = p.cleanSession ? 0x02 : 0
@@ -165,7 +162,7 @@ export function encodeConnect(p: ConnectPacket): Buffer {
     let o = b.length - remaining
     b.set(Buffer.from(PROTOCOL, "hex"), o)
     b[o + 7] = flags
-    putU16be(b, o + 8, k)
+    putU16be(b, o + 8, p.keepalive)
     o += 10
     for (const f of fields) o = putBinary(b, o, f)
     return b
@@ -270,6 +267,8 @@ export function encodePacket(p: Packet): Buffer {
         }
         case PacketType.CONNECT: {
             const c = p as ConnectPacket
+            // 3.1.2.10: a 16-bit number of seconds (the mask also refuses fractions and negatives)
+            if ((c.keepalive & 0xffff) !== c.keepalive) fail("MQTT-3.1.2.10", "keepalive must be 0..65535 seconds")
             // 3.1.3-7: a zero-length client id needs a clean session
             if (c.clientId.length === 0 && !c.cleanSession)
                 fail("MQTT-3.1.3-7", "empty client id without clean session")

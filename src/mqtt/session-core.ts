@@ -468,14 +468,16 @@ export class SessionCore {
     publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): void {
         if (this.state === SessionState.ENDED) throw ended("publish")
         checkQos(qos, this.maxQos)
-        validateTopicName(topic)
         const live = this.state === SessionState.CONNECTED
         if (qos === 0 && live) {
+            // encodePublish checks the topic (4.7) before anything is sent or counted
             this.send(encodePublish(topic, payload, 0, retain, false, 0))
             this.st.messagesSent++
             if (done) this.finish(done, undefined)
             return
         }
+        // checked before queuing: a bad topic must not wait in the outbox or take a packet id
+        validateTopicName(topic)
         const m = this.newMessage(topic, payload, qos, retain, done)
         // the window keeps order: nothing overtakes messages already waiting in the outbox
         if (live && this.inflight.length < this.opts.inflightWindow && this.outbox.size() === 0) {
