@@ -473,8 +473,8 @@ export class CoapServer extends CoapServerCore {
                 // RFC 7959 2.4: an ETag lets the client notice the representation changed between
                 // blocks; without one from the resource, one is derived from the whole body
                 if (getOption(out, OptionNumber.ETag) === undefined) setOption(out, OptionNumber.ETag, bodyEtag(payload))
-                // a request's block 0 (not a notification's) is kept for the blocks that follow it
-                if (ctx.notification === undefined && slice.block.num === 0) this.keepBody(bodyKey(ctx), out, payload)
+                // block 0, of a response or of a notification, is kept for the blocks that follow it
+                if (slice.block.num === 0) this.keepBody(bodyKey(ctx), out, payload)
                 setUintOption(out, OptionNumber.Block2, encodeBlock(slice.block))
                 // RFC 7959 4: Size2 tells the total size (always on block 0, and when asked)
                 if (slice.block.num === 0 || getOption(ctx.request, OptionNumber.Size2) !== undefined) {
@@ -491,7 +491,8 @@ export class CoapServer extends CoapServerCore {
 
     private keepBody(key: string, out: CoapMessage, payload: Buffer): void {
         const full = newMessage(CoapType.ACK, out.code, 0)
-        for (const o of out.options) if (o.number !== OptionNumber.Block1) addOption(full, o.number, o.value)
+        // later blocks answer plain GETs: no Observe (RFC 7641 3.4), no Block1 of the request
+        for (const o of out.options) if (o.number !== OptionNumber.Block1 && o.number !== OptionNumber.Observe) addOption(full, o.number, o.value)
         full.payload = payload
         const keep: CachedBody[] = []
         for (const c of this.bodyCache) if (c.key !== key) keep.push(c)

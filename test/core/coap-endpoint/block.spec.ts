@@ -149,6 +149,28 @@ describe("coap block2 (RFC 7959 2.4)", () => {
         expect(h.last().payload.toString("utf-8")).toBe(body[0].slice(0, 64))
     })
 
+    test("after a notification, the next blocks come from the notified body, without Observe", async () => {
+        await pause()
+        const h = new Harness({ conEveryN: 0 })
+        const body = [bigText(200)]
+        h.server.add({
+            path: "/large",
+            formats: [0],
+            observable: true,
+            get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, contentFormat: 0, payload: Buffer.from(body[0]) }),
+        })
+        const reg = withUint(get(1, "0a", "/large"), OptionNumber.Observe, 0)
+        withUint(reg, OptionNumber.Block2, encodeBlock({ num: 0, more: false, szx: 1 }))
+        h.deliver(reg)
+        body[0] = "changed:" + bigText(201)
+        h.server.changed("/large")
+        expect(h.last().payload.toString("utf-8")).toBe(body[0].slice(0, 32))
+        // RFC 7959 3.4 / RFC 7641 3.4: the client fetches the rest with plain GETs
+        h.deliver(withUint(get(2, "0b", "/large"), OptionNumber.Block2, encodeBlock({ num: 1, more: false, szx: 1 })))
+        expect(h.last().payload.toString("utf-8")).toBe(body[0].slice(32, 64))
+        expect(observeOf(h.last())).toBe(undefined)
+    })
+
     test("sliceBlock2 without a request block uses the server's size", async () => {
 
         await pause()
