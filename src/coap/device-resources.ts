@@ -74,13 +74,14 @@ function replyReadings(readings: SensorReading[], format: number, baseName: stri
         else replyText(reply, CoapCode.Content, format, senmlToJson(recs))
         return
     }
-    let body = formatFixed(readings[0].value, readings[0].decimals)
+    // text/plain is offered for one sensor only; /sensors with no readable sensor answers {}
+    let body: string
     if (format === ContentFormat.Json) {
         const parts: string[] = []
         for (const r of readings) parts.push(jsonString(single ? "value" : r.name) + ":" + formatFixed(r.value, r.decimals))
         if (single) parts.push('"unit":' + jsonString(readings[0].unit))
         body = "{" + parts.join(",") + "}"
-    }
+    } else body = formatFixed(readings[0].value, readings[0].decimals)
     replyText(reply, CoapCode.Content, format, body)
 }
 

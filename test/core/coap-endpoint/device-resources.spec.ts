@@ -11,6 +11,7 @@ class FakeModel implements DeviceModel {
     temperature: number
     config: string
     rpcSeen: string[]
+    noSensors = false
     constructor() {
         this.led = false
         this.temperature = 21.53
@@ -21,6 +22,7 @@ class FakeModel implements DeviceModel {
         return { id: "12ab", board: "fake", uptime: 5 }
     }
     readSensors(): SensorReading[] {
+        if (this.noSensors) return []
         return [
             { name: "temperature", unit: "Cel", value: this.temperature, decimals: 2 },
             { name: "humidity", unit: "%RH", value: 40.25, decimals: 1 },
@@ -89,6 +91,18 @@ describe("coap device resources", () => {
         expect(text(s.h.last())).toBe('[{"bn":"urn:dev:id:12ab:","n":"temperature","u":"Cel","v":21.53},{"n":"humidity","u":"%RH","v":40.3}]')
         s.h.deliver(withUint(get(2, "", "/sensors"), OptionNumber.Accept, 50))
         expect(text(s.h.last())).toBe('{"temperature":21.53,"humidity":40.3}')
+    })
+
+    test("with no readable sensor, /sensors is an empty pack and an empty JSON object", async () => {
+        await pause()
+        const s = setup()
+        s.m.noSensors = true
+        s.h.deliver(withUint(get(1, "", "/sensors"), OptionNumber.Accept, 50))
+        expect(s.h.last().code).toBe(CoapCode.Content)
+        expect(text(s.h.last())).toBe("{}")
+        s.h.deliver(get(2, "", "/sensors"))
+        expect(s.h.last().code).toBe(CoapCode.Content)
+        expect(text(s.h.last())).toBe("[]")
     })
 
     test("sensors are observable and notify on change", async () => {
