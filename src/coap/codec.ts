@@ -86,11 +86,13 @@ function nibble(v: number): number {
 }
 
 /**
- * The options in wire order: a stably sorted copy (insertion sort: one comparison per option when
- * the list is already sorted, as the message helpers keep it).
+ * The options in wire order: the list itself when already sorted (the message helpers keep it so,
+ * and encoding runs per message), else a stably sorted copy; the caller's list is never changed.
  */
 function wireOptions(options: CoapOption[]): CoapOption[] {
-    return sortedOptions(options ? options : [])
+    if (!options) return []
+    for (let i = 1; i < options.length; i++) if (options[i - 1].number > options[i].number) return sortedOptions(options)
+    return options
 }
 
 /** Bytes for options + (payload marker + payload when the payload is non-empty). */
