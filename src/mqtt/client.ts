@@ -6,8 +6,8 @@ import { Clock, Completion, Random } from "../io"
 import { ClientPlatform, doneToCompletion, filterList, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
 import { ClientOptions } from "./client-options"
 import { PublishPacket } from "./packets"
-import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionStats, SubscribeCallback } from "./session"
-import { MqttClientError } from "./session-errors"
+import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session"
+import { ended } from "./session-core"
 import { removeAt } from "./session-util"
 import { topicMatchesFilter } from "./topics"
 
@@ -35,10 +35,10 @@ export class MqttClient extends MqttClientCore {
     end(): void {
         if (this.timer !== undefined) this.timers.clear(this.timer)
         this.timer = undefined
+        // before session.end(): its "disconnected" would settle them with a plain connection failure
+        this.settle(this.connectWaiters, ended("connecting"))
         const session = this.session as Session
         session.end()
-        const e = new MqttClientError("CLIENT_ENDED", "client ended")
-        this.settle(this.connectWaiters, e)
         this.settle(this.idleWaiters, undefined)
         this.emit("end")
     }
@@ -46,6 +46,7 @@ export class MqttClient extends MqttClientCore {
     /** Resolves once connected (at once if already); rejects if the next attempt fails or the client ends. */
     async whenConnected(): Promise<void> {
         if (this.session.isConnected()) return
+        if (this.session.getState() === SessionState.ENDED) throw ended("connecting")
         const c = this.completions.create<void>()
         this.connectWaiters.push(c)
         await c.wait()
