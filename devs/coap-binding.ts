@@ -11,6 +11,7 @@
 //   devs/coap-over-tcp.ts   startCoapOverTcp(url, id, model, opts, log)
 import { CoapServerCore } from "../src/coap/endpoint"
 import { AppDeviceModel } from "./device-model"
+import { errText } from "./err-text"
 
 /** How often sensors (and the LED) are read; their observers are notified when a value changed. */
 const SAMPLE_MS = 1000
@@ -22,24 +23,20 @@ export interface CoapEndpoint {
     ledChanged: () => void
 }
 
-export function errText(e: unknown): string {
-    const m = (e as Error)?.message
-    return m ? m : "error"
-}
-
 /**
- * Reads the sensors and the LED every SAMPLE_MS and notifies ep's observers of what changed (ep may
- * be undefined when CoAP is off: the model still stays current for /rpc). The LED changes through
- * PUT /actuators/led and through the led.set method alike, so it is watched, not hooked.
+ * Reads the sensors and the LED every SAMPLE_MS and notifies ep's observers of what changed. The
+ * LED changes through PUT /actuators/led and through the led.set method alike, so it is watched,
+ * not hooked. Only the CoAP resources read the model, so without an endpoint nothing is watched.
  */
 export function watchDevice(model: AppDeviceModel, ep: CoapEndpoint, log: (line: string) => void): void {
+    if (!ep) return
     let led = model.getLed()
     setInterval(async () => {
         try {
-            if ((await model.refresh()) && ep) ep.sensorsChanged()
+            if (await model.refresh()) ep.sensorsChanged()
             if (model.getLed() !== led) {
                 led = !led
-                if (ep) ep.ledChanged()
+                ep.ledChanged()
             }
         } catch (e) {
             log("sensors: " + errText(e))

@@ -6,7 +6,8 @@ import { CoapBoardMqttLink } from "../src/coap/board-mqtt-link"
 import { MqttClientCore } from "../src/mqtt/client-core"
 import { DeviceApp } from "../src/firmware/app"
 import { dsClock } from "./clock"
-import { CoapEndpoint, errText, watchDevice } from "./coap-binding"
+import { CoapEndpoint, watchDevice } from "./coap-binding"
+import { errText } from "./err-text"
 import { AppDeviceModel } from "./device-model"
 
 /**

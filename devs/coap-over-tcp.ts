@@ -7,7 +7,8 @@ import { Endpoint, parseUrl } from "../src/config/url"
 import { dsClock } from "./clock"
 import { dsRandom } from "./random"
 import { dsNetConnector } from "./net-stream"
-import { CoapEndpoint, errText } from "./coap-binding"
+import { CoapEndpoint } from "./coap-binding"
+import { errText } from "./err-text"
 
 /** How often the RFC 8323 session's timers (Ping, CSM wait, timeouts, RD refresh) are checked. */
 const TCP_TICK_MS = 200

@@ -14,6 +14,7 @@ import { dsClock } from "./clock"
 import { dsRandom } from "./random"
 import { dsCompletions } from "./completion"
 import { dsNetConnector } from "./net-stream"
+import { errText } from "./err-text"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
 
 /** How often sensors are sampled; the telemetry policy decides what gets published. */
@@ -21,11 +22,6 @@ const SAMPLE_MS = 1000
 
 function log(line: string): void {
     console.log(line)
-}
-
-function errText(e: unknown): string {
-    const m = (e as Error)?.message
-    return m ? m : "error"
 }
 
 /** MessageBus over the project's MQTT client. QoS 0 never waits (replies and telemetry must not

@@ -19,6 +19,7 @@
 import * as ds from "@devicescript/core"
 import { connect, Socket } from "@devicescript/net"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
+import { errText } from "./err-text"
 
 /** recv() waits this long at most, so a reader notices a local close() (which wakes nobody). */
 const RECV_POLL_MS = 1000
@@ -40,10 +41,6 @@ const REPLY_WATCH_MS = 20
 /** Socket.connect's own timeout. */
 const CONNECT_TIMEOUT_MS = 30000
 
-function reasonOf(e: unknown): string {
-    const m = (e as Error)?.message
-    return m ? m : "" + e
-}
 
 export class DsNetStream implements Stream {
     private socket: Socket = undefined
@@ -71,7 +68,7 @@ export class DsNetStream implements Stream {
                 timeout: CONNECT_TIMEOUT_MS,
             })
         } catch (e) {
-            this.finish("connect failed: " + reasonOf(e))
+            this.finish("connect failed: " + errText(e))
             return
         }
         if (this.closed) {
@@ -83,7 +80,7 @@ export class DsNetStream implements Stream {
         try {
             this.events.onOpen()
         } catch (e) {
-            await this.fail("onOpen threw: " + reasonOf(e))
+            await this.fail("onOpen threw: " + errText(e))
             return
         }
         if (this.queue.length > 0) this.startWriter()
@@ -97,7 +94,7 @@ export class DsNetStream implements Stream {
                 chunk = await sock.recv(RECV_POLL_MS)
             } catch (e) {
                 // "terminated" when another stream took the socket, or the socket's error text.
-                if (!this.closed) this.finish(reasonOf(e))
+                if (!this.closed) this.finish(errText(e))
                 return
             }
             if (chunk === null) {
@@ -119,7 +116,7 @@ export class DsNetStream implements Stream {
             try {
                 this.events.onData(off === 0 && end === len ? chunk : chunk.slice(off, end))
             } catch (e) {
-                await this.fail("onData threw: " + reasonOf(e))
+                await this.fail("onData threw: " + errText(e))
                 return false
             }
         }
@@ -154,7 +151,7 @@ export class DsNetStream implements Stream {
             }
         } catch (e) {
             this.writing = false
-            await this.fail("send failed: " + reasonOf(e))
+            await this.fail("send failed: " + errText(e))
             return
         }
         this.writing = false
@@ -231,7 +228,7 @@ export class DsNetStream implements Stream {
             this.events.onClose(reason)
         } catch (e) {
             // Nothing above us to tell; an escaping exception would panic the board.
-            console.log("net-stream: onClose threw: " + reasonOf(e))
+            console.log("net-stream: onClose threw: " + errText(e))
         }
     }
 }
