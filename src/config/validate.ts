@@ -6,7 +6,7 @@
 // hand. Both spellings are accepted here.
 
 import { SettingDef, checkFormat } from "./schema"
-import { formatNumber } from "../telemetry/format"
+import { formatNumber } from "../util/decimal"
 
 export interface Checked {
     value?: any

@@ -2,7 +2,7 @@
 // (availability value_template), so "online"/"offline" are the only states.
 
 import { jsonString } from "../util/json"
-import { formatInteger } from "../telemetry/format"
+import { formatInteger } from "../util/decimal"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
 
 /** The Last Will: published by the broker when the board vanishes (retained). */

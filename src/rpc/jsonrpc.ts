@@ -11,7 +11,7 @@
 //   corrupts non-ASCII text and fractions.
 
 import { countUpTo, toJson, jsonString } from "../util/json"
-import { formatNumber } from "../telemetry/format"
+import { formatNumber } from "../util/decimal"
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError } from "./errors"
 import { ParamSpec, bindParams } from "./params"
 

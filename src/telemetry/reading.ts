@@ -1,7 +1,7 @@
 // One sensor reading kept as a scaled integer, so its printed form has exactly the sensor's
-// precision in both runtimes (see format.ts for why floats are never printed directly).
+// precision in both runtimes (see src/util/decimal.ts for why floats are never printed directly).
 
-import { formatScaled, toScaled } from "./format"
+import { toScaled } from "../util/decimal"
 
 export interface Reading {
     /** Telemetry key and Home Assistant quantity: "temperature", "humidity", "pressure", ... */
@@ -13,8 +13,4 @@ export interface Reading {
 
 export function makeReading(key: string, value: number, decimals: number): Reading {
     return { key: key, scaled: toScaled(value, decimals), decimals: decimals }
-}
-
-export function readingText(r: Reading): string {
-    return formatScaled(r.scaled, r.decimals)
 }

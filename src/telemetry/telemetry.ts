@@ -3,7 +3,7 @@
 // ts is milliseconds since the board booted (the runtime has no wall clock; see docs/firmware.md).
 // Keys appear in the order the board lists its sensors; a sensor that failed to read is left out.
 
-import { formatInteger, formatScaled } from "./format"
+import { formatInteger, formatScaled } from "../util/decimal"
 import { Reading } from "./reading"
 import { jsonString } from "../util/json"
 

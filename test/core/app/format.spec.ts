@@ -1,6 +1,6 @@
 import { describe, test, expect, beforeEach } from "@devicescript/test"
 import { pause } from "../../../src/util/pause"
-import { formatFixed, formatInteger, formatNumber, formatScaled, roundHalfAway, toScaled } from "../../../src/telemetry/format"
+import { formatFixed, formatInteger, formatNumber, formatScaled, roundHalfAway, toScaled } from "../../../src/util/decimal"
 import { jsonString, toJson, JsonRaw } from "../../../src/util/json"
 
 describe("number formatting", () => {

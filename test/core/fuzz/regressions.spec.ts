@@ -1,7 +1,7 @@
 // Regression tests for what the fuzzers (scripts/fuzz-*.ts) found, each with the input that did it.
 // Portable: runs in vitest and in the DeviceScript simulator (test/devs/fuzz-regressions.ts).
 import { describe, test, expect } from "@devicescript/test"
-import { formatFixed, formatScaled } from "../../../src/telemetry/format"
+import { formatFixed, formatScaled } from "../../../src/util/decimal"
 import { telemetryJson } from "../../../src/telemetry/telemetry"
 import { makeReading } from "../../../src/telemetry/reading"
 import { formatFixed as coapFormatFixed } from "../../../src/util/decimal"

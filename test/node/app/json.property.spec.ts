@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest"
 import fc from "fast-check"
 import { jsonString, toJson } from "../../../src/util/json"
-import { formatInteger, formatNumber, formatScaled } from "../../../src/telemetry/format"
+import { formatInteger, formatNumber, formatScaled } from "../../../src/util/decimal"
 import { Dispatcher } from "../../../src/rpc/jsonrpc"
 
 // JSON values whose numbers are safe integers or have at most 6 decimals: formatNumber writes
