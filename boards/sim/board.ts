@@ -7,7 +7,7 @@ import { SensorServer, startServer } from "@devicescript/server"
 import { SimRoom, RoomReading } from "../../src/sim/room"
 import { BoardHardware, Led } from "../../src/firmware/hardware"
 import { dsRandom } from "../../devs/random"
-import { readClient } from "../common/read"
+import { channels } from "../common/channels"
 
 const room = new SimRoom(dsRandom)
 let current: RoomReading = room.read(0)
@@ -63,10 +63,6 @@ export async function startBoard(): Promise<BoardHardware> {
         model: "DeviceScript simulator (simulated room)",
         tls: true,
         led: new SimLed(),
-        sensors: [
-            { key: "temperature", unit: "°C", decimals: 2, deviceClass: "temperature", name: "Temperature", read: readClient(t) },
-            { key: "humidity", unit: "%", decimals: 1, deviceClass: "humidity", name: "Humidity", read: readClient(h) },
-            { key: "pressure", unit: "hPa", decimals: 1, deviceClass: "pressure", name: "Pressure", read: readClient(p) },
-        ],
+        sensors: channels(3, [t, h, p]),
     }
 }
