@@ -505,17 +505,9 @@ export class SessionCore {
      * Runs an application callback. One that throws must not leave the session half-way through
      * an input (the rest of a chunk unprocessed, an ack unsent), so its error becomes error().
      */
-    protected finish(done: DoneCallback, err: Error): void {
+    protected finish(done: SubscribeCallback, err: Error, codes?: number[]): void {
         try {
-            done(err)
-        } catch (e) {
-            this.sink.error(e as Error)
-        }
-    }
-
-    protected finishOp(op: PendingOp, err: Error, codes: number[]): void {
-        try {
-            op.done(err, codes)
+            done(err, codes)
         } catch (e) {
             this.sink.error(e as Error)
         }
@@ -810,7 +802,7 @@ export class SessionCore {
             }
         }
         const err = failed === "" ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed + " (SUBACK 0x80)")
-        if (op.done) this.finishOp(op, err, codes)
+        if (op.done) this.finish(op.done, err, codes)
         else if (err) this.sink.error(err)
     }
 }

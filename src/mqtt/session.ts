@@ -58,7 +58,7 @@ export class Session extends SessionCore {
         this.outbox.drain(function (m: OutMessage) {
             if (m.done) self.finish(m.done, ended("publish"))
         })
-        for (const op of ops) if (op.done) this.finishOp(op, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"), undefined)
+        for (const op of ops) if (op.done) this.finish(op.done, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"))
         this.sink.disconnected("client ended", undefined)
     }
 
@@ -79,7 +79,7 @@ export class Session extends SessionCore {
                 return true
             case PacketType.UNSUBACK: {
                 const op = this.takeOp(id, PacketType.UNSUBSCRIBE)
-                if (op && op.done) this.finishOp(op, undefined, undefined)
+                if (op && op.done) this.finish(op.done, undefined)
                 return true
             }
             default:
