@@ -77,7 +77,7 @@ export async function benchProfileStream(cfg: BenchConfig): Promise<void> {
         onClose: (r: string) => {},
     })
     while (!opened) await ds.sleep(1)
-    s.write(Buffer.from("101500044d5154540402003c0009626e6e63682d726177", "hex"))
+    s.write(Buffer.from("101500044d5154540402003c000962656e63682d726177", "hex"))
     await ds.sleep(50)
     const pub = encodePublish("bench/raw/qos0", cfg.payload, 0, false, false, 0)
     const t0 = ds.millis()
@@ -85,6 +85,8 @@ export async function benchProfileStream(cfg: BenchConfig): Promise<void> {
         s.write(pub)
         if (i % cfg.yieldEvery === cfg.yieldEvery - 1) await ds.sleep(0)
     }
+    // until the writer has sent the last of them (write() only queues)
+    while ((s as any).queue.length > 0) await ds.sleep(1)
     console.log("BENCH profile stream-writes n=" + cfg.n0 + " ms=" + (ds.millis() - t0))
     s.close()
 }
