@@ -321,7 +321,7 @@ describe("url parsing", () => {
 })
 
 describe("MqttClientCore (what the firmware links)", () => {
-    test("publishes and subscribes at QoS 0/1, emits message, refuses onMessage and QoS 2 with INVALID_ARGUMENT", () => {
+    test("subscribes and publishes at QoS 1, emits an incoming QoS 0 message, refuses onMessage and QoS 2 with INVALID_ARGUMENT", () => {
         const clock = new FakeClock()
         const connector = new FakeConnector()
         const client = new MqttClientCore({ host: "h", clientId: "core" }, { connector, clock, random: new FixedRandom(0.5), completions: noCompletions, timers: new FakeTimers(clock) })

@@ -5,7 +5,8 @@ import { describe, expect, test } from "@devicescript/test"
 import { ACK_GAP_MS } from "../../../src/mqtt/held-acks"
 import { Packet, PacketIdOnlyPacket, PacketType } from "../../../src/mqtt/packets"
 import { SessionCore } from "../../../src/mqtt/session-core"
-import { bringUp, feed, options, pub, rig, Rig } from "./harness"
+import { encodePacket } from "../../../src/mqtt/encode"
+import { bringUp, FakeClock, feed, FixedRandom, options, Peer, pub, rig, Rig } from "./harness"
 
 function ackIds(written: Packet[]): number[] {
     const ids: number[] = []
@@ -101,21 +102,19 @@ describe("held PUBACKs (inbound QoS 1 flow control)", () => {
     })
 
     test("SessionCore holds them too (the board's session)", () => {
-        const b = new Backlog(0)
         const o = options()
-        o.backlog = () => b.n
-        const r = rig(o)
-        const core = new SessionCore(o, r.clock, r.random, r.peer)
+        o.backlog = () => 0
+        const clock = new FakeClock()
+        const peer = new Peer()
+        const core = new SessionCore(o, clock, new FixedRandom(0.5), peer)
         core.start()
         core.onOpen()
-        r.peer.take()
-        r.session = core as any
-        feed(r, { type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 })
-        r.peer.take()
-        feed(r, pub("in", 1, 11, false))
-        expect(r.peer.take().length).toBe(0)
-        r.clock.t = core.nextDeadline()
+        core.onData(encodePacket({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 }))
+        peer.take()
+        core.onData(encodePacket(pub("in", 1, 11, false)))
+        expect(peer.take().length).toBe(0)
+        clock.t = core.nextDeadline()
         core.tick()
-        expect(ackIds(r.peer.take()).join(",")).toBe("11")
+        expect(ackIds(peer.take()).join(",")).toBe("11")
     })
 })
