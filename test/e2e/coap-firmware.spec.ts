@@ -5,18 +5,11 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startTestEntry, SimRun } from "../helpers/simulator"
 import { startGateway, Gateway } from "../../src/host/gateway/gateway"
 import { coapClient } from "../interop/coap-tcp/libcoap"
+import { until } from "../helpers/wait"
 
 const ID = "coapfw1"
 let gw: Gateway
 let vm: SimRun
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms
-    while (!cond()) {
-        if (Date.now() > end) throw new Error("timed out waiting for " + what)
-        await new Promise((r) => setTimeout(r, 50))
-    }
-}
 
 beforeAll(async () => {
     gw = await startGateway({ coap: { port: 0, upstreamIdleMs: 500 }, tcp: { port: 0, requestTimeoutMs: 3000 }, http: false })

@@ -8,18 +8,11 @@ import { startMosquitto, Mosquitto } from "../helpers/mosquitto"
 import { startTestEntry, SimRun } from "../helpers/simulator"
 import { startGateway, Gateway } from "../../src/host/gateway/gateway"
 import { coapClient } from "../interop/coap-tcp/libcoap"
+import { until } from "../helpers/wait"
 
 let mosq: Mosquitto
 let gw: Gateway
 const vms: Record<string, SimRun> = {}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms
-    while (!cond()) {
-        if (Date.now() > end) throw new Error("timed out waiting for " + what)
-        await new Promise((r) => setTimeout(r, 50))
-    }
-}
 
 function ready(id: string): boolean {
     const b = gw.registry.get(id)

@@ -6,20 +6,13 @@ import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
 import { startSimulator, type Simulator, type SimRun } from "../helpers/simulator"
 import { startGateway, Gateway } from "../../src/host/gateway/gateway"
 import { coapClient } from "../interop/coap-tcp/libcoap"
+import { until } from "../helpers/wait"
 
 const ID = "e2e0c0ffee00c0a9"
 let broker: Mosquitto
 let gw: Gateway
 let sim: Simulator
 let run: SimRun
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms
-    while (!cond()) {
-        if (Date.now() > end) throw new Error("timed out waiting for " + what)
-        await new Promise((r) => setTimeout(r, 100))
-    }
-}
 
 function ready(): boolean {
     const b = gw.registry.get(ID)

@@ -6,19 +6,12 @@ import { startMosquitto, Mosquitto } from "../../helpers/mosquitto"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
 import { coapClient } from "./libcoap"
 import { bigText, mqttBoard, SimBoard, tcpBoard } from "./sim-board"
+import { until } from "../../helpers/wait"
 
 const TOKEN = "s3cret-token"
 let mosq: Mosquitto
 let gw: Gateway
 const boards: Record<string, SimBoard> = {}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms
-    while (!cond()) {
-        if (Date.now() > end) throw new Error("timed out waiting for " + what)
-        await new Promise((r) => setTimeout(r, 20))
-    }
-}
 
 async function startGw(ports?: Gateway["ports"]): Promise<Gateway> {
     return startGateway({

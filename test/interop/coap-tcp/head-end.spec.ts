@@ -14,14 +14,7 @@ import { CoapServer } from "../../../src/coap/endpoint"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeRandom } from "../../../src/host/node-platform"
 import { coapClient } from "./libcoap"
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms
-    while (!cond()) {
-        if (Date.now() > end) throw new Error("timed out waiting for " + what)
-        await new Promise((r) => setTimeout(r, 20))
-    }
-}
+import { until } from "../../helpers/wait"
 
 /** A raw RFC 8323 peer on a plain socket: sends frames, collects decoded answers. */
 async function rawPeer(port: number) {

@@ -15,6 +15,7 @@ import { tcpConnectionStatus } from "../../../src/coap/tcp-connection"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeRandom } from "../../../src/host/node-platform"
 import { coapClient, LibcoapServer, startCoapRd } from "./libcoap"
+import { until } from "../../helpers/wait"
 
 let rd: LibcoapServer
 
@@ -24,14 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
     await rd?.stop()
 })
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms
-    while (!cond()) {
-        if (Date.now() > end) throw new Error("timed out waiting for " + what)
-        await new Promise((r) => setTimeout(r, 10))
-    }
-}
 
 function board(endpoint: string, lifetimeS: number, extra: { pingIdleMs?: number } = {}) {
     const link = new CoapBoardTcpLink(

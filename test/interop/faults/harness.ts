@@ -11,19 +11,13 @@ import { nodeClock, nodeCompletions, nodeRandom } from "../../../src/host/node-p
 import type { Random } from "../../../src/io"
 import { startMosquitto, type Mosquitto } from "../../helpers/mosquitto"
 import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy"
+import { until } from "../../helpers/wait"
+export { until }
 
 export const QOS = [0, 1, 2] as const
 export type Qos = 0 | 1 | 2
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
-export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms
-    while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-        await sleep(10)
-    }
-}
 
 /** What one side received of the other's numbered messages, per QoS. */
 export class Ledger {
