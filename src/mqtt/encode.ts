@@ -35,7 +35,7 @@ export function remainingLengthSize(n: number): number {
     return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4
 }
 
-/** Writes the 2.2.3 varint for n at b[o..]; returns the offset after it. (allocFrame has its own copy.) */
+/** Writes the 2.2.3 varint for n at b[o..]; returns the offset after it. */
 export function writeRemainingLength(b: Buffer, o: number, n: number): number {
     // n <= 268,435,455 < 2^31, so int32 shifts are exact in both runtimes
     while (n >= 128) {
@@ -57,15 +57,7 @@ function allocFrame(firstByte: number, remaining: number): Buffer {
     for (let v = remaining >> 7; v > 0; v = v >> 7) size++
     const b = Buffer.alloc(size)
     b[0] = firstByte
-    let o = 1
-    let n = remaining
-    while (n >= 128) {
-        // (a byte store keeps the value mod 256 in both runtimes)
-        b[o] = n | 0x80
-        n = n >> 7
-        o++
-    }
-    b[o] = n
+    writeRemainingLength(b, 1, remaining)
     return b
 }
 
