@@ -6,6 +6,8 @@ import { performance } from "node:perf_hooks"
 import { MessageLayer } from "../coap/messagelayer"
 import { CoapServer, ServerOptions } from "../coap/endpoint"
 import type { TransmissionParams } from "../coap/messagelayer-params"
+import { CoapCode, CoapType, isRequestCode, newMessage } from "../coap/message"
+import { encodeMessage } from "../coap/codec"
 
 export const COAP_DEFAULT_PORT = 5683
 
@@ -47,6 +49,13 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
     const clock = { now: () => performance.now() }
     let timer: NodeJS.Timeout | undefined
     let closed = false
+    const faultsLogged = new Set<string>()
+    const reportFault = (e: unknown) => {
+        const what = e instanceof Error ? e.name + ": " + e.message : String(e)
+        if (faultsLogged.has(what) || faultsLogged.size >= 100) return
+        faultsLogged.add(what)
+        console.error(`coap-udp: one datagram dropped after an internal error (${what}); later ones of this kind are not logged`)
+    }
 
     const ml = new MessageLayer({
         clock,
@@ -75,7 +84,11 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
         if (d < 0) return
         timer = setTimeout(() => {
             timer = undefined
-            ml.tick(clock.now())
+            try {
+                ml.tick(clock.now())
+            } catch (e) {
+                reportFault(e)
+            }
             arm()
         }, Math.max(0, Math.ceil(d - clock.now())))
     }
@@ -89,7 +102,14 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
             peers.set(key, { address: rinfo.address, port: rinfo.port })
         }
         opts.tap?.("in", msg, key)
-        ml.receive(msg, key)
+        // one datagram's boundary: a fault answers a CON request 5.00, the endpoint keeps serving
+        try {
+            ml.receive(msg, key)
+        } catch (e) {
+            reportFault(e)
+            const r = internalErrorFor(msg)
+            if (r && !closed) socket.send(r, rinfo.port, rinfo.address)
+        }
     })
     // ICMP errors surface as socket errors on some platforms; the endpoint keeps serving
     socket.on("error", () => {})
@@ -113,4 +133,19 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
                 socket.close(() => resolve())
             }),
     }
+}
+
+/**
+ * RFC 7252 5.9.3.1: the 5.00 that answers a datagram whose handling failed, when the datagram is
+ * a CON request (by its header: version 1, type CON, a request code, a token length of at most 8):
+ * an ACK with its Message ID and token. Undefined for anything else (nothing to answer).
+ */
+export function internalErrorFor(datagram: Buffer): Buffer | undefined {
+    if (datagram.length < 4) return undefined
+    const version = datagram[0] >> 6
+    const type = (datagram[0] >> 4) & 3
+    const tkl = datagram[0] & 15
+    if (version !== 1 || type !== CoapType.CON || tkl > 8 || datagram.length < 4 + tkl || !isRequestCode(datagram[1])) return undefined
+    const m = newMessage(CoapType.ACK, CoapCode.InternalServerError, datagram.readUInt16BE(2), Buffer.from(datagram.subarray(4, 4 + tkl)))
+    return encodeMessage(m)
 }
