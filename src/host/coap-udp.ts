@@ -10,6 +10,8 @@ import { CoapCode, CoapType, isRequestCode, newMessage } from "../coap/message"
 import { encodeMessage } from "../coap/codec"
 
 export const COAP_DEFAULT_PORT = 5683
+/** The UDP receive buffer CoAP sockets on the host ask for: room for ~5,000 small datagrams. */
+export const UDP_RECV_BUFFER = 4 * 1024 * 1024
 
 export interface CoapUdpOptions {
     /** UDP port; 5683 by default, 0 picks a free one. */
@@ -18,7 +20,10 @@ export interface CoapUdpOptions {
     host?: string
     /** ms before an empty ACK turns a slow answer into a separate response (default 1000). */
     separateAfter?: number
+    /** Duplicate cache caps (MessageLayerOptions): 65,536 pairs / 16 MiB of answers by default. */
     dedupCapacity?: number
+    /** SO_RCVBUF in bytes (default 4 MiB, the kernel may cap it at net.core.rmem_max). */
+    recvBufferSize?: number
     maxBlockSzx?: number
     params?: TransmissionParams
     server?: Omit<ServerOptions, "clock">
@@ -44,7 +49,13 @@ interface Address {
 /** Starts the endpoint; resolves once the socket is bound. */
 export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<CoapUdpServer> {
     const host = opts.host ?? "::"
-    const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4", ipv6Only: false })
+    // the default receive buffer (rmem_default, 208 KiB on Linux) holds only ~256 small
+    // datagrams: a burst of requests beyond that was dropped by the kernel before we saw it
+    const socket = dgram.createSocket({
+        type: host.includes(":") ? "udp6" : "udp4",
+        ipv6Only: false,
+        recvBufferSize: opts.recvBufferSize ?? UDP_RECV_BUFFER,
+    })
     const peers = new Map<string, Address>()
     const clock = { now: () => performance.now() }
     let timer: NodeJS.Timeout | undefined
@@ -69,7 +80,7 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
             socket.send(bytes, a.port, a.address)
         },
         separateAfter: opts.separateAfter,
-        dedupCapacity: opts.dedupCapacity ?? 256,
+        dedupCapacity: opts.dedupCapacity,
         maxBlockSzx: opts.maxBlockSzx,
         params: opts.params,
     })
