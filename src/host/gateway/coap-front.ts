@@ -17,7 +17,7 @@ import { nodeClock, nodeRandom } from "../node-platform"
 import { forward, ForwardResult, UpstreamObservations } from "./forward"
 import { Board, BoardRegistry } from "./registry"
 import { guard } from "./boundary"
-import { internalErrorFor } from "../coap-udp"
+import { internalErrorFor, UDP_RECV_BUFFER } from "../coap-udp"
 
 export interface CoapFrontOptions {
     host?: string
@@ -97,7 +97,8 @@ export class CoapFront implements RequestHandler {
     }
 
     async listen(): Promise<number> {
-        const sock = createSocket("udp4")
+        // a burst beyond the kernel's default buffer (~256 small datagrams) would be dropped unread
+        const sock = createSocket({ type: "udp4", recvBufferSize: UDP_RECV_BUFFER })
         this.socket = sock
         // one datagram's boundary (src/host/gateway/boundary.ts): a fault answers a CON request 5.00
         sock.on("message", (msg, rinfo) => {
