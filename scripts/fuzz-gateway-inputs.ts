@@ -51,7 +51,7 @@ function httpTarget(rng: Rng): string {
 }
 
 /** A raw HTTP/1.1 request (a complete message: the body matches its Content-Length). */
-export function httpRequest(rng: Rng): { method: string; bytes: Buffer } {
+export function httpRequest(rng: Rng): { method: string; bytes: Buffer; mutated: boolean } {
     const method = rng.pick(METHODS)
     const body = rng.below(3) === 0 ? Buffer.alloc(0) : rng.below(2) === 0 ? Buffer.from(rng.pick(["on", "off", '{"jsonrpc":"2.0","id":1,"method":"sys.info"}', "[]"])) : rng.bytes(200)
     const headers: string[] = ["Host: gateway"]
@@ -68,9 +68,11 @@ export function httpRequest(rng: Rng): { method: string; bytes: Buffer } {
     }
     headers.push(framing)
     let head: Buffer = Buffer.from(`${method} ${httpTarget(rng)} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n`, "latin1")
-    // the head mutated now and then: the server's parser answers 400 and closes the connection
-    if (rng.below(10) === 0) head = mutateBytes(rng, head)
-    return { method, bytes: Buffer.concat([head, wire]) }
+    // the head mutated now and then: the server's parser answers 400 and closes the connection,
+    // or (a longer Content-Length, a lost terminator) waits for bytes that never come
+    const mutated = rng.below(10) === 0
+    if (mutated) head = mutateBytes(rng, head)
+    return { method, bytes: Buffer.concat([head, wire]), mutated }
 }
 
 // ------------------------------------------------------------------ CoAP (UDP and TCP share requests)

@@ -86,6 +86,8 @@ export interface HttpFrontOptions {
     token?: string
     /** Largest request body. Default 64 KiB. */
     maxBody?: number
+    /** A request (head and body) must arrive within this (408 and closed otherwise). Default 30 s. */
+    requestTimeoutMs?: number
 }
 
 export class HttpFront {
@@ -98,7 +100,13 @@ export class HttpFront {
     ) {}
 
     async listen(): Promise<number> {
-        const srv = createServer((req, res) => this.handleGuarded(req, res))
+        // a client that opens a request and never finishes it (a longer Content-Length than it
+        // sends, a head without its end) holds a connection for requestTimeoutMs, not Node's 300 s
+        const limit = this.opts.requestTimeoutMs ?? 30000
+        const srv = createServer(
+            { requestTimeout: limit, headersTimeout: limit, connectionsCheckingInterval: Math.min(limit / 4, 30000) },
+            (req, res) => this.handleGuarded(req, res)
+        )
         this.server = srv
         await new Promise<void>((resolve, reject) => {
             srv.once("error", reject)

@@ -64,3 +64,23 @@ describe("HTTP front: request targets it cannot parse", () => {
         expect(await rawRequest("GET", "/devices")).toMatch(/^HTTP\/1\.1 200 /)
     })
 })
+
+describe("HTTP front: a request that never completes", () => {
+    test("a body shorter than its Content-Length does not hold the connection: 408, then closed", async () => {
+        const { startGateway } = await import("../../../src/host/gateway/gateway")
+        const g = await startGateway({ coap: false, tcp: false, mqtt: false, http: { port: 0, requestTimeoutMs: 400 } })
+        try {
+            const s = connect(g.ports.http!, "127.0.0.1")
+            let got = ""
+            let closed = false
+            s.on("data", (d) => (got += d.toString("latin1")))
+            s.on("close", () => (closed = true))
+            s.on("error", () => {})
+            s.write("PUT /devices/x/led HTTP/1.1\r\nHost: g\r\nContent-Length: 944\r\n\r\non")
+            await until(() => closed, 10000, "the gateway closing the stalled connection")
+            expect(got).toMatch(/^HTTP\/1\.1 408 /)
+        } finally {
+            await g.stop()
+        }
+    })
+})
