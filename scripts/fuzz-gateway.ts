@@ -205,7 +205,8 @@ function httpExchange(conn: { sock: Socket; buf: Buffer; closed: boolean }, byte
         }
         const onClose = () => {
             const r = parseResponse(conn.buf, head)
-            const bare = /^HTTP\/1\.1 (\d{3})/.exec(conn.buf.toString("latin1"))
+            // a final status line whose body the close cut short still counts; a lone 1xx does not
+            const bare = /^HTTP\/1\.1 ([2-5]\d\d)/.exec(conn.buf.toString("latin1"))
             settle(r ? r.status : bare ? Number(bare[1]) : 0)
         }
         conn.sock.on("data", onData)
