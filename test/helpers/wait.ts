@@ -17,6 +17,15 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
     }
 }
 
+/** Like until, for a condition that takes I/O to check (a connect, a request through a gateway). */
+export async function untilAsync(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+    const end = Date.now() + ms
+    while (!(await cond())) {
+        if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+        await tick()
+    }
+}
+
 /** Resolves with get()'s first value that is not undefined, null or false; throws after ms. */
 export async function untilValue<T>(get: () => T | undefined | null | false, ms: number, what: string): Promise<T> {
     let v = get()
@@ -65,6 +74,25 @@ export async function roundTrip(send: () => unknown, arrived: () => boolean, ms:
 export async function afterMarker(send: () => unknown, arrived: () => boolean, ms: number, what: string): Promise<void> {
     await send()
     await until(arrived, ms, `the marker ${what}`)
+}
+
+/** What resubscribed() needs of an MQTT client (this project's MqttClient). */
+export interface CountsPackets {
+    on(event: "connect", fn: () => void): unknown
+    stats(): { packetsReceived: number }
+}
+
+/**
+ * Call before a broker restart; the result is true once the client has reconnected and received
+ * one more packet after its CONNACK: the SUBACK of the subscriptions it makes again on connect
+ * (a broker answers a SUBSCRIBE before it delivers anything on it).
+ */
+export function resubscribed(client: CountsPackets): () => boolean {
+    let atConnack = -1
+    client.on("connect", () => {
+        if (atConnack < 0) atConnack = client.stats().packetsReceived
+    })
+    return () => atConnack >= 0 && client.stats().packetsReceived > atConnack
 }
 
 /**

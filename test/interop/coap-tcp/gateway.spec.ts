@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startMosquitto, Mosquitto } from "../../helpers/mosquitto"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
 import { coapClient, countCodes } from "./libcoap"
-import type { MqttClient } from "../../../src/mqtt/client"
 import { bigText, mqttBoard, SimBoard, tcpBoard } from "./sim-board"
-import { until } from "../../helpers/wait"
+import { resubscribed, until } from "../../helpers/wait"
 
 const TOKEN = "s3cret-token"
 const REQUEST_TIMEOUT_MS = 1500
@@ -31,19 +30,6 @@ async function startGw(ports?: Gateway["ports"]): Promise<Gateway> {
 function unhex(p: string): Buffer {
     const m = /^<<([0-9a-f]+)>>/.exec(p)
     return m ? Buffer.from(m[1], "hex") : Buffer.from(p)
-}
-
-/**
- * True once client, after its next CONNACK, has received another packet: the SUBACK of the
- * subscriptions it restores on a broker that lost them (the broker answers a SUBSCRIBE before it
- * delivers anything on the new subscription).
- */
-function resubscribed(client: MqttClient): () => boolean {
-    let atConnack = -1
-    client.on("connect", () => {
-        if (atConnack < 0) atConnack = client.stats().packetsReceived
-    })
-    return () => atConnack >= 0 && client.stats().packetsReceived > atConnack
 }
 
 function ready(id: string): boolean {

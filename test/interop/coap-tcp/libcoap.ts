@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process"
 import { connect } from "node:net"
 import { exited, track } from "../../helpers/processes"
 import { freePort } from "../../helpers/ports"
+import { untilAsync } from "../../helpers/wait"
 
 export interface LibcoapServer {
     port: number
@@ -41,10 +42,9 @@ export async function startCoapRd(): Promise<LibcoapServer> {
 }
 
 async function waitTcp(port: number, proc: ChildProcess): Promise<void> {
-    const deadline = Date.now() + 5000
-    while (Date.now() < deadline) {
+    await untilAsync(async () => {
         if (proc.exitCode !== null) throw new Error("libcoap server exited early")
-        const ok = await new Promise<boolean>((resolve) => {
+        return new Promise<boolean>((resolve) => {
             const s = connect(port, "127.0.0.1")
             s.once("connect", () => {
                 s.destroy()
@@ -52,10 +52,7 @@ async function waitTcp(port: number, proc: ChildProcess): Promise<void> {
             })
             s.once("error", () => resolve(false))
         })
-        if (ok) return
-        await new Promise((r) => setTimeout(r, 25))
-    }
-    throw new Error(`nothing listening on ${port}`)
+    }, 5000, `libcoap listening on ${port}`)
 }
 
 export interface ClientResult {
