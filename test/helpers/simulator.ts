@@ -12,10 +12,11 @@
 // Every process started here is tracked (./processes) and stopped by PID, also when a test fails
 // or the Node process exits.
 import { spawn, type ChildProcess } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { dirname, join, relative, resolve } from "node:path"
 import { exited, track } from "./processes"
+import { until } from "./wait"
 
 /** The project root: devs must run here (it needs ./devsconfig.json and writes ./.devicescript). */
 export const PROJECT_ROOT = findProjectRoot()
@@ -201,14 +202,14 @@ export function wrapWithEnv(entry: string, env: Record<string, SettingValue>): s
 
 function settingsWriter(settings: Record<string, SettingValue>): string {
     const file = genPath("settings")
-    const lines = [`import * as ds from "@devicescript/core"`, `import { writeSetting } from "@devicescript/settings"`]
+    const lines = [`import { writeSetting } from "@devicescript/settings"`]
     for (const k of Object.keys(settings)) {
         if (k.length > MAX_SETTING_KEY) throw new Error(`setting key ${k} is longer than ${MAX_SETTING_KEY}`)
         lines.push(`await writeSetting(${JSON.stringify(k)}, ${literal(settings[k])})`)
     }
-    // The VM saves its flash asynchronously after a write; give it a moment before saying so
-    // (the harness then also waits for the flash file to stop changing).
-    lines.push(`await ds.sleep(200)`, `console.log("devs-link: settings written")`, "")
+    // The VM saves its flash to the file asynchronously after a write: the harness then waits
+    // until the file holds every setting (flashHolds).
+    lines.push(`console.log("devs-link: settings written")`, "")
     writeFileSync(file, lines.join("\n"))
     return relative(PROJECT_ROOT, file)
 }
@@ -301,20 +302,18 @@ export interface SimulatorOptions {
     lockTimeoutMs?: number
 }
 
-/** Waits until the simulated flash file exists and has not changed for quietMs. */
-async function flashSettled(quietMs: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    let last = -1
-    let since = Date.now()
-    while (Date.now() < deadline) {
-        const m = existsSync(FLASH_FILE) ? statSync(FLASH_FILE).mtimeMs : -1
-        if (m !== last) {
-            last = m
-            since = Date.now()
-        } else if (m >= 0 && Date.now() - since >= quietMs) return
-        await new Promise((r) => setTimeout(r, 50))
-    }
-    throw new Error(`the simulated flash ${FLASH_FILE} did not settle within ${timeoutMs} ms`)
+/**
+ * True once the simulated flash file holds every setting: the VM saves its whole flash in one
+ * file write, where a setting is its key (":KEY") and its value as JSON text (checked for ASCII
+ * values; the VM escapes others its own way).
+ */
+function flashHolds(settings: Record<string, SettingValue>): boolean {
+    if (!existsSync(FLASH_FILE)) return false
+    const text = readFileSync(FLASH_FILE).toString("latin1")
+    return Object.keys(settings).every((k) => {
+        const v = literal(settings[k])
+        return text.includes(":" + k) && (!/^[\x20-\x7e]*$/.test(v) || text.includes(v))
+    })
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -390,11 +389,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
                 const writer = await runOnce(writerFile, args)
                 try {
                     await writer.log.waitFor(/^devs-link: settings written/, 60_000)
-                    await flashSettled(500, 10_000)
+                    await until(() => flashHolds(settings), 10_000, `the settings in the simulated flash ${FLASH_FILE}`)
                 } finally {
                     await writer.stop()
                     rmSync(join(PROJECT_ROOT, writerFile), { force: true })
                 }
+                // the writer was stopped between two saves, not in the middle of one
+                if (!flashHolds(settings)) throw new Error(`the simulated flash ${FLASH_FILE} lost the settings when the writer stopped`)
             }
             return runOnce(entry, args)
         },
