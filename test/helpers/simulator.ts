@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { connect } from "node:net"
 import { dirname, join, relative, resolve } from "node:path"
 import { exited, track } from "./processes"
-import { until } from "./wait"
+import { until, untilAsync } from "./wait"
 
 /** The project root: devs must run here (it needs ./devsconfig.json and writes ./.devicescript). */
 export const PROJECT_ROOT = findProjectRoot()
@@ -328,14 +328,12 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 async function waitForPorts(ports: number[], child: ChildProcess, log: SimLog, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
+    await untilAsync(async () => {
         if (child.exitCode !== null) throw new Error(`devtools exited (${child.exitCode}):\n${log.tail()}`)
-        const open = await Promise.all(ports.map(portOpen))
-        if (open.every((x) => x)) return
-        if (Date.now() > deadline) throw new Error(`devtools did not listen on ${ports} within ${timeoutMs} ms:\n${log.tail()}`)
-        await new Promise((r) => setTimeout(r, 50))
-    }
+        return (await Promise.all(ports.map(portOpen))).every((x) => x)
+    }, timeoutMs, `devtools listening on ${ports}`).catch((e: Error) => {
+        throw new Error(`${e.message}:\n${log.tail()}`)
+    })
 }
 
 /**
@@ -349,15 +347,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const devtoolsLog = new SimLog()
     try {
         // The previous holder's devtools may still be exiting (e.g. killed together with its lock
-        // when its process died); give it a moment, then fail clearly rather than share its ports.
-        const deadline = Date.now() + 20_000
-        for (;;) {
-            const busy = (await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x)
-            if (!busy) break
-            if (Date.now() > deadline)
-                throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_FILE}`)
-            await new Promise((r) => setTimeout(r, 200))
-        }
+        // when its process died); wait until its ports are free, then fail clearly rather than share them.
+        await untilAsync(async () => !(await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x), 20_000, `ports ${DEVTOOLS_PORTS} free`).catch(() => {
+            throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_FILE}`)
+        })
         devtools = spawnDevs(["devtools"], devtoolsLog)
         await waitForPorts(DEVTOOLS_PORTS, devtools, devtoolsLog, 30_000)
     } catch (e) {
