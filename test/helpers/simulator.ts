@@ -377,7 +377,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             const settings = { ...(opts.applyEnvFiles === false ? {} : projectEnvSettings()), ...(opts.settings ?? {}) }
             // A fresh flash each run: no settings left over from an earlier run.
             rmSync(FLASH_FILE, { force: true })
-            if (Object.keys(settings).length > 0) {
+            // The writer is stopped once the file holds every setting. A stop that cut a later save
+            // short would leave the file without them (the VM rewrites it whole): then write again.
+            for (let attempt = 1; Object.keys(settings).length > 0; attempt++) {
                 const writerFile = settingsWriter(settings)
                 const writer = await runOnce(writerFile, args)
                 try {
@@ -387,8 +389,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
                     await writer.stop()
                     rmSync(join(PROJECT_ROOT, writerFile), { force: true })
                 }
-                // the writer was stopped between two saves, not in the middle of one
-                if (!flashHolds(settings)) throw new Error(`the simulated flash ${FLASH_FILE} lost the settings when the writer stopped`)
+                if (flashHolds(settings)) break
+                if (attempt === 3) throw new Error(`the simulated flash ${FLASH_FILE} lost the settings when the writer stopped, ${attempt} times`)
+                rmSync(FLASH_FILE, { force: true })
             }
             return runOnce(entry, args)
         },
