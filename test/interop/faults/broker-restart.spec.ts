@@ -14,8 +14,8 @@ test("broker stopped until both sides noticed, then started again with its datab
     rig = await startRig({ persistence: true })
     const r = rig
     let downMs = 0
-    let peerDown = false
-    r.peer.on("offline", () => (peerDown = true))
+    let peerRetries = 0
+    r.peer.on("reconnect", () => peerRetries++)
     let sessionPresent: boolean | undefined
     r.device.on("connect", (sp: boolean) => (sessionPresent = sp))
     await r.traffic(150, 10, async () => {
@@ -23,8 +23,11 @@ test("broker stopped until both sides noticed, then started again with its datab
         const t0 = Date.now()
         const closes = r.log.closes.length
         await r.broker.stop()
-        // down until both the device (through the proxy) and the peer have lost it
-        await until(() => r.log.closes.length > closes && peerDown, 10_000, "device and peer to see the broker gone")
+        // down until both the device (through the proxy) and the peer have lost it and tried in
+        // vain to come back: each side's reconnect runs against a dead broker first
+        const attempts = r.proxy.attempts()
+        const retries = peerRetries
+        await until(() => r.log.closes.length > closes + 1 && r.proxy.attempts() > attempts && peerRetries > retries + 1, 10_000, "device and peer to retry against the stopped broker")
         await r.broker.start()
         downMs = Date.now() - t0
         await until(() => r.log.connects.length > connects, 10_000, "the device back on the restarted broker")
