@@ -32,6 +32,12 @@ afterAll(async () => {
 
 const uri = (path: string) => `coap://127.0.0.1:${gw.ports.coap}/${ID}${path}`
 
+/** devs/coap-binding.ts reads the LED this often. */
+const SAMPLE_MS = 1000
+
+/** The board's uptime (ms) from /device. */
+const boardUptime = async (): Promise<number> => JSON.parse((await coapClient(["-B", "10", uri("/device")])).payload).uptime_ms
+
 /** The board applies a PUT after answering 2.04 (a LED write, a flash save): GET until it shows. */
 const readsBack = (path: string, ok: (payload: string) => boolean, what: string) =>
     untilAsync(async () => ok((await coapClient(["-B", "10", uri(path)])).payload), 20_000, what)
@@ -72,6 +78,11 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
     test("an observer of /actuators/led hears a change made through /rpc led.set", async () => {
         await coapClient(["-B", "10", "-m", "put", "-t", "0", "-e", "on", uri("/actuators/led")])
         await readsBack("/actuators/led", (p) => p === "on", "the LED on")
+        // The firmware notifies LED observers from a 1 s sampler (devs/coap-binding.ts), which
+        // must have seen the LED on before it can see it go off. It says nothing when it samples,
+        // so wait on the board's own clock (uptime in /device) for two of its periods.
+        const t0 = await boardUptime()
+        await untilAsync(async () => (await boardUptime()) >= t0 + 2 * SAMPLE_MS, 20_000, "two LED sampling periods on the board's clock")
         let out = ""
         const obs = coapClient(["-B", "6", "-s", "5", uri("/actuators/led")], 20_000, (o) => (out = o))
         // the observation is up once its registration is answered (through the gateway, by the board)
