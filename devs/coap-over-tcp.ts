@@ -49,5 +49,5 @@ export function startCoapOverTcp(
         }
     }, TCP_TICK_MS)
     link.start()
-    return { server: server, sensorsChanged: n.sensorsChanged, ledChanged: n.ledChanged }
+    return { sensorsChanged: n.sensorsChanged, ledChanged: n.ledChanged }
 }
