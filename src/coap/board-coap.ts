@@ -33,12 +33,11 @@ interface BoardRequest {
     token: Buffer
     /** "/a/b" from Uri-Path. */
     path: string
-    accept: number
-    contentFormat: number
-    observe: number
-    payload: Buffer
+    contentFormat?: number
+    observe?: number
+    payload?: Buffer
     /** An unrecognised critical option was present (RFC 7252 5.4.1). */
-    badOption: boolean
+    badOption?: boolean
 }
 
 /** What a route answers. */
@@ -121,7 +120,7 @@ export function boardCoapChanged(b: BoardCoap, prefix: string): void {
     for (const path of Object.keys(b.observers)) {
         if (!path.startsWith(prefix)) continue
         const token = b.observers[path]
-        const a = route(b, { code: GET, token: token, path: path, accept: undefined, contentFormat: undefined, observe: undefined, payload: undefined, badOption: false })
+        const a = route(b, { code: GET, token: token, path: path })
         // a non-2.05 notification ends the observation (RFC 7641 3.2), as does a failed publish
         if (a.code !== CONTENT || !send(b, token, a, nextSeq(b))) delete b.observers[path]
     }
@@ -147,43 +146,47 @@ function formatOk(req: BoardRequest, a: number, b: number): boolean {
     return cf === undefined || cf === a || cf === b
 }
 
+function ans(code: number, contentFormat?: number, payload?: string): BoardAnswer {
+    return { code: code, contentFormat: contentFormat, payload: payload }
+}
+
 /** The answer to one request (everything but /rpc, which is async). */
 function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
-    if (req.badOption) return { code: BAD_OPTION }
+    if (req.badOption) return ans(BAD_OPTION)
     const model = b.model
     const path = req.path
     const get = req.code === GET
     const put = req.code === PUT
-    if (path === "/.well-known/core") return get ? { code: CONTENT, contentFormat: LINK_FORMAT, payload: links(model.readSensors()) } : { code: METHOD_NOT_ALLOWED }
+    if (path === "/.well-known/core") return get ? ans(CONTENT, LINK_FORMAT, links(model.readSensors())) : ans(METHOD_NOT_ALLOWED)
     if (path === "/sensors" || path.startsWith("/sensors/")) {
         const all = model.readSensors()
         const picked: SensorReading[] = []
         for (const r of all) if (path === "/sensors" || path === "/sensors/" + r.name) picked.push(r)
-        if (picked.length === 0 && path !== "/sensors") return { code: NOT_FOUND }
-        if (!get) return { code: METHOD_NOT_ALLOWED }
+        if (picked.length === 0 && path !== "/sensors") return ans(NOT_FOUND)
+        if (!get) return ans(METHOD_NOT_ALLOWED)
         return { code: CONTENT, contentFormat: SENML_JSON, payload: senmlPack(picked, b.baseName), maxAge: b.maxAge }
     }
     if (path === "/actuators/led") {
         const on = model.getLed()
         if (get) return { code: CONTENT, contentFormat: TEXT, payload: on ? "on" : "off", etag: on ? 1 : 0 }
-        if (!put) return { code: METHOD_NOT_ALLOWED }
-        if (!formatOk(req, TEXT, JSON_FORMAT)) return { code: UNSUPPORTED_FORMAT }
+        if (!put) return ans(METHOD_NOT_ALLOWED)
+        if (!formatOk(req, TEXT, JSON_FORMAT)) return ans(UNSUPPORTED_FORMAT)
         // the gateway turns a JSON {"on":bool} into text; JSON that reaches the board was not that
         const want = req.contentFormat === JSON_FORMAT ? undefined : parseLed(req.payload.toString("utf-8").trim().toLowerCase(), on)
-        if (want === undefined) return { code: BAD_REQUEST, contentFormat: TEXT, payload: 'expected "on", "off", "toggle" or {"on":true}' }
+        if (want === undefined) return ans(BAD_REQUEST, TEXT, 'expected "on", "off", "toggle" or {"on":true}')
         model.setLed(want)
-        return { code: CHANGED }
+        return ans(CHANGED)
     }
-    if (path === "/device") return get ? { code: CONTENT, contentFormat: JSON_FORMAT, payload: toJson(model.info()) } : { code: METHOD_NOT_ALLOWED }
+    if (path === "/device") return get ? ans(CONTENT, JSON_FORMAT, toJson(model.info())) : ans(METHOD_NOT_ALLOWED)
     if (path === "/config") {
-        if (get) return { code: CONTENT, contentFormat: JSON_FORMAT, payload: model.getConfig() }
-        if (!put) return { code: METHOD_NOT_ALLOWED }
-        if (!formatOk(req, JSON_FORMAT, JSON_FORMAT)) return { code: UNSUPPORTED_FORMAT }
+        if (get) return ans(CONTENT, JSON_FORMAT, model.getConfig())
+        if (!put) return ans(METHOD_NOT_ALLOWED)
+        if (!formatOk(req, JSON_FORMAT, JSON_FORMAT)) return ans(UNSUPPORTED_FORMAT)
         const why = model.setConfig(req.payload.toString("utf-8"))
-        return why === undefined ? { code: CHANGED } : { code: BAD_REQUEST, contentFormat: TEXT, payload: why }
+        return why === undefined ? ans(CHANGED) : ans(BAD_REQUEST, TEXT, why)
     }
-    if (path === "/rpc") return req.code === POST ? { code: UNSUPPORTED_FORMAT } : { code: METHOD_NOT_ALLOWED }
-    return { code: NOT_FOUND }
+    if (path === "/rpc") return req.code === POST ? ans(UNSUPPORTED_FORMAT) : ans(METHOD_NOT_ALLOWED)
+    return ans(NOT_FOUND)
 }
 
 /** POST /rpc: one JSON-RPC request -> 2.05 with its response, or 2.04 for a notification. */
@@ -191,9 +194,9 @@ async function answerRpc(b: BoardCoap, req: BoardRequest): Promise<void> {
     let a: BoardAnswer
     try {
         const out = await b.model.rpc(req.payload.toString("utf-8"))
-        a = out === undefined ? { code: CHANGED } : { code: CONTENT, contentFormat: JSON_FORMAT, payload: out }
+        a = out === undefined ? ans(CHANGED) : ans(CONTENT, JSON_FORMAT, out)
     } catch (e) {
-        a = { code: SERVER_ERROR }
+        a = ans(SERVER_ERROR)
     }
     send(b, req.token, a, -1)
 }
@@ -259,7 +262,7 @@ function readFrame(b: Buffer): BoardRequest {
     const tkl = b[0] & 15
     const len = readExt(b[0] >> 4, 1)
     if (tkl > 8 || pos + 1 + tkl + len !== b.length) return undefined
-    const req: BoardRequest = { code: b[pos], token: b.slice(pos + 1, pos + 1 + tkl), path: "", accept: undefined, contentFormat: undefined, observe: undefined, payload: Buffer.alloc(0), badOption: false }
+    const req: BoardRequest = { code: b[pos], token: b.slice(pos + 1, pos + 1 + tkl), path: "", payload: Buffer.alloc(0) }
     pos += 1 + tkl
     let num = 0
     while (pos < b.length) {
@@ -276,57 +279,53 @@ function readFrame(b: Buffer): BoardRequest {
         const v = b.slice(pos, pos + n)
         pos += n
         if (num === 11) req.path += "/" + v.toString("utf-8")
-        else if (num === 17) req.accept = uintOf(v)
         else if (num === 12) req.contentFormat = uintOf(v)
         else if (num === 6) req.observe = uintOf(v)
-        // Uri-Host, Uri-Port, Uri-Query: recognised; the resources take none
-        else if ((num & 1) === 1 && num !== 3 && num !== 7 && num !== 15) req.badOption = true
+        // Uri-Host, Uri-Port, Uri-Query, Accept: recognised; the resources take none of them (the
+        // gateway makes the format a client accepts from the one the board answers)
+        else if ((num & 1) === 1 && num !== 3 && num !== 7 && num !== 15 && num !== 17) req.badOption = true
     }
     if (req.path === "") req.path = "/"
     return req
 }
 
-/** An unsigned option value below 2^31 in the fewest bytes (RFC 7252 3.2: 0 is empty). */
-function uintBytes(v: number): number[] {
-    const out: number[] = []
-    for (let s = v >= 0x1000000 ? 24 : v >= 0x10000 ? 16 : v >= 0x100 ? 8 : v > 0 ? 0 : -8; s >= 0; s -= 8) out.push((v >> s) & 0xff)
-    return out
+/** Appends option `num` (after option `last`, both below 13 apart) with an unsigned value; returns num. */
+function putUint(opts: number[], last: number, num: number, v: number): number {
+    // RFC 7252 3.2: the fewest bytes, 0 is empty; the values here stay below 2^24
+    const n = v === 0 ? 0 : v < 0x100 ? 1 : v < 0x10000 ? 2 : 3
+    opts.push(((num - last) << 4) | n)
+    for (let i = n - 1; i >= 0; i--) opts.push((v >> (8 * i)) & 0xff)
+    return num
 }
 
 /**
  * Publishes one response (observe >= 0: a notification or registration answer) with the request's
- * token. Options in number order: ETag 4, Observe 6, Content-Format 12, Max-Age 14 (each delta and
- * length below 13, so one header byte). False when the publish threw (outbox full, client ended).
+ * token. Options in number order: ETag 4 (one byte, the LED's state), Observe 6, Content-Format
+ * 12, Max-Age 14. False when the publish threw (outbox full, client ended).
  */
 function send(b: BoardCoap, token: Buffer, a: BoardAnswer, observe: number): boolean {
     const opts: number[] = []
     let last = 0
-    const nums = [4, 6, 12, 14]
-    const values = [a.etag, observe < 0 ? undefined : observe, a.contentFormat, a.maxAge]
-    for (let i = 0; i < 4; i++) {
-        if (values[i] === undefined) continue
-        // an ETag is one byte even when 0; the others are minimal unsigned integers
-        const v = i === 0 ? [values[i]] : uintBytes(values[i])
-        opts.push(((nums[i] - last) << 4) | v.length)
-        for (const x of v) opts.push(x)
-        last = nums[i]
+    if (a.etag !== undefined) {
+        opts.push(0x41, a.etag)
+        last = 4
     }
+    if (observe >= 0) last = putUint(opts, last, 6, observe)
+    if (a.contentFormat !== undefined) last = putUint(opts, last, 12, a.contentFormat)
+    if (a.maxAge !== undefined) putUint(opts, last, 14, a.maxAge)
     const body = a.payload === undefined ? Buffer.alloc(0) : Buffer.from(a.payload)
-    const len = opts.length + (body.length > 0 ? 1 + body.length : 0)
-    const head: number[] = []
-    if (len < 13) head.push((len << 4) | token.length)
-    else if (len < 269) head.push((13 << 4) | token.length, len - 13)
-    else if (len < 65805) head.push((14 << 4) | token.length, (len - 269) >> 8, (len - 269) & 0xff)
-    else head.push((15 << 4) | token.length, ((len - 65805) >> 24) & 0xff, ((len - 65805) >> 16) & 0xff, ((len - 65805) >> 8) & 0xff, (len - 65805) & 0xff)
+    if (body.length > 0) opts.push(0xff)
+    // RFC 8323 3.2: Len nibble, extended length (13: 1 byte, 14: 2 bytes, 15: 4 bytes), code, token
+    const len = opts.length + body.length
+    const tkl = token.length
+    const head: number[] =
+        len < 13 ? [(len << 4) | tkl] : len < 269 ? [0xd0 | tkl, len - 13] : len < 65805 ? [0xe0 | tkl, (len - 269) >> 8, (len - 269) & 0xff] : [0xf0 | tkl, ((len - 65805) >> 24) & 0xff, ((len - 65805) >> 16) & 0xff, ((len - 65805) >> 8) & 0xff, (len - 65805) & 0xff]
     head.push(a.code)
-    const out = Buffer.alloc(head.length + token.length + len)
+    const out = Buffer.alloc(head.length + tkl + len)
     out.set(Buffer.from(head), 0)
     out.set(token, head.length)
-    out.set(Buffer.from(opts), head.length + token.length)
-    if (body.length > 0) {
-        out[head.length + token.length + opts.length] = 0xff
-        out.set(body, out.length - body.length)
-    }
+    out.set(Buffer.from(opts), head.length + tkl)
+    out.set(body, out.length - body.length)
     try {
         b.publish(b.resTopic, out)
         return true
