@@ -1,7 +1,8 @@
-// The board's CoAP endpoint on the MQTT binding (the default firmware): one small class that
-// reads a request frame from <prefix>/<id>/coap/req, answers it from the DeviceModel, and
-// publishes the answer on <prefix>/<id>/coap/res (RFC 8323 3.2 framing, one message per publish,
-// ./mqtt-binding).
+// The board's CoAP endpoint (both firmwares): one small class that reads a request frame from
+// <prefix>/<id>/coap/req, answers it from the DeviceModel, and publishes the answer on
+// <prefix>/<id>/coap/res (RFC 8323 3.2 framing, one message per publish, ./mqtt-binding). On the
+// coap+tcp binding ./board-tcp-link feeds it the head-end's requests and writes its frames to the
+// connection (serveBoardCoapOverTcp).
 //
 // Why so little: every client reaches the board through the gateway, which is a CoAP proxy, and
 // the link between them is reliable (MQTT QoS 1). So the gateway does the proxy's share
@@ -14,8 +15,8 @@
 //     /.well-known/core query filtering;
 //   - RFC 7641 5: the gateway holds ONE observation per (board, resource) and fans notifications
 //     out, so the board keeps one observer token per resource (a new registration replaces it).
-// The full RFC 7252/7641/7959 server (./endpoint) is what the Node UDP endpoint and the CoAP-over-
-// TCP firmware use. A request here carrying any other critical option (Block1/2, If-Match,
+// The full RFC 7252/7641/7959 server (./endpoint) is what the Node UDP endpoint and the gateway's
+// front use. A request here carrying any other critical option (Block1/2, If-Match,
 // Proxy-Uri...) is 4.02 (RFC 7252 5.4.1); the gateway never sends one.
 //
 // Every class method costs board bytecode (DeviceScript links all methods of a used class), so the
@@ -125,6 +126,18 @@ export function boardCoapChanged(b: BoardCoap, prefix: string): void {
         if (a.code !== CONTENT || !send(b, token, a, nextSeq(b))) delete b.observers[path]
     }
 }
+
+/** The board's resources as RFC 6690 link-format (what an RFC 9176 registration carries). */
+export function boardCoapLinks(b: BoardCoap): string {
+    return links(b.model.readSensors())
+}
+
+/**
+ * The RD endpoint type (et=, RFC 9176) a board with this endpoint registers with on the coap+tcp
+ * binding: it tells the gateway that the board answers one representation per resource and keeps
+ * one observer per resource (on the MQTT binding every board is such a board).
+ */
+export const BOARD_COAP_ENDPOINT_TYPE = "devs-link.one-representation"
 
 /** The request topic the board subscribes to (QoS 1). */
 export function boardCoapTopic(b: BoardCoap): string {

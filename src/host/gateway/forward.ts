@@ -3,8 +3,9 @@
 //     fetched block by block and handed on whole, so the fronts can re-slice it for their clients;
 //   - UpstreamObservations: ONE observation per (board, path, Accept) however many clients
 //     observe it downstream (RFC 7641 with the gateway as a caching intermediary, RFC 7252 5.7);
-//     per (board, path) for a board on the MQTT binding, which keeps one observer per resource;
-//   - a board on the MQTT binding answers one representation per resource (src/coap/board-coap.ts):
+//     per (board, path) for a board with one observer per resource (src/coap/board-coap.ts);
+//   - such a board (every board on the MQTT binding; on coap+tcp one that registered with
+//     et=devs-link.one-representation) answers one representation per resource:
 //     forward() and the observations make the client's format from it (./representations).
 // An unknown board is 4.04; an offline board or a board that does not answer in time is 5.04.
 
@@ -100,11 +101,12 @@ export function forward(reg: BoardRegistry, id: string, f: ForwardRequest, done:
 }
 
 /**
- * A board on the MQTT binding answers one representation per resource and keeps one observer per
- * resource (src/coap/board-coap.ts); the gateway makes the other formats (./representations).
+ * A board on the MQTT binding, or one that registered with the endpoint type saying so, answers
+ * one representation per resource and keeps one observer per resource (src/coap/board-coap.ts);
+ * the gateway makes the other formats (./representations).
  */
 export function oneRepresentation(board: Board): boolean {
-    return board.binding === "mqtt"
+    return board.binding === "mqtt" || board.oneRepresentation
 }
 
 interface Upstream {
