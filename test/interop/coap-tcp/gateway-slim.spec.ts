@@ -102,10 +102,11 @@ describe("a board with one representation per resource, through the gateway", ()
         const json = coapClient(["-B", "5", "-s", "4", "-A", "50", uri("/sensors/temperature")])
         await until(() => gw.front!.server.observerCount(`/${ID}/sensors/temperature`) === 2, 5000, "both observers registered")
         expect(gw.front!.observations.count()).toBe(1)
-        for (const v of [22, 22.25, 23]) {
+        const seen = () => gw.front!.observations.current(ID, "/sensors/temperature", 0).response.payload.toString()
+        for (const [v, text] of [[22, "22.00"], [22.25, "22.25"], [23, "23.00"]] as const) {
             board.model.temperature = v
             board.changed()
-            await new Promise((r) => setTimeout(r, 300))
+            await until(() => seen() === text, 5000, "the gateway's notification of " + text)
         }
         const [t, j] = await Promise.all([text, json])
         expect(t.out).toContain("23.00")
