@@ -9,7 +9,6 @@
 // bytecode must stay under DeviceScript's 64 KB function-section limit, see docs/coap-gateway.md):
 //   devs/coap-over-mqtt.ts  startCoapOverMqtt(client, prefix, id, model, opts, log)
 //   devs/coap-over-tcp.ts   startCoapOverTcp(url, id, model, opts, log)
-import { CoapServerCore } from "../src/coap/endpoint"
 import { AppDeviceModel } from "./device-model"
 import { errText } from "./err-text"
 
@@ -17,7 +16,6 @@ import { errText } from "./err-text"
 const SAMPLE_MS = 1000
 
 export interface CoapEndpoint {
-    server: CoapServerCore
     /** Call when readings changed: notifies /sensors and /sensors/<q> observers. */
     sensorsChanged: () => void
     ledChanged: () => void

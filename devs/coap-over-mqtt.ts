@@ -1,11 +1,11 @@
 // COAP_BINDING=mqtt (the default): the board's CoAP endpoint answers requests that arrive inside
 // its MQTT session (<prefix>/<id>/coap/req -> <prefix>/<id>/coap/res). See devs/coap-binding.ts.
-import { CoapServerCore } from "../src/coap/endpoint"
-import { DeviceModel, DeviceResourceOptions, installDeviceResources } from "../src/coap/device-resources"
-import { CoapBoardMqttLink } from "../src/coap/board-mqtt-link"
+// The endpoint is src/coap/board-coap.ts: the gateway in front does the proxy's share (formats,
+// block-wise, observer fan-out), so the board's part is small (docs/coap-gateway.md).
+import { DeviceModel, DeviceResourceOptions } from "../src/coap/device-resources"
+import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../src/coap/board-coap"
 import { MqttClientCore } from "../src/mqtt/client-core"
 import { DeviceApp } from "../src/firmware/app"
-import { dsClock } from "./clock"
 import { CoapEndpoint, watchDevice } from "./coap-binding"
 import { errText } from "./err-text"
 import { AppDeviceModel } from "./device-model"
@@ -41,30 +41,30 @@ export function startCoapOverMqtt(
     opts: DeviceResourceOptions,
     log: (line: string) => void
 ): CoapEndpoint {
-    const link = new CoapBoardMqttLink(prefix, deviceId, (topic: string, payload: Buffer) => {
+    const coap = new BoardCoap(prefix, deviceId, model, (topic: string, payload: Buffer) => {
         client.publishNoWait(topic, payload, { qos: 1 }, (err: Error) => {})
-    })
-    const server = new CoapServerCore(link.transport, { clock: dsClock })
-    link.serve(server)
-    const n = installDeviceResources(server, model, opts)
+    }, opts)
+    const topic = boardCoapTopic(coap)
     // clean session: the subscription is made again on every connect
     client.on("connect", () => {
         try {
-            client.subscribeNoWait(link.requestTopic(), { qos: 1 }, (err: Error, granted: number[]) => {
+            client.subscribeNoWait(topic, { qos: 1 }, (err: Error, granted: number[]) => {
                 if (err) log("coap: subscribe failed: " + errText(err))
             })
         } catch (e) {
             log("coap: " + errText(e))
         }
     })
-    client.on("message", (topic: string, payload: Buffer) => {
+    client.on("message", (t: string, payload: Buffer) => {
         try {
-            link.onMessage(topic, payload)
+            boardCoapMessage(coap, t, payload)
         } catch (e) {
             log("coap: " + errText(e))
         }
     })
-    log("coap: over MQTT on " + link.requestTopic())
-    return { server: server, sensorsChanged: n.sensorsChanged, ledChanged: n.ledChanged }
+    log("coap: over MQTT on " + topic)
+    return {
+        sensorsChanged: () => boardCoapChanged(coap, "/sensors"),
+        ledChanged: () => boardCoapChanged(coap, "/actuators/led"),
+    }
 }
-

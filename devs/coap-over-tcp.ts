@@ -1,8 +1,10 @@
 // COAP_BINDING=tcp: the board dials the head-end at COAP_URL over its ONE socket (RFC 8323),
 // registers (RFC 9176) and serves the head-end's requests. MQTT cannot run at the same time.
-import { CoapServerCore } from "../src/coap/endpoint"
-import { DeviceModel, DeviceResourceOptions, installDeviceResources } from "../src/coap/device-resources"
-import { CoapBoardTcpLink } from "../src/coap/board-tcp-link"
+// The endpoint is src/coap/board-coap.ts, as on the MQTT binding: the gateway in front does the
+// proxy's share (formats, block-wise, observer fan-out), told so by the registration's et=.
+import { DeviceModel, DeviceResourceOptions } from "../src/coap/device-resources"
+import { BoardCoap, BOARD_COAP_ENDPOINT_TYPE, boardCoapChanged } from "../src/coap/board-coap"
+import { BoardTcpLink, serveBoardCoapOverTcp } from "../src/coap/board-tcp-link"
 import { Endpoint, parseUrl } from "../src/config/url"
 import { dsClock } from "./clock"
 import { dsRandom } from "./random"
@@ -27,20 +29,19 @@ export function startCoapOverTcp(
         return undefined
     }
     const target = ep as Endpoint
-    const link = new CoapBoardTcpLink(
+    const link = new BoardTcpLink(
         dsNetConnector,
         { host: target.host, port: target.port, tls: target.tls },
         dsClock,
         dsRandom,
-        { endpoint: deviceId, lifetimeS: 300 },
+        { endpoint: deviceId, lifetimeS: 300, endpointType: BOARD_COAP_ENDPOINT_TYPE },
         {
             onUp: () => log("coap: connected to " + url + ", registering as " + deviceId),
             onDown: (reason: string, retryInMs: number) => log("coap: link down (" + reason + "), retry in " + retryInMs + " ms"),
         }
     )
-    const server = new CoapServerCore(link.transport, { clock: dsClock })
-    const n = installDeviceResources(server, model, opts)
-    link.serve(server, server.resources)
+    const coap = new BoardCoap("", deviceId, model, undefined, opts)
+    serveBoardCoapOverTcp(link, coap)
     setInterval(() => {
         try {
             link.tick()
@@ -49,5 +50,8 @@ export function startCoapOverTcp(
         }
     }, TCP_TICK_MS)
     link.start()
-    return { server: server, sensorsChanged: n.sensorsChanged, ledChanged: n.ledChanged }
+    return {
+        sensorsChanged: () => boardCoapChanged(coap, "/sensors"),
+        ledChanged: () => boardCoapChanged(coap, "/actuators/led"),
+    }
 }

@@ -1,5 +1,7 @@
-// The board's CoAP-over-MQTT mode (the default): the board's CoapServer answers requests that
-// arrive inside its MQTT session (./mqtt-binding), so MQTT and CoAP share the one socket.
+// A full CoapServer(Core) on the CoAP-over-MQTT binding: it answers requests that arrive inside an
+// MQTT session (./mqtt-binding), so MQTT and CoAP share the one socket. The default firmware uses
+// the smaller ./board-coap instead (the gateway does the proxy's share for it); this link serves a
+// general server over MQTT (Node-side boards, test/interop/coap-tcp/sim-board.ts).
 //   const link = new CoapBoardMqttLink("devices", id, (t, p) => client.publishNoWait(t, p, { qos: 1 }))
 //   const server = new CoapServerCore(link.transport, { clock }); link.serve(server)
 //   client.subscribe(link.requestTopic(), { qos: 1 }); on message: link.onMessage(topic, payload)

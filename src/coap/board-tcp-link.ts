@@ -1,14 +1,19 @@
 // The board's CoAP-over-TCP/TLS mode in one piece: the RFC 8323 session to the head-end, the
 // RFC 9176 registration riding on it, and the reliable transport that lets the board's
-// CoapServer answer the head-end's requests over the same connection.
+// endpoint answer the head-end's requests over the same connection.
 //   const link = new CoapBoardTcpLink(connector, target, clock, random, opts)
 //   const server = new CoapServerCore(link.transport, { clock }); link.serve(server, server.resources)
 //   link.start(); every ~100 ms: link.tick()
+// BoardTcpLink is the same without serve()/links(): the firmware serves its small endpoint
+// (./board-coap) through it with serveBoardCoapOverTcp, so the general server's discovery code
+// (every method of a used class is linked) stays out of its image.
 // Registration happens on every (re)connect; a dropped link ends the head-end's observations.
 
 import { Clock, Random, StreamConnector, StreamTarget } from "../io"
 import { CoapMessage } from "./message"
-import { RequestHandler } from "./exchange"
+import { Exchange, RequestHandler } from "./exchange"
+import { decodeTcpMessage, encodeTcpMessage } from "./codec"
+import { BoardCoap, boardCoapLinks, boardCoapMessage } from "./board-coap"
 import { ResourceTree } from "./resources"
 import { discoveryText } from "./resources-discovery"
 import { CoapReply } from "./tcp-connection"
@@ -31,6 +36,8 @@ export interface CoapBoardTcpLinkOptions extends CoapTcpSessionOptions {
     rdRetryMs?: number
     /** Skip RD registration (a head-end that finds boards another way). Default false. */
     noRegistration?: boolean
+    /** RD endpoint type (et=) to register with. */
+    endpointType?: string
 }
 
 export interface CoapBoardTcpLinkEvents {
@@ -38,11 +45,12 @@ export interface CoapBoardTcpLinkEvents {
     onDown(reason: string, retryInMs: number): void
 }
 
-export class CoapBoardTcpLink {
+export class BoardTcpLink {
     transport: ReliableBinding
     session: CoapTcpSession
     rd: RdClient
-    private tree: ResourceTree
+    /** The link-format registered with the RD (set by whoever serves the endpoint). */
+    linkText: () => string
     private register: boolean
     private events: CoapBoardTcpLinkEvents
 
@@ -55,7 +63,7 @@ export class CoapBoardTcpLink {
         events?: CoapBoardTcpLinkEvents
     ) {
         const self = this
-        this.tree = undefined
+        this.linkText = () => ""
         this.events = events
         this.register = !options.noRegistration
         // the coap branch's reliable seam: responses and notifications written on the live connection
@@ -89,25 +97,15 @@ export class CoapBoardTcpLink {
                 self.session.request(req, cb)
             },
             clock,
-            () => self.links(),
+            () => self.linkText(),
             {
                 endpoint: options.endpoint,
                 lifetimeS: options.lifetimeS,
                 rdPath: options.rdPath,
                 retryMs: options.rdRetryMs,
+                endpointType: options.endpointType,
             }
         )
-    }
-
-    /** Connects the request/response layer (a CoapServer) and the resources it registers. */
-    serve(server: RequestHandler, resources: ResourceTree): void {
-        this.transport.attach(server)
-        this.tree = resources
-    }
-
-    /** The board's link-format, as registered: every resource not hidden. */
-    links(): string {
-        return this.tree ? discoveryText(this.tree) : ""
     }
 
     start(): void {
@@ -122,5 +120,50 @@ export class CoapBoardTcpLink {
     tick(): void {
         this.session.tick()
         this.rd.tick()
+    }
+}
+
+/**
+ * The firmware's endpoint (./board-coap) on the link: the head-end's requests go to it as frames,
+ * its answers and notifications go out on the connection (a dead one ends the observation), a
+ * closed connection drops its observers, and its link-format is what gets registered.
+ */
+export function serveBoardCoapOverTcp(link: BoardTcpLink, coap: BoardCoap): void {
+    coap.publish = (topic: string, frame: Buffer) => {
+        if (!link.transport.write(TCP_PEER, decodeTcpMessage(frame))) throw new Error("link down")
+    }
+    link.transport.attach({
+        handleRequest: (ex: Exchange) => {
+            boardCoapMessage(coap, coap.reqTopic, encodeTcpMessage(ex.request()))
+        },
+        peerGone: (peer: string) => {
+            coap.observers = {}
+        },
+    })
+    link.linkText = () => boardCoapLinks(coap)
+}
+
+/** BoardTcpLink serving a general server (CoapServer/CoapServerCore) and its resource tree. */
+export class CoapBoardTcpLink extends BoardTcpLink {
+    constructor(
+        connector: StreamConnector,
+        target: StreamTarget,
+        clock: Clock,
+        random: Random,
+        options: CoapBoardTcpLinkOptions,
+        events?: CoapBoardTcpLinkEvents
+    ) {
+        super(connector, target, clock, random, options, events)
+    }
+
+    /** Connects the request/response layer (a CoapServer) and the resources it registers. */
+    serve(server: RequestHandler, resources: ResourceTree): void {
+        this.transport.attach(server)
+        this.linkText = () => discoveryText(resources)
+    }
+
+    /** The board's link-format, as registered: every resource not hidden. */
+    links(): string {
+        return this.linkText()
     }
 }

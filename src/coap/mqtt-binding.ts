@@ -5,8 +5,8 @@
 // no type, matched by token (RFC 8323 3.3). MQTT already gives ordered, acknowledged delivery
 // (publish at QoS 1), so there are no CoAP ACKs or retransmissions here. There is no CSM on
 // this binding and no size limit is enforced: RFC 8323's default Max-Message-Size (1152) is the
-// size to aim for. A board's server (CoapServerCore) answers whole bodies, and the gateway takes any
-// size and does RFC 7959 towards its own clients. Signaling codes (7.xx) are ignored.
+// size to aim for. A board (./board-coap) answers whole bodies, and the gateway takes any size
+// and does RFC 7959 towards its own clients. Signaling codes (7.xx) are ignored.
 // The MQTT client is not imported: the platform glue passes `publish` in and feeds
 // onMessage() from the client's message event (the client is async, these classes are not).
 
@@ -52,8 +52,8 @@ function decodeOne(payload: Buffer): CoapMessage {
 /**
  * The board side: requests from <prefix>/<id>/coap/req go to `onRequest`, replies (and later
  * Observe notifications through the same `reply`) go out on <prefix>/<id>/coap/res. The firmware
- * itself uses ./board-mqtt-link (the same topics and framing in one class that is also the
- * server's Transport, which costs less bytecode); this one suits any other request handler.
+ * itself uses ./board-coap (the same topics and framing with a minimal endpoint); a general server
+ * uses ./board-mqtt-link; this one suits any other request handler.
  */
 export class CoapMqttServerBinding {
     private publish: MqttPublish

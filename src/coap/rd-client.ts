@@ -1,5 +1,5 @@
 // RFC 9176 resource-directory registration, the endpoint side:
-//   register  POST /rd?ep=<id>&lt=<s>  (Content-Format 40, the board's link-format)  -> 2.01 + Location-Path
+//   register  POST /rd?ep=<id>&lt=<s>[&et=<type>]  (Content-Format 40, the board's link-format)  -> 2.01 + Location-Path
 //   refresh   POST <location>          (empty: "registration update", 5.3.1)      -> 2.04
 // The refresh is sent when `refreshFraction` of the lifetime has passed, so the entry never lapses.
 // A refresh the RD refuses (4.04: it forgot us; 4.05: an RD without registration update such as
@@ -37,6 +37,8 @@ export interface RdClientOptions {
     refreshFraction?: number
     /** Wait before retrying a failed registration or refresh. Default 10000 ms. */
     retryMs?: number
+    /** Endpoint type (et=, RFC 9176 9.3), sent with the registration when set. */
+    endpointType?: string
 }
 
 export const enum RdState {
@@ -56,6 +58,7 @@ export class RdClient {
     private rdPath: string
     private refreshFraction: number
     private retryMs: number
+    private endpointType: string
     // read by rdStatus (below); written only here
     state: RdState
     loc: string
@@ -75,6 +78,7 @@ export class RdClient {
         this.rdPath = options.rdPath === undefined ? "/rd" : options.rdPath
         this.refreshFraction = options.refreshFraction === undefined ? 0.75 : options.refreshFraction
         this.retryMs = options.retryMs === undefined ? 10000 : options.retryMs
+        this.endpointType = options.endpointType
         this.state = RdState.Idle
         this.loc = undefined
         this.dueAt = -1
@@ -114,7 +118,9 @@ export class RdClient {
         this.state = RdState.Registering
         const req = newMessage(CoapType.CON, CoapCode.POST, 0)
         setUriPath(req, this.rdPath)
-        setUriQuery(req, ["ep=" + this.endpoint, "lt=" + this.lifetimeS])
+        const query = ["ep=" + this.endpoint, "lt=" + this.lifetimeS]
+        if (this.endpointType !== undefined) query.push("et=" + this.endpointType)
+        setUriQuery(req, query)
         setContentFormat(req, ContentFormat.LinkFormat)
         req.payload = Buffer.from(this.links())
         this.request(req, (resp: CoapMessage, err: string) => {

@@ -9,6 +9,7 @@ import "../core/coap-tcp/session.spec"
 import "../core/coap-tcp/rd-client.spec"
 import "../core/coap-tcp/mqtt-binding.spec"
 import "../core/coap-tcp/board-link.spec"
+import "../core/coap-tcp/board-coap.spec"
 
 // The VM's watchdog panics after ~128k bytecode ops without a yield, and the test runner does
 // not yield between synchronous tests, so every suite gets an after-each hook that sleeps 0 ms.

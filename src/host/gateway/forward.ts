@@ -2,7 +2,11 @@
 //   - forward(): one request/response; a Block2 response from the board (RFC 7959 2.4) is
 //     fetched block by block and handed on whole, so the fronts can re-slice it for their clients;
 //   - UpstreamObservations: ONE observation per (board, path, Accept) however many clients
-//     observe it downstream (RFC 7641 with the gateway as a caching intermediary, RFC 7252 5.7).
+//     observe it downstream (RFC 7641 with the gateway as a caching intermediary, RFC 7252 5.7);
+//     per (board, path) for a board with one observer per resource (src/coap/board-coap.ts);
+//   - such a board (every board on the MQTT binding; on coap+tcp one that registered with
+//     et=devs-link.one-representation) answers one representation per resource:
+//     forward() and the observations make the client's format from it (./representations).
 // An unknown board is 4.04; an offline board or a board that does not answer in time is 5.04.
 
 import {
@@ -17,7 +21,8 @@ import {
 } from "../../coap/message"
 import { OptionNumber, decodeBlock, encodeBlock } from "../../coap/options"
 import { concatBytes } from "../../util/bytes"
-import { BoardRegistry } from "./registry"
+import { Board, BoardRegistry } from "./registry"
+import { actuatorBody, linkOf, representAs } from "./representations"
 
 export interface ForwardRequest {
     method: number
@@ -66,6 +71,11 @@ export function forward(reg: BoardRegistry, id: string, f: ForwardRequest, done:
     const link = board.link
     const parts: Buffer[] = []
     let size = 0
+    const one = oneRepresentation(board)
+    const res = one ? linkOf(board.links, "/" + f.segments.join("/")) : undefined
+    if (one && f.method === CoapCode.PUT) f = { ...f, ...actuatorBody(res, f.contentFormat, f.payload) }
+    const finish = done
+    done = (r: ForwardResult) => finish(one && r.error === undefined ? { response: representAs(r.response, f.accept, res) } : r)
     const step = (num: number, szx: number) => {
         const req = buildRequest(f)
         if (num > 0) setUintOption(req, OptionNumber.Block2, encodeBlock({ num, more: false, szx }))
@@ -88,6 +98,15 @@ export function forward(reg: BoardRegistry, id: string, f: ForwardRequest, done:
         })
     }
     step(0, 6)
+}
+
+/**
+ * A board on the MQTT binding, or one that registered with the endpoint type saying so, answers
+ * one representation per resource and keeps one observer per resource (src/coap/board-coap.ts);
+ * the gateway makes the other formats (./representations).
+ */
+export function oneRepresentation(board: Board): boolean {
+    return board.binding === "mqtt" || board.oneRepresentation
 }
 
 interface Upstream {
@@ -118,8 +137,22 @@ export class UpstreamObservations {
         private changed: (id: string, path: string) => void
     ) {}
 
+    /** A board with one representation per resource is observed once per resource, without Accept. */
+    private upstreamAccept(id: string, accept: number | undefined): number | undefined {
+        const b = this.reg.get(id)
+        return b && oneRepresentation(b) ? undefined : accept
+    }
+
     private key(id: string, path: string, accept: number | undefined): string {
+        accept = this.upstreamAccept(id, accept)
         return id + "|" + path + "|" + (accept === undefined ? "" : accept)
+    }
+
+    /** What a client asking for `accept` gets from the upstream's result. */
+    private shape(id: string, path: string, accept: number | undefined, r: ForwardResult): ForwardResult {
+        const b = this.reg.get(id)
+        if (!b || !oneRepresentation(b) || r.error !== undefined) return r
+        return { response: representAs(r.response, accept, linkOf(b.links, path)) }
     }
 
     /** The current state for a notification: latest value, or the error that ended it. */
@@ -127,13 +160,14 @@ export class UpstreamObservations {
         const u = this.ups.get(this.key(id, path, accept))
         if (!u) return gatewayError(CoapCode.GatewayTimeout, "observation ended")
         u.lastWanted = Date.now()
-        if (u.ended) return u.ended
-        if (u.latest) return { response: u.latest }
+        if (u.ended) return this.shape(id, path, accept, u.ended)
+        if (u.latest) return this.shape(id, path, accept, { response: u.latest })
         return gatewayError(CoapCode.GatewayTimeout, "no value yet")
     }
 
     /** A client registers: answer with the current value, starting the upstream observation if needed. */
-    register(id: string, path: string, accept: number | undefined, done: (r: ForwardResult) => void): void {
+    register(id: string, path: string, accept: number | undefined, reply: (r: ForwardResult) => void): void {
+        const done = (r: ForwardResult) => reply(this.shape(id, path, accept, r))
         const k = this.key(id, path, accept)
         let u = this.ups.get(k)
         if (u && u.ended) {
@@ -149,10 +183,10 @@ export class UpstreamObservations {
         const board = this.reg.get(id)
         if (!board) return done(gatewayError(CoapCode.NotFound, "no board " + id))
         if (!board.online || !board.link) return done(gatewayError(CoapCode.GatewayTimeout, "board " + id + " is offline"))
-        const nu: Upstream = { key: k, id, path, accept, token: undefined, latest: undefined, ended: undefined, waiting: [done], lastWanted: Date.now() }
+        const nu: Upstream = { key: k, id, path, accept: this.upstreamAccept(id, accept), token: undefined, latest: undefined, ended: undefined, waiting: [done], lastWanted: Date.now() }
         this.ups.set(k, nu)
         const segments = path.split("/").filter((s) => s.length > 0)
-        const req = buildRequest({ method: CoapCode.GET, segments, query: [], accept, observe: 0 })
+        const req = buildRequest({ method: CoapCode.GET, segments, query: [], accept: nu.accept, observe: 0 })
         const link = board.link
         nu.token = link.request(req, (resp, err) => this.onUpstream(nu, resp, err))
     }

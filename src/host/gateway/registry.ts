@@ -22,6 +22,11 @@ export interface Board {
     links: WebLink[]
     online: boolean
     link: BoardLink | undefined
+    /**
+     * The board answers one representation per resource and keeps one observer per resource
+     * (src/coap/board-coap.ts): the gateway makes the other formats (./representations).
+     */
+    oneRepresentation: boolean
     /** Why it went offline, for status output. */
     reason: string
     /** Date.now() of the last change. */
@@ -44,13 +49,14 @@ export class BoardRegistry extends EventEmitter {
     }
 
     /** The board is reachable over `binding` through `link`. */
-    online(id: string, binding: Binding, link: BoardLink): Board {
+    online(id: string, binding: Binding, link: BoardLink, oneRepresentation = false): Board {
         let b = this.boards.get(id)
         if (!b) {
-            b = { id, binding, links: [], online: true, link, reason: "", since: Date.now() }
+            b = { id, binding, links: [], online: true, link, oneRepresentation, reason: "", since: Date.now() }
             this.boards.set(id, b)
         } else {
             b.binding = binding
+            b.oneRepresentation = oneRepresentation
             b.link = link
             b.online = true
             b.reason = ""

@@ -5,6 +5,7 @@
 // -> 2.01 Location-Path rd/<n>; POST /rd/<n> (update, optional lt= and links) -> 2.04;
 // DELETE /rd/<n> -> 2.02; GET /rd-lookup/ep -> the registrations as link-format (RFC 9176 7).
 
+import { BOARD_COAP_ENDPOINT_TYPE } from "../../coap/board-coap"
 import { createServer as netServer, Server, Socket } from "node:net"
 import { createServer as tlsServer } from "node:tls"
 import {
@@ -191,7 +192,7 @@ export class TcpHeadEnd {
             }
             const n = this.nextN++
             this.regs.set(n, { n, ep, lifetimeS: lt, expiresAt: Date.now() + lt * 1000, conn, link })
-            this.reg.online(ep, "tcp", link)
+            this.reg.online(ep, "tcp", link, queryValue(query, "et") === BOARD_COAP_ENDPOINT_TYPE)
             this.reg.setLinks(ep, links)
             const m = newMessage(CoapType.CON, CoapCode.Created, 0)
             setLocationPath(m, "/rd/" + n)

@@ -16,7 +16,9 @@ import {
 import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/options"
 import { CoapServer } from "../../../src/coap/endpoint"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
-import { CoapBoardTcpLink } from "../../../src/coap/board-tcp-link"
+import { BoardTcpLink, CoapBoardTcpLink, serveBoardCoapOverTcp } from "../../../src/coap/board-tcp-link"
+import { BOARD_COAP_ENDPOINT_TYPE, BoardCoap, boardCoapChanged, boardCoapLinks } from "../../../src/coap/board-coap"
+import { DeviceModel, SensorReading } from "../../../src/coap/device-resources"
 import { rdStatus } from "../../../src/coap/rd-client"
 import { FakeClock, FakeConnector, FakePeer, SeqRandom, signal } from "./fakes"
 
@@ -153,5 +155,74 @@ describe("board over RFC 8323: registration and serving the head-end", () => {
         expect(getUriPath(lastMsg(p2))).toBe("/rd")
         expect(rdStatus(r.link.rd).registrations).toBe(1)
         expect(getLocationPath(created)).toBe("/rd/x1")
+    })
+})
+
+describe("the firmware's endpoint (board-coap) over RFC 8323", () => {
+    function slim(): { link: BoardTcpLink; coap: BoardCoap; net: FakeConnector; led: boolean[] } {
+        const net = new FakeConnector()
+        const led = [false]
+        const model: DeviceModel = {
+            info: () => ({ id: "b2" }),
+            readSensors: (): SensorReading[] => [{ name: "temperature", unit: "Cel", value: 21.5, decimals: 2 }],
+            getLed: () => led[0],
+            setLed: (on: boolean) => {
+                led[0] = on
+            },
+            getConfig: () => "{}",
+            setConfig: (json: string): string => undefined,
+            rpc: async (json: string): Promise<string> => undefined,
+        }
+        const link = new BoardTcpLink(net, { host: "rd", port: 5683, tls: false }, new FakeClock(), new SeqRandom(5), {
+            endpoint: "b2",
+            lifetimeS: 60,
+            endpointType: BOARD_COAP_ENDPOINT_TYPE,
+        })
+        const coap = new BoardCoap("", "b2", model, undefined, {})
+        serveBoardCoapOverTcp(link, coap)
+        return { link: link, coap: coap, net: net, led: led }
+    }
+
+    test("registers its link-format with et=, answers by token, notifies its one observer", () => {
+        const r = slim()
+        r.link.start()
+        const p = r.net.last()
+        p.events.onOpen()
+        p.sendMsg(signal(CoapCode.CSM))
+        const reg = lastMsg(p)
+        expect(getUriQuery(reg).join("&")).toBe("ep=b2&lt=60&et=" + BOARD_COAP_ENDPOINT_TYPE)
+        expect(reg.payload.toString()).toBe(boardCoapLinks(r.coap))
+        const obs = get("/sensors/temperature", 42)
+        setUintOption(obs, OptionNumber.Observe, 0)
+        p.sendMsg(obs)
+        const first = lastMsg(p)
+        expect(first.token[0]).toBe(42)
+        expect(first.payload.toString()).toBe('[{"bn":"urn:dev:id:b2:","n":"temperature","u":"Cel","v":21.50}]')
+        const n = p.messages().length
+        boardCoapChanged(r.coap, "/sensors")
+        expect(p.messages().length).toBe(n + 1)
+        expect(lastMsg(p).token[0]).toBe(42)
+        expect(getUintOption(lastMsg(p), OptionNumber.Observe) > getUintOption(first, OptionNumber.Observe)).toBe(true)
+        const put = newMessage(CoapType.CON, CoapCode.PUT, 0, Buffer.from([43]))
+        setUriPath(put, "/actuators/led")
+        put.payload = Buffer.from("on")
+        p.sendMsg(put)
+        expect(lastMsg(p).code).toBe(CoapCode.Changed)
+        expect(r.led[0]).toBe(true)
+    })
+
+    test("a closed connection drops the observer", () => {
+        const r = slim()
+        r.link.start()
+        const p = r.net.last()
+        p.events.onOpen()
+        p.sendMsg(signal(CoapCode.CSM))
+        const obs = get("/sensors/temperature", 7)
+        setUintOption(obs, OptionNumber.Observe, 0)
+        p.sendMsg(obs)
+        expect(Object.keys(r.coap.observers).length).toBe(1)
+        p.events.onClose("closed by the head-end")
+        expect(Object.keys(r.coap.observers).length).toBe(0)
+        boardCoapChanged(r.coap, "/sensors")
     })
 })

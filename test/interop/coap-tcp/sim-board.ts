@@ -11,6 +11,8 @@ import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeRandom } from "../../../src/host/node-platform"
 import { connectNode } from "../../../src/host/mqtt"
 import { MqttClient } from "../../../src/mqtt/client"
+import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../../../src/coap/board-coap"
+import { DeviceModel, SensorReading } from "../../../src/coap/device-resources"
 
 export interface SimBoard {
     id: string
@@ -184,4 +186,76 @@ export function mqttBoard(id: string, url: string): SimBoard & { client: MqttCli
     }
     addResources(b, server)
     return b
+}
+
+/**
+ * A board on the MQTT binding with the firmware's own endpoint (src/coap/board-coap.ts: one
+ * representation per resource, one observer per resource), backed by a small device model.
+ */
+export function slimBoard(id: string, url: string): { id: string; model: SlimModel; coap: BoardCoap; client: MqttClient; changed(): void; stop(): void } {
+    const status = `devices/${id}/status`
+    const client = connectNode({
+        url,
+        clientId: "slim-" + id,
+        keepalive: 5,
+        reconnectPeriod: 100,
+        reconnectPeriodMax: 1000,
+        will: { topic: status, payload: '{"state":"offline"}', qos: 1, retain: true },
+    })
+    const model = new SlimModel(id)
+    const coap = new BoardCoap("devices", id, model, (t, p) => client.publishNoWait(t, p, { qos: 1 }), {})
+    client.on("message", (topic: string, payload: Buffer) => boardCoapMessage(coap, topic, payload))
+    client.on("error", () => {})
+    client.on("connect", () => {
+        client.subscribeNoWait(boardCoapTopic(coap), { qos: 1 })
+        client.publishNoWait(status, '{"state":"online"}', { qos: 1, retain: true })
+    })
+    return {
+        id,
+        model,
+        coap,
+        client,
+        changed() {
+            boardCoapChanged(coap, "/sensors")
+            boardCoapChanged(coap, "/actuators/led")
+        },
+        stop() {
+            client.publishNoWait(status, '{"state":"offline"}', { qos: 1, retain: true })
+            setTimeout(() => client.end(), 100)
+        },
+    }
+}
+
+export class SlimModel implements DeviceModel {
+    temperature = 21.5
+    led = false
+    config = '{"TELEMETRY_MS":5000}'
+    constructor(private id: string) {}
+    info(): Record<string, unknown> {
+        return { id: this.id, board: "node" }
+    }
+    readSensors(): SensorReading[] {
+        return [
+            { name: "temperature", unit: "Cel", value: this.temperature, decimals: 2 },
+            { name: "humidity", unit: "%RH", value: 40.5, decimals: 1 },
+        ]
+    }
+    getLed(): boolean {
+        return this.led
+    }
+    setLed(on: boolean): void {
+        this.led = on
+    }
+    getConfig(): string {
+        return this.config
+    }
+    setConfig(json: string): string | undefined {
+        if (!json.includes("TELEMETRY_MS")) return "unknown setting"
+        this.config = json
+        return undefined
+    }
+    async rpc(requestJson: string): Promise<string | undefined> {
+        const r = JSON.parse(requestJson)
+        return r.id === undefined ? undefined : JSON.stringify({ jsonrpc: "2.0", id: r.id, result: "pong" })
+    }
 }
