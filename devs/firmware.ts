@@ -16,6 +16,7 @@ import { dsCompletions } from "./completion"
 import { dsNetConnector } from "./net-stream"
 import { errText } from "./err-text"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
+import { completeHardware } from "./hardware-extras"
 
 /** How often sensors are sampled; the telemetry policy decides what gets published. */
 const SAMPLE_MS = 1000
@@ -93,6 +94,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         await ds.sleep(0)
     })
     log(FIRMWARE_NAME + " " + FIRMWARE_VERSION + " on " + hw.board + " (" + hw.model + ")")
+    await completeHardware(hw)
     const config = new Config(new DsSettingsStore(), log)
     await config.load()
     app = new DeviceApp({

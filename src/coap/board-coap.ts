@@ -154,7 +154,7 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
     const path = req.path
     const get = req.code === GET
     const put = req.code === PUT
-    if (path === "/.well-known/core") return get ? { code: CONTENT, contentFormat: LINK_FORMAT, payload: links(model.readSensors()) } : { code: METHOD_NOT_ALLOWED }
+    if (path === "/.well-known/core") return get ? { code: CONTENT, contentFormat: LINK_FORMAT, payload: links(model) } : { code: METHOD_NOT_ALLOWED }
     if (path === "/sensors" || path.startsWith("/sensors/")) {
         const all = model.readSensors()
         const picked: SensorReading[] = []
@@ -173,6 +173,17 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
         if (want === undefined) return { code: BAD_REQUEST, contentFormat: TEXT, payload: 'expected "on", "off", "toggle" or {"on":true}' }
         model.setLed(want)
         return { code: CHANGED }
+    }
+    // the other actuators (devs/device-model.ts): text state, PUT text; the gateway turns JSON {"on":bool} into text
+    if (path.startsWith("/actuators/") && model.actuatorText) {
+        const key = path.slice(11)
+        const cur = model.actuatorText(key)
+        if (cur === undefined) return { code: NOT_FOUND }
+        if (get) return cur === "" ? { code: METHOD_NOT_ALLOWED } : { code: CONTENT, contentFormat: TEXT, payload: cur }
+        if (!put) return { code: METHOD_NOT_ALLOWED }
+        if (!formatOk(req, TEXT, TEXT)) return { code: UNSUPPORTED_FORMAT }
+        const why = model.setActuator(key, req.payload.toString("utf-8"))
+        return why === undefined ? { code: CHANGED } : { code: BAD_REQUEST, contentFormat: TEXT, payload: why }
     }
     if (path === "/device") return get ? { code: CONTENT, contentFormat: JSON_FORMAT, payload: toJson(model.info()) } : { code: METHOD_NOT_ALLOWED }
     if (path === "/config") {
@@ -213,15 +224,17 @@ function senmlPack(readings: SensorReading[], baseName: string): string {
 }
 
 /** RFC 6690 links of the firmware's resources (the gateway filters them for its clients). */
-function links(readings: SensorReading[]): string {
+function links(model: DeviceModel): string {
     const out = ['</sensors>;rt="sensors";if="core.b";ct="110 112 50";obs']
-    for (const r of readings) out.push("</sensors/" + r.name + '>;rt="' + r.name + '";if="core.s";ct="0 50 110 112";obs')
+    for (const r of model.readSensors()) out.push("</sensors/" + r.name + '>;rt="' + r.name + '";if="core.s";ct="0 50 110 112";obs')
     out.push('</actuators/led>;rt="led";if="core.a";ct="0 50";obs,</device>;rt="device";if="core.rp";ct=50,</config>;rt="config";if="core.p";ct=50,</rpc>;rt="jsonrpc";ct=50')
+    const more = model.actuatorLinks ? model.actuatorLinks() : ""
+    if (more) out.push(more)
     return out.join(",")
 }
 
 /** "on"/"off"/"1"/"0"/"true"/"false"/"toggle"; undefined when not understood. */
-function parseLed(s: string, current: boolean): boolean {
+export function parseLed(s: string, current: boolean): boolean {
     const i = ["off", "0", "false", "on", "1", "true", "toggle"].indexOf(s)
     return i < 0 ? undefined : i < 3 ? false : i < 6 ? true : !current
 }
