@@ -8,6 +8,7 @@ import { DeviceApp } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../src/firmware/bus"
 import { MqttClientCore } from "../src/mqtt/client-core"
+import { PublishPacket } from "../src/mqtt/packets"
 import { setPauseHook } from "../src/util/pause"
 import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
@@ -158,8 +159,8 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     client.on("error", (e: Error) => {
         log("mqtt: " + errText(e))
     })
-    client.on("message", (topic: string, payload: Buffer) => {
-        if (!app.onMessage(topic, payload.toString())) return
+    client.on("message", (topic: string, payload: Buffer, packet: PublishPacket) => {
+        if (!app.onMessage(topic, payload.toString(), packet.retain)) return
         if (!working) {
             working = true
             work.start()

@@ -234,11 +234,15 @@ export class DeviceApp extends DeviceCore {
      * Called by the adapter for every incoming message. Only queues (the MQTT receive path must not
      * block); returns false when the request was dropped because the queue is full.
      */
-    onMessage(topic: string, payload: string): boolean {
+    onMessage(topic: string, payload: string, retained?: boolean): boolean {
         const set = this.topics.set
-        // a command from Home Assistant is queued as the actuator.set request it stands for
-        if (topic.startsWith(set)) payload = commandRequest(set, topic, payload)
-        else if (topic !== this.topics.rx) return true
+        if (topic.startsWith(set)) {
+            // A command is an event: a retained one would be replayed on every connect (a retained
+            // restart press would restart the board forever), so it is ignored.
+            if (retained) return true
+            // a command from Home Assistant is queued as the actuator.set request it stands for
+            payload = commandRequest(set, topic, payload)
+        } else if (topic !== this.topics.rx) return true
         if (this.queue.length >= MAX_QUEUED_REQUESTS) {
             this.dropped++
             return false

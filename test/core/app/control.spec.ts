@@ -193,6 +193,15 @@ describe("Home Assistant control", () => {
             '{"jsonrpc":"2.0","method":"actuator.set","params":{"key":"relay","value":"1},\\"id\\":5"},"id":"set/relay"}'
         )
     })
+    test("a retained command is ignored: it would be replayed on every connect", async () => {
+        restarts = 0
+        const r = await rig(new MemoryStore())
+        expect(r.app.onMessage("devices/abc/set/restart", "PRESS", true)).toBe(true)
+        expect(r.app.onMessage("devices/abc/set/relay", "ON", true)).toBe(true)
+        expect(await r.app.processRequests()).toBe(0)
+        expect(restarts).toBe(0)
+        expect(relayOn).toBe(false)
+    })
     test("the restart button restarts the board; the status is republished every STATUS_MS with the reconnect count", async () => {
         restarts = 0
         const r = await rig(new MemoryStore())
