@@ -8,6 +8,8 @@ import { checkSetting } from "../src/config/validate"
 import { jsonString, toJson } from "../src/util/json"
 import { pow10 } from "../src/util/decimal"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
+import { actuatorText, checkValue, findActuator, setActuator, valueFromText } from "../src/firmware/control"
+import { Actuator } from "../src/firmware/hardware"
 
 export class AppDeviceModel implements DeviceModel {
     /** The last readings (refresh() keeps them current); CoAP GETs never wait for a sensor. */
@@ -81,6 +83,36 @@ export class AppDeviceModel implements DeviceModel {
 
     async rpc(requestJson: string): Promise<string> {
         return await this.app.dispatcher.handle(requestJson)
+    }
+
+    /** The actuators but the LED (which has its own resource): not observable, ct 0. */
+    actuatorLinks(): string {
+        const out: string[] = []
+        for (const a of this.app.actuators) if (a.key !== "led") out.push("</actuators/" + a.key + '>;rt="' + a.key + '";if="core.a";ct=0')
+        return out.join(",")
+    }
+
+    actuatorText(key: string): string | undefined {
+        const a = findActuator(this.app, key)
+        return a ? actuatorText(a) : undefined
+    }
+
+    /** Checked at once, so a bad PUT gets its 4.00 with the reason; set in the background. */
+    setActuator(key: string, text: string): string | undefined {
+        const a = findActuator(this.app, key)
+        const v = valueFromText(a, text)
+        if (v === undefined) return a.kind === "number" ? "expected a number" : 'expected "on", "off" or "toggle"'
+        const why = checkValue(a, v)
+        if (why === undefined) setActuatorLater.start(a, v, this.log)
+        return why
+    }
+}
+
+async function setActuatorLater(a: Actuator, v: boolean | number, log: (line: string) => void): Promise<void> {
+    try {
+        await setActuator(a, v)
+    } catch (e) {
+        log("coap: " + a.key + ": " + (e as Error).message)
     }
 }
 

@@ -8,6 +8,7 @@ import { DeviceApp } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../src/firmware/bus"
 import { MqttClientCore } from "../src/mqtt/client-core"
+import { PublishPacket } from "../src/mqtt/packets"
 import { setPauseHook } from "../src/util/pause"
 import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
@@ -16,6 +17,7 @@ import { dsCompletions } from "./completion"
 import { dsNetConnector } from "./net-stream"
 import { errText } from "./err-text"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
+import { completeHardware } from "./hardware-extras"
 
 /** How often sensors are sampled; the telemetry policy decides what gets published. */
 const SAMPLE_MS = 1000
@@ -93,6 +95,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         await ds.sleep(0)
     })
     log(FIRMWARE_NAME + " " + FIRMWARE_VERSION + " on " + hw.board + " (" + hw.model + ")")
+    await completeHardware(hw)
     const config = new Config(new DsSettingsStore(), log)
     await config.load()
     app = new DeviceApp({
@@ -156,8 +159,8 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     client.on("error", (e: Error) => {
         log("mqtt: " + errText(e))
     })
-    client.on("message", (topic: string, payload: Buffer) => {
-        if (!app.onMessage(topic, payload.toString())) return
+    client.on("message", (topic: string, payload: Buffer, packet: PublishPacket) => {
+        if (!app.onMessage(topic, payload.toString(), packet.retain)) return
         if (!working) {
             working = true
             work.start()

@@ -15,13 +15,15 @@
 //   --areas         group by the areas the size budget talks about (AREAS below)
 //   --min N         hide files smaller than N bytes in the table (default 0)
 //   --all           build with -F allFunctions (no tree-shaking: every function of every module)
+//   --parts FILE    build with FILE (e.g. user/examples/relay.ts) as the user's parts file
+//                   user/parts.ts (docs/extending.md); not with --here
 //   --here          build in the project directory (default: a scratch directory of symlinks, so a
 //                   concurrent `devs run` or test that also writes .devicescript/bin is not disturbed)
 // Default entries: devs/main.ts.
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, relative, resolve } from "node:path"
 
 /**
  * The VM's verifier (devicescript runtime verify.c, check 1051) needs the end of the last
@@ -42,7 +44,7 @@ interface Fn {
 }
 
 function parseArgs(argv: string[]) {
-    const o = { top: 0, file: "", dirs: false, areas: false, here: false, min: 0, all: false, entries: [] as string[] }
+    const o = { top: 0, file: "", dirs: false, areas: false, here: false, min: 0, all: false, parts: "", entries: [] as string[] }
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]
         if (a === "--top") o.top = parseInt(argv[++i])
@@ -52,6 +54,7 @@ function parseArgs(argv: string[]) {
         else if (a === "--min") o.min = parseInt(argv[++i])
         else if (a === "--all") o.all = true
         else if (a === "--here") o.here = true
+        else if (a === "--parts") o.parts = argv[++i]
         else if (a === "--help" || a === "-h") {
             console.log(readFileSync(import.meta.filename, "utf8").split("\nimport")[0])
             process.exit(0)
@@ -138,7 +141,14 @@ const opts = parseArgs(process.argv.slice(2))
 if (!opts.here) {
     // every top-level entry of the project except its own build output (and .git)
     buildDir = mkdtempSync(join(tmpdir(), "devs-size-"))
-    for (const name of readdirSync(root)) if (name !== ".devicescript" && name !== ".git") symlinkSync(join(root, name), join(buildDir, name))
+    for (const name of readdirSync(root)) if (name !== ".devicescript" && name !== ".git" && !(opts.parts && name === "user")) symlinkSync(join(root, name), join(buildDir, name))
+    if (opts.parts) {
+        // user/ as it is, but with a parts.ts that is the given file
+        mkdirSync(join(buildDir, "user"))
+        for (const name of readdirSync(join(root, "user"))) if (name !== "parts.ts") symlinkSync(join(root, "user", name), join(buildDir, "user", name))
+        const target = relative(join(root, "user"), resolve(opts.parts)).replace(/\.ts$/, "")
+        writeFileSync(join(buildDir, "user", "parts.ts"), `export * from "${target.startsWith(".") ? target : "./" + target}"\n`)
+    }
     process.on("exit", () => rmSync(buildDir, { recursive: true, force: true }))
 }
 let worst = 0

@@ -1,4 +1,4 @@
-// npm run provision -- <id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--gateway-user NAME]
+// npm run provision -- <id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--parts k1,k2] [--gateway-user NAME]
 //                          [--topic-prefix P] [--ha-prefix P] [--remove]
 //
 // Gives one device its own broker account, confined by Mosquitto's ACL to `devices/<id>/#` and its own
@@ -44,6 +44,7 @@ const { values, positionals } = parseArgs({
         "broker-dir": { type: "string", default: ".broker" },
         env: { type: "string", default: ".env.local" },
         discovery: { type: "string" },
+        parts: { type: "string" },
         "gateway-user": { type: "string" },
         "topic-prefix": { type: "string" },
         "ha-prefix": { type: "string" },
@@ -53,7 +54,7 @@ const { values, positionals } = parseArgs({
 })
 if (values.help || positionals.length !== 1) {
     console.log(
-        "usage: npm run provision -- <device-id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--gateway-user NAME] [--topic-prefix P] [--ha-prefix P] [--remove]",
+        "usage: npm run provision -- <device-id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--parts k1,k2] [--gateway-user NAME] [--topic-prefix P] [--ha-prefix P] [--remove]",
     )
     process.exit(values.help ? 0 : 2)
 }
@@ -81,7 +82,9 @@ const haPrefix = registry.haPrefix ?? "homeassistant"
 const idProblem = validateDeviceId(id) ?? (id === gateway ? `"${id}" is the gateway account's name` : undefined)
 if (idProblem) fail(idProblem)
 if (validateDeviceId(gateway)) fail(`gateway user: ${validateDeviceId(gateway)}`)
-const discovery = values.discovery === undefined ? DEFAULT_DISCOVERY : values.discovery.split(",").filter((q) => q !== "")
+// --discovery replaces the default object ids; --parts adds the keys of the user's own sensors and
+// actuators (user/parts.ts) to them
+const discovery = (values.discovery === undefined ? DEFAULT_DISCOVERY : values.discovery.split(",")).concat((values.parts ?? "").split(",")).filter((q) => q !== "")
 for (const q of discovery) if (validateQuantity(q)) fail(validateQuantity(q))
 
 mkdirSync(dir, { recursive: true, mode: 0o755 })

@@ -6,8 +6,14 @@ import { pbkdf2Sync, randomBytes } from "node:crypto"
 /** Device ids become MQTT usernames and topic levels: no wildcards, no `/`, no `:` (password file separator). */
 export const DEVICE_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 
-/** Quantities whose Home Assistant discovery topics `homeassistant/+/<id>_<quantity>/config` a device may write. */
-export const DEFAULT_DISCOVERY = ["temperature", "humidity", "pressure", "illuminance", "uv_index", "air_quality", "status", "led"]
+/**
+ * Object ids whose Home Assistant discovery topics `homeassistant/+/<id>_<object>/config` a device may
+ * write: the boards' quantities, the diagnostics (uptime, reconnects, version, rssi), the LED and the
+ * restart button (src/firmware/control.ts). The user's own parts (user/parts.ts) add their keys with
+ * `--discovery`. Command and state topics (`devices/<id>/set/<key>`, `devices/<id>/state/<key>`) are
+ * inside the device's own subtree.
+ */
+export const DEFAULT_DISCOVERY = ["temperature", "humidity", "pressure", "illuminance", "uv_index", "air_quality", "status", "led", "restart", "uptime", "reconnects", "version", "rssi"]
 
 const QUANTITY_RULE = /^[a-z0-9_]{1,32}$/
 

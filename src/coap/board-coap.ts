@@ -170,7 +170,7 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
     const path = req.path
     const get = req.code === GET
     const put = req.code === PUT
-    if (path === "/.well-known/core") return get ? ans(CONTENT, LINK_FORMAT, links(model.readSensors())) : ans(METHOD_NOT_ALLOWED)
+    if (path === "/.well-known/core") return get ? ans(CONTENT, LINK_FORMAT, links(model)) : ans(METHOD_NOT_ALLOWED)
     if (path === "/sensors" || path.startsWith("/sensors/")) {
         const all = model.readSensors()
         const picked: SensorReading[] = []
@@ -189,6 +189,17 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
         if (want === undefined) return ans(BAD_REQUEST, TEXT, 'expected "on", "off", "toggle" or {"on":true}')
         model.setLed(want)
         return ans(CHANGED)
+    }
+    // the other actuators (devs/device-model.ts): text state, PUT text; the gateway turns JSON {"on":bool} into text
+    if (path.startsWith("/actuators/") && model.actuatorText) {
+        const key = path.slice(11)
+        const cur = model.actuatorText(key)
+        if (cur === undefined) return ans(NOT_FOUND)
+        if (get) return cur === "" ? ans(METHOD_NOT_ALLOWED) : ans(CONTENT, TEXT, cur)
+        if (!put) return ans(METHOD_NOT_ALLOWED)
+        if (!formatOk(req, TEXT, TEXT)) return ans(UNSUPPORTED_FORMAT)
+        const why = model.setActuator(key, req.payload.toString("utf-8"))
+        return why === undefined ? ans(CHANGED) : ans(BAD_REQUEST, TEXT, why)
     }
     if (path === "/device") return get ? ans(CONTENT, JSON_FORMAT, toJson(model.info())) : ans(METHOD_NOT_ALLOWED)
     if (path === "/config") {
@@ -229,15 +240,17 @@ function senmlPack(readings: SensorReading[], baseName: string): string {
 }
 
 /** RFC 6690 links of the firmware's resources (the gateway filters them for its clients). */
-function links(readings: SensorReading[]): string {
+function links(model: DeviceModel): string {
     const out = ['</sensors>;rt="sensors";if="core.b";ct="110 112 50";obs']
-    for (const r of readings) out.push("</sensors/" + r.name + '>;rt="' + r.name + '";if="core.s";ct="0 50 110 112";obs')
+    for (const r of model.readSensors()) out.push("</sensors/" + r.name + '>;rt="' + r.name + '";if="core.s";ct="0 50 110 112";obs')
     out.push('</actuators/led>;rt="led";if="core.a";ct="0 50";obs,</device>;rt="device";if="core.rp";ct=50,</config>;rt="config";if="core.p";ct=50,</rpc>;rt="jsonrpc";ct=50')
+    const more = model.actuatorLinks ? model.actuatorLinks() : ""
+    if (more) out.push(more)
     return out.join(",")
 }
 
 /** "on"/"off"/"1"/"0"/"true"/"false"/"toggle"; undefined when not understood. */
-function parseLed(s: string, current: boolean): boolean {
+export function parseLed(s: string, current: boolean): boolean {
     const i = ["off", "0", "false", "on", "1", "true", "toggle"].indexOf(s)
     return i < 0 ? undefined : i < 3 ? false : i < 6 ? true : !current
 }

@@ -40,6 +40,14 @@ export interface DeviceModel {
     setConfig(json: string): string
     /** One JSON-RPC 2.0 request text -> its response text, or undefined for a notification. */
     rpc(requestJson: string): Promise<string>
+    /**
+     * Actuators besides the LED (board firmware, src/coap/board-coap.ts): link-format entries for
+     * them, the state of one as text ("on"/"off", a number; "" for a button; undefined: none such),
+     * and a PUT's text applied (undefined when accepted, else why not).
+     */
+    actuatorLinks?(): string
+    actuatorText?(key: string): string | undefined
+    setActuator?(key: string, text: string): string | undefined
 }
 
 export interface DeviceResourceOptions {

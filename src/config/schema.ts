@@ -79,6 +79,8 @@ export const SETTINGS: SettingDef[] = JSON.parse(
         '{"key":"DEVICE_ID","type":"string","default":"","max":32,"format":"i","restart":true},' +
         // Publish Home Assistant MQTT discovery documents
         '{"key":"HA_DISCOVERY","type":"boolean","default":true,"restart":true},' +
+        // The device's name in Home Assistant (empty: "devs-link <id>")
+        '{"key":"DEVICE_NAME","type":"string","default":"","max":64,"format":"p","restart":true},' +
         // Home Assistant discovery prefix
         '{"key":"HA_PREFIX","type":"string","default":"homeassistant","min":1,"max":64,"format":"t","restart":true},' +
         // How the CoAP endpoint is reached: mqtt (over the MQTT session), tcp (to COAP_URL), off

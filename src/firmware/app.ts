@@ -10,13 +10,14 @@ import { pause } from "../util/pause"
 import { Reading, makeReading } from "../telemetry/reading"
 import { TelemetryPolicy } from "../telemetry/policy"
 import { telemetryJson } from "../telemetry/telemetry"
-import { BoardHardware, Restarter } from "./hardware"
+import { Actuator, BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, onlineStatus } from "./status"
 import { discoveryPayload, discoveryTopic, DiscoveryInput } from "./discovery"
 import { MessageBus, ConnectPlan, PublishOptions } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
+import { appActuators, commandRequest, controlEntity, syncStates } from "./control"
 
 export interface AppDeps {
     hw: BoardHardware
@@ -40,6 +41,9 @@ const PLAIN: PublishOptions = { qos: 0, retain: false }
 /** Status and discovery: QoS 1, retained. */
 const RETAINED: PublishOptions = { qos: 1, retain: true }
 
+/** How often the status document (with the diagnostics Home Assistant shows) is published again. */
+export const STATUS_MS = 60000
+
 /**
  * The application without its MQTT side: identity, topics, settings, sensors, telemetry policy and
  * the JSON-RPC methods. The CoAP firmware (devs/firmware-coap.ts) uses this class alone: a class's
@@ -51,6 +55,8 @@ export class DeviceCore {
     readonly topics: DeviceTopics
     readonly dispatcher: Dispatcher
     readonly policy: TelemetryPolicy
+    /** The LED, the board's and the user's actuators and the restart button (./control). */
+    readonly actuators: Actuator[]
     protected bus: MessageBus
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
@@ -71,6 +77,7 @@ export class DeviceCore {
         }
         apply()
         cfg.onChange(apply)
+        this.actuators = appActuators(this)
         registerDeviceMethods(this)
     }
 
@@ -115,6 +122,7 @@ export class DeviceCore {
      * published document, or undefined.
      */
     async sample(force: boolean): Promise<string | undefined> {
+        await this.housekeeping()
         const readings = await this.readSensors()
         const reason = this.policy.offer(readings)
         if (!force && reason === undefined) return undefined
@@ -130,11 +138,19 @@ export class DeviceCore {
         }
         return doc
     }
+
+    /** Periodic work of the MQTT side, once per sample tick (DeviceApp). */
+    async housekeeping(): Promise<void> {}
 }
 
 /** DeviceCore + the MQTT side (devs/firmware.ts): connect plan, announce, the rx queue and its worker. */
 export class DeviceApp extends DeviceCore {
     private queue: string[] = []
+    /** Actuator states as last published (./control syncStates). */
+    private states: Record<string, string> = {}
+    /** Connections made since boot; the status document reports connects - 1 as reconnects. */
+    private connects = 0
+    private statusAt = 0
 
     /**
      * How to connect, or a sentence saying why not (logged by the caller). The URL was validated
@@ -166,14 +182,48 @@ export class DeviceApp extends DeviceCore {
      */
     async onConnected(bus: MessageBus): Promise<void> {
         const hw = this.deps.hw
+        const cfg = this.deps.config
         this.bus = bus
+        this.connects++
         await bus.subscribe(this.topics.rx, 1)
-        await bus.publish(this.topics.status, onlineStatus(hw.board, this.uptimeMs()), RETAINED)
-        const on = this.deps.config.get("HA_DISCOVERY") as boolean
-        const input: DiscoveryInput = { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
+        await bus.subscribe(this.topics.set + "+", 1)
+        await this.publishStatus(bus)
+        const on = cfg.get("HA_DISCOVERY") as boolean
+        const input: DiscoveryInput = { haPrefix: cfg.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, deviceName: cfg.get("DEVICE_NAME"), topics: this.topics, sensors: hw.sensors }
         // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
         // Turned off: an empty retained payload removes each entity again.
         for (const s of hw.sensors) await bus.publish(discoveryTopic(input, s), on ? discoveryPayload(input, s) : "", RETAINED)
+        for (let i = 0; ; i++) {
+            const e = controlEntity(this, input, i)
+            if (!e) break
+            await bus.publish(e[0], on ? e[1] : "", RETAINED)
+        }
+        await syncStates(this, bus, this.states, true)
+    }
+
+    /** The retained status document with the diagnostics (uptime, reconnects, Wi-Fi signal). */
+    async publishStatus(bus: MessageBus): Promise<void> {
+        let rssi: number = undefined
+        const read = this.deps.hw.rssi
+        if (read) {
+            try {
+                rssi = await read()
+            } catch (e) {}
+        }
+        this.statusAt = this.uptimeMs()
+        await bus.publish(this.topics.status, onlineStatus(this.deps.hw.board, this.statusAt, this.connects - 1, rssi), RETAINED)
+    }
+
+    /** States changed by CoAP or the user's code, and the status document every STATUS_MS. */
+    override async housekeeping(): Promise<void> {
+        const bus = this.bus
+        if (!bus) return
+        try {
+            await syncStates(this, bus, this.states, false)
+            if (this.uptimeMs() - this.statusAt >= STATUS_MS) await this.publishStatus(bus)
+        } catch (e) {
+            // offline or outbox full: the next tick tries again
+        }
     }
 
     onDisconnected(): void {
@@ -184,8 +234,15 @@ export class DeviceApp extends DeviceCore {
      * Called by the adapter for every incoming message. Only queues (the MQTT receive path must not
      * block); returns false when the request was dropped because the queue is full.
      */
-    onMessage(topic: string, payload: string): boolean {
-        if (topic !== this.topics.rx) return true
+    onMessage(topic: string, payload: string, retained?: boolean): boolean {
+        const set = this.topics.set
+        if (topic.startsWith(set)) {
+            // A command is an event: a retained one would be replayed on every connect (a retained
+            // restart press would restart the board forever), so it is ignored.
+            if (retained) return true
+            // a command from Home Assistant is queued as the actuator.set request it stands for
+            payload = commandRequest(set, topic, payload)
+        } else if (topic !== this.topics.rx) return true
         if (this.queue.length >= MAX_QUEUED_REQUESTS) {
             this.dropped++
             return false
@@ -216,6 +273,8 @@ export class DeviceApp extends DeviceCore {
                     // Offline or outbox full: the requester times out and retries; nothing to crash for.
                 }
             }
+            // whatever the request changed, Home Assistant sees it now
+            if (this.bus) await syncStates(this, this.bus, this.states, false)
             await pause()
         }
         return n

@@ -21,13 +21,20 @@ export interface DiscoveryInput {
     deviceId: string
     board: string
     model: string
+    /** DEVICE_NAME: the device's name in Home Assistant; empty: "devs-link <id>". */
+    deviceName?: string
     topics: DeviceTopics
     sensors: SensorChannel[]
 }
 
 /** <discovery_prefix>/sensor/<id>_<quantity>/config */
 export function discoveryTopic(d: DiscoveryInput, s: SensorChannel): string {
-    return d.haPrefix + "/sensor/" + d.deviceId + "_" + s.key + "/config"
+    return entityTopic(d, "sensor", s.key)
+}
+
+/** <discovery_prefix>/<component>/<id>_<key>/config: one entity of this device. */
+export function entityTopic(d: DiscoveryInput, component: string, key: string): string {
+    return d.haPrefix + "/" + component + "/" + d.deviceId + "_" + key + "/config"
 }
 
 /**
@@ -35,24 +42,41 @@ export function discoveryTopic(d: DiscoveryInput, s: SensorChannel): string {
  * for the JSON writer: every member of an object literal is an instruction on the board, while
  * the constant parts here fold into string literals, which are outside its 64 KB function budget.
  * FIRMWARE_NAME and FIRMWARE_VERSION need no escaping. Same text as toJson of the object.
+ * A sensor that fails to read is left out of the telemetry document; `default(None)` makes the
+ * template render None then, which Home Assistant shows as "unknown" instead of the last value.
  */
 export function discoveryPayload(d: DiscoveryInput, s: SensorChannel): string {
-    const id = FIRMWARE_NAME + "_" + d.deviceId
     return (
-        "{\"name\":" + jsonString(s.name) +
-        ",\"unique_id\":" + jsonString(id + "_" + s.key) +
+        entityHead(d, s.name, s.key) +
         ",\"state_topic\":" + jsonString(d.topics.telemetry) +
-        ",\"value_template\":" + jsonString("{{ value_json." + s.key + " }}") +
+        ",\"value_template\":" + jsonString("{{ value_json." + s.key + " | default(None) }}") +
         ",\"unit_of_measurement\":" + jsonString(s.unit) +
         ",\"device_class\":" + jsonString(s.deviceClass) +
         ",\"state_class\":\"measurement\",\"suggested_display_precision\":" + formatNumber(s.decimals) +
+        entityTail(d)
+    )
+}
+
+/** `{"name":..,"unique_id":..` of an entity (the document goes on with its own members). */
+export function entityHead(d: DiscoveryInput, name: string, key: string): string {
+    return "{\"name\":" + jsonString(name) + ",\"unique_id\":" + jsonString(FIRMWARE_NAME + "_" + d.deviceId + "_" + key)
+}
+
+/**
+ * What every entity document ends with: availability from the status topic (the Last Will makes
+ * the board "unavailable"), the device (named by DEVICE_NAME, else "devs-link <id>") and the
+ * origin (the software that sent the document).
+ */
+export function entityTail(d: DiscoveryInput): string {
+    return (
         ",\"availability\":[{\"topic\":" + jsonString(d.topics.status) +
         ",\"value_template\":\"{{ value_json.state }}\",\"payload_available\":\"online\",\"payload_not_available\":\"offline\"}]" +
-        ",\"device\":{\"identifiers\":[" + jsonString(id) +
-        "],\"name\":" + jsonString(FIRMWARE_NAME + " " + d.deviceId) +
+        ",\"device\":{\"identifiers\":[" + jsonString(FIRMWARE_NAME + "_" + d.deviceId) +
+        "],\"name\":" + jsonString(d.deviceName ? d.deviceName : FIRMWARE_NAME + " " + d.deviceId) +
         ",\"manufacturer\":\"" + FIRMWARE_NAME +
         "\",\"model\":" + jsonString(d.model) +
-        ",\"sw_version\":\"" + FIRMWARE_VERSION + "\"}}"
+        ",\"sw_version\":\"" + FIRMWARE_VERSION + "\"}" +
+        ",\"origin\":{\"name\":\"" + FIRMWARE_NAME + "\",\"sw_version\":\"" + FIRMWARE_VERSION + "\"}}"
     )
 }
 

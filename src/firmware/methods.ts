@@ -11,6 +11,7 @@ import { Endpoint } from "../config/url"
 import { telemetryJson } from "../telemetry/telemetry"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
 import type { DeviceCore } from "./app"
+import { actuatorMethod } from "./control"
 
 /** Error code for "the hardware could not do it" (implementation-defined range, JSON-RPC §5.1). */
 export const HARDWARE_ERROR = -32000
@@ -30,6 +31,9 @@ const METHODS =
     '{"name":"config.get","description":"All settings, or one by key (secrets hidden)","params":[{"name":"key","type":"string","optional":true,"max":13}]},' +
     '{"name":"config.set","description":"Validates and saves settings given as {KEY: value, ...}; null resets to the default",' +
     '"params":[{"name":"settings","type":"object"}]},' +
+    '{"name":"actuator.set","description":"Sets an actuator (LED, relay, set point) or presses a button: {key, value}; returns its state",' +
+    '"params":[{"name":"key","type":"string","max":32},{"name":"value","type":"any"}]},' +
+    '{"name":"actuator.get","description":"The state of one actuator by key, or of all: {<key>: value, ...}","params":[{"name":"key","type":"string","optional":true,"max":32}]},' +
     '{"name":"led.set","description":"Turns the board\'s LED on or off","params":[{"name":"on","type":"boolean"}]},' +
     '{"name":"led.get","description":"Whether the board\'s LED is on"}' +
     "]"
@@ -92,6 +96,7 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
         const ok = r as SetResult
         return { applied: ok.applied, restart_needed: ok.restartNeeded }
     }
+    if (name.startsWith("actuator.")) return await actuatorMethod(app, name, p)
     if (name === "led.set") {
         try {
             await led.set(p["on"])

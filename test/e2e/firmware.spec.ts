@@ -128,7 +128,8 @@ describe("firmware in the simulator against Mosquitto", () => {
         expect(docs["pressure"].unit_of_measurement).toBe("hPa")
         for (const q of Object.keys(docs)) {
             expect(docs[q].state_topic).toBe(`${TOPIC}/telemetry`)
-            expect(docs[q].value_template).toBe(`{{ value_json.${q} }}`)
+            // a quantity missing from telemetry (its sensor failed) renders None: "unknown" in Home Assistant
+            expect(docs[q].value_template).toBe(`{{ value_json.${q} | default(None) }}`)
             expect(docs[q].availability[0].topic).toBe(`${TOPIC}/status`)
             expect(docs[q].unique_id).toBe(`devs-link_${DEVICE_ID}_${q}`)
             expect(docs[q].device.identifiers[0]).toBe(`devs-link_${DEVICE_ID}`)
@@ -184,6 +185,8 @@ describe("firmware in the simulator against Mosquitto", () => {
             "telemetry.now",
             "config.get",
             "config.set",
+            "actuator.set",
+            "actuator.get",
             "led.set",
             "led.get",
         ])

@@ -45,6 +45,7 @@ describe("settings schema", () => {
                 "CHANGE_THRESH number 0.5 0 10000   ",
                 "DEVICE_ID string  undefined 32 i r ",
                 "HA_DISCOVERY boolean true undefined undefined  r ",
+                "DEVICE_NAME string  undefined 64 p r ",
                 "HA_PREFIX string homeassistant 1 64 t r ",
                 "COAP_BINDING enum mqtt undefined undefined  r mqtt/tcp/off",
                 "COAP_URL string  undefined 200 c r ",

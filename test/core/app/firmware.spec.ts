@@ -122,24 +122,26 @@ describe("firmware topics, status and discovery", () => {
         expect(t.rx).toBe("devices/abc/rx")
         expect(t.tx).toBe("devices/abc/tx")
     })
-    test("on connect: rx subscribed, retained online status, retained discovery per sensor", async () => {
+    test("on connect: rx and commands subscribed, retained online status, retained discovery per sensor", async () => {
         const r = await rig(new MemoryStore(), true, false)
-        expect(r.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx")
+        expect(r.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx,devices/12abdd2289421234/set/+")
         const st = r.bus.on("devices/12abdd2289421234/status")
         expect(st.length).toBe(1)
         expect(st[0].retain).toBe(true)
         expect(st[0].qos).toBe(1)
-        expect(st[0].payload).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000}')
+        expect(st[0].payload).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":0}')
         const disc = r.bus.sent.filter(s => s.topic.startsWith("homeassistant/"))
-        expect(disc.length).toBe(2)
+        // two sensors, three diagnostics (no Wi-Fi signal on this board), the restart button
+        expect(disc.length).toBe(6)
         expect(disc[0].topic).toBe("homeassistant/sensor/12abdd2289421234_temperature/config")
         expect(disc[0].retain).toBe(true)
         expect(disc[0].payload).toBe(
             '{"name":"Temperature","unique_id":"devs-link_12abdd2289421234_temperature","state_topic":"devices/12abdd2289421234/telemetry",' +
-                '"value_template":"{{ value_json.temperature }}","unit_of_measurement":"°C","device_class":"temperature","state_class":"measurement",' +
+                '"value_template":"{{ value_json.temperature | default(None) }}","unit_of_measurement":"°C","device_class":"temperature","state_class":"measurement",' +
                 '"suggested_display_precision":2,"availability":[{"topic":"devices/12abdd2289421234/status","value_template":"{{ value_json.state }}",' +
                 '"payload_available":"online","payload_not_available":"offline"}],"device":{"identifiers":["devs-link_12abdd2289421234"],' +
-                '"name":"devs-link 12abdd2289421234","manufacturer":"devs-link","model":"Test board","sw_version":"0.1.0"}}'
+                '"name":"devs-link 12abdd2289421234","manufacturer":"devs-link","model":"Test board","sw_version":"0.1.0"},' +
+                '"origin":{"name":"devs-link","sw_version":"0.1.0"}}'
         )
         const doc = JSON.parse(disc[1].payload)
         expect(doc["unit_of_measurement"]).toBe("%")
@@ -152,15 +154,16 @@ describe("firmware topics, status and discovery", () => {
             name: s.name,
             unique_id: "devs-link_dev-1_" + s.key,
             state_topic: topics.telemetry,
-            value_template: "{{ value_json." + s.key + " }}",
+            value_template: "{{ value_json." + s.key + " | default(None) }}",
             unit_of_measurement: s.unit,
             device_class: s.deviceClass,
             state_class: "measurement",
             suggested_display_precision: s.decimals,
             availability: [{ topic: topics.status, value_template: "{{ value_json.state }}", payload_available: "online", payload_not_available: "offline" }],
-            device: { identifiers: ["devs-link_dev-1"], name: "devs-link dev-1", manufacturer: "devs-link", model: "Bo\"ard é", sw_version: "0.1.0" },
+            device: { identifiers: ["devs-link_dev-1"], name: "Küche \"1\"", manufacturer: "devs-link", model: "Bo\"ard é", sw_version: "0.1.0" },
+            origin: { name: "devs-link", sw_version: "0.1.0" },
         }
-        const input = { haPrefix: "ha", deviceId: "dev-1", board: "b", model: "Bo\"ard é", topics: topics, sensors: [s] }
+        const input = { haPrefix: "ha", deviceId: "dev-1", board: "b", model: "Bo\"ard é", deviceName: "Küche \"1\"", topics: topics, sensors: [s] }
         expect(discoveryPayload(input, s)).toBe(toJson(doc))
     })
     test("discovery off publishes empty retained configs; DEVICE_ID and prefix override topics", async () => {
@@ -170,9 +173,10 @@ describe("firmware topics, status and discovery", () => {
         store.data["MQTT_PREFIX"] = "home"
         const r = await rig(store, true, false)
         const disc = r.bus.sent.filter(s => s.topic.startsWith("homeassistant/"))
-        expect(disc.length).toBe(2)
+        expect(disc.length).toBe(6)
         expect(disc[0].topic).toBe("homeassistant/sensor/kitchen_temperature/config")
-        expect(disc[0].payload).toBe("")
+        expect(disc.filter(d => d.payload !== "").length).toBe(0)
+        expect(disc[5].topic).toBe("homeassistant/button/kitchen_restart/config")
         expect(r.bus.subs[0]).toBe("home/kitchen/rx")
     })
     test("connect plan: will, credentials from settings, TLS refused where the runtime has none", async () => {
@@ -310,7 +314,7 @@ describe("firmware RPC methods", () => {
             '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'on\' must be a boolean"},"id":14}'
         )
         const list = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"rpc.list","id":15}'))
-        expect((list["result"] as any[]).map(m => m["name"]).join(",")).toBe("rpc.list,sys.info,sys.restart,sensors.read,telemetry.now,config.get,config.set,led.set,led.get")
+        expect((list["result"] as any[]).map(m => m["name"]).join(",")).toBe("rpc.list,sys.info,sys.restart,sensors.read,telemetry.now,config.get,config.set,actuator.set,actuator.get,led.set,led.get")
     })
     test("rpc.list: every method's description and parameters (methods.ts keeps them as JSON text)", async () => {
         const r = await rig(new MemoryStore(), true, true)
@@ -325,6 +329,9 @@ describe("firmware RPC methods", () => {
                 '{"name":"config.get","description":"All settings, or one by key (secrets hidden)","params":[{"name":"key","type":"string","optional":true,"max":13}]},' +
                 '{"name":"config.set","description":"Validates and saves settings given as {KEY: value, ...}; null resets to the default",' +
                 '"params":[{"name":"settings","type":"object"}]},' +
+                '{"name":"actuator.set","description":"Sets an actuator (LED, relay, set point) or presses a button: {key, value}; returns its state",' +
+                '"params":[{"name":"key","type":"string","max":32},{"name":"value","type":"any"}]},' +
+                '{"name":"actuator.get","description":"The state of one actuator by key, or of all: {<key>: value, ...}","params":[{"name":"key","type":"string","optional":true,"max":32}]},' +
                 '{"name":"led.set","description":"Turns the board\'s LED on or off","params":[{"name":"on","type":"boolean"}]},' +
                 '{"name":"led.get","description":"Whether the board\'s LED is on","params":[]}],"id":1}'
         )

@@ -79,7 +79,7 @@ describe("provisioned broker: per-device isolation", () => {
 
     beforeAll(async () => {
         writeFileSync(join(dir, "a.env"), "WIFI_SSID=home\n# keep me\n")
-        provisionOutput += provision(["devA", "--broker-dir", brokerDir, "--env", join(dir, "a.env")])
+        provisionOutput += provision(["devA", "--broker-dir", brokerDir, "--env", join(dir, "a.env"), "--parts", "relay"])
         provisionOutput += provision(["devB", "--broker-dir", brokerDir, "--env", join(dir, "b.env"), "--discovery", "temperature,humidity"])
         const env = (f: string) => parseEnv(readFileSync(f, "utf8"))
         const a = env(join(dir, "a.env"))
@@ -191,6 +191,38 @@ describe("provisioned broker: per-device isolation", () => {
         await fence(a.c, "devices/devA/tx", g.got, "fence-G")
         expect(a.got.map((m) => m.payload)).toEqual(["call-A", "fence-A"])
         expect(g.got.map((m) => m.payload)).toEqual(["call-A", "reply-A", "A-discovery", "A-discovery-node", "fence-A", "fence-G"])
+    })
+
+    test("Home Assistant control: A gets its commands, writes its states and its own entities; B reaches none of them", async () => {
+        const acl = readFileSync(join(brokerDir, "acl"), "utf8")
+        for (const q of ["led", "relay", "restart", "uptime", "reconnects", "version", "rssi"]) expect(acl).toContain(`topic readwrite homeassistant/+/devA_${q}/config\n`)
+        expect(acl).not.toContain("devB_relay")
+        const a = await client(devA, "A-control")
+        const b = await client(devB, "B-meddler")
+        const g = await client(gw, "ha-controller")
+        await a.c.subscribeAsync("devices/devA/set/+", { qos: 1 })
+        await g.c.subscribeAsync(["devices/devA/state/+", "homeassistant/#"], { qos: 1 })
+        // Home Assistant (the gateway account) commands A; A answers with its retained state and discovery
+        await g.c.publishAsync("devices/devA/set/relay", "ON", { qos: 1 })
+        await a.c.publishAsync("devices/devA/state/relay", "ON", { qos: 1, retain: true })
+        await a.c.publishAsync("homeassistant/switch/devA_relay/config", "A-switch", { qos: 1 })
+        await a.c.publishAsync("homeassistant/button/devA_restart/config", "A-button", { qos: 1 })
+        await a.c.publishAsync("homeassistant/sensor/devA_uptime/config", "A-uptime", { qos: 1 })
+        // not A's: an object id it was not provisioned for
+        await a.c.publishAsync("homeassistant/switch/devA_heater/config", "A-unprovisioned", { qos: 1 })
+        // B can neither command A nor fake A's state or entities
+        await b.c.publishAsync("devices/devA/set/relay", "B-command", { qos: 1 })
+        await b.c.publishAsync("devices/devA/state/relay", "B-state", { qos: 1, retain: true })
+        await b.c.publishAsync("homeassistant/switch/devA_relay/config", "B-switch", { qos: 1 })
+        await b.c.publishAsync("homeassistant/switch/devB_relay/config", "B-own-unprovisioned", { qos: 1 })
+        const seenByA = await b.c.subscribeAsync("devices/devA/set/+", { qos: 1 })
+        expect(seenByA.length).toBe(1)
+        await fence(g.c, "devices/devA/set/fence", a.got, "fence-A")
+        await fence(a.c, "devices/devA/state/fence", g.got, "fence-G")
+        expect(a.got.map((m) => m.payload)).toEqual(["ON", "fence-A"])
+        expect(g.got.map((m) => m.payload)).toEqual(["ON", "A-switch", "A-button", "A-uptime", "fence-G"])
+        expect(b.got.length).toBe(0)
+        await a.c.publishAsync("devices/devA/state/relay", "", { qos: 1, retain: true })
     })
 
     test("unknown user, wrong password and anonymous are refused with CONNACK 5 (Mosquitto 2.0.11, MQTT 3.1.1)", async () => {

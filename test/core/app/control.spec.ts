@@ -1,0 +1,243 @@
+// Actuators under control (src/firmware/control.ts): Home Assistant commands, actuator.set/get,
+// retained state topics after every change, the restart button, the diagnostics in the status
+// document. Portable: runs under vitest and in the DeviceScript VM (test/devs/app.ts).
+import { describe, test, expect, beforeEach } from "@devicescript/test"
+import { pause } from "../../../src/util/pause"
+import { Config, MemoryStore } from "../../../src/config/config"
+import { DeviceApp, STATUS_MS } from "../../../src/firmware/app"
+import { Actuator, BoardHardware } from "../../../src/firmware/hardware"
+import { MessageBus, PublishOptions } from "../../../src/firmware/bus"
+import { actuatorText, commandRequest, valueFromText } from "../../../src/firmware/control"
+
+interface Sent {
+    topic: string
+    payload: string
+    retain: boolean
+}
+
+class Bus implements MessageBus {
+    sent: Sent[] = []
+    subs: string[] = []
+    async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
+        this.sent.push({ topic: topic, payload: payload, retain: opts.retain })
+    }
+    async subscribe(filter: string, qos: number): Promise<void> {
+        this.subs.push(filter)
+    }
+    last(topic: string): string {
+        let r = "none"
+        for (const s of this.sent) if (s.topic === topic) r = s.payload
+        return r
+    }
+    count(topic: string): number {
+        return this.sent.filter(s => s.topic === topic).length
+    }
+}
+
+class Clock {
+    t = 1000
+    now(): number {
+        return this.t
+    }
+}
+
+let ledOn = false
+let relayOn = false
+let level = 20
+let restarts = 0
+let rssiFails = false
+
+function hardware(): BoardHardware {
+    const relay: Actuator = {
+        key: "relay",
+        name: "Relay",
+        kind: "switch",
+        get: () => relayOn,
+        set: async (v: boolean | number) => {
+            relayOn = v as boolean
+        },
+    }
+    const setPoint: Actuator = {
+        key: "level",
+        name: "Level",
+        kind: "number",
+        min: 0,
+        max: 100,
+        step: 0.5,
+        unit: "%",
+        get: () => level,
+        set: async (v: boolean | number) => {
+            if (v === 66) throw new Error("stuck")
+            level = v as number
+        },
+    }
+    return {
+        board: "test_board",
+        model: "Test board",
+        tls: true,
+        sensors: [],
+        led: {
+            set: async (on: boolean) => {
+                ledOn = on
+            },
+            get: () => ledOn,
+        },
+        actuators: [relay, setPoint],
+        rssi: async () => {
+            if (rssiFails) throw new Error("no wifi")
+            return -61
+        },
+    }
+}
+
+async function rig(store: MemoryStore): Promise<{ app: DeviceApp; bus: Bus; clock: Clock }> {
+    const cfg = new Config(store, (l: string) => {})
+    await cfg.load()
+    const clock = new Clock()
+    const app = new DeviceApp({
+        hw: hardware(),
+        config: cfg,
+        clock: clock,
+        log: (l: string) => {},
+        hardwareId: "abc",
+        restarter: {
+            restartSoon: (ms: number) => {
+                restarts++
+            },
+        },
+    })
+    const bus = new Bus()
+    await app.onConnected(bus)
+    return { app: app, bus: bus, clock: clock }
+}
+
+/** Delivers one message as the MQTT adapter would and lets the worker answer it. */
+async function deliver(app: DeviceApp, topic: string, payload: string): Promise<void> {
+    app.onMessage(topic, payload)
+    await app.processRequests()
+}
+
+describe("Home Assistant control", () => {
+    beforeEach(async () => {
+        ledOn = false
+        relayOn = false
+        level = 20
+        rssiFails = false
+        await pause()
+    })
+    test("on connect: every state retained, one discovery document per entity, diagnostics in the status", async () => {
+        const r = await rig(new MemoryStore())
+        expect(r.bus.subs.join(",")).toBe("devices/abc/rx,devices/abc/set/+")
+        expect(r.bus.last("devices/abc/state/led")).toBe("OFF")
+        expect(r.bus.last("devices/abc/state/relay")).toBe("OFF")
+        expect(r.bus.last("devices/abc/state/level")).toBe("20")
+        expect(r.bus.sent.filter(s => s.topic.startsWith("devices/abc/state/") && !s.retain).length).toBe(0)
+        const topics = r.bus.sent.filter(s => s.topic.startsWith("homeassistant/")).map(s => s.topic)
+        expect(topics.join(",")).toBe(
+            "homeassistant/sensor/abc_uptime/config,homeassistant/sensor/abc_reconnects/config,homeassistant/sensor/abc_version/config," +
+                "homeassistant/sensor/abc_rssi/config,homeassistant/light/abc_led/config,homeassistant/switch/abc_relay/config," +
+                "homeassistant/number/abc_level/config,homeassistant/button/abc_restart/config"
+        )
+        expect(r.bus.last("devices/abc/status")).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":0,"rssi":-61}')
+        const relay = JSON.parse(r.bus.last("homeassistant/switch/abc_relay/config"))
+        expect(relay["command_topic"]).toBe("devices/abc/set/relay")
+        expect(relay["state_topic"]).toBe("devices/abc/state/relay")
+        expect(relay["payload_on"]).toBe("ON")
+        const button = JSON.parse(r.bus.last("homeassistant/button/abc_restart/config"))
+        expect(button["device_class"]).toBe("restart")
+        expect(button["entity_category"]).toBe("config")
+        expect(button["state_topic"]).toBe(undefined)
+    })
+    test("a command from Home Assistant switches the LED and the state topic follows", async () => {
+        const r = await rig(new MemoryStore())
+        await deliver(r.app, "devices/abc/set/led", "ON")
+        expect(ledOn).toBe(true)
+        expect(r.bus.last("devices/abc/state/led")).toBe("ON")
+        await deliver(r.app, "devices/abc/set/led", "OFF")
+        expect(ledOn).toBe(false)
+        expect(r.bus.last("devices/abc/state/led")).toBe("OFF")
+        await deliver(r.app, "devices/abc/set/level", "42.5")
+        expect(level).toBe(42.5)
+        expect(r.bus.last("devices/abc/state/level")).toBe("42.5")
+    })
+    test("a change through RPC (led.set, actuator.set) or behind the board's back is published too", async () => {
+        const r = await rig(new MemoryStore())
+        const before = r.bus.count("devices/abc/state/relay")
+        await deliver(r.app, r.app.topics.rx, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":1}')
+        expect(r.bus.last("devices/abc/state/led")).toBe("ON")
+        await deliver(r.app, r.app.topics.rx, '{"jsonrpc":"2.0","method":"actuator.set","params":{"key":"relay","value":true},"id":2}')
+        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","result":{"relay":true},"id":2}')
+        expect(r.bus.last("devices/abc/state/relay")).toBe("ON")
+        // unchanged states are not published again
+        expect(r.bus.count("devices/abc/state/relay")).toBe(before + 1)
+        relayOn = false
+        await r.app.sample(false)
+        expect(r.bus.last("devices/abc/state/relay")).toBe("OFF")
+        await deliver(r.app, r.app.topics.rx, '{"jsonrpc":"2.0","method":"actuator.get","id":3}')
+        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","result":{"led":true,"relay":false,"level":20},"id":3}')
+    })
+    test("bad commands and values get an error reply, nothing changes", async () => {
+        const r = await rig(new MemoryStore())
+        await deliver(r.app, "devices/abc/set/relay", "maybe")
+        expect(relayOn).toBe(false)
+        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'value\' of relay must be true or false"},"id":"set/relay"}')
+        await deliver(r.app, "devices/abc/set/level", "101")
+        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'value\' of level is out of range"},"id":"set/level"}')
+        await deliver(r.app, "devices/abc/set/nope", "ON")
+        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown actuator nope"},"id":"set/nope"}')
+        await deliver(r.app, "devices/abc/set/level", "66")
+        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","error":{"code":-32000,"message":"Actuator error","data":"stuck"},"id":"set/level"}')
+        expect(level).toBe(20)
+        // a payload cannot smuggle JSON into the request
+        expect(commandRequest("d/x/set/", "d/x/set/relay", '1},"id":5')).toBe(
+            '{"jsonrpc":"2.0","method":"actuator.set","params":{"key":"relay","value":"1},\\"id\\":5"},"id":"set/relay"}'
+        )
+    })
+    test("a retained command is ignored: it would be replayed on every connect", async () => {
+        restarts = 0
+        const r = await rig(new MemoryStore())
+        expect(r.app.onMessage("devices/abc/set/restart", "PRESS", true)).toBe(true)
+        expect(r.app.onMessage("devices/abc/set/relay", "ON", true)).toBe(true)
+        expect(await r.app.processRequests()).toBe(0)
+        expect(restarts).toBe(0)
+        expect(relayOn).toBe(false)
+    })
+    test("the restart button restarts the board; the status is republished every STATUS_MS with the reconnect count", async () => {
+        restarts = 0
+        const r = await rig(new MemoryStore())
+        await deliver(r.app, "devices/abc/set/restart", "PRESS")
+        expect(restarts).toBe(1)
+        await r.app.onConnected(r.bus)
+        expect(r.bus.last("devices/abc/status")).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":1,"rssi":-61}')
+        const n = r.bus.count("devices/abc/status")
+        rssiFails = true
+        r.clock.t += STATUS_MS - 1
+        await r.app.sample(false)
+        expect(r.bus.count("devices/abc/status")).toBe(n)
+        r.clock.t += 1
+        await r.app.sample(false)
+        expect(r.bus.count("devices/abc/status")).toBe(n + 1)
+        // a signal that cannot be read is left out, not reported stale
+        expect(r.bus.last("devices/abc/status")).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":61000,"reconnects":1}')
+    })
+    test("CoAP text for actuators", async () => {
+        const r = await rig(new MemoryStore())
+        const relay = r.app.actuators[1]
+        expect(actuatorText(relay)).toBe("off")
+        expect(actuatorText(r.app.actuators[2])).toBe("20")
+        expect(actuatorText(r.app.actuators[3])).toBe("")
+        expect(valueFromText(relay, " ON ")).toBe(true)
+        expect(valueFromText(relay, "toggle")).toBe(true)
+        expect(valueFromText(relay, "nah")).toBe(undefined)
+        expect(valueFromText(r.app.actuators[2], "12.5")).toBe(12.5)
+        expect(valueFromText(r.app.actuators[2], "on")).toBe(undefined)
+    })
+    test("DEVICE_NAME names the device in every discovery document", async () => {
+        const store = new MemoryStore()
+        store.data["DEVICE_NAME"] = "Greenhouse"
+        const r = await rig(store)
+        const doc = JSON.parse(r.bus.last("homeassistant/switch/abc_relay/config"))
+        expect(doc["device"]["name"]).toBe("Greenhouse")
+        expect(doc["origin"]["name"]).toBe("devs-link")
+    })
+})
