@@ -129,7 +129,7 @@ export function boardCoapChanged(b: BoardCoap, prefix: string): void {
 
 /** The board's resources as RFC 6690 link-format (what an RFC 9176 registration carries). */
 export function boardCoapLinks(b: BoardCoap): string {
-    return links(b.model.readSensors())
+    return links(b.model)
 }
 
 /**
