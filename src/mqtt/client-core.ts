@@ -70,11 +70,28 @@ export function doneToCompletion(c: Completion<void>): DoneCallback {
     }
 }
 
-/**
- * Events: "connect" (sessionPresent: boolean), "close" (reason: string), "offline" (reason),
- * "reconnect" (), "message" (topic, payload, packet), "error" (error), "end" ().
- */
-export class MqttClientCore extends Emitter {
+/** The client's events and their listeners (MqttClientCore.on/off check against it). */
+export interface ClientEvents {
+    /** CONNACK accepted; sessionPresent as the broker reported it (3.2.2.2). */
+    connect: (sessionPresent: boolean) => void
+    /** The stream closed (every time, also for a failed attempt). */
+    close: (reason: string) => void
+    /** A connection that had reached CONNACK is gone. */
+    offline: (reason: string) => void
+    /** A new connection attempt starts. */
+    reconnect: () => void
+    message: (topic: string, payload: Buffer, packet: PublishPacket) => void
+    /**
+     * A PUBLISH over maxPacketSize arrived (size: the whole frame in bytes, limit: maxPacketSize):
+     * it was acknowledged per its QoS and not delivered.
+     */
+    oversize: (topic: string, size: number, limit: number) => void
+    error: (error: Error) => void
+    /** MqttClient's end() was called. */
+    end: () => void
+}
+
+export class MqttClientCore extends Emitter<ClientEvents> {
     protected session: SessionCore
     private connector: StreamConnector
     private clock: Clock
@@ -157,6 +174,9 @@ export class MqttClientCore extends Emitter {
             },
             message: function (p: PublishPacket) {
                 self.dispatch(p)
+            },
+            oversize: function (topic: string, size: number, limit: number) {
+                self.emit("oversize", topic, size, limit)
             },
             error: function (e: Error) {
                 self.emit("error", e)

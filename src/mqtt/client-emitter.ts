@@ -7,28 +7,31 @@ import { removeAt } from "./session-util"
 
 export type Listener = (a?: any, b?: any, c?: any) => void
 
-/** Also the base class of MqttClient (one class instead of a wrapper: fewer functions on the board). */
-export class Emitter {
+/**
+ * Also the base class of MqttClient (one class instead of a wrapper: fewer functions on the board).
+ * E maps each event name to its listener's type (types only: nothing of it exists at run time).
+ */
+export class Emitter<E = Record<string, Listener>> {
     private listeners: Record<string, Listener[]>
 
     constructor() {
         this.listeners = {}
     }
 
-    on(event: string, fn: Listener): this {
+    on<K extends keyof E & string>(event: K, fn: E[K]): this {
         let l = this.listeners[event]
         if (!l) {
             l = []
             this.listeners[event] = l
         }
-        l.push(fn)
+        l.push(fn as Listener)
         return this
     }
 
-    off(event: string, fn: Listener): this {
+    off<K extends keyof E & string>(event: K, fn: E[K]): this {
         const l = this.listeners[event]
         if (l) {
-            const i = l.indexOf(fn)
+            const i = l.indexOf(fn as Listener)
             if (i >= 0) removeAt(l, i)
         }
         return this

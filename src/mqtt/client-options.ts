@@ -47,8 +47,10 @@ export interface ClientOptions {
     /** ... and 16384 bytes (topic characters + payload bytes). */
     outboxMaxBytes?: number
     /**
-     * Largest incoming packet accepted (bytes, fixed header included); default 65536. A larger one
-     * is refused from its header, before its body is buffered, and the connection is closed.
+     * Largest incoming packet accepted (bytes, fixed header included); default 65536. A larger
+     * PUBLISH is counted through without being stored, acknowledged per its QoS, not delivered,
+     * and reported by the "oversize" event; any other larger packet (or a PUBLISH whose topic alone
+     * is over the limit) is refused from its header and the connection is closed.
      */
     maxPacketSize?: number
     /**

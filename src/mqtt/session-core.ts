@@ -87,6 +87,11 @@ export interface SessionSink {
     disconnected(reason: string, error: MqttClientError): void
     /** An application message arrived (delivered once per QoS 2 message). */
     message(p: PublishPacket): void
+    /**
+     * A PUBLISH over maxPacketSize (size: the whole frame, bytes) was counted through unstored:
+     * acknowledged per its QoS, not delivered, once per arrival.
+     */
+    oversize(topic: string, size: number, limit: number): void
     /** Something went wrong that no single operation owns (refused, timeouts, protocol violation). */
     error(e: Error): void
 }
@@ -359,6 +364,9 @@ export class SessionCore {
         if (this.state !== SessionState.CONNECTING && this.state !== SessionState.CONNECTED) return
         this.st.bytesReceived += chunk.length
         this.lastReceived = this.clock.now()
+        // any bytes prove the link is alive, so an outstanding PINGREQ no longer matters (its
+        // PINGRESP may wait behind a long PUBLISH that is still arriving)
+        this.pingSentAt = -1
         this.frames.push(chunk)
         const gen = this.gen
         while (true) {
@@ -379,8 +387,6 @@ export class SessionCore {
     /** One decoded packet from the broker (onData calls this; tests may call it directly). */
     onPacket(p: Packet): void {
         this.st.packetsReceived++
-        // any packet proves the link is alive, so an outstanding PINGREQ no longer matters
-        this.pingSentAt = -1
         if (this.state === SessionState.CONNECTING) {
             // 3.2: the first packet from the server is CONNACK
             if (p.type !== PacketType.CONNACK) {
@@ -700,13 +706,22 @@ export class SessionCore {
 
     /** QoS 0 and 1 (QoS 2 is Session's). */
     protected onPublish(p: PublishPacket): void {
-        this.st.messagesReceived++
-        this.sink.message(p)
+        this.deliver(p)
         // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once); with a
         // backlog, once the application has caught up (held-acks.ts)
         if (p.qos !== 1) return
         if (this.held) this.held.hold(p.packetId)
         else this.send(encodeAck(PacketType.PUBACK, p.packetId))
+    }
+
+    /** To the application; a PUBLISH over maxPacketSize (acknowledged all the same) is only reported. */
+    protected deliver(p: PublishPacket): void {
+        if (p.oversize) {
+            this.sink.oversize(p.topic, p.oversize, this.opts.maxPacketSize)
+            return
+        }
+        this.st.messagesReceived++
+        this.sink.message(p)
     }
 
     // ---------------------------------------------------------------- subscriptions

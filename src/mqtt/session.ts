@@ -129,8 +129,7 @@ export class Session extends SessionCore {
         const id = p.packetId
         if (this.heldIds.indexOf(id) < 0) {
             this.heldIds.push(id)
-            this.st.messagesReceived++
-            this.sink.message(p)
+            this.deliver(p)
         } else {
             this.st.duplicatesIgnored++
         }

@@ -44,15 +44,20 @@ test(`${MALFORMED.length} malformed/oversized attacks: each closed by the client
     for (const row of table) console.log(`  ${String(row.closedAfterMs).padStart(5)} ms  ${row.attack}  ->  ${row.error}`)
 
     // Every connection to the attacker was closed by the client, promptly (the attacker never closes).
-    for (const c of conns) expect(c.closedAfterMs, c.attack).toBeLessThan(2000)
+    // The oversized PUBLISH is legal MQTT: the client counts its bytes through unstored (a client
+    // that refused it would meet it again on every reconnect of a persistent session); once the
+    // attacker stops sending mid-packet, the link is dead air, found by keepalive (2 s + 1 s).
+    const OVERSIZED = "oversized PUBLISH: declares 268,435,455 bytes and streams them"
+    for (const c of conns) expect(c.closedAfterMs, c.attack).toBeLessThan(c.attack === OVERSIZED ? 8000 : 2000)
     // One clear error per attack, naming what was wrong.
     expect(errors.length).toBe(MALFORMED.length)
     for (const e of errors) {
-        expect(["PROTOCOL_VIOLATION", "CONNECTION_REFUSED"]).toContain(e.code)
+        expect(["PROTOCOL_VIOLATION", "CONNECTION_REFUSED", "PING_TIMEOUT"]).toContain(e.code)
         expect(e.message.length).toBeGreaterThan(20)
     }
-    // The oversized packet was refused from its header, long before 256 MB (or even 1 MB) arrived.
-    expect(errors.some((e) => /over the limit|max-packet-size/.test(e.message))).toBe(true)
+    // Only the stalled oversized PUBLISH ends by keepalive; every malformed packet is a violation.
+    expect(errors.filter((e) => e.code === "PING_TIMEOUT").length).toBe(1)
+    expect(errors[conns.findIndex((c) => c.attack === OVERSIZED)].code).toBe("PING_TIMEOUT")
     expect(uncaught).toEqual([])
     expectDelivery(r)
 }, 60_000)
