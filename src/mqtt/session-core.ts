@@ -15,7 +15,7 @@
 // board, and unit tests drive it with a fake clock and an in-memory broker.
 
 import { Clock, Random } from "../io"
-import { Backoff } from "./backoff"
+import { Backoff, STABLE_CONNECTION_MS } from "./backoff"
 import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe } from "./encode"
 import { FrameAssembler } from "./frames"
 import { ACK_GAP_MS, ACK_POLL_MS, HeldAcks } from "./held-acks"
@@ -197,6 +197,8 @@ export class SessionCore {
     protected gen: number
     protected reconnectAt: number
     protected connectDeadline: number
+    /** When the current connection's CONNACK was accepted. */
+    protected connectedAt: number
     protected lastSent: number
     protected lastReceived: number
     /** When the outstanding PINGREQ was sent; -1 when none is outstanding. */
@@ -545,11 +547,14 @@ export class SessionCore {
     }
 
     protected goOffline(reason: string, err: MqttClientError): void {
+        const now = this.clock.now()
+        // only a connection that lasted resets the backoff (backoff.ts)
+        if (this.state === SessionState.CONNECTED && now - this.connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset()
         this.state = SessionState.WAITING
         this.frames.reset()
         if (this.held) this.held.clear()
         this.pingSentAt = -1
-        this.reconnectAt = this.opts.reconnectMin > 0 ? this.clock.now() + this.backoff.next() : -1
+        this.reconnectAt = this.opts.reconnectMin > 0 ? now + this.backoff.next() : -1
         this.sink.disconnected(reason, err)
     }
 
@@ -566,7 +571,7 @@ export class SessionCore {
         const now = this.clock.now()
         this.state = SessionState.CONNECTED
         this.st.connects++
-        this.backoff.reset()
+        this.connectedAt = now
         this.lastReceived = now
         this.pingSentAt = -1
         const gen = this.gen
