@@ -12,10 +12,10 @@
 
 import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
 import { Emitter } from "./client-emitter"
-import { ClientOptions, resolveOptions, toBuffer } from "./client-options"
+import { ClientOptions, resolveOptions } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "./packets"
-import { DoneCallback, SessionCore, SessionOptions, SessionSink, SubscribeCallback } from "./session-core"
-import { MqttClientError } from "./session-errors"
+import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SubscribeCallback } from "./session-core"
+import { checkArg, invalid, MqttClientError } from "./session-errors"
 
 export type { ClientOptions } from "./client-options"
 
@@ -50,8 +50,11 @@ export interface SubscribeOptions {
     onMessage?: MessageHandler
 }
 
+/** One filter or a non-empty array of them, as an array (INVALID_ARGUMENT otherwise). */
 export function filterList(filter: string | string[]): string[] {
-    return typeof filter === "string" ? [filter as string] : (filter as string[])
+    const list = typeof filter === "string" ? [filter as string] : (filter as string[])
+    checkFilters(list)
+    return list
 }
 
 const globalTimers: Timers = {
@@ -219,13 +222,15 @@ export class MqttClientCore extends Emitter<ClientEvents> {
      * when a QoS 1/2 message does not fit the outbox.
      */
     publishNoWait(topic: string, payload: string | Buffer, opts?: PublishOptions, onDone?: DoneCallback): void {
+        // the session checks the rest (topic, payload, qos, retain, onDone) before it takes anything
+        checkArg(opts, "an object or undefined", "options")
         let qos: QoS = 0
         let retain = false
         if (opts) {
             if (opts.qos !== undefined) qos = opts.qos
-            if (opts.retain) retain = true
+            if (opts.retain !== undefined) retain = opts.retain
         }
-        this.session.publish(topic, toBuffer(payload), qos, retain, onDone)
+        this.session.publish(topic, payload, qos, retain, onDone)
     }
 
     /** Subscribes; resolves with the granted QoS per filter; rejects SUBSCRIBE_FAILED on SUBACK 0x80. */
@@ -243,7 +248,8 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     }
 
     protected subscribeFilters(filters: string[], opts: SubscribeOptions, onDone: SubscribeCallback): void {
-        if (opts && opts.onMessage) throw new MqttClientError("INVALID_ARGUMENT", "onMessage needs MqttClient; MqttClientCore has only the message event")
+        checkArg(opts, "an object or undefined", "options")
+        if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
         const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
         const subs: Subscription[] = filters.map(function (f: string) {
             return { filter: f, qos }

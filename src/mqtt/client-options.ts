@@ -4,7 +4,7 @@
 
 import { Random, StreamTarget } from "../io"
 import { QoS } from "./packets"
-import { ClientErrorCode, MqttClientError } from "./session-errors"
+import { invalid as bad } from "./session-errors"
 import { SessionOptions } from "./session"
 import { Endpoint, parseUrl } from "../config/url"
 
@@ -75,10 +75,6 @@ const NUMERIC_DEFAULTS =
 export function toBuffer(v: string | Buffer): Buffer {
     if (v == null) return Buffer.alloc(0)
     return typeof v === "string" ? Buffer.from(v as string) : (v as Buffer)
-}
-
-function bad(what: string): MqttClientError {
-    return new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, what)
 }
 
 const HEX = "0123456789abcdef"

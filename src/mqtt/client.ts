@@ -8,6 +8,7 @@ import { ClientOptions } from "./client-options"
 import { PublishPacket } from "./packets"
 import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session"
 import { ended } from "./session-core"
+import { checkArg } from "./session-errors"
 import { removeAt } from "./session-util"
 import { topicMatchesFilter } from "./topics"
 
@@ -79,6 +80,8 @@ export class MqttClient extends MqttClientCore {
     override subscribeNoWait(filter: string | string[], opts?: SubscribeOptions, onDone?: SubscribeCallback): void {
         const filters = filterList(filter)
         const handler = opts ? opts.onMessage : undefined
+        checkArg(handler, "a function or undefined", "onMessage")
+        checkArg(onDone, "a function or undefined", "callback")
         if (!handler) {
             this.subscribeFilters(filters, opts, onDone)
             return

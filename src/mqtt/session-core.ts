@@ -34,7 +34,7 @@ import {
     SUBACK_FAILURE,
     Will,
 } from "./packets"
-import { ClientErrorCode, connectionRefused, MqttClientError } from "./session-errors"
+import { checkArg, ClientErrorCode, connectionRefused, invalid, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
 import { validateTopicFilter, validateTopicName } from "./topics"
 
@@ -179,7 +179,18 @@ export function ended(what: string): MqttClientError {
 /** max is 1 for SessionCore, 2 for Session. */
 function checkQos(qos: number, max: number): void {
     if (qos === 0 || qos === 1 || (qos === 2 && max === 2)) return
-    throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, max === 2 ? "qos must be 0, 1 or 2" : "qos must be 0 or 1 (QoS 2 needs Session, not SessionCore)")
+    throw invalid(max === 2 ? "qos must be 0, 1 or 2" : "qos must be 0 or 1 (QoS 2 needs Session, not SessionCore)")
+}
+
+/** A non-empty array of topic filters (or subscriptions) to (un)subscribe. */
+export function checkFilters(list: any[]): void {
+    if (!Array.isArray(list) || list.length === 0) throw invalid("topic filter must be a string or a non-empty array")
+}
+
+/** One topic filter: a string (INVALID_ARGUMENT) that follows 4.7 (the codec's MqttProtocolError). */
+export function checkTopicFilter(filter: string): void {
+    checkArg(filter, "a string", "topic filter")
+    validateTopicFilter(filter)
 }
 
 export class SessionCore {
@@ -224,13 +235,13 @@ export class SessionCore {
         // a whole number (3.1.2.10: a 16-bit field); 1.5 used to pass here and then throw from the
         // encoder inside onOpen(), as a connection that never completed
         if (!(opts.keepalive >= 0 && opts.keepalive <= 65535 && opts.keepalive === Math.floor(opts.keepalive)))
-            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "keepalive must be a whole number of seconds, 0..65535")
+            throw invalid("keepalive must be a whole number of seconds, 0..65535")
         // checked here rather than when CONNECT is encoded, so a bad configuration fails at once
         // instead of as a connection that never completes
         if (opts.clientId.length === 0 && !opts.clean)
-            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "an empty client id needs clean: true (3.1.3-7)")
+            throw invalid("an empty client id needs clean: true (3.1.3-7)")
         if (opts.password !== undefined && opts.username === undefined)
-            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "a password needs a user name (3.1.2-22)")
+            throw invalid("a password needs a user name (3.1.2-22)")
         if (opts.backlog) this.held = new HeldAcks()
         if (opts.will) {
             validateTopicName(opts.will.topic)
@@ -469,24 +480,31 @@ export class SessionCore {
     // ---------------------------------------------------------------- application inputs
 
     /**
-     * Publishes a message. QoS 0 completes when written (or when dropped by the outbox policy);
-     * QoS 1 on PUBACK, QoS 2 on PUBCOMP, across reconnects. Throws (queuing nothing) for bad
-     * arguments, after end(), or OUTBOX_FULL for a QoS 1/2 message that does not fit.
+     * Publishes a message (a string payload is sent as its UTF-8 bytes). QoS 0 completes when
+     * written (or when dropped by the outbox policy); QoS 1 on PUBACK, QoS 2 on PUBCOMP, across
+     * reconnects. Throws, touching nothing, for bad arguments (INVALID_ARGUMENT naming the
+     * argument, or the codec's MqttProtocolError for a topic breaking 4.7), after end(), or
+     * OUTBOX_FULL for a QoS 1/2 message that does not fit.
      */
-    publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): void {
+    publish(topic: string, payload: string | Buffer, qos: QoS, retain: boolean, done: DoneCallback): void {
         if (this.state === SessionState.ENDED) throw ended("publish")
+        // every argument is checked before a packet id is taken or anything is queued: a message
+        // that fails later (in the encoder) would hold its id in the window, or block the outbox
+        checkArg(topic, "a string", "topic")
+        checkArg(payload, "a string or a Buffer", "payload")
+        checkArg(retain, "a boolean", "retain")
+        checkArg(done, "a function or undefined", "callback")
         checkQos(qos, this.maxQos)
+        validateTopicName(topic)
+        const bytes = typeof payload === "string" ? Buffer.from(payload as string) : (payload as Buffer)
         const live = this.state === SessionState.CONNECTED
         if (qos === 0 && live) {
-            // encodePublish checks the topic (4.7) before anything is sent or counted
-            this.send(encodePublish(topic, payload, 0, retain, false, 0))
+            this.send(encodePublish(topic, bytes, 0, retain, false, 0))
             this.st.messagesSent++
             if (done) this.finish(done, undefined)
             return
         }
-        // checked before queuing: a bad topic must not wait in the outbox or take a packet id
-        validateTopicName(topic)
-        const m = this.newMessage(topic, payload, qos, retain, done)
+        const m = this.newMessage(topic, bytes, qos, retain, done)
         // the window keeps order: nothing overtakes messages already waiting in the outbox
         if (live && this.inflight.length < this.opts.inflightWindow && this.outbox.size() === 0) {
             this.transmit(m)
@@ -498,9 +516,10 @@ export class SessionCore {
     /** Subscribes; done gets the SUBACK codes, or SUBSCRIBE_FAILED if any filter got 0x80. */
     subscribe(subs: Subscription[], done: SubscribeCallback): void {
         if (this.state === SessionState.ENDED) throw ended("subscribe")
-        if (subs.length === 0) throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "no topic filter")
+        checkArg(done, "a function or undefined", "callback")
+        checkFilters(subs)
         for (const s of subs) {
-            validateTopicFilter(s.filter)
+            checkTopicFilter(s.filter)
             checkQos(s.qos, this.maxQos)
         }
         for (const s of subs) this.rememberSub(s)

@@ -6,10 +6,9 @@ import { Clock, Random } from "../io"
 import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "./encode"
 import { OutMessage, OutState } from "./outbox"
 import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket } from "./packets"
-import { ClientErrorCode, MqttClientError } from "./session-errors"
-import { DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
+import { checkArg } from "./session-errors"
+import { checkFilters, checkTopicFilter, DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
 import { removeAt } from "./session-util"
-import { validateTopicFilter } from "./topics"
 
 export type { DoneCallback, SessionOptions, SessionSink, SessionStats, SubscribeCallback } from "./session-core"
 export { SessionCore, SessionState } from "./session-core"
@@ -26,8 +25,9 @@ export class Session extends SessionCore {
 
     unsubscribe(filters: string[], done: DoneCallback): void {
         if (this.state === SessionState.ENDED) throw ended("unsubscribe")
-        if (filters.length === 0) throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "no topic filter")
-        for (const f of filters) validateTopicFilter(f)
+        checkArg(done, "a function or undefined", "callback")
+        checkFilters(filters)
+        for (const f of filters) checkTopicFilter(f)
         for (const f of filters) this.forgetSub(f)
         const cb: SubscribeCallback = done
             ? function (err: Error, granted: number[]) {
