@@ -14,7 +14,7 @@ import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, 
 import { Emitter } from "./client-emitter"
 import { ClientOptions, resolveOptions } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "./packets"
-import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SubscribeCallback } from "./session-core"
+import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
 import { checkArg, invalid, MqttClientError } from "./session-errors"
 
 export type { ClientOptions } from "./client-options"
@@ -152,7 +152,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
                     // the link as lost, but outside this call: the session is in the middle of an input
                     self.stream = undefined
                     st.close()
-                    self.failLater(self.session.generation(), "write failed: " + (e as Error).message)
+                    self.failLater(self.session.gen, "write failed: " + (e as Error).message)
                 }
             },
             closeStream: function () {
@@ -206,7 +206,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     }
 
     isConnected(): boolean {
-        return this.session.isConnected()
+        return this.session.state === SessionState.CONNECTED
     }
 
     /** Publishes; resolves when written (QoS 0), on PUBACK (QoS 1) or PUBCOMP (QoS 2, MqttClient), across reconnects. */
@@ -262,11 +262,11 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     private openStream(): void {
         if (this.attempts > 0) this.emit("reconnect")
         this.attempts++
-        const gen = this.session.generation()
+        const gen = this.session.gen
         const self = this
         const events: StreamEvents = {
             onOpen: function () {
-                if (gen !== self.session.generation()) return
+                if (gen !== self.session.gen) return
                 if (self.opening) {
                     // the connector reported open before open() returned: finish once we have the stream
                     self.openedWhileOpening = true
@@ -280,7 +280,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
                 self.afterInput()
             },
             onData: function (chunk: Buffer) {
-                if (gen !== self.session.generation()) return
+                if (gen !== self.session.gen) return
                 // an exception here can only come from application callbacks (onDone); on the board
                 // it would otherwise stop the program from inside the socket's fiber
                 try {
@@ -291,7 +291,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
                 self.afterInput()
             },
             onClose: function (reason: string) {
-                if (gen !== self.session.generation()) return
+                if (gen !== self.session.gen) return
                 self.stream = undefined
                 try {
                     self.session.onClose(reason)
@@ -313,7 +313,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
             return
         }
         this.opening = false
-        if (gen !== this.session.generation()) {
+        if (gen !== this.session.gen) {
             // closed while opening
             s.close()
             return
@@ -326,7 +326,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     private failLater(gen: number, reason: string): void {
         const self = this
         this.timers.set(function () {
-            if (gen !== self.session.generation()) return
+            if (gen !== self.session.gen) return
             self.stream = undefined
             self.session.onClose(reason)
             self.afterInput()

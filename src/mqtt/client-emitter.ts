@@ -3,7 +3,6 @@
 // (and swallowed if an "error" listener throws), because on the board an uncaught exception
 // in the socket fiber would stop the whole program.
 
-import { removeAt } from "./session-util"
 
 export type Listener = (a?: any, b?: any, c?: any) => void
 
@@ -12,7 +11,8 @@ export type Listener = (a?: any, b?: any, c?: any) => void
  * E maps each event name to its listener's type (types only: nothing of it exists at run time).
  */
 export class Emitter<E = Record<string, Listener>> {
-    private listeners: Record<string, Listener[]>
+    /** Per event, its listeners (protected: MqttClient adds off(), which the board never calls). */
+    protected listeners: Record<string, Listener[]>
 
     constructor() {
         this.listeners = {}
@@ -25,15 +25,6 @@ export class Emitter<E = Record<string, Listener>> {
             this.listeners[event] = l
         }
         l.push(fn as Listener)
-        return this
-    }
-
-    off<K extends keyof E & string>(event: K, fn: E[K]): this {
-        const l = this.listeners[event]
-        if (l) {
-            const i = l.indexOf(fn as Listener)
-            if (i >= 0) removeAt(l, i)
-        }
         return this
     }
 

@@ -203,9 +203,13 @@ export class SessionCore {
     protected outbox: Outbox
     protected st: SessionStats
 
-    protected state: SessionState
-    /** Bumped whenever a stream is opened or dropped, so inputs from an old stream are ignored. */
-    protected gen: number
+    /** Read-only outside (a field rather than a getter method: methods cost board bytecode). */
+    state: SessionState
+    /**
+     * Bumped whenever a stream is opened or dropped, so inputs from an old stream are ignored; the
+     * driver tags stream events with it. Read-only outside.
+     */
+    gen: number
     protected reconnectAt: number
     protected connectDeadline: number
     /** When the current connection's CONNACK was accepted. */
@@ -278,36 +282,8 @@ export class SessionCore {
     }
 
     // ---------------------------------------------------------------- queries
-
-    getState(): SessionState {
-        return this.state
-    }
-
-    isConnected(): boolean {
-        return this.state === SessionState.CONNECTED
-    }
-
-    /** Which stream the session is talking to; the driver tags stream events with it. */
-    generation(): number {
-        return this.gen
-    }
-
-    /** Nothing in flight, queued or pending: every operation has completed. */
-    isIdle(): boolean {
-        return this.inflight.length === 0 && this.outbox.size() === 0 && this.ops.length === 0
-    }
-
-    stats(): SessionStats {
-        const s = this.st
-        s.inflight = this.inflight.length
-        s.queued = this.outbox.size()
-        return { ...s }
-    }
-
-    /** Filters currently subscribed (or being subscribed), with their requested QoS. */
-    subscriptions(): Subscription[] {
-        return this.subs.slice(0)
-    }
+    // (the board never asks for state, stats or the subscription list: those queries are Session's,
+    // since every method of a class the firmware links is compiled into its image)
 
     /** The clock time at which tick() has something to do; -1 for never. */
     nextDeadline(): number {
@@ -350,11 +326,6 @@ export class SessionCore {
     /** Opens the first connection. */
     start(): void {
         if (this.state === SessionState.NEW) this.openStream()
-    }
-
-    /** Connects now instead of waiting for the backoff (or after a close with reconnect off). */
-    reconnect(): void {
-        if (this.state === SessionState.WAITING || this.state === SessionState.NEW) this.openStream()
     }
 
     onOpen(): void {

@@ -5,9 +5,9 @@
 import { Clock, Random } from "../io"
 import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "./encode"
 import { OutMessage, OutState } from "./outbox"
-import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket } from "./packets"
+import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "./packets"
 import { checkArg } from "./session-errors"
-import { checkFilters, checkTopicFilter, DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
+import { checkFilters, checkTopicFilter, DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session-core"
 import { removeAt } from "./session-util"
 
 export type { DoneCallback, SessionOptions, SessionSink, SessionStats, SubscribeCallback } from "./session-core"
@@ -21,6 +21,44 @@ export class Session extends SessionCore {
         super(opts, clock, random, sink)
         this.heldIds = []
         this.maxQos = 2
+    }
+
+    // ---------------------------------------------------------------- queries (SessionCore's
+    // drivers read the state and gen fields instead)
+
+    getState(): SessionState {
+        return this.state
+    }
+
+    isConnected(): boolean {
+        return this.state === SessionState.CONNECTED
+    }
+
+    /** Which stream the session is talking to; the driver tags stream events with it. */
+    generation(): number {
+        return this.gen
+    }
+
+    /** Nothing in flight, queued or pending: every operation has completed. */
+    isIdle(): boolean {
+        return this.inflight.length === 0 && this.outbox.size() === 0 && this.ops.length === 0
+    }
+
+    stats(): SessionStats {
+        const s = this.st
+        s.inflight = this.inflight.length
+        s.queued = this.outbox.size()
+        return { ...s }
+    }
+
+    /** Filters currently subscribed (or being subscribed), with their requested QoS. */
+    subscriptions(): Subscription[] {
+        return this.subs.slice(0)
+    }
+
+    /** Connects now instead of waiting for the backoff (or after a close with reconnect off). */
+    reconnect(): void {
+        if (this.state === SessionState.WAITING || this.state === SessionState.NEW) this.openStream()
     }
 
     unsubscribe(filters: string[], done: DoneCallback): void {
