@@ -178,8 +178,8 @@ export function ended(what: string): MqttClientError {
 
 /** max is 1 for SessionCore, 2 for Session. */
 function checkQos(qos: number, max: number): void {
-    if (qos === 0 || qos === 1 || (qos === 2 && max === 2)) return
-    throw invalid(max === 2 ? "qos must be 0, 1 or 2" : "qos must be 0 or 1 (QoS 2 needs Session, not SessionCore)")
+    // the mask also refuses fractions, NaN and non-numbers
+    if (!((qos & 3) === qos && qos <= max)) throw invalid("qos must be 0.." + max + (max < 2 ? " (QoS 2 needs Session, not SessionCore)" : ""))
 }
 
 /** A non-empty array of topic filters (or subscriptions) to (un)subscribe. */
@@ -295,7 +295,7 @@ export class SessionCore {
                 return this.connectDeadline
             case SessionState.CONNECTED: {
                 const k = this.keepaliveDeadline()
-                if (!this.held || this.held.isEmpty()) return k
+                if (!this.held || this.held.runs.length === 0) return k
                 const a = this.ackDeadline()
                 return k < 0 || a < k ? a : k
             }
@@ -443,7 +443,7 @@ export class SessionCore {
     /** Sends the oldest held PUBACK if the application has nothing waiting and the link is quiet. */
     private releaseAck(now: number): void {
         const h = this.held
-        if (h.isEmpty() || this.opts.backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
+        if (h.runs.length === 0 || this.opts.backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
         this.ackReleasedAt = now
         this.send(encodeAck(PacketType.PUBACK, h.take()))
     }
@@ -477,7 +477,7 @@ export class SessionCore {
         }
         const m = this.newMessage(topic, bytes, qos, retain, done)
         // the window keeps order: nothing overtakes messages already waiting in the outbox
-        if (live && this.inflight.length < this.opts.inflightWindow && this.outbox.size() === 0) {
+        if (live && this.inflight.length < this.opts.inflightWindow && this.outbox.items.length === 0) {
             this.transmit(m)
             return
         }
@@ -542,7 +542,8 @@ export class SessionCore {
         if (this.state === SessionState.CONNECTED && now - this.connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset()
         this.state = SessionState.WAITING
         this.frames.reset()
-        if (this.held) this.held.clear()
+        // the connection's PUBACKs mean nothing on the next one (the broker resends)
+        if (this.held) this.held.runs = []
         this.pingSentAt = -1
         this.reconnectAt = this.opts.reconnectMin > 0 ? now + this.backoff.next() : -1
         this.sink.disconnected(reason, err)
@@ -628,7 +629,7 @@ export class SessionCore {
     /** Moves messages from the outbox onto the wire while connected and the window has room. */
     protected pump(): void {
         while (this.state === SessionState.CONNECTED) {
-            const m = this.outbox.peek()
+            const m = this.outbox.items[0]
             if (!m) return
             if (m.qos === 0) {
                 this.outbox.shift()

@@ -4,7 +4,7 @@
 
 import { Clock, Random } from "../io"
 import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "./encode"
-import { OutMessage, OutState } from "./outbox"
+import { OutState } from "./outbox"
 import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "./packets"
 import { checkArg } from "./session-errors"
 import { checkFilters, checkTopicFilter, DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session-core"
@@ -41,13 +41,13 @@ export class Session extends SessionCore {
 
     /** Nothing in flight, queued or pending: every operation has completed. */
     isIdle(): boolean {
-        return this.inflight.length === 0 && this.outbox.size() === 0 && this.ops.length === 0
+        return this.inflight.length === 0 && this.outbox.items.length === 0 && this.ops.length === 0
     }
 
     stats(): SessionStats {
         const s = this.st
         s.inflight = this.inflight.length
-        s.queued = this.outbox.size()
+        s.queued = this.outbox.items.length
         return { ...s }
     }
 
@@ -90,12 +90,12 @@ export class Session extends SessionCore {
         this.inflight = []
         const ops = this.ops
         this.ops = []
-        this.ids.clear()
-        const self = this
+        this.ids.inUse = []
         for (const m of inflight) if (m.done) this.finish(m.done, ended("publish"))
-        this.outbox.drain(function (m: OutMessage) {
-            if (m.done) self.finish(m.done, ended("publish"))
-        })
+        const queued = this.outbox.items
+        this.outbox.items = []
+        this.outbox.used = 0
+        for (const m of queued) if (m.done) this.finish(m.done, ended("publish"))
         for (const op of ops) if (op.done) this.finish(op.done, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"))
         this.sink.disconnected("client ended", undefined)
     }
