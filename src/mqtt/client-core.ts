@@ -51,6 +51,14 @@ export interface SubscribeOptions {
 }
 
 /** One filter or a non-empty array of them, as an array (INVALID_ARGUMENT otherwise). */
+/** What MqttClientCore.input() was called for. */
+const enum Input {
+    OPEN,
+    DATA,
+    CLOSE,
+    TICK,
+}
+
 export function filterList(filter: string | string[]): string[] {
     const list = typeof filter === "string" ? [filter as string] : (filter as string[])
     checkFilters(list)
@@ -131,12 +139,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
         const self = this
         this.onTimer = function () {
             self.timer = undefined
-            try {
-                self.session.tick()
-            } catch (e) {
-                self.emit("error", e)
-            }
-            self.afterInput()
+            self.input(self.session.gen, Input.TICK, undefined)
         }
         const sink: SessionSink = {
             openStream: function () {
@@ -266,39 +269,13 @@ export class MqttClientCore extends Emitter<ClientEvents> {
         const self = this
         const events: StreamEvents = {
             onOpen: function () {
-                if (gen !== self.session.gen) return
-                if (self.opening) {
-                    // the connector reported open before open() returned: finish once we have the stream
-                    self.openedWhileOpening = true
-                    return
-                }
-                try {
-                    self.session.onOpen()
-                } catch (e) {
-                    self.emit("error", e)
-                }
-                self.afterInput()
+                self.input(gen, Input.OPEN, undefined)
             },
             onData: function (chunk: Buffer) {
-                if (gen !== self.session.gen) return
-                // an exception here can only come from application callbacks (onDone); on the board
-                // it would otherwise stop the program from inside the socket's fiber
-                try {
-                    self.session.onData(chunk)
-                } catch (e) {
-                    self.emit("error", e)
-                }
-                self.afterInput()
+                self.input(gen, Input.DATA, chunk)
             },
             onClose: function (reason: string) {
-                if (gen !== self.session.gen) return
-                self.stream = undefined
-                try {
-                    self.session.onClose(reason)
-                } catch (e) {
-                    self.emit("error", e)
-                }
-                self.afterInput()
+                self.input(gen, Input.CLOSE, reason)
             },
         }
         this.opening = true
@@ -326,11 +303,34 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     private failLater(gen: number, reason: string): void {
         const self = this
         this.timers.set(function () {
-            if (gen !== self.session.gen) return
-            self.stream = undefined
-            self.session.onClose(reason)
-            self.afterInput()
+            self.input(gen, Input.CLOSE, reason)
         }, 0)
+    }
+
+    /**
+     * Every input from a stream or the timer, in one place: ignored when it belongs to an older
+     * stream (gen); an exception (only application callbacks can throw) becomes an "error" event
+     * instead of stopping the board's program from inside a socket or timer fiber; then the one
+     * timer is armed again.
+     */
+    private input(gen: number, kind: Input, arg: any): void {
+        const s = this.session
+        if (gen !== s.gen) return
+        if (kind === Input.OPEN && this.opening) {
+            // the connector reported open before open() returned: finish once we have the stream
+            this.openedWhileOpening = true
+            return
+        }
+        if (kind === Input.CLOSE) this.stream = undefined
+        try {
+            if (kind === Input.OPEN) s.onOpen()
+            else if (kind === Input.DATA) s.onData(arg)
+            else if (kind === Input.CLOSE) s.onClose(arg)
+            else s.tick()
+        } catch (e) {
+            this.emit("error", e)
+        }
+        this.afterInput()
     }
 
     /** After every input: keep the one timer right (MqttClient also wakes flush() waiters). */

@@ -150,26 +150,16 @@ export interface PendingOp {
     done: SubscribeCallback
 }
 
+/**
+ * The SessionStats fields, as one string: a zeroed object built by a loop costs less board
+ * bytecode than an object literal of 17 fields.
+ */
+const STAT_NAMES = "connects reconnects messagesSent messagesResent messagesAcked messagesReceived duplicatesIgnored droppedQos0 packetsSent packetsReceived bytesSent bytesReceived pingsSent pingTimeouts protocolErrors inflight queued"
+
 function newStats(): SessionStats {
-    return {
-        connects: 0,
-        reconnects: 0,
-        messagesSent: 0,
-        messagesResent: 0,
-        messagesAcked: 0,
-        messagesReceived: 0,
-        duplicatesIgnored: 0,
-        droppedQos0: 0,
-        packetsSent: 0,
-        packetsReceived: 0,
-        bytesSent: 0,
-        bytesReceived: 0,
-        pingsSent: 0,
-        pingTimeouts: 0,
-        protocolErrors: 0,
-        inflight: 0,
-        queued: 0,
-    }
+    const s: any = {}
+    for (const k of STAT_NAMES.split(" ")) s[k] = 0
+    return s
 }
 
 export function ended(what: string): MqttClientError {
@@ -238,7 +228,7 @@ export class SessionCore {
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
         // a whole number (3.1.2.10: a 16-bit field); 1.5 used to pass here and then throw from the
         // encoder inside onOpen(), as a connection that never completed
-        if (!(opts.keepalive >= 0 && opts.keepalive <= 65535 && opts.keepalive === Math.floor(opts.keepalive)))
+        if ((opts.keepalive & 0xffff) !== opts.keepalive)
             throw invalid("keepalive must be a whole number of seconds, 0..65535")
         // checked here rather than when CONNECT is encoded, so a bad configuration fails at once
         // instead of as a connection that never completes
