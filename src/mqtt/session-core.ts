@@ -409,25 +409,19 @@ export class SessionCore {
     /** Runs what is due at the clock's current time: reconnect, CONNACK timeout, PINGREQ, PINGRESP timeout. */
     tick(): void {
         const now = this.clock.now()
-        switch (this.state) {
-            case SessionState.WAITING:
-                if (this.reconnectAt >= 0 && now >= this.reconnectAt) {
-                    this.st.reconnects++
-                    this.openStream()
-                }
-                return
-            case SessionState.OPENING:
-            case SessionState.CONNECTING:
-                if (now >= this.connectDeadline)
-                    this.drop(new MqttClientError(ClientErrorCode.CONNECT_TIMEOUT, "no CONNACK within " + this.opts.connectTimeout + " ms"))
-                return
-            case SessionState.CONNECTED:
-                this.keepalive(now)
-                if (this.held) this.releaseAck(now)
-                return
-            default:
-                return
+        const s = this.state
+        if (s === SessionState.CONNECTED) {
+            this.keepalive(now)
+            if (this.held) this.releaseAck(now)
+            return
         }
+        // WAITING: the reconnect; OPENING, CONNECTING: the CONNACK timeout (NEW, ENDED: never)
+        const d = this.nextDeadline()
+        if (d < 0 || now < d) return
+        if (s === SessionState.WAITING) {
+            this.st.reconnects++
+            this.openStream()
+        } else this.drop(new MqttClientError(ClientErrorCode.CONNECT_TIMEOUT, "no CONNACK within " + this.opts.connectTimeout + " ms"))
     }
 
     /** Sends the oldest held PUBACK if the application has nothing waiting and the link is quiet. */
@@ -583,20 +577,19 @@ export class SessionCore {
     protected onSessionLost(): void {}
 
     protected keepalive(now: number): void {
-        const k = this.keepaliveMs
-        if (k === 0) return
+        // due: keepalive since the older of the last packet sent and received (3.1.2.10: the
+        // client must send something within keepalive; pinging when nothing has been RECEIVED for
+        // keepalive as well is what finds a half-open link under QoS 0 traffic), or the PINGRESP
+        // timeout of an outstanding PINGREQ
+        const d = this.keepaliveDeadline()
+        if (d < 0 || now < d) return
         if (this.pingSentAt >= 0) {
-            if (now - this.pingSentAt >= this.pingTimeoutMs)
-                this.drop(new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
+            this.drop(new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
             return
         }
-        // 3.1.2.10: the client must send something within keepalive; pinging when nothing has
-        // been RECEIVED for keepalive as well is what finds a half-open link under QoS 0 traffic
-        if (now - this.lastSent >= k || now - this.lastReceived >= k) {
-            this.send(encodeHeaderOnly(PacketType.PINGREQ))
-            this.st.pingsSent++
-            this.pingSentAt = now
-        }
+        this.send(encodeHeaderOnly(PacketType.PINGREQ))
+        this.st.pingsSent++
+        this.pingSentAt = now
     }
 
     // ---------------------------------------------------------------- outgoing publish
