@@ -452,16 +452,10 @@ export class SessionCore {
         checkQos(qos, this.maxQos)
         validateTopicName(topic)
         const bytes = typeof payload === "string" ? Buffer.from(payload as string) : (payload as Buffer)
-        const live = this.state === SessionState.CONNECTED
-        if (qos === 0 && live) {
-            this.send(encodePublish(topic, bytes, 0, retain, false, 0))
-            this.st.messagesSent++
-            if (done) this.finish(done, undefined)
-            return
-        }
         const m = this.newMessage(topic, bytes, qos, retain, done)
-        // the window keeps order: nothing overtakes messages already waiting in the outbox
-        if (live && this.inflight.length < this.opts.inflightWindow && this.outbox.items.length === 0) {
+        // connected, QoS 0 goes at once; QoS 1/2 if the window has room and nothing waits in the
+        // outbox (nothing overtakes a message already waiting there)
+        if (this.state === SessionState.CONNECTED && (qos === 0 || (this.inflight.length < this.opts.inflightWindow && this.outbox.items.length === 0))) {
             this.transmit(m)
             return
         }
@@ -508,8 +502,6 @@ export class SessionCore {
 
     /** The session decided to close: report why, close the stream, go offline. */
     protected drop(err: MqttClientError): void {
-        if (err.code === ClientErrorCode.PROTOCOL_VIOLATION) this.st.protocolErrors++
-        else if (err.code === ClientErrorCode.PING_TIMEOUT) this.st.pingTimeouts++
         this.gen++
         this.sink.closeStream()
         this.goOffline(err.message, err)
@@ -517,6 +509,7 @@ export class SessionCore {
     }
 
     protected violation(what: string): void {
+        this.st.protocolErrors++
         this.drop(new MqttClientError(ClientErrorCode.PROTOCOL_VIOLATION, "protocol violation by the broker: " + what))
     }
 
@@ -584,6 +577,7 @@ export class SessionCore {
         const d = this.keepaliveDeadline()
         if (d < 0 || now < d) return
         if (this.pingSentAt >= 0) {
+            this.st.pingTimeouts++
             this.drop(new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
             return
         }
@@ -601,27 +595,27 @@ export class SessionCore {
         this.sink.write(b)
     }
 
+    /** Writes a message for the first time: QoS 0 is then complete, QoS 1/2 enters the window. */
     protected transmit(m: OutMessage): void {
-        m.packetId = this.ids.allocate()
-        m.state = m.qos === 1 ? OutState.AWAIT_PUBACK : OutState.AWAIT_PUBREC
-        this.inflight.push(m)
-        this.send(encodePublish(m.topic, m.payload, m.qos, m.retain, false, m.packetId))
+        const qos = m.qos
+        if (qos > 0) {
+            m.packetId = this.ids.allocate()
+            m.state = qos === 1 ? OutState.AWAIT_PUBACK : OutState.AWAIT_PUBREC
+            this.inflight.push(m)
+        }
+        this.send(encodePublish(m.topic, m.payload, qos, m.retain, false, m.packetId))
         this.st.messagesSent++
+        if (qos > 0) return
+        const done = m.done
+        this.recycle(m)
+        if (done) this.finish(done, undefined)
     }
 
     /** Moves messages from the outbox onto the wire while connected and the window has room. */
     protected pump(): void {
         while (this.state === SessionState.CONNECTED) {
             const m = this.outbox.items[0]
-            if (!m) return
-            if (m.qos === 0) {
-                this.outbox.shift()
-                this.send(encodePublish(m.topic, m.payload, 0, m.retain, false, 0))
-                this.st.messagesSent++
-                if (m.done) this.finish(m.done, undefined)
-                continue
-            }
-            if (this.inflight.length >= this.opts.inflightWindow) return
+            if (!m || (m.qos > 0 && this.inflight.length >= this.opts.inflightWindow)) return
             this.outbox.shift()
             this.transmit(m)
         }
@@ -645,7 +639,7 @@ export class SessionCore {
     }
 
     /**
-     * QoS 1/2 records are recycled (at most a window's worth are kept), so a steady pipelined
+     * Message records are recycled (at most a window's worth are kept), so a steady pipelined
      * stream allocates nothing per message beyond the packet buffer.
      */
     protected newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): OutMessage {
