@@ -401,7 +401,8 @@ export class SessionCore {
     /** The current stream closed (or failed to open). */
     onClose(reason: string): void {
         const s = this.state
-        if (s !== SessionState.OPENING && s !== SessionState.CONNECTING && s !== SessionState.CONNECTED) return
+        // a stream is open or opening in OPENING, CONNECTING and CONNECTED (2..4)
+        if (s < SessionState.OPENING || s > SessionState.CONNECTED) return
         this.gen++
         this.goOffline(reason, undefined)
     }
@@ -491,11 +492,10 @@ export class SessionCore {
 
     // ---------------------------------------------------------------- connection lifecycle
 
+    /** From NEW or WAITING, whose stream state the constructor or goOffline() has already reset. */
     protected openStream(): void {
         this.state = SessionState.OPENING
         this.gen++
-        this.frames.reset()
-        this.pingSentAt = -1
         this.connectDeadline = this.clock.now() + this.opts.connectTimeout
         this.sink.openStream()
     }
@@ -541,7 +541,6 @@ export class SessionCore {
         this.st.connects++
         this.connectedAt = now
         this.lastReceived = now
-        this.pingSentAt = -1
         const gen = this.gen
         if (!p.sessionPresent) {
             // the broker has no session: our subscriptions are gone with it
