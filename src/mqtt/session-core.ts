@@ -642,8 +642,7 @@ export class SessionCore {
      * stream allocates nothing per message beyond the packet buffer.
      */
     protected newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): OutMessage {
-        const m = this.spare.pop()
-        if (!m) return { topic, payload, qos, retain, packetId: 0, state: OutState.QUEUED, done }
+        const m = this.spare.pop() || ({} as OutMessage)
         m.topic = topic
         m.payload = payload
         m.qos = qos
