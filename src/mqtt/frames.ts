@@ -147,7 +147,15 @@ export class FrameAssembler {
                     // (the payload buffer is allocated before its bytes arrive, so only under a
                     // configured limit; without one a straddling PUBLISH is joined like the rest)
                     if (isPublish && (total > this.maxPacketSize || (total > end - pos && this.maxPacketSize < MAX_FRAME_SIZE)) && need <= end - pos) {
-                        this.readPayload(decodePublishHeader(header, first, i, pos + (need < total ? need : total)), need, total)
+                        // the header is all in the first chunk: decode it, then read the payload
+                        // into a buffer of its final size, or count it through when oversize
+                        const p = decodePublishHeader(header, first, i, pos + (need < total ? need : total))
+                        this.take(need)
+                        if (total > this.maxPacketSize) p.oversize = total
+                        else p.payload = Buffer.alloc(total - need)
+                        this.pending = p
+                        this.fillAt = 0
+                        this.want = this.take(total - need)
                         continue
                     }
                 }
@@ -182,19 +190,5 @@ export class FrameAssembler {
             this.chunks = [joined]
             this.pos = 0
         }
-    }
-
-    /**
-     * Starts reading the payload of a PUBLISH whose header (headerSize bytes, all in the first
-     * chunk) is decoded: into a buffer of its final size, or counted through when oversize.
-     */
-    private readPayload(p: PublishPacket, headerSize: number, total: number): void {
-        this.take(headerSize)
-        const n = total - headerSize
-        if (total > this.maxPacketSize) p.oversize = total
-        else p.payload = Buffer.alloc(n)
-        this.pending = p
-        this.fillAt = 0
-        this.want = this.take(n)
     }
 }
