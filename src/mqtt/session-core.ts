@@ -779,15 +779,15 @@ export class SessionCore {
             this.violation("SUBACK with " + codes.length + " codes for " + op.subs.length + " filters")
             return
         }
-        let failed = ""
+        const failed: string[] = []
         for (let i = 0; i < codes.length; i++) {
             if (codes[i] === SUBACK_FAILURE) {
                 const f = op.subs[i].filter
                 this.forgetSub(f)
-                failed = failed === "" ? f : failed + ", " + f
+                failed.push(f)
             }
         }
-        const err = failed === "" ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed + " (SUBACK 0x80)")
+        const err = failed.length === 0 ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed.join(", ") + " (SUBACK 0x80)")
         if (op.done) this.finish(op.done, err, codes)
         else if (err) this.sink.error(err)
     }
