@@ -3,9 +3,9 @@
 // Chunks are kept as they arrive (a queue plus a read offset into the first one), so a chunk
 // holding many packets is decoded in place with no copy of the tail per packet.
 // Under a configured maxPacketSize, a PUBLISH that runs past its first chunk is read as its
-// header (fixed + variable, 3.3.2) and then a payload: the payload buffer is allocated once, at its final size, and every later chunk
-// is copied into it as it arrives and then let go, so such a packet is held about once in memory
-// (never chunks + a joined copy + a payload copy). Other packets that straddle chunks (SUBACK
+// header (fixed + variable, 3.3.2) and then a payload: the payload buffer is allocated once, at
+// its final size, and every later chunk is copied into it as it arrives and then let go, so such
+// a packet is held about once in memory (never chunks + a joined copy + a payload copy). Other packets that straddle chunks (SUBACK
 // with many codes, a fixed header cut in two) are joined into one buffer and decoded.
 // A PUBLISH larger than maxPacketSize is not a failure (MQTT 3.1.1 lets a broker send any size,
 // and a persistent session would send it again on every reconnect): its header is read, its
