@@ -4,6 +4,15 @@
 
 import { Random } from "../io"
 
+/**
+ * A connection resets the backoff only once it has stayed up this long after CONNACK. Resetting on
+ * CONNACK itself let a link that dies right after it (a message the client cannot take, a broker
+ * that kicks the client id, a proxy that drops it) reconnect at the floor delay forever. 20 s is
+ * past any such immediate failure and well under a keepalive cycle (60 s by default), so a link
+ * that has carried traffic and pings still starts again from the floor.
+ */
+export const STABLE_CONNECTION_MS = 20000
+
 export class Backoff {
     private minMs: number
     private maxMs: number
@@ -25,7 +34,7 @@ export class Backoff {
         return d
     }
 
-    /** After a successful connection the next failure starts again from min. */
+    /** After a connection that stayed up STABLE_CONNECTION_MS the next failure starts again from min. */
     reset(): void {
         this.cap = this.minMs
     }

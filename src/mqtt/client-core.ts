@@ -12,10 +12,10 @@
 
 import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
 import { Emitter } from "./client-emitter"
-import { ClientOptions, resolveOptions, toBuffer } from "./client-options"
+import { ClientOptions, resolveOptions } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "./packets"
-import { DoneCallback, SessionCore, SessionOptions, SessionSink, SubscribeCallback } from "./session-core"
-import { MqttClientError } from "./session-errors"
+import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
+import { checkArg, invalid, MqttClientError } from "./session-errors"
 
 export type { ClientOptions } from "./client-options"
 
@@ -50,8 +50,19 @@ export interface SubscribeOptions {
     onMessage?: MessageHandler
 }
 
+/** One filter or a non-empty array of them, as an array (INVALID_ARGUMENT otherwise). */
+/** What MqttClientCore.input() was called for. */
+const enum Input {
+    OPEN,
+    DATA,
+    CLOSE,
+    TICK,
+}
+
 export function filterList(filter: string | string[]): string[] {
-    return typeof filter === "string" ? [filter as string] : (filter as string[])
+    const list = typeof filter === "string" ? [filter as string] : (filter as string[])
+    checkFilters(list)
+    return list
 }
 
 const globalTimers: Timers = {
@@ -70,11 +81,28 @@ export function doneToCompletion(c: Completion<void>): DoneCallback {
     }
 }
 
-/**
- * Events: "connect" (sessionPresent: boolean), "close" (reason: string), "offline" (reason),
- * "reconnect" (), "message" (topic, payload, packet), "error" (error), "end" ().
- */
-export class MqttClientCore extends Emitter {
+/** The client's events and their listeners (MqttClientCore.on/off check against it). */
+export interface ClientEvents {
+    /** CONNACK accepted; sessionPresent as the broker reported it (3.2.2.2). */
+    connect: (sessionPresent: boolean) => void
+    /** The stream closed (every time, also for a failed attempt). */
+    close: (reason: string) => void
+    /** A connection that had reached CONNACK is gone. */
+    offline: (reason: string) => void
+    /** A new connection attempt starts. */
+    reconnect: () => void
+    message: (topic: string, payload: Buffer, packet: PublishPacket) => void
+    /**
+     * A PUBLISH over maxPacketSize arrived (size: the whole frame in bytes, limit: maxPacketSize):
+     * it was acknowledged per its QoS and not delivered.
+     */
+    oversize: (topic: string, size: number, limit: number) => void
+    error: (error: Error) => void
+    /** MqttClient's end() was called. */
+    end: () => void
+}
+
+export class MqttClientCore extends Emitter<ClientEvents> {
     protected session: SessionCore
     private connector: StreamConnector
     private clock: Clock
@@ -111,12 +139,7 @@ export class MqttClientCore extends Emitter {
         const self = this
         this.onTimer = function () {
             self.timer = undefined
-            try {
-                self.session.tick()
-            } catch (e) {
-                self.emit("error", e)
-            }
-            self.afterInput()
+            self.input(self.session.gen, Input.TICK, undefined)
         }
         const sink: SessionSink = {
             openStream: function () {
@@ -132,7 +155,7 @@ export class MqttClientCore extends Emitter {
                     // the link as lost, but outside this call: the session is in the middle of an input
                     self.stream = undefined
                     st.close()
-                    self.failLater(self.session.generation(), "write failed: " + (e as Error).message)
+                    self.failLater(self.session.gen, "write failed: " + (e as Error).message)
                 }
             },
             closeStream: function () {
@@ -157,6 +180,9 @@ export class MqttClientCore extends Emitter {
             },
             message: function (p: PublishPacket) {
                 self.dispatch(p)
+            },
+            oversize: function (topic: string, size: number, limit: number) {
+                self.emit("oversize", topic, size, limit)
             },
             error: function (e: Error) {
                 self.emit("error", e)
@@ -183,7 +209,7 @@ export class MqttClientCore extends Emitter {
     }
 
     isConnected(): boolean {
-        return this.session.isConnected()
+        return this.session.state === SessionState.CONNECTED
     }
 
     /** Publishes; resolves when written (QoS 0), on PUBACK (QoS 1) or PUBCOMP (QoS 2, MqttClient), across reconnects. */
@@ -199,13 +225,15 @@ export class MqttClientCore extends Emitter {
      * when a QoS 1/2 message does not fit the outbox.
      */
     publishNoWait(topic: string, payload: string | Buffer, opts?: PublishOptions, onDone?: DoneCallback): void {
+        // the session checks the rest (topic, payload, qos, retain, onDone) before it takes anything
+        checkArg(opts, "an object or undefined", "options")
         let qos: QoS = 0
         let retain = false
         if (opts) {
             if (opts.qos !== undefined) qos = opts.qos
-            if (opts.retain) retain = true
+            if (opts.retain !== undefined) retain = opts.retain
         }
-        this.session.publish(topic, toBuffer(payload), qos, retain, onDone)
+        this.session.publish(topic, payload, qos, retain, onDone)
     }
 
     /** Subscribes; resolves with the granted QoS per filter; rejects SUBSCRIBE_FAILED on SUBACK 0x80. */
@@ -223,7 +251,8 @@ export class MqttClientCore extends Emitter {
     }
 
     protected subscribeFilters(filters: string[], opts: SubscribeOptions, onDone: SubscribeCallback): void {
-        if (opts && opts.onMessage) throw new MqttClientError("INVALID_ARGUMENT", "onMessage needs MqttClient; MqttClientCore has only the message event")
+        checkArg(opts, "an object or undefined", "options")
+        if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
         const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
         const subs: Subscription[] = filters.map(function (f: string) {
             return { filter: f, qos }
@@ -236,43 +265,17 @@ export class MqttClientCore extends Emitter {
     private openStream(): void {
         if (this.attempts > 0) this.emit("reconnect")
         this.attempts++
-        const gen = this.session.generation()
+        const gen = this.session.gen
         const self = this
         const events: StreamEvents = {
             onOpen: function () {
-                if (gen !== self.session.generation()) return
-                if (self.opening) {
-                    // the connector reported open before open() returned: finish once we have the stream
-                    self.openedWhileOpening = true
-                    return
-                }
-                try {
-                    self.session.onOpen()
-                } catch (e) {
-                    self.emit("error", e)
-                }
-                self.afterInput()
+                self.input(gen, Input.OPEN, undefined)
             },
             onData: function (chunk: Buffer) {
-                if (gen !== self.session.generation()) return
-                // an exception here can only come from application callbacks (onDone); on the board
-                // it would otherwise stop the program from inside the socket's fiber
-                try {
-                    self.session.onData(chunk)
-                } catch (e) {
-                    self.emit("error", e)
-                }
-                self.afterInput()
+                self.input(gen, Input.DATA, chunk)
             },
             onClose: function (reason: string) {
-                if (gen !== self.session.generation()) return
-                self.stream = undefined
-                try {
-                    self.session.onClose(reason)
-                } catch (e) {
-                    self.emit("error", e)
-                }
-                self.afterInput()
+                self.input(gen, Input.CLOSE, reason)
             },
         }
         this.opening = true
@@ -287,7 +290,7 @@ export class MqttClientCore extends Emitter {
             return
         }
         this.opening = false
-        if (gen !== this.session.generation()) {
+        if (gen !== this.session.gen) {
             // closed while opening
             s.close()
             return
@@ -300,11 +303,34 @@ export class MqttClientCore extends Emitter {
     private failLater(gen: number, reason: string): void {
         const self = this
         this.timers.set(function () {
-            if (gen !== self.session.generation()) return
-            self.stream = undefined
-            self.session.onClose(reason)
-            self.afterInput()
+            self.input(gen, Input.CLOSE, reason)
         }, 0)
+    }
+
+    /**
+     * Every input from a stream or the timer, in one place: ignored when it belongs to an older
+     * stream (gen); an exception (only application callbacks can throw) becomes an "error" event
+     * instead of stopping the board's program from inside a socket or timer fiber; then the one
+     * timer is armed again.
+     */
+    private input(gen: number, kind: Input, arg: any): void {
+        const s = this.session
+        if (gen !== s.gen) return
+        if (kind === Input.OPEN && this.opening) {
+            // the connector reported open before open() returned: finish once we have the stream
+            this.openedWhileOpening = true
+            return
+        }
+        if (kind === Input.CLOSE) this.stream = undefined
+        try {
+            if (kind === Input.OPEN) s.onOpen()
+            else if (kind === Input.DATA) s.onData(arg)
+            else if (kind === Input.CLOSE) s.onClose(arg)
+            else s.tick()
+        } catch (e) {
+            this.emit("error", e)
+        }
+        this.afterInput()
     }
 
     /** After every input: keep the one timer right (MqttClient also wakes flush() waiters). */

@@ -3,34 +3,28 @@
 // (and swallowed if an "error" listener throws), because on the board an uncaught exception
 // in the socket fiber would stop the whole program.
 
-import { removeAt } from "./session-util"
 
 export type Listener = (a?: any, b?: any, c?: any) => void
 
-/** Also the base class of MqttClient (one class instead of a wrapper: fewer functions on the board). */
-export class Emitter {
-    private listeners: Record<string, Listener[]>
+/**
+ * Also the base class of MqttClient (one class instead of a wrapper: fewer functions on the board).
+ * E maps each event name to its listener's type (types only: nothing of it exists at run time).
+ */
+export class Emitter<E = Record<string, Listener>> {
+    /** Per event, its listeners (protected: MqttClient adds off(), which the board never calls). */
+    protected listeners: Record<string, Listener[]>
 
     constructor() {
         this.listeners = {}
     }
 
-    on(event: string, fn: Listener): this {
+    on<K extends keyof E & string>(event: K, fn: E[K]): this {
         let l = this.listeners[event]
         if (!l) {
             l = []
             this.listeners[event] = l
         }
-        l.push(fn)
-        return this
-    }
-
-    off(event: string, fn: Listener): this {
-        const l = this.listeners[event]
-        if (l) {
-            const i = l.indexOf(fn)
-            if (i >= 0) removeAt(l, i)
-        }
+        l.push(fn as Listener)
         return this
     }
 

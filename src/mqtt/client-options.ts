@@ -4,7 +4,7 @@
 
 import { Random, StreamTarget } from "../io"
 import { QoS } from "./packets"
-import { ClientErrorCode, MqttClientError } from "./session-errors"
+import { invalid as bad } from "./session-errors"
 import { SessionOptions } from "./session"
 import { Endpoint, parseUrl } from "../config/url"
 
@@ -47,8 +47,10 @@ export interface ClientOptions {
     /** ... and 16384 bytes (topic characters + payload bytes). */
     outboxMaxBytes?: number
     /**
-     * Largest incoming packet accepted (bytes, fixed header included); default 65536. A larger one
-     * is refused from its header, before its body is buffered, and the connection is closed.
+     * Largest incoming packet accepted (bytes, fixed header included); default 65536. A larger
+     * PUBLISH is counted through without being stored, acknowledged per its QoS, not delivered,
+     * and reported by the "oversize" event; any other larger packet (or a PUBLISH whose topic alone
+     * is over the limit) is refused from its header and the connection is closed.
      */
     maxPacketSize?: number
     /**
@@ -73,10 +75,6 @@ const NUMERIC_DEFAULTS =
 export function toBuffer(v: string | Buffer): Buffer {
     if (v == null) return Buffer.alloc(0)
     return typeof v === "string" ? Buffer.from(v as string) : (v as Buffer)
-}
-
-function bad(what: string): MqttClientError {
-    return new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, what)
 }
 
 const HEX = "0123456789abcdef"

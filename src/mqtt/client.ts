@@ -3,11 +3,13 @@
 // needs QoS 0/1 only links MqttClientCore (docs/bytecode-size.md).
 
 import { Clock, Completion, Random } from "../io"
-import { ClientPlatform, doneToCompletion, filterList, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
+import { ClientEvents, ClientPlatform, doneToCompletion, filterList, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
+import { Listener } from "./client-emitter"
 import { ClientOptions } from "./client-options"
 import { PublishPacket } from "./packets"
 import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session"
 import { ended } from "./session-core"
+import { checkArg } from "./session-errors"
 import { removeAt } from "./session-util"
 import { topicMatchesFilter } from "./topics"
 
@@ -31,6 +33,16 @@ export class MqttClient extends MqttClientCore {
         return new Session(opts, clock, random, sink)
     }
 
+    /** Removes a listener added with on() (MqttClientCore has no off(): the board never removes one). */
+    off<K extends keyof ClientEvents>(event: K, fn: ClientEvents[K]): this {
+        const l = this.listeners[event]
+        if (l) {
+            const i = l.indexOf(fn as Listener)
+            if (i >= 0) removeAt(l, i)
+        }
+        return this
+    }
+
     /** DISCONNECT (no will), close, fail what has not completed with CLIENT_ENDED. Call flush() first to wait for in-flight messages. */
     end(): void {
         if (this.timer !== undefined) this.timers.clear(this.timer)
@@ -45,8 +57,8 @@ export class MqttClient extends MqttClientCore {
 
     /** Resolves once connected (at once if already); rejects if the next attempt fails or the client ends. */
     async whenConnected(): Promise<void> {
-        if (this.session.isConnected()) return
-        if (this.session.getState() === SessionState.ENDED) throw ended("connecting")
+        if (this.session.state === SessionState.CONNECTED) return
+        if (this.session.state === SessionState.ENDED) throw ended("connecting")
         const c = this.completions.create<void>()
         this.connectWaiters.push(c)
         await c.wait()
@@ -54,7 +66,7 @@ export class MqttClient extends MqttClientCore {
 
     /** Resolves when nothing is queued, in flight or pending (every operation completed). */
     async flush(): Promise<void> {
-        if (this.session.isIdle()) return
+        if ((this.session as Session).isIdle()) return
         const c = this.completions.create<void>()
         this.idleWaiters.push(c)
         await c.wait()
@@ -62,12 +74,12 @@ export class MqttClient extends MqttClientCore {
 
     /** Connects now instead of waiting out the backoff (also after a close with reconnectPeriod 0). */
     reconnect(): void {
-        this.session.reconnect()
+        (this.session as Session).reconnect()
         this.afterInput()
     }
 
     stats(): ClientStats {
-        return this.session.stats()
+        return (this.session as Session).stats()
     }
 
     async unsubscribe(filter: string | string[]): Promise<void> {
@@ -79,6 +91,8 @@ export class MqttClient extends MqttClientCore {
     override subscribeNoWait(filter: string | string[], opts?: SubscribeOptions, onDone?: SubscribeCallback): void {
         const filters = filterList(filter)
         const handler = opts ? opts.onMessage : undefined
+        checkArg(handler, "a function or undefined", "onMessage")
+        checkArg(onDone, "a function or undefined", "callback")
         if (!handler) {
             this.subscribeFilters(filters, opts, onDone)
             return
@@ -121,7 +135,7 @@ export class MqttClient extends MqttClientCore {
 
     protected override afterInput(): void {
         this.arm()
-        if (this.idleWaiters.length > 0 && this.session.isIdle()) this.settle(this.idleWaiters, undefined)
+        if (this.idleWaiters.length > 0 && (this.session as Session).isIdle()) this.settle(this.idleWaiters, undefined)
     }
 
     private settle(list: Completion<void>[], err: Error): void {

@@ -134,13 +134,17 @@ function decodeConnect(b: Buffer, p: number, end: number): ConnectPacket {
     return pkt
 }
 
-function decodePublish(header: number, b: Buffer, p: number, end: number): PublishPacket {
+/**
+ * PUBLISH's variable header (3.3.2) in b[p..end): the packet without its payload, which starts
+ * after the topic and, for QoS 1/2, the packet id. FrameAssembler calls it alone for a PUBLISH it
+ * collects into its own buffer or counts through unstored (over maxPacketSize).
+ */
+export function decodePublishHeader(header: number, b: Buffer, p: number, end: number): PublishPacket {
     const qos = (header >> 1) & 3
     const n = fieldLength(b, p, end, "topic name")
     // 3.3.2-1: topic is a UTF-8 string; 3.3.2-2 / 4.7.3-1: no wildcards, not empty
     const topic = utf8String(b, p + 2, p + 2 + n)
     checkTopicNameChars(topic)
-    p += 2 + n
     const pkt: PublishPacket = {
         type: PacketType.PUBLISH,
         topic,
@@ -149,11 +153,13 @@ function decodePublish(header: number, b: Buffer, p: number, end: number): Publi
         retain: (header & 1) !== 0,
         dup: (header & 8) !== 0,
     }
-    if (qos > 0) {
-        pkt.packetId = packetIdAt(b, p, end)
-        p += 2
-    }
-    pkt.payload = sliceBytes(b, p, end)
+    if (qos > 0) pkt.packetId = packetIdAt(b, p + 2 + n, end)
+    return pkt
+}
+
+function decodePublish(header: number, b: Buffer, p: number, end: number): PublishPacket {
+    const pkt = decodePublishHeader(header, b, p, end)
+    pkt.payload = sliceBytes(b, p + 2 + u16be(b, p) + (pkt.qos > 0 ? 2 : 0), end)
     return pkt
 }
 

@@ -1,16 +1,23 @@
 // Splits a TCP byte stream into MQTT packets (2.2 fixed header + 2.2.3 Remaining Length).
 //
 // Chunks are kept as they arrive (a queue plus a read offset into the first one), so a chunk
-// holding many packets is decoded in place with no copy of the tail per packet. A packet that
-// straddles chunks is decoded once all of it is in: the queued chunks are then joined into one
-// buffer (natively; also once earlier if a chunk boundary cuts its fixed header).
-// A packet larger than maxPacketSize is refused as soon as its header is seen, before any of
-// its body is buffered. Header errors poison the assembler (the stream cannot be re-synced);
-// a body that fails to decode has already been consumed, and the error is thrown.
+// holding many packets is decoded in place with no copy of the tail per packet.
+// Under a configured maxPacketSize, a PUBLISH that runs past its first chunk is read as its
+// header (fixed + variable, 3.3.2) and then a payload: the payload buffer is allocated once, at
+// its final size, and every later chunk is copied into it as it arrives and then let go, so such
+// a packet is held about once in memory (never chunks + a joined copy + a payload copy). Other packets that straddle chunks (SUBACK
+// with many codes, a fixed header cut in two) are joined into one buffer and decoded.
+// A PUBLISH larger than maxPacketSize is not a failure (MQTT 3.1.1 lets a broker send any size,
+// and a persistent session would send it again on every reconnect): its header is read, its
+// payload counted through unstored, and it is returned with `oversize` set and no payload.
+// Any other packet over the limit, or a PUBLISH whose header alone is over it, is refused from
+// its header. Header errors poison the assembler (the stream cannot be re-synced); a body that
+// fails to decode has already been consumed, and the error is thrown.
 
 import { fail, MqttProtocolError } from "./errors"
-import { Packet } from "./packets"
-import { checkFixedHeader, decodeFromServer, PacketDecoder } from "./decode"
+import { Packet, PacketType, PublishPacket } from "./packets"
+import { checkFixedHeader, decodeFromServer, decodePublishHeader, PacketDecoder } from "./decode"
+import { u16be } from "../util/bytes"
 
 /** 2.2.3: the largest frame a 4-byte Remaining Length allows (header included). */
 export const MAX_FRAME_SIZE = 268435455 + 5
@@ -27,6 +34,12 @@ export class FrameAssembler {
     private maxPacketSize: number
     private decode: PacketDecoder
     private failure: MqttProtocolError
+    /** The PUBLISH whose payload is being read (payload set, or undefined when counted through). */
+    private pending: PublishPacket
+    /** Payload bytes of `pending` still to come. */
+    private want: number
+    /** Where the next payload byte goes in pending.payload. */
+    private fillAt: number
 
     /**
      * maxPacketSize counts the whole frame, fixed header included (default: the protocol's limit).
@@ -45,6 +58,8 @@ export class FrameAssembler {
         this.pos = 0
         this.buffered = 0
         this.failure = undefined
+        this.pending = undefined
+        this.want = 0
     }
 
     /** Queues a chunk; the assembler keeps a reference and never writes to it. */
@@ -52,12 +67,46 @@ export class FrameAssembler {
         if (chunk.length === 0) return
         this.chunks.push(chunk)
         this.buffered += chunk.length
+        if (this.want > 0) this.want = this.take(this.want)
+    }
+
+    /**
+     * Consumes n queued bytes, copying them into pending.payload from fillAt when there is one;
+     * returns how many of the n have not arrived yet.
+     */
+    private take(n: number): number {
+        const chunks = this.chunks
+        const p = this.pending
+        const into = p ? p.payload : undefined
+        while (n > 0 && chunks.length > 0) {
+            const c = chunks[0]
+            const pos = this.pos
+            const rest = c.length - pos
+            const k = rest < n ? rest : n
+            if (into) {
+                into.set(pos === 0 && k === c.length ? c : c.slice(pos, pos + k), this.fillAt)
+                this.fillAt += k
+            }
+            if (k === rest) {
+                chunks.shift()
+                this.pos = 0
+            } else this.pos = pos + k
+            this.buffered -= k
+            n -= k
+        }
+        return n
     }
 
     /** The next complete packet, or undefined until more bytes arrive. Throws MqttProtocolError. */
     next(): Packet | undefined {
         if (this.failure) throw this.failure
         while (true) {
+            const done = this.pending
+            if (done) {
+                if (this.want > 0) return undefined
+                this.pending = undefined
+                return done
+            }
             const avail = this.buffered
             if (avail < 2) return undefined
             const chunks = this.chunks
@@ -69,6 +118,9 @@ export class FrameAssembler {
             let i = pos + 1
             // the whole frame's size, once its header is complete
             let total = -1
+            // bytes needed before anything can be done: the whole packet, or a PUBLISH's header
+            let need = -1
+            const isPublish = header >> 4 === PacketType.PUBLISH
             try {
                 let mul = 1
                 while (i < end) {
@@ -82,8 +134,31 @@ export class FrameAssembler {
                     if (i === pos + 5) fail("MQTT-2.2.3", "remaining length longer than 4 bytes")
                     mul *= 128
                 }
-                if (total > this.maxPacketSize) fail("max-packet-size", "packet of " + total + " bytes over the limit")
-                if (total >= 0) checkFixedHeader(header, -1)
+                if (total >= 0) {
+                    checkFixedHeader(header, -1)
+                    need = total
+                    if (isPublish) {
+                        // 3.3.2: topic length, topic, packet id for QoS 1/2
+                        need = i + 2
+                        if (need <= end) need += u16be(first, i) + (header & 6 ? 2 : 0)
+                        need -= pos
+                    }
+                    if (need > this.maxPacketSize) fail("max-packet-size", (isPublish ? "PUBLISH header of " : "packet of ") + need + " bytes over the limit")
+                    // (the payload buffer is allocated before its bytes arrive, so only under a
+                    // configured limit; without one a straddling PUBLISH is joined like the rest)
+                    if (isPublish && (total > this.maxPacketSize || (total > end - pos && this.maxPacketSize < MAX_FRAME_SIZE)) && need <= end - pos) {
+                        // the header is all in the first chunk: decode it, then read the payload
+                        // into a buffer of its final size, or count it through when oversize
+                        const p = decodePublishHeader(header, first, i, pos + (need < total ? need : total))
+                        this.take(need)
+                        if (total > this.maxPacketSize) p.oversize = total
+                        else p.payload = Buffer.alloc(total - need)
+                        this.pending = p
+                        this.fillAt = 0
+                        this.want = this.take(total - need)
+                        continue
+                    }
+                }
             } catch (e) {
                 // a bad header: the stream cannot be re-synchronised
                 this.failure = e as MqttProtocolError
@@ -101,7 +176,7 @@ export class FrameAssembler {
                 const decode = this.decode
                 return decode(header, first, i, rl)
             }
-            if (chunks.length === 1 || total > avail) return undefined
+            if (chunks.length === 1 || need > avail) return undefined
             // The header, or a complete packet, runs past the first chunk: join everything queued
             // into one buffer and read again. A packet is joined at most twice (once for a header
             // cut by a chunk boundary, once when its last byte is in), never per chunk.

@@ -18,7 +18,11 @@ export const ACK_POLL_MS = 5
  * memory does not grow with it.
  */
 export class HeldAcks {
-    private runs: number[] = []
+    /**
+     * Read-only outside: empty when nothing is held. (The session tests it and replaces it when
+     * the connection is gone, instead of calling methods: each would be board bytecode.)
+     */
+    runs: number[] = []
 
     hold(id: number): void {
         const a = this.runs
@@ -27,11 +31,7 @@ export class HeldAcks {
         else a.push(id, 1)
     }
 
-    isEmpty(): boolean {
-        return this.runs.length === 0
-    }
-
-    /** Removes and returns the oldest held id (the caller checks isEmpty first). */
+    /** Removes and returns the oldest held id (the caller checks that runs is not empty). */
     take(): number {
         const a = this.runs
         const id = a[0]
@@ -44,10 +44,5 @@ export class HeldAcks {
         a.shift()
         a.shift()
         return id
-    }
-
-    /** The connection is gone: its PUBACKs mean nothing on the next one (the broker resends). */
-    clear(): void {
-        this.runs = []
     }
 }

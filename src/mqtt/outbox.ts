@@ -44,10 +44,12 @@ export function messageCost(m: OutMessage): number {
 
 /**
  * The outbox. Each method is bytecode on the board (and ~12 B more in the class's prototype), so
- * what only tests read is a field: `used` is the byte count of the queued messages.
+ * what a reader only looks at is a field: `items` and `used`, the byte count of the queued
+ * messages. (Session.end() empties it.)
  */
 export class Outbox {
-    private items: OutMessage[]
+    /** The queued messages, oldest first; read-only outside (size and peek are items.length, items[0]). */
+    items: OutMessage[]
     /** Bytes (messageCost) of the queued messages; read-only outside this class. */
     used: number
     private maxMessages: number
@@ -61,14 +63,6 @@ export class Outbox {
         this.maxMessages = maxMessages
         this.maxBytes = maxBytes
         this.onDrop = onDrop
-    }
-
-    size(): number {
-        return this.items.length
-    }
-
-    peek(): OutMessage {
-        return this.items[0]
     }
 
     shift(): OutMessage {
@@ -102,13 +96,5 @@ export class Outbox {
         }
         this.items.push(m)
         this.used += cost
-    }
-
-    /** Empties the outbox, handing each message to fn (used by end()). */
-    drain(fn: (m: OutMessage) => void): void {
-        const all = this.items
-        this.items = []
-        this.used = 0
-        for (const m of all) fn(m)
     }
 }

@@ -37,8 +37,4 @@ export class PacketIds {
         const i = this.inUse.indexOf(id)
         if (i >= 0) removeAt(this.inUse, i)
     }
-
-    clear(): void {
-        this.inUse = []
-    }
 }

@@ -65,6 +65,12 @@ export interface PublishPacket {
     retain: boolean
     dup: boolean
     packetId?: number
+    /**
+     * Set by FrameAssembler (to the whole frame's size) for a PUBLISH over its maxPacketSize: the
+     * payload was counted through unstored and is undefined. The session acknowledges such a
+     * packet but does not deliver it.
+     */
+    oversize?: number
 }
 
 /** 3.4 PUBACK, 3.5 PUBREC, 3.6 PUBREL, 3.7 PUBCOMP, 3.11 UNSUBACK: a packet id and nothing else. */

@@ -15,7 +15,7 @@
 // board, and unit tests drive it with a fake clock and an in-memory broker.
 
 import { Clock, Random } from "../io"
-import { Backoff } from "./backoff"
+import { Backoff, STABLE_CONNECTION_MS } from "./backoff"
 import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe } from "./encode"
 import { FrameAssembler } from "./frames"
 import { ACK_GAP_MS, ACK_POLL_MS, HeldAcks } from "./held-acks"
@@ -34,7 +34,7 @@ import {
     SUBACK_FAILURE,
     Will,
 } from "./packets"
-import { ClientErrorCode, connectionRefused, MqttClientError } from "./session-errors"
+import { checkArg, ClientErrorCode, connectionRefused, invalid, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
 import { validateTopicFilter, validateTopicName } from "./topics"
 
@@ -87,6 +87,11 @@ export interface SessionSink {
     disconnected(reason: string, error: MqttClientError): void
     /** An application message arrived (delivered once per QoS 2 message). */
     message(p: PublishPacket): void
+    /**
+     * A PUBLISH over maxPacketSize (size: the whole frame, bytes) was counted through unstored:
+     * acknowledged per its QoS, not delivered, once per arrival.
+     */
+    oversize(topic: string, size: number, limit: number): void
     /** Something went wrong that no single operation owns (refused, timeouts, protocol violation). */
     error(e: Error): void
 }
@@ -145,26 +150,16 @@ export interface PendingOp {
     done: SubscribeCallback
 }
 
+/**
+ * The SessionStats fields, as one string: a zeroed object built by a loop costs less board
+ * bytecode than an object literal of 17 fields.
+ */
+const STAT_NAMES = "connects reconnects messagesSent messagesResent messagesAcked messagesReceived duplicatesIgnored droppedQos0 packetsSent packetsReceived bytesSent bytesReceived pingsSent pingTimeouts protocolErrors inflight queued"
+
 function newStats(): SessionStats {
-    return {
-        connects: 0,
-        reconnects: 0,
-        messagesSent: 0,
-        messagesResent: 0,
-        messagesAcked: 0,
-        messagesReceived: 0,
-        duplicatesIgnored: 0,
-        droppedQos0: 0,
-        packetsSent: 0,
-        packetsReceived: 0,
-        bytesSent: 0,
-        bytesReceived: 0,
-        pingsSent: 0,
-        pingTimeouts: 0,
-        protocolErrors: 0,
-        inflight: 0,
-        queued: 0,
-    }
+    const s: any = {}
+    for (const k of STAT_NAMES.split(" ")) s[k] = 0
+    return s
 }
 
 export function ended(what: string): MqttClientError {
@@ -173,8 +168,19 @@ export function ended(what: string): MqttClientError {
 
 /** max is 1 for SessionCore, 2 for Session. */
 function checkQos(qos: number, max: number): void {
-    if (qos === 0 || qos === 1 || (qos === 2 && max === 2)) return
-    throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, max === 2 ? "qos must be 0, 1 or 2" : "qos must be 0 or 1 (QoS 2 needs Session, not SessionCore)")
+    // the mask also refuses fractions, NaN and non-numbers
+    if (!((qos & 3) === qos && qos <= max)) throw invalid("qos must be 0.." + max + (max < 2 ? " (QoS 2 needs Session, not SessionCore)" : ""))
+}
+
+/** A non-empty array of topic filters (or subscriptions) to (un)subscribe. */
+export function checkFilters(list: any[]): void {
+    if (!Array.isArray(list) || list.length === 0) throw invalid("topic filter must be a string or a non-empty array")
+}
+
+/** One topic filter: a string (INVALID_ARGUMENT) that follows 4.7 (the codec's MqttProtocolError). */
+export function checkTopicFilter(filter: string): void {
+    checkArg(filter, "a string", "topic filter")
+    validateTopicFilter(filter)
 }
 
 export class SessionCore {
@@ -187,11 +193,17 @@ export class SessionCore {
     protected outbox: Outbox
     protected st: SessionStats
 
-    protected state: SessionState
-    /** Bumped whenever a stream is opened or dropped, so inputs from an old stream are ignored. */
-    protected gen: number
+    /** Read-only outside (a field rather than a getter method: methods cost board bytecode). */
+    state: SessionState
+    /**
+     * Bumped whenever a stream is opened or dropped, so inputs from an old stream are ignored; the
+     * driver tags stream events with it. Read-only outside.
+     */
+    gen: number
     protected reconnectAt: number
     protected connectDeadline: number
+    /** When the current connection's CONNACK was accepted. */
+    protected connectedAt: number
     protected lastSent: number
     protected lastReceived: number
     /** When the outstanding PINGREQ was sent; -1 when none is outstanding. */
@@ -216,14 +228,14 @@ export class SessionCore {
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
         // a whole number (3.1.2.10: a 16-bit field); 1.5 used to pass here and then throw from the
         // encoder inside onOpen(), as a connection that never completed
-        if (!(opts.keepalive >= 0 && opts.keepalive <= 65535 && opts.keepalive === Math.floor(opts.keepalive)))
-            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "keepalive must be a whole number of seconds, 0..65535")
+        if ((opts.keepalive & 0xffff) !== opts.keepalive)
+            throw invalid("keepalive must be a whole number of seconds, 0..65535")
         // checked here rather than when CONNECT is encoded, so a bad configuration fails at once
         // instead of as a connection that never completes
         if (opts.clientId.length === 0 && !opts.clean)
-            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "an empty client id needs clean: true (3.1.3-7)")
+            throw invalid("an empty client id needs clean: true (3.1.3-7)")
         if (opts.password !== undefined && opts.username === undefined)
-            throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "a password needs a user name (3.1.2-22)")
+            throw invalid("a password needs a user name (3.1.2-22)")
         if (opts.backlog) this.held = new HeldAcks()
         if (opts.will) {
             validateTopicName(opts.will.topic)
@@ -260,36 +272,8 @@ export class SessionCore {
     }
 
     // ---------------------------------------------------------------- queries
-
-    getState(): SessionState {
-        return this.state
-    }
-
-    isConnected(): boolean {
-        return this.state === SessionState.CONNECTED
-    }
-
-    /** Which stream the session is talking to; the driver tags stream events with it. */
-    generation(): number {
-        return this.gen
-    }
-
-    /** Nothing in flight, queued or pending: every operation has completed. */
-    isIdle(): boolean {
-        return this.inflight.length === 0 && this.outbox.size() === 0 && this.ops.length === 0
-    }
-
-    stats(): SessionStats {
-        const s = this.st
-        s.inflight = this.inflight.length
-        s.queued = this.outbox.size()
-        return { ...s }
-    }
-
-    /** Filters currently subscribed (or being subscribed), with their requested QoS. */
-    subscriptions(): Subscription[] {
-        return this.subs.slice(0)
-    }
+    // (the board never asks for state, stats or the subscription list: those queries are Session's,
+    // since every method of a class the firmware links is compiled into its image)
 
     /** The clock time at which tick() has something to do; -1 for never. */
     nextDeadline(): number {
@@ -301,7 +285,7 @@ export class SessionCore {
                 return this.connectDeadline
             case SessionState.CONNECTED: {
                 const k = this.keepaliveDeadline()
-                if (!this.held || this.held.isEmpty()) return k
+                if (!this.held || this.held.runs.length === 0) return k
                 const a = this.ackDeadline()
                 return k < 0 || a < k ? a : k
             }
@@ -334,11 +318,6 @@ export class SessionCore {
         if (this.state === SessionState.NEW) this.openStream()
     }
 
-    /** Connects now instead of waiting for the backoff (or after a close with reconnect off). */
-    reconnect(): void {
-        if (this.state === SessionState.WAITING || this.state === SessionState.NEW) this.openStream()
-    }
-
     onOpen(): void {
         if (this.state !== SessionState.OPENING) return
         this.state = SessionState.CONNECTING
@@ -359,6 +338,9 @@ export class SessionCore {
         if (this.state !== SessionState.CONNECTING && this.state !== SessionState.CONNECTED) return
         this.st.bytesReceived += chunk.length
         this.lastReceived = this.clock.now()
+        // any bytes prove the link is alive, so an outstanding PINGREQ no longer matters (its
+        // PINGRESP may wait behind a long PUBLISH that is still arriving)
+        this.pingSentAt = -1
         this.frames.push(chunk)
         const gen = this.gen
         while (true) {
@@ -379,8 +361,6 @@ export class SessionCore {
     /** One decoded packet from the broker (onData calls this; tests may call it directly). */
     onPacket(p: Packet): void {
         this.st.packetsReceived++
-        // any packet proves the link is alive, so an outstanding PINGREQ no longer matters
-        this.pingSentAt = -1
         if (this.state === SessionState.CONNECTING) {
             // 3.2: the first packet from the server is CONNACK
             if (p.type !== PacketType.CONNACK) {
@@ -421,7 +401,8 @@ export class SessionCore {
     /** The current stream closed (or failed to open). */
     onClose(reason: string): void {
         const s = this.state
-        if (s !== SessionState.OPENING && s !== SessionState.CONNECTING && s !== SessionState.CONNECTED) return
+        // a stream is open or opening in OPENING, CONNECTING and CONNECTED (2..4)
+        if (s < SessionState.OPENING || s > SessionState.CONNECTED) return
         this.gen++
         this.goOffline(reason, undefined)
     }
@@ -429,31 +410,25 @@ export class SessionCore {
     /** Runs what is due at the clock's current time: reconnect, CONNACK timeout, PINGREQ, PINGRESP timeout. */
     tick(): void {
         const now = this.clock.now()
-        switch (this.state) {
-            case SessionState.WAITING:
-                if (this.reconnectAt >= 0 && now >= this.reconnectAt) {
-                    this.st.reconnects++
-                    this.openStream()
-                }
-                return
-            case SessionState.OPENING:
-            case SessionState.CONNECTING:
-                if (now >= this.connectDeadline)
-                    this.drop(new MqttClientError(ClientErrorCode.CONNECT_TIMEOUT, "no CONNACK within " + this.opts.connectTimeout + " ms"))
-                return
-            case SessionState.CONNECTED:
-                this.keepalive(now)
-                if (this.held) this.releaseAck(now)
-                return
-            default:
-                return
+        const s = this.state
+        if (s === SessionState.CONNECTED) {
+            this.keepalive(now)
+            if (this.held) this.releaseAck(now)
+            return
         }
+        // WAITING: the reconnect; OPENING, CONNECTING: the CONNACK timeout (NEW, ENDED: never)
+        const d = this.nextDeadline()
+        if (d < 0 || now < d) return
+        if (s === SessionState.WAITING) {
+            this.st.reconnects++
+            this.openStream()
+        } else this.drop(new MqttClientError(ClientErrorCode.CONNECT_TIMEOUT, "no CONNACK within " + this.opts.connectTimeout + " ms"))
     }
 
     /** Sends the oldest held PUBACK if the application has nothing waiting and the link is quiet. */
     private releaseAck(now: number): void {
         const h = this.held
-        if (h.isEmpty() || this.opts.backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
+        if (h.runs.length === 0 || this.opts.backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
         this.ackReleasedAt = now
         this.send(encodeAck(PacketType.PUBACK, h.take()))
     }
@@ -461,26 +436,27 @@ export class SessionCore {
     // ---------------------------------------------------------------- application inputs
 
     /**
-     * Publishes a message. QoS 0 completes when written (or when dropped by the outbox policy);
-     * QoS 1 on PUBACK, QoS 2 on PUBCOMP, across reconnects. Throws (queuing nothing) for bad
-     * arguments, after end(), or OUTBOX_FULL for a QoS 1/2 message that does not fit.
+     * Publishes a message (a string payload is sent as its UTF-8 bytes). QoS 0 completes when
+     * written (or when dropped by the outbox policy); QoS 1 on PUBACK, QoS 2 on PUBCOMP, across
+     * reconnects. Throws, touching nothing, for bad arguments (INVALID_ARGUMENT naming the
+     * argument, or the codec's MqttProtocolError for a topic breaking 4.7), after end(), or
+     * OUTBOX_FULL for a QoS 1/2 message that does not fit.
      */
-    publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): void {
+    publish(topic: string, payload: string | Buffer, qos: QoS, retain: boolean, done: DoneCallback): void {
         if (this.state === SessionState.ENDED) throw ended("publish")
+        // every argument is checked before a packet id is taken or anything is queued: a message
+        // that fails later (in the encoder) would hold its id in the window, or block the outbox
+        checkArg(topic, "a string", "topic")
+        checkArg(payload, "a string or a Buffer", "payload")
+        checkArg(retain, "a boolean", "retain")
+        checkArg(done, "a function or undefined", "callback")
         checkQos(qos, this.maxQos)
-        const live = this.state === SessionState.CONNECTED
-        if (qos === 0 && live) {
-            // encodePublish checks the topic (4.7) before anything is sent or counted
-            this.send(encodePublish(topic, payload, 0, retain, false, 0))
-            this.st.messagesSent++
-            if (done) this.finish(done, undefined)
-            return
-        }
-        // checked before queuing: a bad topic must not wait in the outbox or take a packet id
         validateTopicName(topic)
-        const m = this.newMessage(topic, payload, qos, retain, done)
-        // the window keeps order: nothing overtakes messages already waiting in the outbox
-        if (live && this.inflight.length < this.opts.inflightWindow && this.outbox.size() === 0) {
+        const bytes = typeof payload === "string" ? Buffer.from(payload as string) : (payload as Buffer)
+        const m = this.newMessage(topic, bytes, qos, retain, done)
+        // connected, QoS 0 goes at once; QoS 1/2 if the window has room and nothing waits in the
+        // outbox (nothing overtakes a message already waiting there)
+        if (this.state === SessionState.CONNECTED && (qos === 0 || (this.inflight.length < this.opts.inflightWindow && this.outbox.items.length === 0))) {
             this.transmit(m)
             return
         }
@@ -490,9 +466,10 @@ export class SessionCore {
     /** Subscribes; done gets the SUBACK codes, or SUBSCRIBE_FAILED if any filter got 0x80. */
     subscribe(subs: Subscription[], done: SubscribeCallback): void {
         if (this.state === SessionState.ENDED) throw ended("subscribe")
-        if (subs.length === 0) throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "no topic filter")
+        checkArg(done, "a function or undefined", "callback")
+        checkFilters(subs)
         for (const s of subs) {
-            validateTopicFilter(s.filter)
+            checkTopicFilter(s.filter)
             checkQos(s.qos, this.maxQos)
         }
         for (const s of subs) this.rememberSub(s)
@@ -515,19 +492,16 @@ export class SessionCore {
 
     // ---------------------------------------------------------------- connection lifecycle
 
+    /** From NEW or WAITING, whose stream state the constructor or goOffline() has already reset. */
     protected openStream(): void {
         this.state = SessionState.OPENING
         this.gen++
-        this.frames.reset()
-        this.pingSentAt = -1
         this.connectDeadline = this.clock.now() + this.opts.connectTimeout
         this.sink.openStream()
     }
 
     /** The session decided to close: report why, close the stream, go offline. */
     protected drop(err: MqttClientError): void {
-        if (err.code === ClientErrorCode.PROTOCOL_VIOLATION) this.st.protocolErrors++
-        else if (err.code === ClientErrorCode.PING_TIMEOUT) this.st.pingTimeouts++
         this.gen++
         this.sink.closeStream()
         this.goOffline(err.message, err)
@@ -535,15 +509,20 @@ export class SessionCore {
     }
 
     protected violation(what: string): void {
+        this.st.protocolErrors++
         this.drop(new MqttClientError(ClientErrorCode.PROTOCOL_VIOLATION, "protocol violation by the broker: " + what))
     }
 
     protected goOffline(reason: string, err: MqttClientError): void {
+        const now = this.clock.now()
+        // only a connection that lasted resets the backoff (backoff.ts)
+        if (this.state === SessionState.CONNECTED && now - this.connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset()
         this.state = SessionState.WAITING
         this.frames.reset()
-        if (this.held) this.held.clear()
+        // the connection's PUBACKs mean nothing on the next one (the broker resends)
+        if (this.held) this.held.runs = []
         this.pingSentAt = -1
-        this.reconnectAt = this.opts.reconnectMin > 0 ? this.clock.now() + this.backoff.next() : -1
+        this.reconnectAt = this.opts.reconnectMin > 0 ? now + this.backoff.next() : -1
         this.sink.disconnected(reason, err)
     }
 
@@ -560,9 +539,8 @@ export class SessionCore {
         const now = this.clock.now()
         this.state = SessionState.CONNECTED
         this.st.connects++
-        this.backoff.reset()
+        this.connectedAt = now
         this.lastReceived = now
-        this.pingSentAt = -1
         const gen = this.gen
         if (!p.sessionPresent) {
             // the broker has no session: our subscriptions are gone with it
@@ -591,20 +569,20 @@ export class SessionCore {
     protected onSessionLost(): void {}
 
     protected keepalive(now: number): void {
-        const k = this.keepaliveMs
-        if (k === 0) return
+        // due: keepalive since the older of the last packet sent and received (3.1.2.10: the
+        // client must send something within keepalive; pinging when nothing has been RECEIVED for
+        // keepalive as well is what finds a half-open link under QoS 0 traffic), or the PINGRESP
+        // timeout of an outstanding PINGREQ
+        const d = this.keepaliveDeadline()
+        if (d < 0 || now < d) return
         if (this.pingSentAt >= 0) {
-            if (now - this.pingSentAt >= this.pingTimeoutMs)
-                this.drop(new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
+            this.st.pingTimeouts++
+            this.drop(new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
             return
         }
-        // 3.1.2.10: the client must send something within keepalive; pinging when nothing has
-        // been RECEIVED for keepalive as well is what finds a half-open link under QoS 0 traffic
-        if (now - this.lastSent >= k || now - this.lastReceived >= k) {
-            this.send(encodeHeaderOnly(PacketType.PINGREQ))
-            this.st.pingsSent++
-            this.pingSentAt = now
-        }
+        this.send(encodeHeaderOnly(PacketType.PINGREQ))
+        this.st.pingsSent++
+        this.pingSentAt = now
     }
 
     // ---------------------------------------------------------------- outgoing publish
@@ -616,27 +594,27 @@ export class SessionCore {
         this.sink.write(b)
     }
 
+    /** Writes a message for the first time: QoS 0 is then complete, QoS 1/2 enters the window. */
     protected transmit(m: OutMessage): void {
-        m.packetId = this.ids.allocate()
-        m.state = m.qos === 1 ? OutState.AWAIT_PUBACK : OutState.AWAIT_PUBREC
-        this.inflight.push(m)
-        this.send(encodePublish(m.topic, m.payload, m.qos, m.retain, false, m.packetId))
+        const qos = m.qos
+        if (qos > 0) {
+            m.packetId = this.ids.allocate()
+            m.state = qos === 1 ? OutState.AWAIT_PUBACK : OutState.AWAIT_PUBREC
+            this.inflight.push(m)
+        }
+        this.send(encodePublish(m.topic, m.payload, qos, m.retain, false, m.packetId))
         this.st.messagesSent++
+        if (qos > 0) return
+        const done = m.done
+        this.recycle(m)
+        if (done) this.finish(done, undefined)
     }
 
     /** Moves messages from the outbox onto the wire while connected and the window has room. */
     protected pump(): void {
         while (this.state === SessionState.CONNECTED) {
-            const m = this.outbox.peek()
-            if (!m) return
-            if (m.qos === 0) {
-                this.outbox.shift()
-                this.send(encodePublish(m.topic, m.payload, 0, m.retain, false, 0))
-                this.st.messagesSent++
-                if (m.done) this.finish(m.done, undefined)
-                continue
-            }
-            if (this.inflight.length >= this.opts.inflightWindow) return
+            const m = this.outbox.items[0]
+            if (!m || (m.qos > 0 && this.inflight.length >= this.opts.inflightWindow)) return
             this.outbox.shift()
             this.transmit(m)
         }
@@ -660,12 +638,11 @@ export class SessionCore {
     }
 
     /**
-     * QoS 1/2 records are recycled (at most a window's worth are kept), so a steady pipelined
+     * Message records are recycled (at most a window's worth are kept), so a steady pipelined
      * stream allocates nothing per message beyond the packet buffer.
      */
     protected newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): OutMessage {
-        const m = this.spare.pop()
-        if (!m) return { topic, payload, qos, retain, packetId: 0, state: OutState.QUEUED, done }
+        const m = this.spare.pop() || ({} as OutMessage)
         m.topic = topic
         m.payload = payload
         m.qos = qos
@@ -700,13 +677,22 @@ export class SessionCore {
 
     /** QoS 0 and 1 (QoS 2 is Session's). */
     protected onPublish(p: PublishPacket): void {
-        this.st.messagesReceived++
-        this.sink.message(p)
+        this.deliver(p)
         // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once); with a
         // backlog, once the application has caught up (held-acks.ts)
         if (p.qos !== 1) return
         if (this.held) this.held.hold(p.packetId)
         else this.send(encodeAck(PacketType.PUBACK, p.packetId))
+    }
+
+    /** To the application; a PUBLISH over maxPacketSize (acknowledged all the same) is only reported. */
+    protected deliver(p: PublishPacket): void {
+        if (p.oversize) {
+            this.sink.oversize(p.topic, p.oversize, this.opts.maxPacketSize)
+            return
+        }
+        this.st.messagesReceived++
+        this.sink.message(p)
     }
 
     // ---------------------------------------------------------------- subscriptions
@@ -793,15 +779,15 @@ export class SessionCore {
             this.violation("SUBACK with " + codes.length + " codes for " + op.subs.length + " filters")
             return
         }
-        let failed = ""
+        const failed: string[] = []
         for (let i = 0; i < codes.length; i++) {
             if (codes[i] === SUBACK_FAILURE) {
                 const f = op.subs[i].filter
                 this.forgetSub(f)
-                failed = failed === "" ? f : failed + ", " + f
+                failed.push(f)
             }
         }
-        const err = failed === "" ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed + " (SUBACK 0x80)")
+        const err = failed.length === 0 ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed.join(", ") + " (SUBACK 0x80)")
         if (op.done) this.finish(op.done, err, codes)
         else if (err) this.sink.error(err)
     }

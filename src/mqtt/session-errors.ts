@@ -24,15 +24,30 @@ export const enum ClientErrorCode {
 }
 
 export class MqttClientError extends Error {
-    code: string
+    code: ClientErrorCode
     /** CONNACK return code for CONNECTION_REFUSED, otherwise -1. */
     returnCode: number
-    constructor(code: string, message: string, returnCode?: number) {
+    constructor(code: ClientErrorCode, message: string, returnCode?: number) {
         super(message)
         this.name = "MqttClientError"
         this.code = code
         this.returnCode = returnCode ?? -1
     }
+}
+
+/** INVALID_ARGUMENT; the message names the argument. */
+export function invalid(message: string): MqttClientError {
+    return new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, message)
+}
+
+/**
+ * The one type check of the public API's arguments, done before anything is queued or allocated:
+ * throws INVALID_ARGUMENT ("<name> must be <types> (got <type>)") unless v's type is named in
+ * `types`, a phrase such as "a function or undefined" (a Buffer's type is "Buffer", not "object").
+ */
+export function checkArg(v: any, types: string, name: string): void {
+    const t = v instanceof Buffer ? "Buffer" : typeof v
+    if (types.indexOf(t) < 0) throw invalid(name + " must be " + types + " (got " + t + ")")
 }
 
 /** 3.2.2.3 Table 3.1, return codes 1..5, as one string (an array would be built by code at start-up on the board). */
@@ -50,7 +65,7 @@ export function connectionRefused(returnCode: number): MqttClientError {
 }
 
 /** The code of a thrown MqttClientError; "" for anything else. */
-export function clientErrorCode(e: unknown): string {
+export function clientErrorCode(e: unknown): ClientErrorCode | "" {
     if (e instanceof MqttClientError) return (e as MqttClientError).code
     return ""
 }

@@ -4,12 +4,11 @@
 
 import { Clock, Random } from "../io"
 import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "./encode"
-import { OutMessage, OutState } from "./outbox"
-import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket } from "./packets"
-import { ClientErrorCode, MqttClientError } from "./session-errors"
-import { DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
+import { OutState } from "./outbox"
+import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "./packets"
+import { checkArg } from "./session-errors"
+import { checkFilters, checkTopicFilter, DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session-core"
 import { removeAt } from "./session-util"
-import { validateTopicFilter } from "./topics"
 
 export type { DoneCallback, SessionOptions, SessionSink, SessionStats, SubscribeCallback } from "./session-core"
 export { SessionCore, SessionState } from "./session-core"
@@ -24,10 +23,49 @@ export class Session extends SessionCore {
         this.maxQos = 2
     }
 
+    // ---------------------------------------------------------------- queries (SessionCore's
+    // drivers read the state and gen fields instead)
+
+    getState(): SessionState {
+        return this.state
+    }
+
+    isConnected(): boolean {
+        return this.state === SessionState.CONNECTED
+    }
+
+    /** Which stream the session is talking to; the driver tags stream events with it. */
+    generation(): number {
+        return this.gen
+    }
+
+    /** Nothing in flight, queued or pending: every operation has completed. */
+    isIdle(): boolean {
+        return this.inflight.length === 0 && this.outbox.items.length === 0 && this.ops.length === 0
+    }
+
+    stats(): SessionStats {
+        const s = this.st
+        s.inflight = this.inflight.length
+        s.queued = this.outbox.items.length
+        return { ...s }
+    }
+
+    /** Filters currently subscribed (or being subscribed), with their requested QoS. */
+    subscriptions(): Subscription[] {
+        return this.subs.slice(0)
+    }
+
+    /** Connects now instead of waiting for the backoff (or after a close with reconnect off). */
+    reconnect(): void {
+        if (this.state === SessionState.WAITING || this.state === SessionState.NEW) this.openStream()
+    }
+
     unsubscribe(filters: string[], done: DoneCallback): void {
         if (this.state === SessionState.ENDED) throw ended("unsubscribe")
-        if (filters.length === 0) throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "no topic filter")
-        for (const f of filters) validateTopicFilter(f)
+        checkArg(done, "a function or undefined", "callback")
+        checkFilters(filters)
+        for (const f of filters) checkTopicFilter(f)
         for (const f of filters) this.forgetSub(f)
         const cb: SubscribeCallback = done
             ? function (err: Error, granted: number[]) {
@@ -52,12 +90,12 @@ export class Session extends SessionCore {
         this.inflight = []
         const ops = this.ops
         this.ops = []
-        this.ids.clear()
-        const self = this
+        this.ids.inUse = []
         for (const m of inflight) if (m.done) this.finish(m.done, ended("publish"))
-        this.outbox.drain(function (m: OutMessage) {
-            if (m.done) self.finish(m.done, ended("publish"))
-        })
+        const queued = this.outbox.items
+        this.outbox.items = []
+        this.outbox.used = 0
+        for (const m of queued) if (m.done) this.finish(m.done, ended("publish"))
         for (const op of ops) if (op.done) this.finish(op.done, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"))
         this.sink.disconnected("client ended", undefined)
     }
@@ -129,8 +167,7 @@ export class Session extends SessionCore {
         const id = p.packetId
         if (this.heldIds.indexOf(id) < 0) {
             this.heldIds.push(id)
-            this.st.messagesReceived++
-            this.sink.message(p)
+            this.deliver(p)
         } else {
             this.st.duplicatesIgnored++
         }

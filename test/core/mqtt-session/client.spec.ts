@@ -6,7 +6,8 @@ import { resolveOptions } from "../../../src/mqtt/client-options"
 import { Endpoint, parseUrl } from "../../../src/config/url"
 import { decodeFrame } from "../../../src/mqtt/decode"
 import { encodePacket } from "../../../src/mqtt/encode"
-import { ConnectPacket, Packet, PacketType, SubscribePacket } from "../../../src/mqtt/packets"
+import { ConnectPacket, Packet, PacketType, PublishPacket, SubscribePacket } from "../../../src/mqtt/packets"
+import { MqttClientError } from "../../../src/mqtt/session-errors"
 import { FakeClock, FixedRandom, thrownCode } from "./harness"
 
 class FakeStream implements Stream {
@@ -340,5 +341,74 @@ describe("MqttClientCore (what the firmware links)", () => {
         expect(types).toBe(PacketType.CONNECT + "," + PacketType.SUBSCRIBE + "," + PacketType.PUBLISH)
         s.feed({ type: PacketType.PUBLISH, topic: "a/c", payload: Buffer.from("y"), qos: 0, retain: false, dup: false, packetId: undefined })
         expect(seen.join(" ")).toBe("a/c=y")
+    })
+})
+
+/** "CODE: message" of what fn throws, "" if it does not throw. */
+function thrown(fn: () => void): string {
+    try {
+        fn()
+    } catch (e) {
+        return (e as MqttClientError).code + ": " + (e as Error).message
+    }
+    return ""
+}
+
+describe("client arguments are checked where they enter; a call that fails touches nothing", () => {
+    test("20 publishes with a number payload each throw INVALID_ARGUMENT naming it and take no packet id; a valid QoS 1 publish still completes", () => {
+        const w = world("mqtt://h")
+        const s = up(w)
+        let bad = 0
+        for (let i = 0; i < 20; i++) {
+            if (thrown(() => w.client.publishNoWait("t", 42 as any, { qos: 1 }, undefined)) === "INVALID_ARGUMENT: payload must be a string or a Buffer (got number)") bad++
+        }
+        expect(bad).toBe(20)
+        expect(w.client.stats().inflight).toBe(0)
+        let done = 0
+        w.client.publishNoWait("t", "ok", { qos: 1 }, (err: Error) => {
+            if (!err) done++
+        })
+        const p = s.written[s.written.length - 1] as PublishPacket
+        expect(p.type).toBe(PacketType.PUBLISH)
+        s.feed({ type: PacketType.PUBACK, packetId: p.packetId })
+        expect(done).toBe(1)
+        expect(w.client.stats().inflight).toBe(0)
+    })
+
+    test("offline, a bad message is not queued ahead of a valid one; on connect the subscription and the valid message go out", () => {
+        const w = world("mqtt://h")
+        w.client.subscribeNoWait("s/#", { qos: 1 }, undefined)
+        expect(thrown(() => w.client.publishNoWait("t", 42 as any, { qos: 1 }, undefined)).indexOf("INVALID_ARGUMENT: payload")).toBe(0)
+        expect(w.client.stats().queued).toBe(0)
+        w.client.publishNoWait("t", "ok", { qos: 1 }, undefined)
+        const s = up(w)
+        expect(s.written.map((x: Packet) => "" + x.type).join(",")).toBe(PacketType.CONNECT + "," + PacketType.SUBSCRIBE + "," + PacketType.PUBLISH)
+        expect(w.events.join(",")).toBe("connect:false")
+    })
+
+    test("each bad argument is refused with INVALID_ARGUMENT naming it, and nothing is written or queued", () => {
+        const w = world("mqtt://h")
+        const s = up(w)
+        const c = w.client
+        const got = [
+            thrown(() => c.publishNoWait(42 as any, "x", undefined, undefined)),
+            thrown(() => c.publishNoWait("t", undefined, undefined, undefined)),
+            thrown(() => c.publishNoWait("t", "x", { retain: "yes" as any }, undefined)),
+            thrown(() => c.publishNoWait("t", "x", "qos1" as any, undefined)),
+            thrown(() => c.publishNoWait("t", "x", { qos: 3 as any }, undefined)),
+            thrown(() => c.publishNoWait("t", "x", { qos: 1 }, 5 as any)),
+            thrown(() => c.subscribeNoWait(42 as any, undefined, undefined)),
+            thrown(() => c.subscribeNoWait([], undefined, undefined)),
+            thrown(() => c.subscribeNoWait([42 as any], undefined, undefined)),
+            thrown(() => c.subscribeNoWait("a", { onMessage: 5 as any }, undefined)),
+            thrown(() => c.subscribeNoWait("a", undefined, "cb" as any)),
+            thrown(() => c.unsubscribeNoWait([], undefined)),
+            thrown(() => c.unsubscribeNoWait("a", 7 as any)),
+        ]
+        const names = ["topic", "payload", "retain", "options", "qos", "callback", "topic filter", "topic filter", "topic filter", "onMessage", "callback", "topic filter", "callback"]
+        for (let i = 0; i < got.length; i++) expect(got[i].indexOf("INVALID_ARGUMENT: " + names[i] + " must") === 0 ? "" : got[i]).toBe("")
+        expect(s.written.length).toBe(1) // CONNECT only
+        expect(c.stats().queued).toBe(0)
+        expect(c.stats().inflight).toBe(0)
     })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "@devicescript/test"
+import { ClientErrorCode } from "../../../src/mqtt/session-errors"
 import { ConnectPacket, PacketType } from "../../../src/mqtt/packets"
 import { SessionState } from "../../../src/mqtt/session"
 import { bringUp, connack, feed, options, rig, thrownCode } from "./harness"
@@ -42,7 +43,7 @@ describe("session: CONNECT / CONNACK", () => {
             r.session.onOpen()
             connack(r, false, rc)
             const e = r.peer.lastError()
-            expect(e.code).toBe("CONNECTION_REFUSED")
+            expect(e.code).toBe(ClientErrorCode.CONNECTION_REFUSED)
             expect(e.returnCode).toBe(rc)
             expect(e.message.indexOf(words[rc]) >= 0).toBe(true)
             expect(r.peer.closes).toBe(1)
@@ -56,7 +57,7 @@ describe("session: CONNECT / CONNACK", () => {
         r.session.start()
         r.session.onOpen()
         feed(r, { type: PacketType.PINGRESP })
-        expect(r.peer.lastError().code).toBe("PROTOCOL_VIOLATION")
+        expect(r.peer.lastError().code).toBe(ClientErrorCode.PROTOCOL_VIOLATION)
         expect(r.peer.closes).toBe(1)
         expect(r.session.stats().protocolErrors).toBe(1)
     })
@@ -66,7 +67,7 @@ describe("session: CONNECT / CONNACK", () => {
         r.session.start()
         r.session.onOpen()
         connack(r, true, 0)
-        expect(r.peer.lastError().code).toBe("PROTOCOL_VIOLATION")
+        expect(r.peer.lastError().code).toBe(ClientErrorCode.PROTOCOL_VIOLATION)
     })
 
     test("no CONNACK within connectTimeout closes with CONNECT_TIMEOUT", () => {
@@ -81,14 +82,14 @@ describe("session: CONNECT / CONNACK", () => {
         r.clock.t += 1
         r.session.tick()
         expect(r.peer.closes).toBe(1)
-        expect(r.peer.lastError().code).toBe("CONNECT_TIMEOUT")
+        expect(r.peer.lastError().code).toBe(ClientErrorCode.CONNECT_TIMEOUT)
     })
 
     test("malformed bytes from the broker close the connection with PROTOCOL_VIOLATION", () => {
         const r = rig(options())
         bringUp(r, false)
         r.session.onData(Buffer.from([0x40, 0x03, 0, 1, 9])) // PUBACK with remaining length 3
-        expect(r.peer.lastError().code).toBe("PROTOCOL_VIOLATION")
+        expect(r.peer.lastError().code).toBe(ClientErrorCode.PROTOCOL_VIOLATION)
         expect(r.session.isConnected()).toBe(false)
         expect(r.peer.closes).toBe(1)
     })
@@ -97,7 +98,7 @@ describe("session: CONNECT / CONNACK", () => {
         const r = rig(options())
         bringUp(r, false)
         feed(r, { type: PacketType.SUBSCRIBE, packetId: 1, subscriptions: [{ filter: "a", qos: 0 }] })
-        expect(r.peer.lastError().code).toBe("PROTOCOL_VIOLATION")
+        expect(r.peer.lastError().code).toBe(ClientErrorCode.PROTOCOL_VIOLATION)
     })
 
     test("configurations the broker would refuse are refused at construction", () => {

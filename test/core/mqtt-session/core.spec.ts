@@ -1,6 +1,7 @@
 // SessionCore, the QoS 0/1 session a board firmware links: it refuses QoS 2 at the API with a clear
 // error, and treats QoS 2 and UNSUBACK packets it never asked for as the broker's protocol violation.
 import { describe, expect, test } from "@devicescript/test"
+import { ClientErrorCode } from "../../../src/mqtt/session-errors"
 import { encodePacket } from "../../../src/mqtt/encode"
 import { Packet, PacketType, PublishPacket } from "../../../src/mqtt/packets"
 import { SessionCore } from "../../../src/mqtt/session-core"
@@ -50,7 +51,7 @@ describe("SessionCore: QoS 0/1 only", () => {
         r.feed(pub("in", 2, 9, false))
         expect(r.peer.messages.length).toBe(0)
         expect(r.peer.errors.length).toBe(1)
-        expect(r.peer.errors[0].code).toBe("PROTOCOL_VIOLATION")
+        expect(r.peer.errors[0].code).toBe(ClientErrorCode.PROTOCOL_VIOLATION)
         expect(r.peer.closes).toBe(1)
     })
 
@@ -60,7 +61,7 @@ describe("SessionCore: QoS 0/1 only", () => {
             const r = new CoreRig()
             r.feed({ type: k as PacketType.PUBACK, packetId: 3 })
             expect(r.peer.errors.length).toBe(1)
-            expect(r.peer.errors[0].code).toBe("PROTOCOL_VIOLATION")
+            expect(r.peer.errors[0].code).toBe(ClientErrorCode.PROTOCOL_VIOLATION)
         }
     })
 })

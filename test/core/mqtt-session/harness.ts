@@ -35,6 +35,8 @@ export class Peer implements SessionSink {
     closes: number
     written: Packet[]
     messages: PublishPacket[]
+    /** "topic size limit" per oversize report. */
+    oversized: string[]
     errors: MqttClientError[]
     connects: boolean[]
     disconnects: string[]
@@ -44,6 +46,7 @@ export class Peer implements SessionSink {
         this.closes = 0
         this.written = []
         this.messages = []
+        this.oversized = []
         this.errors = []
         this.connects = []
         this.disconnects = []
@@ -65,6 +68,9 @@ export class Peer implements SessionSink {
     }
     message(p: PublishPacket): void {
         this.messages.push(p)
+    }
+    oversize(topic: string, size: number, limit: number): void {
+        this.oversized.push(topic + " " + size + " " + limit)
     }
     error(e: Error): void {
         this.errors.push(e as MqttClientError)

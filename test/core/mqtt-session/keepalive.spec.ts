@@ -1,4 +1,5 @@
 import { describe, expect, test } from "@devicescript/test"
+import { ClientErrorCode } from "../../../src/mqtt/session-errors"
 import { PacketType } from "../../../src/mqtt/packets"
 import { bringUp, feed, options, rig } from "./harness"
 
@@ -40,7 +41,7 @@ describe("session: keepalive (3.1.2.10)", () => {
             r.session.tick()
             guard++
         }
-        expect(r.peer.lastError().code).toBe("PING_TIMEOUT")
+        expect(r.peer.lastError().code).toBe(ClientErrorCode.PING_TIMEOUT)
         expect(r.clock.t - t0 <= 15000).toBe(true)
         expect(r.peer.closes).toBe(1)
         expect(r.session.stats().pingTimeouts).toBe(1)
@@ -63,7 +64,7 @@ describe("session: keepalive (3.1.2.10)", () => {
             if (r.session.isConnected()) r.session.publish("t", Buffer.from("x"), 0, false, undefined)
             guard++
         }
-        expect(r.peer.lastError().code).toBe("PING_TIMEOUT")
+        expect(r.peer.lastError().code).toBe(ClientErrorCode.PING_TIMEOUT)
         expect(r.clock.t - lastHeard <= 6000).toBe(true)
     })
 

@@ -87,7 +87,7 @@ describe("outbox policy", () => {
         expect(dropped.join(",")).toBe("a")
         o.add(msg(0, "c", 1))
         expect(dropped.join(",")).toBe("a,b")
-        expect(o.size()).toBe(3)
+        expect(o.items.length).toBe(3)
         expect(o.shift().topic).toBe("q1")
         expect(o.shift().topic).toBe("q2")
         expect(o.shift().topic).toBe("c")
@@ -100,12 +100,12 @@ describe("outbox policy", () => {
         o.add(msg(1, "a", 1))
         o.add(msg(2, "b", 1))
         expect(thrownCode(() => o.add(msg(1, "c", 1)))).toBe("OUTBOX_FULL")
-        expect(o.size()).toBe(2)
+        expect(o.items.length).toBe(2)
         expect(dropped.length).toBe(0)
         // a new QoS 0 that cannot fit is itself dropped, and counted by the callback
         o.add(msg(0, "z", 1))
         expect(dropped.join(",")).toBe("z")
-        expect(o.size()).toBe(2)
+        expect(o.items.length).toBe(2)
     })
     test("the byte bound counts topic characters plus payload bytes", () => {
         const dropped: string[] = []

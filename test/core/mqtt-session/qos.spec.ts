@@ -173,3 +173,57 @@ describe("session: incoming QoS", () => {
         expect(types(w)).toBe("" + PacketType.PUBCOMP)
     })
 })
+
+describe("session: incoming PUBLISH over maxPacketSize", () => {
+    function big(qos: number, id: number): Buffer {
+        const p: PublishPacket = { type: PacketType.PUBLISH, topic: "big/t", payload: Buffer.alloc(300), qos: qos as 0, retain: false, dup: false }
+        if (qos > 0) p.packetId = id
+        return encodePacket(p)
+    }
+
+    test("QoS 1: acknowledged, not delivered, reported once with its size and the limit; the session carries on", () => {
+        const o = options()
+        o.maxPacketSize = 200
+        const r = rig(o)
+        bringUp(r, false)
+        r.session.onData(big(1, 7))
+        expect(r.peer.messages.length).toBe(0)
+        expect(r.peer.oversized.join(";")).toBe("big/t 312 200")
+        const w = r.peer.take()
+        expect(types(w)).toBe("" + PacketType.PUBACK)
+        expect((w[0] as PublishPacket).packetId).toBe(7)
+        expect(r.session.isConnected()).toBe(true)
+        expect(r.peer.errors.length).toBe(0)
+        feed(r, pub("small", 1, 8, false))
+        expect(r.peer.messages.length).toBe(1)
+        expect(r.session.stats().messagesReceived).toBe(1)
+    })
+
+    test("QoS 2: PUBREC, then PUBCOMP for its PUBREL, never delivered; a DUP resend is not reported again", () => {
+        const o = options()
+        o.maxPacketSize = 200
+        const r = rig(o)
+        bringUp(r, false)
+        r.session.onData(big(2, 9))
+        expect(types(r.peer.take())).toBe("" + PacketType.PUBREC)
+        r.session.onData(big(2, 9))
+        expect(types(r.peer.take())).toBe("" + PacketType.PUBREC)
+        ack(r, PacketType.PUBREL, 9)
+        expect(types(r.peer.take())).toBe("" + PacketType.PUBCOMP)
+        expect(r.peer.messages.length).toBe(0)
+        expect(r.peer.oversized.length).toBe(1)
+        expect(r.session.isConnected()).toBe(true)
+    })
+
+    test("QoS 0 over the limit, in 50-byte chunks: reported, nothing written", () => {
+        const o = options()
+        o.maxPacketSize = 200
+        const r = rig(o)
+        bringUp(r, false)
+        const b = big(0, 0)
+        for (let i = 0; i < b.length; i += 50) r.session.onData(b.slice(i, Math.min(i + 50, b.length)))
+        expect(r.peer.oversized.join(";")).toBe("big/t 310 200")
+        expect(r.peer.take().length).toBe(0)
+        expect(r.session.isConnected()).toBe(true)
+    })
+})

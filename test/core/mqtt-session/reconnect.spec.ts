@@ -74,9 +74,28 @@ describe("session: reconnect", () => {
         expect(d.ok).toBe(1) // written on connect
         expect(r.session.stats().messagesSent).toBe(1)
         expect(r.session.stats().reconnects).toBe(2)
-        // a success resets the backoff
+        // a connection that lasted 20 s resets the backoff
+        r.clock.t += 20000
         r.session.onClose("again")
         expect(r.session.nextDeadline()).toBe(r.clock.t + 500)
+    })
+
+    test("connections lost within 20 s of CONNACK do not reset the backoff: the delays keep growing", () => {
+        const r = rig(options()) // reconnectMin 1000, reconnectMax 8000, random 0.5
+        bringUp(r, false)
+        const delays: number[] = []
+        for (let i = 0; i < 5; i++) {
+            r.clock.t += 19999
+            r.session.onClose("dropped soon after CONNACK")
+            delays.push(r.session.nextDeadline() - r.clock.t)
+            bringUp(r, false)
+        }
+        expect(delays.join(",")).toBe("500,1000,2000,4000,4000")
+        expect(r.session.stats().connects).toBe(6)
+        // then one that lasts: back to the floor
+        r.clock.t += 20000
+        r.session.onClose("after a while")
+        expect(r.session.nextDeadline() - r.clock.t).toBe(500)
     })
 
     test("reconnectMin 0 turns automatic reconnect off; reconnect() connects on demand", () => {

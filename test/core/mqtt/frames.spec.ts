@@ -4,7 +4,7 @@ import { describe, test, expect } from "@devicescript/test"
 import { FrameAssembler, MAX_FRAME_SIZE } from "../../../src/mqtt/frames"
 import { decodeFrame, decodePacket, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
 import { remainingLengthSize, writeRemainingLength } from "../../../src/mqtt/encode"
-import { Packet } from "../../../src/mqtt/packets"
+import { Packet, PublishPacket } from "../../../src/mqtt/packets"
 import { sliceBytes } from "../../../src/util/bytes"
 import { hex, ruleOf, show, toHex } from "./helpers"
 import { VECTORS } from "./vectors"
@@ -33,6 +33,13 @@ function addRl(e: [number, string]) {
         // one byte short: incomplete, not an error
         expect(readRemainingLength(enc, 0, enc.length - 1)).toBe(-1)
     })
+}
+
+/** n bytes of value v (DeviceScript's Buffer.alloc takes no fill value). */
+function filled(n: number, v: number): Buffer {
+    const b = Buffer.alloc(n)
+    for (let i = 0; i < n; i++) b[i] = v
+    return b
 }
 
 /** All packets the assembler yields for these chunks, as canonical strings joined by ";". */
@@ -134,14 +141,73 @@ describe("mqtt frames: assembler", () => {
         a.push(Buffer.alloc(0))
         expect(show(a.next())).toBe("T13")
     })
-    test("an oversized packet is refused from its header alone", () => {
+    test("an oversized packet other than PUBLISH is refused from its header alone", () => {
         const a = new FrameAssembler(100)
-        a.push(hex("30 ff ff ff 7f"))
+        a.push(hex("90 ff ff ff 7f"))
         expect(ruleOf(() => a.next())).toBe("max-packet-size")
         // the assembler stays failed: the stream cannot be re-synchronised
         expect(ruleOf(() => a.next())).toBe("max-packet-size")
         a.reset()
         a.push(hex("d0 00"))
+        expect(show(a.next())).toBe("T13")
+    })
+    test("a PUBLISH over the limit is counted through unstored and returned with oversize, no payload", () => {
+        const a = new FrameAssembler(20)
+        // QoS 1, topic "a/b", id 10, 1000 payload bytes: 1 + 2 + 1009 bytes
+        const body = filled(1009, 0x78)
+        body.set(hex("00 03 61 2f 62 00 0a"), 0)
+        const frame = Buffer.alloc(1012)
+        frame.set(hex("32 f1 07"), 0)
+        frame.set(body, 3)
+        let most = 0
+        for (let o = 0; o < frame.length; o += 100) {
+            a.push(sliceBytes(frame, o, o + 100))
+            if (o + 100 < frame.length) expect(a.next()).toBe(undefined)
+            // nothing of the body is kept
+            if (a.buffered > most) most = a.buffered
+        }
+        expect(most).toBe(0)
+        a.push(hex("d0 00"))
+        const p = a.next() as PublishPacket
+        expect(p.topic).toBe("a/b")
+        expect(p.packetId).toBe(10)
+        expect(p.qos).toBe(1)
+        expect(p.oversize).toBe(1012)
+        expect(p.payload).toBe(undefined)
+        expect(show(a.next())).toBe("T13")
+        expect(a.next()).toBe(undefined)
+    })
+    test("an oversized PUBLISH inside one chunk is skipped too, and the packet after it decoded", () => {
+        const a = new FrameAssembler(8)
+        a.push(hex(VECTORS[5].hex + " d0 00"))
+        const p = a.next() as PublishPacket
+        expect(p.oversize).toBe(9)
+        expect(p.topic).toBe("a/b")
+        expect(show(a.next())).toBe("T13")
+    })
+    test("a PUBLISH whose header alone is over the limit is refused", () => {
+        const a = new FrameAssembler(10)
+        // topic length 20 (with the fixed header: 24 bytes before the payload)
+        a.push(hex("30 ff 7f 00 14"))
+        expect(ruleOf(() => a.next())).toBe("max-packet-size")
+    })
+    test("a PUBLISH spread over chunks goes straight into its payload buffer: no chunk is kept", () => {
+        const a = new FrameAssembler(4000)
+        const frame = filled(3003, 0x41)
+        frame.set(hex("30 b8 17 00 01 74"), 0) // remaining 3000: topic "t", payload 2997 bytes
+        a.push(sliceBytes(frame, 0, 1000))
+        expect(a.next()).toBe(undefined)
+        expect(a.buffered).toBe(0)
+        a.push(sliceBytes(frame, 1000, 2000))
+        expect(a.buffered).toBe(0)
+        a.push(sliceBytes(frame, 2000, 3003))
+        a.push(hex("d0 00"))
+        const p = a.next() as PublishPacket
+        expect(p.topic).toBe("t")
+        expect(p.payload.length).toBe(2997)
+        expect(p.payload[0]).toBe(0x41)
+        expect(p.payload[2996]).toBe(0x41)
+        expect(p.oversize).toBe(undefined)
         expect(show(a.next())).toBe("T13")
     })
     test("by default the assembler plays the client: packets only a client sends are refused (2.2.1)", () => {
@@ -160,7 +226,7 @@ describe("mqtt frames: assembler", () => {
         expect(show(a.next())).toBe(show(VECTORS[5].packet))
         const b = new FrameAssembler(8)
         b.push(hex(VECTORS[5].hex))
-        expect(ruleOf(() => b.next())).toBe("max-packet-size")
+        expect((b.next() as PublishPacket).oversize).toBe(9)
     })
     test("the largest remaining length waits for its body under the default limit", () => {
         const a = new FrameAssembler()

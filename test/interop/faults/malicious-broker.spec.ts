@@ -46,17 +46,22 @@ test(`${MALFORMED.length} malformed/oversized attacks: each closed by the client
 
     // Every connection to the attacker was closed by the client (the attacker never closes), on the
     // bad packet itself: before the client's first timer (connect timeout, or keepalive plus its
-    // PINGRESP wait) could have ended the link.
+    // PINGRESP wait) could have ended the link. The oversized PUBLISH is the exception: it is legal
+    // MQTT, so the client counts its bytes through unstored (a client that refused it would meet it
+    // again on every reconnect of a persistent session); the attacker stops sending mid-packet, and
+    // that dead air is found by keepalive (PING_TIMEOUT, asserted below).
+    const OVERSIZED = "oversized PUBLISH: declares 268,435,455 bytes and streams them"
     const firstTimerMs = Math.min(r.options.connectTimeout!, 1.5 * r.options.keepalive * 1000)
-    for (const c of conns) expect(c.closedAfterMs! / firstTimerMs, c.attack).toBeLessThan(1)
+    for (const c of conns) if (c.attack !== OVERSIZED) expect(c.closedAfterMs! / firstTimerMs, c.attack).toBeLessThan(1)
     // One clear error per attack, naming what was wrong.
     expect(errors.length).toBe(MALFORMED.length)
     for (const e of errors) {
-        expect(["PROTOCOL_VIOLATION", "CONNECTION_REFUSED"]).toContain(e.code)
+        expect(["PROTOCOL_VIOLATION", "CONNECTION_REFUSED", "PING_TIMEOUT"]).toContain(e.code)
         expect(e.message.length).toBeGreaterThan(20)
     }
-    // The oversized packet was refused from its header, long before 256 MB (or even 1 MB) arrived.
-    expect(errors.some((e) => /over the limit|max-packet-size/.test(e.message))).toBe(true)
+    // Only the stalled oversized PUBLISH ends by keepalive; every malformed packet is a violation.
+    expect(errors.filter((e) => e.code === "PING_TIMEOUT").length).toBe(1)
+    expect(errors[conns.findIndex((c) => c.attack === OVERSIZED)].code).toBe("PING_TIMEOUT")
     expect(uncaught).toEqual([])
     expectDelivery(r)
 }, 60_000)
