@@ -17,6 +17,9 @@
 //   --all           build with -F allFunctions (no tree-shaking: every function of every module)
 //   --parts FILE    build with FILE (e.g. user/examples/relay.ts) as the user's parts file
 //                   user/parts.ts (docs/extending.md); not with --here
+//   --floor N       exit 1 when an entry leaves fewer than N bytes of the budget (npm test uses it
+//                   with the project's floor for every board's default image, FLOOR_BYTES in
+//                   scripts/image-floor.ts)
 //   --here          build in the project directory (default: a scratch directory of symlinks, so a
 //                   concurrent `devs run` or test that also writes .devicescript/bin is not disturbed)
 // Default entries: devs/main.ts.
@@ -44,7 +47,7 @@ interface Fn {
 }
 
 function parseArgs(argv: string[]) {
-    const o = { top: 0, file: "", dirs: false, areas: false, here: false, min: 0, all: false, parts: "", entries: [] as string[] }
+    const o = { top: 0, file: "", dirs: false, areas: false, here: false, min: 0, all: false, parts: "", floor: 0, entries: [] as string[] }
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]
         if (a === "--top") o.top = parseInt(argv[++i])
@@ -55,6 +58,7 @@ function parseArgs(argv: string[]) {
         else if (a === "--all") o.all = true
         else if (a === "--here") o.here = true
         else if (a === "--parts") o.parts = argv[++i]
+        else if (a === "--floor") o.floor = parseInt(argv[++i])
         else if (a === "--help" || a === "-h") {
             console.log(readFileSync(import.meta.filename, "utf8").split("\nimport")[0])
             process.exit(0)
@@ -152,6 +156,7 @@ if (!opts.here) {
     process.on("exit", () => rmSync(buildDir, { recursive: true, force: true }))
 }
 let worst = 0
+const belowFloor: string[] = []
 for (const entry of opts.entries) {
     const { fns, strings, header, rejected } = build(entry, opts.all)
     const groups = new Map<string, { size: number; n: number }>()
@@ -172,6 +177,7 @@ for (const entry of opts.entries) {
     }
     const left = LIMIT - header - total
     console.log(`${pad(total, 6)} ${pad(fns.length, 4)}  TOTAL functions = ${kb(total)} (limit ${LIMIT - header} B: ${left >= 0 ? left + " B left" : -left + " B OVER"}); strings ${kb(strings)}${rejected ? "; REJECTED by the verifier" : ""}`)
+    if (left < opts.floor) belowFloor.push(`${entry}: ${left} B left, the floor is ${opts.floor} B`)
     if (opts.top > 0) {
         console.log(`\n  biggest functions:`)
         for (const f of [...fns].sort((a, b) => b.size - a.size).slice(0, opts.top)) console.log(`${pad(f.size, 6)}  ${f.name}  (${f.file})`)
@@ -182,4 +188,5 @@ for (const entry of opts.entries) {
         for (const f of sel) console.log(`${pad(f.size, 6)}  ${f.name}  (${f.file})`)
     }
 }
-process.exit(worst > LIMIT ? 1 : 0)
+for (const line of belowFloor) console.log(`BELOW THE FLOOR: ${line}`)
+process.exit(worst > LIMIT || belowFloor.length ? 1 : 0)
