@@ -1,4 +1,6 @@
-// The project's whole test run (`npm test`), in three stages:
+// The project's whole test run (`npm test`), in these stages:
+//  0. every tsconfig type-checks with no error (scripts/typecheck.ts: the Node world and the
+//     DeviceScript world, with the TypeScript the editor uses; vitest strips types without checking);
 //  1. the portable core and every firmware entry compile for the board (devs build -F allFunctions,
 //     so functions nothing calls yet are still checked);
 //  2. the portable unit tests run inside the DeviceScript VM (devs run --test -k);
@@ -7,6 +9,7 @@
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
+import { describe as describeCheck, typecheckAll } from "./typecheck"
 
 const root = join(import.meta.dirname, "..")
 const devs = join(root, "node_modules", ".bin", "devs")
@@ -38,6 +41,18 @@ function listTs(dir: string, pred: (rel: string) => boolean): string[] {
         else if (name.endsWith(".ts") && pred(join(dir, name))) out.push(join(dir, name))
     }
     return out.sort()
+}
+
+// Stage 0: type-checking, every project in parallel.
+for (const r of await typecheckAll()) {
+    const ok = r.errors.length === 0
+    console.log(`${ok ? "ok  " : "FAIL"} ${describeCheck(r)}`)
+    if (ok) passed++
+    else {
+        console.log(r.errors.slice(0, 60).join("\n"))
+        failures.push(`tsc -p ${r.project}`)
+        failed++
+    }
 }
 
 // Stage 1: one generated entry per folder of src/ imports every module there. One entry for all of
