@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     console.log(`${pad("throughput (msg/s arrived)", 26)} ${lpad("median", 9)} ${lpad("min", 9)} ${lpad("max", 9)}   per run`)
     const s0 = printThroughput(runs, "stock qos0", "stock QoS 0")
     printThroughput(runs, "stock qos1", "stock QoS 1 (no PUBACK wait)")
-    const o0 = printThroughput(runs, "ours qos0", "ours QoS 0")
+    printThroughput(runs, "ours qos0", "ours QoS 0")
     const o1 = printThroughput(runs, "ours qos1", "ours QoS 1 pipelined")
     printThroughput(runs, "ours qos2", "ours QoS 2 pipelined")
     const raw = printThroughput(runs, "raw qos0", "raw socket bound QoS 0")

@@ -1,6 +1,7 @@
 // The project's whole test run (`npm test`), in these stages:
 //  0. every tsconfig type-checks with no error (scripts/typecheck.ts: the Node world and the
-//     DeviceScript world, with the TypeScript the editor uses; vitest strips types without checking);
+//     DeviceScript world, with the TypeScript the editor uses; vitest strips types without checking),
+//     and `eslint .` (eslint.config.js) reports nothing;
 //  1. the portable core and every firmware entry compile for the board (devs build -F allFunctions,
 //     so functions nothing calls yet are still checked);
 //  2. the portable unit tests run inside the DeviceScript VM (devs run --test -k);
@@ -54,6 +55,8 @@ for (const r of await typecheckAll()) {
         failed++
     }
 }
+
+run("eslint . (npm run lint)", join(root, "node_modules", ".bin", "eslint"), ["."])
 
 // Stage 1: one generated entry per folder of src/ imports every module there. One entry for all of
 // src/ would not fit: a DeviceScript program's function bytecode is limited to 64 KB.

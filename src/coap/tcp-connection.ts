@@ -22,7 +22,7 @@ import {
     setUintOption,
     setOption,
 } from "./message"
-import { OptionNumber, SignalingOption, isCritical } from "./options"
+import { SignalingOption, isCritical } from "./options"
 import { CoapTcpFrameReader, encodeTcpMessage } from "./codec"
 import { CoapResponseCallback, TokenMatcher } from "./token-matcher"
 

@@ -74,13 +74,12 @@ for (const qos of [1, 2] as const) {
             clients.push(tx)
             const sent: Sent = { ok: 0, errors: [] }
             let okAtStop = -1
-            let restarted: Promise<void> | undefined
             tx.on("close", () => undefined)
             stream(tx, topic, qos, 0, N, sent)
             // stop once a fifth is through; the rest is in flight or queued
             await until(() => sent.ok >= N / 5, 10000)
             const b = broker
-            restarted = b.stop().then(async () => {
+            const restarted = b.stop().then(async () => {
                 okAtStop = sent.ok
                 await sleep(200)
                 await b.start()
