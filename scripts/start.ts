@@ -1,4 +1,4 @@
-// npm start [-- --reset]: the firmware in the simulator with everything it talks to, on this machine.
+// npm start [-- --reset | --no-sim]: the firmware in the simulator with everything it talks to, on this machine.
 //   1. starts an MQTT broker in this process (npm aedes) on 127.0.0.1:1883, or on a free port when
 //      1883 is taken, unless MQTT_URL is set in the environment or .env.local (then it uses that
 //      broker, e.g. a provisioned Mosquitto with allow_anonymous false);
@@ -11,6 +11,8 @@
 //      saved (config.set) survives; .env.local and MQTT_URL are written over it at every start.
 //      --reset starts from a blank flash with .env.defaults and .env.local, like a fresh deploy;
 //   5. prints the board's status, telemetry and RPC traffic live, until Ctrl-C.
+// --no-sim leaves out step 4: broker, gateway and watcher only, for a board run elsewhere, e.g. by
+// the VS Code DeviceScript debugger, which needs devtools' ports itself (docs/vscode.md).
 // The watcher and the gateway log in with the tools' account (GATEWAY_USER/GATEWAY_PASS, or the
 // gateway.env that `npm run provision` writes); the board with its own MQTT_USER/MQTT_PASS from
 // .env.local. No password is printed: a URL is shown with its password replaced by ***.
@@ -21,12 +23,16 @@ import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import mqtt from "mqtt"
 import { Aedes } from "aedes"
-import { FLASH_FILE, PROJECT_ROOT, parseDotEnv, projectEnvSettings, startSimulator, type SettingValue } from "../test/helpers/simulator"
+import { FLASH_FILE, PROJECT_ROOT, parseDotEnv, projectEnvSettings, startSimulator, type SettingValue, type Simulator } from "../test/helpers/simulator"
 import { killAll } from "../test/helpers/processes"
 import { startGateway, type Gateway } from "../src/host/gateway/gateway"
 import { readEnvFile, redactUrl, removeStartRecord, toolCredentials, writeStartRecord } from "./lib/running-start"
 
-const USAGE = "usage: npm start [-- --reset]   (--reset: forget what the simulated board saved, start from .env.defaults + .env.local)"
+const USAGE = [
+    "usage: npm start [-- --reset | --no-sim]",
+    "  --reset   forget what the simulated board saved, start from .env.defaults + .env.local",
+    "  --no-sim  broker, gateway and watcher only (run the board elsewhere, e.g. in the VS Code debugger)",
+].join("\n")
 
 /** The usual MQTT port when free, else any free loopback port. */
 async function listenBroker(server: Server): Promise<number> {
@@ -55,7 +61,7 @@ async function main(): Promise<void> {
         console.log(USAGE)
         return
     }
-    for (const a of args) if (a !== "--reset") {
+    for (const a of args) if (a !== "--reset" && a !== "--no-sim") {
         console.error(`unknown argument ${a}\n${USAGE}`)
         process.exit(2)
     }
@@ -108,14 +114,14 @@ async function main(): Promise<void> {
     })
     await watch.subscribeAsync(["devices/#", "homeassistant/#"])
 
-    say("simulator: waiting for the simulator lock and starting devtools ...")
-    const sim = await startSimulator()
     let stopping = false
+    // Set once the simulator runs (never with --no-sim); stop() may come before.
+    const session: { sim?: Simulator } = {}
     const stop = async () => {
         if (stopping) return
         stopping = true
         say("stopping ...")
-        await sim.stop()
+        await session.sim?.stop()
         await gw.stop()
         await watch.endAsync()
         await stopBroker()
@@ -124,7 +130,14 @@ async function main(): Promise<void> {
     }
     process.on("SIGINT", stop)
     process.on("SIGTERM", stop)
+    if (args.includes("--no-sim")) {
+        say(`no simulator (--no-sim): boards reach the broker at ${redactUrl(url)}; Ctrl-C stops everything`)
+        return
+    }
 
+    say("simulator: waiting for the simulator lock and starting devtools ...")
+    const sim = await startSimulator()
+    session.sim = sim
     say("simulator: building and starting devs/main.ts (sim board); this takes a while the first time")
     const run = await sim.run("devs/main.ts", boardSettings(url, reset))
     let shown = 0

@@ -31,6 +31,7 @@ const CHEAP: Record<string, { argv: string[]; expect: RegExp; how: string }> = {
     "build firmware (every board)": { argv: ["npx", "devs", "build", "--help"], expect: /build a DeviceScript file/, how: "devs build --help; npm test builds every entry" },
     "start the simulator (npm start)": { argv: ["npm", "start", "--", "--help"], expect: /usage: npm start/, how: "--help; test/e2e/quickstart.spec.ts runs it" },
     "start the simulator, forgetting saved settings (npm start -- --reset)": { argv: ["npm", "start", "--", "--help"], expect: /--reset/, how: "--help" },
+    "broker, gateway and watcher only, for the DeviceScript debugger (npm start -- --no-sim)": { argv: ["npm", "start", "--", "--help"], expect: /--no-sim/, how: "--help" },
     "call sys.info on the running board (npm run rpc)": { argv: ["npm", "run", "rpc", "--", "--help"], expect: /usage: npm run rpc/, how: "--help; test/e2e/quickstart.spec.ts runs it" },
     "run all tests (npm test)": { argv: ["npm", "test", "--", "--dry-run"], expect: /would run: vitest run/, how: "--dry-run" },
     "run this test file (vitest)": { argv: ["npx", "vitest", "run", SAMPLE_SPEC], expect: /passed/, how: `run on ${SAMPLE_SPEC}` },
