@@ -58,7 +58,7 @@ export class CoapBoardTcpLink {
         this.tree = undefined
         this.events = events
         this.register = !options.noRegistration
-        // the coap branch's reliable seam: responses and notifications written on the live connection
+        // the reliable seam (src/coap/exchange-reliable.ts): responses and notifications written on the live connection
         this.transport = new ReliableBinding((peer: string, msg: CoapMessage) => {
             const c = self.session.connection()
             return c !== undefined && c.sendMessage(msg)

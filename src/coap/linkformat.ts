@@ -38,7 +38,7 @@ export class LinkFormatError extends Error {
 }
 
 function uintText(n: number): string {
-    // integers below 1e15 print exactly in DeviceScript (shared notes §1)
+    // integers below 1e15 print exactly in DeviceScript (from about 1e15 up its number-to-string is off)
     return "" + Math.floor(n)
 }
 

@@ -2,7 +2,7 @@
 // like a room, an LED, a small validated configuration, and a minimal JSON-RPC 2.0 answerer.
 //
 // TO BE REPLACED: rpc() below only knows sys.info, sensors.read, led.set, config.get/set and
-// rpc.list, enough to serve /rpc before the shared dispatcher (src/rpc/, issue 3) lands. Once
+// rpc.list, enough to serve /rpc without the firmware's dispatcher (src/rpc/, src/firmware/methods.ts). Once
 // it does, build the DeviceModel from that dispatcher instead of this class's rpc().
 
 import type { DeviceModel, SensorReading } from "../coap/device-resources"

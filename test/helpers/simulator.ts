@@ -38,7 +38,7 @@ const LOCK_NAME = `the simulator lock (127.0.0.1:${SIMULATOR_LOCK_PORT})`
 const GEN_DIR = join(PROJECT_ROOT, ".devicescript/gen")
 export const FLASH_FILE = join(PROJECT_ROOT, ".devicescript/flash/sim.bin")
 const DEVTOOLS_PORTS = [8081, 8082, 8083]
-/** Settings keys longer than this throw RangeError in the VM (notes §7). */
+/** Settings keys longer than this throw RangeError in the VM ("key length must be <= 13"). */
 const MAX_SETTING_KEY = 13
 
 export type SettingValue = string | number | boolean
