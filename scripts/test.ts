@@ -83,7 +83,7 @@ for (const r of dryRun ? [] : await typecheckAll()) {
     }
 }
 
-if (dryRun) console.log("would run: tsc --noEmit -p tsconfig.json and -p devs/tsconfig.json (scripts/typecheck.ts)")
+if (dryRun) console.log("would run: tsc --noEmit -p tsconfig.json, -p src/tsconfig.json and -p devs/tsconfig.json (scripts/typecheck.ts)")
 run("eslint . (npm run lint)", join(root, "node_modules", ".bin", "eslint"), ["."])
 
 // Stage 1: one generated entry per folder of src/ imports every module there. One entry for all of

@@ -3,6 +3,8 @@
 // VS Code either.
 //  - tsconfig.json: the Node world (src/ as Node runs it, src/host/, test/ but test/devs and test/sim,
 //    scripts/, bench/, vitest.config.ts);
+//  - src/tsconfig.json: the portable core with strictNullChecks (Node-side only: the DeviceScript
+//    compiler forces it off); src/mqtt, src/coap and src/host are not in it yet;
 //  - devs/tsconfig.json: the DeviceScript world (devs/, boards/, test/devs/, test/sim/, and src/ but
 //    src/host as the DeviceScript compiler sees it, with @devicescript/core's declarations instead
 //    of Node's). boards/, test/devs/ and test/sim/ have a tsconfig.json extending it for the editor.
@@ -17,7 +19,7 @@ import { join } from "node:path"
 const root = join(import.meta.dirname, "..")
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc")
 
-export const PROJECTS = ["tsconfig.json", "devs/tsconfig.json"]
+export const PROJECTS = ["tsconfig.json", "src/tsconfig.json", "devs/tsconfig.json"]
 
 export interface CheckResult {
     project: string

@@ -51,11 +51,11 @@ export class DeviceCore {
     readonly topics: DeviceTopics
     readonly dispatcher: Dispatcher
     readonly policy: TelemetryPolicy
-    protected bus: MessageBus
+    protected bus: MessageBus | undefined
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
     dropped = 0
-    lastTelemetry: string
+    lastTelemetry: string | undefined
 
     constructor(public deps: AppDeps) {
         const cfg = deps.config
@@ -63,7 +63,8 @@ export class DeviceCore {
         this.deviceId = override ? override : deps.hardwareId
         this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
         this.dispatcher = new Dispatcher({ pause: pause })
-        const policy = new TelemetryPolicy(deps.clock, undefined)
+        // apply() below gives the policy its options before anything reads them
+        const policy = new TelemetryPolicy(deps.clock, undefined as any)
         this.policy = policy
         // The telemetry settings apply at once: now, and again after every config.set.
         const apply = () => {
@@ -89,7 +90,7 @@ export class DeviceCore {
         const log = this.deps.log
         for (const s of this.deps.hw.sensors) {
             const key = s.key
-            let v: number = undefined
+            let v: number | undefined = undefined
             let problem = ""
             try {
                 v = await s.read()
@@ -104,7 +105,7 @@ export class DeviceCore {
             }
             if (failing[key]) log("sensor " + key + ": back")
             failing[key] = false
-            out.push(makeReading(key, v, s.decimals))
+            out.push(makeReading(key, v as number, s.decimals)) // a number: problem is set otherwise
         }
         return out
     }
@@ -206,7 +207,7 @@ export class DeviceApp extends DeviceCore {
     async processRequests(): Promise<number> {
         let n = 0
         while (this.queue.length > 0) {
-            const text = this.queue.shift()
+            const text = this.queue.shift() as string // the queue is not empty
             const reply = await this.dispatcher.handle(text)
             n++
             if (reply !== undefined && this.bus) {

@@ -11,6 +11,7 @@ import { Endpoint } from "../config/url"
 import { telemetryJson } from "../telemetry/telemetry"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
 import type { DeviceCore } from "./app"
+import type { Led } from "./hardware"
 
 /** Error code for "the hardware could not do it" (implementation-defined range, JSON-RPC §5.1). */
 export const HARDWARE_ERROR = -32000
@@ -76,7 +77,7 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
         return { restarting: true, delay_ms: delay }
     }
     if (name === "sensors.read") return new JsonRaw(telemetryJson(app.uptimeMs(), await app.readSensors()))
-    if (name === "telemetry.now") return new JsonRaw(await app.sample(true))
+    if (name === "telemetry.now") return new JsonRaw((await app.sample(true)) as string) // forced: always a document
     if (name === "config.get") {
         const all = cfg.snapshot()
         const key = p["key"] as string
@@ -94,11 +95,11 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
     }
     if (name === "led.set") {
         try {
-            await led.set(p["on"])
+            await (led as Led).set(p["on"]) // led.* are registered only on boards with an LED
         } catch (e) {
             throw new RpcError(HARDWARE_ERROR, "LED error", (e as Error)?.message)
         }
     }
     // led.set and led.get
-    return { on: led.get() }
+    return { on: (led as Led).get() }
 }
