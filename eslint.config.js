@@ -40,5 +40,5 @@ export default tseslint.config(
         // Fuzz inputs include integers past 2^53 on purpose (JSON number precision).
         files: ["scripts/fuzz-*.ts"],
         rules: { "no-loss-of-precision": "off" },
-    },
+    }
 )

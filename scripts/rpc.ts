@@ -40,7 +40,7 @@ const USAGE = "usage: npm run rpc -- <method> [json-params] [--device <id>] [--u
 function usage(msg: string): never {
     console.error(msg)
     console.error(USAGE)
-    console.error("example: npm run rpc -- config.set '{\"settings\":{\"TELEMETRY_MS\":10000}}'")
+    console.error('example: npm run rpc -- config.set \'{"settings":{"TELEMETRY_MS":10000}}\'')
     process.exit(2)
 }
 
@@ -120,7 +120,9 @@ async function main(): Promise<void> {
         if (!device) {
             const online = await onlineDevices(client, args.prefix, 700)
             if (online.length === 0)
-                throw new Error(`no board online under ${args.prefix}/+/status at ${redactUrl(args.url)}; is npm start running? (or give --url, --device <id>)`)
+                throw new Error(
+                    `no board online under ${args.prefix}/+/status at ${redactUrl(args.url)}; is npm start running? (or give --url, --device <id>)`
+                )
             if (online.length > 1) throw new Error(`several boards online (${online.join(", ")}); choose one with --device <id>`)
             device = online[0]
         }
@@ -147,7 +149,9 @@ async function main(): Promise<void> {
         await client.publishAsync(`${args.prefix}/${device}/rx`, JSON.stringify(req), { qos: 1 })
         const r = await reply
         if (r.error) {
-            console.error(`error ${r.error.code}: ${r.error.message}${r.error.data !== undefined ? " (" + JSON.stringify(r.error.data) + ")" : ""}`)
+            console.error(
+                `error ${r.error.code}: ${r.error.message}${r.error.data !== undefined ? " (" + JSON.stringify(r.error.data) + ")" : ""}`
+            )
             process.exitCode = 1
         } else console.log(JSON.stringify(r.result, null, 2))
     } catch (e) {

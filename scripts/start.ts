@@ -23,7 +23,15 @@ import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import mqtt from "mqtt"
 import { Aedes } from "aedes"
-import { FLASH_FILE, PROJECT_ROOT, parseDotEnv, projectEnvSettings, startSimulator, type SettingValue, type Simulator } from "../test/helpers/simulator"
+import {
+    FLASH_FILE,
+    PROJECT_ROOT,
+    parseDotEnv,
+    projectEnvSettings,
+    startSimulator,
+    type SettingValue,
+    type Simulator,
+} from "../test/helpers/simulator"
 import { killAll } from "../test/helpers/processes"
 import { startGateway, type Gateway } from "../src/host/gateway/gateway"
 import { readEnvFile, redactUrl, removeStartRecord, toolCredentials, writeStartRecord } from "./lib/running-start"
@@ -61,10 +69,11 @@ async function main(): Promise<void> {
         console.log(USAGE)
         return
     }
-    for (const a of args) if (a !== "--reset" && a !== "--no-sim") {
-        console.error(`unknown argument ${a}\n${USAGE}`)
-        process.exit(2)
-    }
+    for (const a of args)
+        if (a !== "--reset" && a !== "--no-sim") {
+            console.error(`unknown argument ${a}\n${USAGE}`)
+            process.exit(2)
+        }
     const reset = args.includes("--reset")
     let url = process.env["MQTT_URL"] || readEnvFile(join(PROJECT_ROOT, ".env.local"))["MQTT_URL"]
     let stopBroker = async () => {}
@@ -89,7 +98,9 @@ async function main(): Promise<void> {
     let hinted = false
     const hints = (id: string) => {
         say("try, in another terminal:  npm run rpc -- sys.info")
-        say(`try: coap-client-notls coap://127.0.0.1:${gw.ports.coap}/${id}/sensors   or   curl http://127.0.0.1:${gw.ports.http}/devices/${id}/sensors`)
+        say(
+            `try: coap-client-notls coap://127.0.0.1:${gw.ports.coap}/${id}/sensors   or   curl http://127.0.0.1:${gw.ports.http}/devices/${id}/sensors`
+        )
     }
     const watch = await mqtt.connectAsync(url, { reconnectPeriod: 1000, connectTimeout: 10_000, ...login }).catch((e: Error) => {
         throw new Error(
@@ -157,11 +168,18 @@ async function main(): Promise<void> {
  * only .env.local (the user's own values) and MQTT_URL are written over it. A blank flash (the first
  * start, or --reset) gets .env.defaults + .env.local, like a deploy.
  */
-function boardSettings(url: string, reset: boolean): { settings: Record<string, SettingValue>; applyEnvFiles: boolean; keepFlash: boolean } {
+function boardSettings(
+    url: string,
+    reset: boolean
+): { settings: Record<string, SettingValue>; applyEnvFiles: boolean; keepFlash: boolean } {
     const fresh = reset || !existsSync(FLASH_FILE)
     const local = existsSync(join(PROJECT_ROOT, ".env.local")) ? parseDotEnv(readFileSync(join(PROJECT_ROOT, ".env.local"), "utf8")) : {}
     const base = fresh ? projectEnvSettings() : local
-    say(fresh ? "simulator: a blank flash with .env.defaults + .env.local" : "simulator: keeping what the board saved before (npm start -- --reset forgets it)")
+    say(
+        fresh
+            ? "simulator: a blank flash with .env.defaults + .env.local"
+            : "simulator: keeping what the board saved before (npm start -- --reset forgets it)"
+    )
     return { settings: { ...base, MQTT_URL: url }, applyEnvFiles: false, keepFlash: !fresh }
 }
 
@@ -176,7 +194,9 @@ async function startLocalGateway(url: string, login: { username?: string; passwo
         gw = await startGateway({ coap: { port: 0 }, tcp: false, http: { port: 0 }, mqtt: mqttSide })
     }
     say(`gateway: CoAP coap://127.0.0.1:${gw.ports.coap}/<id>/<path>, HTTP http://127.0.0.1:${gw.ports.http}/devices/<id>/<path>`)
-    gw.registry.on("links", (b: { id: string; links: unknown[] }) => say(`gateway: board ${b.id} reachable over CoAP (${b.links.length} resources)`))
+    gw.registry.on("links", (b: { id: string; links: unknown[] }) =>
+        say(`gateway: board ${b.id} reachable over CoAP (${b.links.length} resources)`)
+    )
     return gw
 }
 

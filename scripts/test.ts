@@ -56,7 +56,9 @@ function listTs(dir: string, pred: (rel: string) => boolean): string[] {
 
 // System tools the interop and end-to-end tests run against.
 function have(cmd: string): boolean {
-    const paths = (process.env["PATH"] ?? "").split(":").concat(["/usr/sbin", "/usr/local/sbin", "/opt/homebrew/sbin", "/usr/local/opt/mosquitto/sbin"])
+    const paths = (process.env["PATH"] ?? "")
+        .split(":")
+        .concat(["/usr/sbin", "/usr/local/sbin", "/opt/homebrew/sbin", "/usr/local/opt/mosquitto/sbin"])
     return paths.some((d) => d && existsSync(join(d, cmd)))
 }
 const missing = ["mosquitto", "mosquitto_pub", "coap-client-notls", "openssl"].filter((c) => !have(c))
@@ -65,7 +67,9 @@ else if (missing.length) {
     console.log(`system tools missing: ${missing.join(", ")}; running scripts/install-system-deps.sh`)
     const r = spawnSync("bash", [join(root, "scripts", "install-system-deps.sh")], { cwd: root, stdio: "inherit" })
     if (r.status !== 0) {
-        console.log(`FAIL scripts/install-system-deps.sh exited ${r.status}; install ${missing.join(", ")} by hand (README: "System packages")`)
+        console.log(
+            `FAIL scripts/install-system-deps.sh exited ${r.status}; install ${missing.join(", ")} by hand (README: "System packages")`
+        )
         console.log(`\ntests: ${passed} passed, 1 failed`)
         process.exit(1)
     }
@@ -125,10 +129,14 @@ function vitestPass(name: string, args: string[]): void {
     }
     const report = join(genDir, `vitest-${name}.json`)
     rmSync(report, { force: true })
-    const r = spawnSync(join(root, "node_modules", ".bin", "vitest"), ["run", ...args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
-        cwd: root,
-        stdio: "inherit",
-    })
+    const r = spawnSync(
+        join(root, "node_modules", ".bin", "vitest"),
+        ["run", ...args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
+        {
+            cwd: root,
+            stdio: "inherit",
+        }
+    )
     let counted = false
     if (existsSync(report)) {
         const j = JSON.parse(readFileSync(report, "utf8"))

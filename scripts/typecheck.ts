@@ -69,7 +69,9 @@ export function describe(r: CheckResult): string {
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
     if (process.argv.includes("--help")) {
-        console.log(`usage: npm run typecheck [-- --verbose]   (checks ${PROJECTS.join(", ")}; --verbose also lists DeviceScript's library nits)`)
+        console.log(
+            `usage: npm run typecheck [-- --verbose]   (checks ${PROJECTS.join(", ")}; --verbose also lists DeviceScript's library nits)`
+        )
         process.exit(0)
     }
     const results = await typecheckAll()

@@ -27,7 +27,9 @@ interface NpmStart {
 const started: NpmStart[] = []
 
 function npmStart(args: string[] = []): NpmStart {
-    const child = track(spawn(npm, ["start", ...(args.length ? ["--", ...args] : [])], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] }))
+    const child = track(
+        spawn(npm, ["start", ...(args.length ? ["--", ...args] : [])], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
+    )
     let text = ""
     child.stdout?.on("data", (d: Buffer) => (text += d.toString()))
     child.stderr?.on("data", (d: Buffer) => (text += d.toString()))
@@ -36,7 +38,9 @@ function npmStart(args: string[] = []): NpmStart {
         out: () => text,
         async stop() {
             // Ctrl-C reaches the script itself (npm's child), as in a terminal.
-            const record = existsSync(join(PROJECT_ROOT, RECORD_FILE)) ? JSON.parse(readFileSync(join(PROJECT_ROOT, RECORD_FILE), "utf8")) : undefined
+            const record = existsSync(join(PROJECT_ROOT, RECORD_FILE))
+                ? JSON.parse(readFileSync(join(PROJECT_ROOT, RECORD_FILE), "utf8"))
+                : undefined
             if (record?.pid) process.kill(record.pid, "SIGINT")
             else child.kill("SIGINT")
             await exited(child)
@@ -58,7 +62,11 @@ afterEach(async () => {
 describe.skipIf(ownBroker !== undefined)("quick start (README)", () => {
     test("npm start, then npm run rpc -- sys.info with no flags gets the board's reply; saved settings survive a restart", async () => {
         const first = npmStart()
-        await until(() => /try, in another terminal: +npm run rpc -- sys\.info/.test(first.out()), 240_000, "npm start to say the board is online")
+        await until(
+            () => /try, in another terminal: +npm run rpc -- sys\.info/.test(first.out()),
+            240_000,
+            "npm start to say the board is online"
+        )
         expect(first.out()).toMatch(/status +[0-9a-f]+: \{"state":"online"/)
 
         const info = npmRun(["rpc", "--", "sys.info"])

@@ -28,11 +28,31 @@ const SAMPLE_DEVS_ENTRY = "test/devs/mqtt-codec.ts"
 
 /** Task label -> the cheap command run instead, and what its output must show. */
 const CHEAP: Record<string, { argv: string[]; expect: RegExp; how: string }> = {
-    "build firmware (every board)": { argv: ["npx", "devs", "build", "--help"], expect: /build a DeviceScript file/, how: "devs build --help; npm test builds every entry" },
-    "start the simulator (npm start)": { argv: ["npm", "start", "--", "--help"], expect: /usage: npm start/, how: "--help; test/e2e/quickstart.spec.ts runs it" },
-    "start the simulator, forgetting saved settings (npm start -- --reset)": { argv: ["npm", "start", "--", "--help"], expect: /--reset/, how: "--help" },
-    "broker, gateway and watcher only, for the DeviceScript debugger (npm start -- --no-sim)": { argv: ["npm", "start", "--", "--help"], expect: /--no-sim/, how: "--help" },
-    "call sys.info on the running board (npm run rpc)": { argv: ["npm", "run", "rpc", "--", "--help"], expect: /usage: npm run rpc/, how: "--help; test/e2e/quickstart.spec.ts runs it" },
+    "build firmware (every board)": {
+        argv: ["npx", "devs", "build", "--help"],
+        expect: /build a DeviceScript file/,
+        how: "devs build --help; npm test builds every entry",
+    },
+    "start the simulator (npm start)": {
+        argv: ["npm", "start", "--", "--help"],
+        expect: /usage: npm start/,
+        how: "--help; test/e2e/quickstart.spec.ts runs it",
+    },
+    "start the simulator, forgetting saved settings (npm start -- --reset)": {
+        argv: ["npm", "start", "--", "--help"],
+        expect: /--reset/,
+        how: "--help",
+    },
+    "broker, gateway and watcher only, for the DeviceScript debugger (npm start -- --no-sim)": {
+        argv: ["npm", "start", "--", "--help"],
+        expect: /--no-sim/,
+        how: "--help",
+    },
+    "call sys.info on the running board (npm run rpc)": {
+        argv: ["npm", "run", "rpc", "--", "--help"],
+        expect: /usage: npm run rpc/,
+        how: "--help; test/e2e/quickstart.spec.ts runs it",
+    },
     "run all tests (npm test)": { argv: ["npm", "test", "--", "--dry-run"], expect: /would run: vitest run/, how: "--dry-run" },
     "run this test file (vitest)": { argv: ["npx", "vitest", "run", SAMPLE_SPEC], expect: /passed/, how: `run on ${SAMPLE_SPEC}` },
     "run this DeviceScript test entry in the VM (devs run --test)": {
@@ -40,15 +60,47 @@ const CHEAP: Record<string, { argv: string[]; expect: RegExp; how: string }> = {
         expect: /--test-self-exit/,
         how: `devs run --help (npm test runs ${SAMPLE_DEVS_ENTRY} and the others)`,
     },
-    "type-check every project (npm run typecheck)": { argv: ["npm", "run", "typecheck", "--", "--help"], expect: /usage: npm run typecheck/, how: "--help; npm test runs it" },
-    "lint (npm run lint)": { argv: ["npm", "run", "lint", "--", "--help"], expect: /eslint \[options\]/, how: "eslint --help; npm test runs it" },
+    "type-check every project (npm run typecheck)": {
+        argv: ["npm", "run", "typecheck", "--", "--help"],
+        expect: /usage: npm run typecheck/,
+        how: "--help; npm test runs it",
+    },
+    "lint (npm run lint)": {
+        argv: ["npm", "run", "lint", "--", "--help"],
+        expect: /eslint \[options\]/,
+        how: "eslint --help; npm test runs it",
+    },
     "bytecode size report": { argv: ["npm", "run", "size", "--", "--help"], expect: /npm run size/, how: "--help" },
-    "flash the DeviceScript runtime: Seeed Xiao ESP32-C3": { argv: ["npx", "devs", "flash", "--help"], expect: /--board seeed_xiao_esp32c3 /, how: "devs flash --help lists the board" },
-    "flash the DeviceScript runtime: ESP32-S3 DevKit-M": { argv: ["npx", "devs", "flash", "--help"], expect: /--board esp32s3_devkit_m /, how: "devs flash --help lists the board" },
-    "flash the DeviceScript runtime: Raspberry Pi Pico W": { argv: ["npx", "devs", "flash", "--help"], expect: /--board pico_w /, how: "devs flash --help lists the board" },
-    "deploy and watch: Seeed Xiao ESP32-C3 (serial)": { argv: ["npx", "devs", "devtools", "--help"], expect: /--serial/, how: "devs devtools --help (needs a board)" },
-    "deploy and watch: ESP32-S3 DevKit-M (serial)": { argv: ["npx", "devs", "devtools", "--help"], expect: /--serial/, how: "devs devtools --help (needs a board)" },
-    "deploy and watch: Raspberry Pi Pico W (serial)": { argv: ["npx", "devs", "devtools", "--help"], expect: /--serial/, how: "devs devtools --help (needs a board)" },
+    "flash the DeviceScript runtime: Seeed Xiao ESP32-C3": {
+        argv: ["npx", "devs", "flash", "--help"],
+        expect: /--board seeed_xiao_esp32c3 /,
+        how: "devs flash --help lists the board",
+    },
+    "flash the DeviceScript runtime: ESP32-S3 DevKit-M": {
+        argv: ["npx", "devs", "flash", "--help"],
+        expect: /--board esp32s3_devkit_m /,
+        how: "devs flash --help lists the board",
+    },
+    "flash the DeviceScript runtime: Raspberry Pi Pico W": {
+        argv: ["npx", "devs", "flash", "--help"],
+        expect: /--board pico_w /,
+        how: "devs flash --help lists the board",
+    },
+    "deploy and watch: Seeed Xiao ESP32-C3 (serial)": {
+        argv: ["npx", "devs", "devtools", "--help"],
+        expect: /--serial/,
+        how: "devs devtools --help (needs a board)",
+    },
+    "deploy and watch: ESP32-S3 DevKit-M (serial)": {
+        argv: ["npx", "devs", "devtools", "--help"],
+        expect: /--serial/,
+        how: "devs devtools --help (needs a board)",
+    },
+    "deploy and watch: Raspberry Pi Pico W (serial)": {
+        argv: ["npx", "devs", "devtools", "--help"],
+        expect: /--serial/,
+        how: "devs devtools --help (needs a board)",
+    },
 }
 
 /** The task's command with VS Code's variables filled in as for a user editing SAMPLE_SPEC. */
@@ -137,5 +189,7 @@ describe(".vscode/launch.json", () => {
 })
 
 test(".vscode/extensions.json recommends the DeviceScript extension by its id", () => {
-    expect(jsonc(".vscode/extensions.json").recommendations).toEqual(expect.arrayContaining(["devicescript.devicescript-vscode", "vitest.explorer"]))
+    expect(jsonc(".vscode/extensions.json").recommendations).toEqual(
+        expect.arrayContaining(["devicescript.devicescript-vscode", "vitest.explorer"])
+    )
 })
