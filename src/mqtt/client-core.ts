@@ -64,7 +64,7 @@ const globalTimers: Timers = {
 }
 
 export function doneToCompletion(c: Completion<void>): DoneCallback {
-    return function (err: Error) {
+    return function (err: Error | undefined) {
         if (err) c.reject(err)
         else c.resolve(undefined)
     }
@@ -82,7 +82,7 @@ export class MqttClientCore extends Emitter {
     protected timers: Timers
     private target: StreamTarget
 
-    private stream: Stream
+    private stream: Stream | undefined
     private opening: boolean
     private openedWhileOpening: boolean
     private wasConnected: boolean
@@ -169,7 +169,7 @@ export class MqttClientCore extends Emitter {
      * A connection attempt reached CONNACK (failure undefined) or failed before it (failure = the
      * reason; error when the session closed it). MqttClient settles whenConnected() here.
      */
-    protected connectSettled(failure: string, error: Error): void {}
+    protected connectSettled(failure: string | undefined, error: Error | undefined): void {}
 
     /** MqttClient makes a Session (QoS 2, unsubscribe) instead. */
     protected newSession(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink): SessionCore {
@@ -211,7 +211,7 @@ export class MqttClientCore extends Emitter {
     /** Subscribes; resolves with the granted QoS per filter; rejects SUBSCRIBE_FAILED on SUBACK 0x80. */
     async subscribe(filter: string | string[], opts?: SubscribeOptions): Promise<number[]> {
         const c = this.completions.create<number[]>()
-        this.subscribeNoWait(filter, opts, function (err: Error, granted: number[]) {
+        this.subscribeNoWait(filter, opts, function (err: Error | undefined, granted: number[]) {
             if (err) c.reject(err)
             else c.resolve(granted)
         })
@@ -222,7 +222,7 @@ export class MqttClientCore extends Emitter {
         this.subscribeFilters(filterList(filter), opts, onDone)
     }
 
-    protected subscribeFilters(filters: string[], opts: SubscribeOptions, onDone: SubscribeCallback): void {
+    protected subscribeFilters(filters: string[], opts: SubscribeOptions | undefined, onDone: SubscribeCallback | undefined): void {
         if (opts && opts.onMessage) throw new MqttClientError("INVALID_ARGUMENT", "onMessage needs MqttClient; MqttClientCore has only the message event")
         const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
         const subs: Subscription[] = filters.map(function (f: string) {

@@ -16,17 +16,18 @@ import { checkFixedHeader, decodeFromServer, PacketDecoder } from "./decode"
 export const MAX_FRAME_SIZE = 268435455 + 5
 
 export class FrameAssembler {
-    private chunks: Buffer[]
+    // set by reset(), which the constructor calls
+    private chunks!: Buffer[]
     /** Read offset into chunks[0]. */
-    private pos: number
+    private pos!: number
     /**
      * Bytes received but not yet returned as packets (read-only outside; a field rather than a
      * method because every method of a class costs board bytecode).
      */
-    buffered: number
+    buffered!: number
     private maxPacketSize: number
     private decode: PacketDecoder
-    private failure: MqttProtocolError
+    private failure: MqttProtocolError | undefined
 
     /**
      * maxPacketSize counts the whole frame, fixed header included (default: the protocol's limit).

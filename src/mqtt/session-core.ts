@@ -41,7 +41,7 @@ import { validateTopicFilter, validateTopicName } from "./topics"
 export type { DoneCallback } from "./outbox"
 
 /** Completion of subscribe: granted holds the SUBACK return codes (0, 1, 2 or 0x80), one per filter. */
-export type SubscribeCallback = (err: Error, granted: number[]) => void
+export type SubscribeCallback = (err: Error | undefined, granted: number[]) => void
 
 export interface SessionOptions {
     clientId: string
@@ -84,7 +84,7 @@ export interface SessionSink {
     /** CONNACK accepted; in-flight messages were resent and subscriptions restored. */
     connected(sessionPresent: boolean): void
     /** The stream is gone (or the client ended); reason is human-readable; error is set when the session closed it (then error() follows). */
-    disconnected(reason: string, error: MqttClientError): void
+    disconnected(reason: string, error: MqttClientError | undefined): void
     /** An application message arrived (delivered once per QoS 2 message). */
     message(p: PublishPacket): void
     /** Something went wrong that no single operation owns (refused, timeouts, protocol violation). */
@@ -139,10 +139,12 @@ export interface PendingOp {
     kind: PacketType.SUBSCRIBE | PacketType.UNSUBSCRIBE
     /** 0 until the packet is first written. */
     packetId: number
-    subs: Subscription[]
-    filters: string[]
+    /** set for SUBSCRIBE */
+    subs: Subscription[] | undefined
+    /** set for UNSUBSCRIBE */
+    filters: string[] | undefined
     /** undefined for the session's own resubscribe. */
-    done: SubscribeCallback
+    done: SubscribeCallback | undefined
 }
 
 function newStats(): SessionStats {
@@ -209,7 +211,7 @@ export class SessionCore {
     /** Highest QoS publish() and subscribe() accept: 1 here, 2 in Session. */
     protected maxQos: number
     /** Inbound QoS 1 PUBACKs not sent yet; only with opts.backlog. */
-    protected held: HeldAcks
+    protected held: HeldAcks | undefined
     /** clock time a held PUBACK was last released. */
     protected ackReleasedAt: number
 
@@ -362,7 +364,7 @@ export class SessionCore {
         this.frames.push(chunk)
         const gen = this.gen
         while (true) {
-            let p: Packet
+            let p: Packet | undefined
             try {
                 p = this.frames.next()
             } catch (e) {
@@ -452,8 +454,9 @@ export class SessionCore {
 
     /** Sends the oldest held PUBACK if the application has nothing waiting and the link is quiet. */
     private releaseAck(now: number): void {
-        const h = this.held
-        if (h.isEmpty() || this.opts.backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
+        // only called when held is set, and held is set only with opts.backlog
+        const h = this.held as HeldAcks
+        if (h.isEmpty() || (this.opts.backlog as () => number)() > 0 || now - this.quietSince() < ACK_GAP_MS) return
         this.ackReleasedAt = now
         this.send(encodeAck(PacketType.PUBACK, h.take()))
     }
@@ -465,7 +468,7 @@ export class SessionCore {
      * QoS 1 on PUBACK, QoS 2 on PUBCOMP, across reconnects. Throws (queuing nothing) for bad
      * arguments, after end(), or OUTBOX_FULL for a QoS 1/2 message that does not fit.
      */
-    publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): void {
+    publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback | undefined): void {
         if (this.state === SessionState.ENDED) throw ended("publish")
         checkQos(qos, this.maxQos)
         const live = this.state === SessionState.CONNECTED
@@ -488,7 +491,7 @@ export class SessionCore {
     }
 
     /** Subscribes; done gets the SUBACK codes, or SUBSCRIBE_FAILED if any filter got 0x80. */
-    subscribe(subs: Subscription[], done: SubscribeCallback): void {
+    subscribe(subs: Subscription[], done: SubscribeCallback | undefined): void {
         if (this.state === SessionState.ENDED) throw ended("subscribe")
         if (subs.length === 0) throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "no topic filter")
         for (const s of subs) {
@@ -505,9 +508,9 @@ export class SessionCore {
      * Runs an application callback. One that throws must not leave the session half-way through
      * an input (the rest of a chunk unprocessed, an ack unsent), so its error becomes error().
      */
-    protected finish(done: SubscribeCallback, err: Error, codes?: number[]): void {
+    protected finish(done: SubscribeCallback, err: Error | undefined, codes?: number[]): void {
         try {
-            done(err, codes)
+            done(err, codes as number[]) // no codes only with an error or for UNSUBSCRIBE
         } catch (e) {
             this.sink.error(e as Error)
         }
@@ -538,7 +541,7 @@ export class SessionCore {
         this.drop(new MqttClientError(ClientErrorCode.PROTOCOL_VIOLATION, "protocol violation by the broker: " + what))
     }
 
-    protected goOffline(reason: string, err: MqttClientError): void {
+    protected goOffline(reason: string, err: MqttClientError | undefined): void {
         this.state = SessionState.WAITING
         this.frames.reset()
         if (this.held) this.held.clear()
@@ -663,7 +666,7 @@ export class SessionCore {
      * QoS 1/2 records are recycled (at most a window's worth are kept), so a steady pipelined
      * stream allocates nothing per message beyond the packet buffer.
      */
-    protected newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): OutMessage {
+    protected newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback | undefined): OutMessage {
         const m = this.spare.pop()
         if (!m) return { topic, payload, qos, retain, packetId: 0, state: OutState.QUEUED, done }
         m.topic = topic
@@ -679,9 +682,10 @@ export class SessionCore {
     protected recycle(m: OutMessage): void {
         if (this.spare.length >= this.opts.inflightWindow) return
         // drop references so the pool keeps no payload alive
-        m.payload = undefined
+        // a spare is filled in again by newMessage() before anything reads it
+        m.payload = undefined as any
         m.done = undefined
-        m.topic = undefined
+        m.topic = undefined as any
         this.spare.push(m)
     }
 
@@ -705,8 +709,9 @@ export class SessionCore {
         // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once); with a
         // backlog, once the application has caught up (held-acks.ts)
         if (p.qos !== 1) return
-        if (this.held) this.held.hold(p.packetId)
-        else this.send(encodeAck(PacketType.PUBACK, p.packetId))
+        // a QoS 1 PUBLISH always carries a packet id (decode.ts)
+        if (this.held) this.held.hold(p.packetId as number)
+        else this.send(encodeAck(PacketType.PUBACK, p.packetId as number))
     }
 
     // ---------------------------------------------------------------- subscriptions
@@ -742,7 +747,8 @@ export class SessionCore {
 
     /** SUBSCRIBE; Session adds UNSUBSCRIBE. */
     protected encodeOp(op: PendingOp): Buffer {
-        return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs })
+        // a SUBSCRIBE op always has subs (PendingOp)
+        return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs as Subscription[] })
     }
 
     /** The broker reported no session: subscribe again to every filter not already being subscribed. */
@@ -763,12 +769,12 @@ export class SessionCore {
     protected subscribePending(filter: string): boolean {
         for (const op of this.ops) {
             if (op.kind !== PacketType.SUBSCRIBE) continue
-            for (const s of op.subs) if (s.filter === filter) return true
+            for (const s of op.subs as Subscription[]) if (s.filter === filter) return true
         }
         return false
     }
 
-    protected takeOp(id: number, kind: PacketType): PendingOp {
+    protected takeOp(id: number, kind: PacketType): PendingOp | undefined {
         for (let i = 0; i < this.ops.length; i++) {
             const op = this.ops[i]
             if (op.packetId === id) {
@@ -788,15 +794,16 @@ export class SessionCore {
         const op = this.takeOp(p.packetId, PacketType.SUBSCRIBE)
         if (!op) return
         const codes = p.returnCodes
+        const subs = op.subs as Subscription[] // takeOp(.., SUBSCRIBE) returned a SUBSCRIBE op
         // 3.9.3: one return code per filter, in order
-        if (codes.length !== op.subs.length) {
-            this.violation("SUBACK with " + codes.length + " codes for " + op.subs.length + " filters")
+        if (codes.length !== subs.length) {
+            this.violation("SUBACK with " + codes.length + " codes for " + subs.length + " filters")
             return
         }
         let failed = ""
         for (let i = 0; i < codes.length; i++) {
             if (codes[i] === SUBACK_FAILURE) {
-                const f = op.subs[i].filter
+                const f = subs[i].filter
                 this.forgetSub(f)
                 failed = failed === "" ? f : failed + ", " + f
             }

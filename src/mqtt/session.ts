@@ -5,7 +5,7 @@
 import { Clock, Random } from "../io"
 import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "./encode"
 import { OutMessage, OutState } from "./outbox"
-import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket } from "./packets"
+import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "./packets"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
 import { removeAt } from "./session-util"
@@ -24,13 +24,13 @@ export class Session extends SessionCore {
         this.maxQos = 2
     }
 
-    unsubscribe(filters: string[], done: DoneCallback): void {
+    unsubscribe(filters: string[], done: DoneCallback | undefined): void {
         if (this.state === SessionState.ENDED) throw ended("unsubscribe")
         if (filters.length === 0) throw new MqttClientError(ClientErrorCode.INVALID_ARGUMENT, "no topic filter")
         for (const f of filters) validateTopicFilter(f)
         for (const f of filters) this.forgetSub(f)
-        const cb: SubscribeCallback = done
-            ? function (err: Error, granted: number[]) {
+        const cb: SubscribeCallback | undefined = done
+            ? function (err: Error | undefined, granted: number[]) {
                   done(err)
               }
             : undefined
@@ -88,8 +88,8 @@ export class Session extends SessionCore {
     }
 
     protected override encodeOp(op: PendingOp): Buffer {
-        if (op.kind === PacketType.UNSUBSCRIBE) return encodeUnsubscribe({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters })
-        return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs })
+        if (op.kind === PacketType.UNSUBSCRIBE) return encodeUnsubscribe({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters as string[] })
+        return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs as Subscription[] })
     }
 
     protected override onSessionLost(): void {
@@ -126,7 +126,7 @@ export class Session extends SessionCore {
      * PUBLISH (DUP) with that id is acknowledged but not delivered again.
      */
     private onPublishQos2(p: PublishPacket): void {
-        const id = p.packetId
+        const id = p.packetId as number // a QoS 2 PUBLISH always carries one (decode.ts)
         if (this.heldIds.indexOf(id) < 0) {
             this.heldIds.push(id)
             this.st.messagesReceived++
