@@ -42,9 +42,9 @@ export class CoapBoardTcpLink {
     transport: ReliableBinding
     session: CoapTcpSession
     rd: RdClient
-    private tree: ResourceTree
+    private tree: ResourceTree | undefined
     private register: boolean
-    private events: CoapBoardTcpLinkEvents
+    private events: CoapBoardTcpLinkEvents | undefined
 
     constructor(
         connector: StreamConnector,

@@ -48,7 +48,7 @@ class ReliableExchange implements Exchange {
  * signaling are not the request/response layer's business (the binding handles signaling before
  * this, and a server has no requests of its own outstanding).
  */
-export function deliverRequest(handler: RequestHandler, writer: ReliableWriter, peer: string, msg: CoapMessage): boolean {
+export function deliverRequest(handler: RequestHandler | undefined, writer: ReliableWriter, peer: string, msg: CoapMessage): boolean {
     if (!isRequestCode(msg.code) || handler === undefined) return false
     const ex = new ReliableExchange(writer, peer, msg)
     try {
@@ -63,7 +63,7 @@ export function deliverRequest(handler: RequestHandler, writer: ReliableWriter, 
 export class ReliableBinding implements Transport, ReliableWriter {
     private writeFn: (peer: string, msg: CoapMessage) => boolean
     private szx: number
-    private handler: RequestHandler
+    private handler: RequestHandler | undefined
 
     /**
      * `write` sends one message on the peer's connection (the binding frames it, e.g. with

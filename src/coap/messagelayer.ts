@@ -55,7 +55,7 @@ interface SeenEntry {
     key: string
     expires: number
     /** The bytes we answered with (piggybacked ACK, empty ACK, or RST); undefined while processing. */
-    reply: Buffer
+    reply: Buffer | undefined
     confirmable: boolean
 }
 
@@ -118,7 +118,7 @@ export class MessageLayer implements Transport {
     private dedupCapacity: number
     private szx: number
     private nonMemory: number
-    private handler: RequestHandler
+    private handler: RequestHandler | undefined
     private nextMid: number
     private pending: PendingCon[]
     private waiting: UdpExchange[]
@@ -127,7 +127,7 @@ export class MessageLayer implements Transport {
     private seenOrder: string[]
     private sentNon: SentNon[]
     /** Called when nextDeadline() may have moved earlier, so a binding can re-arm its timer. */
-    onWakeup: () => void
+    onWakeup: (() => void) | undefined
 
     constructor(opts: MessageLayerOptions) {
         this.clock = opts.clock
@@ -441,7 +441,7 @@ export class MessageLayer implements Transport {
         this.expireSeen(now)
         // bounded: when full, the oldest pair is forgotten early (a trade of memory for exactness)
         while (this.seenOrder.length >= this.dedupCapacity && this.seenOrder.length > 0) {
-            const k = this.seenOrder.shift()
+            const k = this.seenOrder.shift() as string // the order list is not empty
             delete this.seen[k]
         }
         if (this.dedupCapacity <= 0) return
@@ -475,7 +475,7 @@ export class MessageLayer implements Transport {
         return bytes
     }
 
-    private encodeOrNull(msg: CoapMessage): Buffer {
+    private encodeOrNull(msg: CoapMessage): Buffer | null {
         try {
             return encodeMessage(msg)
         } catch (e) {

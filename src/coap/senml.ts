@@ -179,7 +179,7 @@ export function senmlFromCbor(buf: Buffer): SenmlRecord[] {
 export function resolveSenml(records: SenmlRecord[]): SenmlRecord[] {
     let bn = ""
     let bt = 0
-    let bu: string = undefined
+    let bu: string | undefined = undefined
     let bv = 0
     let bs = 0
     const out: SenmlRecord[] = []
