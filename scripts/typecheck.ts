@@ -3,8 +3,9 @@
 // VS Code either.
 //  - tsconfig.json: the Node world (src/ as Node runs it, src/host/, test/ but test/devs and test/sim,
 //    scripts/, bench/, vitest.config.ts);
-//  - src/tsconfig.json: the portable core with strictNullChecks (Node-side only: the DeviceScript
-//    compiler forces it off); src/mqtt, src/coap and src/host are not in it yet;
+//  - src/tsconfig.json: src/ (the portable core and src/host) with strictNullChecks, Node-side only:
+//    the DeviceScript compiler forces it off, and rejects the non-null operator `x!`, so code the
+//    board links narrows for real or says why in an `as T` cast;
 //  - devs/tsconfig.json: the DeviceScript world (devs/, boards/, test/devs/, test/sim/, and src/ but
 //    src/host as the DeviceScript compiler sees it, with @devicescript/core's declarations instead
 //    of Node's). boards/, test/devs/ and test/sim/ have a tsconfig.json extending it for the editor.
