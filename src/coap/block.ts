@@ -5,7 +5,7 @@
 //     number of transfers and time.
 
 import { BlockValue, szxToSize } from "./options"
-import { concatBytes, sliceBytes } from "../util/bytes"
+import { bytesEqual, concatBytes, sliceBytes } from "../util/bytes"
 
 /** The slice of a representation a Block2 response carries. */
 export interface Block2Slice {
@@ -70,6 +70,8 @@ interface Transfer {
     key: string
     chunks: Buffer[]
     received: number
+    /** Size of the last block taken, to recognise it when it comes again. */
+    lastLength: number
     expires: number
 }
 
@@ -77,7 +79,7 @@ interface Transfer {
  * Collects Block1 request bodies. A transfer is keyed by the caller (client endpoint + method +
  * URI, 2.3: blocks of one body share them). Block 0 starts (or restarts) a transfer; every later
  * block must continue exactly where the previous one ended, whatever its size (the client may
- * shrink the size after our 2.31 said so, 2.5).
+ * shrink the size after our 2.31 said so, 2.5), or repeat the last block byte for byte.
  */
 export class Block1Assembler {
     private transfers: Transfer[]
@@ -102,10 +104,20 @@ export class Block1Assembler {
         let t = this.find(key)
         if (block.num === 0) {
             this.drop(key)
-            t = { key: key, chunks: [], received: 0, expires: 0 }
+            t = { key: key, chunks: [], received: 0, lastLength: 0, expires: 0 }
             // bounded: the oldest unfinished transfer makes room for a new one
             while (this.transfers.length >= this.maxTransfers && this.transfers.length > 0) this.transfers.shift()
             if (this.maxTransfers > 0) this.transfers.push(t)
+        }
+        if (t !== undefined && block.num > 0 && block.more && t.chunks.length > 0 && offset === t.received - t.lastLength) {
+            // the last block again, as a new message (our 2.31 got lost and the client's stack
+            // re-sent it with a new Message ID, which the message layer's dedup cannot catch):
+            // the same bytes are a repeat, answered 2.31 again (2.5); different bytes are not
+            const last = t.chunks[t.chunks.length - 1]
+            if (bytesEqual(last, payload)) {
+                t.expires = now + this.lifetime
+                return { status: Block1Status.Continue, body: undefined }
+            }
         }
         if (t === undefined || offset !== t.received) {
             this.drop(key)
@@ -117,6 +129,7 @@ export class Block1Assembler {
         }
         t.chunks.push(payload)
         t.received += payload.length
+        t.lastLength = payload.length
         t.expires = now + this.lifetime
         if (block.more) return { status: Block1Status.Continue, body: undefined }
         this.drop(key)

@@ -8,7 +8,7 @@
 //   path -> resource or 4.04;  method handler or 4.05;  5.10.4 Accept not servable -> 4.06;
 //   5.10.3 Content-Format not accepted -> 4.15;  5.10.8 If-Match / If-None-Match -> 4.12;
 //   RFC 7959 Block1 reassembly -> 2.31 / 4.08 / 4.13 (Size1) / 4.00;  body limit -> 4.13;
-//   RFC 7641 Observe 1 deregisters, Observe 0 registers (list full -> 5.03);
+//   RFC 7641 Observe 1 deregisters, Observe 0 registers (list full -> answered as a plain GET, 4.1);
 //   handler (throws or rejects -> 5.00);  5.10.6.2 ETag validation -> 2.03;
 //   RFC 7959 Block2 slicing (+Size2);  RFC 7967 No-Response suppresses the answer.
 //
@@ -45,7 +45,7 @@ import {
     setUintOption,
     splitPath,
 } from "./message"
-import { BlockValue, OptionNumber, decodeBlock, encodeBlock, scanOptions } from "./options"
+import { BlockValue, OptionNumber, decodeBlock, encodeBlock, isReservedSzx, scanOptions } from "./options"
 import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
 import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree, removeResource } from "./resources"
 import { Block1Assembler, Block1Status, needsBlock2, sliceBlock2 } from "./block"
@@ -55,7 +55,7 @@ import { bytesEqual } from "../util/bytes"
 
 export interface ServerOptions {
     clock: Clock
-    /** Most observations at once; a new registration beyond it gets 5.03. Default 16. */
+    /** Most observations at once; a new registration beyond it is served as a plain GET (RFC 7641 4.1). Default 16. */
     maxObservers?: number
     /** RFC 7641 4.5: one CON after this many notifications to a NON observer. Default 8. */
     conEveryN?: number
@@ -191,11 +191,10 @@ export class CoapServerCore implements RequestHandler {
         if (observe === 1) {
             this.observers.remove(peer, msg.token)
         } else if (observe === 0 && res.observable && (ctx.block2 === undefined || ctx.block2.num === 0)) {
+            // RFC 7641 4.1: with the list full the request is served as a plain GET (no Observe
+            // in the response tells the client it is not registered)
             const obs = this.observers
-            if (obs.find(peer, msg.token) === undefined && obs.list.length >= obs.max) {
-                return this.fail(ex, CoapCode.ServiceUnavailable)
-            }
-            ctx.register = true
+            ctx.register = obs.list.length < obs.max || obs.find(peer, msg.token) !== undefined
         }
 
         const req = makeRequest(peer, msg, res, body, false)
@@ -429,6 +428,11 @@ export class CoapServer extends CoapServerCore {
 
         const b2 = getUintOption(msg, OptionNumber.Block2)
         const block2 = b2 !== undefined ? decodeBlock(b2) : undefined
+        if (block2 !== undefined && isReservedSzx(block2.szx)) {
+            // RFC 7959 2.2: SZX 7 is reserved (BERT over reliable transports only): 4.00
+            this.fail(ex, CoapCode.BadRequest)
+            return undefined
+        }
         const isGet = method === CoapCode.GET
         const cached = block2 !== undefined && block2.num > 0 && b1 === undefined ? this.cachedBody(bodyKey(ctx)) : undefined
         if (cached === undefined && !isGet && block2 !== undefined && block2.num > 0 && b1 === undefined) {

@@ -26,13 +26,24 @@ export interface MessageLayerOptions {
      * client does not retransmit needlessly).
      */
     separateAfter?: number
-    /** RFC 7252 4.5: how many (peer, Message ID) pairs to remember for duplicate detection. Default 64. */
+    /**
+     * RFC 7252 4.5: duplicates are recognised for EXCHANGE_LIFETIME (247 s) after a message came,
+     * however many others came since. This caps the memory that takes: the most (peer, Message ID)
+     * pairs remembered (default 65,536) and the most bytes of cached answers (default 16 MiB).
+     * Only a flood beyond that (265 exchanges/s sustained for 247 s at the default) makes the
+     * oldest pairs be forgotten early.
+     */
     dedupCapacity?: number
+    dedupBytes?: number
     /** Largest Block SZX to offer (RFC 7959 2.2). Default 6 = 1024 bytes. */
     maxBlockSzx?: number
     /** How many recently sent NON messages to remember for matching an RST (RFC 7252 4.3). Default 16. */
     nonMemory?: number
 }
+
+/** Default caps of the duplicate cache (see MessageLayerOptions.dedupCapacity). */
+export const DEDUP_CAPACITY = 65536
+export const DEDUP_BYTES = 16 * 1024 * 1024
 
 /** A CON we sent and retransmit until ACK/RST (RFC 7252 4.2). */
 interface PendingCon {
@@ -116,15 +127,17 @@ export class MessageLayer implements Transport {
     private params: TransmissionParams
     private separateAfter: number
     private dedupCapacity: number
+    private dedupBytes: number
+    /** Bytes of the answers held in `seen`. */
+    private seenBytes: number
     private szx: number
     private nonMemory: number
     private handler: RequestHandler | undefined
     private nextMid: number
     private pending: PendingCon[]
     private waiting: UdpExchange[]
-    private seen: Record<string, SeenEntry>
-    /** Insertion order of `seen` keys, oldest first, for expiry and the capacity bound. */
-    private seenOrder: string[]
+    /** By (peer, Message ID); a Map iterates in insertion order, oldest first, for expiry and the caps. */
+    private seen: Map<string, SeenEntry>
     private sentNon: SentNon[]
     /** Called when nextDeadline() may have moved earlier, so a binding can re-arm its timer. */
     onWakeup: (() => void) | undefined
@@ -135,7 +148,9 @@ export class MessageLayer implements Transport {
         this.sendFn = opts.send
         this.params = opts.params ? opts.params : RFC7252_4_8
         this.separateAfter = opts.separateAfter !== undefined ? opts.separateAfter : 1000
-        this.dedupCapacity = opts.dedupCapacity !== undefined ? opts.dedupCapacity : 64
+        this.dedupCapacity = opts.dedupCapacity !== undefined ? opts.dedupCapacity : DEDUP_CAPACITY
+        this.dedupBytes = opts.dedupBytes !== undefined ? opts.dedupBytes : DEDUP_BYTES
+        this.seenBytes = 0
         this.szx = opts.maxBlockSzx !== undefined ? opts.maxBlockSzx : 6
         this.nonMemory = opts.nonMemory !== undefined ? opts.nonMemory : 16
         this.handler = undefined
@@ -143,8 +158,7 @@ export class MessageLayer implements Transport {
         this.nextMid = Math.floor(this.random.next() * 65536) & 0xffff
         this.pending = []
         this.waiting = []
-        this.seen = {}
-        this.seenOrder = []
+        this.seen = new Map()
         this.sentNon = []
         this.onWakeup = undefined
     }
@@ -251,7 +265,7 @@ export class MessageLayer implements Transport {
             if (ex.ackDeadline <= t) {
                 ex.acked = true
                 const ack = this.sendRaw(emptyMessage(CoapType.ACK, ex.msg.messageId), ex.peerKey)
-                ex.seen.reply = ack
+                this.setReply(ex.seen, ack)
             } else {
                 stillWaiting.push(ex)
             }
@@ -294,7 +308,7 @@ export class MessageLayer implements Transport {
 
     /** Number of remembered (peer, Message ID) pairs (for tests and diagnostics). */
     dedupSize(): number {
-        return this.seenOrder.length
+        return this.seen.size
     }
 
     // ---- requests and responses ----
@@ -302,7 +316,7 @@ export class MessageLayer implements Transport {
     private onRequest(peer: string, msg: CoapMessage, now: number): void {
         const confirmable = msg.type === CoapType.CON
         const key = seenKey(peer, msg.messageId)
-        const prior = this.seen[key]
+        const prior = this.seen.get(key)
         if (prior !== undefined && prior.expires > now) {
             // 4.5: a duplicate. A CON gets the same answer again (or, while its handler is still
             // busy, an empty ACK that turns it into a separate response); a NON is ignored.
@@ -314,7 +328,7 @@ export class MessageLayer implements Transport {
             for (const ex of this.waiting) {
                 if (ex.seen === prior && !ex.answered) {
                     ex.acked = true
-                    prior.reply = this.sendRaw(emptyMessage(CoapType.ACK, msg.messageId), peer)
+                    this.setReply(prior, this.sendRaw(emptyMessage(CoapType.ACK, msg.messageId), peer))
                 }
             }
             return
@@ -349,7 +363,7 @@ export class MessageLayer implements Transport {
             // "no response" (RFC 7967): a CON still needs its ACK, and only that
             if (ex.msg.type === CoapType.CON && !ex.acked) {
                 ex.acked = true
-                ex.seen.reply = this.sendRaw(emptyMessage(CoapType.ACK, ex.msg.messageId), ex.peerKey)
+                this.setReply(ex.seen, this.sendRaw(emptyMessage(CoapType.ACK, ex.msg.messageId), ex.peerKey))
             }
             return
         }
@@ -357,7 +371,7 @@ export class MessageLayer implements Transport {
             response.type = CoapType.ACK
             response.messageId = ex.msg.messageId
             const bytes = this.encodeOrFallback(response)
-            ex.seen.reply = bytes
+            this.setReply(ex.seen, bytes)
             this.sendFn(bytes, ex.peerKey)
             return
         }
@@ -440,22 +454,42 @@ export class MessageLayer implements Transport {
     private remember(entry: SeenEntry, now: number): void {
         this.expireSeen(now)
         // bounded: when full, the oldest pair is forgotten early (a trade of memory for exactness)
-        while (this.seenOrder.length >= this.dedupCapacity && this.seenOrder.length > 0) {
-            const k = this.seenOrder.shift() as string // the order list is not empty
-            delete this.seen[k]
-        }
+        this.evictOldest(this.dedupCapacity - 1, this.dedupBytes)
         if (this.dedupCapacity <= 0) return
-        this.seen[entry.key] = entry
-        this.seenOrder.push(entry.key)
+        // an expired entry under the same key may still sit behind younger ones: replace it in order
+        const old = this.seen.get(entry.key)
+        if (old !== undefined) this.forget(entry.key, old)
+        this.seen.set(entry.key, entry)
+    }
+
+    /** Records the answer a duplicate gets, within the byte cap. */
+    private setReply(entry: SeenEntry, bytes: Buffer): void {
+        const held = this.seen.get(entry.key) === entry
+        if (held && entry.reply !== undefined) this.seenBytes -= entry.reply.length
+        entry.reply = bytes
+        if (!held) return
+        this.seenBytes += bytes.length
+        this.evictOldest(this.dedupCapacity, this.dedupBytes)
+    }
+
+    /** Forgets the oldest pairs until at most `count` pairs and `bytes` bytes of answers are held. */
+    private evictOldest(count: number, bytes: number): void {
+        for (const [k, e] of this.seen) {
+            if (this.seen.size <= count && this.seenBytes <= bytes) return
+            this.forget(k, e)
+        }
+    }
+
+    private forget(key: string, e: SeenEntry): void {
+        this.seen.delete(key)
+        if (e.reply !== undefined) this.seenBytes -= e.reply.length
     }
 
     private expireSeen(now: number): void {
-        while (this.seenOrder.length > 0) {
-            const k = this.seenOrder[0]
-            const e = this.seen[k]
-            if (e !== undefined && e.expires > now) return
-            this.seenOrder.shift()
-            if (e !== undefined) delete this.seen[k]
+        // entries go in in arrival order; a NON's shorter lifetime may let it wait behind a CON's
+        for (const [k, e] of this.seen) {
+            if (e.expires > now) return
+            this.forget(k, e)
         }
     }
 

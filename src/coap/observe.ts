@@ -57,7 +57,7 @@ export class ObserverRegistry {
         return undefined
     }
 
-    /** False when the list is full (the caller answers 5.03). Re-registration replaces (4.1). */
+    /** False when the list is full (the caller serves a plain GET, 4.1). Re-registration replaces (4.1). */
     add(o: Observer): boolean {
         const old = this.find(o.peer, o.token)
         if (old !== undefined) {

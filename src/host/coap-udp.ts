@@ -6,8 +6,12 @@ import { performance } from "node:perf_hooks"
 import { MessageLayer } from "../coap/messagelayer"
 import { CoapServer, ServerOptions } from "../coap/endpoint"
 import type { TransmissionParams } from "../coap/messagelayer-params"
+import { CoapCode, CoapType, isRequestCode, newMessage } from "../coap/message"
+import { encodeMessage } from "../coap/codec"
 
 export const COAP_DEFAULT_PORT = 5683
+/** The UDP receive buffer CoAP sockets on the host ask for: room for ~5,000 small datagrams. */
+export const UDP_RECV_BUFFER = 4 * 1024 * 1024
 
 export interface CoapUdpOptions {
     /** UDP port; 5683 by default, 0 picks a free one. */
@@ -16,7 +20,10 @@ export interface CoapUdpOptions {
     host?: string
     /** ms before an empty ACK turns a slow answer into a separate response (default 1000). */
     separateAfter?: number
+    /** Duplicate cache caps (MessageLayerOptions): 65,536 pairs / 16 MiB of answers by default. */
     dedupCapacity?: number
+    /** SO_RCVBUF in bytes (default 4 MiB, the kernel may cap it at net.core.rmem_max). */
+    recvBufferSize?: number
     maxBlockSzx?: number
     params?: TransmissionParams
     server?: Omit<ServerOptions, "clock">
@@ -42,11 +49,24 @@ interface Address {
 /** Starts the endpoint; resolves once the socket is bound. */
 export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<CoapUdpServer> {
     const host = opts.host ?? "::"
-    const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4", ipv6Only: false })
+    // the default receive buffer (rmem_default, 208 KiB on Linux) holds only ~256 small
+    // datagrams: a burst of requests beyond that was dropped by the kernel before we saw it
+    const socket = dgram.createSocket({
+        type: host.includes(":") ? "udp6" : "udp4",
+        ipv6Only: false,
+        recvBufferSize: opts.recvBufferSize ?? UDP_RECV_BUFFER,
+    })
     const peers = new Map<string, Address>()
     const clock = { now: () => performance.now() }
     let timer: NodeJS.Timeout | undefined
     let closed = false
+    const faultsLogged = new Set<string>()
+    const reportFault = (e: unknown) => {
+        const what = e instanceof Error ? e.name + ": " + e.message : String(e)
+        if (faultsLogged.has(what) || faultsLogged.size >= 100) return
+        faultsLogged.add(what)
+        console.error(`coap-udp: one datagram dropped after an internal error (${what}); later ones of this kind are not logged`)
+    }
 
     const ml = new MessageLayer({
         clock,
@@ -60,7 +80,7 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
             socket.send(bytes, a.port, a.address)
         },
         separateAfter: opts.separateAfter,
-        dedupCapacity: opts.dedupCapacity ?? 256,
+        dedupCapacity: opts.dedupCapacity,
         maxBlockSzx: opts.maxBlockSzx,
         params: opts.params,
     })
@@ -75,7 +95,11 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
         if (d < 0) return
         timer = setTimeout(() => {
             timer = undefined
-            ml.tick(clock.now())
+            try {
+                ml.tick(clock.now())
+            } catch (e) {
+                reportFault(e)
+            }
             arm()
         }, Math.max(0, Math.ceil(d - clock.now())))
     }
@@ -89,7 +113,14 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
             peers.set(key, { address: rinfo.address, port: rinfo.port })
         }
         opts.tap?.("in", msg, key)
-        ml.receive(msg, key)
+        // one datagram's boundary: a fault answers a CON request 5.00, the endpoint keeps serving
+        try {
+            ml.receive(msg, key)
+        } catch (e) {
+            reportFault(e)
+            const r = internalErrorFor(msg)
+            if (r && !closed) socket.send(r, rinfo.port, rinfo.address)
+        }
     })
     // ICMP errors surface as socket errors on some platforms; the endpoint keeps serving
     socket.on("error", () => {})
@@ -113,4 +144,19 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
                 socket.close(() => resolve())
             }),
     }
+}
+
+/**
+ * RFC 7252 5.9.3.1: the 5.00 that answers a datagram whose handling failed, when the datagram is
+ * a CON request (by its header: version 1, type CON, a request code, a token length of at most 8):
+ * an ACK with its Message ID and token. Undefined for anything else (nothing to answer).
+ */
+export function internalErrorFor(datagram: Buffer): Buffer | undefined {
+    if (datagram.length < 4) return undefined
+    const version = datagram[0] >> 6
+    const type = (datagram[0] >> 4) & 3
+    const tkl = datagram[0] & 15
+    if (version !== 1 || type !== CoapType.CON || tkl > 8 || datagram.length < 4 + tkl || !isRequestCode(datagram[1])) return undefined
+    const m = newMessage(CoapType.ACK, CoapCode.InternalServerError, datagram.readUInt16BE(2), Buffer.from(datagram.subarray(4, 4 + tkl)))
+    return encodeMessage(m)
 }

@@ -81,8 +81,24 @@ async function rejectLater(c: DsCompletion<number>) {
     c.reject(new Error("nope"))
 }
 
-async function waitInto(c: DsCompletion<number>, out: number[]) {
+async function waitInto(c: DsCompletion<number>, out: number[], waiting: number[]) {
+    // counted right before wait() suspends this fiber: nothing runs in between
+    waiting.push(1)
     out.push(await c.wait())
+}
+
+/**
+ * The positive control of a "nothing more is reported" check: a full connect and echo through a
+ * new stream. The socket layer's fibers have run through it, so a stray report from an older
+ * stream would have come first.
+ */
+async function echoRoundTrip(): Promise<boolean> {
+    const r = new Recorder()
+    const s = dsNetConnector.open(echoTarget(), r)
+    s.write(Buffer.from("marker"))
+    const ok = await until(() => r.received().length >= 6, 5000)
+    s.close()
+    return ok && (await until(() => r.closes.length > 0, 2000))
 }
 
 describe("completion", () => {
@@ -115,9 +131,10 @@ describe("completion", () => {
     test("every waiter wakes; later resolve/reject are ignored", async () => {
         const c = new DsCompletion<number>()
         const out: number[] = []
-        waitInto.start(c, out)
-        waitInto.start(c, out)
-        await ds.sleep(10)
+        const waiting: number[] = []
+        waitInto.start(c, out, waiting)
+        waitInto.start(c, out, waiting)
+        expect(await until(() => waiting.length === 2, 1000)).toBe(true)
         c.resolve(7)
         c.reject(new Error("late"))
         expect(await until(() => out.length === 2, 1000)).toBe(true)
@@ -141,7 +158,7 @@ describe("net-stream", () => {
         // Reported later, never from inside close() (the caller may be mid state change).
         expect(r.closes.length).toBe(0)
         expect(await until(() => r.closes.length > 0, 2000)).toBe(true)
-        await ds.sleep(50)
+        expect(await echoRoundTrip()).toBe(true)
         expect(r.closes.length).toBe(1)
         expect(r.closes[0]).toBe("closed")
         s.write(Buffer.from("after close is ignored"))
@@ -186,7 +203,7 @@ describe("net-stream", () => {
         expect(await until(() => r.closes.length > 0, 5000)).toBe(true)
         expect(r.closes[0]).toBe("closed by peer")
         s.write(Buffer.from("x"))
-        await ds.sleep(50)
+        expect(await echoRoundTrip()).toBe(true)
         expect(r.closes.length).toBe(1)
     })
     test("connection refused is onClose, not an exception", async () => {

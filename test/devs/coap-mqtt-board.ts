@@ -42,7 +42,8 @@ class Model implements DeviceModel {
 }
 
 async function main() {
-    await ds.sleep(10)
+    // simEnv is filled by the wrapper's top level, which runs to its end once this fiber yields
+    await ds.sleep(0)
     const log = (s: string) => console.log(s)
     const id = simEnvString("BOARD_ID", "simboard2")
     const status = "devices/" + id + "/status"

@@ -38,8 +38,8 @@ class Model implements DeviceModel {
 }
 
 async function main() {
-    // simEnv is filled after this module's top level: wait a tick
-    await ds.sleep(10)
+    // simEnv is filled by the wrapper's top level, which runs to its end once this fiber yields
+    await ds.sleep(0)
     const log = (s: string) => console.log(s)
     const id = simEnvString("BOARD_ID", "simboard1")
     const ep: CoapEndpoint = startCoapOverTcp("coap+tcp://127.0.0.1:" + simEnvNumber("HEADEND_PORT", 5683), id, new Model(), {}, log)

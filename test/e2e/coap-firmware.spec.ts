@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startTestEntry, SimRun } from "../helpers/simulator"
 import { startGateway, Gateway } from "../../src/host/gateway/gateway"
-import { coapClient } from "../interop/coap-tcp/libcoap"
-import { until } from "../helpers/wait"
+import { coapClient, countCodes } from "../interop/coap-tcp/libcoap"
+import { until, untilAsync } from "../helpers/wait"
 
 const ID = "coapfw1"
 let gw: Gateway
@@ -31,6 +31,16 @@ afterAll(async () => {
 })
 
 const uri = (path: string) => `coap://127.0.0.1:${gw.ports.coap}/${ID}${path}`
+
+/** devs/coap-binding.ts reads the LED this often. */
+const SAMPLE_MS = 1000
+
+/** The board's uptime (ms) from /device. */
+const boardUptime = async (): Promise<number> => JSON.parse((await coapClient(["-B", "10", uri("/device")])).payload).uptime_ms
+
+/** The board applies a PUT after answering 2.04 (a LED write, a flash save): GET until it shows. */
+const readsBack = (path: string, ok: (payload: string) => boolean, what: string) =>
+    untilAsync(async () => ok((await coapClient(["-B", "10", uri(path)])).payload), 20_000, what)
 
 describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
     test("every sensor of the sim board, as text and SenML CBOR", async () => {
@@ -62,16 +72,21 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
     test("PUT /actuators/led switches the board's LED", async () => {
         const put = await coapClient(["-B", "10", "-m", "put", "-t", "0", "-e", "on", uri("/actuators/led")])
         expect(put.codes).toEqual(["2.04"])
-        await new Promise((r) => setTimeout(r, 300))
-        const get = await coapClient(["-B", "10", uri("/actuators/led")])
-        expect(get.payload).toBe("on")
+        await readsBack("/actuators/led", (p) => p === "on", "the LED on")
     })
 
     test("an observer of /actuators/led hears a change made through /rpc led.set", async () => {
         await coapClient(["-B", "10", "-m", "put", "-t", "0", "-e", "on", uri("/actuators/led")])
-        await new Promise((r) => setTimeout(r, 300))
-        const obs = coapClient(["-B", "6", "-s", "5", uri("/actuators/led")])
-        await new Promise((r) => setTimeout(r, 1500))
+        await readsBack("/actuators/led", (p) => p === "on", "the LED on")
+        // The firmware notifies LED observers from a 1 s sampler (devs/coap-binding.ts), which
+        // must have seen the LED on before it can see it go off. It says nothing when it samples,
+        // so wait on the board's own clock (uptime in /device) for two of its periods.
+        const t0 = await boardUptime()
+        await untilAsync(async () => (await boardUptime()) >= t0 + 2 * SAMPLE_MS, 20_000, "two LED sampling periods on the board's clock")
+        let out = ""
+        const obs = coapClient(["-B", "6", "-s", "5", uri("/actuators/led")], 20_000, (o) => (out = o))
+        // the observation is up once its registration is answered (through the gateway, by the board)
+        await until(() => countCodes(out, "2.05") >= 1, 10_000, "the LED observation registered")
         await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":8,"method":"led.set","params":{"on":false}}', uri("/rpc")])
         const r = await obs
         const ok = r.codes.filter((c) => c === "2.05")
@@ -84,9 +99,7 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
         expect(bad.codes).toEqual(["4.00"])
         const ok = await coapClient(["-B", "10", "-m", "put", "-t", "50", "-e", '{"TELEMETRY_MS":5000}', uri("/config")])
         expect(ok.codes).toEqual(["2.04"])
-        await new Promise((r) => setTimeout(r, 300))
-        const get = await coapClient(["-B", "10", uri("/config")])
-        expect(JSON.parse(get.payload).TELEMETRY_MS).toBe(5000)
+        await readsBack("/config", (p) => JSON.parse(p).TELEMETRY_MS === 5000, "TELEMETRY_MS 5000 saved")
     })
 
     test("keeps working across a head-end (gateway) restart: the board reconnects and registers again", async () => {

@@ -4,6 +4,7 @@ import mqtt, { type MqttClient } from "mqtt"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
 import { startSimulator, type SimRun, type Simulator } from "../helpers/simulator"
+import { until, untilValue } from "../helpers/wait"
 
 const DEVICE_ID = "0a1b2c3d4e5f6071"
 
@@ -34,13 +35,9 @@ describe("MQTT client in the simulator against Mosquitto", () => {
     })
 
     async function arrived(topic: string, timeoutMs: number) {
-        const deadline = Date.now() + timeoutMs
-        while (Date.now() < deadline) {
-            const m = received.find((r) => r.topic === topic)
-            if (m) return m
-            await new Promise((r) => setTimeout(r, 20))
-        }
-        throw new Error(`nothing on ${topic} within ${timeoutMs} ms; got ${JSON.stringify(received)}\n${run.log.tail()}`)
+        return untilValue(() => received.find((r) => r.topic === topic), timeoutMs, topic).catch((e: Error) => {
+            throw new Error(`${e.message}; got ${JSON.stringify(received)}\n${run.log.tail()}`)
+        })
     }
 
     test("the board connects and subscribes with the granted QoS", async () => {
@@ -78,22 +75,18 @@ describe("MQTT client in the simulator against Mosquitto", () => {
         await broker.stop()
         await run.log.waitFor(/^E2E close /, 15_000)
         await broker.start()
-        const deadline = Date.now() + 30_000
-        while (run.log.vm.filter((l) => l.startsWith("E2E connect event")).length <= connectsBefore) {
-            if (Date.now() > deadline) throw new Error(`no reconnect:\n${run.log.tail()}`)
-            await new Promise((r) => setTimeout(r, 100))
-        }
+        await until(() => run.log.vm.filter((l) => l.startsWith("E2E connect event")).length > connectsBefore, 30_000, "the board to reconnect").catch((e: Error) => {
+            throw new Error(`${e.message}:\n${run.log.tail()}`)
+        })
         // MQTT.js reconnects on its own; wait until its subscription is back before publishing.
-        while (!watcher.connected) await new Promise((r) => setTimeout(r, 100))
+        await until(() => watcher.connected, 30_000, "the watcher to reconnect")
         await watcher.subscribeAsync(`${prefix}/#`, { qos: 2 })
         const nonce = `r${Math.floor(Math.random() * 1e9)}`
         await watcher.publishAsync(`${prefix}/cmd`, nonce, { qos: 1 })
         await run.log.waitFor(new RegExp(`^E2E got ${nonce}$`), 10_000)
-        const deadline2 = Date.now() + 10_000
-        while (!received.some((r) => r.topic === `${prefix}/echo` && r.payload === `echo:${nonce}`)) {
-            if (Date.now() > deadline2) throw new Error(`no echo after reconnect:\n${run.log.tail()}`)
-            await new Promise((r) => setTimeout(r, 50))
-        }
+        await until(() => received.some((r) => r.topic === `${prefix}/echo` && r.payload === `echo:${nonce}`), 10_000, "the echo after the reconnect").catch((e: Error) => {
+            throw new Error(`${e.message}:\n${run.log.tail()}`)
+        })
         expect(run.log.panicCode()).toBe(undefined)
     }, 90_000)
 })

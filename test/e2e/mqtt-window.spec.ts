@@ -5,6 +5,7 @@ import mqtt, { type MqttClient } from "mqtt"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
 import { startSimulator, type SimRun, type Simulator } from "../helpers/simulator"
+import { holds } from "../helpers/wait"
 
 const N = 1000
 
@@ -41,13 +42,10 @@ describe("a 128-message in-flight window on the board", () => {
         await broker?.stop()
     })
 
+    /** What the watcher has on topic once want() holds, or after 10 s (the caller's expect then says what is missing). */
     async function settled(topic: string, want: (seen: number[]) => boolean): Promise<number[]> {
-        const deadline = Date.now() + 10_000
-        for (;;) {
-            const seen = counts.get(topic) ?? []
-            if (want(seen) || Date.now() > deadline) return seen
-            await new Promise((r) => setTimeout(r, 50))
-        }
+        await holds(() => want(counts.get(topic) ?? []), 10_000)
+        return counts.get(topic) ?? []
     }
 
     test("QoS 1: all 1000 acknowledged and delivered, no panic", async () => {

@@ -15,6 +15,7 @@ import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
 import { freePort } from "../helpers/ports"
 import { startSimulator, type SimRun, type Simulator } from "../helpers/simulator"
 import { createTestPki, mosquittoTlsListener, type TestPki } from "../helpers/tls-ca"
+import { untilValue } from "../helpers/wait"
 
 const ROOT = join(import.meta.dirname, "..", "..")
 const DEVICE = "sim-secure-1"
@@ -78,13 +79,9 @@ describe("firmware over TLS with a provisioned, ACL-confined account", () => {
     })
 
     async function waitSeen(pred: (m: { topic: string; payload: string }) => boolean, ms: number, what: string) {
-        const end = Date.now() + ms
-        for (;;) {
-            const m = seen.find(pred)
-            if (m) return m
-            if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms; gateway saw ${JSON.stringify(seen.map((s) => s.topic))}\n${run.log.tail(60)}`)
-            await new Promise((r) => setTimeout(r, 50))
-        }
+        return untilValue(() => seen.find(pred), ms, what).catch((e: Error) => {
+            throw new Error(`${e.message}; gateway saw ${JSON.stringify(seen.map((s) => s.topic))}\n${run.log.tail(60)}`)
+        })
     }
 
     test("the board comes online over TLS with its own account: status, discovery and telemetry reach the gateway", async () => {

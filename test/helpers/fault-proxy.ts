@@ -31,6 +31,10 @@ export interface FaultProxy {
     halfOpen(): number
     /** Bytes forwarded so far in each direction (swallowed bytes not included). */
     bytes(): { toBroker: number; toClient: number }
+    /** Bytes a stalled link has read and dropped, per direction: proof they will never arrive. */
+    swallowed(): { toBroker: number; toClient: number }
+    /** Closes (FIN, or the socket gone) that stalled links read and kept from the other side. */
+    closesHeld(): number
     /** Send new connections to another upstream (existing ones keep theirs). */
     setUpstream(port: number, host?: string): void
     /** RST both sides of every open connection now. Resolves when they are gone. */
@@ -67,6 +71,8 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
     const times: number[] = []
     const pairs = new Set<Pair>()
     const counted = { toBroker: 0, toClient: 0 }
+    const dropped = { toBroker: 0, toClient: 0 }
+    let held = 0
     let armed: { direction: Direction; minBytes: number; done: (r: { forwarded: number; dropped: number }) => void } | undefined
 
     function kill(p: Pair): void {
@@ -112,7 +118,10 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
     }
 
     function forward(p: Pair, dir: Direction, chunk: Buffer): void {
-        if (p.dead || p.stalled) return
+        if (p.dead || p.stalled) {
+            if (!p.dead) dropped[dir] += chunk.length
+            return
+        }
         if (armed && armed.direction === dir && chunk.length >= armed.minBytes) {
             const a = armed
             armed = undefined
@@ -159,12 +168,14 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
         broker.on("data", (d: Buffer) => forward(p, "toClient", d))
         // A half-open link never tells the other side anything: a stalled pair ignores closes.
         const onEnd = (other: Socket) => () => {
+            if (p.stalled && !p.dead) held++
             if (p.stalled || p.dead) return
             other.end()
         }
         client.on("end", onEnd(broker))
         broker.on("end", onEnd(client))
         const onGone = (other: Socket) => () => {
+            if (p.stalled && !p.dead) held++
             if (p.stalled) return
             pairs.delete(p)
             p.dead = true
@@ -191,6 +202,8 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
         openConnections: () => [...pairs].filter((p) => !p.dead && !p.client.destroyed).length,
         halfOpen: () => [...pairs].filter((p) => p.stalled && !p.dead && !p.broker.destroyed).length,
         bytes: () => ({ ...counted }),
+        swallowed: () => ({ ...dropped }),
+        closesHeld: () => held,
         setUpstream(p, host = "127.0.0.1") {
             upstream = { port: p, host }
         },

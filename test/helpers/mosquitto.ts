@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { freePort } from "./ports"
 import { exited, track } from "./processes"
+import { untilAsync } from "./wait"
 
 export interface MosquittoOptions {
     /** Keep sessions and queued messages across restart (persistence true). Default true. */
@@ -87,13 +88,12 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
 }
 
 async function waitUntilListening(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-    const deadline = Date.now() + 10_000
-    while (Date.now() < deadline) {
+    await untilAsync(async () => {
         if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${log()}`)
-        if (await canConnect(port)) return
-        await new Promise((r) => setTimeout(r, 25))
-    }
-    throw new Error(`mosquitto did not listen on ${port} within 10 s: ${log()}`)
+        return canConnect(port)
+    }, 10_000, `mosquitto listening on ${port}`).catch((e: Error) => {
+        throw new Error(`${e.message}: ${log()}`)
+    })
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -13,10 +13,11 @@
 // Every process started here is tracked (./processes) and stopped by PID, also when a test fails
 // or the Node process exits.
 import { spawn, type ChildProcess } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { connect, createServer, type Server } from "node:net"
 import { dirname, join, relative, resolve } from "node:path"
 import { exited, track } from "./processes"
+import { until, untilAsync } from "./wait"
 
 /** The project root: devs must run here (it needs ./devsconfig.json and writes ./.devicescript). */
 export const PROJECT_ROOT = findProjectRoot()
@@ -204,14 +205,14 @@ export function wrapWithEnv(entry: string, env: Record<string, SettingValue>): s
 
 function settingsWriter(settings: Record<string, SettingValue>): string {
     const file = genPath("settings")
-    const lines = [`import * as ds from "@devicescript/core"`, `import { writeSetting } from "@devicescript/settings"`]
+    const lines = [`import { writeSetting } from "@devicescript/settings"`]
     for (const k of Object.keys(settings)) {
         if (k.length > MAX_SETTING_KEY) throw new Error(`setting key ${k} is longer than ${MAX_SETTING_KEY}`)
         lines.push(`await writeSetting(${JSON.stringify(k)}, ${literal(settings[k])})`)
     }
-    // The VM saves its flash asynchronously after a write; give it a moment before saying so
-    // (the harness then also waits for the flash file to stop changing).
-    lines.push(`await ds.sleep(200)`, `console.log("devs-link: settings written")`, "")
+    // The VM saves its flash to the file asynchronously after a write: the harness then waits
+    // until the file holds every setting (flashHolds).
+    lines.push(`console.log("devs-link: settings written")`, "")
     writeFileSync(file, lines.join("\n"))
     return relative(PROJECT_ROOT, file)
 }
@@ -308,20 +309,18 @@ export interface SimulatorOptions {
     lockTimeoutMs?: number
 }
 
-/** Waits until the simulated flash file exists and has not changed for quietMs. */
-async function flashSettled(quietMs: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    let last = -1
-    let since = Date.now()
-    while (Date.now() < deadline) {
-        const m = existsSync(FLASH_FILE) ? statSync(FLASH_FILE).mtimeMs : -1
-        if (m !== last) {
-            last = m
-            since = Date.now()
-        } else if (m >= 0 && Date.now() - since >= quietMs) return
-        await new Promise((r) => setTimeout(r, 50))
-    }
-    throw new Error(`the simulated flash ${FLASH_FILE} did not settle within ${timeoutMs} ms`)
+/**
+ * True once the simulated flash file holds every setting: the VM saves its whole flash in one
+ * file write, where a setting is its key (":KEY") and its value as JSON text (checked for ASCII
+ * values; the VM escapes others its own way).
+ */
+function flashHolds(settings: Record<string, SettingValue>): boolean {
+    if (!existsSync(FLASH_FILE)) return false
+    const text = readFileSync(FLASH_FILE).toString("latin1")
+    return Object.keys(settings).every((k) => {
+        const v = literal(settings[k])
+        return text.includes(":" + k) && (!/^[\x20-\x7e]*$/.test(v) || text.includes(v))
+    })
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -336,14 +335,12 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 async function waitForPorts(ports: number[], child: ChildProcess, log: SimLog, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
+    await untilAsync(async () => {
         if (child.exitCode !== null) throw new Error(`devtools exited (${child.exitCode}):\n${log.tail()}`)
-        const open = await Promise.all(ports.map(portOpen))
-        if (open.every((x) => x)) return
-        if (Date.now() > deadline) throw new Error(`devtools did not listen on ${ports} within ${timeoutMs} ms:\n${log.tail()}`)
-        await new Promise((r) => setTimeout(r, 50))
-    }
+        return (await Promise.all(ports.map(portOpen))).every((x) => x)
+    }, timeoutMs, `devtools listening on ${ports}`).catch((e: Error) => {
+        throw new Error(`${e.message}:\n${log.tail()}`)
+    })
 }
 
 /**
@@ -357,15 +354,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const devtoolsLog = new SimLog()
     try {
         // The previous holder's devtools may still be exiting (e.g. killed together with its lock
-        // when its process died); give it a moment, then fail clearly rather than share its ports.
-        const deadline = Date.now() + 20_000
-        for (;;) {
-            const busy = (await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x)
-            if (!busy) break
-            if (Date.now() > deadline)
-                throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_NAME}`)
-            await new Promise((r) => setTimeout(r, 200))
-        }
+        // when its process died); wait until its ports are free, then fail clearly rather than share them.
+        await untilAsync(async () => !(await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x), 20_000, `ports ${DEVTOOLS_PORTS} free`).catch(() => {
+            throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_NAME}`)
+        })
         devtools = spawnDevs(["devtools"], devtoolsLog)
         await waitForPorts(DEVTOOLS_PORTS, devtools, devtoolsLog, 30_000)
     } catch (e) {
@@ -392,16 +384,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             const settings = { ...(opts.applyEnvFiles === false ? {} : projectEnvSettings()), ...(opts.settings ?? {}) }
             // A fresh flash each run unless asked: no settings left over from an earlier run.
             if (!opts.keepFlash) rmSync(FLASH_FILE, { force: true })
-            if (Object.keys(settings).length > 0) {
+            // The writer is stopped once the file holds every setting. A stop that cut a later save
+            // short would leave the file without them (the VM rewrites it whole): then write again.
+            for (let attempt = 1; Object.keys(settings).length > 0; attempt++) {
                 const writerFile = settingsWriter(settings)
                 const writer = await runOnce(writerFile, args)
                 try {
                     await writer.log.waitFor(/^devs-link: settings written/, 60_000)
-                    await flashSettled(500, 10_000)
+                    await until(() => flashHolds(settings), 10_000, `the settings in the simulated flash ${FLASH_FILE}`)
                 } finally {
                     await writer.stop()
                     rmSync(join(PROJECT_ROOT, writerFile), { force: true })
                 }
+                if (flashHolds(settings)) break
+                if (attempt === 3) throw new Error(`the simulated flash ${FLASH_FILE} lost the settings when the writer stopped, ${attempt} times`)
+                rmSync(FLASH_FILE, { force: true })
             }
             return runOnce(entry, args)
         },

@@ -16,6 +16,8 @@ import { getLinkAttr, WebLink } from "../../coap/linkformat"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { forward, ForwardResult, UpstreamObservations } from "./forward"
 import { Board, BoardRegistry } from "./registry"
+import { guard } from "./boundary"
+import { internalErrorFor, UDP_RECV_BUFFER } from "../coap-udp"
 
 export interface CoapFrontOptions {
     host?: string
@@ -95,15 +97,23 @@ export class CoapFront implements RequestHandler {
     }
 
     async listen(): Promise<number> {
-        const sock = createSocket("udp4")
+        // a burst beyond the kernel's default buffer (~256 small datagrams) would be dropped unread
+        const sock = createSocket({ type: "udp4", recvBufferSize: UDP_RECV_BUFFER })
         this.socket = sock
-        sock.on("message", (msg, rinfo) => this.layer.receive(msg, rinfo.address + ":" + rinfo.port))
+        // one datagram's boundary (src/host/gateway/boundary.ts): a fault answers a CON request 5.00
+        sock.on("message", (msg, rinfo) => {
+            const peer = rinfo.address + ":" + rinfo.port
+            guard("udp", () => this.layer.receive(msg, peer), () => {
+                const r = internalErrorFor(msg)
+                if (r) this.sendTo(r, peer)
+            })
+        })
         sock.on("error", () => {})
         await new Promise<void>((resolve, reject) => {
             sock.once("error", reject)
             sock.bind(this.opts.port, this.opts.host ?? "127.0.0.1", () => resolve())
         })
-        this.timer = setInterval(() => this.tick(), 20)
+        this.timer = setInterval(() => guard("udp", () => this.tick()), 20)
         return sock.address().port
     }
 

@@ -7,6 +7,7 @@ import { TcpHeadEnd, TcpHeadEndOptions } from "./tcp-head-end"
 import type { MqttSide, MqttSideOptions } from "./mqtt-side"
 import { CoapFront, CoapFrontOptions } from "./coap-front"
 import { HttpFront, HttpFrontOptions } from "./http-front"
+import { FaultLog, gatewayFaults } from "./boundary"
 
 export interface GatewayOptions {
     /** UDP CoAP front; default port 5683. Undefined port in tests: use 0. */
@@ -25,6 +26,8 @@ export interface Gateway {
     headEnd: TcpHeadEnd | undefined
     mqtt: MqttSide | undefined
     http: HttpFront | undefined
+    /** Inputs whose handling failed inside a front's boundary (src/host/gateway/boundary.ts). */
+    faults: FaultLog
     /** Actual ports (after listening on 0). */
     ports: { coap?: number; tcp?: number; http?: number }
     stop(): Promise<void>
@@ -64,6 +67,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         headEnd,
         mqtt,
         http,
+        faults: gatewayFaults,
         ports,
         async stop() {
             if (mqtt) await mqtt.stop()

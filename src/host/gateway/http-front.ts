@@ -16,6 +16,7 @@ import { discoveryLinks } from "../../coap/resources-discovery"
 import { forward } from "./forward"
 import { BoardRegistry } from "./registry"
 import { CoapFront } from "./coap-front"
+import { guard } from "./boundary"
 
 /** Content-Format <-> media type (RFC 7252 12.3, RFC 8428 12.3). */
 export const MEDIA_TYPES: [number, string][] = [
@@ -85,6 +86,8 @@ export interface HttpFrontOptions {
     token?: string
     /** Largest request body. Default 64 KiB. */
     maxBody?: number
+    /** A request (head and body) must arrive within this (408 and closed otherwise). Default 30 s. */
+    requestTimeoutMs?: number
 }
 
 export class HttpFront {
@@ -97,7 +100,13 @@ export class HttpFront {
     ) {}
 
     async listen(): Promise<number> {
-        const srv = createServer((req, res) => this.handle(req, res))
+        // a client that opens a request and never finishes it (a longer Content-Length than it
+        // sends, a head without its end) holds a connection for requestTimeoutMs, not Node's 300 s
+        const limit = this.opts.requestTimeoutMs ?? 30000
+        const srv = createServer(
+            { requestTimeout: limit, headersTimeout: limit, connectionsCheckingInterval: Math.min(limit / 4, 30000) },
+            (req, res) => this.handleGuarded(req, res)
+        )
         this.server = srv
         await new Promise<void>((resolve, reject) => {
             srv.once("error", reject)
@@ -127,8 +136,18 @@ export class HttpFront {
         return a.length === b.length && timingSafeEqual(a, b)
     }
 
+    /** One request, inside the gateway's boundary: a fault answers 500 (or drops the connection). */
+    private handleGuarded(req: IncomingMessage, res: ServerResponse): void {
+        // a client that goes away mid-body makes the streams emit "error"; unheard, that kills the process
+        req.on("error", () => {})
+        res.on("error", () => {})
+        guard("http", () => this.handle(req, res), () => internalError(res))
+    }
+
     private handle(req: IncomingMessage, res: ServerResponse): void {
         const send = (status: number, type: string | undefined, body: Buffer | string) => {
+            // a board's late or repeated answer after the response went out is dropped
+            if (res.headersSent || res.destroyed) return
             const headers: Record<string, string> = {}
             if (type && status !== 204 && status !== 304) headers["content-type"] = type
             res.writeHead(status, headers)
@@ -138,8 +157,9 @@ export class HttpFront {
             res.setHeader("www-authenticate", 'Bearer realm="devs-link gateway"')
             return send(401, "text/plain", "missing or wrong bearer token\n")
         }
-        const url = new URL(req.url ?? "/", "http://gateway")
-        const parts = url.pathname.split("/").filter((s) => s.length > 0).map((s) => decodeURIComponent(s))
+        const target = parseTarget(req.url)
+        if (target === undefined) return send(400, "text/plain", "bad request target (URL or percent-escape)\n")
+        const { url, parts } = target
         if (url.pathname === "/.well-known/core" && req.method === "GET" && this.front) {
             return send(200, "application/link-format", serializeLinks(discoveryLinks(this.front.server.resources)))
         }
@@ -167,7 +187,7 @@ export class HttpFront {
             size += c.length
             if (size <= max) chunks.push(c)
         })
-        req.on("end", () => {
+        req.on("end", () => guard("http", () => {
             if (size > max) return send(413, "text/plain", "body too large\n")
             const query: string[] = []
             url.searchParams.forEach((v, k) => query.push(v === "" ? k : k + "=" + v))
@@ -175,13 +195,14 @@ export class HttpFront {
                 this.reg,
                 parts[1],
                 { method, segments: parts.slice(2), query, accept, contentFormat: cf, payload: Buffer.concat(chunks) },
-                (r) => {
-                    const m = r.response
-                    const type = mediaTypeOf(getUintOption(m, OptionNumber.ContentFormat)) ?? (m.payload.length > 0 ? "text/plain" : undefined)
-                    send(httpStatusOf(m.code), type, m.payload)
-                }
+                (r) =>
+                    guard("http", () => {
+                        const m = r.response
+                        const type = mediaTypeOf(getUintOption(m, OptionNumber.ContentFormat)) ?? (m.payload.length > 0 ? "text/plain" : undefined)
+                        send(httpStatusOf(m.code), type, m.payload)
+                    }, () => internalError(res))
             )
-        })
+        }, () => internalError(res)))
     }
 
     /** The first media type of Accept we know (quality values ignored); */
@@ -193,4 +214,40 @@ export class HttpFront {
         }
         return undefined
     }
+}
+
+/**
+ * The request target as a URL and its decoded path segments, or undefined when it is not one
+ * (RFC 9112 3.2: answered 400): an absolute form that does not parse (`http://[x/devices`), or a
+ * segment with a broken percent-escape (`%ZZ`, a lone `%`) or escapes that are not UTF-8
+ * (`%C0%AF`, RFC 3986 2.1 / RFC 3629 3).
+ */
+export function parseTarget(raw: string | undefined): { url: URL; parts: string[] } | undefined {
+    let url: URL
+    try {
+        url = new URL(raw ?? "/", "http://gateway")
+    } catch {
+        return undefined
+    }
+    const parts: string[] = []
+    for (const s of url.pathname.split("/")) {
+        if (s.length === 0) continue
+        try {
+            parts.push(decodeURIComponent(s))
+        } catch {
+            return undefined
+        }
+    }
+    return { url, parts }
+}
+
+/** The boundary's answer: 500 when nothing went out yet, else the connection is cut. */
+function internalError(res: ServerResponse): void {
+    if (res.destroyed) return
+    if (res.headersSent) {
+        res.destroy()
+        return
+    }
+    res.writeHead(500, { "content-type": "text/plain" })
+    res.end("internal error\n")
 }

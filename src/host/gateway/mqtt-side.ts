@@ -13,6 +13,7 @@ import { connectNode, NodeClientOptions } from "../mqtt"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { forward } from "./forward"
 import { BoardLink, BoardRegistry } from "./registry"
+import { guard } from "./boundary"
 
 export interface MqttSideOptions {
     /** mqtt:// or mqtts:// broker URL. */
@@ -64,13 +65,16 @@ export class MqttSide {
             this.opts.requestTimeoutMs ?? 3000
         )
         this.binding = binding
-        client.on("message", (topic: string, payload: Buffer) => {
-            if (binding.onMessage(topic, payload)) return
-            this.onStatus(topic, payload)
-        })
+        // one message's boundary: a fault drops that message (there is no one to answer on MQTT)
+        client.on("message", (topic: string, payload: Buffer) =>
+            guard("mqtt", () => {
+                if (binding.onMessage(topic, payload)) return
+                this.onStatus(topic, payload)
+            })
+        )
         client.on("error", () => {})
         client.subscribeNoWait([binding.responseFilter(), this.prefix + "/+/status"], { qos: 1 })
-        this.timer = setInterval(() => this.tick(), 50)
+        this.timer = setInterval(() => guard("mqtt", () => this.tick()), 50)
     }
 
     async stop(): Promise<void> {

@@ -24,6 +24,7 @@ import { CoapReply, CoapTcpConnection } from "../../coap/tcp-connection"
 import { CoapResponseCallback } from "../../coap/token-matcher"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { BoardLink, BoardRegistry } from "./registry"
+import { guard } from "./boundary"
 
 export interface TcpHeadEndOptions {
     host?: string
@@ -74,7 +75,7 @@ export class TcpHeadEnd {
             srv.once("error", reject)
             srv.listen(this.opts.port, this.opts.host ?? "127.0.0.1", () => resolve())
         })
-        this.timer = setInterval(() => this.tick(), 50)
+        this.timer = setInterval(() => guard("tcp", () => this.tick()), 50)
         const a = srv.address()
         return typeof a === "object" && a ? a.port : 0
     }
@@ -139,13 +140,21 @@ export class TcpHeadEnd {
         // turn as "open", so a server that speaks first breaks a board's connect. RFC 8323 5.3
         // only requires the CSM to be our first message.
         let started = false
-        socket.on("data", (d: Buffer) => {
-            if (!started) {
-                started = true
-                conn.start()
-            }
-            conn.onData(d)
-        })
+        // the connection's boundary: a fault while handling its bytes ends this connection with
+        // Abort (RFC 8323 5.6), the head-end and every other board stay up
+        const abort = () => {
+            conn.abort("internal error", -1)
+            socket.destroy()
+        }
+        socket.on("data", (d: Buffer) =>
+            guard("tcp", () => {
+                if (!started) {
+                    started = true
+                    conn.start()
+                }
+                conn.onData(d)
+            }, abort)
+        )
         socket.on("error", (e: Error) => (reason = e.message))
         socket.once("close", () => {
             this.sockets.delete(socket)

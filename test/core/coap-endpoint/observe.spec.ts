@@ -209,14 +209,15 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
         expect(h.server.observerCount()).toBe(0)
     })
 
-    test("the observer list is capped: a new registration beyond it gets 5.03", async () => {
+    test("the observer list is capped: a registration beyond it is served as a plain GET (RFC 7641 4.1)", async () => {
 
         await pause()
         const s = make({ maxObservers: 2 }, false)
         register(s.h, 1, "01", undefined)
         register(s.h, 2, "02", undefined)
         register(s.h, 3, "03", undefined)
-        expect(s.h.last().code).toBe(CoapCode.ServiceUnavailable)
+        expect(s.h.last().code).toBe(CoapCode.Content)
+        expect(observeOf(s.h.last())).toBe(undefined)
         expect(s.h.server.observerCount()).toBe(2)
         // an existing observer may still re-register
         register(s.h, 4, "01", undefined)

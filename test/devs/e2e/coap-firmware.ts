@@ -9,7 +9,8 @@ import { runCoapFirmware } from "../../../devs/firmware-coap"
 import { simEnvNumber, simEnvString } from "../../../devs/sim-env"
 
 async function main() {
-    await ds.sleep(10) // simEnv is filled after this module's top level
+    // simEnv is filled by the wrapper's top level, which runs to its end once this fiber yields
+    await ds.sleep(0)
     await writeSetting("COAP_BINDING", "tcp")
     await writeSetting("COAP_URL", "coap+tcp://127.0.0.1:" + simEnvNumber("HEADEND_PORT", 5683))
     await writeSetting("DEVICE_ID", simEnvString("BOARD_ID", "coapfw1"))

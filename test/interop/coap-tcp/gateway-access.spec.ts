@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
 import { coapClient } from "./libcoap"
+import { until } from "../../helpers/wait"
 import { SimBoard, tcpBoard } from "./sim-board"
 
 const TOKEN = "coap-front-secret"
@@ -12,11 +13,7 @@ let board: SimBoard
 beforeAll(async () => {
     gw = await startGateway({ coap: { port: 0, token: TOKEN }, tcp: { port: 0, requestTimeoutMs: 1500 }, http: false })
     board = tcpBoard("acc1", gw.ports.tcp!)
-    const end = Date.now() + 10000
-    while (!gw.registry.get("acc1")?.online) {
-        if (Date.now() > end) throw new Error("board did not register")
-        await new Promise((r) => setTimeout(r, 20))
-    }
+    await until(() => !!gw.registry.get("acc1")?.online, 10000, "the board to register")
 })
 
 afterAll(async () => {

@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startMosquitto, Mosquitto } from "../../helpers/mosquitto"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
-import { coapClient } from "./libcoap"
+import { coapClient, countCodes } from "./libcoap"
 import { bigText, mqttBoard, SimBoard, tcpBoard } from "./sim-board"
-import { until } from "../../helpers/wait"
+import { resubscribed, until } from "../../helpers/wait"
 
 const TOKEN = "s3cret-token"
+const REQUEST_TIMEOUT_MS = 1500
 let mosq: Mosquitto
 let gw: Gateway
 const boards: Record<string, SimBoard> = {}
@@ -16,9 +17,9 @@ const boards: Record<string, SimBoard> = {}
 async function startGw(ports?: Gateway["ports"]): Promise<Gateway> {
     return startGateway({
         coap: { port: ports?.coap ?? 0, upstreamIdleMs: 500 },
-        tcp: { port: ports?.tcp ?? 0, requestTimeoutMs: 1500 },
+        tcp: { port: ports?.tcp ?? 0, requestTimeoutMs: REQUEST_TIMEOUT_MS },
         http: { port: ports?.http ?? 0, token: TOKEN },
-        mqtt: { url: mosq.url, requestTimeoutMs: 1500, discoveryRetryMs: 500 },
+        mqtt: { url: mosq.url, requestTimeoutMs: REQUEST_TIMEOUT_MS, discoveryRetryMs: 500 },
     })
 }
 
@@ -125,12 +126,14 @@ describe.each([
 
     test("Observe: two clients, ONE upstream observation, >= 3 notifications each", async () => {
         const b = boards[id]
-        const clients = [coapClient(["-B", "6", "-s", "3", uri(`/${id}/sensors/temperature`)]), coapClient(["-B", "6", "-s", "3", uri(`/${id}/sensors/temperature`)])]
+        const outs = ["", ""]
+        const clients = outs.map((_, k) => coapClient(["-B", "6", "-s", "3", uri(`/${id}/sensors/temperature`)], 20000, (o) => (outs[k] = o)))
         await until(() => b.server.observerCount("/sensors/temperature") === 1 && gw.front!.server.observerCount(`/${id}/sensors/temperature`) === 2, 3000, "two downstream observers")
         expect(gw.front!.observations.count()).toBe(1)
         for (let i = 1; i <= 4; i++) {
             b.setTemperature(22 + i)
-            await new Promise((r) => setTimeout(r, 250))
+            // the next change only once both clients have this one (first answer + i notifications)
+            await until(() => outs.every((o) => countCodes(o, "2.05") >= 1 + i), 5000, `notification ${i} at both clients`)
         }
         const results = await Promise.all(clients)
         for (const r of results) {
@@ -174,10 +177,13 @@ describe("gateway: unknown and gone boards", () => {
 
 describe("gateway: restarts", () => {
     test("MQTT binding keeps working across a broker restart", async () => {
+        const boardBack = resubscribed((boards["mb1"] as any).client)
+        const gatewayBack = resubscribed(gw.mqtt!.client!)
         await mosq.stop()
         await mosq.start()
-        await until(() => boards["mb1"] !== undefined && (boards["mb1"] as any).client.isConnected() && gw.mqtt!.client!.isConnected(), 10000, "both MQTT clients back")
-        await new Promise((r) => setTimeout(r, 300))
+        // the broker's restart cost the board its online status (its will): back once the gateway
+        // has heard the board's new status and both sides subscribed again
+        await until(() => boardBack() && gatewayBack() && ready("mb1"), 10000, "both MQTT clients back and subscribed again, the board online")
         const r = await coapClient(["-B", "5", uri("/mb1/sensors/temperature")])
         expect(r.codes).toEqual(["2.05"])
     })
@@ -201,18 +207,25 @@ describe.each([
 ])("gateway: the %s board killed during an observation", (binding, id) => {
     test("the observer gets 5.04, later requests get 5.04 quickly", async () => {
         const b = boards[id]
-        const client = coapClient(["-B", "8", "-s", "6", uri(`/${id}/sensors/temperature`)])
+        let out = ""
+        const client = coapClient(["-B", "8", "-s", "6", uri(`/${id}/sensors/temperature`)], 20000, (o) => (out = o))
         await until(() => b.server.observerCount("/sensors/temperature") === 1, 3000, "observation up")
+        await until(() => countCodes(out, "2.05") >= 1, 5000, "the first answer")
         b.setTemperature(30)
-        await new Promise((r) => setTimeout(r, 200))
+        await until(() => countCodes(out, "2.05") >= 2, 5000, "the notification of 30")
         b.kill()
         const r = await client
         expect(r.codes[0]).toBe("2.05")
         expect(r.codes[r.codes.length - 1]).toBe("5.04")
+        // "quickly": sooner than a forwarded request could time out in the gateway, beyond what
+        // a request answered at once (an unknown board) takes, coap-client's start-up included
+        const c0 = Date.now()
+        expect((await coapClient(["-B", "5", uri("/nosuchboard/sensors/temperature")])).codes).toEqual(["4.04"])
+        const controlMs = Date.now() - c0
         const t0 = Date.now()
         const after = await coapClient(["-B", "5", uri(`/${id}/sensors/temperature`)])
         expect(after.codes).toEqual(["5.04"])
-        expect(Date.now() - t0).toBeLessThan(2500)
+        expect(Date.now() - t0).toBeLessThan(controlMs + REQUEST_TIMEOUT_MS)
         expect((await http(`/devices/${id}/sensors/temperature`)).status).toBe(504)
     })
 })

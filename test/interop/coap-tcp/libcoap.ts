@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process"
 import { connect } from "node:net"
 import { exited, track } from "../../helpers/processes"
 import { freePort } from "../../helpers/ports"
+import { untilAsync } from "../../helpers/wait"
 
 export interface LibcoapServer {
     port: number
@@ -41,10 +42,9 @@ export async function startCoapRd(): Promise<LibcoapServer> {
 }
 
 async function waitTcp(port: number, proc: ChildProcess): Promise<void> {
-    const deadline = Date.now() + 5000
-    while (Date.now() < deadline) {
+    await untilAsync(async () => {
         if (proc.exitCode !== null) throw new Error("libcoap server exited early")
-        const ok = await new Promise<boolean>((resolve) => {
+        return new Promise<boolean>((resolve) => {
             const s = connect(port, "127.0.0.1")
             s.once("connect", () => {
                 s.destroy()
@@ -52,10 +52,7 @@ async function waitTcp(port: number, proc: ChildProcess): Promise<void> {
             })
             s.once("error", () => resolve(false))
         })
-        if (ok) return
-        await new Promise((r) => setTimeout(r, 25))
-    }
-    throw new Error(`nothing listening on ${port}`)
+    }, 5000, `libcoap listening on ${port}`)
 }
 
 export interface ClientResult {
@@ -70,17 +67,27 @@ export interface ClientResult {
     exitCode: number | null
 }
 
+/** Responses ("c:2.05" headers, say) in coap-client's output so far. */
+export function countCodes(out: string, code: string): number {
+    return out.split(/(?=v:1 t:)/).filter((c) => c.startsWith("v:1 t:") && c.includes(` c:${code} `)).length
+}
+
 /**
  * Runs coap-client-notls with `args` (URI last) and verbosity 6, so each message is printed as
- * `v:1 t:ACK c:2.05 i:... {token} [ options ] :: 'payload'`.
+ * `v:1 t:ACK c:2.05 i:... {token} [ options ] :: 'payload'`. `live` sees the output as it grows
+ * (to wait for a notification while an observation runs).
  */
-export function coapClient(args: string[], timeoutMs = 20000): Promise<ClientResult> {
+export function coapClient(args: string[], timeoutMs = 20000, live?: (out: string) => void): Promise<ClientResult> {
     return new Promise((resolve) => {
         const proc = spawn("coap-client-notls", ["-v", "6", ...args], { stdio: ["ignore", "pipe", "pipe"] })
         track(proc)
         let out = ""
-        proc.stdout?.on("data", (d: Buffer) => (out += d.toString()))
-        proc.stderr?.on("data", (d: Buffer) => (out += d.toString()))
+        const add = (d: Buffer) => {
+            out += d.toString()
+            live?.(out)
+        }
+        proc.stdout?.on("data", add)
+        proc.stderr?.on("data", add)
         const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs)
         proc.once("exit", (code) => {
             clearTimeout(timer)

@@ -79,8 +79,11 @@ describe("RFC 8323 + RFC 9176 against libcoap coap-rd-notls (coap+tcp)", () => {
             b.link.start()
             await until(() => tcpSessionUp(b.link.session), 5000, "link up")
             const conn = b.link.session.connection()
-            await new Promise((r) => setTimeout(r, 1200))
-            // several idle periods passed; a missing Pong would have closed this connection
+            // The board keeps one Ping outstanding and sends the next only after a Pong, so three
+            // Pings in the server's log mean two Pongs came back and were taken; a missing one
+            // would have closed this connection instead.
+            const from = rd.log().length
+            await until(() => rd.log().slice(from).split("c:Ping").length - 1 >= 3, 10000, "three keepalive Pings at the RD")
             expect(b.link.session.connection()).toBe(conn)
             expect(tcpConnectionStatus(conn).open).toBe(true)
             expect(rd.log()).toContain("c:Ping")

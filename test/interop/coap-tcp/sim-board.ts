@@ -170,8 +170,9 @@ export function mqttBoard(id: string, url: string): SimBoard & { client: MqttCli
         },
         stop() {
             try {
-                client.publishNoWait(status, '{"state":"offline"}', { qos: 1, retain: true })
-                setTimeout(() => client.end(), 100)
+                // end once the broker has the offline status (PUBACK), or at once with no link to send it on
+                if (client.isConnected()) client.publishNoWait(status, '{"state":"offline"}', { qos: 1, retain: true }, () => client.end())
+                else client.end()
             } catch {
                 // already ended (killed)
             }

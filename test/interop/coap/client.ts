@@ -2,6 +2,7 @@
 
 import { execFile, execFileSync, spawn, ChildProcess } from "node:child_process"
 import dgram from "node:dgram"
+import { holds } from "../../helpers/wait"
 
 export const COAP_CLIENT = process.env["COAP_CLIENT"] ?? "coap-client-notls"
 
@@ -66,19 +67,8 @@ export async function freeUdpPort(): Promise<number> {
     return port
 }
 
-export function sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms))
-}
-
 /** Waits until `cond()` holds or `ms` pass; returns whether it held. */
-export async function waitFor(cond: () => boolean, ms: number, step = 50): Promise<boolean> {
-    const end = Date.now() + ms
-    while (Date.now() < end) {
-        if (cond()) return true
-        await sleep(step)
-    }
-    return cond()
-}
+export const waitFor = (cond: () => boolean, ms: number): Promise<boolean> => holds(cond, ms)
 
 /** A raw UDP socket for the few cases coap-client cannot produce (zero-length token). */
 export async function rawExchange(port: number, request: Buffer, waitMs = 1000): Promise<Buffer[]> {

@@ -7,6 +7,7 @@ import { installDeviceResources } from "../../../src/coap/device-resources"
 import { senmlFromCbor } from "../../../src/coap/senml"
 import { parseLinks } from "../../../src/coap/linkformat"
 import { coapClient, requireCoapClient, spawnClient } from "./client"
+import { until } from "../../helpers/wait"
 import { readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -77,7 +78,7 @@ describe("device resources over UDP (coap-client-notls)", () => {
         await coapClient(["-B", "3", "-m", "put", "-e", "on", `${base}/actuators/led`])
         expect(out(await coapClient(["-B", "3", `${base}/actuators/led`]))).toBe("on")
         const watch = spawnClient(["-s", "2", "-B", "3", "-w", `${base}/actuators/led`])
-        await new Promise((r) => setTimeout(r, 500))
+        await until(() => ep.server.observerCount("/actuators/led") === 1, 3000, "the LED observer registered")
         const rpc = await coapClient(["-B", "3", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":3,"method":"led.set","params":{"on":false}}', `${base}/rpc`])
         expect(JSON.parse(out(rpc))).toEqual({ jsonrpc: "2.0", id: 3, result: { on: false } })
         await watch.exited

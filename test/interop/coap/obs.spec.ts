@@ -3,7 +3,8 @@ import { describe, test, expect, afterEach, beforeAll } from "vitest"
 import { CoapCode, CoapMessage, CoapType, getContentFormat, getUintOption } from "../../../src/coap/message"
 import { OptionNumber } from "../../../src/coap/options"
 import { startPlugtestServer, Plugtest, PlugtestOptions } from "./plugtest-server"
-import { coapClient, freeUdpPort, requireCoapClient, sleep, spawnClient, waitFor, RunningClient } from "./client"
+import { coapClient, freeUdpPort, requireCoapClient, spawnClient, waitFor, RunningClient } from "./client"
+import { afterMarker, until } from "../../helpers/wait"
 
 beforeAll(() => requireCoapClient())
 
@@ -100,7 +101,8 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         const p = await server({ params: { ackTimeout: 100, ackRandomFactor: 1.5, maxRetransmit: 4, nstart: 1, defaultLeisure: 5000, probingRate: 1, maxLatency: 100000 } })
         const c = client(["-s", "30", `coap://127.0.0.1:${p.port}/obs`])
         expect(await waitFor(() => p.ep.server.observerCount("/obs") === 1, 3000)).toBe(true)
-        await sleep(600)
+        // killed once the observation is in full swing: a notification sent and acknowledged
+        await until(() => notifications(p, observerPeer(p)).some((n) => ackedNotification(p, observerPeer(p), n.payload.toString())), 5000, "an acknowledged notification")
         c.kill("SIGKILL")
         await c.exited
         expect(await waitFor(() => p.ep.server.observerCount("/obs") === 0, 15000)).toBe(true)
@@ -109,9 +111,11 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         // retransmissions were sent (a MID seen more than once) before the server gave up
         const mids = out.map((m) => m.messageId)
         expect(mids.length > new Set(mids).size).toBe(true)
-        // and nothing is sent to the dead client afterwards
+        // and nothing is sent to the dead client afterwards: no retransmission left pending, and
+        // the ticks a fresh observer hears do not reach it
+        expect(p.ep.messageLayer.pendingCount()).toBe(0)
         const n = outTo(p, peer).length
-        await sleep(1000)
+        await liveTicks(p, "/obs")
         expect(outTo(p, peer).length).toBe(n)
     }, 30000)
 
@@ -120,7 +124,8 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         const port = await freeUdpPort()
         const a = client(["-p", String(port), "-s", "30", `coap://127.0.0.1:${p.port}/obs`])
         expect(await waitFor(() => p.ep.server.observerCount("/obs") === 1, 3000)).toBe(true)
-        await sleep(900)
+        // killed once the observation is in full swing: a notification sent and acknowledged
+        await until(() => notifications(p, observerPeer(p)).some((n) => ackedNotification(p, observerPeer(p), n.payload.toString())), 5000, "an acknowledged notification")
         a.kill("SIGKILL")
         await a.exited
         // the "rebooted" client: same address and port, no memory of the observation
@@ -132,7 +137,7 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         const peer = `127.0.0.1:${port}`
         expect(inFrom(p, peer).some((m) => m.type === CoapType.RST)).toBe(true)
         const before = notifications(p, peer).length
-        await sleep(1000)
+        await liveTicks(p, "/obs")
         expect(notifications(p, peer).length).toBe(before)
     }, 20000)
 
@@ -149,7 +154,8 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         expect(obsOf(final)).toBe(undefined)
         expect(p.ep.server.observerCount()).toBe(0)
         const n = outTo(p, peer).filter((m) => m.code === CoapCode.Content).length
-        await sleep(1000)
+        // /obs is gone; /obs-non changes on the same ticks
+        await liveTicks(p, "/obs-non")
         expect(outTo(p, peer).filter((m) => m.code === CoapCode.Content).length).toBe(n)
         a.kill()
     }, 20000)
@@ -188,15 +194,18 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         let maxPending = 0
         const probe = setInterval(() => (maxPending = Math.max(maxPending, p.ep.messageLayer.pendingCount())), 20)
         expect(await waitFor(() => p.ep.server.observerCount("/obs") === 1, 3000)).toBe(true)
-        p.tickObs()
-        // no change for longer than the retransmission timeout: the lost ACK causes a retransmission
-        await sleep(3500)
-        p.tickObs()
-        await sleep(500)
-        p.tickObs()
-        await sleep(500)
-        clearInterval(probe)
         const peer = observerPeer(p)
+        p.tickObs()
+        // no change until the retransmission timeout: the lost ACK causes a retransmission
+        await until(() => {
+            const ns = notifications(p, peer)
+            return ns.length > 0 && ns.filter((m) => m.messageId === ns[0].messageId).length >= 2
+        }, 10000, "the first notification retransmitted")
+        p.tickObs()
+        await until(() => ackedNotification(p, peer, "obs 2"), 10000, "obs 2 acknowledged")
+        p.tickObs()
+        await until(() => ackedNotification(p, peer, "obs 3"), 10000, "obs 3 acknowledged")
+        clearInterval(probe)
         const ns = notifications(p, peer)
         const first = ns[0]
         const copies = ns.filter((m) => m.messageId === first.messageId)
@@ -247,10 +256,27 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         expect(obsOf(answer)).toBe(undefined)
         expect(p.ep.server.observerCount()).toBe(0)
         const n = notifications(p, peer).length
-        await sleep(1000)
+        await liveTicks(p, "/obs")
         expect(notifications(p, peer).length).toBe(n)
     }, 20000)
 })
+
+/** True once the client at peer has acknowledged a notification carrying this payload. */
+function ackedNotification(p: Plugtest, peer: string, payload: string): boolean {
+    return notifications(p, peer).some((n) => n.payload.toString() === payload && inFrom(p, peer).some((m) => m.type === CoapType.ACK && m.messageId === n.messageId))
+}
+
+/**
+ * The positive control of a "nothing more is sent" check: a fresh observer of `path` must get
+ * two notifications. Those come from ticks that would have notified the old observer too, had
+ * the server kept it.
+ */
+async function liveTicks(p: Plugtest, path: string): Promise<void> {
+    const port = await freeUdpPort()
+    const peer = `127.0.0.1:${port}`
+    // (afterEach stops the marker observer)
+    await afterMarker(() => client(["-p", String(port), "-s", "10", "-B", "10", `coap://127.0.0.1:${p.port}${path}`]), () => notifications(p, peer).length >= 2, 5000, `two notifications of ${path} to a fresh observer`)
+}
 
 function observerPeerOr(p: Plugtest): string {
     const reg = p.log.find((d) => d.dir === "in" && d.msg && obsOf(d.msg) === 0)

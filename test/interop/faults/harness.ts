@@ -11,7 +11,7 @@ import { nodeClock, nodeCompletions, nodeRandom } from "../../../src/host/node-p
 import type { Random } from "../../../src/io"
 import { startMosquitto, type Mosquitto } from "../../helpers/mosquitto"
 import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy"
-import { until } from "../../helpers/wait"
+import { afterMarker, until } from "../../helpers/wait"
 export { until }
 
 export const QOS = [0, 1, 2] as const
@@ -25,6 +25,14 @@ export class Ledger {
     got: Record<Qos, Map<number, number>> = { 0: new Map(), 1: new Map(), 2: new Map() }
     /** Publishes the sender's API rejected (reported, never silent). */
     rejected: Record<Qos, string[]> = { 0: [], 1: [], 2: [] }
+    /** Markers that came through (payloads "marker..."), kept apart from the numbered messages. */
+    markers: string[] = []
+
+    /** Records one payload: a marker, or a numbered message at this QoS. */
+    payload(qos: Qos, text: string): void {
+        if (text.startsWith("marker")) this.markers.push(text)
+        else this.receive(qos, Number(text))
+    }
 
     receive(qos: Qos, seq: number): void {
         this.got[qos].set(seq, (this.got[qos].get(seq) ?? 0) + 1)
@@ -58,6 +66,8 @@ export interface Rig {
     broker: Mosquitto
     proxy: FaultProxy
     device: MqttClient
+    /** The options the device was started with. */
+    options: ClientOptions
     peer: PeerClient
     log: DeviceLog
     /** Messages device -> peer and peer -> device. */
@@ -101,7 +111,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     peer.on("error", () => {})
     peer.on("message", (topic, payload) => {
         const qos = Number(topic.slice(topic.lastIndexOf("/q") + 2)) as Qos
-        up.receive(qos, Number(payload.toString()))
+        up.payload(qos, payload.toString())
     })
     await new Promise<void>((r) => peer.once("connect", () => r()))
     await peer.subscribeAsync(`devices/${devId}/up/#`, { qos: 2 })
@@ -129,7 +139,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     device.on("error", (e: Error & { code?: string }) => log.errors.push({ at: Date.now(), code: e.code ?? "", message: e.message }))
     device.on("message", (topic: string, payload: Buffer) => {
         const qos = Number(topic.slice(topic.lastIndexOf("/q") + 2)) as Qos
-        down.receive(qos, Number(payload.toString()))
+        down.payload(qos, payload.toString())
     })
     await device.whenConnected()
     await device.subscribe(`devices/${devId}/down/#`, { qos: 2 })
@@ -153,6 +163,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
         broker,
         proxy,
         device,
+        options,
         peer,
         log,
         up,
@@ -170,8 +181,11 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
         },
         async settle(ms) {
             await until(() => up.complete() && down.complete() && device.stats().inflight === 0, ms, "every QoS 1/2 message both ways")
-            // QoS 2 duplicates would show up late (a resend after reconnect): give them a moment.
-            await sleep(300)
+            // QoS 2 duplicates would show up late (a resend after reconnect): a QoS 2 marker each
+            // way comes through behind any of them.
+            const m = "marker" + up.markers.length
+            await afterMarker(() => device.publishNoWait(`devices/${devId}/up/q2`, m, { qos: 2 }), () => up.markers.includes(m), ms, "device->peer")
+            await afterMarker(() => peer.publish(`devices/${devId}/down/q2`, m, { qos: 2 }), () => down.markers.includes(m), ms, "peer->device")
         },
         report(name, extra = {}) {
             const st = device.stats()

@@ -3,6 +3,7 @@
 // never delivered), which models a broker that stopped reading; cut() destroys every connection.
 
 import { createServer, connect, Server, Socket } from "node:net"
+import { holds } from "../../helpers/wait"
 
 export interface Proxy {
     port: number
@@ -74,14 +75,5 @@ export function startProxy(targetPort: number): Promise<Proxy> {
     })
 }
 
-/** Polls cond every 10 ms until true or timeout; returns cond's last value. */
-export async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-    const end = Date.now() + timeoutMs
-    while (Date.now() < end) {
-        if (cond()) return true
-        await new Promise((r) => setTimeout(r, 10))
-    }
-    return cond()
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+/** Polls cond until true or timeout; returns cond's last value (assert on it). */
+export const until = holds

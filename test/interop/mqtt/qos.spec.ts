@@ -4,6 +4,7 @@ import mqtt from "mqtt"
 import { connectNodeAsync, MqttClient } from "../../../src/host/mqtt"
 import { Mosquitto, startMosquitto } from "../../helpers/mosquitto"
 import { until } from "./proxy"
+import { afterMarker } from "../../helpers/wait"
 
 let broker: Mosquitto
 let ours: MqttClient
@@ -85,8 +86,10 @@ describe("interop with Mosquitto and MQTT.js: QoS both directions", () => {
         const seen: string[] = []
         later.on("message", (t, p) => seen.push(p.toString()))
         await later.subscribeAsync("ret/#", { qos: 1 })
-        await new Promise((r) => setTimeout(r, 200))
-        expect(seen).toEqual([])
+        // the broker queues retained messages right behind the SUBACK, so a live marker published
+        // after it arrives behind any of them
+        await afterMarker(() => later.publishAsync("ret/marker", "marker", { qos: 1 }), () => seen.includes("marker"), 3000, "on ret/")
+        expect(seen).toEqual(["marker"])
         await later.endAsync()
     })
 

@@ -16,7 +16,9 @@
 import { afterEach, describe, expect, test } from "vitest"
 import { connectNodeAsync, MqttClient } from "../../../src/host/mqtt"
 import { Mosquitto, startMosquitto } from "../../helpers/mosquitto"
-import { Proxy, sleep, startProxy, until } from "./proxy"
+import { join } from "node:path"
+import { Proxy, startProxy } from "./proxy"
+import { fileVersion, until, untilRewritten } from "../../helpers/wait"
 
 const N = 500
 let broker: Mosquitto | undefined
@@ -37,18 +39,47 @@ interface Receiver {
     client: MqttClient
     counts: Map<string, number>
     total(): number
+    /** Markers received (payloads starting "marker"), kept out of counts and total. */
+    markers: string[]
 }
+
+const MARKER_WAIT_MS = 20000
+
+/**
+ * Closes the window for late duplicates: tx publishes a marker on the stream's topic and rx must
+ * receive it; a duplicate the broker still meant to deliver would have been queued before it.
+ */
+async function markerThrough(tx: MqttClient, rx: Receiver, topic: string, qos: 1 | 2): Promise<void> {
+    const m = "marker" + rx.markers.length
+    tx.publishNoWait(topic, m, { qos })
+    await until(() => rx.markers.includes(m), MARKER_WAIT_MS, `the marker ${m} through ${topic}`)
+}
+
+/**
+ * Waits until the broker has saved its database after everything the clients know of so far:
+ * saves are whole-file replacements on the broker's single thread, so one that finishes after
+ * this call started after every packet the broker had already answered.
+ */
+async function brokerSaved(b: Mosquitto): Promise<void> {
+    const db = join(b.dir, "mosquitto.db")
+    await untilRewritten(db, fileVersion(db), 10000, "Mosquitto's next autosave of " + db)
+}
+
+/** Acknowledgements rx has sent for n deliveries at this QoS (PUBACK, or PUBREC + PUBCOMP). */
+const acksSent = (rx: Receiver): number => rx.client.stats().packetsSent - rx.client.stats().pingsSent
 
 async function receiver(port: number, qos: 1 | 2, topic: string): Promise<Receiver> {
     const client = await connectNodeAsync({ host: "127.0.0.1", port, clientId: `rx-${qos}`, ...fast })
     clients.push(client)
     const counts = new Map<string, number>()
+    const markers: string[] = []
     let total = 0
     await client.subscribe(topic, { qos, onMessage: (_t, p) => {
+        if (p.toString().startsWith("marker")) return void markers.push(p.toString())
         total++
         counts.set(p.toString(), (counts.get(p.toString()) ?? 0) + 1)
     } })
-    return { client, counts, total: () => total }
+    return { client, counts, total: () => total, markers }
 }
 
 interface Sent {
@@ -77,16 +108,17 @@ for (const qos of [1, 2] as const) {
             tx.on("close", () => undefined)
             stream(tx, topic, qos, 0, N, sent)
             // stop once a fifth is through; the rest is in flight or queued
-            await until(() => sent.ok >= N / 5, 10000)
+            await until(() => sent.ok >= N / 5, 10000, "a fifth of the stream acknowledged")
             const b = broker
             const restarted = b.stop().then(async () => {
                 okAtStop = sent.ok
-                await sleep(200)
+                // start again only once both clients have seen the broker go
+                await until(() => !tx.isConnected() && !rx.client.isConnected(), 10000, "both clients to lose the broker")
                 await b.start()
             })
             await restarted
-            await until(() => sent.ok + sent.errors.length >= N && rx.counts.size >= N, 20000)
-            await sleep(200) // late duplicates, if any, would show up here
+            await until(() => sent.ok + sent.errors.length >= N && rx.counts.size >= N, 20000, "the whole stream through")
+            await markerThrough(tx, rx, topic, qos)
             expect(okAtStop).toBeLessThan(N) // the restart really hit the middle of the stream
             expect(sent.errors).toEqual([])
             expect(sent.ok).toBe(N)
@@ -106,17 +138,22 @@ for (const qos of [1, 2] as const) {
             clients.push(tx)
             const sent: Sent = { ok: 0, errors: [] }
             stream(tx, topic, qos, 0, N / 2, sent)
-            await until(() => sent.ok >= N / 2 && rx.counts.size >= N / 2, 10000)
-            await sleep(2500) // past Mosquitto's autosave (1 s interval, up to ~2 s in practice): everything so far is on disk
+            await until(() => sent.ok >= N / 2 && rx.counts.size >= N / 2, 10000, "the first half through")
+            // rx's last acknowledgements reached the broker (else it would resend after the crash)
+            const baseline = 2 // CONNECT, SUBSCRIBE
+            await until(() => acksSent(rx) >= baseline + (qos === 2 ? N : N / 2), 10000, "rx's acknowledgements of the first half sent")
+            await rx.client.publish("marker/" + topic, "m", { qos: 1 })
+            // then a save that holds all of it: everything so far is on disk
+            await brokerSaved(broker)
             proxy.freeze()
             stream(tx, topic, qos, N / 2, N, sent)
-            await sleep(100)
+            await until(() => tx.stats().inflight >= 16, 5000, "the send window full")
             expect(tx.stats().inflight).toBe(16)
             await broker.kill()
             proxy.thaw()
             await broker.start()
-            await until(() => sent.ok + sent.errors.length >= N && rx.counts.size >= N, 20000)
-            await sleep(200)
+            await until(() => sent.ok + sent.errors.length >= N && rx.counts.size >= N, 20000, "the whole stream through")
+            await markerThrough(tx, rx, topic, qos)
             expect(sent.errors).toEqual([])
             expect(sent.ok).toBe(N)
             expect(rx.counts.size).toBe(N)
@@ -133,18 +170,18 @@ for (const qos of [1, 2] as const) {
             clients.push(tx)
             const presents: boolean[] = []
             rx.client.on("connect", (sp: boolean) => presents.push(sp))
-            // let the broker save both sessions (autosave_interval 1 s; measured: a save can take up
-            // to ~2 s to happen), so only state from inside the stream can be lost
-            await sleep(2500)
+            // let the broker save both sessions, so only state from inside the stream can be lost
+            await brokerSaved(broker)
             const sent: Sent = { ok: 0, errors: [] }
             stream(tx, topic, qos, 0, N, sent)
-            await until(() => sent.ok >= N / 5, 10000)
+            await until(() => sent.ok >= N / 5, 10000, "a fifth of the stream acknowledged")
             await broker.kill()
             const okAtKill = sent.ok
-            await sleep(200)
+            await until(() => !tx.isConnected() && !rx.client.isConnected(), 10000, "both clients to lose the broker")
             await broker.start()
-            await until(() => sent.ok + sent.errors.length >= N, 20000)
-            await sleep(500)
+            await until(() => sent.ok + sent.errors.length >= N, 20000, "every publish completed")
+            // what rx got is final once a later marker came through (the broker lost some, not this)
+            await markerThrough(tx, rx, topic, qos)
             expect(okAtKill).toBeLessThan(N)
             expect(sent.errors).toEqual([])
             expect(sent.ok).toBe(N)

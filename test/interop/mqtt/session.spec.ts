@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import mqtt from "mqtt"
 import { connectNode, connectNodeAsync, NodeStreamConnector } from "../../../src/host/mqtt"
 import { Mosquitto, startMosquitto } from "../../helpers/mosquitto"
-import { sleep, startProxy, until } from "./proxy"
+import { startProxy } from "./proxy"
+import { afterMarker, roundTrip, until, untilLine } from "../../helpers/wait"
 
 let broker: Mosquitto
 
@@ -30,13 +31,13 @@ describe("last will (3.1.2.5)", () => {
             will: { topic: "will/dies", payload: "offline", qos: 1, retain: true },
         })
         connector.last!.destroy() // no DISCONNECT: as if the board lost power
-        await until(() => got.length >= 1, 5000)
+        await until(() => got.length >= 1, 5000, "the will")
         expect(got).toEqual([["will/dies", "offline", false]])
         // retained: a later subscriber sees it flagged as retained
         const late = await connectNodeAsync({ url: broker.url, clientId: "will-late" })
         const seen: Array<[string, boolean]> = []
         await late.subscribe("will/dies", { qos: 1, onMessage: (_t, p, packet) => seen.push([p.toString(), packet.retain]) })
-        await until(() => seen.length >= 1, 3000)
+        await until(() => seen.length >= 1, 3000, "the retained will")
         expect(seen).toEqual([["offline", true]])
         late.end()
         c.end()
@@ -48,10 +49,14 @@ describe("last will (3.1.2.5)", () => {
         const got: string[] = []
         watcher.on("message", (t) => got.push(t))
         await watcher.subscribeAsync("will2/#", { qos: 1 })
+        const logFrom = broker.log().length
         const c = await connectNodeAsync({ url: broker.url, clientId: "will-polite", will: { topic: "will2/polite", payload: "x", qos: 1 } })
         c.end()
-        await sleep(300)
-        expect(got).toEqual([])
+        // The broker decides about the will when it closes the connection; after that, a marker
+        // published to the watcher arrives behind the will, if there was one.
+        await untilLine(broker.log, /Client will-polite disconnected/, 5000, "the broker to drop will-polite", logFrom)
+        await afterMarker(() => watcher.publishAsync("will2/marker", "m", { qos: 1 }), () => got.includes("will2/marker"), 5000, "on will2/")
+        expect(got).toEqual(["will2/marker"])
         await watcher.endAsync()
     })
 })
@@ -61,9 +66,11 @@ describe("persistent session (clean=false)", () => {
         const opts = { url: broker.url, clientId: "persist-1", clean: false }
         const first = await connectNodeAsync(opts)
         // start from a known state: the broker may remember this id from an earlier run
+        const logFrom = broker.log().length
         await first.subscribe("p/+", { qos: 2 })
         first.end()
-        await sleep(100)
+        // publish only once the broker holds the session offline, so everything is queued for it
+        await untilLine(broker.log, /Client persist-1 disconnected/, 5000, "the broker to drop persist-1", logFrom)
         const pub = await mqtt.connectAsync(broker.url, { clientId: "persist-pub", reconnectPeriod: 0 })
         for (let i = 0; i < 30; i += 10)
             await Promise.all(Array.from({ length: 10 }, (_, k) => pub.publishAsync(k % 2 ? "p/a" : "p/b", "q" + (i + k), { qos: (k % 2 ? 1 : 2) as 1 | 2 })))
@@ -74,15 +81,17 @@ describe("persistent session (clean=false)", () => {
         again.on("connect", (sp: boolean) => (sessionPresent = sp))
         again.on("message", (_t: string, p: Buffer) => got.push(p.toString()))
         await again.whenConnected()
-        await until(() => got.length >= 30, 5000)
+        await until(() => got.length >= 30, 5000, "the 30 queued messages")
         expect(sessionPresent).toBe(true)
         expect(got.length).toBe(30)
         expect(new Set(got).size).toBe(30)
         // the session kept the subscription, so nothing was resubscribed: exactly CONNECT,
         // 15 PUBACK and 15 x (PUBREC + PUBCOMP) went out
-        await until(() => again.stats().packetsSent >= 46, 3000)
-        await sleep(100)
-        expect(again.stats().packetsSent).toBe(1 + 15 + 30)
+        await until(() => again.stats().packetsSent >= 46, 3000, "every acknowledgement sent")
+        // A marker publish (to a topic it does not subscribe) acknowledged by the broker: every
+        // PUBREL came before its PUBACK, so every PUBCOMP (or stray SUBSCRIBE) was sent before it.
+        await again.publish("marker/persist-1", "m", { qos: 1 })
+        expect(again.stats().packetsSent).toBe(1 + 15 + 30 + 1)
         again.end()
     })
 
@@ -95,14 +104,16 @@ describe("persistent session (clean=false)", () => {
         await thief.endAsync()
         const presents: boolean[] = []
         c.on("connect", (sp: boolean) => presents.push(sp))
-        await until(() => presents.length >= 1, 5000)
+        await until(() => presents.length >= 1, 5000, "the reconnect")
         expect(presents[0]).toBe(false)
-        await sleep(200) // SUBACK of the restored subscription
         const pub = await mqtt.connectAsync(broker.url, { clientId: "persist-pub2", reconnectPeriod: 0 })
+        // the restored subscription is in place once a probe on it comes through (the broker
+        // drops probes published before that)
+        await roundTrip(() => pub.publishAsync("lost/probe", "p", { qos: 1 }), () => got.includes("lost/probe"), 5000, "a probe on the restored subscription")
         await pub.publishAsync("lost/x", "y", { qos: 1 })
         await pub.endAsync()
-        await until(() => got.length >= 1, 3000)
-        expect(got).toEqual(["lost/x"])
+        await until(() => got.includes("lost/x"), 3000, "lost/x")
+        expect(got.filter((t) => t !== "lost/probe")).toEqual(["lost/x"])
         c.end()
     })
 })
@@ -120,19 +131,26 @@ describe("half-open link", () => {
         const timer = setInterval(() => {
             if (c.isConnected()) c.publishNoWait("ho/t", "x", { qos: 0 })
         }, 100)
-        await sleep(300)
+        const sentBefore = c.stats().packetsSent
+        await until(() => c.stats().packetsSent >= sentBefore + 3, 5000, "the client publishing")
         const silentAt = Date.now()
+        const pingsBefore = c.stats().pingsSent
         proxy.blackhole(true)
-        await until(() => offlineAt > 0, 5000)
+        await until(() => offlineAt > 0, 5000, "the client to give the link up")
         const detectedAfter = offlineAt - silentAt
+        const pings = c.stats().pingsSent - pingsBefore
         proxy.blackhole(false)
         proxy.cut()
-        const back = await until(() => c.isConnected(), 5000)
+        let back = true
+        await until(() => c.isConnected(), 5000, "the reconnect").catch(() => (back = false))
         clearInterval(timer)
         c.end()
         await proxy.close()
         expect(errors).toContain("PING_TIMEOUT")
-        expect(detectedAfter).toBeLessThanOrEqual(1.5 * keepalive * 1000 + 100)
+        // found by the first unanswered PINGREQ (at most keepalive of silence, then keepalive/2
+        // for the PINGRESP), long before a second keepalive period would have run out
+        expect(pings).toBe(1)
+        expect(detectedAfter / (keepalive * 1000)).toBeLessThan(2)
         expect(back).toBe(true)
         console.log(`half-open link found after ${detectedAfter} ms (keepalive ${keepalive} s)`)
     })

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { connectNodeAsync } from "../../../src/host/mqtt"
 import { type Mosquitto } from "../../helpers/mosquitto"
 import { startTlsMosquitto, type TestPki } from "../../helpers/tls-ca"
+import { until } from "../../helpers/wait"
 
 async function failure(url: string, ca: string): Promise<string> {
     try {
@@ -38,8 +39,7 @@ describe("MQTT client over TLS (mqtts://) against Mosquitto", () => {
             await c.subscribe("tls/echo", { qos: 2 })
             await c.publish("tls/echo", "over-tls-1", { qos: 1 })
             await c.publish("tls/echo", "over-tls-2", { qos: 2 })
-            const end = Date.now() + 5000
-            while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
+            await until(() => got.length >= 2, 5000, "both echoes over TLS")
             expect(got).toEqual(["over-tls-1", "over-tls-2"])
             c.end()
         }

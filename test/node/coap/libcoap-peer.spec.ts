@@ -21,6 +21,7 @@ import {
 } from "../../../src/coap/message"
 import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/options"
 import { filterLinks, getLinkAttr, parseLinks } from "../../../src/coap/linkformat"
+import { until } from "../../helpers/wait"
 
 const SERVER = "/usr/bin/coap-server-notls"
 let server: ChildProcess
@@ -142,21 +143,12 @@ describe("codec against libcoap coap-server-notls", () => {
         const sock = net.connect(port, "127.0.0.1")
         const reader = new CoapTcpFrameReader(65536)
         const got: CoapMessage[] = []
-        let wake: () => void = () => {}
         sock.on("data", (d) => {
             reader.push(Buffer.from(d))
             for (let m = reader.nextMessage(); m !== undefined; m = reader.nextMessage()) got.push(m)
-            wake()
         })
         const next = async (): Promise<CoapMessage> => {
-            const deadline = Date.now() + 3000
-            while (got.length === 0) {
-                if (Date.now() > deadline) throw new Error("no frame")
-                await new Promise<void>((r) => {
-                    wake = r
-                    setTimeout(r, 100)
-                })
-            }
+            await until(() => got.length > 0, 3000, "a frame from coap-server")
             return got.shift()!
         }
         await new Promise<void>((r) => sock.once("connect", () => r()))

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest"
 import { connect, createServer, type Server, type Socket } from "node:net"
 import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy"
 import { startMaliciousBroker, MALFORMED } from "../../helpers/malicious-broker"
+import { until as untilCond } from "../../helpers/wait"
 
 interface Echo {
     port: number
@@ -56,14 +57,7 @@ function attempt(port: number): Promise<string> {
 }
 
 const total = (bs: Buffer[]) => Buffer.concat(bs).toString()
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-    const end = Date.now() + ms
-    while (!cond()) {
-        if (Date.now() > end) throw new Error("condition not met in time")
-        await sleep(5)
-    }
-}
+const until = (cond: () => boolean, what = "the proxy's bytes") => untilCond(cond, 3000, what)
 
 describe("fault proxy", () => {
     let echo: Echo
@@ -116,14 +110,16 @@ describe("fault proxy", () => {
         proxy.stall()
         c.s.write("during")
         echo.sockets[0].write("from-upstream")
-        await sleep(200)
+        // the proxy read both and dropped them: they can never arrive
+        await until(() => proxy.swallowed().toBroker === 6 && proxy.swallowed().toClient === 13, "both writes swallowed")
         expect(total(echo.chunks)).toBe("before")
         expect(total(c.got)).toBe("before")
         expect(c.s.destroyed).toBe(false)
         expect(echo.sockets[0].destroyed).toBe(false)
         // The client giving up does not reach the upstream either: no FIN crosses a dead link.
         c.s.destroy()
-        await sleep(100)
+        // the proxy saw the client go and kept it to itself
+        await until(() => proxy.closesHeld() >= 1, "the client's close held at the proxy")
         expect(echo.sockets[0].destroyed).toBe(false)
         expect(proxy.halfOpen()).toBe(1)
         // New connections are not stalled.

@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../../../src/io"
 import { connect } from "../../../src/mqtt/client"
 import { nodeClock, nodeCompletions, nodeRandom } from "../../../src/host/node-platform"
+import { untilValue } from "../../helpers/wait"
 
 /** A link that never opens: the client stays in its first attempt. */
 class SilentConnector implements StreamConnector {
@@ -11,14 +12,14 @@ class SilentConnector implements StreamConnector {
     }
 }
 
-function outcome(p: Promise<void>): Promise<string> {
-    return Promise.race([
-        p.then(
-            () => "resolved",
-            (e) => "rejected " + (e.code ?? e.message)
-        ),
-        new Promise<string>((r) => setTimeout(() => r("still pending"), 200)),
-    ])
+/** How p settled; "still pending" if it has not after a generous wait (a hang, not a slow machine). */
+async function outcome(p: Promise<void>): Promise<string> {
+    let settled: string | undefined
+    p.then(
+        () => (settled = "resolved"),
+        (e) => (settled = "rejected " + (e.code ?? e.message))
+    )
+    return untilValue(() => settled, 5000, "the promise to settle").catch(() => "still pending")
 }
 
 describe("MqttClient.end() settles whoever waits for a connection", () => {
