@@ -117,8 +117,7 @@ export class SimLog {
             if (hit) return hit.match
             const panic = this.panicCode()
             if (panic !== undefined) throw new Error(`simulator panicked (${panic}) before ${re}:\n${this.tail()}`)
-            if (this.exitCode !== undefined)
-                throw new Error(`simulator exited (${this.exitCode}) before ${re}:\n${this.tail()}`)
+            if (this.exitCode !== undefined) throw new Error(`simulator exited (${this.exitCode}) before ${re}:\n${this.tail()}`)
             const left = deadline - Date.now()
             if (left <= 0) throw new Error(`timeout after ${timeoutMs} ms waiting for ${re}:\n${this.tail()}`)
             await new Promise<void>((res) => {
@@ -335,10 +334,14 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 async function waitForPorts(ports: number[], child: ChildProcess, log: SimLog, timeoutMs: number): Promise<void> {
-    await untilAsync(async () => {
-        if (child.exitCode !== null) throw new Error(`devtools exited (${child.exitCode}):\n${log.tail()}`)
-        return (await Promise.all(ports.map(portOpen))).every((x) => x)
-    }, timeoutMs, `devtools listening on ${ports}`).catch((e: Error) => {
+    await untilAsync(
+        async () => {
+            if (child.exitCode !== null) throw new Error(`devtools exited (${child.exitCode}):\n${log.tail()}`)
+            return (await Promise.all(ports.map(portOpen))).every((x) => x)
+        },
+        timeoutMs,
+        `devtools listening on ${ports}`
+    ).catch((e: Error) => {
         throw new Error(`${e.message}:\n${log.tail()}`)
     })
 }
@@ -355,7 +358,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     try {
         // The previous holder's devtools may still be exiting (e.g. killed together with its lock
         // when its process died); wait until its ports are free, then fail clearly rather than share them.
-        await untilAsync(async () => !(await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x), 20_000, `ports ${DEVTOOLS_PORTS} free`).catch(() => {
+        await untilAsync(
+            async () => !(await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x),
+            20_000,
+            `ports ${DEVTOOLS_PORTS} free`
+        ).catch(() => {
             throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_NAME}`)
         })
         devtools = spawnDevs(["devtools"], devtoolsLog)
@@ -397,7 +404,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
                     rmSync(join(PROJECT_ROOT, writerFile), { force: true })
                 }
                 if (flashHolds(settings)) break
-                if (attempt === 3) throw new Error(`the simulated flash ${FLASH_FILE} lost the settings when the writer stopped, ${attempt} times`)
+                if (attempt === 3)
+                    throw new Error(`the simulated flash ${FLASH_FILE} lost the settings when the writer stopped, ${attempt} times`)
                 rmSync(FLASH_FILE, { force: true })
             }
             return runOnce(entry, args)
