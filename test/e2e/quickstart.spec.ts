@@ -50,6 +50,16 @@ function npmStart(args: string[] = []): NpmStart {
     return s
 }
 
+/** Waits for npm start's output to match re; fails at once, with that output, if npm start exits first. */
+async function waitForOutput(s: NpmStart, re: RegExp, ms: number, what: string): Promise<void> {
+    try {
+        await until(() => re.test(s.out()) || s.child.exitCode !== null || s.child.signalCode !== null, ms, what)
+    } catch (e) {
+        throw new Error(`${(e as Error).message}; npm start printed:\n${s.out()}`)
+    }
+    if (!re.test(s.out())) throw new Error(`npm start exited (${s.child.exitCode ?? s.child.signalCode}) before ${what}:\n${s.out()}`)
+}
+
 function npmRun(args: string[]): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(npm, ["run", "--silent", ...args], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 60_000 })
     return { status: r.status, stdout: r.stdout, stderr: r.stderr }
@@ -62,11 +72,7 @@ afterEach(async () => {
 describe.skipIf(ownBroker !== undefined)("quick start (README)", () => {
     test("npm start, then npm run rpc -- sys.info with no flags gets the board's reply; saved settings survive a restart", async () => {
         const first = npmStart()
-        await until(
-            () => /try, in another terminal: +npm run rpc -- sys\.info/.test(first.out()),
-            240_000,
-            "npm start to say the board is online"
-        )
+        await waitForOutput(first, /try, in another terminal: +npm run rpc -- sys\.info/, 240_000, "npm start to say the board is online")
         expect(first.out()).toMatch(/status +[0-9a-f]+: \{"state":"online"/)
 
         const info = npmRun(["rpc", "--", "sys.info"])
@@ -84,7 +90,7 @@ describe.skipIf(ownBroker !== undefined)("quick start (README)", () => {
         expect(existsSync(join(PROJECT_ROOT, RECORD_FILE))).toBe(false)
 
         const second = npmStart()
-        await until(() => /try, in another terminal/.test(second.out()), 240_000, "the second npm start to say the board is online")
+        await waitForOutput(second, /try, in another terminal/, 240_000, "the second npm start to say the board is online")
         expect(second.out()).toMatch(/keeping what the board saved before/)
         const get = npmRun(["rpc", "--", "config.get"])
         expect(get.status).toBe(0)
