@@ -2,7 +2,8 @@
 # Installs the real peers the tests run against, only when the machine lacks them:
 # Mosquitto and its clients (broker and mosquitto_pub/sub), libcoap's command-line tools
 # (coap-client-notls, coap-server-notls, coap-rd-notls) and openssl (test certificates).
-# Debian/Ubuntu, as root (or with sudo).
+# Debian/Ubuntu: apt-get, as root or through sudo. macOS: Homebrew (untested, see README).
+# `npm test` runs it when one of these tools is missing.
 set -euo pipefail
 
 need=()
@@ -16,11 +17,19 @@ if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi
 
+if [ "$(uname -s)" = Darwin ]; then
+    command -v brew >/dev/null 2>&1 || { echo "need Homebrew to install: ${need[*]}" >&2; exit 1; }
+    echo "system packages: brew install mosquitto libcoap openssl (for ${need[*]})"
+    brew install mosquitto libcoap openssl
+    exit 0
+fi
+command -v apt-get >/dev/null 2>&1 || { echo "no apt-get here: install ${need[*]} by hand (README: System packages)" >&2; exit 1; }
+
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null 2>&1 || { echo "need root to install: ${need[*]}" >&2; exit 1; }
     sudo="sudo"
 fi
-echo "system packages: installing ${need[*]}"
+echo "system packages: installing ${need[*]} with ${sudo:+sudo }apt-get"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

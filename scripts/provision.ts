@@ -30,7 +30,7 @@ import {
 } from "./lib/broker-auth"
 
 // Setting keys the firmware reads (DeviceScript keys are at most 13 characters).
-// Same keys as the firmware's settings table (src/config/schema.ts on branch app).
+// Same keys as the firmware's settings table (src/config/schema.ts).
 export const ENV_KEYS = { id: "DEVICE_ID", user: "MQTT_USER", pass: "MQTT_PASS", prefix: "MQTT_PREFIX", haPrefix: "HA_PREFIX" } as const
 
 function fail(msg: string): never {

@@ -3,9 +3,16 @@
 // Calls one JSON-RPC method on a running board over MQTT (<prefix>/<id>/rx -> <prefix>/<id>/tx)
 // and prints the result. Without --device it picks the board whose retained status says online
 // (and asks you to choose when there are several). The broker URL comes from --url, else the
-// MQTT_URL of .env.local / .env.defaults, else mqtt://localhost:1883.
+// MQTT_URL environment variable, else MQTT_URL in .env.local, else the broker of a running
+// `npm start` (.devicescript/npm-start.json), else MQTT_URL in .env.defaults, else
+// mqtt://localhost:1883. It logs in with the tools' account (GATEWAY_USER/GATEWAY_PASS, or the
+// gateway.env of `npm run provision`; scripts/lib/running-start.ts) when one is configured.
 import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import mqtt from "mqtt"
+import { readStartRecord, redactUrl, toolCredentials } from "./lib/running-start"
+
+const root = join(import.meta.dirname, "..")
 
 interface Args {
     method: string
@@ -17,6 +24,7 @@ interface Args {
 }
 
 function envFile(name: string): Record<string, string> {
+    name = join(root, name)
     if (!existsSync(name)) return {}
     const out: Record<string, string> = {}
     for (const raw of readFileSync(name, "utf8").split("\n")) {
@@ -27,19 +35,27 @@ function envFile(name: string): Record<string, string> {
     return out
 }
 
+const USAGE = "usage: npm run rpc -- <method> [json-params] [--device <id>] [--url mqtt://host:port] [--prefix devices] [--timeout ms]"
+
 function usage(msg: string): never {
     console.error(msg)
-    console.error("usage: npm run rpc -- <method> [json-params] [--device <id>] [--url mqtt://host:port] [--prefix devices] [--timeout ms]")
-    console.error("example: npm run rpc -- config.set '{\"settings\":{\"TELEMETRY_MS\":10000}}'")
+    console.error(USAGE)
+    console.error('example: npm run rpc -- config.set \'{"settings":{"TELEMETRY_MS":10000}}\'')
     process.exit(2)
 }
 
 function parseArgs(argv: string[]): Args {
-    const env = { ...envFile(".env.defaults"), ...envFile(".env.local") }
+    const defaults = envFile(".env.defaults")
+    const local = envFile(".env.local")
+    const env = { ...defaults, ...local }
     const positional: string[] = []
     const opts: Record<string, string> = {}
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]
+        if (a === "--help" || a === "-h") {
+            console.log(USAGE)
+            process.exit(0)
+        }
         if (a.startsWith("--")) {
             if (i + 1 >= argv.length) usage(`${a} needs a value`)
             opts[a.slice(2)] = argv[++i]
@@ -54,7 +70,13 @@ function parseArgs(argv: string[]): Args {
             usage(`params are not JSON: ${positional[1]}`)
         }
     }
-    const url = opts["url"] ?? process.env["MQTT_URL"] ?? env["MQTT_URL"] ?? "mqtt://localhost:1883"
+    const url =
+        opts["url"] ??
+        (process.env["MQTT_URL"] || undefined) ??
+        local["MQTT_URL"] ??
+        readStartRecord(root)?.url ??
+        defaults["MQTT_URL"] ??
+        "mqtt://localhost:1883"
     return {
         method: positional[0],
         params,
@@ -87,15 +109,20 @@ async function onlineDevices(client: mqtt.MqttClient, prefix: string, ms: number
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2))
-    const client = await mqtt.connectAsync(args.url, { reconnectPeriod: 0, connectTimeout: 5000 }).catch((e: Error) => {
-        console.error(`cannot reach the broker at ${args.url}: ${e.message}`)
+    const creds = toolCredentials(root)
+    const login = { username: creds.username, password: creds.password }
+    const client = await mqtt.connectAsync(args.url, { reconnectPeriod: 0, connectTimeout: 5000, ...login }).catch((e: Error) => {
+        console.error(`cannot reach the broker at ${redactUrl(args.url)}: ${e.message}`)
         process.exit(1)
     })
     try {
         let device = args.device
         if (!device) {
             const online = await onlineDevices(client, args.prefix, 700)
-            if (online.length === 0) throw new Error(`no board online under ${args.prefix}/+/status at ${args.url}; give --device <id>`)
+            if (online.length === 0)
+                throw new Error(
+                    `no board online under ${args.prefix}/+/status at ${redactUrl(args.url)}; is npm start running? (or give --url, --device <id>)`
+                )
             if (online.length > 1) throw new Error(`several boards online (${online.join(", ")}); choose one with --device <id>`)
             device = online[0]
         }
@@ -122,7 +149,9 @@ async function main(): Promise<void> {
         await client.publishAsync(`${args.prefix}/${device}/rx`, JSON.stringify(req), { qos: 1 })
         const r = await reply
         if (r.error) {
-            console.error(`error ${r.error.code}: ${r.error.message}${r.error.data !== undefined ? " (" + JSON.stringify(r.error.data) + ")" : ""}`)
+            console.error(
+                `error ${r.error.code}: ${r.error.message}${r.error.data !== undefined ? " (" + JSON.stringify(r.error.data) + ")" : ""}`
+            )
             process.exitCode = 1
         } else console.log(JSON.stringify(r.result, null, 2))
     } catch (e) {

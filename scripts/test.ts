@@ -1,20 +1,34 @@
-// The project's whole test run (`npm test`), in three stages:
+// The project's whole test run (`npm test`), in these stages:
+//  -. the real peers the tests talk to are on the machine: when one of mosquitto, mosquitto_pub,
+//     coap-client-notls or openssl is missing, scripts/install-system-deps.sh installs it (apt-get on
+//     Debian/Ubuntu, with sudo when not root; it says what it installs), so `npm install` and
+//     `npm test` are the only two steps on a fresh machine;
+//  0. every tsconfig type-checks with no error (scripts/typecheck.ts: the Node world and the
+//     DeviceScript world, with the TypeScript the editor uses; vitest strips types without checking),
+//     and `eslint .` (eslint.config.js) reports nothing;
 //  1. the portable core and every firmware entry compile for the board (devs build -F allFunctions,
 //     so functions nothing calls yet are still checked);
 //  2. the portable unit tests run inside the DeviceScript VM (devs run --test -k);
 //  3. vitest: the same unit tests in Node, plus interop and end-to-end tests against real peers.
 // It ends with one line "tests: N passed, M failed" counting vitest tests and DeviceScript stages.
+// `npm test -- --dry-run` lists every stage's command without running any.
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
+import { describe as describeCheck, typecheckAll } from "./typecheck"
 
 const root = join(import.meta.dirname, "..")
 const devs = join(root, "node_modules", ".bin", "devs")
+const dryRun = process.argv.includes("--dry-run")
 let passed = 0
 let failed = 0
 const failures: string[] = []
 
 function run(label: string, cmd: string, args: string[]): boolean {
+    if (dryRun) {
+        console.log(`would run: ${label}: ${relative(root, cmd) || cmd} ${args.join(" ")}`)
+        return true
+    }
     const t0 = Date.now()
     const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 })
     const ok = r.status === 0
@@ -39,6 +53,42 @@ function listTs(dir: string, pred: (rel: string) => boolean): string[] {
     }
     return out.sort()
 }
+
+// System tools the interop and end-to-end tests run against.
+function have(cmd: string): boolean {
+    const paths = (process.env["PATH"] ?? "")
+        .split(":")
+        .concat(["/usr/sbin", "/usr/local/sbin", "/opt/homebrew/sbin", "/usr/local/opt/mosquitto/sbin"])
+    return paths.some((d) => d && existsSync(join(d, cmd)))
+}
+const missing = ["mosquitto", "mosquitto_pub", "coap-client-notls", "openssl"].filter((c) => !have(c))
+if (missing.length && dryRun) console.log(`would run: scripts/install-system-deps.sh (missing: ${missing.join(", ")})`)
+else if (missing.length) {
+    console.log(`system tools missing: ${missing.join(", ")}; running scripts/install-system-deps.sh`)
+    const r = spawnSync("bash", [join(root, "scripts", "install-system-deps.sh")], { cwd: root, stdio: "inherit" })
+    if (r.status !== 0) {
+        console.log(
+            `FAIL scripts/install-system-deps.sh exited ${r.status}; install ${missing.join(", ")} by hand (README: "System packages")`
+        )
+        console.log(`\ntests: ${passed} passed, 1 failed`)
+        process.exit(1)
+    }
+}
+
+// Stage 0: type-checking, every project in parallel.
+for (const r of dryRun ? [] : await typecheckAll()) {
+    const ok = r.errors.length === 0
+    console.log(`${ok ? "ok  " : "FAIL"} ${describeCheck(r)}`)
+    if (ok) passed++
+    else {
+        console.log(r.errors.slice(0, 60).join("\n"))
+        failures.push(`tsc -p ${r.project}`)
+        failed++
+    }
+}
+
+if (dryRun) console.log("would run: tsc --noEmit -p tsconfig.json, -p src/tsconfig.json and -p devs/tsconfig.json (scripts/typecheck.ts)")
+run("eslint . (npm run lint)", join(root, "node_modules", ".bin", "eslint"), ["."])
 
 // Stage 1: one generated entry per folder of src/ imports every module there. One entry for all of
 // src/ would not fit: a DeviceScript program's function bytecode is limited to 64 KB.
@@ -73,12 +123,20 @@ for (const entry of listTs(join("test", "devs"), isTestEntry))
 // Stage 3: vitest, in two passes. Tests that start the simulator share devtools' fixed ports
 // (8081-8083), so test/e2e runs one file at a time after everything else has run in parallel.
 function vitestPass(name: string, args: string[]): void {
+    if (dryRun) {
+        console.log(`would run: vitest run ${args.join(" ")}`)
+        return
+    }
     const report = join(genDir, `vitest-${name}.json`)
     rmSync(report, { force: true })
-    const r = spawnSync(join(root, "node_modules", ".bin", "vitest"), ["run", ...args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
-        cwd: root,
-        stdio: "inherit",
-    })
+    const r = spawnSync(
+        join(root, "node_modules", ".bin", "vitest"),
+        ["run", ...args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
+        {
+            cwd: root,
+            stdio: "inherit",
+        }
+    )
     let counted = false
     if (existsSync(report)) {
         const j = JSON.parse(readFileSync(report, "utf8"))
@@ -95,6 +153,7 @@ function vitestPass(name: string, args: string[]): void {
 vitestPass("parallel", ["--exclude", "test/e2e/**"])
 if (existsSync(join(root, "test", "e2e"))) vitestPass("simulator", ["test/e2e", "--no-file-parallelism"])
 
+if (dryRun) process.exit(0)
 if (failures.length) console.log("\nfailed:\n  " + failures.join("\n  "))
 console.log(`\ntests: ${passed} passed, ${failed} failed`)
 process.exit(failed ? 1 : 0)

@@ -1,7 +1,7 @@
 // The `sim` board: the DeviceScript simulator with a simulated room (src/sim/room.ts) behind real
 // Jacdac sensor servers. The application reads them through ds.Temperature/Humidity/AirPressure
 // clients exactly as it reads a physical sensor's driver, and since the servers run inside the
-// VM they also answer under `devs run --test`, where no devtools simulator exists (notes §8).
+// VM they also answer under `devs run --test`, where no devtools simulator exists (a driver waiting for one would block forever).
 import * as ds from "@devicescript/core"
 import { SensorServer, startServer } from "@devicescript/server"
 import { SimRoom, RoomReading } from "../../src/sim/room"

@@ -1,5 +1,5 @@
-// Per-device broker credentials and topic isolation for Mosquitto 2.0 (seed 002's footgun:
-// by default any authenticated client may subscribe to `#`). Node-only tooling, used by
+// Per-device broker credentials and topic isolation for Mosquitto 2.0 (without an ACL,
+// any authenticated client may subscribe to `#`). Node-only tooling, used by
 // scripts/provision.ts and by the trust tests.
 import { pbkdf2Sync, randomBytes } from "node:crypto"
 

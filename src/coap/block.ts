@@ -21,7 +21,7 @@ export interface Block2Slice {
  * A client asking for a bigger size than `maxSzx` gets the server's size and the block number
  * scaled so the offset stays the same (2.4: the server may use a smaller size).
  */
-export function sliceBlock2(body: Buffer, requested: BlockValue, maxSzx: number): Block2Slice {
+export function sliceBlock2(body: Buffer, requested: BlockValue | undefined, maxSzx: number): Block2Slice {
     let szx = maxSzx
     let offset = 0
     if (requested !== undefined) {
@@ -62,7 +62,8 @@ export const enum Block1Status {
 
 export interface Block1Result {
     status: Block1Status
-    body: Buffer
+    /** The whole body, only with Complete. */
+    body: Buffer | undefined
 }
 
 interface Transfer {
@@ -146,7 +147,7 @@ export class Block1Assembler {
         return this.transfers.length
     }
 
-    private find(key: string): Transfer {
+    private find(key: string): Transfer | undefined {
         for (const t of this.transfers) if (t.key === key) return t
         return undefined
     }

@@ -24,7 +24,7 @@ export const MQTT_PEER = "mqtt"
 export class CoapBoardMqttLink implements Transport, ReliableWriter {
     /** The Transport to give the server: the link itself. */
     transport: Transport
-    private handler: RequestHandler
+    private handler: RequestHandler | undefined
     private publish: MqttPublish
     private reqTopic: string
     private resTopic: string
@@ -52,7 +52,7 @@ export class CoapBoardMqttLink implements Transport, ReliableWriter {
      */
     onMessage(topic: string, payload: Buffer): boolean {
         if (topic !== this.reqTopic) return false
-        let req: CoapMessage = undefined
+        let req: CoapMessage | undefined = undefined
         try {
             req = decodeTcpMessage(payload)
         } catch (e) {}

@@ -209,7 +209,7 @@ export function encodeCbor(v: CborValue): Buffer {
 
 // ---- decoder ----
 
-/** Nesting limit: DeviceScript allows ~100 call frames per fiber (shared notes §5). */
+/** Nesting limit: DeviceScript allows ~100 call frames per fiber (deeper panics with StackOverflow). */
 export const MAX_DEPTH = 16
 
 /** Marker returned by readItem for a "break" (0xff) byte. */

@@ -368,7 +368,7 @@ export class CoapTcpFrameReader {
     }
 
     /** The next complete frame's bytes, or undefined when more bytes are needed. */
-    nextFrame(): Buffer {
+    nextFrame(): Buffer | undefined {
         if (this.total === 0) return undefined
         // usually the whole header is in the first chunk; copy it out only when it spans chunks
         let size = tcpFrameLength(this.chunks[0], this.first)
@@ -383,7 +383,7 @@ export class CoapTcpFrameReader {
     }
 
     /** The next complete decoded message, or undefined when more bytes are needed. */
-    nextMessage(): CoapMessage {
+    nextMessage(): CoapMessage | undefined {
         const f = this.nextFrame()
         return f === undefined ? undefined : decodeTcpMessage(f)
     }

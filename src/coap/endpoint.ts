@@ -211,7 +211,7 @@ export class CoapServerCore implements RequestHandler {
      * The request body, or undefined when the request has been answered already. Without RFC 7959
      * a Block1/Block2 option is an unrecognised critical option (RFC 7252 5.4.1: 4.02).
      */
-    protected requestBody(ex: Exchange, ctx: Ctx, maxBody: number): Buffer {
+    protected requestBody(ex: Exchange, ctx: Ctx, maxBody: number): Buffer | undefined {
         const msg = ctx.request
         if (getOption(msg, OptionNumber.Block1) !== undefined || getOption(msg, OptionNumber.Block2) !== undefined) {
             this.fail(ex, CoapCode.BadOption)
@@ -304,7 +304,8 @@ export class CoapServerCore implements RequestHandler {
         const ctx: Ctx = { peer: o.peer, request: msg, resource: res, notification: o }
         const req = makeRequest(o.peer, msg, res, Buffer.alloc(0), true)
         const self = this
-        invoke(res.get, req, (r: CoapResponse) => {
+        // only resources with a GET handler are observed (observe registration)
+        invoke(res.get as Handler, req, (r: CoapResponse) => {
             o.busy = false
             if (o.active) self.sendNotification(o, res, self.buildResponse(ctx, r))
             if (o.dirty && o.active) {
@@ -393,14 +394,14 @@ export class CoapServer extends CoapServerCore {
     }
 
     /** RFC 7959 2.3 / 2.5: the request body, possibly block-wise; RFC 7252 5.9.2.9 limit. */
-    protected override requestBody(ex: Exchange, ctx: Ctx, maxBody: number): Buffer {
+    protected override requestBody(ex: Exchange, ctx: Ctx, maxBody: number): Buffer | undefined {
         const msg = ctx.request
         const peer = ctx.peer
         const method = msg.code
         const res = ctx.resource
         let body = msg.payload
         const b1 = getUintOption(msg, OptionNumber.Block1)
-        let block1: BlockValue = undefined
+        let block1: BlockValue | undefined = undefined
         if (b1 !== undefined) {
             block1 = decodeBlock(b1)
             const key = bodyKey(ctx)
@@ -419,7 +420,7 @@ export class CoapServer extends CoapServerCore {
                 this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
                 return undefined
             }
-            body = r.body
+            body = r.body as Buffer // Complete carries the body
         } else if (body.length > maxBody) {
             this.fail(ex, CoapCode.RequestEntityTooLarge, maxBody)
             return undefined
@@ -505,7 +506,7 @@ export class CoapServer extends CoapServerCore {
         this.bodyCache = keep
     }
 
-    private cachedBody(key: string): CoapMessage {
+    private cachedBody(key: string): CoapMessage | undefined {
         const now = this.clock.now()
         for (const c of this.bodyCache) if (c.key === key && c.expires > now) return c.response
         return undefined

@@ -2,7 +2,7 @@
 // WebSockets, or CoAP frames carried in MQTT): no message ids, no ACK/RST, no retransmission or
 // duplicate detection; requests and responses match by token (RFC 8323 3.3); a notification is
 // delivered once written. Framing and signaling (CSM 7.01, Ping/Pong 7.02/7.03, Release 7.04,
-// Abort 7.05) belong to the binding that owns the connection (issue 5); it hands this class the
+// Abort 7.05) belong to the binding that owns the connection (src/coap/tcp-connection.ts); it hands this class the
 // decoded request/response messages and calls connectionClosed() when the connection ends.
 
 import { CoapCode, CoapMessage, CoapType, isRequestCode, newMessage } from "./message"
@@ -48,7 +48,7 @@ class ReliableExchange implements Exchange {
  * signaling are not the request/response layer's business (the binding handles signaling before
  * this, and a server has no requests of its own outstanding).
  */
-export function deliverRequest(handler: RequestHandler, writer: ReliableWriter, peer: string, msg: CoapMessage): boolean {
+export function deliverRequest(handler: RequestHandler | undefined, writer: ReliableWriter, peer: string, msg: CoapMessage): boolean {
     if (!isRequestCode(msg.code) || handler === undefined) return false
     const ex = new ReliableExchange(writer, peer, msg)
     try {
@@ -63,7 +63,7 @@ export function deliverRequest(handler: RequestHandler, writer: ReliableWriter, 
 export class ReliableBinding implements Transport, ReliableWriter {
     private writeFn: (peer: string, msg: CoapMessage) => boolean
     private szx: number
-    private handler: RequestHandler
+    private handler: RequestHandler | undefined
 
     /**
      * `write` sends one message on the peer's connection (the binding frames it, e.g. with

@@ -4,7 +4,7 @@
 /** One link-param: `;name` (value undefined, e.g. obs) or `;name=value`. */
 export interface LinkAttr {
     name: string
-    value: string
+    value: string | undefined
 }
 
 /** One link-value: `<href>;attr;...`. Attributes keep their order. */
@@ -38,7 +38,7 @@ export class LinkFormatError extends Error {
 }
 
 function uintText(n: number): string {
-    // integers below 1e15 print exactly in DeviceScript (shared notes §1)
+    // integers below 1e15 print exactly in DeviceScript (from about 1e15 up its number-to-string is off)
     return "" + Math.floor(n)
 }
 
@@ -50,7 +50,7 @@ const LINK_ATTR_KEYS = ["rt", "iface", "ct", "obs", "sz", "title"]
  * false, empty list), undefined for a bare flag (obs), else the text (numbers in decimal, a ct
  * list space separated).
  */
-function attrValue(v: any): string {
+function attrValue(v: any): string | null | undefined {
     if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) return null
     if (v === true) return undefined
     if (typeof v === "number") return uintText(v)
@@ -83,7 +83,7 @@ export function linkText(href: string, a: LinkAttrs): string {
 }
 
 /** First value of attribute `name` ("" for a bare flag), or undefined when absent. */
-export function getLinkAttr(link: WebLink, name: string): string {
+export function getLinkAttr(link: WebLink, name: string): string | undefined {
     for (const a of link.attrs) if (a.name === name) return a.value === undefined ? "" : a.value
     return undefined
 }
@@ -115,7 +115,7 @@ function quote(s: string): string {
 }
 
 /** `;name` or `;name=value`: cardinal values (ct=40, sz=12) stay bare, all others are quoted. */
-function paramText(name: string, value: string): string {
+function paramText(name: string, value: string | undefined): string {
     return ";" + name + (value === undefined ? "" : "=" + (isDigits(value) ? value : quote(value)))
 }
 
@@ -216,7 +216,7 @@ export function parseLinks(text: string): WebLink[] {
             while (sc.i < text.length && isParmnameChar(text.charAt(sc.i))) sc.i++
             if (sc.i === ns) throw sc.fail("expected parameter name")
             const name = text.slice(ns, sc.i)
-            let value: string = undefined
+            let value: string | undefined = undefined
             sc.skipSpace()
             if (sc.peek() === "=") {
                 sc.i++
@@ -247,7 +247,7 @@ export function matchesPattern(value: string, pattern: string): boolean {
  * any other name compares that attribute's value, and for space-separated lists (rt, if, ct)
  * any single entry may match. A filter with no `=` keeps links that have the attribute.
  */
-export function linkMatches(link: WebLink, name: string, pattern: string): boolean {
+export function linkMatches(link: WebLink, name: string, pattern: string | undefined): boolean {
     if (name === "href") return pattern === undefined ? true : matchesPattern(link.href, pattern)
     for (const a of link.attrs) {
         if (a.name !== name) continue
@@ -261,7 +261,7 @@ export function linkMatches(link: WebLink, name: string, pattern: string): boole
 }
 
 /** Splits one Uri-Query value "name=value" (or "name") into [name, value|undefined]. */
-export function splitQuery(q: string): string[] {
+export function splitQuery(q: string): [string, string | undefined] {
     const eq = q.indexOf("=")
     if (eq < 0) return [q, undefined]
     return [q.slice(0, eq), q.slice(eq + 1)]

@@ -146,7 +146,7 @@ export function newMessage(type: CoapType, code: number, messageId: number, toke
 // ---- options (the list stays sorted by number; insertion is stable) ----
 
 /** First value of option `num`, or undefined. */
-export function getOption(msg: CoapMessage, num: number): Buffer {
+export function getOption(msg: CoapMessage, num: number): Buffer | undefined {
     for (const o of msg.options) if (o.number === num) return o.value
     return undefined
 }
@@ -216,7 +216,7 @@ export function decodeUint(b: Buffer): number {
 }
 
 /** Value of a uint option, or undefined when absent. */
-export function getUintOption(msg: CoapMessage, num: number): number {
+export function getUintOption(msg: CoapMessage, num: number): number | undefined {
     const b = getOption(msg, num)
     return b === undefined ? undefined : decodeUint(b)
 }
@@ -225,7 +225,7 @@ export function setUintOption(msg: CoapMessage, num: number, v: number): void {
     setOption(msg, num, encodeUint(v))
 }
 
-export function getStringOption(msg: CoapMessage, num: number): string {
+export function getStringOption(msg: CoapMessage, num: number): string | undefined {
     const b = getOption(msg, num)
     return b === undefined ? undefined : b.toString("utf-8")
 }
@@ -289,7 +289,7 @@ export function setLocationPath(msg: CoapMessage, path: string): void {
 }
 
 /** Content-Format, or undefined when absent. */
-export function getContentFormat(msg: CoapMessage): number {
+export function getContentFormat(msg: CoapMessage): number | undefined {
     return getUintOption(msg, OptionNumber.ContentFormat)
 }
 

@@ -66,7 +66,7 @@ interface SeenEntry {
     key: string
     expires: number
     /** The bytes we answered with (piggybacked ACK, empty ACK, or RST); undefined while processing. */
-    reply: Buffer
+    reply: Buffer | undefined
     confirmable: boolean
 }
 
@@ -132,7 +132,7 @@ export class MessageLayer implements Transport {
     private seenBytes: number
     private szx: number
     private nonMemory: number
-    private handler: RequestHandler
+    private handler: RequestHandler | undefined
     private nextMid: number
     private pending: PendingCon[]
     private waiting: UdpExchange[]
@@ -140,7 +140,7 @@ export class MessageLayer implements Transport {
     private seen: Map<string, SeenEntry>
     private sentNon: SentNon[]
     /** Called when nextDeadline() may have moved earlier, so a binding can re-arm its timer. */
-    onWakeup: () => void
+    onWakeup: (() => void) | undefined
 
     constructor(opts: MessageLayerOptions) {
         this.clock = opts.clock
@@ -509,7 +509,7 @@ export class MessageLayer implements Transport {
         return bytes
     }
 
-    private encodeOrNull(msg: CoapMessage): Buffer {
+    private encodeOrNull(msg: CoapMessage): Buffer | null {
         try {
             return encodeMessage(msg)
         } catch (e) {

@@ -31,7 +31,7 @@ export function coapResponseFilter(prefix: string): string {
 }
 
 /** The board's `<id>` in `<prefix>/<id>/coap/res`, or undefined for other topics. */
-export function boardIdFromResponseTopic(prefix: string, topic: string): string {
+export function boardIdFromResponseTopic(prefix: string, topic: string): string | undefined {
     const head = prefix + "/"
     const tail = "/coap/res"
     if (!topic.startsWith(head) || !topic.endsWith(tail)) return undefined
@@ -41,7 +41,7 @@ export function boardIdFromResponseTopic(prefix: string, topic: string): string 
 }
 
 /** Decodes one framed payload; undefined when it is not a well-formed RFC 8323 message. */
-function decodeOne(payload: Buffer): CoapMessage {
+function decodeOne(payload: Buffer): CoapMessage | undefined {
     try {
         return decodeTcpMessage(payload)
     } catch (e) {

@@ -51,7 +51,7 @@ export class ObserverRegistry {
         this.seq = initialSeq % OBSERVE_SEQ_MODULUS
     }
 
-    find(peer: string, token: Buffer): Observer {
+    find(peer: string, token: Buffer): Observer | undefined {
         const k = observerKey(peer, token)
         for (const o of this.list) if (o.key === k) return o
         return undefined
@@ -69,7 +69,7 @@ export class ObserverRegistry {
         return true
     }
 
-    remove(peer: string, token: Buffer): Observer {
+    remove(peer: string, token: Buffer): Observer | undefined {
         const o = this.find(peer, token)
         if (o !== undefined) this.removeEntry(o)
         return o
@@ -84,7 +84,7 @@ export class ObserverRegistry {
     }
 
     /** Removes `o` and every observer of `peer`, marking them inactive. */
-    private drop(o: Observer, peer: string): void {
+    private drop(o: Observer | undefined, peer: string | undefined): void {
         const keep: Observer[] = []
         for (const x of this.list) {
             if (x === o || x.peer === peer) x.active = false

@@ -122,7 +122,7 @@ function nthName(i: number): string {
     return OPTION_NAMES.slice(s, e < 0 ? OPTION_NAMES.length : e)
 }
 
-function rowDef(r: number): SignalingOptionDef {
+function rowDef(r: number): SignalingOptionDef | undefined {
     if (r < 0) return undefined
     const t = OPTION_TABLE
     return {
@@ -139,22 +139,22 @@ function rowDef(r: number): SignalingOptionDef {
 /** Registered options for requests/responses (codes 0.xx-5.xx), sorted by number. */
 export function optionRegistry(): OptionDef[] {
     const r: OptionDef[] = []
-    for (let i = 0; i < OPTION_TABLE.length; i += ROW) if (OPTION_TABLE[i] === 0) r.push(rowDef(i))
+    for (let i = 0; i < OPTION_TABLE.length; i += ROW) if (OPTION_TABLE[i] === 0) r.push(rowDef(i) as OptionDef) // i is a row
     return r
 }
 
 /** Registry entry for a request/response option number, or undefined. */
-export function findOptionDef(num: number): OptionDef {
+export function findOptionDef(num: number): OptionDef | undefined {
     return rowDef(optionRow(0, num))
 }
 
 /** Registry entry for an option of a 7.xx signaling message, or undefined. */
-export function findSignalingOptionDef(code: number, num: number): SignalingOptionDef {
+export function findSignalingOptionDef(code: number, num: number): SignalingOptionDef | undefined {
     return rowDef(optionRow(code, num))
 }
 
 /** Option definition for a message with this code (signaling options depend on the code). */
-export function optionDefFor(code: number, num: number): OptionDef {
+export function optionDefFor(code: number, num: number): OptionDef | undefined {
     return rowDef(optionRow(code, num))
 }
 
@@ -194,7 +194,7 @@ export function isRecognisedOption(code: number, opt: CoapOption, occurrence: nu
  * `keep` is given, appends every recognised option to it (unrecognised elective ones are silently
  * ignored, 5.4.1 / 5.4.3).
  */
-export function scanOptions(code: number, options: CoapOption[], keep: CoapOption[]): number {
+export function scanOptions(code: number, options: CoapOption[], keep: CoapOption[] | undefined): number {
     let bad = -1
     let prev = -1
     let occ = 0

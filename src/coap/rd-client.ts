@@ -61,13 +61,13 @@ export class RdClient {
     private endpointType: string
     // read by rdStatus (below); written only here
     state: RdState
-    loc: string
+    loc: string | undefined
     private dueAt: number
     /** Bumped by start/stop so answers to requests of an earlier link are ignored. */
     private epoch: number
     registrations: number
     refreshes: number
-    lastErr: string
+    lastErr: string | undefined
 
     constructor(request: CoapRequester, clock: Clock, links: () => string, options: RdClientOptions) {
         this.request = request
@@ -123,7 +123,8 @@ export class RdClient {
         setUriQuery(req, query)
         setContentFormat(req, ContentFormat.LinkFormat)
         req.payload = Buffer.from(this.links())
-        this.request(req, (resp: CoapMessage, err: string) => {
+        // resp is set exactly when err is undefined (CoapResponseCallback)
+        this.request(req, ((resp: CoapMessage, err: string) => {
             if (epoch !== self.epoch) return
             if (err !== undefined) self.failed("registration: " + err)
             else if (resp.code !== CoapCode.Created) self.failed("registration refused: " + codeName(resp))
@@ -135,7 +136,7 @@ export class RdClient {
                 self.registrations++
                 self.registered()
             }
-        })
+        }) as CoapResponseCallback)
     }
 
     private refresh(): void {
@@ -143,8 +144,9 @@ export class RdClient {
         const epoch = this.epoch
         this.state = RdState.Refreshing
         const req = newMessage(CoapType.CON, CoapCode.POST, 0)
-        setUriPath(req, this.loc)
-        this.request(req, (resp: CoapMessage, err: string) => {
+        setUriPath(req, this.loc as string) // refreshing only once registered, with a location
+        // resp is set exactly when err is undefined (CoapResponseCallback)
+        this.request(req, ((resp: CoapMessage, err: string) => {
             if (epoch !== self.epoch) return
             if (err !== undefined) self.failed("refresh: " + err)
             else if (codeClass(resp.code) === 2) {
@@ -156,7 +158,7 @@ export class RdClient {
                 self.loc = undefined
                 self.register()
             } else self.failed("refresh refused: " + codeName(resp))
-        })
+        }) as CoapResponseCallback)
     }
 
     private registered(): void {
@@ -175,11 +177,11 @@ export class RdClient {
 export interface RdStatus {
     state: RdState
     /** The registration resource ("/rd/abc"), once registered. */
-    location: string
+    location: string | undefined
     /** Successful registrations and refreshes so far. */
     registrations: number
     refreshes: number
-    lastError: string
+    lastError: string | undefined
 }
 
 /**

@@ -18,9 +18,9 @@ export interface CoapRequest {
     /** The whole request body (Block1 transfers already put together). */
     payload: Buffer
     /** Content-Format of the payload, or undefined when the request has none. */
-    contentFormat: number
+    contentFormat: number | undefined
     /** Accept option, or undefined. */
-    accept: number
+    accept: number | undefined
     /** The representation to produce: Accept when given, else the resource's first format. */
     format: number
     /** True when the endpoint asks for the current state to send an Observe notification. */

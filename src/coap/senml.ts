@@ -1,6 +1,6 @@
 // SenML (RFC 8428) packs as application/senml+json (110) and application/senml+cbor (112).
 // JSON is written by hand so numbers are exact on the board (DeviceScript's number->string is
-// lossy, shared notes §1) and non-ASCII text stays UTF-8 (its JSON.stringify mangles it).
+// lossy: about 7 significant digits) and non-ASCII text stays UTF-8 (its JSON.stringify mangles it).
 // Not supported: vd (data values, base64url in JSON) and base sum/bs is passed through only.
 
 import { CborMap, CborValue, cborHead, cborScalar, decodeCbor } from "./cbor"
@@ -179,7 +179,7 @@ export function senmlFromCbor(buf: Buffer): SenmlRecord[] {
 export function resolveSenml(records: SenmlRecord[]): SenmlRecord[] {
     let bn = ""
     let bt = 0
-    let bu: string = undefined
+    let bu: string | undefined = undefined
     let bv = 0
     let bs = 0
     const out: SenmlRecord[] = []

@@ -22,7 +22,7 @@ import {
     setUintOption,
     setOption,
 } from "./message"
-import { OptionNumber, SignalingOption, isCritical } from "./options"
+import { SignalingOption, isCritical } from "./options"
 import { CoapTcpFrameReader, encodeTcpMessage } from "./codec"
 import { CoapResponseCallback, TokenMatcher } from "./token-matcher"
 
@@ -57,7 +57,7 @@ export interface CoapTcpHandler {
     onClosed(reason: string, holdOffMs: number): void
 }
 
-function orDefault(v: number, d: number): number {
+function orDefault(v: number | undefined, d: number): number {
     return v === undefined || v === null ? d : v
 }
 
@@ -71,7 +71,7 @@ export class CoapTcpConnection {
     peerBlockWise: boolean
     private lastRxAt: number
     private startedAt: number
-    private pingToken: Buffer
+    private pingToken: Buffer | undefined
     private pingSentAt: number
     private maxMessageSize: number
     private blockWise: boolean
@@ -133,7 +133,7 @@ export class CoapTcpConnection {
      * response; with Observe=0 in the request it keeps getting notifications until cancel(),
      * an error response, or a response without Observe.
      */
-    request(req: CoapMessage, cb: CoapResponseCallback): Buffer {
+    request(req: CoapMessage, cb: CoapResponseCallback): Buffer | undefined {
         if (this.closed) {
             cb(undefined, "closed")
             return undefined
@@ -196,7 +196,7 @@ export class CoapTcpConnection {
         this.reader.push(chunk)
         while (true) {
             if (this.closed) return
-            let msg: CoapMessage
+            let msg: CoapMessage | undefined
             try {
                 msg = this.reader.nextMessage()
             } catch (e) {

@@ -33,8 +33,8 @@ export class CoapTcpSession {
     private handler: CoapTcpSessionHandler
     private target: StreamTarget
     private options: CoapTcpSessionOptions
-    private conn: CoapTcpConnection
-    private stream: Stream
+    private conn: CoapTcpConnection | undefined
+    private stream: Stream | undefined
     /** Bumped per stream so events of a stream we left are ignored. */
     private generation: number
     private backoff: Backoff
@@ -85,12 +85,12 @@ export class CoapTcpSession {
     }
 
     /** The current connection (undefined between connections). */
-    connection(): CoapTcpConnection {
+    connection(): CoapTcpConnection | undefined {
         return this.conn
     }
 
     /** Sends a request to the head-end; fails at once with "offline" when the link is down. */
-    request(req: CoapMessage, cb: CoapResponseCallback): Buffer {
+    request(req: CoapMessage, cb: CoapResponseCallback): Buffer | undefined {
         if (!this.up || !this.conn) {
             cb(undefined, "offline")
             return undefined

@@ -9,7 +9,7 @@ import { CoapMessage, codeClass, getOption, getUintOption } from "./message"
 import { OptionNumber } from "./options"
 
 /** Called with the response, or with error set (timeout, closed, offline...) and resp undefined. */
-export type CoapResponseCallback = (resp: CoapMessage, error: string) => void
+export type CoapResponseCallback = (resp: CoapMessage | undefined, error: string | undefined) => void
 
 interface Pending {
     cb: CoapResponseCallback

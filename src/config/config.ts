@@ -24,9 +24,10 @@ export interface SetResult {
 export class Config {
     private values: Record<string, any> = {}
     private listeners: ((keys: string[]) => void)[] = []
+    private defs: SettingDef[]
 
-    constructor(private store: SettingsStore, private log: Logger, private defs?: SettingDef[]) {
-        if (!this.defs) this.defs = SETTINGS
+    constructor(private store: SettingsStore, private log: Logger, defs?: SettingDef[]) {
+        this.defs = defs || SETTINGS
         for (const d of this.defs) this.values[d.key] = d.default
     }
 
@@ -36,7 +37,7 @@ export class Config {
      */
     async load(): Promise<void> {
         for (const d of this.defs) {
-            let problem: string = undefined
+            let problem: string | undefined = undefined
             let value = d.default
             try {
                 const raw = await this.store.read(d.key)
@@ -96,7 +97,8 @@ export class Config {
         let restartNeeded = false
         const applied: Record<string, any> = {}
         for (const k of keys) {
-            const d = findSetting(k, this.defs)
+            // every key was found in the first loop, which returns on an unknown one
+            const d = findSetting(k, this.defs) as SettingDef
             const v = next[k]
             try {
                 if (v === null) await this.store.remove(k)

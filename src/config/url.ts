@@ -29,8 +29,8 @@ export function parseUrl(url: string, schemes: string[], credentials?: boolean):
     const scheme = sep > 0 ? url.slice(0, sep).toLowerCase() : ""
     if (schemes.indexOf(scheme) < 0) return "must start with " + schemes.join(":// or ") + "://"
     let rest = url.slice(sep + 3)
-    let username: string = undefined
-    let password: string = undefined
+    let username: string | undefined = undefined
+    let password: string | undefined = undefined
     if (credentials) {
         const slash = rest.indexOf("/")
         if (slash >= 0) rest = rest.slice(0, slash)
@@ -48,7 +48,7 @@ export function parseUrl(url: string, schemes: string[], credentials?: boolean):
         if (rest.indexOf("@") >= 0) return "must not contain user or password (use the user/password settings)"
     }
     let host = rest
-    let portText: string = undefined
+    let portText: string | undefined = undefined
     if (rest.startsWith("[")) {
         const close = rest.indexOf("]")
         if (close < 0) return "has an unclosed [ in the host"

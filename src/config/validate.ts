@@ -51,7 +51,7 @@ function outOfRange(def: SettingDef, n: number, unit: string): string | undefine
 export function checkSetting(def: SettingDef, raw: any): Checked {
     const t = def.type
     let v: any = undefined
-    let e: string
+    let e: string | undefined
     if (raw === undefined || raw === null) e = "is missing"
     else if (t === "boolean") {
         // booleans, the numbers 1 and 0, and their spellings in text
@@ -69,7 +69,8 @@ export function checkSetting(def: SettingDef, raw: any): Checked {
         v = toText(raw)
         if (v === undefined) e = "must be text"
         else if (t === "enum") {
-            if (def.values.indexOf(v) < 0) e = "must be one of " + def.values.join(", ")
+            // every enum in the schema lists its values (test/core/app/config.spec.ts)
+            if ((def.values as string[]).indexOf(v) < 0) e = "must be one of " + (def.values as string[]).join(", ")
         } else e = outOfRange(def, v.length, " characters") || (def.format ? checkFormat(def.format, v) : undefined)
     }
     return e ? { error: e } : { value: v }

@@ -1,4 +1,4 @@
-// Topic layout (seed 002: request/response over devices/ID/rx and devices/ID/tx):
+// Topic layout (JSON-RPC requests on devices/ID/rx, replies on devices/ID/tx):
 //   <prefix>/<id>/status     retained {"state":"online",...}; Last Will {"state":"offline"}
 //   <prefix>/<id>/telemetry  {"ts":...,"temperature":21.53,...}
 //   <prefix>/<id>/rx         JSON-RPC requests to the device

@@ -2,7 +2,7 @@
 // like a room, an LED, a small validated configuration, and a minimal JSON-RPC 2.0 answerer.
 //
 // TO BE REPLACED: rpc() below only knows sys.info, sensors.read, led.set, config.get/set and
-// rpc.list, enough to serve /rpc before the shared dispatcher (src/rpc/, issue 3) lands. Once
+// rpc.list, enough to serve /rpc without the firmware's dispatcher (src/rpc/, src/firmware/methods.ts). Once
 // it does, build the DeviceModel from that dispatcher instead of this class's rpc().
 
 import type { DeviceModel, SensorReading } from "../coap/device-resources"
@@ -75,7 +75,7 @@ export class SimDevice implements DeviceModel {
         return JSON.stringify(this.config)
     }
 
-    setConfig(json: string): string {
+    setConfig(json: string): string | undefined {
         let o: any
         try {
             o = JSON.parse(json)
@@ -88,7 +88,7 @@ export class SimDevice implements DeviceModel {
         return undefined
     }
 
-    async rpc(requestJson: string): Promise<string> {
+    async rpc(requestJson: string): Promise<string | undefined> {
         let req: any
         try {
             req = JSON.parse(requestJson)
@@ -138,7 +138,7 @@ function error(id: any, code: number, message: string): string {
     return JSON.stringify({ jsonrpc: "2.0", id: id === undefined ? null : id, error: { code, message } })
 }
 
-function validateConfig(o: any): string {
+function validateConfig(o: any): string | undefined {
     if (o === null || typeof o !== "object" || Array.isArray(o)) return "expected a JSON object"
     for (const k of Object.keys(o)) {
         if (k === "interval") {

@@ -92,7 +92,7 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
     let tls = proto === "tls"
     let port = o.port
     let username = o.username
-    let password: string | Buffer = o.password
+    let password: string | Buffer | undefined = o.password
     if (o.url) {
         const r = parseUrl(o.url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true)
         if (typeof r === "string") throw bad("url " + r)

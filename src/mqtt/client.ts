@@ -98,7 +98,8 @@ export class MqttClient extends MqttClientCore {
             return
         }
         const self = this
-        this.subscribeFilters(filters, { qos: opts.qos }, function (err: Error, granted: number[]) {
+        // a handler comes only with opts
+        this.subscribeFilters(filters, { qos: (opts as SubscribeOptions).qos }, function (err: Error | undefined, granted: number[]) {
             // a refused filter keeps no handler
             if (granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
             if (onDone) onDone(err, granted)
@@ -128,7 +129,7 @@ export class MqttClient extends MqttClientCore {
         }
     }
 
-    protected override connectSettled(failure: string, error: Error): void {
+    protected override connectSettled(failure: string | undefined, error: Error | undefined): void {
         // an attempt failed before CONNACK: whoever waits for a connection learns why
         this.settle(this.connectWaiters, failure === undefined ? undefined : error ? error : new Error("connection failed: " + failure))
     }
@@ -138,7 +139,7 @@ export class MqttClient extends MqttClientCore {
         if (this.idleWaiters.length > 0 && (this.session as Session).isIdle()) this.settle(this.idleWaiters, undefined)
     }
 
-    private settle(list: Completion<void>[], err: Error): void {
+    private settle(list: Completion<void>[], err: Error | undefined): void {
         if (list.length === 0) return
         const all = list.slice(0)
         while (list.length > 0) list.pop()
@@ -148,7 +149,7 @@ export class MqttClient extends MqttClientCore {
         }
     }
 
-    private removeRoute(filter: string, fn: MessageHandler): void {
+    private removeRoute(filter: string, fn: MessageHandler | undefined): void {
         for (let i = this.routes.length - 1; i >= 0; i--) {
             const r = this.routes[i]
             if (r.filter === filter && (fn === undefined || r.fn === fn)) removeAt(this.routes, i)

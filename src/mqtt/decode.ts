@@ -148,7 +148,7 @@ export function decodePublishHeader(header: number, b: Buffer, p: number, end: n
     const pkt: PublishPacket = {
         type: PacketType.PUBLISH,
         topic,
-        payload: undefined,
+        payload: undefined as any, // set below, after the packet id
         qos: qos as QoS,
         retain: (header & 1) !== 0,
         dup: (header & 8) !== 0,

@@ -253,9 +253,9 @@ export function encodePacket(p: Packet): Buffer {
             // 3.3.1-2: DUP is 0 for QoS 0
             if (q.qos === 0 && q.dup) fail("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
             // 2.3.1-1: the packet id of a QoS 1/2 PUBLISH
-            if (q.qos > 0 && (q.packetId === 0 || (q.packetId & 0xffff) !== q.packetId))
+            if (q.qos > 0 && (q.packetId === 0 || ((q.packetId as number) & 0xffff) !== q.packetId))
                 fail("MQTT-2.3.1-1", "packet id must be 1..65535")
-            return encodePublish(q.topic, q.payload, q.qos, q.retain, q.dup, q.packetId)
+            return encodePublish(q.topic, q.payload, q.qos, q.retain, q.dup, q.packetId as number)
         }
         case PacketType.CONNECT: {
             const c = p as ConnectPacket

@@ -21,8 +21,8 @@ export function checkTopicNameChars(topic: string): void {
 
 // The last topic name checked and its bytes: a device publishes to a few topics over and over,
 // and both the session (validate on publish) and the encoder ask.
-let lastTopic: string = undefined
-let lastTopicBytes: Buffer = undefined
+let lastTopic: string | undefined = undefined
+let lastTopicBytes: Buffer | undefined = undefined
 
 /** The UTF-8 bytes of a valid topic name (PUBLISH, will): non-empty, no wildcards, 1.5.3, <= 65535 bytes. */
 export function topicNameBytes(topic: string): Buffer {

@@ -72,7 +72,7 @@ function errorReply(id: any, code: number, message: string, data?: any): string 
  * SCAN_CHUNK characters: 3000 characters in one go hit DeviceScript's ~128k-op watchdog.
  * (A function, not a method: a method also costs an entry in the compiler-made prototype.)
  */
-async function tooDeep(text: string, limit: number, pause: () => Promise<void>): Promise<boolean> {
+async function tooDeep(text: string, limit: number, pause: (() => Promise<void>) | undefined): Promise<boolean> {
     // Fast path: few opening brackets cannot nest deeply (two native indexOf scans).
     if (countUpTo(text, "[", limit) + countUpTo(text, "{", limit) <= limit) return false
     let depth = 0
@@ -99,7 +99,7 @@ export class Dispatcher {
     private maxLength: number
     private maxDepth: number
     private maxBatch: number
-    private pause: () => Promise<void>
+    private pause: (() => Promise<void>) | undefined
 
     constructor(options?: DispatcherOptions) {
         const o = options || {}
@@ -151,7 +151,7 @@ export class Dispatcher {
     }
 
     private async handleText(text: string): Promise<string | undefined> {
-        let bad: string = undefined
+        let bad: string | undefined = undefined
         if (typeof text !== "string") bad = "request must be text"
         else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
         else if (await tooDeep(text, this.maxDepth, this.pause)) bad = "request nested deeper than " + this.maxDepth + " levels"
@@ -181,7 +181,7 @@ export class Dispatcher {
 
     /** One request object (§4). */
     private async handleOne(req: any): Promise<string | undefined> {
-        let bad: string = undefined
+        let bad: string | undefined = undefined
         let id: any = undefined
         let method: any = undefined
         let params: any = undefined
@@ -198,7 +198,7 @@ export class Dispatcher {
         }
         // An invalid request is answered even without an id (§5); an invalid id is reported as null.
         if (bad) return errorReply(id, INVALID_REQUEST, "Invalid Request", bad)
-        let def: MethodDef = undefined
+        let def: MethodDef | undefined = undefined
         for (const m of this.methods) if (m.name === method) def = m
         let out: string
         if (!def) out = errorReply(id, METHOD_NOT_FOUND, "Method not found", method)

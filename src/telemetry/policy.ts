@@ -25,7 +25,7 @@ export interface PolicyOptions {
 
 export class TelemetryPolicy {
     /** The last published sample and when (read by dueIn). */
-    last: Reading[]
+    last: Reading[] | undefined
     lastAt = 0
 
     /** `opts` may be replaced at any time (the application does when settings change). */
@@ -42,7 +42,7 @@ export class TelemetryPolicy {
         // Changed since the last published sample? (inlined: each method costs the board a function)
         if (sample.length !== last.length) return "change"
         for (const r of sample) {
-            let prev: Reading = undefined
+            let prev: Reading | undefined = undefined
             for (const p of last) if (p.key === r.key) prev = p
             if (!prev) return "change"
             if (o.threshold <= 0) continue

@@ -1,5 +1,5 @@
 // Byte helpers that behave the same in DeviceScript and Node.
-// Buffer differs between the two runtimes (see ../shared/devicescript-notes.md §2):
+// Buffer differs between the two runtimes (DeviceScript 2.16.4, checked side by side):
 // Buffer.concat has different signatures and slice() shares memory only in Node,
 // so portable code does all byte work through these.
 

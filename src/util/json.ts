@@ -60,7 +60,8 @@ export function toJson(v: any, depth?: number): string {
     if (d > MAX_WRITE_DEPTH) throw new RangeError("JSON value nested too deeply")
     const parts: string[] = []
     const arr = Array.isArray(v)
-    const keys = arr ? undefined : Object.keys(v)
+    // undefined for an array, and then never read
+    const keys = (arr ? undefined : Object.keys(v)) as string[]
     const n = arr ? (v as any[]).length : keys.length
     for (let i = 0; i < n; i++) {
         if (arr) parts.push(toJson(v[i], d))

@@ -5,7 +5,7 @@
 // call ds.sleep, so the platform installs a hook: DeviceScript sets `async () => { await ds.sleep(0) }`,
 // Node leaves it empty. Long-running portable work (many RPC requests, test suites) awaits pause().
 
-let hook: () => Promise<void> = undefined
+let hook: (() => Promise<void>) | undefined = undefined
 
 export function setPauseHook(fn: () => Promise<void>): void {
     hook = fn

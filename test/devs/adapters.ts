@@ -10,7 +10,7 @@ import { DsCompletion, dsCompletions } from "../../devs/completion"
 import { dsNetConnector } from "../../devs/net-stream"
 import { simEnv } from "../../devs/sim-env"
 import { DsSettingsStore } from "../../devs/settings-store"
-import { Stream, StreamEvents } from "../../src/io"
+import { StreamEvents } from "../../src/io"
 import { concatBytes } from "../../src/util/bytes"
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {

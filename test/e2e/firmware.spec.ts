@@ -1,6 +1,6 @@
 // The firmware (devs/main.ts, sim board) in the DeviceScript simulator against a real Mosquitto,
 // seen from the other side by MQTT.js: status and will, Home Assistant discovery, telemetry, and
-// JSON-RPC over devices/<id>/rx -> devices/<id>/tx (issue 3, Tests).
+// JSON-RPC over devices/<id>/rx -> devices/<id>/tx (docs/firmware.md).
 // Needs the simulator lock (devtools' fixed ports): one simulator test file at a time.
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import mqtt, { type MqttClient } from "mqtt"

@@ -2,8 +2,9 @@
 //
 // Two ways to run an entry:
 // - startSimulator(): non-test mode, like a board. `devs devtools` must be up (the VM connects to
-//   ws://127.0.0.1:8081), and its ports 8081-8083 are fixed, so the whole session holds an exclusive
-//   flock on /tmp/devs-sim.lock (the same lock shell users take with `flock /tmp/devs-sim.lock ...`).
+//   ws://127.0.0.1:8081), and its ports 8081-8083 are fixed, so the whole session holds the machine-wide
+//   simulator lock: a listening socket on 127.0.0.1:8084 (SIMULATOR_LOCK_PORT), which only one process
+//   can hold and which the system releases when that process dies, on Linux and macOS alike.
 //   Settings reach the board the way a deploy puts them there: written into the simulated flash
 //   (.devicescript/flash/sim.bin) before the entry starts, then read with readSetting().
 // - runTestEntry(): `devs run --test -k` (no devtools, no lock, GC stress on, no settings). Values
@@ -13,7 +14,7 @@
 // or the Node process exits.
 import { spawn, type ChildProcess } from "node:child_process"
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { connect } from "node:net"
+import { connect, createServer, type Server } from "node:net"
 import { dirname, join, relative, resolve } from "node:path"
 import { exited, track } from "./processes"
 import { until, untilAsync } from "./wait"
@@ -32,11 +33,13 @@ function findProjectRoot(): string {
     }
 }
 const DEVS_CLI = join(PROJECT_ROOT, "node_modules/.bin/devs")
-const LOCK_FILE = "/tmp/devs-sim.lock"
+/** The simulator lock: whoever listens on this loopback port may use devtools' ports. */
+export const SIMULATOR_LOCK_PORT = 8084
+const LOCK_NAME = `the simulator lock (127.0.0.1:${SIMULATOR_LOCK_PORT})`
 const GEN_DIR = join(PROJECT_ROOT, ".devicescript/gen")
-const FLASH_FILE = join(PROJECT_ROOT, ".devicescript/flash/sim.bin")
+export const FLASH_FILE = join(PROJECT_ROOT, ".devicescript/flash/sim.bin")
 const DEVTOOLS_PORTS = [8081, 8082, 8083]
-/** Settings keys longer than this throw RangeError in the VM (notes §7). */
+/** Settings keys longer than this throw RangeError in the VM ("key length must be <= 13"). */
 const MAX_SETTING_KEY = 13
 
 export type SettingValue = string | number | boolean
@@ -114,8 +117,7 @@ export class SimLog {
             if (hit) return hit.match
             const panic = this.panicCode()
             if (panic !== undefined) throw new Error(`simulator panicked (${panic}) before ${re}:\n${this.tail()}`)
-            if (this.exitCode !== undefined)
-                throw new Error(`simulator exited (${this.exitCode}) before ${re}:\n${this.tail()}`)
+            if (this.exitCode !== undefined) throw new Error(`simulator exited (${this.exitCode}) before ${re}:\n${this.tail()}`)
             const left = deadline - Date.now()
             if (left <= 0) throw new Error(`timeout after ${timeoutMs} ms waiting for ${re}:\n${this.tail()}`)
             await new Promise<void>((res) => {
@@ -245,27 +247,29 @@ interface Lock {
     release(): Promise<void>
 }
 
+function listenExclusive(port: number): Promise<Server | undefined> {
+    return new Promise((res, rej) => {
+        const server = createServer((socket) => socket.destroy())
+        server.once("error", (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" ? res(undefined) : rej(e)))
+        server.listen({ port, host: "127.0.0.1", exclusive: true }, () => res(server))
+    })
+}
+
 /**
- * Takes /tmp/devs-sim.lock. `flock -o` keeps the lock in the flock process only; its child `cat`
- * ends when our stdin pipe closes, so the lock is released when we release it, when flock is
- * killed by PID, or when this Node process dies.
+ * Takes the simulator lock: listens on 127.0.0.1:SIMULATOR_LOCK_PORT, retrying while another process
+ * holds it. No lock file and no flock(1): the listening socket is the lock, and it is released when
+ * we close it or when this process dies, however it dies. Child processes do not inherit it.
  */
 async function acquireLock(timeoutMs: number): Promise<Lock> {
-    const child = spawn("flock", ["-x", "-o", "-w", String(Math.ceil(timeoutMs / 1000)), LOCK_FILE, "sh", "-c", "echo locked; exec cat"], {
-        stdio: ["pipe", "pipe", "pipe"],
-    })
-    track(child)
-    let err = ""
-    child.stderr?.on("data", (d: Buffer) => (err += d.toString()))
-    await new Promise<void>((res, rej) => {
-        child.stdout?.once("data", () => res())
-        child.once("exit", (code) => rej(new Error(`could not take ${LOCK_FILE} within ${timeoutMs} ms (flock ${code}) ${err}`)))
-    })
-    return {
-        async release() {
-            child.stdin?.end()
-            await stopChild(child)
-        },
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+        const server = await listenExclusive(SIMULATOR_LOCK_PORT)
+        if (server) {
+            server.unref()
+            return { release: () => new Promise<void>((r) => server.close(() => r())) }
+        }
+        if (Date.now() > deadline) throw new Error(`could not take ${LOCK_NAME} within ${timeoutMs} ms: another simulator session holds it`)
+        await new Promise((r) => setTimeout(r, 250))
     }
 }
 
@@ -280,6 +284,8 @@ export interface SimRunOptions {
     deviceId?: string
     /** Extra `devs run` flags, e.g. ["-F", "allFunctions"]. */
     flags?: string[]
+    /** Keep the simulated flash of earlier runs (what the board saved survives); `settings` are written over it. */
+    keepFlash?: boolean
 }
 
 export interface SimRun {
@@ -328,10 +334,14 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 async function waitForPorts(ports: number[], child: ChildProcess, log: SimLog, timeoutMs: number): Promise<void> {
-    await untilAsync(async () => {
-        if (child.exitCode !== null) throw new Error(`devtools exited (${child.exitCode}):\n${log.tail()}`)
-        return (await Promise.all(ports.map(portOpen))).every((x) => x)
-    }, timeoutMs, `devtools listening on ${ports}`).catch((e: Error) => {
+    await untilAsync(
+        async () => {
+            if (child.exitCode !== null) throw new Error(`devtools exited (${child.exitCode}):\n${log.tail()}`)
+            return (await Promise.all(ports.map(portOpen))).every((x) => x)
+        },
+        timeoutMs,
+        `devtools listening on ${ports}`
+    ).catch((e: Error) => {
         throw new Error(`${e.message}:\n${log.tail()}`)
     })
 }
@@ -348,8 +358,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     try {
         // The previous holder's devtools may still be exiting (e.g. killed together with its lock
         // when its process died); wait until its ports are free, then fail clearly rather than share them.
-        await untilAsync(async () => !(await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x), 20_000, `ports ${DEVTOOLS_PORTS} free`).catch(() => {
-            throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_FILE}`)
+        await untilAsync(
+            async () => !(await Promise.all(DEVTOOLS_PORTS.map(portOpen))).some((x) => x),
+            20_000,
+            `ports ${DEVTOOLS_PORTS} free`
+        ).catch(() => {
+            throw new Error(`ports ${DEVTOOLS_PORTS} are in use by a process outside ${LOCK_NAME}`)
         })
         devtools = spawnDevs(["devtools"], devtoolsLog)
         await waitForPorts(DEVTOOLS_PORTS, devtools, devtoolsLog, 30_000)
@@ -375,8 +389,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             const args = [...(opts.flags ?? [])]
             if (opts.deviceId) args.push("--device-id", opts.deviceId)
             const settings = { ...(opts.applyEnvFiles === false ? {} : projectEnvSettings()), ...(opts.settings ?? {}) }
-            // A fresh flash each run: no settings left over from an earlier run.
-            rmSync(FLASH_FILE, { force: true })
+            // A fresh flash each run unless asked: no settings left over from an earlier run.
+            if (!opts.keepFlash) rmSync(FLASH_FILE, { force: true })
             // The writer is stopped once the file holds every setting. A stop that cut a later save
             // short would leave the file without them (the VM rewrites it whole): then write again.
             for (let attempt = 1; Object.keys(settings).length > 0; attempt++) {
@@ -390,7 +404,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
                     rmSync(join(PROJECT_ROOT, writerFile), { force: true })
                 }
                 if (flashHolds(settings)) break
-                if (attempt === 3) throw new Error(`the simulated flash ${FLASH_FILE} lost the settings when the writer stopped, ${attempt} times`)
+                if (attempt === 3)
+                    throw new Error(`the simulated flash ${FLASH_FILE} lost the settings when the writer stopped, ${attempt} times`)
                 rmSync(FLASH_FILE, { force: true })
             }
             return runOnce(entry, args)

@@ -80,7 +80,7 @@ export function forward(reg: BoardRegistry, id: string, f: ForwardRequest, done:
         const req = buildRequest(f)
         if (num > 0) setUintOption(req, OptionNumber.Block2, encodeBlock({ num, more: false, szx }))
         link.request(req, (resp, err) => {
-            if (err !== undefined) return done(gatewayError(CoapCode.GatewayTimeout, "board " + id + ": " + err))
+            if (err !== undefined || resp === undefined) return done(gatewayError(CoapCode.GatewayTimeout, "board " + id + ": " + err))
             const b2 = getUintOption(resp, OptionNumber.Block2)
             if (b2 === undefined || codeClass(resp.code) !== 2) {
                 if (parts.length > 0) resp.payload = concatBytes([...parts, resp.payload])

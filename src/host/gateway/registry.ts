@@ -11,7 +11,7 @@ export type Binding = "tcp" | "mqtt"
 
 /** How to reach one board right now. */
 export interface BoardLink {
-    request(req: CoapMessage, cb: CoapResponseCallback): Buffer
+    request(req: CoapMessage, cb: CoapResponseCallback): Buffer | undefined
     cancel(token: Buffer): void
 }
 

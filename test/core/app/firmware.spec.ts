@@ -4,7 +4,7 @@ import { Config, MemoryStore } from "../../../src/config/config"
 import { DeviceApp } from "../../../src/firmware/app"
 import { BoardHardware, SensorChannel } from "../../../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../../../src/firmware/bus"
-import { discoveryMessages, discoveryPayload } from "../../../src/firmware/discovery"
+import { discoveryPayload } from "../../../src/firmware/discovery"
 import { toJson } from "../../../src/util/json"
 import { deviceTopics } from "../../../src/firmware/topics"
 

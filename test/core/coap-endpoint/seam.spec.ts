@@ -1,6 +1,6 @@
 // The seam (src/coap/exchange.ts): the request/response layer runs unchanged over a reliable,
-// token-matched transport (RFC 8323 framing, no message ids, no ACKs), as issue 5's TCP and
-// MQTT bindings will. The binding here is a minimal in-memory one written against the seam.
+// token-matched transport (RFC 8323 framing, no message ids, no ACKs), as the TCP (RFC 8323) and
+// MQTT bindings do (src/coap/tcp-connection.ts, src/coap/mqtt-binding.ts). The binding here is a minimal in-memory one written against the seam.
 import { describe, test, expect } from "@devicescript/test"
 import { CoapServer } from "../../../src/coap/endpoint"
 import { ReliableBinding } from "../../../src/coap/exchange-reliable"

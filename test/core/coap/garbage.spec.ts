@@ -9,7 +9,7 @@ import { CoapCode, CoapType, newMessage, setUriPath, setUintOption } from "../..
 
 let seed = 0x9e3779b9
 function rnd(n: number): number {
-    // xorshift32; the same sequence on both runtimes (32-bit ops are identical, shared notes §1)
+    // xorshift32; the same sequence on both runtimes (32-bit ops are identical in DeviceScript and Node)
     seed ^= seed << 13
     seed = seed >>> 0
     seed ^= seed >>> 17

@@ -105,13 +105,12 @@ for (const qos of [1, 2] as const) {
             clients.push(tx)
             const sent: Sent = { ok: 0, errors: [] }
             let okAtStop = -1
-            let restarted: Promise<void> | undefined
             tx.on("close", () => undefined)
             stream(tx, topic, qos, 0, N, sent)
             // stop once a fifth is through; the rest is in flight or queued
             await until(() => sent.ok >= N / 5, 10000, "a fifth of the stream acknowledged")
             const b = broker
-            restarted = b.stop().then(async () => {
+            const restarted = b.stop().then(async () => {
                 okAtStop = sent.ok
                 // start again only once both clients have seen the broker go
                 await until(() => !tx.isConnected() && !rx.client.isConnected(), 10000, "both clients to lose the broker")

@@ -1,6 +1,6 @@
 // TLS from the DeviceScript simulator: the firmware's MQTT client on the board adapters connects to
 // Mosquitto's TLS listener. The simulator verifies certificates with Node's TLS (system roots plus
-// NODE_EXTRA_CA_CERTS, notes §9), so the test CA is handed to the VM process through that variable.
+// NODE_EXTRA_CA_CERTS, checked in the simulator), so the test CA is handed to the VM process through that variable.
 // Trusting the test CA connects and carries a QoS 1 echo; an unrelated CA or a certificate for
 // another host name fails with an error that names the cause, and the VM does not panic.
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
