@@ -136,8 +136,13 @@ export class MessageLayer implements Transport {
     private nextMid: number
     private pending: PendingCon[]
     private waiting: UdpExchange[]
-    /** By (peer, Message ID); a Map iterates in insertion order, oldest first, for expiry and the caps. */
-    private seen: Map<string, SeenEntry>
+    /** By (peer, Message ID). */
+    private seen: Record<string, SeenEntry>
+    private seenCount: number
+    /** The entries in arrival order, oldest first from `seenHead`, for expiry and the caps; an entry
+     * no longer in `seen` is skipped (a portable insertion-ordered map: DeviceScript has no Map). */
+    private seenOrder: SeenEntry[]
+    private seenHead: number
     private sentNon: SentNon[]
     /** Called when nextDeadline() may have moved earlier, so a binding can re-arm its timer. */
     onWakeup: (() => void) | undefined
@@ -158,7 +163,10 @@ export class MessageLayer implements Transport {
         this.nextMid = Math.floor(this.random.next() * 65536) & 0xffff
         this.pending = []
         this.waiting = []
-        this.seen = new Map()
+        this.seen = {}
+        this.seenCount = 0
+        this.seenOrder = []
+        this.seenHead = 0
         this.sentNon = []
         this.onWakeup = undefined
     }
@@ -308,7 +316,7 @@ export class MessageLayer implements Transport {
 
     /** Number of remembered (peer, Message ID) pairs (for tests and diagnostics). */
     dedupSize(): number {
-        return this.seen.size
+        return this.seenCount
     }
 
     // ---- requests and responses ----
@@ -316,7 +324,7 @@ export class MessageLayer implements Transport {
     private onRequest(peer: string, msg: CoapMessage, now: number): void {
         const confirmable = msg.type === CoapType.CON
         const key = seenKey(peer, msg.messageId)
-        const prior = this.seen.get(key)
+        const prior = this.seen[key]
         if (prior !== undefined && prior.expires > now) {
             // 4.5: a duplicate. A CON gets the same answer again (or, while its handler is still
             // busy, an empty ACK that turns it into a separate response); a NON is ignored.
@@ -457,14 +465,16 @@ export class MessageLayer implements Transport {
         this.evictOldest(this.dedupCapacity - 1, this.dedupBytes)
         if (this.dedupCapacity <= 0) return
         // an expired entry under the same key may still sit behind younger ones: replace it in order
-        const old = this.seen.get(entry.key)
-        if (old !== undefined) this.forget(entry.key, old)
-        this.seen.set(entry.key, entry)
+        const old = this.seen[entry.key]
+        if (old !== undefined) this.forget(old)
+        this.seen[entry.key] = entry
+        this.seenCount++
+        this.seenOrder.push(entry)
     }
 
     /** Records the answer a duplicate gets, within the byte cap. */
     private setReply(entry: SeenEntry, bytes: Buffer): void {
-        const held = this.seen.get(entry.key) === entry
+        const held = this.seen[entry.key] === entry
         if (held && entry.reply !== undefined) this.seenBytes -= entry.reply.length
         entry.reply = bytes
         if (!held) return
@@ -474,22 +484,34 @@ export class MessageLayer implements Transport {
 
     /** Forgets the oldest pairs until at most `count` pairs and `bytes` bytes of answers are held. */
     private evictOldest(count: number, bytes: number): void {
-        for (const [k, e] of this.seen) {
-            if (this.seen.size <= count && this.seenBytes <= bytes) return
-            this.forget(k, e)
+        for (let e = this.oldestSeen(); e !== undefined; e = this.oldestSeen()) {
+            if (this.seenCount <= count && this.seenBytes <= bytes) return
+            this.forget(e)
         }
     }
 
-    private forget(key: string, e: SeenEntry): void {
-        this.seen.delete(key)
+    /** The oldest entry still remembered, or undefined; drops forgotten ones from the order. */
+    private oldestSeen(): SeenEntry | undefined {
+        const order = this.seenOrder
+        while (this.seenHead < order.length && this.seen[order[this.seenHead].key] !== order[this.seenHead]) this.seenHead++
+        if (this.seenHead > 1024 && this.seenHead * 2 > order.length) {
+            this.seenOrder = order.slice(this.seenHead)
+            this.seenHead = 0
+        }
+        return this.seenHead < this.seenOrder.length ? this.seenOrder[this.seenHead] : undefined
+    }
+
+    private forget(e: SeenEntry): void {
+        delete this.seen[e.key]
+        this.seenCount--
         if (e.reply !== undefined) this.seenBytes -= e.reply.length
     }
 
     private expireSeen(now: number): void {
         // entries go in in arrival order; a NON's shorter lifetime may let it wait behind a CON's
-        for (const [k, e] of this.seen) {
+        for (let e = this.oldestSeen(); e !== undefined; e = this.oldestSeen()) {
             if (e.expires > now) return
-            this.forget(k, e)
+            this.forget(e)
         }
     }
 
