@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
 import { describe as describeCheck, typecheckAll } from "./typecheck"
+import { FLOOR_BYTES } from "./image-floor"
 
 const root = join(import.meta.dirname, "..")
 const devs = join(root, "node_modules", ".bin", "devs")
@@ -112,6 +113,8 @@ const entries = listTs("devs", (p) => /(^|\/)main[^/]*\.ts$/.test(p)).concat(lis
 // is over it (devs/main.ts: 77 KB) although the image it deploys is not. The per-folder builds
 // above already compile every function of src/. Sizes per file: npm run size -- <entry>.
 for (const entry of entries) run(`devs build: ${entry}`, devs, ["build", entry])
+// The room left for users' own code: every board's default image keeps the project's floor free.
+run(`image floor: every board's default image leaves >= ${FLOOR_BYTES} B (npm run floor)`, join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", "image-floor.ts")])
 
 // Stage 2: portable unit tests inside the VM (one aggregator per area).
 // An entry is a top-level file of test/devs/ that imports the portable specs of test/core/. Entries
