@@ -4,10 +4,12 @@
 // fiber is caught here, because an uncaught exception in any fiber panics the whole program.
 import * as ds from "@devicescript/core"
 import { Config } from "../src/config/config"
-import { DeviceApp } from "../src/firmware/app"
+import { DeviceApp, MAX_PACKET_BYTES } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../src/firmware/bus"
 import { MqttClientCore } from "../src/mqtt/client-core"
+import { WillOptions } from "../src/mqtt/client-options"
+import { PublishPacket } from "../src/mqtt/packets"
 import { setPauseHook } from "../src/util/pause"
 import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
@@ -15,14 +17,23 @@ import { dsRandom } from "./random"
 import { dsCompletions } from "./completion"
 import { dsNetConnector } from "./net-stream"
 import { errText } from "./err-text"
-import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
+import { FIRMWARE_NAME, version } from "../src/firmware/version"
 
 /** How often sensors are sampled; the telemetry policy decides what gets published. */
 const SAMPLE_MS = 1000
+/**
+ * How long new connection settings (config.set of MQTT_URL, MQTT_USER, MQTT_PASS, MQTT_PREFIX) have
+ * after the restart to connect and bring back the board's own status: two of Socket.connect's 30 s
+ * timeouts. Then the board restarts on the settings that worked (src/config/config.ts).
+ */
+const TRIAL_MS = 60000
 
 function log(line: string): void {
     console.log(line)
 }
+
+/** QoS 0 publishes: nobody waits for them, and a lost one is QoS 0's contract. */
+function ignore(err: Error): void {}
 
 /** MessageBus over the project's MQTT client. QoS 0 never waits (replies and telemetry must not
  * stall behind a reconnect); QoS 1 waits for PUBACK (status and discovery). The board links
@@ -31,13 +42,29 @@ class ClientBus implements MessageBus {
     constructor(private client: MqttClientCore) {}
     async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
         if (opts.qos === 0) {
-            this.client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain }, (err: Error) => {})
+            this.client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain }, ignore)
             return
         }
         await this.client.publish(topic, payload, { qos: 1, retain: opts.retain })
     }
     async subscribe(filter: string, qos: number): Promise<void> {
         await this.client.subscribe(filter, { qos: qos === 0 ? 0 : 1 })
+    }
+}
+
+/**
+ * The project's MQTT client, deaf to retained messages: a request is for the board that is there
+ * when it is sent, and a retained one would run again after every reconnect (a retained
+ * sys.restart restarted the board forever). The first one is logged; rx and coap/req alike.
+ */
+class BoardClient extends MqttClientCore {
+    private retainedSeen = false
+    protected override dispatch(p: PublishPacket): void {
+        if (!p.retain) this.emit("message", p.topic, p.payload, p)
+        else if (!this.retainedSeen) {
+            this.retainedSeen = true
+            log("mqtt: ignored a retained message on " + p.topic + " (requests must not be retained; later ones are ignored silently)")
+        }
     }
 }
 
@@ -77,11 +104,6 @@ async function sampleTick(): Promise<void> {
     }
 }
 
-async function restartLater(delayMs: number): Promise<void> {
-    await ds.sleep(delayMs)
-    ds.restart()
-}
-
 /**
  * Called with the client before it connects: how a board entry adds a service on the same MQTT
  * session (every devs/main*.ts passes serveCoapOverMqtt, devs/coap-over-mqtt.ts).
@@ -92,7 +114,9 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     setPauseHook(async () => {
         await ds.sleep(0)
     })
-    log(FIRMWARE_NAME + " " + FIRMWARE_VERSION + " on " + hw.board + " (" + hw.model + ")")
+    // the version the compiler stamped into this image (package.json's, as the start banner prints it)
+    version.text = ds._dcfgString("@version") || version.text
+    log(FIRMWARE_NAME + " " + version.text + " on " + hw.board + " (" + hw.model + ")")
     const config = new Config(new DsSettingsStore(), log)
     await config.load()
     app = new DeviceApp({
@@ -104,15 +128,25 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         restarter: {
             restartSoon: (ms: number) => {
                 log("sys.restart in " + ms + " ms")
-                restartLater.start(ms)
+                setTimeout(() => {
+                    ds.restart()
+                }, ms)
             },
         },
     })
-    log("device id " + app.deviceId + ", topics " + app.topics.status.slice(0, app.topics.status.length - 7) + "/...")
+    log("device id " + app.deviceId + ", requests on " + app.topics.rx)
 
     setInterval(async () => {
         await sampleTick()
     }, SAMPLE_MS)
+    if (config.trial) {
+        log("config: trying the new connection settings for up to " + TRIAL_MS / 1000 + " s")
+        setTimeout(async () => {
+            if (!config.trial) return
+            await config.failTrial(TRIAL_MS)
+            ds.restart()
+        }, TRIAL_MS)
+    }
 
     const planOrWhy = app.connectPlan()
     if (typeof planOrWhy === "string") {
@@ -125,19 +159,19 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     }
     const plan = planOrWhy as ConnectPlan
     log("mqtt: connecting to " + (plan.tls ? "mqtts://" : "mqtt://") + plan.host + ":" + plan.port)
-    const client = new MqttClientCore(
+    const client = new BoardClient(
         {
             host: plan.host,
             port: plan.port,
             proto: plan.tls ? "tls" : "tcp",
             clientId: plan.clientId,
             keepalive: plan.keepaliveS,
-            username: plan.username ? plan.username : undefined,
-            password: plan.password ? plan.password : undefined,
-            will: { topic: plan.will.topic, payload: plan.will.payload, qos: 1, retain: plan.will.retain },
+            username: plan.username || undefined,
+            password: plan.password || undefined,
+            will: plan.will as WillOptions,
             clean: true,
-            // The 64 KB heap holds no more; requests are at most 2 KB (src/rpc), commands smaller.
-            maxPacketSize: 8192,
+            // bigger packets are not read at all ("oversize" below): see MAX_REQUEST_BYTES
+            maxPacketSize: MAX_PACKET_BYTES,
             // flow control: PUBACKs wait until the queued requests are handled (src/mqtt/held-acks.ts)
             backlog: () => app.pending(),
         },
@@ -155,6 +189,15 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     })
     client.on("error", (e: Error) => {
         log("mqtt: " + errText(e))
+    })
+    // A packet over maxPacketSize was skipped unread: say so, and answer a request with -32600
+    // (id null: its body was never read).
+    client.on("oversize", (topic: string, size: number, limit: number) => {
+        const what = "request of " + size + " bytes on " + topic + " is over the board's limit of " + limit
+        log("rpc: " + what)
+        // (the rx topic is made of checked settings: nothing in `what` needs escaping)
+        if (topic === app.topics.rx)
+            client.publishNoWait(app.topics.tx, '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"' + what + '"},"id":null}', { qos: 0 }, ignore)
     })
     client.on("message", (topic: string, payload: Buffer) => {
         if (!app.onMessage(topic, payload.toString())) return

@@ -12,7 +12,7 @@ import { TelemetryPolicy } from "../telemetry/policy"
 import { telemetryJson } from "../telemetry/telemetry"
 import { BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
-import { OFFLINE_STATUS, onlineStatus } from "./status"
+import { OFFLINE_STATUS, ONLINE_PREFIX, onlineStatus } from "./status"
 import { discoveryPayload, discoveryTopic, DiscoveryInput } from "./discovery"
 import { MessageBus, ConnectPlan, PublishOptions } from "./bus"
 import { registerDeviceMethods } from "./methods"
@@ -35,6 +35,23 @@ export interface AppDeps {
  */
 export const MAX_QUEUED_REQUESTS = 64
 
+/**
+ * The longest request the board reads, in bytes of the MQTT payload. Together with QUEUE_MAX_CHARS
+ * it bounds what requests can take of the 64 KB heap (docs/faults.md, "Memory"): a request exists
+ * up to four times while it is received and parsed (stream chunks, the packet, the payload, its
+ * text, then the parsed tree).
+ */
+export const MAX_REQUEST_BYTES = 1024
+/** Largest MQTT packet the board accepts: a request plus its topic (prefix 64 + id 32 + "/coap/req") and headers. */
+export const MAX_PACKET_BYTES = MAX_REQUEST_BYTES + 256
+/** Request text waiting for the worker, all requests together; beyond it new requests are dropped (and counted). */
+export const QUEUE_MAX_CHARS = 2048
+
+/** A request is refused when its id is one of the last RECENT_IDS ids that ran (the dedup window). */
+export const RECENT_IDS = 16
+/** Longer ids are refused: the board remembers recent ids (RECENT_IDS) and they must stay small. */
+export const MAX_ID_LENGTH = 64
+
 /** Replies and telemetry: QoS 0, never retained. Shared objects (the buses only read them). */
 const PLAIN: PublishOptions = { qos: 0, retain: false }
 /** Status and discovery: QoS 1, retained. */
@@ -55,6 +72,7 @@ export class DeviceCore {
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
     dropped = 0
+    private recentIds: string[] = []
     lastTelemetry: string
 
     constructor(public deps: AppDeps) {
@@ -62,7 +80,8 @@ export class DeviceCore {
         const override = cfg.get("DEVICE_ID") as string
         this.deviceId = override ? override : deps.hardwareId
         this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
-        this.dispatcher = new Dispatcher({ pause: pause })
+        const self = this
+        this.dispatcher = new Dispatcher({ pause: pause, maxLength: MAX_REQUEST_BYTES, checkId: (idText: string) => self.checkId(idText) })
         const policy = new TelemetryPolicy(deps.clock, undefined)
         this.policy = policy
         // The telemetry settings apply at once: now, and again after every config.set.
@@ -72,6 +91,19 @@ export class DeviceCore {
         apply()
         cfg.onChange(apply)
         registerDeviceMethods(this)
+    }
+
+    /**
+     * Whether a request with this id may run (JSON-RPC over MQTT, and CoAP's /rpc): an id among the
+     * last RECENT_IDS that ran is refused, so a request delivered twice is acted on once.
+     */
+    checkId(idText: string): string | undefined {
+        if (idText.length > MAX_ID_LENGTH) return "id longer than " + MAX_ID_LENGTH + " characters"
+        const ids = this.recentIds
+        if (ids.indexOf(idText) >= 0) return "id " + idText + " is one of the last " + RECENT_IDS + " ids that ran; not run again"
+        ids.push(idText)
+        if (ids.length > RECENT_IDS) ids.shift()
+        return undefined
     }
 
     uptimeMs(): number {
@@ -135,6 +167,8 @@ export class DeviceCore {
 /** DeviceCore + the MQTT side (devs/firmware.ts): connect plan, announce, the rx queue and its worker. */
 export class DeviceApp extends DeviceCore {
     private queue: string[] = []
+    private queuedChars = 0
+    private heardStatus = false
 
     /**
      * How to connect, or a sentence saying why not (logged by the caller). The URL was validated
@@ -166,11 +200,14 @@ export class DeviceApp extends DeviceCore {
      */
     async onConnected(bus: MessageBus): Promise<void> {
         const hw = this.deps.hw
+        const cfg = this.deps.config
         this.bus = bus
         await bus.subscribe(this.topics.rx, 1)
-        await bus.publish(this.topics.status, onlineStatus(hw.board, this.uptimeMs()), RETAINED)
-        const on = this.deps.config.get("HA_DISCOVERY") as boolean
-        const input: DiscoveryInput = { haPrefix: this.deps.config.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
+        // trying new connection settings: they are kept once the board hears its own status
+        if (cfg.trial) await bus.subscribe(this.topics.status, 1)
+        await bus.publish(this.topics.status, onlineStatus(hw.board, this.uptimeMs(), cfg.trialFailed), RETAINED)
+        const on = cfg.get("HA_DISCOVERY") as boolean
+        const input: DiscoveryInput = { haPrefix: cfg.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, topics: this.topics, sensors: hw.sensors }
         // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
         // Turned off: an empty retained payload removes each entity again.
         for (const s of hw.sensors) await bus.publish(discoveryTopic(input, s), on ? discoveryPayload(input, s) : "", RETAINED)
@@ -185,12 +222,16 @@ export class DeviceApp extends DeviceCore {
      * block); returns false when the request was dropped because the queue is full.
      */
     onMessage(topic: string, payload: string): boolean {
+        const cfg = this.deps.config
+        // the board's own status came back: the connection settings on trial work (kept by the worker)
+        if (topic === this.topics.status && cfg.trial && payload.startsWith(ONLINE_PREFIX)) this.heardStatus = true
         if (topic !== this.topics.rx) return true
-        if (this.queue.length >= MAX_QUEUED_REQUESTS) {
+        if (this.queue.length >= MAX_QUEUED_REQUESTS || this.queuedChars + payload.length > QUEUE_MAX_CHARS) {
             this.dropped++
             return false
         }
         this.queue.push(payload)
+        this.queuedChars += payload.length
         return true
     }
 
@@ -205,9 +246,15 @@ export class DeviceApp extends DeviceCore {
      */
     async processRequests(): Promise<number> {
         let n = 0
+        const cfg = this.deps.config
+        if (this.heardStatus && cfg.trial) {
+            this.deps.log("config: the new connection settings work; keeping them")
+            await cfg.commitTrial()
+        }
         while (this.queue.length > 0) {
-            const text = this.queue.shift()
-            const reply = await this.dispatcher.handle(text)
+            this.queuedChars -= this.queue[0].length
+            // no local copy of the text: the dispatcher lets it go once it is parsed
+            const reply = await this.dispatcher.handle(this.queue.shift())
             n++
             if (reply !== undefined && this.bus) {
                 try {

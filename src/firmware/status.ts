@@ -3,12 +3,17 @@
 
 import { jsonString } from "../util/json"
 import { formatInteger } from "../util/decimal"
-import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
+import { FIRMWARE_NAME, version } from "./version"
 
 /** The Last Will: published by the broker when the board vanishes (retained). */
 export const OFFLINE_STATUS = "{\"state\":\"offline\"}"
 
-export function onlineStatus(board: string, uptimeMs: number): string {
-    // FIRMWARE_NAME and FIRMWARE_VERSION are constants that need no escaping.
-    return "{\"state\":\"online\",\"firmware\":\"" + FIRMWARE_NAME + "\",\"version\":\"" + FIRMWARE_VERSION + "\",\"board\":" + jsonString(board) + ",\"uptime_ms\":" + formatInteger(uptimeMs) + "}"
+/** How every online status starts (the board recognises its own status by it). */
+export const ONLINE_PREFIX = "{\"state\":\"online\""
+
+/** settingsError: why the last change of connection settings was not kept (Config.trialFailed), if any. */
+export function onlineStatus(board: string, uptimeMs: number, settingsError?: string): string {
+    // FIRMWARE_NAME and the version (package.json's, digits, letters, . and -) need no escaping.
+    const more = settingsError ? ",\"settings_error\":" + jsonString(settingsError) : ""
+    return ONLINE_PREFIX + ",\"firmware\":\"" + FIRMWARE_NAME + "\",\"version\":\"" + version.text + "\",\"board\":" + jsonString(board) + ",\"uptime_ms\":" + formatInteger(uptimeMs) + more + "}"
 }
