@@ -68,6 +68,19 @@ class BoardClient extends MqttClientCore {
     }
 }
 
+/**
+ * A start that has not reached the broker connection after this long is stuck (a driver, a
+ * settings read or a runtime service that never answers): the program restarts instead of
+ * sitting there. Armed when this module loads, before the board's start-up awaits anything.
+ */
+const START_MS = 60000
+let started = false
+setTimeout(() => {
+    if (started) return
+    log("start-up stuck for " + START_MS / 1000 + " s; restarting")
+    ds.restart()
+}, START_MS)
+
 let app: DeviceApp = undefined
 let bus: ClientBus = undefined
 let working = false
@@ -93,14 +106,6 @@ async function work(): Promise<void> {
     if (app.pending() > 0 && !working) {
         working = true
         work.start()
-    }
-}
-
-async function sampleTick(): Promise<void> {
-    try {
-        await app.sample(false)
-    } catch (e) {
-        log("telemetry: " + errText(e))
     }
 }
 
@@ -137,7 +142,11 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     log("device id " + app.deviceId + ", requests on " + app.topics.rx)
 
     setInterval(async () => {
-        await sampleTick()
+        try {
+            await app.sample(false)
+        } catch (e) {
+            log("telemetry: " + errText(e))
+        }
     }, SAMPLE_MS)
     if (config.trial) {
         log("config: trying the new connection settings for up to " + TRIAL_MS / 1000 + " s")
@@ -149,6 +158,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     }
 
     const planOrWhy = app.connectPlan()
+    started = true
     if (typeof planOrWhy === "string") {
         log("mqtt: " + planOrWhy)
         // Keep saying it: someone attaching a console later must see why nothing is published.
