@@ -108,7 +108,7 @@ describe("firmware safety in the simulator", () => {
         console.log(`burst of 12 max-size requests: ${answered.length} answered, ${info.result.dropped_requests - dropped0} dropped`)
 
         // 6,071 bytes: over the board's limit
-        const big = `{"jsonrpc":"2.0","method":"led.get","params":{"pad":"${"z".repeat(6000)}"},"id":"big-1"}`
+        const big = `{"jsonrpc":"2.0","method":"led.get","params":{"pad":"${"z".repeat(6000)}"},"id":"big-123"}`
         expect(big.length).toBe(6071)
         const logFrom = run.log.vm.length
         const bigFrom = msgs.length
@@ -170,6 +170,27 @@ describe("firmware safety in the simulator", () => {
         const badType = await rpc("config.set", { settings: 5 })
         expect(badType.error.data).toBe("'settings' must be an object")
     }, 60_000)
+
+    test("connection settings that work are kept after their trial", async () => {
+        const url = broker.url.replace("127.0.0.1", "localhost")
+        expect((await rpc("config.set", { settings: { MQTT_URL: url } })).result.restart_needed).toBe(true)
+        const logFrom = run.log.vm.length
+        const from = msgs.length
+        await rpc("sys.restart", { delay_ms: 100 })
+        await run.log.waitFor(/^config: the new connection settings work; keeping them/, 90_000, logFrom)
+        await waitOnline(from, 30_000)
+        // kept: still in effect after another restart, and no settings_error
+        const again = msgs.length
+        await rpc("sys.restart", { delay_ms: 100 })
+        const st = await waitOnline(again, 60_000)
+        expect(st.settings_error).toBeUndefined()
+        expect((await rpc("config.get", { key: "MQTT_URL" })).result.MQTT_URL).toBe(url)
+        // back to the address the harness knows, for the next test
+        await rpc("config.set", { settings: { MQTT_URL: broker.url } })
+        const lastLog = run.log.vm.length
+        await rpc("sys.restart", { delay_ms: 100 })
+        await run.log.waitFor(/^config: the new connection settings work; keeping them/, 90_000, lastLog)
+    }, 240_000)
 
     test("connection settings that cannot connect are tried, then the last good ones come back", async () => {
         const dead = await freePort()
