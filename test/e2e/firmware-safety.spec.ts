@@ -100,9 +100,12 @@ describe("firmware safety in the simulator", () => {
         const first = nextId
         const from = msgs.length
         for (let i = 0; i < 12; i++) client.publish(`${TOPIC}/rx`, max(nextId++), { qos: i % 2 === 0 ? 1 : 0 })
-        const info = await rpc("sys.info")
+        // sys.info itself is dropped while the queue is full: ask again until it is answered
+        let info: any
+        let lost = 0
+        for (let i = 0; i < 5 && !info; i++) info = await rpc("sys.info").catch(() => (lost++, undefined))
         const answered = msgs.slice(from).filter((m) => isTx(m) && m.text.includes('"error"')).map((m) => JSON.parse(m.text).id)
-        expect(answered.length + info.result.dropped_requests - dropped0).toBe(12)
+        expect(answered.length + info.result.dropped_requests - dropped0 - lost).toBe(12)
         expect(answered).toEqual([...answered].sort((a, b) => a - b))
         expect(answered.every((id) => id >= first && id < first + 12)).toBe(true)
         console.log(`burst of 12 max-size requests: ${answered.length} answered, ${info.result.dropped_requests - dropped0} dropped`)
