@@ -4,10 +4,11 @@
 // fiber is caught here, because an uncaught exception in any fiber panics the whole program.
 import * as ds from "@devicescript/core"
 import { Config } from "../src/config/config"
-import { DeviceApp } from "../src/firmware/app"
+import { DeviceApp, MAX_PACKET_BYTES } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../src/firmware/bus"
 import { MqttClientCore } from "../src/mqtt/client-core"
+import { WillOptions } from "../src/mqtt/client-options"
 import { PublishPacket } from "../src/mqtt/packets"
 import { setPauseHook } from "../src/util/pause"
 import { DsSettingsStore } from "./settings-store"
@@ -16,15 +17,24 @@ import { dsRandom } from "./random"
 import { dsCompletions } from "./completion"
 import { dsNetConnector } from "./net-stream"
 import { errText } from "./err-text"
-import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
+import { FIRMWARE_NAME, version } from "../src/firmware/version"
 import { completeHardware } from "./hardware-extras"
 
 /** How often sensors are sampled; the telemetry policy decides what gets published. */
 const SAMPLE_MS = 1000
+/**
+ * How long new connection settings (config.set of MQTT_URL, MQTT_USER, MQTT_PASS, MQTT_PREFIX) have
+ * after the restart to connect and bring back the board's own status: two of Socket.connect's 30 s
+ * timeouts. Then the board restarts on the settings that worked (src/config/config.ts).
+ */
+const TRIAL_MS = 60000
 
 function log(line: string): void {
     console.log(line)
 }
+
+/** QoS 0 publishes: nobody waits for them, and a lost one is QoS 0's contract. */
+function ignore(err: Error): void {}
 
 /** MessageBus over the project's MQTT client. QoS 0 never waits (replies and telemetry must not
  * stall behind a reconnect); QoS 1 waits for PUBACK (status and discovery). The board links
@@ -33,7 +43,7 @@ class ClientBus implements MessageBus {
     constructor(private client: MqttClientCore) {}
     async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
         if (opts.qos === 0) {
-            this.client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain }, (err: Error) => {})
+            this.client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain }, ignore)
             return
         }
         await this.client.publish(topic, payload, { qos: 1, retain: opts.retain })
@@ -42,6 +52,35 @@ class ClientBus implements MessageBus {
         await this.client.subscribe(filter, { qos: qos === 0 ? 0 : 1 })
     }
 }
+
+/**
+ * The project's MQTT client, deaf to retained messages: a request is for the board that is there
+ * when it is sent, and a retained one would run again after every reconnect (a retained
+ * sys.restart restarted the board forever). The first one is logged; rx and coap/req alike.
+ */
+class BoardClient extends MqttClientCore {
+    private retainedSeen = false
+    protected override dispatch(p: PublishPacket): void {
+        if (!p.retain) this.emit("message", p.topic, p.payload, p)
+        else if (!this.retainedSeen) {
+            this.retainedSeen = true
+            log("mqtt: ignored a retained message on " + p.topic + " (requests must not be retained; later ones are ignored silently)")
+        }
+    }
+}
+
+/**
+ * A start that has not reached the broker connection after this long is stuck (a driver, a
+ * settings read or a runtime service that never answers): the program restarts instead of
+ * sitting there. Armed when this module loads, before the board's start-up awaits anything.
+ */
+const START_MS = 60000
+let started = false
+setTimeout(() => {
+    if (started) return
+    log("start-up stuck for " + START_MS / 1000 + " s; restarting")
+    ds.restart()
+}, START_MS)
 
 let app: DeviceApp = undefined
 let bus: ClientBus = undefined
@@ -71,19 +110,6 @@ async function work(): Promise<void> {
     }
 }
 
-async function sampleTick(): Promise<void> {
-    try {
-        await app.sample(false)
-    } catch (e) {
-        log("telemetry: " + errText(e))
-    }
-}
-
-async function restartLater(delayMs: number): Promise<void> {
-    await ds.sleep(delayMs)
-    ds.restart()
-}
-
 /**
  * Called with the client before it connects: how a board entry adds a service on the same MQTT
  * session (every devs/main*.ts passes serveCoapOverMqtt, devs/coap-over-mqtt.ts).
@@ -94,7 +120,9 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     setPauseHook(async () => {
         await ds.sleep(0)
     })
-    log(FIRMWARE_NAME + " " + FIRMWARE_VERSION + " on " + hw.board + " (" + hw.model + ")")
+    // the version the compiler stamped into this image (package.json's, as the start banner prints it)
+    version.text = ds._dcfgString("@version") || version.text
+    log(FIRMWARE_NAME + " " + version.text + " on " + hw.board + " (" + hw.model + ")")
     await completeHardware(hw)
     const config = new Config(new DsSettingsStore(), log)
     await config.load()
@@ -107,17 +135,32 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         restarter: {
             restartSoon: (ms: number) => {
                 log("sys.restart in " + ms + " ms")
-                restartLater.start(ms)
+                setTimeout(() => {
+                    ds.restart()
+                }, ms)
             },
         },
     })
-    log("device id " + app.deviceId + ", topics " + app.topics.status.slice(0, app.topics.status.length - 7) + "/...")
+    log("device id " + app.deviceId + ", requests on " + app.topics.rx)
 
     setInterval(async () => {
-        await sampleTick()
+        try {
+            await app.sample(false)
+        } catch (e) {
+            log("telemetry: " + errText(e))
+        }
     }, SAMPLE_MS)
+    if (config.trial) {
+        log("config: trying the new connection settings for up to " + TRIAL_MS / 1000 + " s")
+        setTimeout(async () => {
+            if (!config.trial) return
+            await config.failTrial(TRIAL_MS)
+            ds.restart()
+        }, TRIAL_MS)
+    }
 
     const planOrWhy = app.connectPlan()
+    started = true
     if (typeof planOrWhy === "string") {
         log("mqtt: " + planOrWhy)
         // Keep saying it: someone attaching a console later must see why nothing is published.
@@ -128,19 +171,19 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     }
     const plan = planOrWhy as ConnectPlan
     log("mqtt: connecting to " + (plan.tls ? "mqtts://" : "mqtt://") + plan.host + ":" + plan.port)
-    const client = new MqttClientCore(
+    const client = new BoardClient(
         {
             host: plan.host,
             port: plan.port,
             proto: plan.tls ? "tls" : "tcp",
             clientId: plan.clientId,
             keepalive: plan.keepaliveS,
-            username: plan.username ? plan.username : undefined,
-            password: plan.password ? plan.password : undefined,
-            will: { topic: plan.will.topic, payload: plan.will.payload, qos: 1, retain: plan.will.retain },
+            username: plan.username || undefined,
+            password: plan.password || undefined,
+            will: plan.will as WillOptions,
             clean: true,
-            // The 64 KB heap holds no more; requests are at most 2 KB (src/rpc), commands smaller.
-            maxPacketSize: 8192,
+            // bigger packets are not read at all ("oversize" below): see MAX_REQUEST_BYTES
+            maxPacketSize: MAX_PACKET_BYTES,
             // flow control: PUBACKs wait until the queued requests are handled (src/mqtt/held-acks.ts)
             backlog: () => app.pending(),
         },
@@ -158,6 +201,15 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     })
     client.on("error", (e: Error) => {
         log("mqtt: " + errText(e))
+    })
+    // A packet over maxPacketSize was skipped unread: say so, and answer a request with -32600
+    // (id null: its body was never read).
+    client.on("oversize", (topic: string, size: number, limit: number) => {
+        const what = "request of " + size + " bytes on " + topic + " is over the board's limit of " + limit
+        log("rpc: " + what)
+        // (the rx topic is made of checked settings: nothing in `what` needs escaping)
+        if (topic === app.topics.rx)
+            client.publishNoWait(app.topics.tx, '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"' + what + '"},"id":null}', { qos: 0 }, ignore)
     })
     client.on("message", (topic: string, payload: Buffer, packet: PublishPacket) => {
         if (!app.onMessage(topic, payload.toString(), packet.retain)) return

@@ -2,9 +2,9 @@
 //
 // Why fibers: Socket.connect/send/recv are async in DeviceScript but Stream.write() is not, so
 // - opening runs in its own fiber, then that fiber becomes the reader (recv -> onData);
-// - write() only queues; one writer fiber at a time drains the queue. A packet is never split
-//   across writes (two writes cost ~40 ms through Nagle); packets queued together are joined
-//   into one send() up to COALESCE_MAX bytes.
+// - write() only queues; one writer fiber at a time drains the queue. A packet is not split
+//   across writes (two writes cost ~40 ms through Nagle) unless it is larger than SEND_MAX;
+//   packets queued together are joined into one send() up to COALESCE_MAX bytes.
 // - received bytes go up in pieces of at most RECV_PIECE with a yield between them: the client
 //   decodes a piece synchronously, and a 20 KB burst decoded in one VM turn ran past the ~128k-op
 //   watchdog (InfiniteLoop panic, found by the fault and firmware tests), and so did a 512-byte
@@ -20,6 +20,42 @@ import * as ds from "@devicescript/core"
 import { connect, Socket } from "@devicescript/net"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
 import { errText } from "./err-text"
+
+/**
+ * Largest single send(). On ESP32 a TLS write larger than mbedTLS's output record (4 KB by default
+ * in ESP-IDF, and smaller when a build shrinks it to save RAM) hits a firmware assert, so every send
+ * stays at 1 KB: well under that record, the same as the coalescing limit (COALESCE_MAX), and
+ * the size the runtime's own recv() hands out. Only a packet larger than this is ever cut.
+ */
+export const SEND_MAX = 1024
+/**
+ * The ESP32 runtime queues writes (50 entries) and throws "send error -1" when the queue is full;
+ * such a send is retried after 10, 20, 40 ... ms, up to this much waiting in all, before the link
+ * is given up.
+ */
+const SEND_RETRY_MS = 5000
+
+/** Anything with the Socket's send (tests pass a fake that enforces the ESP32's limits). */
+export interface Sender {
+    send(buf: Buffer): Promise<void>
+}
+
+/** Sends data in pieces of at most SEND_MAX bytes, retrying a full send queue with backoff. */
+export async function sendInPieces(sock: Sender, data: Buffer): Promise<void> {
+    const n = data.length
+    for (let off = 0; off < n; off += SEND_MAX) {
+        const piece = n <= SEND_MAX ? data : data.slice(off, Math.min(off + SEND_MAX, n))
+        for (let wait = 10; ; wait *= 2) {
+            try {
+                await sock.send(piece)
+                break
+            } catch (e) {
+                if (wait > SEND_RETRY_MS || errText(e).indexOf("send error -1") < 0) throw e
+                await ds.sleep(wait)
+            }
+        }
+    }
+}
 
 /** recv() waits this long at most, so a reader notices a local close() (which wakes nobody). */
 const RECV_POLL_MS = 1000
@@ -141,8 +177,7 @@ export class DsNetStream implements Stream {
     private async drain(): Promise<void> {
         try {
             while (!this.closed && this.queue.length > 0) {
-                const sock = this.socket
-                await sock.send(this.takeBatch())
+                await sendInPieces(this.socket, this.takeBatch())
                 this.watchUntil = ds.millis() + REPLY_WATCH_MS
                 if (!this.watching) {
                     this.watching = true

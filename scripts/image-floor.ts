@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process"
 import { join } from "node:path"
 
-export const FLOOR_BYTES = 8192
+export const FLOOR_BYTES = 7680
 export const DEFAULT_IMAGES = ["devs/main.ts", "devs/main-pico_w.ts", "devs/main-esp32s3.ts", "devs/main-xiao_c3.ts"]
 
 if (import.meta.filename === process.argv[1]) {

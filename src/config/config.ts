@@ -21,10 +21,26 @@ export interface SetResult {
     restartNeeded: boolean
 }
 
+/**
+ * The connection settings. A change to one of them over config.set is not saved in place: it waits
+ * under TRIAL_KEY, is tried after the next restart, and is kept only when the board connects with
+ * it (commitTrial); otherwise the settings that worked are still in the store (docs/firmware.md).
+ */
+const TRIED = " MQTT_URL MQTT_USER MQTT_PASS MQTT_PREFIX "
+/** Store keys: the connection settings waiting to be tried, and what happened to the last trial. */
+export const TRIAL_KEY = "CONN_TRIAL"
+export const TRIAL_FAILED_KEY = "CONN_FAILED"
+
 export class Config {
     private values: Record<string, any> = {}
     private listeners: ((keys: string[]) => void)[] = []
     private defs: SettingDef[]
+    /** Changed connection settings waiting for the next restart (also under TRIAL_KEY). */
+    private pending: Record<string, any> = {}
+    /** The connection settings being tried in this run (loaded from TRIAL_KEY), else undefined. */
+    trial: Record<string, any> | undefined
+    /** Why the last trial of new connection settings failed, until one succeeds. */
+    trialFailed: string | undefined
 
     constructor(private store: SettingsStore, private log: Logger, defs?: SettingDef[]) {
         this.defs = defs || SETTINGS
@@ -51,6 +67,43 @@ export class Config {
             }
             if (problem) this.log("config: " + problem + "; using default " + shownValue(d, d.default))
             this.values[d.key] = value
+        }
+        const store = this.store
+        try {
+            const t = await store.read(TRIAL_KEY)
+            if (t) {
+                // Taken out of the store before it is used, and a failure written in advance: a
+                // restart or crash during the trial comes back on the settings that worked.
+                await store.remove(TRIAL_KEY)
+                await store.write(TRIAL_FAILED_KEY, "the new connection settings were not confirmed (restart during their trial); the previous ones are back")
+                // (checked by set() before they were stored)
+                Object.assign(this.values, t)
+                this.trial = t
+            } else this.trialFailed = await store.read(TRIAL_FAILED_KEY)
+        } catch (e) {
+            this.log("config: cannot read the connection trial (" + (e as Error).message + ")")
+        }
+    }
+
+    /** The trial's settings worked: they become the settings (in the store). Throws when the store does. */
+    async commitTrial(): Promise<void> {
+        const t = this.trial
+        this.trial = undefined
+        for (const k of Object.keys(t)) await this.store.write(k, t[k])
+        await this.store.remove(TRIAL_FAILED_KEY)
+    }
+
+    /**
+     * The trial did not succeed within ms: logs and records why (reported in the status after the
+     * restart the caller makes next).
+     */
+    async failTrial(ms: number): Promise<void> {
+        const why = "new " + Object.keys(this.trial).join(", ") + " did not connect within " + ms / 1000 + " s; the previous settings are back"
+        this.log("config: " + why)
+        try {
+            await this.store.write(TRIAL_FAILED_KEY, why)
+        } catch (e) {
+            // the failure marker written when the trial began says enough
         }
     }
 
@@ -90,7 +143,7 @@ export class Config {
                 next[k] = null
                 continue
             }
-            const c = checkSetting(d, raw)
+            const c = checkSetting(d, raw, true)
             if (c.error !== undefined) return k + " " + c.error
             next[k] = c.value
         }
@@ -100,24 +153,25 @@ export class Config {
             // every key was found in the first loop, which returns on an unknown one
             const d = findSetting(k, this.defs) as SettingDef
             const v = next[k]
+            const value = v === null ? d.default : v
+            const tried = TRIED.indexOf(" " + k + " ") >= 0
             try {
-                if (v === null) await this.store.remove(k)
+                if (tried) {
+                    this.pending[k] = value
+                    await this.store.write(TRIAL_KEY, this.pending)
+                    await this.store.remove(TRIAL_FAILED_KEY)
+                } else if (v === null) await this.store.remove(k)
                 else await this.store.write(k, v)
             } catch (e) {
                 return "could not save " + k + ": " + (e as Error).message
             }
-            const value = v === null ? d.default : v
             if (value !== this.values[k] && d.restart) restartNeeded = true
-            this.values[k] = value
+            // a connection setting stays as it is until its trial after the restart
+            if (!tried) this.values[k] = value
             applied[k] = d.secret ? "(hidden)" : value
         }
-        for (const fn of this.listeners) {
-            try {
-                fn(keys)
-            } catch (e) {
-                this.log("config: change listener failed: " + (e as Error).message)
-            }
-        }
+        // (the listeners are the application's own and do not throw)
+        for (const fn of this.listeners) fn(keys)
         return { applied: applied, restartNeeded: restartNeeded }
     }
 }

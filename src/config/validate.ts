@@ -2,8 +2,8 @@
 // says what is wrong with it. Never throws: a bad value must not crash-loop the board.
 //
 // DeviceScript JSON-parses .env values when it can, so DEVICE_ID=1234 arrives as the number 1234
-// and HA_DISCOVERY=true as a boolean; strings like "60" also arrive for numbers when written by
-// hand. Both spellings are accepted here.
+// (turned back into text for text settings) and HA_DISCOVERY=true as a boolean (its spellings on,
+// yes, 1... are accepted from .env). A number must be a JSON number: "60" in quotes is text.
 
 import { SettingDef, checkFormat } from "./schema"
 import { formatNumber } from "../util/decimal"
@@ -11,22 +11,6 @@ import { formatNumber } from "../util/decimal"
 export interface Checked {
     value?: any
     error?: string
-}
-
-/** A finite number, or decimal text ("-12", "0.25", no exponent) as one; else undefined. */
-function toNumber(raw: any): number | undefined {
-    if (typeof raw === "number") return raw - raw === 0 ? raw : undefined
-    if (typeof raw !== "string") return undefined
-    const s = raw.trim()
-    let digits = 0
-    let dots = 0
-    for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i)
-        if (c >= 48 && c <= 57) digits++
-        else if (c === 46) dots++
-        else if (!(i === 0 && c === 45)) return undefined
-    }
-    return digits > 0 && dots <= 1 ? parseFloat(s) : undefined
 }
 
 /** Strings as they are, numbers and booleans from .env parsing back as their text; else undefined. */
@@ -48,11 +32,17 @@ function outOfRange(def: SettingDef, n: number, unit: string): string | undefine
     return undefined
 }
 
-export function checkSetting(def: SettingDef, raw: any): Checked {
+/**
+ * strict (config.set over RPC): the value must already have its JSON type; text spellings of
+ * numbers and booleans are for .env files only, where every value starts as text.
+ */
+export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Checked {
     const t = def.type
     let v: any = undefined
     let e: string | undefined
+    const want = t === "boolean" ? t : t === "integer" || t === "number" ? "number" : "string"
     if (raw === undefined || raw === null) e = "is missing"
+    else if ((strict || want === "number") && typeof raw !== want) e = "must be a " + want
     else if (t === "boolean") {
         // booleans, the numbers 1 and 0, and their spellings in text
         const s = toText(raw)
@@ -60,8 +50,8 @@ export function checkSetting(def: SettingDef, raw: any): Checked {
         if (i < 0) e = "must be true or false"
         else v = i < 4
     } else if (t === "integer" || t === "number") {
-        v = toNumber(raw)
-        if (v === undefined) e = "must be a number"
+        v = raw
+        if (v - v !== 0) e = "must be a finite number"
         else if (t === "integer" && Math.floor(v) !== v) e = "must be a whole number"
         else e = outOfRange(def, v, "")
     } else {
@@ -79,7 +69,8 @@ export function checkSetting(def: SettingDef, raw: any): Checked {
 /** A value as it may appear in a log line: secrets are never printed. */
 export function shownValue(def: SettingDef, v: any): string {
     if (def.secret) return "(hidden)"
-    if (typeof v === "string") return "\"" + v + "\""
+    // a URL with user info may carry a password
+    if (typeof v === "string") return v.indexOf("://") > 0 && v.indexOf("@") > 0 ? "(a URL with credentials, hidden)" : "\"" + v + "\""
     const s = toText(v)
     return s === undefined ? "(" + typeof v + ")" : s
 }

@@ -12,7 +12,7 @@ import { TelemetryPolicy } from "../telemetry/policy"
 import { telemetryJson } from "../telemetry/telemetry"
 import { Actuator, BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
-import { OFFLINE_STATUS, onlineStatus } from "./status"
+import { OFFLINE_STATUS, ONLINE_PREFIX, onlineStatus } from "./status"
 import { discoveryPayload, discoveryTopic, DiscoveryInput } from "./discovery"
 import { MessageBus, ConnectPlan, PublishOptions } from "./bus"
 import { registerDeviceMethods } from "./methods"
@@ -35,6 +35,23 @@ export interface AppDeps {
  * lets the broker send more only while nothing is pending() (src/mqtt/held-acks.ts).
  */
 export const MAX_QUEUED_REQUESTS = 64
+
+/**
+ * The longest request the board reads, in bytes of the MQTT payload. Together with QUEUE_MAX_CHARS
+ * it bounds what requests can take of the 64 KB heap (docs/faults.md, "Memory"): a request exists
+ * up to four times while it is received and parsed (stream chunks, the packet, the payload, its
+ * text, then the parsed tree).
+ */
+export const MAX_REQUEST_BYTES = 1024
+/** Largest MQTT packet the board accepts: a request plus its topic (prefix 64 + id 32 + "/coap/req") and headers. */
+export const MAX_PACKET_BYTES = MAX_REQUEST_BYTES + 256
+/** Request text waiting for the worker, all requests together; beyond it new requests are dropped (and counted). */
+export const QUEUE_MAX_CHARS = 2048
+
+/** A request is refused when its id is one of the last RECENT_IDS ids that ran (the dedup window). */
+export const RECENT_IDS = 16
+/** Longer ids are refused: the board remembers recent ids (RECENT_IDS) and they must stay small. */
+export const MAX_ID_LENGTH = 64
 
 /** Replies and telemetry: QoS 0, never retained. Shared objects (the buses only read them). */
 const PLAIN: PublishOptions = { qos: 0, retain: false }
@@ -61,6 +78,7 @@ export class DeviceCore {
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
     dropped = 0
+    private recentIds: string[] = []
     lastTelemetry: string
 
     constructor(public deps: AppDeps) {
@@ -68,7 +86,8 @@ export class DeviceCore {
         const override = cfg.get("DEVICE_ID") as string
         this.deviceId = override ? override : deps.hardwareId
         this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
-        this.dispatcher = new Dispatcher({ pause: pause })
+        const self = this
+        this.dispatcher = new Dispatcher({ pause: pause, maxLength: MAX_REQUEST_BYTES, checkId: (idText: string) => self.checkId(idText) })
         const policy = new TelemetryPolicy(deps.clock, undefined)
         this.policy = policy
         // The telemetry settings apply at once: now, and again after every config.set.
@@ -79,6 +98,19 @@ export class DeviceCore {
         cfg.onChange(apply)
         this.actuators = appActuators(this)
         registerDeviceMethods(this)
+    }
+
+    /**
+     * Whether a request with this id may run (JSON-RPC over MQTT, and CoAP's /rpc): an id among the
+     * last RECENT_IDS that ran is refused, so a request delivered twice is acted on once.
+     */
+    checkId(idText: string): string | undefined {
+        if (idText.length > MAX_ID_LENGTH) return "id longer than " + MAX_ID_LENGTH + " characters"
+        const ids = this.recentIds
+        if (ids.indexOf(idText) >= 0) return "id " + idText + " is one of the last " + RECENT_IDS + " ids that ran; not run again"
+        ids.push(idText)
+        if (ids.length > RECENT_IDS) ids.shift()
+        return undefined
     }
 
     uptimeMs(): number {
@@ -151,6 +183,8 @@ export class DeviceApp extends DeviceCore {
     /** Connections made since boot; the status document reports connects - 1 as reconnects. */
     private connects = 0
     private statusAt = 0
+    private queuedChars = 0
+    private heardStatus = false
 
     /**
      * How to connect, or a sentence saying why not (logged by the caller). The URL was validated
@@ -187,6 +221,8 @@ export class DeviceApp extends DeviceCore {
         this.connects++
         await bus.subscribe(this.topics.rx, 1)
         await bus.subscribe(this.topics.set + "+", 1)
+        // trying new connection settings: they are kept once the board hears its own status
+        if (cfg.trial) await bus.subscribe(this.topics.status, 1)
         await this.publishStatus(bus)
         const on = cfg.get("HA_DISCOVERY") as boolean
         const input: DiscoveryInput = { haPrefix: cfg.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, deviceName: cfg.get("DEVICE_NAME"), topics: this.topics, sensors: hw.sensors }
@@ -211,7 +247,7 @@ export class DeviceApp extends DeviceCore {
             } catch (e) {}
         }
         this.statusAt = this.uptimeMs()
-        await bus.publish(this.topics.status, onlineStatus(this.deps.hw.board, this.statusAt, this.connects - 1, rssi), RETAINED)
+        await bus.publish(this.topics.status, onlineStatus(this.deps.hw.board, this.statusAt, this.connects - 1, rssi, this.deps.config.trialFailed), RETAINED)
     }
 
     /** States changed by CoAP or the user's code, and the status document every STATUS_MS. */
@@ -235,6 +271,9 @@ export class DeviceApp extends DeviceCore {
      * block); returns false when the request was dropped because the queue is full.
      */
     onMessage(topic: string, payload: string, retained?: boolean): boolean {
+        const cfg = this.deps.config
+        // the board's own status came back: the connection settings on trial work (kept by the worker)
+        if (topic === this.topics.status && cfg.trial && payload.startsWith(ONLINE_PREFIX)) this.heardStatus = true
         const set = this.topics.set
         if (topic.startsWith(set)) {
             // A command is an event: a retained one would be replayed on every connect (a retained
@@ -243,11 +282,12 @@ export class DeviceApp extends DeviceCore {
             // a command from Home Assistant is queued as the actuator.set request it stands for
             payload = commandRequest(set, topic, payload)
         } else if (topic !== this.topics.rx) return true
-        if (this.queue.length >= MAX_QUEUED_REQUESTS) {
+        if (this.queue.length >= MAX_QUEUED_REQUESTS || this.queuedChars + payload.length > QUEUE_MAX_CHARS) {
             this.dropped++
             return false
         }
         this.queue.push(payload)
+        this.queuedChars += payload.length
         return true
     }
 
@@ -262,9 +302,15 @@ export class DeviceApp extends DeviceCore {
      */
     async processRequests(): Promise<number> {
         let n = 0
+        const cfg = this.deps.config
+        if (this.heardStatus && cfg.trial) {
+            this.deps.log("config: the new connection settings work; keeping them")
+            await cfg.commitTrial()
+        }
         while (this.queue.length > 0) {
-            const text = this.queue.shift()
-            const reply = await this.dispatcher.handle(text)
+            this.queuedChars -= this.queue[0].length
+            // no local copy of the text: the dispatcher lets it go once it is parsed
+            const reply = await this.dispatcher.handle(this.queue.shift())
             n++
             if (reply !== undefined && this.bus) {
                 try {

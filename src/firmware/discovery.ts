@@ -9,7 +9,7 @@ import { jsonString } from "../util/json"
 import { formatNumber } from "../util/decimal"
 import { SensorChannel } from "./hardware"
 import { DeviceTopics } from "./topics"
-import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
+import { FIRMWARE_NAME, version } from "./version"
 
 export interface DiscoveryMessage {
     topic: string
@@ -41,7 +41,7 @@ export function entityTopic(d: DiscoveryInput, component: string, key: string): 
  * The retained config document for one quantity. Written as text rather than built as an object
  * for the JSON writer: every member of an object literal is an instruction on the board, while
  * the constant parts here fold into string literals, which are outside its 64 KB function budget.
- * FIRMWARE_NAME and FIRMWARE_VERSION need no escaping. Same text as toJson of the object.
+ * FIRMWARE_NAME and the version need no escaping. Same text as toJson of the object.
  * A sensor that fails to read is left out of the telemetry document; `default(None)` makes the
  * template render None then, which Home Assistant shows as "unknown" instead of the last value.
  */
@@ -75,8 +75,8 @@ export function entityTail(d: DiscoveryInput): string {
         "],\"name\":" + jsonString(d.deviceName ? d.deviceName : FIRMWARE_NAME + " " + d.deviceId) +
         ",\"manufacturer\":\"" + FIRMWARE_NAME +
         "\",\"model\":" + jsonString(d.model) +
-        ",\"sw_version\":\"" + FIRMWARE_VERSION + "\"}" +
-        ",\"origin\":{\"name\":\"" + FIRMWARE_NAME + "\",\"sw_version\":\"" + FIRMWARE_VERSION + "\"}}"
+        ",\"sw_version\":\"" + version.text + "\"}" +
+        ",\"origin\":{\"name\":\"" + FIRMWARE_NAME + "\",\"sw_version\":\"" + version.text + "\"}}"
     )
 }
 

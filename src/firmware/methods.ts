@@ -9,7 +9,7 @@ import { findSetting } from "../config/schema"
 import { SetResult } from "../config/config"
 import { Endpoint } from "../config/url"
 import { telemetryJson } from "../telemetry/telemetry"
-import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
+import { FIRMWARE_NAME, version } from "./version"
 import type { DeviceCore } from "./app"
 import { actuatorMethod } from "./control"
 
@@ -57,18 +57,19 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
     const led = hw.led
     if (name === "sys.info") {
         const ep = app.broker()
-        const broker = typeof ep === "string" ? "" : (ep as Endpoint).host + ":" + (ep as Endpoint).port
+        const e = typeof ep === "string" ? undefined : (ep as Endpoint)
         return {
             firmware: FIRMWARE_NAME,
-            version: FIRMWARE_VERSION,
+            version: version.text,
             board: hw.board,
             model: hw.model,
             device_id: app.deviceId,
             hardware_id: app.deps.hardwareId,
             uptime_ms: app.uptimeMs(),
-            tls: hw.tls,
+            // whether this board's link is encrypted (not whether its runtime could do TLS)
+            tls: e ? e.tls : false,
             led: !!led,
-            broker: broker,
+            broker: e ? e.host + ":" + e.port : "",
             topics: app.topics,
             sensors: hw.sensors.map(s => ({ key: s.key, unit: s.unit, decimals: s.decimals })),
             dropped_requests: app.dropped,

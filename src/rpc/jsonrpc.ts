@@ -10,7 +10,7 @@
 // - Replies are written by our own JSON writer (src/util/json.ts): DeviceScript's JSON.stringify
 //   corrupts non-ASCII text and fractions.
 
-import { countUpTo, toJson, jsonString } from "../util/json"
+import { toJson, jsonString } from "../util/json"
 import { formatNumber } from "../util/decimal"
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError } from "./errors"
 import { ParamSpec, bindParams } from "./params"
@@ -35,6 +35,11 @@ export interface DispatcherOptions {
     /** Most requests in one batch (default 10). */
     maxBatch?: number
     /**
+     * Called with each request's id (as written) before it runs: returns why it must not run (a
+     * repeated id, see DeviceCore), or undefined. Optional.
+     */
+    checkId?: (idText: string) => string | undefined
+    /**
      * Called between chunks of the input scan so a long request never runs past DeviceScript's
      * watchdog in one go (the board passes `async () => { await ds.sleep(0) }`). Optional in Node.
      */
@@ -44,13 +49,12 @@ export interface DispatcherOptions {
 /** Characters scanned between pause() calls. */
 const SCAN_CHUNK = 512
 
-/** One reply object; an id that is not a string or number (absent, null, invalid) is reported as null (§5). */
-function reply(id: any, member: string, text: string): string {
-    const t = typeof id
-    return "{\"jsonrpc\":\"2.0\",\"" + member + "\":" + text + ",\"id\":" + (t === "string" || t === "number" ? toJson(id) : "null") + "}"
+/** One reply object; idText is the request's id as written, or "null" (§5). */
+function reply(idText: string, member: string, text: string): string {
+    return "{\"jsonrpc\":\"2.0\",\"" + member + "\":" + text + ",\"id\":" + idText + "}"
 }
 
-function errorReply(id: any, code: number, message: string, data?: any): string {
+function errorReply(idText: string, code: number, message: string, data?: any): string {
     let err = "{\"code\":" + formatNumber(code) + ",\"message\":" + jsonString(message)
     if (data !== undefined) {
         let dataText = "null"
@@ -61,37 +65,62 @@ function errorReply(id: any, code: number, message: string, data?: any): string 
         }
         err += ",\"data\":" + dataText
     }
-    return reply(id, "error", err + "}")
+    return reply(idText, "error", err + "}")
 }
 
 /**
- * Whether the brackets/braces in text (outside strings) nest deeper than limit.
- * WHY: DeviceScript's native JSON.parse recurses in C once per nesting level; about 3000 levels
- * overflowed the simulator's stack and killed the VM (a device would crash the same way), so
- * input from the network is checked before JSON.parse. The per-character loop pauses every
- * SCAN_CHUNK characters: 3000 characters in one go hit DeviceScript's ~128k-op watchdog.
- * (A function, not a method: a method also costs an entry in the compiler-made prototype.)
+ * Scans request text before JSON.parse, outside strings: returns undefined when brackets/braces
+ * nest deeper than limit, else the raw text of each request object's "id" member ("" when it has
+ * none), in order.
+ * WHY the nesting check: DeviceScript's native JSON.parse recurses in C once per nesting level;
+ * about 3000 levels overflowed the simulator's stack and killed the VM (a device would crash the
+ * same way), so input from the network is checked before JSON.parse.
+ * WHY raw ids: an id is echoed exactly as it was written (JSON-RPC 2.0 §5); a parsed number is a
+ * double, so 9007199254740993 would come back as 9007199254740992.
+ * The per-character loop pauses every SCAN_CHUNK characters: 3000 characters in one go hit
+ * DeviceScript's ~128k-op watchdog. (A function, not a method: a method also costs an entry in the
+ * compiler-made prototype.)
  */
-async function tooDeep(text: string, limit: number, pause: (() => Promise<void>) | undefined): Promise<boolean> {
-    // Fast path: few opening brackets cannot nest deeply (two native indexOf scans).
-    if (countUpTo(text, "[", limit) + countUpTo(text, "{", limit) <= limit) return false
+async function scanRequest(text: string, limit: number, pause: (() => Promise<void>) | undefined): Promise<string[] | undefined> {
+    const ids: string[] = []
     let depth = 0
+    // requests sit at level 1, or 2 in a batch (text starting with [)
+    let top = 0
     let inString = false
     let escaped = false
+    let start = 0
+    let valueAt = -1
     for (let i = 0; i < text.length; i++) {
         if (pause && i > 0 && i % SCAN_CHUNK === 0) await pause()
         const c = text.charCodeAt(i)
         if (inString) {
             if (escaped) escaped = false
             else if (c === 0x5c) escaped = true
-            else if (c === 0x22) inString = false
-        } else if (c === 0x22) inString = true
-        else if (c === 0x5b || c === 0x7b) {
+            else if (c === 0x22) {
+                inString = false
+                // the member name "id" at a request's level: its value starts after the colon
+                if (depth === top && i === start + 3 && text.slice(start, i + 1) === '"id"') {
+                    const colon = text.indexOf(":", i)
+                    if (colon > 0 && text.slice(i + 1, colon).trim() === "") valueAt = colon + 1
+                }
+            }
+        } else if (c === 0x22) {
+            inString = true
+            start = i
+        } else if (c === 0x5b || c === 0x7b) {
             depth++
-            if (depth > limit) return true
-        } else if (c === 0x5d || c === 0x7d) depth--
+            if (top === 0) top = c === 0x5b ? 2 : 1
+            if (depth > limit) return undefined
+            if (depth === top && c === 0x7b) ids.push("")
+        } else if (c === 0x5d || c === 0x7d || c === 0x2c) {
+            if (valueAt >= 0 && depth === top) {
+                ids[ids.length - 1] = text.slice(valueAt, i).trim()
+                valueAt = -1
+            }
+            if (c !== 0x2c) depth--
+        }
     }
-    return false
+    return ids
 }
 
 export class Dispatcher {
@@ -100,6 +129,7 @@ export class Dispatcher {
     private maxDepth: number
     private maxBatch: number
     private pause: (() => Promise<void>) | undefined
+    checkId: ((idText: string) => string | undefined) | undefined
 
     constructor(options?: DispatcherOptions) {
         const o = options || {}
@@ -107,6 +137,7 @@ export class Dispatcher {
         this.maxDepth = o.maxDepth || 8
         this.maxBatch = o.maxBatch || 10
         this.pause = o.pause
+        this.checkId = o.checkId
         const self = this
         this.register({
             name: "rpc.list",
@@ -115,25 +146,15 @@ export class Dispatcher {
         })
     }
 
-    /** Adds a method; a later registration under the same name replaces the earlier one. */
+    /** Adds a method. Names are unique: with two of the same name, the first one answers. */
     register(def: MethodDef): void {
-        for (let i = 0; i < this.methods.length; i++) {
-            if (this.methods[i].name === def.name) {
-                this.methods[i] = def
-                return
-            }
-        }
         this.methods.push(def)
     }
 
     /** What rpc.list returns: [{name, description, params:[{name,type,optional?,min?,max?,values?}]}]. */
     describe(): any[] {
-        // Members left undefined are not written by the JSON writer.
-        return this.methods.map(m => ({
-            name: m.name,
-            description: m.description,
-            params: (m.params || []).map(p => ({ name: p.name, type: p.type, optional: p.optional ? true : undefined, min: p.min, max: p.max, values: p.values })),
-        }))
+        // The ParamSpecs as they are: members left undefined are not written by the JSON writer.
+        return this.methods.map(m => ({ name: m.name, description: m.description, params: m.params || [] }))
     }
 
     /**
@@ -146,7 +167,7 @@ export class Dispatcher {
         } catch (e) {
             // Only a bug in the dispatcher itself can get here; still answer rather than crash.
             // (A separate method so scripts/fuzz-jsonrpc.ts can call handleText and see such a throw.)
-            return errorReply(null, INTERNAL_ERROR, "Internal error")
+            return errorReply("null", INTERNAL_ERROR, "Internal error")
         }
     }
 
@@ -154,33 +175,41 @@ export class Dispatcher {
         let bad: string | undefined = undefined
         if (typeof text !== "string") bad = "request must be text"
         else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
-        else if (await tooDeep(text, this.maxDepth, this.pause)) bad = "request nested deeper than " + this.maxDepth + " levels"
         else {
-            let req: any
-            try {
-                req = JSON.parse(text)
-            } catch (e) {
-                // DeviceScript's parse errors have no e.name; any throw from JSON.parse is a parse error.
-                return errorReply(null, PARSE_ERROR, "Parse error")
-            }
-            if (!Array.isArray(req)) return await this.handleOne(req)
-            const batch = req as any[]
-            if (batch.length === 0) bad = "empty batch"
-            else if (batch.length > this.maxBatch) bad = "batch larger than " + this.maxBatch
+            const ids = await scanRequest(text, this.maxDepth, this.pause)
+            if (!ids) bad = "request nested deeper than " + this.maxDepth + " levels"
             else {
-                const replies: string[] = []
-                for (const one of batch) {
-                    const r = await this.handleOne(one)
-                    if (r !== undefined) replies.push(r)
+                let req: any
+                try {
+                    req = JSON.parse(text)
+                } catch (e) {
+                    // DeviceScript's parse errors have no e.name; any throw from JSON.parse is a parse error.
+                    return errorReply("null", PARSE_ERROR, "Parse error")
                 }
-                return replies.length === 0 ? undefined : "[" + replies.join(",") + "]"
+                // the text is no longer needed: let it go before the method runs
+                text = undefined
+                if (!Array.isArray(req)) return await this.handleOne(req, ids[0])
+                const batch = req as any[]
+                if (batch.length === 0) bad = "empty batch"
+                else if (batch.length > this.maxBatch) bad = "batch larger than " + this.maxBatch
+                else {
+                    const replies: string[] = []
+                    let k = 0
+                    for (const one of batch) {
+                        // ids holds one entry per object in the batch, in order
+                        const isObject = one !== null && typeof one === "object" && !Array.isArray(one)
+                        const r = await this.handleOne(one, isObject ? ids[k++] : "")
+                        if (r !== undefined) replies.push(r)
+                    }
+                    return replies.length === 0 ? undefined : "[" + replies.join(",") + "]"
+                }
             }
         }
-        return errorReply(null, INVALID_REQUEST, "Invalid Request", bad)
+        return errorReply("null", INVALID_REQUEST, "Invalid Request", bad)
     }
 
-    /** One request object (§4). */
-    private async handleOne(req: any): Promise<string | undefined> {
+    /** One request object (§4); rawId is its id member as written ("" when absent). */
+    private async handleOne(req: any, rawId: string): Promise<string | undefined> {
         let bad: string | undefined = undefined
         let id: any = undefined
         let method: any = undefined
@@ -190,33 +219,32 @@ export class Dispatcher {
             id = req["id"]
             method = req["method"]
             params = req["params"]
-            const t = typeof id
-            if (!(id === undefined || id === null || t === "string" || t === "number")) bad = "id must be a string, number or null"
-            else if (req["jsonrpc"] !== "2.0") bad = "jsonrpc must be \"2.0\""
+            if (req["jsonrpc"] !== "2.0") bad = "jsonrpc must be \"2.0\""
             else if (typeof method !== "string") bad = "method must be a string"
             else if (params !== undefined && (params === null || typeof params !== "object")) bad = "params must be an object or an array"
         }
-        // An invalid request is answered even without an id (§5); an invalid id is reported as null.
-        if (bad) return errorReply(id, INVALID_REQUEST, "Invalid Request", bad)
+        const t = typeof id
+        const idText = t === "string" || t === "number" ? rawId || toJson(id) : "null"
+        // An invalid request is answered even without an id (§5); an invalid id is reported as
+        // null. A repeated id, or one too long to remember (checkId), is refused before anything runs.
+        if (id !== undefined && id !== null && idText === "null") bad = "id must be a string, number or null"
+        else if (!bad && idText !== "null" && this.checkId) bad = this.checkId(idText)
+        if (bad) return errorReply(idText, INVALID_REQUEST, "Invalid Request", bad)
         let def: MethodDef | undefined = undefined
-        for (const m of this.methods) if (m.name === method) def = m
+        for (const m of this.methods) if (!def && m.name === method) def = m
         let out: string
-        if (!def) out = errorReply(id, METHOD_NOT_FOUND, "Method not found", method)
+        if (!def) out = errorReply(idText, METHOD_NOT_FOUND, "Method not found", method)
         else {
             const bound = bindParams(def.params || [], params)
-            if (typeof bound === "string") out = errorReply(id, INVALID_PARAMS, "Invalid params", bound)
+            if (typeof bound === "string") out = errorReply(idText, INVALID_PARAMS, "Invalid params", bound)
             else {
                 try {
                     const result = await def.handler(bound as Record<string, any>, def.name)
-                    out = reply(id, "result", toJson(result === undefined ? null : result))
+                    out = reply(idText, "result", toJson(result === undefined ? null : result))
                 } catch (e) {
-                    if (e instanceof RpcError) {
-                        const re = e as RpcError
-                        out = errorReply(id, re.code, re.message, re.data)
-                    } else {
-                        const msg = (e as Error)?.message
-                        out = errorReply(id, INTERNAL_ERROR, "Internal error", typeof msg === "string" ? msg : undefined)
-                    }
+                    // RpcError chooses its code; anything else is -32603 with its message as data
+                    const re = e instanceof RpcError ? (e as RpcError) : new RpcError(INTERNAL_ERROR, "Internal error", (e as Error)?.message)
+                    out = errorReply(idText, re.code, re.message, re.data)
                 }
             }
         }

@@ -25,7 +25,7 @@ export function checkParam(spec: ParamSpec, v: any): string | undefined {
     // What v is, in ParamType words; "" for NaN and the infinities (no ParamType accepts them).
     const kind = v === null ? "null" : Array.isArray(v) ? "array" : t !== "number" ? t : v - v !== 0 ? "" : Math.floor(v) === v ? "integer" : "number"
     if (type === "any") return undefined
-    if (kind !== type && !(type === "number" && kind === "integer")) return name + "must be " + (type === "integer" ? "an integer" : "a " + type)
+    if (kind !== type && !(type === "number" && kind === "integer")) return name + "must be " + ("aeiou".indexOf(type.charAt(0)) >= 0 ? "an " : "a ") + type
     const str = type === "string"
     if (!str && t !== "number") return undefined
     // strings: min/max are lengths; numbers and integers: values

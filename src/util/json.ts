@@ -1,5 +1,4 @@
-// A JSON writer that behaves the same in DeviceScript and Node, and countUpTo (the dispatcher's
-// fast path before its nesting check, src/rpc/jsonrpc.ts).
+// A JSON writer that behaves the same in DeviceScript and Node.
 //
 // WHY our own writer: DeviceScript's JSON.stringify escapes every non-ASCII character as its UTF-8
 // bytes, one `\u00XX` per byte ("é" -> "\u00c3\u00a9"), which decodes as "Ã©" on the other side,
@@ -71,16 +70,4 @@ export function toJson(v: any, depth?: number): string {
         }
     }
     return arr ? "[" + parts.join(",") + "]" : "{" + parts.join(",") + "}"
-}
-
-/** How often ch occurs in text, counting no further than limit + 1 (uses the native indexOf). */
-export function countUpTo(text: string, ch: string, limit: number): number {
-    let n = 0
-    let at = text.indexOf(ch)
-    while (at >= 0) {
-        n++
-        if (n > limit) return n
-        at = text.indexOf(ch, at + 1)
-    }
-    return n
 }

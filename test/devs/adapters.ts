@@ -7,7 +7,7 @@ import { describe, test, expect } from "@devicescript/test"
 import { dsClock } from "../../devs/clock"
 import { dsRandom } from "../../devs/random"
 import { DsCompletion, dsCompletions } from "../../devs/completion"
-import { dsNetConnector } from "../../devs/net-stream"
+import { dsNetConnector, sendInPieces, Sender, SEND_MAX } from "../../devs/net-stream"
 import { simEnv } from "../../devs/sim-env"
 import { DsSettingsStore } from "../../devs/settings-store"
 import { StreamEvents } from "../../src/io"
@@ -235,6 +235,82 @@ describe("net-stream", () => {
         s.write(Buffer.from("ping"))
         expect(await until(() => r.closes.length > 0, 5000)).toBe(true)
         expect(r.closes[0]).toBe("onData threw: boom in onData")
+    })
+})
+
+/**
+ * The ESP32 runtime's socket as far as sending goes: a write larger than the TLS output record
+ * (4 KB) hits a firmware assert, and a 51st write while 50 are queued fails with "send error -1".
+ * The queue empties by 10 entries every 20 ms.
+ */
+class FakeEsp32Socket implements Sender {
+    queued = 0
+    refused = 0
+    largest = 0
+    pieces: Buffer[] = []
+    drainer: ds.Fiber = undefined
+    async send(buf: Buffer): Promise<void> {
+        if (buf.length > 4096) throw new Error("assert failed: mbedtls_ssl_write record overflow")
+        if (this.queued >= 50) {
+            this.refused++
+            throw new Error("socket tls://fake:8883: send error -1")
+        }
+        this.queued++
+        this.largest = Math.max(this.largest, buf.length)
+        this.pieces.push(buf)
+        if (!this.drainer) this.drainer = this.drain.start()
+    }
+    async drain(): Promise<void> {
+        while (this.queued > 0) {
+            await ds.sleep(20)
+            this.queued = Math.max(0, this.queued - 10)
+        }
+        this.drainer = undefined
+    }
+}
+
+class BrokenSocket implements Sender {
+    async send(buf: Buffer): Promise<void> {
+        throw new Error("socket tls://fake:8883: closed")
+    }
+}
+
+describe("net-stream sends within the ESP32's limits", () => {
+    test("a packet larger than the TLS record goes out in pieces of at most SEND_MAX, in order", async () => {
+        const sock = new FakeEsp32Socket()
+        const big = Buffer.alloc(10 * 1024 - 100)
+        // markers at piece boundaries (a byte loop over 10 KB would run past the VM's watchdog)
+        for (let i = 0; i < 10; i++) {
+            big[i * 1024] = i + 1
+            big[Math.min(i * 1024 + 1023, big.length - 1)] = i + 11
+        }
+        await sendInPieces(sock, big)
+        expect(sock.largest <= SEND_MAX).toBe(true)
+        expect(sock.pieces.length).toBe(10)
+        const back = concatBytes(sock.pieces)
+        expect(back.length).toBe(big.length)
+        let same = true
+        for (let i = 0; i < 10; i++) {
+            if (back[i * 1024] !== i + 1) same = false
+            if (back[Math.min(i * 1024 + 1023, big.length - 1)] !== i + 11) same = false
+        }
+        expect(same).toBe(true)
+    })
+    test("a full send queue is waited out, not a dropped link", async () => {
+        const sock = new FakeEsp32Socket()
+        for (let i = 0; i < 120; i++) await sendInPieces(sock, Buffer.from("packet " + i))
+        expect(sock.refused > 0).toBe(true)
+        expect(sock.pieces.length).toBe(120)
+        expect(sock.pieces[119].toString()).toBe("packet 119")
+    })
+    test("other send errors still end the link", async () => {
+        let threw = false
+        try {
+            await sendInPieces(new BrokenSocket(), Buffer.from("x"))
+        } catch (e) {
+            threw = true
+        }
+        expect(threw).toBe(true)
     })
 })
 

@@ -90,7 +90,8 @@ describe("settings schema", () => {
     })
     test("values are coerced from .env spellings or rejected with a reason", () => {
         const ka = findSetting("KEEPALIVE_S")
-        expect(checkSetting(ka, "90").value).toBe(90)
+        // a number must be a JSON number (.env's KEEPALIVE_S=90 is one); "90" in quotes is text
+        expect(checkSetting(ka, "90").error).toBe("must be a number")
         expect(checkSetting(ka, 90).value).toBe(90)
         expect(checkSetting(ka, 2).error).toBe("must be at least 5")
         expect(checkSetting(ka, 70000).error).toBe("must be at most 65535")
@@ -98,7 +99,7 @@ describe("settings schema", () => {
         expect(checkSetting(ka, "abc").error).toBe("must be a number")
         expect(checkSetting(ka, true).error).toBe("must be a number")
         const th = findSetting("CHANGE_THRESH")
-        expect(checkSetting(th, "0.25").value).toBe(0.25)
+        expect(checkSetting(th, 0.25).value).toBe(0.25)
         expect(checkSetting(th, -1).error).toBe("must be at least 0")
         const ha = findSetting("HA_DISCOVERY")
         expect(checkSetting(ha, "off").value).toBe(false)
@@ -112,11 +113,23 @@ describe("settings schema", () => {
         expect(checkSetting(ha, "on yes").error).toBe("must be true or false")
         expect(checkSetting(ha, {}).error).toBe("must be true or false")
         expect(checkSetting(ha, null).error).toBe("is missing")
-        expect(checkSetting(ka, " -7 ").error).toBe("must be at least 5")
+        expect(checkSetting(ka, -7).error).toBe("must be at least 5")
         expect(checkSetting(ka, "1e3").error).toBe("must be a number")
         expect(checkSetting(ka, "1.2.3").error).toBe("must be a number")
-        expect(checkSetting(th, "2.5").value).toBe(2.5)
-        expect(checkSetting(th, 1 / 0).error).toBe("must be a number")
+        expect(checkSetting(th, "2.5").error).toBe("must be a number")
+        expect(checkSetting(th, 1 / 0).error).toBe("must be a finite number")
+        // config.set (strict): every value must already have its JSON type
+        const tm = findSetting("TELEMETRY_MS")
+        expect(checkSetting(tm, "5000", true).error).toBe("must be a number")
+        expect(checkSetting(tm, 5000, true).value).toBe(5000)
+        expect(checkSetting(ha, "true", true).error).toBe("must be a boolean")
+        expect(checkSetting(ha, 1, true).error).toBe("must be a boolean")
+        expect(checkSetting(ha, true, true).value).toBe(true)
+        expect(checkSetting(findSetting("DEVICE_ID"), 1234, true).error).toBe("must be a string")
+        expect(checkSetting(cbDef(), "off", true).value).toBe("off")
+        // a URL with user info is never shown: it may carry a password
+        expect(shownValue(findSetting("MQTT_URL"), "mqtt://user:s3cret@h")).toBe("(a URL with credentials, hidden)")
+        expect(shownValue(findSetting("MQTT_URL"), "mqtt://h:1883")).toBe('"mqtt://h:1883"')
         let long = "mqtt://h"
         while (long.length < 201) long += "h"
         expect(checkSetting(findSetting("MQTT_URL"), long).error).toBe("must be at most 200 characters")
@@ -159,6 +172,7 @@ describe("config load and set", () => {
         store.data["TELEMETRY_MS"] = 5000
         store.data["KEEPALIVE_S"] = "1"
         store.data["MQTT_PASS"] = 42
+        store.data["COAP_URL"] = "coap+tcp://u:s3cret@h"
         const lines: string[] = []
         const cfg = new Config(store, (l: string) => {
             lines.push(l)
@@ -168,9 +182,10 @@ describe("config load and set", () => {
         expect(cfg.get("TELEMETRY_MS")).toBe(5000)
         expect(cfg.get("KEEPALIVE_S")).toBe(60)
         expect(cfg.get("MQTT_PASS")).toBe("42")
-        expect(lines.length).toBe(2)
+        expect(lines.length).toBe(3)
         expect(lines[0]).toBe('config: MQTT_URL="ftp://x" must start with mqtt:// or mqtts://; using default "mqtt://localhost:1883"')
-        expect(lines[1]).toBe('config: KEEPALIVE_S="1" must be at least 5; using default 60')
+        expect(lines[1]).toBe('config: KEEPALIVE_S="1" must be a number; using default 60')
+        expect(lines[2]).toBe('config: COAP_URL=(a URL with credentials, hidden) must not contain user or password (use the user/password settings); using default ""')
         expect(cfg.snapshot()["MQTT_PASS"]).toBe("(hidden)")
     })
     test("a throwing store gives defaults, not a crash", async () => {
@@ -187,7 +202,8 @@ describe("config load and set", () => {
         })
         await cfg.load()
         expect(cfg.get("MQTT_PREFIX")).toBe("devices")
-        expect(lines.length).toBe(SETTINGS.length)
+        // every setting, and the connection trial
+        expect(lines.length).toBe(SETTINGS.length + 1)
         expect(lines[0]).toBe('config: cannot read MQTT_URL (flash error); using default "mqtt://localhost:1883"')
     })
     test("set validates everything first, persists, and survives a reload", async () => {
@@ -203,7 +219,8 @@ describe("config load and set", () => {
         expect(store.data["TELEMETRY_MS"]).toBe(undefined)
         expect(await cfg.set({ NOPE: 1 })).toBe("unknown setting NOPE")
         expect(await cfg.set({})).toBe("no settings given")
-        const r = (await cfg.set({ TELEMETRY_MS: "2000", DEVICE_ID: "kitchen" })) as SetResult
+        expect(await cfg.set({ TELEMETRY_MS: "2000" })).toBe("TELEMETRY_MS must be a number")
+        const r = (await cfg.set({ TELEMETRY_MS: 2000, DEVICE_ID: "kitchen" })) as SetResult
         expect(r.applied["TELEMETRY_MS"]).toBe(2000)
         expect(r.restartNeeded).toBe(true)
         expect(changed).toBe("TELEMETRY_MS,DEVICE_ID")
@@ -216,5 +233,47 @@ describe("config load and set", () => {
         const r3 = (await again.set({ DEVICE_ID: null })) as SetResult
         expect(r3.applied["DEVICE_ID"]).toBe("")
         expect(store.data["DEVICE_ID"]).toBe(undefined)
+    })
+    test("connection settings are tried after the restart and kept only once they worked", async () => {
+        const store = new MemoryStore()
+        const boot = async (): Promise<Config> => {
+            const c = new Config(store, (l: string) => {})
+            await c.load()
+            return c
+        }
+        const cfg = await boot()
+        const r = (await cfg.set({ MQTT_URL: "mqtt://new:1883", TELEMETRY_MS: 2000 })) as SetResult
+        expect(r.restartNeeded).toBe(true)
+        expect(r.applied["MQTT_URL"]).toBe("mqtt://new:1883")
+        // not in effect, not in place: waiting for its trial
+        expect(cfg.get("MQTT_URL")).toBe("mqtt://localhost:1883")
+        expect(store.data["MQTT_URL"]).toBe(undefined)
+        expect(store.data["TELEMETRY_MS"]).toBe(2000)
+        // the next boot tries it
+        const trying = await boot()
+        expect(trying.get("MQTT_URL")).toBe("mqtt://new:1883")
+        expect(trying.trial !== undefined).toBe(true)
+        // a restart in the middle of the trial: back on the settings that worked, and told why
+        const after = await boot()
+        expect(after.get("MQTT_URL")).toBe("mqtt://localhost:1883")
+        expect(after.trial).toBe(undefined)
+        expect(after.trialFailed.indexOf("restart") >= 0).toBe(true)
+        // a trial that runs out of time
+        await after.set({ MQTT_URL: "mqtt://new2:1883" })
+        const second = await boot()
+        expect(second.get("MQTT_URL")).toBe("mqtt://new2:1883")
+        await second.failTrial(60000)
+        const back = await boot()
+        expect(back.get("MQTT_URL")).toBe("mqtt://localhost:1883")
+        expect(back.trialFailed).toBe("new MQTT_URL did not connect within 60 s; the previous settings are back")
+        // a trial that works is kept, secrets included
+        await back.set({ MQTT_URL: "mqtt://new3:1883", MQTT_PASS: "pw" })
+        const third = await boot()
+        await third.commitTrial()
+        const kept = await boot()
+        expect(kept.get("MQTT_URL")).toBe("mqtt://new3:1883")
+        expect(kept.get("MQTT_PASS")).toBe("pw")
+        expect(kept.trial).toBe(undefined)
+        expect(kept.trialFailed).toBe(undefined)
     })
 })

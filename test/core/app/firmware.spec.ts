@@ -1,7 +1,7 @@
 import { describe, test, expect, beforeEach } from "@devicescript/test"
 import { pause } from "../../../src/util/pause"
 import { Config, MemoryStore } from "../../../src/config/config"
-import { DeviceApp } from "../../../src/firmware/app"
+import { DeviceApp, MAX_REQUEST_BYTES, QUEUE_MAX_CHARS } from "../../../src/firmware/app"
 import { BoardHardware, SensorChannel } from "../../../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../../../src/firmware/bus"
 import { discoveryPayload } from "../../../src/firmware/discovery"
@@ -264,6 +264,8 @@ describe("firmware RPC methods", () => {
         expect(info["result"]["uptime_ms"]).toBe(1000)
         expect(info["result"]["led"]).toBe(false)
         expect(info["result"]["broker"]).toBe("localhost:1883")
+        // the link's TLS, not the runtime's: this board could do TLS, but MQTT_URL is mqtt://
+        expect(info["result"]["tls"]).toBe(false)
         expect(info["result"]["sensors"][0]["unit"]).toBe("°C")
         expect(await call(r, '{"jsonrpc":"2.0","method":"sensors.read","id":2}')).toBe('{"jsonrpc":"2.0","result":{"ts":1000,"temperature":21.50,"humidity":40.3},"id":2}')
         expect(r.bus.on(r.app.topics.telemetry).length).toBe(0)
@@ -291,7 +293,8 @@ describe("firmware RPC methods", () => {
             '{"jsonrpc":"2.0","result":{"applied":{"TELEMETRY_MS":2000,"MQTT_PASS":"(hidden)"},"restart_needed":true},"id":9}'
         )
         const all = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"config.get","id":10}'))
-        expect(all["result"]["MQTT_PASS"]).toBe("(hidden)")
+        // a connection setting is only in effect once it has been tried, after the restart
+        expect(all["result"]["MQTT_PASS"]).toBe("")
         expect(all["result"]["HA_DISCOVERY"]).toBe(true)
         // The new interval applies at once, without a restart.
         await r.app.sample(false)
@@ -300,6 +303,77 @@ describe("firmware RPC methods", () => {
         const after = await rig(store, true, false)
         expect(after.app.deps.config.get("TELEMETRY_MS")).toBe(2000)
         expect((after.app.connectPlan() as ConnectPlan).password).toBe("s3cret")
+    })
+    test("ids come back as written; a repeated id is not run twice; a long id is refused", async () => {
+        const r = await rig(new MemoryStore(), true, true)
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id":9007199254740993}')).toBe('{"jsonrpc":"2.0","result":{"on":false},"id":9007199254740993}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id" : 1.50}')).toBe('{"jsonrpc":"2.0","result":{"on":false},"id":1.50}')
+        expect(await call(r, '[{"jsonrpc":"2.0","method":"led.get","id":"\\u0041"},3,{"id":18014398509481985,"jsonrpc":"2.0","method":"led.get","params":{}}]')).toBe(
+            '[{"jsonrpc":"2.0","result":{"on":false},"id":"\\u0041"},{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"request must be an object"},"id":null},{"jsonrpc":"2.0","result":{"on":false},"id":18014398509481985}]'
+        )
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":"d"}')).toBe('{"jsonrpc":"2.0","result":{"on":true},"id":"d"}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":false},"id":"d"}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"id \\"d\\" is one of the last 16 ids that ran; not run again"},"id":"d"}'
+        )
+        expect(ledOn).toBe(true)
+        let long = "x"
+        while (long.length < 65) long += "x"
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id":"' + long + '"}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"id longer than 64 characters"},"id":"' + long + '"}'
+        )
+        expect(await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"TELEMETRY_MS":"5000"}},"id":"t"}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"TELEMETRY_MS must be a number"},"id":"t"}'
+        )
+        expect(await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":5},"id":"s"}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'settings\' must be an object"},"id":"s"}'
+        )
+    })
+    test("requests over the size limit or beyond the queue's budget are refused or dropped", async () => {
+        const r = await rig(new MemoryStore(), true, true)
+        const pad = (n: number) => {
+            let t = ""
+            while (t.length < n) t += "y"
+            return t
+        }
+        const head = '{"jsonrpc":"2.0","method":"led.get","id":1,"params":{"x":"'
+        expect(await call(r, head + pad(MAX_REQUEST_BYTES - head.length - 3) + '"}}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown parameter \'x\'"},"id":1}'
+        )
+        expect(await call(r, head + pad(MAX_REQUEST_BYTES - head.length - 2) + '"}}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"request longer than ' + MAX_REQUEST_BYTES + ' characters"},"id":null}'
+        )
+        // the queue holds at most QUEUE_MAX_CHARS of request text
+        const big = head + pad(MAX_REQUEST_BYTES - head.length - 3) + '"}}'
+        let accepted = 0
+        for (let i = 0; i < 10; i++) if (r.app.onMessage(r.app.topics.rx, big)) accepted++
+        expect(accepted).toBe(QUEUE_MAX_CHARS / MAX_REQUEST_BYTES)
+        expect(r.app.dropped).toBe(10 - accepted)
+        await r.app.processRequests()
+        expect(r.app.onMessage(r.app.topics.rx, big)).toBe(true)
+    })
+    test("new connection settings are kept once the board hears its own status; a failure is reported", async () => {
+        const store = new MemoryStore()
+        const r = await rig(store, true, true)
+        await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"MQTT_URL":"mqtt://other:1883"}},"id":"c1"}')
+        const trying = await rig(store, true, true)
+        // while trying, the board listens to its own status
+        expect(trying.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx,devices/12abdd2289421234/status")
+        const status = trying.bus.on(trying.app.topics.status)[0].payload
+        trying.app.onMessage(trying.app.topics.status, status)
+        await trying.app.processRequests()
+        expect(store.data["MQTT_URL"]).toBe("mqtt://other:1883")
+        const kept = await rig(store, true, true)
+        expect(kept.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx")
+        expect(kept.app.deps.config.get("MQTT_URL")).toBe("mqtt://other:1883")
+        // a trial that fails is reported in the retained status after the restart
+        await call(kept, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"MQTT_URL":"mqtt://dead:1"}},"id":"c2"}')
+        const dead = await rig(store, true, true)
+        await dead.app.deps.config.failTrial(60000)
+        const back = await rig(store, true, true)
+        expect(back.app.deps.config.get("MQTT_URL")).toBe("mqtt://other:1883")
+        const st = JSON.parse(back.bus.on(back.app.topics.status)[0].payload)
+        expect(st["state"]).toBe("online")
+        expect(st["settings_error"]).toBe("new MQTT_URL did not connect within 60 s; the previous settings are back")
     })
     test("led.set/led.get only on boards with an LED", async () => {
         const plain = await rig(new MemoryStore(), true, false)
@@ -338,14 +412,16 @@ describe("firmware RPC methods", () => {
     })
     test("a burst of requests is answered in order; other topics and notifications get nothing", async () => {
         const r = await rig(new MemoryStore(), true, false)
-        for (let i = 0; i < 50; i++) r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"config.get","params":["DEVICE_ID"],"id":' + i + "}")
+        // (25 small requests fit the queue's QUEUE_MAX_CHARS)
+        for (let i = 0; i < 25; i++) r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"config.get","params":["DEVICE_ID"],"id":' + i + "}")
         r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"sys.info"}')
         r.app.onMessage("devices/other/rx", '{"jsonrpc":"2.0","method":"sys.info","id":99}')
-        expect(await r.app.processRequests()).toBe(51)
+        expect(await r.app.processRequests()).toBe(26)
         const tx = r.bus.on(r.app.topics.tx)
-        expect(tx.length).toBe(50)
+        expect(tx.length).toBe(25)
         let inOrder = true
-        for (let i = 0; i < 50; i++) if (JSON.parse(tx[i].payload)["id"] !== i) inOrder = false
+        // (25 small requests fit the queue's QUEUE_MAX_CHARS)
+        for (let i = 0; i < 25; i++) if (JSON.parse(tx[i].payload)["id"] !== i) inOrder = false
         expect(inOrder).toBe(true)
         expect(await call(r, "not json")).toBe('{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}')
     })
