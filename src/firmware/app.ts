@@ -106,6 +106,8 @@ export class DeviceCore {
      */
     checkId(idText: string): string | undefined {
         if (idText.length > MAX_ID_LENGTH) return "id longer than " + MAX_ID_LENGTH + " characters"
+        // a Home Assistant command (commandRequest's id "set/<key>") is a new event every time
+        if (idText.startsWith("\"set/")) return undefined
         const ids = this.recentIds
         if (ids.indexOf(idText) >= 0) return "id " + idText + " is one of the last " + RECENT_IDS + " ids that ran; not run again"
         ids.push(idText)

@@ -77,6 +77,8 @@ interface Rig {
 }
 
 async function rig(store: MemoryStore, tls: boolean, withLed: boolean): Promise<Rig> {
+    // a new rig announces every entity: in the VM, let the scheduler run first (the watchdog)
+    await pause()
     const logs: string[] = []
     const log = (l: string) => {
         logs.push(l)
@@ -352,26 +354,28 @@ describe("firmware RPC methods", () => {
         expect(r.app.onMessage(r.app.topics.rx, big)).toBe(true)
     })
     test("new connection settings are kept once the board hears its own status; a failure is reported", async () => {
+        // one rig at a time (each restart is a new rig): in the VM every rig's recording bus holds
+        // its discovery documents, and several at once do not fit the 64 KB heap
         const store = new MemoryStore()
-        const r = await rig(store, true, true)
+        let r = await rig(store, true, true)
         await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"MQTT_URL":"mqtt://other:1883"}},"id":"c1"}')
-        const trying = await rig(store, true, true)
+        r = await rig(store, true, true)
         // while trying, the board listens to its own status
-        expect(trying.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx,devices/12abdd2289421234/status")
-        const status = trying.bus.on(trying.app.topics.status)[0].payload
-        trying.app.onMessage(trying.app.topics.status, status)
-        await trying.app.processRequests()
+        expect(r.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx,devices/12abdd2289421234/set/+,devices/12abdd2289421234/status")
+        const status = r.bus.on(r.app.topics.status)[0].payload
+        r.app.onMessage(r.app.topics.status, status)
+        await r.app.processRequests()
         expect(store.data["MQTT_URL"]).toBe("mqtt://other:1883")
-        const kept = await rig(store, true, true)
-        expect(kept.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx")
-        expect(kept.app.deps.config.get("MQTT_URL")).toBe("mqtt://other:1883")
+        r = await rig(store, true, true)
+        expect(r.bus.subs.join(",")).toBe("devices/12abdd2289421234/rx,devices/12abdd2289421234/set/+")
+        expect(r.app.deps.config.get("MQTT_URL")).toBe("mqtt://other:1883")
         // a trial that fails is reported in the retained status after the restart
-        await call(kept, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"MQTT_URL":"mqtt://dead:1"}},"id":"c2"}')
-        const dead = await rig(store, true, true)
-        await dead.app.deps.config.failTrial(60000)
-        const back = await rig(store, true, true)
-        expect(back.app.deps.config.get("MQTT_URL")).toBe("mqtt://other:1883")
-        const st = JSON.parse(back.bus.on(back.app.topics.status)[0].payload)
+        await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"MQTT_URL":"mqtt://dead:1"}},"id":"c2"}')
+        r = await rig(store, true, true)
+        await r.app.deps.config.failTrial(60000)
+        r = await rig(store, true, true)
+        expect(r.app.deps.config.get("MQTT_URL")).toBe("mqtt://other:1883")
+        const st = JSON.parse(r.bus.on(r.app.topics.status)[0].payload)
         expect(st["state"]).toBe("online")
         expect(st["settings_error"]).toBe("new MQTT_URL did not connect within 60 s; the previous settings are back")
     })
