@@ -9,7 +9,7 @@
 //   /rpc                     POST one JSON-RPC 2.0 request, answered with its response (JSON)
 
 import { CoapCode, ContentFormat } from "./message"
-import { CoapRequest, Reply, Resource } from "./resources"
+import { CoapRequest, Reply } from "./resources"
 import { SenmlRecord, senmlToCbor, senmlToJson } from "./senml"
 import { jsonString, toJson } from "../util/json"
 import { formatFixed, pow10, toScaled } from "../util/decimal"

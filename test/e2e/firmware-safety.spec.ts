@@ -103,7 +103,7 @@ describe("firmware safety in the simulator", () => {
         // sys.info itself is dropped while the queue is full: ask again until it is answered
         let info: any
         let lost = 0
-        for (let i = 0; i < 5 && !info; i++) info = await rpc("sys.info").catch(() => (lost++, undefined))
+        for (let i = 0; i < 5 && !info; i++) info = await rpc("sys.info").catch((): undefined => (lost++, undefined))
         const answered = msgs.slice(from).filter((m) => isTx(m) && m.text.includes('"error"')).map((m) => JSON.parse(m.text).id)
         expect(answered.length + info.result.dropped_requests - dropped0 - lost).toBe(12)
         expect(answered).toEqual([...answered].sort((a, b) => a - b))

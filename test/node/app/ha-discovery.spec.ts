@@ -42,7 +42,7 @@ const STATE_CLASSES = ["measurement", "total", "total_increasing"]
 const TOPIC_RULE = /^[^#+\u0000]+$/
 
 /** What is wrong with one discovery document on `topic`, as a list of sentences. */
-function violations(topic: string, doc: Record<string, any>): string[] {
+function violations(topic: string, doc: any): string[] {
     const out: string[] = []
     const m = /^homeassistant\/(sensor|switch|light|number|button)\/([a-zA-Z0-9_-]+)\/config$/.exec(topic)
     if (!m) return [`${topic}: not <prefix>/<component>/<object_id>/config with a known component`]
