@@ -87,7 +87,8 @@ export class Config {
 
     /** The trial's settings worked: they become the settings (in the store). Throws when the store does. */
     async commitTrial(): Promise<void> {
-        const t = this.trial
+        // only called while a trial runs
+        const t = this.trial as Record<string, any>
         this.trial = undefined
         for (const k of Object.keys(t)) await this.store.write(k, t[k])
         await this.store.remove(TRIAL_FAILED_KEY)
@@ -98,7 +99,7 @@ export class Config {
      * restart the caller makes next).
      */
     async failTrial(ms: number): Promise<void> {
-        const why = "new " + Object.keys(this.trial).join(", ") + " did not connect within " + ms / 1000 + " s; the previous settings are back"
+        const why = "new " + Object.keys(this.trial as Record<string, any>).join(", ") + " did not connect within " + ms / 1000 + " s; the previous settings are back"
         this.log("config: " + why)
         try {
             await this.store.write(TRIAL_FAILED_KEY, why)

@@ -8,7 +8,7 @@ import { parseUrl, Endpoint, MQTT_SCHEMES } from "../config/url"
 import { Dispatcher } from "../rpc/jsonrpc"
 import { pause } from "../util/pause"
 import { Reading, makeReading } from "../telemetry/reading"
-import { TelemetryPolicy } from "../telemetry/policy"
+import { PolicyOptions, TelemetryPolicy } from "../telemetry/policy"
 import { telemetryJson } from "../telemetry/telemetry"
 import { Actuator, BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
@@ -74,12 +74,12 @@ export class DeviceCore {
     readonly policy: TelemetryPolicy
     /** The LED, the board's and the user's actuators and the restart button (./control). */
     readonly actuators: Actuator[]
-    protected bus: MessageBus
+    protected bus: MessageBus | undefined
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
     dropped = 0
     private recentIds: string[] = []
-    lastTelemetry: string
+    lastTelemetry: string | undefined
 
     constructor(public deps: AppDeps) {
         const cfg = deps.config
@@ -88,7 +88,8 @@ export class DeviceCore {
         this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
         const self = this
         this.dispatcher = new Dispatcher({ pause: pause, maxLength: MAX_REQUEST_BYTES, checkId: (idText: string) => self.checkId(idText) })
-        const policy = new TelemetryPolicy(deps.clock, undefined)
+        // its options come from the settings: apply() below, before any use
+        const policy = new TelemetryPolicy(deps.clock, undefined as unknown as PolicyOptions)
         this.policy = policy
         // The telemetry settings apply at once: now, and again after every config.set.
         const apply = () => {
@@ -130,7 +131,7 @@ export class DeviceCore {
         const log = this.deps.log
         for (const s of this.deps.hw.sensors) {
             const key = s.key
-            let v: number = undefined
+            let v: number | undefined = undefined
             let problem = ""
             try {
                 v = await s.read()
@@ -145,7 +146,8 @@ export class DeviceCore {
             }
             if (failing[key]) log("sensor " + key + ": back")
             failing[key] = false
-            out.push(makeReading(key, v, s.decimals))
+            // no problem: v is a number
+            out.push(makeReading(key, v as number, s.decimals))
         }
         return out
     }
@@ -241,7 +243,7 @@ export class DeviceApp extends DeviceCore {
 
     /** The retained status document with the diagnostics (uptime, reconnects, Wi-Fi signal). */
     async publishStatus(bus: MessageBus): Promise<void> {
-        let rssi: number = undefined
+        let rssi: number | undefined = undefined
         const read = this.deps.hw.rssi
         if (read) {
             try {
@@ -312,7 +314,7 @@ export class DeviceApp extends DeviceCore {
         while (this.queue.length > 0) {
             this.queuedChars -= this.queue[0].length
             // no local copy of the text: the dispatcher lets it go once it is parsed
-            const reply = await this.dispatcher.handle(this.queue.shift())
+            const reply = await this.dispatcher.handle(this.queue.shift() as string)
             n++
             if (reply !== undefined && this.bus) {
                 try {

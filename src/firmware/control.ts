@@ -66,7 +66,8 @@ export async function actuatorMethod(app: DeviceCore, name: string, p: Record<st
     const key = p["key"] as string
     const one = key === undefined ? undefined : findActuator(app, key)
     if (key !== undefined && !one) throw invalidParams("unknown actuator " + key)
-    if (name === "actuator.set") await setActuator(one, p["value"])
+    // actuator.set requires its key (its params say so), so `one` was found
+    if (name === "actuator.set") await setActuator(one as Actuator, p["value"])
     const r: Record<string, any> = {}
     for (const a of app.actuators) if (a.get && (!one || a === one)) r[a.key] = a.get()
     return r
@@ -176,5 +177,5 @@ export function valueFromText(a: Actuator, text: string): boolean | number | und
             return undefined
         }
     }
-    return parseLed(s, a.get() as boolean)
+    return parseLed(s, a.get ? (a.get() as boolean) : false)
 }

@@ -12,6 +12,7 @@ import { telemetryJson } from "../telemetry/telemetry"
 import { FIRMWARE_NAME, version } from "./version"
 import type { DeviceCore } from "./app"
 import { actuatorMethod } from "./control"
+import { Led } from "./hardware"
 
 /** Error code for "the hardware could not do it" (implementation-defined range, JSON-RPC §5.1). */
 export const HARDWARE_ERROR = -32000
@@ -54,7 +55,8 @@ export function registerDeviceMethods(app: DeviceCore): void {
 async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any>): Promise<any> {
     const hw = app.deps.hw
     const cfg = app.deps.config
-    const led = hw.led
+    // led.* methods are registered only on boards with an LED
+    const led = hw.led as Led
     if (name === "sys.info") {
         const ep = app.broker()
         const e = typeof ep === "string" ? undefined : (ep as Endpoint)
@@ -81,7 +83,8 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
         return { restarting: true, delay_ms: delay }
     }
     if (name === "sensors.read") return new JsonRaw(telemetryJson(app.uptimeMs(), await app.readSensors()))
-    if (name === "telemetry.now") return new JsonRaw(await app.sample(true))
+    if (name === "telemetry.now") return // forced: a document every time
+        new JsonRaw((await app.sample(true)) as string)
     if (name === "config.get") {
         const all = cfg.snapshot()
         const key = p["key"] as string

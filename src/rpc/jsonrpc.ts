@@ -187,7 +187,7 @@ export class Dispatcher {
                     return errorReply("null", PARSE_ERROR, "Parse error")
                 }
                 // the text is no longer needed: let it go before the method runs
-                text = undefined
+                text = undefined as unknown as string
                 if (!Array.isArray(req)) return await this.handleOne(req, ids[0])
                 const batch = req as any[]
                 if (batch.length === 0) bad = "empty batch"
