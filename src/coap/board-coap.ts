@@ -36,7 +36,8 @@ interface BoardRequest {
     path: string
     contentFormat?: number
     observe?: number
-    payload?: Buffer
+    /** Empty when the frame has none. */
+    payload: Buffer
     /** An unrecognised critical option was present (RFC 7252 5.4.1). */
     badOption?: boolean
 }
@@ -121,7 +122,8 @@ export function boardCoapChanged(b: BoardCoap, prefix: string): void {
     for (const path of Object.keys(b.observers)) {
         if (!path.startsWith(prefix)) continue
         const token = b.observers[path]
-        const a = route(b, { code: GET, token: token, path: path })
+        // a GET reads no payload, so this request needs none
+        const a = route(b, { code: GET, token: token, path: path } as BoardRequest)
         // a non-2.05 notification ends the observation (RFC 7641 3.2), as does a failed publish
         if (a.code !== CONTENT || !send(b, token, a, nextSeq(b))) delete b.observers[path]
     }
@@ -198,7 +200,8 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
         if (get) return cur === "" ? ans(METHOD_NOT_ALLOWED) : ans(CONTENT, TEXT, cur)
         if (!put) return ans(METHOD_NOT_ALLOWED)
         if (!formatOk(req, TEXT, TEXT)) return ans(UNSUPPORTED_FORMAT)
-        const why = model.setActuator(key, req.payload.toString("utf-8"))
+        // a model that has actuatorText() has setActuator() too (DeviceModel)
+        const why = (model as Required<DeviceModel>).setActuator(key, req.payload.toString("utf-8"))
         return why === undefined ? ans(CHANGED) : ans(BAD_REQUEST, TEXT, why)
     }
     if (path === "/device") return get ? ans(CONTENT, JSON_FORMAT, toJson(model.info())) : ans(METHOD_NOT_ALLOWED)
@@ -250,7 +253,7 @@ function links(model: DeviceModel): string {
 }
 
 /** "on"/"off"/"1"/"0"/"true"/"false"/"toggle"; undefined when not understood. */
-export function parseLed(s: string, current: boolean): boolean {
+export function parseLed(s: string, current: boolean): boolean | undefined {
     const i = ["off", "0", "false", "on", "1", "true", "toggle"].indexOf(s)
     return i < 0 ? undefined : i < 3 ? false : i < 6 ? true : !current
 }
@@ -258,7 +261,8 @@ export function parseLed(s: string, current: boolean): boolean {
 // ---- RFC 8323 3.2 frames: Len|TKL, extended length, code, token, options, 0xFF, payload ----
 
 /** Bytes of a frame being read; module state, so the readers need no object. */
-let buf: Buffer = undefined
+// readFrame() sets it before any reader runs, so no reader sees the undefined
+let buf = undefined as unknown as Buffer
 let pos = 0
 
 /** A 4-bit length or delta with its extension (RFC 8323 3.2, RFC 7252 3.1); -1 when reserved. */
@@ -281,7 +285,7 @@ function uintOf(v: Buffer): number {
 }
 
 /** Decodes one frame that fills `b` exactly; undefined when malformed. */
-function readFrame(b: Buffer): BoardRequest {
+function readFrame(b: Buffer): BoardRequest | undefined {
     buf = b
     pos = 1
     if (b.length < 2) return undefined

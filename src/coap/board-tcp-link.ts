@@ -52,7 +52,7 @@ export class BoardTcpLink {
     /** The link-format registered with the RD (set by whoever serves the endpoint). */
     linkText: () => string
     private register: boolean
-    private events: CoapBoardTcpLinkEvents
+    private events: CoapBoardTcpLinkEvents | undefined
 
     constructor(
         connector: StreamConnector,

@@ -37,9 +37,9 @@ export interface DeviceModel {
     /** The configuration as a JSON object text. */
     getConfig(): string
     /** Applies a JSON object text; returns undefined when accepted, else the reason it was not. */
-    setConfig(json: string): string
+    setConfig(json: string): string | undefined
     /** One JSON-RPC 2.0 request text -> its response text, or undefined for a notification. */
-    rpc(requestJson: string): Promise<string>
+    rpc(requestJson: string): Promise<string | undefined>
     /**
      * Actuators besides the LED (board firmware, src/coap/board-coap.ts): link-format entries for
      * them, the state of one as text ("on"/"off", a number; "" for a button; undefined: none such),
@@ -69,7 +69,7 @@ function replyText(reply: Reply, code: number, format: number, body: string): vo
 }
 
 /** Answers one representation of `readings` in `format` (already negotiated by the endpoint). */
-function replyReadings(readings: SensorReading[], format: number, baseName: string, single: boolean, reply: Reply): void {
+function replyReadings(readings: SensorReading[], format: number, baseName: string | undefined, single: boolean, reply: Reply): void {
     if (format === ContentFormat.SenmlCbor || format === ContentFormat.SenmlJson) {
         const recs: SenmlRecord[] = []
         for (const r of readings) {
@@ -97,7 +97,7 @@ function replyReadings(readings: SensorReading[], format: number, baseName: stri
 const LED_WORDS = ["off", "0", "false", "on", "1", "true", "toggle"]
 
 /** "on"/"off"/"1"/"0"/"true"/"false"/"toggle", or JSON {"on":bool}; undefined when not understood. */
-function parseLed(req: CoapRequest, current: boolean): boolean {
+function parseLed(req: CoapRequest, current: boolean): boolean | undefined {
     const s = req.payload.toString("utf-8").trim().toLowerCase()
     if (req.contentFormat === ContentFormat.Json) {
         try {
@@ -190,7 +190,7 @@ export function installDeviceResources(
         formats: JSON_ONLY,
         accepts: JSON_ONLY,
         post: async (req: CoapRequest, reply: Reply) => {
-            let out: string = undefined
+            let out: string | undefined = undefined
             try {
                 out = await model.rpc(req.payload.toString("utf-8"))
             } catch (e) {
@@ -211,7 +211,7 @@ export function installDeviceResources(
     }
 }
 
-function addSensor(server: CoapServerCore, model: DeviceModel, name: string, baseName: string, maxAge: number): void {
+function addSensor(server: CoapServerCore, model: DeviceModel, name: string, baseName: string | undefined, maxAge: number): void {
     server.add({
         path: "/sensors/" + name,
         rt: name,

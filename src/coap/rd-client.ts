@@ -58,7 +58,7 @@ export class RdClient {
     private rdPath: string
     private refreshFraction: number
     private retryMs: number
-    private endpointType: string
+    private endpointType: string | undefined
     // read by rdStatus (below); written only here
     state: RdState
     loc: string | undefined

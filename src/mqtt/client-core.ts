@@ -75,7 +75,7 @@ const globalTimers: Timers = {
 }
 
 export function doneToCompletion(c: Completion<void>): DoneCallback {
-    return function (err: Error) {
+    return function (err: Error | undefined) {
         if (err) c.reject(err)
         else c.resolve(undefined)
     }
@@ -110,7 +110,8 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     protected timers: Timers
     private target: StreamTarget
 
-    private stream: Stream
+    /** undefined while no stream is open or opening. */
+    private stream: Stream | undefined
     private opening: boolean
     private openedWhileOpening: boolean
     private wasConnected: boolean
@@ -168,7 +169,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
                 self.connectSettled(undefined, undefined)
                 self.emit("connect", sessionPresent)
             },
-            disconnected: function (reason: string, error: MqttClientError) {
+            disconnected: function (reason: string, error: MqttClientError | undefined) {
                 self.stream = undefined
                 self.emit("close", reason)
                 if (self.wasConnected) {
@@ -195,7 +196,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
      * A connection attempt reached CONNACK (failure undefined) or failed before it (failure = the
      * reason; error when the session closed it). MqttClient settles whenConnected() here.
      */
-    protected connectSettled(failure: string, error: Error): void {}
+    protected connectSettled(failure: string | undefined, error: Error | undefined): void {}
 
     /** MqttClient makes a Session (QoS 2, unsubscribe) instead. */
     protected newSession(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink): SessionCore {
@@ -239,9 +240,10 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     /** Subscribes; resolves with the granted QoS per filter; rejects SUBSCRIBE_FAILED on SUBACK 0x80. */
     async subscribe(filter: string | string[], opts?: SubscribeOptions): Promise<number[]> {
         const c = this.completions.create<number[]>()
-        this.subscribeNoWait(filter, opts, function (err: Error, granted: number[]) {
+        this.subscribeNoWait(filter, opts, function (err: Error | undefined, granted: number[] | undefined) {
             if (err) c.reject(err)
-            else c.resolve(granted)
+            // a subscription without an error completed with its SUBACK, whose codes are here
+            else c.resolve(granted as number[])
         })
         return await c.wait()
     }
@@ -250,7 +252,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
         this.subscribeFilters(filterList(filter), opts, onDone)
     }
 
-    protected subscribeFilters(filters: string[], opts: SubscribeOptions, onDone: SubscribeCallback): void {
+    protected subscribeFilters(filters: string[], opts: SubscribeOptions | undefined, onDone: SubscribeCallback | undefined): void {
         checkArg(opts, "an object or undefined", "options")
         if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
         const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0

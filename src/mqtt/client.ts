@@ -99,7 +99,7 @@ export class MqttClient extends MqttClientCore {
         }
         const self = this
         // a handler comes only with opts
-        this.subscribeFilters(filters, { qos: (opts as SubscribeOptions).qos }, function (err: Error | undefined, granted: number[]) {
+        this.subscribeFilters(filters, { qos: (opts as SubscribeOptions).qos }, function (err: Error | undefined, granted: number[] | undefined) {
             // a refused filter keeps no handler
             if (granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
             if (onDone) onDone(err, granted)

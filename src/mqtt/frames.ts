@@ -23,23 +23,23 @@ import { u16be } from "../util/bytes"
 export const MAX_FRAME_SIZE = 268435455 + 5
 
 export class FrameAssembler {
-    private chunks: Buffer[]
+    private declare chunks: Buffer[]
     /** Read offset into chunks[0]. */
-    private pos: number
+    private declare pos: number
     /**
      * Bytes received but not yet returned as packets (read-only outside; a field rather than a
      * method because every method of a class costs board bytecode).
      */
-    buffered: number
+    declare buffered: number
     private maxPacketSize: number
     private decode: PacketDecoder
-    private failure: MqttProtocolError
+    private failure: MqttProtocolError | undefined
     /** The PUBLISH whose payload is being read (payload set, or undefined when counted through). */
-    private pending: PublishPacket
+    private pending: PublishPacket | undefined
     /** Payload bytes of `pending` still to come. */
-    private want: number
+    private declare want: number
     /** Where the next payload byte goes in pending.payload. */
-    private fillAt: number
+    private declare fillAt: number
 
     /**
      * maxPacketSize counts the whole frame, fixed header included (default: the protocol's limit).

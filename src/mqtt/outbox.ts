@@ -13,7 +13,7 @@ import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
 
 /** Completion callback of an operation; err is undefined on success. */
-export type DoneCallback = (err: Error) => void
+export type DoneCallback = (err: Error | undefined) => void
 
 export const enum OutState {
     /** In the outbox, no packet id yet. */
@@ -34,7 +34,8 @@ export interface OutMessage {
     retain: boolean
     packetId: number
     state: OutState
-    done: DoneCallback
+    /** undefined when the application gave no callback. */
+    done: DoneCallback | undefined
 }
 
 /** What a message costs in the byte budget: topic characters + payload bytes (approximate, no allocation). */
@@ -65,7 +66,8 @@ export class Outbox {
         this.onDrop = onDrop
     }
 
-    shift(): OutMessage {
+    /** The oldest queued message; undefined when none is queued. */
+    shift(): OutMessage | undefined {
         const m = this.items.shift()
         if (m) this.used -= messageCost(m)
         return m

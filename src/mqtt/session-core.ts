@@ -41,7 +41,7 @@ import { validateTopicFilter, validateTopicName } from "./topics"
 export type { DoneCallback } from "./outbox"
 
 /** Completion of subscribe: granted holds the SUBACK return codes (0, 1, 2 or 0x80), one per filter. */
-export type SubscribeCallback = (err: Error, granted: number[]) => void
+export type SubscribeCallback = (err: Error | undefined, granted: number[] | undefined) => void
 
 export interface SessionOptions {
     clientId: string
@@ -84,7 +84,7 @@ export interface SessionSink {
     /** CONNACK accepted; in-flight messages were resent and subscriptions restored. */
     connected(sessionPresent: boolean): void
     /** The stream is gone (or the client ended); reason is human-readable; error is set when the session closed it (then error() follows). */
-    disconnected(reason: string, error: MqttClientError): void
+    disconnected(reason: string, error: MqttClientError | undefined): void
     /** An application message arrived (delivered once per QoS 2 message). */
     message(p: PublishPacket): void
     /**
@@ -144,10 +144,12 @@ export interface PendingOp {
     kind: PacketType.SUBSCRIBE | PacketType.UNSUBSCRIBE
     /** 0 until the packet is first written. */
     packetId: number
-    subs: Subscription[]
-    filters: string[]
+    /** SUBSCRIBE's filters with their QoS; undefined for UNSUBSCRIBE. */
+    subs: Subscription[] | undefined
+    /** UNSUBSCRIBE's filters; undefined for SUBSCRIBE. */
+    filters: string[] | undefined
     /** undefined for the session's own resubscribe. */
-    done: SubscribeCallback
+    done: SubscribeCallback | undefined
 }
 
 /**
@@ -202,8 +204,8 @@ export class SessionCore {
     gen: number
     protected reconnectAt: number
     protected connectDeadline: number
-    /** When the current connection's CONNACK was accepted. */
-    protected connectedAt: number
+    /** When the current connection's CONNACK was accepted; set by onConnack(), read only while CONNECTED. */
+    protected declare connectedAt: number
     protected lastSent: number
     protected lastReceived: number
     /** When the outstanding PINGREQ was sent; -1 when none is outstanding. */
@@ -221,7 +223,7 @@ export class SessionCore {
     /** Highest QoS publish() and subscribe() accept: 1 here, 2 in Session. */
     protected maxQos: number
     /** Inbound QoS 1 PUBACKs not sent yet; only with opts.backlog. */
-    protected held: HeldAcks
+    protected held: HeldAcks | undefined
     /** clock time a held PUBACK was last released. */
     protected ackReleasedAt: number
 
@@ -344,7 +346,7 @@ export class SessionCore {
         this.frames.push(chunk)
         const gen = this.gen
         while (true) {
-            let p: Packet
+            let p: Packet | undefined
             try {
                 p = this.frames.next()
             } catch (e) {
@@ -427,8 +429,9 @@ export class SessionCore {
 
     /** Sends the oldest held PUBACK if the application has nothing waiting and the link is quiet. */
     private releaseAck(now: number): void {
-        const h = this.held
-        if (h.runs.length === 0 || this.opts.backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
+        // tick() calls this only when held exists, which it does exactly when opts.backlog was given
+        const h = this.held as HeldAcks
+        if (h.runs.length === 0 || (this.opts as Required<SessionOptions>).backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
         this.ackReleasedAt = now
         this.send(encodeAck(PacketType.PUBACK, h.take()))
     }
@@ -442,7 +445,7 @@ export class SessionCore {
      * argument, or the codec's MqttProtocolError for a topic breaking 4.7), after end(), or
      * OUTBOX_FULL for a QoS 1/2 message that does not fit.
      */
-    publish(topic: string, payload: string | Buffer, qos: QoS, retain: boolean, done: DoneCallback): void {
+    publish(topic: string, payload: string | Buffer, qos: QoS, retain: boolean, done: DoneCallback | undefined): void {
         if (this.state === SessionState.ENDED) throw ended("publish")
         // every argument is checked before a packet id is taken or anything is queued: a message
         // that fails later (in the encoder) would hold its id in the window, or block the outbox
@@ -464,7 +467,7 @@ export class SessionCore {
     }
 
     /** Subscribes; done gets the SUBACK codes, or SUBSCRIBE_FAILED if any filter got 0x80. */
-    subscribe(subs: Subscription[], done: SubscribeCallback): void {
+    subscribe(subs: Subscription[], done: SubscribeCallback | undefined): void {
         if (this.state === SessionState.ENDED) throw ended("subscribe")
         checkArg(done, "a function or undefined", "callback")
         checkFilters(subs)
@@ -482,7 +485,7 @@ export class SessionCore {
      * Runs an application callback. One that throws must not leave the session half-way through
      * an input (the rest of a chunk unprocessed, an ack unsent), so its error becomes error().
      */
-    protected finish(done: SubscribeCallback, err: Error, codes?: number[]): void {
+    protected finish(done: SubscribeCallback, err: Error | undefined, codes?: number[]): void {
         try {
             done(err, codes)
         } catch (e) {
@@ -513,7 +516,7 @@ export class SessionCore {
         this.drop(new MqttClientError(ClientErrorCode.PROTOCOL_VIOLATION, "protocol violation by the broker: " + what))
     }
 
-    protected goOffline(reason: string, err: MqttClientError): void {
+    protected goOffline(reason: string, err: MqttClientError | undefined): void {
         const now = this.clock.now()
         // only a connection that lasted resets the backoff (backoff.ts)
         if (this.state === SessionState.CONNECTED && now - this.connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset()
@@ -641,7 +644,7 @@ export class SessionCore {
      * Message records are recycled (at most a window's worth are kept), so a steady pipelined
      * stream allocates nothing per message beyond the packet buffer.
      */
-    protected newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback): OutMessage {
+    protected newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback | undefined): OutMessage {
         const m = this.spare.pop() || ({} as OutMessage)
         m.topic = topic
         m.payload = payload
@@ -655,10 +658,11 @@ export class SessionCore {
 
     protected recycle(m: OutMessage): void {
         if (this.spare.length >= this.opts.inflightWindow) return
-        // drop references so the pool keeps no payload alive
-        m.payload = undefined
+        // drop references so the pool keeps no payload alive; newMessage() sets every field again
+        // before the record is used, so the casts never let an undefined be read
+        m.payload = undefined as unknown as Buffer
         m.done = undefined
-        m.topic = undefined
+        m.topic = undefined as unknown as string
         this.spare.push(m)
     }
 
@@ -681,14 +685,16 @@ export class SessionCore {
         // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once); with a
         // backlog, once the application has caught up (held-acks.ts)
         if (p.qos !== 1) return
-        if (this.held) this.held.hold(p.packetId)
-        else this.send(encodeAck(PacketType.PUBACK, p.packetId))
+        // a QoS 1 PUBLISH has a packet id (3.3.2.2; the decoder checks it)
+        if (this.held) this.held.hold(p.packetId as number)
+        else this.send(encodeAck(PacketType.PUBACK, p.packetId as number))
     }
 
     /** To the application; a PUBLISH over maxPacketSize (acknowledged all the same) is only reported. */
     protected deliver(p: PublishPacket): void {
         if (p.oversize) {
-            this.sink.oversize(p.topic, p.oversize, this.opts.maxPacketSize)
+            // only a limit below the protocol's own (opts.maxPacketSize given) makes a PUBLISH oversize
+            this.sink.oversize(p.topic, p.oversize, this.opts.maxPacketSize as number)
             return
         }
         this.st.messagesReceived++
@@ -728,7 +734,7 @@ export class SessionCore {
 
     /** SUBSCRIBE; Session adds UNSUBSCRIBE. */
     protected encodeOp(op: PendingOp): Buffer {
-        return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs })
+        return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs as Subscription[] })
     }
 
     /** The broker reported no session: subscribe again to every filter not already being subscribed. */
@@ -749,12 +755,13 @@ export class SessionCore {
     protected subscribePending(filter: string): boolean {
         for (const op of this.ops) {
             if (op.kind !== PacketType.SUBSCRIBE) continue
-            for (const s of op.subs) if (s.filter === filter) return true
+            for (const s of op.subs as Subscription[]) if (s.filter === filter) return true
         }
         return false
     }
 
-    protected takeOp(id: number, kind: PacketType): PendingOp {
+    /** The pending op with packet id `id`, removed; undefined when there is none (or, a violation, of another kind). */
+    protected takeOp(id: number, kind: PacketType): PendingOp | undefined {
         for (let i = 0; i < this.ops.length; i++) {
             const op = this.ops[i]
             if (op.packetId === id) {
@@ -773,16 +780,18 @@ export class SessionCore {
     protected onSuback(p: SubackPacket): void {
         const op = this.takeOp(p.packetId, PacketType.SUBSCRIBE)
         if (!op) return
+        // takeOp() returned a SUBSCRIBE op, which always has its subs
+        const subs = op.subs as Subscription[]
         const codes = p.returnCodes
         // 3.9.3: one return code per filter, in order
-        if (codes.length !== op.subs.length) {
-            this.violation("SUBACK with " + codes.length + " codes for " + op.subs.length + " filters")
+        if (codes.length !== subs.length) {
+            this.violation("SUBACK with " + codes.length + " codes for " + subs.length + " filters")
             return
         }
         const failed: string[] = []
         for (let i = 0; i < codes.length; i++) {
             if (codes[i] === SUBACK_FAILURE) {
-                const f = op.subs[i].filter
+                const f = subs[i].filter
                 this.forgetSub(f)
                 failed.push(f)
             }

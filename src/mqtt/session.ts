@@ -61,14 +61,14 @@ export class Session extends SessionCore {
         if (this.state === SessionState.WAITING || this.state === SessionState.NEW) this.openStream()
     }
 
-    unsubscribe(filters: string[], done: DoneCallback): void {
+    unsubscribe(filters: string[], done: DoneCallback | undefined): void {
         if (this.state === SessionState.ENDED) throw ended("unsubscribe")
         checkArg(done, "a function or undefined", "callback")
         checkFilters(filters)
         for (const f of filters) checkTopicFilter(f)
         for (const f of filters) this.forgetSub(f)
-        const cb: SubscribeCallback = done
-            ? function (err: Error, granted: number[]) {
+        const cb: SubscribeCallback | undefined = done
+            ? function (err: Error | undefined, granted: number[] | undefined) {
                   done(err)
               }
             : undefined
@@ -126,8 +126,9 @@ export class Session extends SessionCore {
     }
 
     protected override encodeOp(op: PendingOp): Buffer {
-        if (op.kind === PacketType.UNSUBSCRIBE) return encodeUnsubscribe({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters })
-        return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs })
+        // an op carries the list of its kind: filters for UNSUBSCRIBE, subs for SUBSCRIBE
+        if (op.kind === PacketType.UNSUBSCRIBE) return encodeUnsubscribe({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters as string[] })
+        return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs as Subscription[] })
     }
 
     protected override onSessionLost(): void {
@@ -164,7 +165,8 @@ export class Session extends SessionCore {
      * PUBLISH (DUP) with that id is acknowledged but not delivered again.
      */
     private onPublishQos2(p: PublishPacket): void {
-        const id = p.packetId
+        // a QoS 2 PUBLISH has a packet id (3.3.2.2; the decoder checks it)
+        const id = p.packetId as number
         if (this.heldIds.indexOf(id) < 0) {
             this.heldIds.push(id)
             this.deliver(p)
