@@ -40,7 +40,7 @@ export interface ClientOptions {
     connectTimeout?: number
     /** ms to wait for PINGRESP; default keepalive/2 (half-open link found within 1.5 x keepalive). */
     pingTimeout?: number
-    /** QoS 1/2 messages awaiting acknowledgement at once; default 16. Keep it within the broker's quota (Mosquitto: max_inflight_messages, 20): over it, Mosquitto drops QoS 2 messages yet acknowledges them. */
+    /** QoS 1/2 messages awaiting acknowledgement at once; default 16. Keep it within the broker's quota (Mosquitto: max_inflight_messages, 20): over it, Mosquitto 2.0 acknowledges messages it then drops (QoS 2 beyond the quota; QoS 1 while the quota is full of QoS 2 messages awaiting release; docs/faults.md). */
     inflightWindow?: number
     /** Outbox bound (messages not yet written); default 64 messages ... */
     outboxMaxMessages?: number
