@@ -83,8 +83,8 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
         return { restarting: true, delay_ms: delay }
     }
     if (name === "sensors.read") return new JsonRaw(telemetryJson(app.uptimeMs(), await app.readSensors()))
-    if (name === "telemetry.now") return // forced: a document every time
-        new JsonRaw((await app.sample(true)) as string)
+    // forced: sample() makes a document every time
+    if (name === "telemetry.now") return new JsonRaw((await app.sample(true)) as string)
     if (name === "config.get") {
         const all = cfg.snapshot()
         const key = p["key"] as string
