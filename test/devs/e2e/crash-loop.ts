@@ -1,11 +1,21 @@
 // Test-only firmware for test/e2e/crash-recovery.spec.ts: the sim board's firmware (without the
-// CoAP endpoint), which crashes CRASH_MS after every start with an uncaught exception in a timer
-// fiber, i.e. a panic like an out-of-memory. Never part of a board image.
+// CoAP endpoint), which crashes after every start as soon as it hears its own online status back,
+// with an uncaught exception in a fiber, i.e. a panic like an out-of-memory. Never part of a board
+// image.
 import { startBoard } from "../../../boards/sim/board"
 import { runFirmware } from "../../../devs/firmware"
+import { MqttClientCore } from "../../../src/mqtt/client-core"
+import { DeviceApp } from "../../../src/firmware/app"
+import { ONLINE_PREFIX } from "../../../src/firmware/status"
 
-const CRASH_MS = 8000
-setTimeout(() => {
+async function crash(): Promise<void> {
     throw new Error("test crash")
-}, CRASH_MS)
-await runFirmware(await startBoard())
+}
+
+await runFirmware(await startBoard(), async (client: MqttClientCore, app: DeviceApp) => {
+    // the live copy of the board's own online status (the test's cue too), then the crash
+    client.subscribeNoWait(app.topics.status, { qos: 0 })
+    client.on("message", (topic: string, payload: Buffer) => {
+        if (topic === app.topics.status && payload.toString().startsWith(ONLINE_PREFIX)) crash.start()
+    })
+})
