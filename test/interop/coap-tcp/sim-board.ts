@@ -220,8 +220,9 @@ export function slimBoard(id: string, url: string): { id: string; model: SlimMod
             boardCoapChanged(coap, "/actuators/led")
         },
         stop() {
-            client.publishNoWait(status, '{"state":"offline"}', { qos: 1, retain: true })
-            setTimeout(() => client.end(), 100)
+            // end once the broker has the offline status (its PUBACK), not after a guessed delay
+            if (client.isConnected()) client.publishNoWait(status, '{"state":"offline"}', { qos: 1, retain: true }, () => client.end())
+            else client.end()
         },
     }
 }
