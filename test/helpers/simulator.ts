@@ -261,16 +261,11 @@ function listenExclusive(port: number): Promise<Server | undefined> {
  * we close it or when this process dies, however it dies. Child processes do not inherit it.
  */
 async function acquireLock(timeoutMs: number): Promise<Lock> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-        const server = await listenExclusive(SIMULATOR_LOCK_PORT)
-        if (server) {
-            server.unref()
-            return { release: () => new Promise<void>((r) => server.close(() => r())) }
-        }
-        if (Date.now() > deadline) throw new Error(`could not take ${LOCK_NAME} within ${timeoutMs} ms: another simulator session holds it`)
-        await new Promise((r) => setTimeout(r, 250))
-    }
+    let server: Server | undefined
+    await untilAsync(async () => (server = await listenExclusive(SIMULATOR_LOCK_PORT)) !== undefined, timeoutMs, `${LOCK_NAME}: another simulator session holds it`)
+    const held = server as Server
+    held.unref()
+    return { release: () => new Promise<void>((r) => held.close(() => r())) }
 }
 
 // ---------------------------------------------------------------- non-test mode
