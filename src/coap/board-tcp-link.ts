@@ -145,17 +145,6 @@ export function serveBoardCoapOverTcp(link: BoardTcpLink, coap: BoardCoap): void
 
 /** BoardTcpLink serving a general server (CoapServer/CoapServerCore) and its resource tree. */
 export class CoapBoardTcpLink extends BoardTcpLink {
-    constructor(
-        connector: StreamConnector,
-        target: StreamTarget,
-        clock: Clock,
-        random: Random,
-        options: CoapBoardTcpLinkOptions,
-        events?: CoapBoardTcpLinkEvents
-    ) {
-        super(connector, target, clock, random, options, events)
-    }
-
     /** Connects the request/response layer (a CoapServer) and the resources it registers. */
     serve(server: RequestHandler, resources: ResourceTree): void {
         this.transport.attach(server)
