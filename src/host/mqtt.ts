@@ -43,14 +43,21 @@ export function connectNode(options: NodeClientOptions): MqttClient {
     return connect(single, { connector, clock: nodeClock, random: nodeRandom, completions: nodeCompletions })
 }
 
-/** Like connectNode, but resolves once connected and rejects (ending the client) if the first attempt fails. */
+/**
+ * Like connectNode, but resolves once connected and rejects (ending the client) if the first
+ * attempt fails; with a list of brokers, once every broker of the list has failed one attempt.
+ */
 export async function connectNodeAsync(options: NodeClientOptions): Promise<MqttClient> {
     const client = connectNode(options)
-    try {
-        await client.whenConnected()
-    } catch (e) {
-        client.end()
-        throw e
+    const brokers = options.url ? options.url.split(",").length : 1
+    for (let failed = 1; ; failed++) {
+        try {
+            await client.whenConnected()
+            return client
+        } catch (e) {
+            if (failed < brokers) continue
+            client.end()
+            throw e
+        }
     }
-    return client
 }
