@@ -8,7 +8,7 @@ import type { StreamEvents, StreamTarget, Stream } from "../../../src/io"
 import { connectNodeAsync, MqttClient, NodeStreamConnector } from "../../../src/host/mqtt"
 import { BrokerCluster, natsServerPath, startBrokerCluster } from "../../helpers/broker-cluster"
 import { freePort } from "../../helpers/ports"
-import { resubscribed, until } from "../../helpers/wait"
+import { until } from "../../helpers/wait"
 
 const nats = natsServerPath()
 if (!nats) console.log("cluster tests skipped: nats-server is not installed (scripts/install-system-deps.sh installs it)")
@@ -30,7 +30,9 @@ describe.skipIf(!nats)("a client with the cluster's 3 URLs", () => {
     const clients: MqttClient[] = []
 
     beforeAll(async () => {
+        const t0 = Date.now()
         cluster = await startBrokerCluster(3)
+        console.log(`cluster: 3 nodes serving MQTT ${Date.now() - t0} ms after the start`)
     }, 60_000)
 
     afterAll(async () => {
