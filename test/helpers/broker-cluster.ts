@@ -3,7 +3,7 @@
 // messages in JetStream streams replicated across the nodes; MQTT needs JetStream and a
 // server_name per node). docs/cluster.md says why this broker and what of MQTT 3.1.1 it lacks.
 import { spawn, type ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { get } from "node:http"
 import { tmpdir } from "node:os"
@@ -39,6 +39,7 @@ export interface BrokerCluster {
     nodes: ClusterNode[]
     /** Every node's MQTT URL, comma-separated: an MQTT_URL broker list. */
     urls: string
+    /** Kills every node and removes their JetStream stores. */
     stop(): Promise<void>
 }
 
@@ -82,6 +83,7 @@ export async function startBrokerCluster(n = 3, options: ClusterOptions = {}): P
         urls: nodes.map((x) => x.url).join(","),
         stop: async () => {
             await Promise.all(nodes.map((x) => x.kill()))
+            rmSync(dir, { recursive: true, force: true })
         },
     }
     try {
