@@ -1,6 +1,6 @@
 // The project's whole test run (`npm test`), in these stages:
 //  -. the real peers the tests talk to are on the machine: when one of mosquitto, mosquitto_pub,
-//     coap-client-notls or openssl is missing, scripts/install-system-deps.sh installs it (apt-get on
+//     coap-client-notls, openssl or nats-server is missing, scripts/install-system-deps.sh installs it (apt-get on
 //     Debian/Ubuntu, with sudo when not root; it says what it installs), so `npm install` and
 //     `npm test` are the only two steps on a fresh machine;
 //  0. every tsconfig type-checks with no error (scripts/typecheck.ts: the Node world and the
@@ -62,7 +62,7 @@ function have(cmd: string): boolean {
         .concat(["/usr/sbin", "/usr/local/sbin", "/opt/homebrew/sbin", "/usr/local/opt/mosquitto/sbin"])
     return paths.some((d) => d && existsSync(join(d, cmd)))
 }
-const missing = ["mosquitto", "mosquitto_pub", "coap-client-notls", "openssl"].filter((c) => !have(c))
+const missing = ["mosquitto", "mosquitto_pub", "coap-client-notls", "openssl", "nats-server"].filter((c) => !have(c))
 if (missing.length && dryRun) console.log(`would run: scripts/install-system-deps.sh (missing: ${missing.join(", ")})`)
 else if (missing.length) {
     console.log(`system tools missing: ${missing.join(", ")}; running scripts/install-system-deps.sh`)

@@ -1,6 +1,10 @@
 // connectNode(): the portable MqttClient wired to node:net / node:tls.
 
 import { ClientOptions, connect, MqttClient } from "../mqtt/client"
+import { invalid } from "../mqtt/session-errors"
+import { parseBrokerList } from "../config/broker-list"
+import { BrokerDialler } from "../broker-dialler"
+import { StreamConnector } from "../io"
 import { NodeStreamConnector, NodeTlsOptions } from "./node-stream"
 import { nodeClock, nodeCompletions, nodeRandom } from "./node-platform"
 
@@ -14,20 +18,46 @@ export interface NodeClientOptions extends ClientOptions {
     connector?: NodeStreamConnector
 }
 
-/** Creates a client and starts connecting (MQTT.js idiom: listen for "connect"). */
+/**
+ * Creates a client and starts connecting (MQTT.js idiom: listen for "connect"). The url may list
+ * several brokers separated by commas (the nodes of one cluster, src/config/broker-list.ts): each
+ * new connection then goes to the next of them, with the client's usual backoff between attempts.
+ */
 export function connectNode(options: NodeClientOptions): MqttClient {
-    const connector = options.connector ?? new NodeStreamConnector(options.tls ?? {})
-    return connect(options, { connector, clock: nodeClock, random: nodeRandom, completions: nodeCompletions })
+    const stream = options.connector ?? new NodeStreamConnector(options.tls ?? {})
+    let connector: StreamConnector = stream
+    let single = options
+    const url = options.url
+    if (url && url.indexOf(",") >= 0) {
+        const list = parseBrokerList(url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true, "url")
+        if (typeof list === "string") throw invalid(list)
+        if (options.host || options.port) throw invalid("url lists several brokers: give each its host and port in the list, not the host or port option")
+        const proto = options.proto
+        connector = new BrokerDialler(
+            stream,
+            list.map((e) => ({ host: e.host, port: e.port, tls: proto ? proto === "tls" : e.tls }))
+        )
+        // the session takes its credentials and its own (unused) target from the first entry
+        single = { ...options, url: url.slice(0, url.indexOf(",")).trim() }
+    }
+    return connect(single, { connector, clock: nodeClock, random: nodeRandom, completions: nodeCompletions })
 }
 
-/** Like connectNode, but resolves once connected and rejects (ending the client) if the first attempt fails. */
+/**
+ * Like connectNode, but resolves once connected and rejects (ending the client) if the first
+ * attempt fails; with a list of brokers, once every broker of the list has failed one attempt.
+ */
 export async function connectNodeAsync(options: NodeClientOptions): Promise<MqttClient> {
     const client = connectNode(options)
-    try {
-        await client.whenConnected()
-    } catch (e) {
-        client.end()
-        throw e
+    const brokers = options.url ? options.url.split(",").length : 1
+    for (let failed = 1; ; failed++) {
+        try {
+            await client.whenConnected()
+            return client
+        } catch (e) {
+            if (failed < brokers) continue
+            client.end()
+            throw e
+        }
     }
-    return client
 }
