@@ -1,4 +1,5 @@
 // npm run bench  (tsx bench/run.ts [--runs N] [--phases stock,ours,raw (also: profile,pstream,pieces)] [--n0 5000] [--n1 2000] [--rtt 200])
+// Link scenarios (Node only, no simulator; bench/link.ts): --phases link-mqtt,link-coap
 //
 // Not a test: measures, in the DeviceScript simulator against one real Mosquitto, the stock
 // @devicescript/net client, this project's client (devs/mqtt.ts) and a raw-socket bound, then prints
@@ -10,6 +11,7 @@ import { startMosquitto } from "../test/helpers/mosquitto"
 import { killAll } from "../test/helpers/processes"
 import { PROJECT_ROOT, startSimulator } from "../test/helpers/simulator"
 import { buildAndMeasure, PROTOTYPE_SETUP, sumWhere } from "./bytecode-size"
+import { runLinkPhases } from "./link"
 
 interface Args {
     runs: number
@@ -179,6 +181,8 @@ function verdict(ok: boolean): string {
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2))
+    args.phases = await runLinkPhases(args.phases, args.runs, args.window)
+    if (args.phases === "") return
     console.log(`devs-link bench: ${args.runs} run(s), phases ${args.phases}, n0=${args.n0} n1=${args.n1} (stock QoS 1: ${args.n1s}) rtt=${args.rtt}, yield every ${args.yieldEvery}, our window ${args.window}, broker set_tcp_nodelay ${args.brokerNodelay ? "true" : "false (default)"}`)
 
     // Bytecode first (each build overwrites .devicescript/bin).

@@ -5,8 +5,14 @@
 //   fragment                   every write cut into tiny chunks with delays (partial reads/writes)
 //   refuse                     new connections accepted and reset at once, each one counted
 //   setUpstream                new connections go to another server (a malicious broker, a restarted one)
+// and slows it down the way a Wi-Fi link does (docs/link-shaping.md):
+//   shape                      per direction latency with jitter and a rate limit (token bucket); bytes
+//                              keep their order, as TCP delivers them, however the delays are drawn
+//   pauseFor                   every open link forwards nothing for N ms, then everything held, in order
 // Every accepted connection is counted in attempts/attemptTimes, so reconnect storms are measurable.
 import { createServer, connect, type Server, type Socket } from "node:net"
+import { performance } from "node:perf_hooks"
+import { delayDraw, seededRandom, TokenBucket, type DelayOptions } from "./link-model"
 
 export type Direction = "toBroker" | "toClient"
 
@@ -15,6 +21,44 @@ export interface FragmentOptions {
     size: number
     /** Pause between two writes of the same direction. */
     delayMs: number
+}
+
+export interface DirectionShape extends DelayOptions {
+    /** Rate limit in bytes per second (256 kbit/s = 32000); unset = no limit. */
+    bytesPerSec?: number
+    /** Token bucket depth: bytes that may leave back to back. Default 1460 (one TCP segment). */
+    burstBytes?: number
+}
+
+export interface LinkShape {
+    toBroker?: DirectionShape
+    toClient?: DirectionShape
+    /** Seed of the jitter draws. Default 1. */
+    seed?: number
+    /**
+     * Bytes a direction may hold before the proxy stops reading its source (the sender's socket
+     * buffer fills, as it would behind a slow link). Default 65536.
+     */
+    queueLimitBytes?: number
+}
+
+/** A booking of the shaper: `bytes` leave at `at` (performance.now() ms). */
+export interface Release {
+    at: number
+    bytes: number
+}
+
+export interface ShapingCounters {
+    /** Chunks that went through the shaper's timed queue (shaped or held by a pause). */
+    delayedChunks: number
+    /** The most bytes one direction of one connection held at once. */
+    maxQueuedBytes: number
+    /** Times a source was paused because its direction held queueLimitBytes. */
+    sourcePauses: number
+    /** pauseFor calls. */
+    pauses: number
+    /** Connections reset by resetNow or resetMidPacket. */
+    resets: number
 }
 
 export interface FaultProxy {
@@ -51,6 +95,14 @@ export interface FaultProxy {
     fragment(options: FragmentOptions | undefined): void
     /** While on, new connections are accepted, counted and reset at once. */
     refuse(on: boolean): void
+    /** Shape every later chunk (current and new connections); undefined turns shaping off. */
+    shape(options: LinkShape | undefined): void
+    /** Forward nothing on any open or new connection for ms, then release what was held, in order. */
+    pauseFor(ms: number): void
+    /** Every booking of the rate limiter in one direction so far (kept only while a rate is set). */
+    releases(direction: Direction): Release[]
+    /** What the shaper did. */
+    shaping(): ShapingCounters
     /** Closes the listener and destroys every connection. */
     close(): Promise<void>
 }
@@ -62,6 +114,18 @@ interface Pair {
     dead: boolean
     queues: Record<Direction, Buffer[]>
     pumping: Record<Direction, boolean>
+    /** Chunks waiting for their release time, in order of arrival and of release. */
+    timed: Record<Direction, { at: number; data: Buffer }[]>
+    timedBytes: Record<Direction, number>
+    lastRelease: Record<Direction, number>
+    timers: Record<Direction, ReturnType<typeof setTimeout> | undefined>
+    sourcePaused: Record<Direction, boolean>
+}
+
+interface DirectionState {
+    shape: DirectionShape
+    bucket: TokenBucket | undefined
+    log: Release[]
 }
 
 export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.0.0.1"): Promise<FaultProxy> {
@@ -74,10 +138,22 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
     const dropped = { toBroker: 0, toClient: 0 }
     let held = 0
     let armed: { direction: Direction; minBytes: number; done: (r: { forwarded: number; dropped: number }) => void } | undefined
+    let shaping: Partial<Record<Direction, DirectionState>> = {}
+    let jitterRandom = seededRandom(1)
+    let queueLimit = 65536
+    let pausedUntil = 0
+    const counters: ShapingCounters = { delayedChunks: 0, maxQueuedBytes: 0, sourcePauses: 0, pauses: 0, resets: 0 }
+    const logs: Record<Direction, Release[]> = { toBroker: [], toClient: [] }
+
+    function clearTimers(p: Pair): void {
+        for (const d of ["toBroker", "toClient"] as const) clearTimeout(p.timers[d])
+    }
 
     function kill(p: Pair): void {
         if (p.dead) return
         p.dead = true
+        counters.resets++
+        clearTimers(p)
         pairs.delete(p)
         // resetAndDestroy sends RST; fall back to destroy where the socket is not connected yet.
         for (const s of [p.client, p.broker]) {
@@ -117,6 +193,59 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
         step()
     }
 
+    const sourceOf = (p: Pair, dir: Direction) => (dir === "toBroker" ? p.client : p.broker)
+
+    /** Moves every chunk whose time has come to the pump, and waits for the next one. */
+    function release(p: Pair, dir: Direction): void {
+        p.timers[dir] = undefined
+        if (p.dead) return
+        const q = p.timed[dir]
+        const now = performance.now()
+        if (now < pausedUntil) {
+            p.timers[dir] = setTimeout(() => release(p, dir), pausedUntil - now)
+            return
+        }
+        // setTimeout fires on whole milliseconds: a chunk due within the next half is due now.
+        while (q.length > 0 && q[0].at <= now + 0.5) {
+            const e = q.shift() as { at: number; data: Buffer }
+            p.timedBytes[dir] -= e.data.length
+            p.queues[dir].push(e.data)
+        }
+        pump(p, dir)
+        if (p.sourcePaused[dir] && p.timedBytes[dir] <= queueLimit / 2) {
+            p.sourcePaused[dir] = false
+            sourceOf(p, dir).resume()
+        }
+        if (q.length > 0) p.timers[dir] = setTimeout(() => release(p, dir), Math.max(0, q[0].at - now))
+    }
+
+    /** Books a chunk on the direction's clock: delay, then order (never before the previous chunk), then the rate. */
+    function schedule(p: Pair, dir: Direction, chunk: Buffer): void {
+        const st = shaping[dir]
+        const now = performance.now()
+        let t = Math.max(now + (st ? delayDraw(st.shape, jitterRandom) : 0), p.lastRelease[dir])
+        const bucket = st?.bucket
+        const piece = bucket ? bucket.burstBytes : chunk.length
+        for (let off = 0; off < chunk.length; off += piece) {
+            const data = chunk.subarray(off, off + piece)
+            if (bucket && st) {
+                t = bucket.take(t, data.length)
+                st.log.push({ at: t, bytes: data.length })
+            }
+            p.timed[dir].push({ at: t, data })
+        }
+        p.lastRelease[dir] = t
+        counters.delayedChunks++
+        p.timedBytes[dir] += chunk.length
+        counters.maxQueuedBytes = Math.max(counters.maxQueuedBytes, p.timedBytes[dir])
+        if (p.timedBytes[dir] > queueLimit && !p.sourcePaused[dir]) {
+            p.sourcePaused[dir] = true
+            counters.sourcePauses++
+            sourceOf(p, dir).pause()
+        }
+        if (p.timers[dir] === undefined) p.timers[dir] = setTimeout(() => release(p, dir), Math.max(0, p.timed[dir][0].at - now))
+    }
+
     function forward(p: Pair, dir: Direction, chunk: Buffer): void {
         if (p.dead || p.stalled) {
             if (!p.dead) dropped[dir] += chunk.length
@@ -137,6 +266,11 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
                 }, 30)
             })
             p.stalled = true // nothing more passes while the reset is on its way
+            return
+        }
+        // Once a chunk waits in the timed queue, later ones wait behind it: TCP never reorders.
+        if (shaping[dir] || performance.now() < pausedUntil || p.timed[dir].length > 0) {
+            schedule(p, dir, chunk)
             return
         }
         p.queues[dir].push(chunk)
@@ -161,6 +295,11 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
             dead: false,
             queues: { toBroker: [], toClient: [] },
             pumping: { toBroker: false, toClient: false },
+            timed: { toBroker: [], toClient: [] },
+            timedBytes: { toBroker: 0, toClient: 0 },
+            lastRelease: { toBroker: 0, toClient: 0 },
+            timers: { toBroker: undefined, toClient: undefined },
+            sourcePaused: { toBroker: false, toClient: false },
         }
         pairs.add(p)
         broker.once("connect", () => client.resume())
@@ -179,6 +318,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
             if (p.stalled) return
             pairs.delete(p)
             p.dead = true
+            clearTimers(p)
             other.destroy()
         }
         client.on("close", onGone(broker))
@@ -228,8 +368,27 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
         refuse(on) {
             refusing = on
         },
+        shape(options) {
+            shaping = {}
+            if (!options) return
+            jitterRandom = seededRandom(options.seed ?? 1)
+            queueLimit = options.queueLimitBytes ?? 65536
+            for (const d of ["toBroker", "toClient"] as const) {
+                const o = options[d]
+                if (!o) continue
+                const bucket = o.bytesPerSec ? new TokenBucket(o.bytesPerSec, o.burstBytes ?? 1460) : undefined
+                shaping[d] = { shape: o, bucket, log: logs[d] }
+            }
+        },
+        pauseFor(ms) {
+            counters.pauses++
+            pausedUntil = Math.max(pausedUntil, performance.now() + ms)
+        },
+        releases: (d) => logs[d].slice(),
+        shaping: () => ({ ...counters }),
         async close() {
             for (const p of [...pairs]) {
+                clearTimers(p)
                 p.dead = true
                 p.client.destroy()
                 p.broker.destroy()
