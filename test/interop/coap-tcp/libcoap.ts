@@ -89,7 +89,7 @@ export function coapClient(args: string[], timeoutMs = 20000, live?: (out: strin
         proc.stdout?.on("data", add)
         proc.stderr?.on("data", add)
         const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs)
-        proc.once("exit", (code) => {
+        proc.once("close", (code) => {
             clearTimeout(timer)
             const codes: string[] = []
             const observes: string[] = []
