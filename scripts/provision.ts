@@ -159,6 +159,9 @@ writeFileSync(
         "allow_anonymous false",
         `password_file ${paths.passwd}`,
         `acl_file ${paths.acl}`,
+        "# PUBACKs leave at once instead of waiting on Nagle's algorithm: pipelined QoS 1 over a real",
+        "# round trip reaches its window (docs/link-shaping.md)",
+        "set_tcp_nodelay true",
         "",
     ].join("\n"),
 )
