@@ -1,12 +1,19 @@
 // The gateway's MQTT side: reaches boards on the CoAP-over-MQTT binding.
-//   subscribes <prefix>/+/coap/res (responses, notifications) and <prefix>/+/status (retained
+//   subscribes <prefix>/+/coap/res (responses, notifications), <prefix>/+/coap/req (other
+//   gateways' observation requests, ./shared-observations) and <prefix>/+/status (retained
 //   {"state":"online"|"offline",...}); publishes requests to <prefix>/<id>/coap/req, QoS 1.
-// A board is known once its status says online; its resources are learned by a GET of
-// /.well-known/core over the binding (retried until it answers).
+// A board is known once its status says online (retained: a gateway started later knows every
+// board at once); its resources are learned by a GET of /.well-known/core over the binding
+// (retried until it answers).
+// Any number of gateways may share a broker: each has a random instance id, which is its MQTT
+// client id and the first 4 bytes of every token it sends. The board echoes the token, so each
+// gateway keeps the responses to its own requests and drops the others' without a word.
 
 import { ContentFormat, CoapCode, CoapMessage } from "../../coap/message"
 import { parseLinks } from "../../coap/linkformat"
-import { CoapMqttClientBinding } from "../../coap/mqtt-binding"
+import { boardIdFromResponseTopic, coapRequestTopic, CoapMqttClientBinding } from "../../coap/mqtt-binding"
+import { decodeTcpMessage, encodeTcpMessage } from "../../coap/codec"
+import { randomBytes } from "node:crypto"
 import { CoapResponseCallback } from "../../coap/token-matcher"
 import { MqttClient } from "../../mqtt/client"
 import { connectNode, NodeClientOptions } from "../mqtt"
@@ -14,6 +21,7 @@ import { nodeClock, nodeRandom } from "../node-platform"
 import { forward } from "./forward"
 import { BoardLink, BoardRegistry } from "./registry"
 import { guard } from "./boundary"
+import { SharedObservations } from "./shared-observations"
 
 export interface MqttSideOptions {
     /** mqtt:// or mqtts:// broker URL. */
@@ -24,7 +32,12 @@ export interface MqttSideOptions {
     /** Retry /.well-known/core of a board that has not answered it yet. Default 5000 ms. */
     discoveryRetryMs?: number
     mqtt?: Partial<NodeClientOptions>
+    /** This gateway's instance id, 8 hex digits; default random. Unique among gateways on a broker. */
+    instanceId?: string
 }
+
+/** Length of the instance id at the start of every token this gateway sends. */
+const INSTANCE_BYTES = 4
 
 export class MqttSide {
     client: MqttClient | undefined
@@ -33,18 +46,90 @@ export class MqttSide {
     private needLinks = new Map<string, number>()
     private timer: NodeJS.Timeout | undefined
     private prefix: string
+    /** Starts every token this gateway sends. */
+    readonly instance: Buffer
+    readonly shared: SharedObservations
+    /** Replies to other gateways' requests, dropped (for tests and status). */
+    othersDropped = 0
 
     constructor(
         private reg: BoardRegistry,
         private opts: MqttSideOptions
     ) {
         this.prefix = opts.prefix ?? "devices"
+        const id = opts.instanceId
+        if (id !== undefined && !/^[0-9a-fA-F]{8}$/.test(id)) throw new Error(`gateway instance id "${id}" is not 8 hex digits`)
+        this.instance = id !== undefined ? Buffer.from(id, "hex") : randomBytes(INSTANCE_BYTES)
+        this.shared = new SharedObservations(
+            (t) => this.isOurs(t),
+            (board, req, cb) => {
+                this.binding?.cancel(board, req.token)
+                this.send(board, req, cb)
+            }
+        )
+    }
+
+    get instanceId(): string {
+        return this.instance.toString("hex")
+    }
+
+    private isOurs(token: Buffer): boolean {
+        return token.length === 8 && token.subarray(0, INSTANCE_BYTES).equals(this.instance)
+    }
+
+    /** Our instance id, then 4 random bytes. */
+    private freshToken(): Buffer {
+        return Buffer.concat([this.instance, randomBytes(8 - INSTANCE_BYTES)])
+    }
+
+    private send(id: string, m: CoapMessage, cb: CoapResponseCallback): Buffer | undefined {
+        const binding = this.binding
+        if (!binding) return undefined
+        if (!m.token || m.token.length === 0) m.token = this.freshToken()
+        const out = this.shared.outgoing(id, m, cb)
+        if (!out) return m.token
+        return binding.request(id, m, out)
+    }
+
+    /** A board's response: ours goes to the matcher, another gateway's is adopted or dropped. */
+    private onResponse(topic: string, payload: Buffer, binding: CoapMqttClientBinding): boolean {
+        const id = boardIdFromResponseTopic(this.prefix, topic)
+        if (id === undefined) return false
+        let resp: CoapMessage
+        try {
+            resp = decodeTcpMessage(payload)
+        } catch {
+            return true
+        }
+        if (this.isOurs(resp.token)) return binding.onMessage(topic, payload)
+        const token = this.shared.adopt(id, resp)
+        if (token === undefined) {
+            this.othersDropped++
+            return true
+        }
+        resp.token = token
+        return binding.onMessage(topic, encodeTcpMessage(resp))
+    }
+
+    /** A request on a board's request topic (ours echoed, or another gateway's). */
+    private onRequest(topic: string, payload: Buffer): boolean {
+        const head = this.prefix + "/"
+        const tail = "/coap/req"
+        if (!topic.startsWith(head) || !topic.endsWith(tail)) return false
+        const id = topic.slice(head.length, topic.length - tail.length)
+        if (id.length === 0 || id.includes("/")) return true
+        try {
+            this.shared.seenRequest(id, decodeTcpMessage(payload))
+        } catch {
+            // not a well-formed frame: the board drops it too
+        }
+        return true
     }
 
     start(): void {
         const client = connectNode({
             url: this.opts.url,
-            clientId: "devs-link-gateway-" + Math.floor(Math.random() * 1e6).toString(16),
+            clientId: "devs-link-gateway-" + this.instanceId,
             keepalive: 30,
             reconnectPeriod: 500,
             reconnectPeriodMax: 5000,
@@ -68,12 +153,13 @@ export class MqttSide {
         // one message's boundary: a fault drops that message (there is no one to answer on MQTT)
         client.on("message", (topic: string, payload: Buffer) =>
             guard("mqtt", () => {
-                if (binding.onMessage(topic, payload)) return
+                if (this.onResponse(topic, payload, binding)) return
+                if (this.onRequest(topic, payload)) return
                 this.onStatus(topic, payload)
             })
         )
         client.on("error", () => {})
-        client.subscribeNoWait([binding.responseFilter(), this.prefix + "/+/status"], { qos: 1 })
+        client.subscribeNoWait([binding.responseFilter(), coapRequestTopic(this.prefix, "+"), this.prefix + "/+/status"], { qos: 1 })
         this.timer = setInterval(() => guard("mqtt", () => this.tick()), 50)
     }
 
@@ -91,10 +177,9 @@ export class MqttSide {
     private linkFor(id: string): BoardLink {
         let l = this.links.get(id)
         if (!l) {
-            const binding = this.binding!
             l = {
-                request: (m: CoapMessage, cb: CoapResponseCallback) => binding.request(id, m, cb),
-                cancel: (t: Buffer) => binding.cancel(id, t),
+                request: (m: CoapMessage, cb: CoapResponseCallback) => this.send(id, m, cb),
+                cancel: (t: Buffer) => this.binding?.cancel(id, t),
             }
             this.links.set(id, l)
         }
@@ -120,6 +205,7 @@ export class MqttSide {
             this.discover(id)
         } else if (state === "offline" || payload.length === 0) {
             this.needLinks.delete(id)
+            this.shared.boardGone(id)
             this.binding?.failBoard(id, "board offline")
             this.reg.offline(id, "status offline", this.links.get(id))
         }
