@@ -1,4 +1,4 @@
-// StreamConnector over @devicescript/net's single socket.
+// StreamConnector over the board's single socket (devs/socket.ts).
 //
 // Why fibers: Socket.connect/send/recv are async in DeviceScript but Stream.write() is not, so
 // - opening runs in its own fiber, then that fiber becomes the reader (recv -> onData);
@@ -17,7 +17,7 @@
 // Every socket error ends up in onClose(reason), exactly once per stream: an exception escaping
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
-import { connect, Socket } from "@devicescript/net"
+import { connect, Socket } from "./socket"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
 import { errText } from "./err-text"
 

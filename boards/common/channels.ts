@@ -2,7 +2,7 @@
 // a sensor is missing: a driver that cannot find its chip throws at start-up, which would otherwise
 // panic the program before it ever connects. A missing sensor becomes a channel whose reads fail,
 // so the board still comes online and its log says what is wrong.
-import { setStatusLight } from "@devicescript/runtime"
+import * as ds from "@devicescript/core"
 import { Led, SensorChannel } from "../../src/firmware/hardware"
 import { SensorClient, readClient } from "./read"
 
@@ -40,11 +40,19 @@ export function channels(n: number, clients: SensorClient[], why?: string): Sens
     return out
 }
 
+/**
+ * The device's own control service, made on first use as @devicescript/runtime's currentControl()
+ * does (that package's setStatusLight would also link its graphics and SPI modules).
+ */
+let control: ds.Control = undefined
+
 /** The board's status LED (the runtime's control service), used as the user LED. */
 export class StatusLed implements Led {
     private on = false
     async set(on: boolean): Promise<void> {
-        await setStatusLight(on ? 0x404040 : 0)
+        if (!control) control = new ds.Control("control[int:0]")
+        const level = on ? 0x40 : 0
+        await control.setStatusLight(level, level, level, 0)
         this.on = on
     }
     get(): boolean {

@@ -6,8 +6,9 @@ import * as ds from "@devicescript/core"
 
 export const READ_TIMEOUT_MS = 2000
 
+/** A Jacdac sensor client (ds.Temperature...) or anything else with a reading to read. */
 export interface SensorClient {
-    reading: ds.Register<number>
+    reading: { read(): Promise<number> }
 }
 
 export function readClient(client: SensorClient): () => Promise<number> {

@@ -3,17 +3,17 @@
 // The on-board RGB LED (GPIO48, the runtime's status light) is offered as led.set/led.get.
 import { pins } from "@dsboard/esp32s3_devkit_m"
 import { configureHardware } from "@devicescript/servers"
-import { startSHT30 } from "@devicescript/drivers"
 import { BoardHardware, SensorChannel } from "../../src/firmware/hardware"
 import { StatusLed, channels } from "../common/channels"
+import { startSht } from "../common/sht"
 
-configureHardware({ i2c: { pinSDA: pins.P8, pinSCL: pins.P9, kHz: 100 } })
+// no I2C scan at start-up: the runtime would start its own drivers for the chips it finds
+configureHardware({ scanI2C: false, i2c: { pinSDA: pins.P8, pinSCL: pins.P9, kHz: 100 } })
 
 export async function startBoard(): Promise<BoardHardware> {
     let sensors: SensorChannel[]
     try {
-        const sht = await startSHT30({ address: 0x44 })
-        sensors = channels(2, [sht.temperature, sht.humidity])
+        sensors = channels(2, await startSht(0x44))
     } catch (e) {
         const why = "SHT30 not found at I2C 0x44 (SDA=GPIO8, SCL=GPIO9): " + (e as Error)?.message
         console.log(why)

@@ -5,17 +5,17 @@
 // Why not a BME680 (pressure too): docs/firmware.md, "Boards".
 import { pins } from "@dsboard/pico_w"
 import { configureHardware } from "@devicescript/servers"
-import { startSHTC3 } from "@devicescript/drivers"
 import { BoardHardware, SensorChannel } from "../../src/firmware/hardware"
 import { StatusLed, channels } from "../common/channels"
+import { SHTC3_ADDRESS, startSht } from "../common/sht"
 
-configureHardware({ i2c: { pinSDA: pins.GP4, pinSCL: pins.GP5, kHz: 100 } })
+// no I2C scan at start-up: the runtime would start its own drivers for the chips it finds
+configureHardware({ scanI2C: false, i2c: { pinSDA: pins.GP4, pinSCL: pins.GP5, kHz: 100 } })
 
 export async function startBoard(): Promise<BoardHardware> {
     let sensors: SensorChannel[]
     try {
-        const sht = await startSHTC3()
-        sensors = channels(2, [sht.temperature, sht.humidity])
+        sensors = channels(2, await startSht(SHTC3_ADDRESS))
     } catch (e) {
         const why = "SHTC3 not found at I2C 0x70 (SDA=GP4, SCL=GP5): " + (e as Error)?.message
         console.log(why)
