@@ -8,7 +8,8 @@
 //   acl              Mosquitto ACL file, regenerated from devices.json on every run
 //   devices.json     which devices exist and which discovery topics each may write
 //   gateway.env      the gateway/admin account (full access), created once
-//   mosquitto.conf   the lines to add to the broker's config (allow_anonymous false, password_file, acl_file)
+//   mosquitto.conf   the lines to add to the broker's config (allow_anonymous false, password_file, acl_file,
+//                    and the in-flight limits a board's heap needs: scripts/lib/broker-limits.ts)
 // Passwords are printed nowhere: they go only into the env files (mode 0600).
 // Running it again for the same id rotates that device's password.
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -28,6 +29,7 @@ import {
     validateQuantity,
     type Registry,
 } from "./lib/broker-auth"
+import { BOARD_BROKER_LIMITS } from "./lib/broker-limits"
 
 // Setting keys the firmware reads (DeviceScript keys are at most 13 characters).
 // Same keys as the firmware's settings table (src/config/schema.ts).
@@ -162,6 +164,8 @@ writeFileSync(
         "# PUBACKs leave at once instead of waiting on Nagle's algorithm: pipelined QoS 1 over a real",
         "# round trip reaches its window (docs/link-shaping.md)",
         "set_tcp_nodelay true",
+        "# Keeps a burst of requests from arriving at a board all at once (its heap is 64 KB)",
+        ...BOARD_BROKER_LIMITS,
         "",
     ].join("\n"),
 )

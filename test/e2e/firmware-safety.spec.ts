@@ -9,6 +9,7 @@ import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
 import { startSimulator, type Simulator, type SimRun } from "../helpers/simulator"
 import { freePort } from "../helpers/ports"
 import { until } from "../helpers/wait"
+import { BOARD_BROKER_LIMITS } from "../../scripts/lib/broker-limits"
 
 const DEVICE_ID = "e2e0c0ffee000002"
 const TOPIC = `devices/${DEVICE_ID}`
@@ -59,8 +60,16 @@ async function waitOnline(from: number, timeoutMs: number): Promise<any> {
     return JSON.parse(m.text)
 }
 
+/** A request of exactly 1,024 bytes, the largest the board reads (MAX_REQUEST_BYTES, docs/firmware.md). */
+function maxRequest(id: number): string {
+    const head = `{"jsonrpc":"2.0","method":"led.get","id":${id},"params":{"x":"`
+    const tail = `"}}`
+    return head + "y".repeat(1024 - head.length - tail.length) + tail
+}
+
 beforeAll(async () => {
-    broker = await startMosquitto()
+    // configured as a deployment must be for boards (scripts/lib/broker-limits.ts)
+    broker = await startMosquitto({ extraConfig: BOARD_BROKER_LIMITS.join("\n") })
     sim = await startSimulator()
     client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 })
     client.on("message", (topic, payload, packet) => msgs.push({ topic, text: payload.toString("utf8"), retain: packet.retain }))
@@ -82,12 +91,7 @@ afterAll(async () => {
 
 describe("firmware safety in the simulator", () => {
     test("requests up to the limit are answered back to back and in bursts; a 6 KB one is refused without a crash", async () => {
-        // The largest request the board reads: 1,024 bytes (MAX_REQUEST_BYTES, docs/firmware.md).
-        const max = (id: number) => {
-            const head = `{"jsonrpc":"2.0","method":"led.get","id":${id},"params":{"x":"`
-            const tail = `"}}`
-            return head + "y".repeat(1024 - head.length - tail.length) + tail
-        }
+        const max = maxRequest
         // back to back: each one as soon as the previous one is answered
         for (let i = 0; i < 12; i++) {
             const id = nextId++
@@ -132,6 +136,23 @@ describe("firmware safety in the simulator", () => {
         expect(ok).toBe(true)
         expect(run.log.panicCode()).toBeUndefined()
     }, 180_000)
+
+    test("a burst of twenty 1,024-byte requests published at once is answered in full, without running out of heap", async () => {
+        // The runtime copies whatever the broker sends into the heap before the program reads it:
+        // twenty at once were one ~21 KB allocation on top of the firmware's own ~31 KB, and ran the
+        // board out of memory. The broker's in-flight limit now holds the rest of a burst back.
+        const dropped0 = (await rpc("sys.info")).result.dropped_requests
+        const first = nextId
+        const from = msgs.length
+        for (let i = 0; i < 20; i++) client.publish(`${TOPIC}/rx`, maxRequest(nextId++), { qos: i % 2 === 0 ? 1 : 0 })
+        const answered = () => msgs.slice(from).filter(isTx).map((m) => JSON.parse(m.text).id as number)
+        await until(() => answered().length >= 20 || run.log.panicCode() !== undefined, 60_000, "twenty replies").catch((e: Error) => {
+            throw new Error(`${e.message}: ${answered().length} answered (ids ${answered().join(",")} of ${first}..${first + 19}); board log:\n${run.log.tail(30)}`)
+        })
+        expect(run.log.panicCode(), run.log.tail(30)).toBeUndefined()
+        expect(answered()).toEqual(Array.from({ length: 20 }, (_, i) => first + i))
+        expect((await rpc("sys.info")).result.dropped_requests).toBe(dropped0)
+    }, 120_000)
 
     test("a retained request is ignored, on rx and coap/req; a repeated id is not run twice", async () => {
         // Published live, a retained request reaches the subscribed board without the retain flag and

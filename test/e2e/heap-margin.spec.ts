@@ -11,6 +11,7 @@ import mqtt, { type MqttClient } from "mqtt"
 import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
 import { startSimulator, type Simulator, type SimRun } from "../helpers/simulator"
 import { until } from "../helpers/wait"
+import { BOARD_BROKER_LIMITS } from "../../scripts/lib/broker-limits"
 
 const DEVICE_ID = "e2e0c0ffee000004"
 const TOPIC = `devices/${DEVICE_ID}`
@@ -28,7 +29,8 @@ const measuring = process.env["HEAP_MARGIN"] === "1"
 
 beforeAll(async () => {
     if (!measuring) return
-    broker = await startMosquitto()
+    // the broker as a deployment must configure it (HEAP_BROKER_DEFAULTS=1: Mosquitto's defaults)
+    broker = await startMosquitto({ extraConfig: process.env["HEAP_BROKER_DEFAULTS"] === "1" ? "" : BOARD_BROKER_LIMITS.join("\n") })
     sim = await startSimulator()
     client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 })
     client.on("message", (topic, payload) => {
