@@ -7,7 +7,7 @@ import { invalidParams, RpcError } from "../rpc/errors"
 import { MethodDef } from "../rpc/jsonrpc"
 import { findSetting } from "../config/schema"
 import { SetResult } from "../config/config"
-import { Endpoint } from "../config/url"
+import { Endpoint, parseUrl, MQTT_SCHEMES } from "../config/url"
 import { telemetryJson } from "../telemetry/telemetry"
 import { FIRMWARE_NAME, version } from "./version"
 import type { DeviceCore } from "./app"
@@ -58,7 +58,7 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
     // led.* methods are registered only on boards with an LED
     const led = hw.led as Led
     if (name === "sys.info") {
-        const ep = app.broker()
+        const ep = parseUrl(cfg.get("MQTT_URL"), MQTT_SCHEMES)
         const e = typeof ep === "string" ? undefined : (ep as Endpoint)
         return {
             firmware: FIRMWARE_NAME,
