@@ -14,7 +14,7 @@ import { Actuator, BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, ONLINE_PREFIX, onlineStatus } from "./status"
 import { discoveryPayload, entityTopic, DiscoveryInput } from "./discovery"
-import { MessageBus, ConnectPlan, PublishOptions } from "./bus"
+import { MessageBus, ConnectPlan, PLAIN, RETAINED } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
 import { appActuators, commandRequest, controlEntity, syncStates } from "./control"
@@ -53,10 +53,6 @@ export const RECENT_IDS = 16
 /** Longer ids are refused: the board remembers recent ids (RECENT_IDS) and they must stay small. */
 export const MAX_ID_LENGTH = 64
 
-/** Replies and telemetry: QoS 0, never retained. Shared objects (the buses only read them). */
-const PLAIN: PublishOptions = { qos: 0, retain: false }
-/** Status and discovery: QoS 1, retained. */
-const RETAINED: PublishOptions = { qos: 1, retain: true }
 
 /** How often the status document (with the diagnostics Home Assistant shows) is published again. */
 export const STATUS_MS = 60000

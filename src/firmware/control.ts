@@ -12,9 +12,9 @@
 // Free functions, not methods: every method of a class is linked into every board image.
 
 import { invalidParams, RpcError } from "../rpc/errors"
-import { jsonString } from "../util/json"
+import { jsonString, toJson } from "../util/json"
 import { formatNumber } from "../util/decimal"
-import { PublishOptions, MessageBus } from "./bus"
+import { MessageBus, RETAINED } from "./bus"
 import { Actuator } from "./hardware"
 import { DiscoveryInput, entityHead, entityTail, entityTopic } from "./discovery"
 import type { DeviceCore } from "./app"
@@ -23,7 +23,6 @@ import { parseLed } from "../coap/board-coap"
 /** Error code for "the hardware could not do it" (as methods.ts). */
 const HARDWARE_ERROR = -32000
 
-const STATE: PublishOptions = { qos: 1, retain: true }
 
 /** The LED as a light, the board's and the user's actuators, and the restart button. */
 export function appActuators(app: DeviceCore): Actuator[] {
@@ -106,7 +105,7 @@ export async function syncStates(app: DeviceCore, bus: MessageBus, states: Recor
         for (const a of app.actuators) {
             const s = stateText(a)
             if (s === undefined || (!force && states[a.key] === s)) continue
-            await bus.publish(app.topics.state + a.key, s, STATE)
+            await bus.publish(app.topics.state + a.key, s, RETAINED)
             states[a.key] = s
         }
     } catch (e) {
@@ -127,6 +126,9 @@ const DIAGNOSTICS =
     '["rssi","Wi-Fi signal","{{ value_json.rssi | default(None) }}",",\\"device_class\\":\\"signal_strength\\",\\"unit_of_measurement\\":\\"dBm\\",\\"state_class\\":\\"measurement\\""]' +
     "]"
 
+/** Actuator members and their names in a discovery document, in pairs. */
+const MEMBERS = '["min","min","max","max","step","step","unit","unit_of_measurement","deviceClass","device_class","category","entity_category"]'
+
 /**
  * Entity `i` after the sensors: the diagnostics, then one per actuator, as [topic, document];
  * undefined past the last. One at a time, so only one document is in the 64 KB heap at once.
@@ -145,14 +147,12 @@ export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): st
     if (a.kind === "button") doc += ',"payload_press":"PRESS"'
     else doc += ',"state_topic":' + jsonString(d.topics.state + a.key)
     if (a.kind === "switch" || a.kind === "light") doc += ',"payload_on":"ON","payload_off":"OFF"'
-    if (a.kind === "number") {
-        if (a.min !== undefined) doc += ',"min":' + formatNumber(a.min)
-        if (a.max !== undefined) doc += ',"max":' + formatNumber(a.max)
-        if (a.step !== undefined) doc += ',"step":' + formatNumber(a.step)
-        if (a.unit !== undefined) doc += ',"unit_of_measurement":' + jsonString(a.unit)
+    // the optional members (the first four only for a number), written by the JSON writer
+    const members = JSON.parse(MEMBERS) as string[]
+    for (let k = a.kind === "number" ? 0 : 8; k < 12; k += 2) {
+        const v = (a as any)[members[k]]
+        if (v !== undefined) doc += ',"' + members[k + 1] + '":' + toJson(v)
     }
-    if (a.deviceClass !== undefined) doc += ',"device_class":' + jsonString(a.deviceClass)
-    if (a.category !== undefined) doc += ',"entity_category":' + jsonString(a.category)
     return [entityTopic(d, a.kind, a.key), doc + entityTail(d)]
 }
 
