@@ -16,7 +16,7 @@ import { jsonString, toJson } from "../util/json"
 import { formatNumber } from "../util/decimal"
 import { MessageBus, RETAINED } from "./bus"
 import { Actuator } from "./hardware"
-import { DiscoveryInput, entityHead, entityTail, entityTopic } from "./discovery"
+import { DiscoveryInput, entityDoc, entityTopic, readingDoc } from "./discovery"
 import type { DeviceCore } from "./app"
 import { parseLed } from "../coap/board-coap"
 
@@ -138,12 +138,11 @@ export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): st
     const nDiag = app.deps.hw.rssi ? 4 : 3
     if (i < nDiag) {
         const r = diag[i]
-        const doc = entityHead(d, r[1], r[0]) + ',"state_topic":' + jsonString(d.topics.status) + ',"value_template":' + jsonString(r[2]) + r[3] + ',"entity_category":"diagnostic"' + entityTail(d)
-        return [entityTopic(d, "sensor", r[0]), doc]
+        return [entityTopic(d, "sensor", r[0]), readingDoc(d, r[1], r[0], d.topics.status, r[2], r[3] + ',"entity_category":"diagnostic"')]
     }
     const a = app.actuators[i - nDiag]
     if (!a) return undefined
-    let doc = entityHead(d, a.name, a.key) + ',"command_topic":' + jsonString(d.topics.set + a.key)
+    let doc = ',"command_topic":' + jsonString(d.topics.set + a.key)
     if (a.kind === "button") doc += ',"payload_press":"PRESS"'
     else doc += ',"state_topic":' + jsonString(d.topics.state + a.key)
     if (a.kind === "switch" || a.kind === "light") doc += ',"payload_on":"ON","payload_off":"OFF"'
@@ -153,7 +152,7 @@ export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): st
         const v = (a as any)[members[k]]
         if (v !== undefined) doc += ',"' + members[k + 1] + '":' + toJson(v)
     }
-    return [entityTopic(d, a.kind, a.key), doc + entityTail(d)]
+    return [entityTopic(d, a.kind, a.key), entityDoc(d, a.name, a.key, doc)]
 }
 
 /** "on"/"off" for on/off actuators, the number, or "" for a button (CoAP GET /actuators/<key>). */
