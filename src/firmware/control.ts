@@ -87,7 +87,9 @@ export function stateText(a: Actuator): string | undefined {
 export function commandRequest(setPrefix: string, topic: string, payload: string): string {
     const key = topic.slice(setPrefix.length)
     const p = payload.trim()
-    let v = p === "ON" || p === "PRESS" ? "true" : p === "OFF" ? "false" : undefined
+    let v: string | undefined = undefined
+    if (p === "ON" || p === "PRESS") v = "true"
+    else if (p === "OFF") v = "false"
     if (v === undefined) {
         try {
             if (typeof JSON.parse(p) === "number") v = p
@@ -158,7 +160,9 @@ export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): st
 /** "on"/"off" for on/off actuators, the number, or "" for a button (CoAP GET /actuators/<key>). */
 export function actuatorText(a: Actuator): string {
     const s = stateText(a)
-    return s === undefined ? "" : s === "ON" ? "on" : s === "OFF" ? "off" : s
+    if (s === undefined) return ""
+    if (s === "ON") return "on"
+    return s === "OFF" ? "off" : s
 }
 
 /**
