@@ -236,7 +236,11 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
     else if (!bad && idText !== "null" && d.checkId) bad = d.checkId(idText)
     if (bad) return errorReply(idText, INVALID_REQUEST, "Invalid Request", bad)
     let def: MethodDef | undefined = undefined
-    for (const m of d.methods) if (!def && m.name === method) def = m
+    for (const m of d.methods)
+        if (m.name === method) {
+            def = m
+            break
+        }
     let out: string
     if (!def) out = errorReply(idText, METHOD_NOT_FOUND, "Method not found", method)
     else {
