@@ -229,7 +229,8 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
         else if (params !== undefined && (params === null || typeof params !== "object")) bad = "params must be an object or an array"
     }
     const t = typeof id
-    const idText = t === "string" || t === "number" ? rawId || toJson(id) : "null"
+    let idText = "null"
+    if (t === "string" || t === "number") idText = rawId || toJson(id)
     // An invalid request is answered even without an id (§5); an invalid id is reported as
     // null. A repeated id, or one too long to remember (checkId), is refused before anything runs.
     if (id !== undefined && id !== null && idText === "null") bad = "id must be a string, number or null"
