@@ -94,7 +94,7 @@ export class DeviceCore {
     constructor(public deps: AppDeps) {
         const cfg = deps.config
         const override = cfg.get("DEVICE_ID") as string
-        this.deviceId = override ? override : deps.hardwareId
+        this.deviceId = override || deps.hardwareId
         this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
         // the ids of the last RECENT_IDS requests that ran (checkId)
         const ids: string[] = []

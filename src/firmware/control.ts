@@ -63,7 +63,8 @@ export async function setActuator(a: Actuator, v: any): Promise<void> {
 /** actuator.set {key, value} -> {key: value}; actuator.get {key?} -> {key: value, ...}. */
 export async function actuatorMethod(app: DeviceCore, name: string, p: Record<string, any>): Promise<any> {
     const key = p["key"] as string
-    const one = key === undefined ? undefined : findActuator(app, key)
+    let one: Actuator | undefined = undefined
+    if (key !== undefined) one = findActuator(app, key)
     if (key !== undefined && !one) throw invalidParams("unknown actuator " + key)
     // actuator.set requires its key (its params say so), so `one` was found
     if (name === "actuator.set") await setActuator(one as Actuator, p["value"])
@@ -137,7 +138,8 @@ const MEMBERS = '["min","min","max","max","step","step","unit","unit_of_measurem
  */
 export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): string[] | undefined {
     const diag = JSON.parse(DIAGNOSTICS) as string[][]
-    const nDiag = app.deps.hw.rssi ? 4 : 3
+    let nDiag = 3
+    if (app.deps.hw.rssi) nDiag = 4
     if (i < nDiag) {
         const r = diag[i]
         return [entityTopic(d, "sensor", r[0]), readingDoc(d, r[1], r[0], d.topics.status, r[2], r[3] + ',"entity_category":"diagnostic"')]

@@ -71,7 +71,7 @@ export function entityDoc(d: DiscoveryInput, name: string, key: string, members:
         ",\"availability\":[{\"topic\":" + jsonString(d.topics.status) +
         ",\"value_template\":\"{{ value_json.state }}\",\"payload_available\":\"online\",\"payload_not_available\":\"offline\"}]" +
         ",\"device\":{\"identifiers\":[" + jsonString(FIRMWARE_NAME + "_" + d.deviceId) +
-        "],\"name\":" + jsonString(d.deviceName ? d.deviceName : FIRMWARE_NAME + " " + d.deviceId) +
+        "],\"name\":" + jsonString(d.deviceName || FIRMWARE_NAME + " " + d.deviceId) +
         ",\"manufacturer\":\"" + FIRMWARE_NAME +
         "\",\"model\":" + jsonString(d.model) +
         ",\"sw_version\":\"" + version.text + "\"}" +
