@@ -72,7 +72,8 @@ export function parseUrl(url: string, schemes: string[], credentials?: boolean):
         if (c <= 0x20 || c === 0x7f) return "has a space or control character in the host"
     }
     const tls = " mqtts tls ssl coaps+tcp ".indexOf(" " + scheme + " ") >= 0
-    let port = scheme.startsWith("coap") ? (tls ? 5684 : 5683) : tls ? 8883 : 1883
+    let port = tls ? 8883 : 1883
+    if (scheme.startsWith("coap")) port = tls ? 5684 : 5683
     if (portText !== undefined) {
         if (portText.length > 5) return "has an invalid port"
         port = 0

@@ -40,7 +40,10 @@ export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Check
     const t = def.type
     let v: any = undefined
     let e: string | undefined
-    const want = t === "boolean" ? t : t === "integer" || t === "number" ? "number" : "string"
+    // the JSON type of the value (if/else rather than nested ?:, which costs a copy per level)
+    let want = "string"
+    if (t === "boolean") want = t
+    else if (t === "integer" || t === "number") want = "number"
     if (raw === undefined || raw === null) e = "is missing"
     else if ((strict || want === "number") && typeof raw !== want) e = "must be a " + want
     else if (t === "boolean") {
@@ -49,7 +52,7 @@ export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Check
         const i = s === undefined ? -1 : BOOLEANS.split(" ").indexOf(s.trim().toLowerCase())
         if (i < 0) e = "must be true or false"
         else v = i < 4
-    } else if (t === "integer" || t === "number") {
+    } else if (want === "number") {
         v = raw
         if (v - v !== 0) e = "must be a finite number"
         else if (t === "integer" && Math.floor(v) !== v) e = "must be a whole number"

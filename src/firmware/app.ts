@@ -13,8 +13,8 @@ import { telemetryJson } from "../telemetry/telemetry"
 import { Actuator, BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, ONLINE_PREFIX, onlineStatus } from "./status"
-import { discoveryPayload, discoveryTopic, DiscoveryInput } from "./discovery"
-import { MessageBus, ConnectPlan, PublishOptions } from "./bus"
+import { discoveryPayload, entityTopic, DiscoveryInput } from "./discovery"
+import { MessageBus, ConnectPlan, PLAIN, RETAINED } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
 import { appActuators, commandRequest, controlEntity, syncStates } from "./control"
@@ -53,13 +53,24 @@ export const RECENT_IDS = 16
 /** Longer ids are refused: the board remembers recent ids (RECENT_IDS) and they must stay small. */
 export const MAX_ID_LENGTH = 64
 
-/** Replies and telemetry: QoS 0, never retained. Shared objects (the buses only read them). */
-const PLAIN: PublishOptions = { qos: 0, retain: false }
-/** Status and discovery: QoS 1, retained. */
-const RETAINED: PublishOptions = { qos: 1, retain: true }
 
 /** How often the status document (with the diagnostics Home Assistant shows) is published again. */
 export const STATUS_MS = 60000
+
+/**
+ * Whether a request with this id may run (JSON-RPC over MQTT, and CoAP's /rpc): an id among the
+ * last RECENT_IDS that ran (`ids`, oldest first) is refused, so a request delivered twice is acted
+ * on once. A function, not a method: a method also costs an entry in the compiler-made prototype.
+ */
+function checkId(ids: string[], idText: string): string | undefined {
+    if (idText.length > MAX_ID_LENGTH) return "id longer than " + MAX_ID_LENGTH + " characters"
+    // a Home Assistant command (commandRequest's id "set/<key>") is a new event every time
+    if (idText.startsWith("\"set/")) return undefined
+    if (ids.indexOf(idText) >= 0) return "id " + idText + " is one of the last " + RECENT_IDS + " ids that ran; not run again"
+    ids.push(idText)
+    if (ids.length > RECENT_IDS) ids.shift()
+    return undefined
+}
 
 /**
  * The application without its MQTT side: identity, topics, settings, sensors, telemetry policy and
@@ -78,16 +89,16 @@ export class DeviceCore {
     private failing: Record<string, boolean> = {}
     /** Requests dropped because the queue was full (reported by sys.info). */
     dropped = 0
-    private recentIds: string[] = []
     lastTelemetry: string | undefined
 
     constructor(public deps: AppDeps) {
         const cfg = deps.config
         const override = cfg.get("DEVICE_ID") as string
-        this.deviceId = override ? override : deps.hardwareId
+        this.deviceId = override || deps.hardwareId
         this.topics = deviceTopics(cfg.get("MQTT_PREFIX"), this.deviceId)
-        const self = this
-        this.dispatcher = new Dispatcher({ pause: pause, maxLength: MAX_REQUEST_BYTES, checkId: (idText: string) => self.checkId(idText) })
+        // the ids of the last RECENT_IDS requests that ran (checkId)
+        const ids: string[] = []
+        this.dispatcher = new Dispatcher({ pause: pause, maxLength: MAX_REQUEST_BYTES, checkId: (idText: string) => checkId(ids, idText) })
         // its options come from the settings: apply() below, before any use
         const policy = new TelemetryPolicy(deps.clock, undefined as unknown as PolicyOptions)
         this.policy = policy
@@ -101,27 +112,8 @@ export class DeviceCore {
         registerDeviceMethods(this)
     }
 
-    /**
-     * Whether a request with this id may run (JSON-RPC over MQTT, and CoAP's /rpc): an id among the
-     * last RECENT_IDS that ran is refused, so a request delivered twice is acted on once.
-     */
-    checkId(idText: string): string | undefined {
-        if (idText.length > MAX_ID_LENGTH) return "id longer than " + MAX_ID_LENGTH + " characters"
-        // a Home Assistant command (commandRequest's id "set/<key>") is a new event every time
-        if (idText.startsWith("\"set/")) return undefined
-        const ids = this.recentIds
-        if (ids.indexOf(idText) >= 0) return "id " + idText + " is one of the last " + RECENT_IDS + " ids that ran; not run again"
-        ids.push(idText)
-        if (ids.length > RECENT_IDS) ids.shift()
-        return undefined
-    }
-
     uptimeMs(): number {
         return this.deps.clock.now()
-    }
-
-    broker(): Endpoint | string {
-        return parseUrl(this.deps.config.get("MQTT_URL"), MQTT_SCHEMES)
     }
 
     /** Reads every sensor; a sensor that fails is left out and logged once per failure streak. */
@@ -185,8 +177,8 @@ export class DeviceApp extends DeviceCore {
     /** Actuator states as last published (./control syncStates). */
     private states: Record<string, string> = {}
     /** Connections made since boot; the status document reports connects - 1 as reconnects. */
-    private connects = 0
-    private statusAt = 0
+    connects = 0
+    statusAt = 0
     private queuedChars = 0
     private heardStatus = false
 
@@ -197,7 +189,7 @@ export class DeviceApp extends DeviceCore {
      */
     connectPlan(): ConnectPlan | string {
         const cfg = this.deps.config
-        const ep = this.broker()
+        const ep = parseUrl(cfg.get("MQTT_URL"), MQTT_SCHEMES)
         if (typeof ep === "string") return "MQTT_URL " + ep
         const e = ep as Endpoint
         if (e.tls && !this.deps.hw.tls)
@@ -227,12 +219,12 @@ export class DeviceApp extends DeviceCore {
         await bus.subscribe(this.topics.set + "+", 1)
         // trying new connection settings: they are kept once the board hears its own status
         if (cfg.trial) await bus.subscribe(this.topics.status, 1)
-        await this.publishStatus(bus)
+        await publishStatus(this, bus)
         const on = cfg.get("HA_DISCOVERY") as boolean
         const input: DiscoveryInput = { haPrefix: cfg.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, deviceName: cfg.get("DEVICE_NAME"), topics: this.topics, sensors: hw.sensors }
         // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
         // Turned off: an empty retained payload removes each entity again.
-        for (const s of hw.sensors) await bus.publish(discoveryTopic(input, s), on ? discoveryPayload(input, s) : "", RETAINED)
+        for (const s of hw.sensors) await bus.publish(entityTopic(input, "sensor", s.key), on ? discoveryPayload(input, s) : "", RETAINED)
         for (let i = 0; ; i++) {
             const e = controlEntity(this, input, i)
             if (!e) break
@@ -241,26 +233,13 @@ export class DeviceApp extends DeviceCore {
         await syncStates(this, bus, this.states, true)
     }
 
-    /** The retained status document with the diagnostics (uptime, reconnects, Wi-Fi signal). */
-    async publishStatus(bus: MessageBus): Promise<void> {
-        let rssi: number | undefined = undefined
-        const read = this.deps.hw.rssi
-        if (read) {
-            try {
-                rssi = await read()
-            } catch (e) {}
-        }
-        this.statusAt = this.uptimeMs()
-        await bus.publish(this.topics.status, onlineStatus(this.deps.hw.board, this.statusAt, this.connects - 1, rssi, this.deps.config.trialFailed), RETAINED)
-    }
-
     /** States changed by CoAP or the user's code, and the status document every STATUS_MS. */
     override async housekeeping(): Promise<void> {
         const bus = this.bus
         if (!bus) return
         try {
             await syncStates(this, bus, this.states, false)
-            if (this.uptimeMs() - this.statusAt >= STATUS_MS) await this.publishStatus(bus)
+            if (this.uptimeMs() - this.statusAt >= STATUS_MS) await publishStatus(this, bus)
         } catch (e) {
             // offline or outbox full: the next tick tries again
         }
@@ -329,4 +308,17 @@ export class DeviceApp extends DeviceCore {
         }
         return n
     }
+}
+
+/** The retained status document with the diagnostics (uptime, reconnects, Wi-Fi signal); a function, as checkId. */
+async function publishStatus(app: DeviceApp, bus: MessageBus): Promise<void> {
+    let rssi: number | undefined = undefined
+    const read = app.deps.hw.rssi
+    if (read) {
+        try {
+            rssi = await read()
+        } catch (e) {}
+    }
+    app.statusAt = app.uptimeMs()
+    await bus.publish(app.topics.status, onlineStatus(app.deps.hw.board, app.statusAt, app.connects - 1, rssi, app.deps.config.trialFailed), RETAINED)
 }

@@ -6,6 +6,11 @@ export interface PublishOptions {
     retain: boolean
 }
 
+/** Replies and telemetry: QoS 0, never retained. Shared objects (the buses only read them). */
+export const PLAIN: PublishOptions = { qos: 0, retain: false }
+/** Status, discovery and actuator states: QoS 1, retained. */
+export const RETAINED: PublishOptions = { qos: 1, retain: true }
+
 export interface MessageBus {
     publish(topic: string, payload: string, opts: PublishOptions): Promise<void>
     /** Incoming messages are handed to DeviceApp.onMessage by the adapter. */

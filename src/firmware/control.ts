@@ -12,18 +12,17 @@
 // Free functions, not methods: every method of a class is linked into every board image.
 
 import { invalidParams, RpcError } from "../rpc/errors"
-import { jsonString } from "../util/json"
+import { jsonString, toJson } from "../util/json"
 import { formatNumber } from "../util/decimal"
-import { PublishOptions, MessageBus } from "./bus"
+import { MessageBus, RETAINED } from "./bus"
 import { Actuator } from "./hardware"
-import { DiscoveryInput, entityHead, entityTail, entityTopic } from "./discovery"
+import { DiscoveryInput, entityDoc, entityTopic, readingDoc } from "./discovery"
 import type { DeviceCore } from "./app"
 import { parseLed } from "../coap/board-coap"
 
 /** Error code for "the hardware could not do it" (as methods.ts). */
 const HARDWARE_ERROR = -32000
 
-const STATE: PublishOptions = { qos: 1, retain: true }
 
 /** The LED as a light, the board's and the user's actuators, and the restart button. */
 export function appActuators(app: DeviceCore): Actuator[] {
@@ -64,7 +63,8 @@ export async function setActuator(a: Actuator, v: any): Promise<void> {
 /** actuator.set {key, value} -> {key: value}; actuator.get {key?} -> {key: value, ...}. */
 export async function actuatorMethod(app: DeviceCore, name: string, p: Record<string, any>): Promise<any> {
     const key = p["key"] as string
-    const one = key === undefined ? undefined : findActuator(app, key)
+    let one: Actuator | undefined = undefined
+    if (key !== undefined) one = findActuator(app, key)
     if (key !== undefined && !one) throw invalidParams("unknown actuator " + key)
     // actuator.set requires its key (its params say so), so `one` was found
     if (name === "actuator.set") await setActuator(one as Actuator, p["value"])
@@ -88,7 +88,9 @@ export function stateText(a: Actuator): string | undefined {
 export function commandRequest(setPrefix: string, topic: string, payload: string): string {
     const key = topic.slice(setPrefix.length)
     const p = payload.trim()
-    let v = p === "ON" || p === "PRESS" ? "true" : p === "OFF" ? "false" : undefined
+    let v: string | undefined = undefined
+    if (p === "ON" || p === "PRESS") v = "true"
+    else if (p === "OFF") v = "false"
     if (v === undefined) {
         try {
             if (typeof JSON.parse(p) === "number") v = p
@@ -106,7 +108,7 @@ export async function syncStates(app: DeviceCore, bus: MessageBus, states: Recor
         for (const a of app.actuators) {
             const s = stateText(a)
             if (s === undefined || (!force && states[a.key] === s)) continue
-            await bus.publish(app.topics.state + a.key, s, STATE)
+            await bus.publish(app.topics.state + a.key, s, RETAINED)
             states[a.key] = s
         }
     } catch (e) {
@@ -127,39 +129,42 @@ const DIAGNOSTICS =
     '["rssi","Wi-Fi signal","{{ value_json.rssi | default(None) }}",",\\"device_class\\":\\"signal_strength\\",\\"unit_of_measurement\\":\\"dBm\\",\\"state_class\\":\\"measurement\\""]' +
     "]"
 
+/** Actuator members and their names in a discovery document, in pairs. */
+const MEMBERS = '["min","min","max","max","step","step","unit","unit_of_measurement","deviceClass","device_class","category","entity_category"]'
+
 /**
  * Entity `i` after the sensors: the diagnostics, then one per actuator, as [topic, document];
  * undefined past the last. One at a time, so only one document is in the 64 KB heap at once.
  */
 export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): string[] | undefined {
     const diag = JSON.parse(DIAGNOSTICS) as string[][]
-    const nDiag = app.deps.hw.rssi ? 4 : 3
+    let nDiag = 3
+    if (app.deps.hw.rssi) nDiag = 4
     if (i < nDiag) {
         const r = diag[i]
-        const doc = entityHead(d, r[1], r[0]) + ',"state_topic":' + jsonString(d.topics.status) + ',"value_template":' + jsonString(r[2]) + r[3] + ',"entity_category":"diagnostic"' + entityTail(d)
-        return [entityTopic(d, "sensor", r[0]), doc]
+        return [entityTopic(d, "sensor", r[0]), readingDoc(d, r[1], r[0], d.topics.status, r[2], r[3] + ',"entity_category":"diagnostic"')]
     }
     const a = app.actuators[i - nDiag]
     if (!a) return undefined
-    let doc = entityHead(d, a.name, a.key) + ',"command_topic":' + jsonString(d.topics.set + a.key)
+    let doc = ',"command_topic":' + jsonString(d.topics.set + a.key)
     if (a.kind === "button") doc += ',"payload_press":"PRESS"'
     else doc += ',"state_topic":' + jsonString(d.topics.state + a.key)
     if (a.kind === "switch" || a.kind === "light") doc += ',"payload_on":"ON","payload_off":"OFF"'
-    if (a.kind === "number") {
-        if (a.min !== undefined) doc += ',"min":' + formatNumber(a.min)
-        if (a.max !== undefined) doc += ',"max":' + formatNumber(a.max)
-        if (a.step !== undefined) doc += ',"step":' + formatNumber(a.step)
-        if (a.unit !== undefined) doc += ',"unit_of_measurement":' + jsonString(a.unit)
+    // the optional members (the first four only for a number), written by the JSON writer
+    const members = JSON.parse(MEMBERS) as string[]
+    for (let k = a.kind === "number" ? 0 : 8; k < 12; k += 2) {
+        const v = (a as any)[members[k]]
+        if (v !== undefined) doc += ',"' + members[k + 1] + '":' + toJson(v)
     }
-    if (a.deviceClass !== undefined) doc += ',"device_class":' + jsonString(a.deviceClass)
-    if (a.category !== undefined) doc += ',"entity_category":' + jsonString(a.category)
-    return [entityTopic(d, a.kind, a.key), doc + entityTail(d)]
+    return [entityTopic(d, a.kind, a.key), entityDoc(d, a.name, a.key, doc)]
 }
 
 /** "on"/"off" for on/off actuators, the number, or "" for a button (CoAP GET /actuators/<key>). */
 export function actuatorText(a: Actuator): string {
     const s = stateText(a)
-    return s === undefined ? "" : s === "ON" ? "on" : s === "OFF" ? "off" : s
+    if (s === undefined) return ""
+    if (s === "ON") return "on"
+    return s === "OFF" ? "off" : s
 }
 
 /**

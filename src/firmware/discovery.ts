@@ -46,33 +46,32 @@ export function entityTopic(d: DiscoveryInput, component: string, key: string): 
  * template render None then, which Home Assistant shows as "unknown" instead of the last value.
  */
 export function discoveryPayload(d: DiscoveryInput, s: SensorChannel): string {
-    return (
-        entityHead(d, s.name, s.key) +
-        ",\"state_topic\":" + jsonString(d.topics.telemetry) +
-        ",\"value_template\":" + jsonString("{{ value_json." + s.key + " | default(None) }}") +
+    return readingDoc(
+        d, s.name, s.key, d.topics.telemetry, "{{ value_json." + s.key + " | default(None) }}",
         ",\"unit_of_measurement\":" + jsonString(s.unit) +
         ",\"device_class\":" + jsonString(s.deviceClass) +
-        ",\"state_class\":\"measurement\",\"suggested_display_precision\":" + formatNumber(s.decimals) +
-        entityTail(d)
+        ",\"state_class\":\"measurement\",\"suggested_display_precision\":" + formatNumber(s.decimals)
     )
 }
 
-/** `{"name":..,"unique_id":..` of an entity (the document goes on with its own members). */
-export function entityHead(d: DiscoveryInput, name: string, key: string): string {
-    return "{\"name\":" + jsonString(name) + ",\"unique_id\":" + jsonString(FIRMWARE_NAME + "_" + d.deviceId + "_" + key)
+/** A read-only entity (a sensor or a diagnostic): its state is `template` applied to `stateTopic`. */
+export function readingDoc(d: DiscoveryInput, name: string, key: string, stateTopic: string, template: string, members: string): string {
+    return entityDoc(d, name, key, ",\"state_topic\":" + jsonString(stateTopic) + ",\"value_template\":" + jsonString(template) + members)
 }
 
 /**
- * What every entity document ends with: availability from the status topic (the Last Will makes
- * the board "unavailable"), the device (named by DEVICE_NAME, else "devs-link <id>") and the
+ * An entity's whole document: name and unique_id, its own `members` (text that starts with a
+ * comma), then what every entity ends with: availability from the status topic (the Last Will
+ * makes the board "unavailable"), the device (named by DEVICE_NAME, else "devs-link <id>") and the
  * origin (the software that sent the document).
  */
-export function entityTail(d: DiscoveryInput): string {
+export function entityDoc(d: DiscoveryInput, name: string, key: string, members: string): string {
     return (
+        "{\"name\":" + jsonString(name) + ",\"unique_id\":" + jsonString(FIRMWARE_NAME + "_" + d.deviceId + "_" + key) + members +
         ",\"availability\":[{\"topic\":" + jsonString(d.topics.status) +
         ",\"value_template\":\"{{ value_json.state }}\",\"payload_available\":\"online\",\"payload_not_available\":\"offline\"}]" +
         ",\"device\":{\"identifiers\":[" + jsonString(FIRMWARE_NAME + "_" + d.deviceId) +
-        "],\"name\":" + jsonString(d.deviceName ? d.deviceName : FIRMWARE_NAME + " " + d.deviceId) +
+        "],\"name\":" + jsonString(d.deviceName || FIRMWARE_NAME + " " + d.deviceId) +
         ",\"manufacturer\":\"" + FIRMWARE_NAME +
         "\",\"model\":" + jsonString(d.model) +
         ",\"sw_version\":\"" + version.text + "\"}" +

@@ -7,7 +7,7 @@ import { invalidParams, RpcError } from "../rpc/errors"
 import { MethodDef } from "../rpc/jsonrpc"
 import { findSetting } from "../config/schema"
 import { SetResult } from "../config/config"
-import { Endpoint } from "../config/url"
+import { Endpoint, parseUrl, MQTT_SCHEMES } from "../config/url"
 import { telemetryJson } from "../telemetry/telemetry"
 import { FIRMWARE_NAME, version } from "./version"
 import type { DeviceCore } from "./app"
@@ -58,8 +58,15 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
     // led.* methods are registered only on boards with an LED
     const led = hw.led as Led
     if (name === "sys.info") {
-        const ep = app.broker()
-        const e = typeof ep === "string" ? undefined : (ep as Endpoint)
+        const ep = parseUrl(cfg.get("MQTT_URL"), MQTT_SCHEMES)
+        // whether this board's link is encrypted (not whether its runtime could do TLS), and where to
+        let tls = false
+        let broker = ""
+        if (typeof ep !== "string") {
+            const e = ep as Endpoint
+            tls = e.tls
+            broker = e.host + ":" + e.port
+        }
         return {
             firmware: FIRMWARE_NAME,
             version: version.text,
@@ -68,10 +75,9 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
             device_id: app.deviceId,
             hardware_id: app.deps.hardwareId,
             uptime_ms: app.uptimeMs(),
-            // whether this board's link is encrypted (not whether its runtime could do TLS)
-            tls: e ? e.tls : false,
+            tls: tls,
             led: !!led,
-            broker: e ? e.host + ":" + e.port : "",
+            broker: broker,
             topics: app.topics,
             sensors: hw.sensors.map(s => ({ key: s.key, unit: s.unit, decimals: s.decimals })),
             dropped_requests: app.dropped,

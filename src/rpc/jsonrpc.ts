@@ -124,7 +124,8 @@ async function scanRequest(text: string, limit: number, pause: (() => Promise<vo
 }
 
 export class Dispatcher {
-    private methods: MethodDef[] = []
+    /** In rpc.list order (register). */
+    methods: MethodDef[] = []
     private maxLength: number
     private maxDepth: number
     private maxBatch: number
@@ -188,7 +189,7 @@ export class Dispatcher {
                 }
                 // the text is no longer needed: let it go before the method runs
                 text = undefined as unknown as string
-                if (!Array.isArray(req)) return await this.handleOne(req, ids[0])
+                if (!Array.isArray(req)) return await handleOne(this, req, ids[0])
                 const batch = req as any[]
                 if (batch.length === 0) bad = "empty batch"
                 else if (batch.length > this.maxBatch) bad = "batch larger than " + this.maxBatch
@@ -198,7 +199,7 @@ export class Dispatcher {
                     for (const one of batch) {
                         // ids holds one entry per object in the batch, in order
                         const isObject = one !== null && typeof one === "object" && !Array.isArray(one)
-                        const r = await this.handleOne(one, isObject ? ids[k++] : "")
+                        const r = await handleOne(this, one, isObject ? ids[k++] : "")
                         if (r !== undefined) replies.push(r)
                     }
                     return replies.length === 0 ? undefined : "[" + replies.join(",") + "]"
@@ -207,48 +208,56 @@ export class Dispatcher {
         }
         return errorReply("null", INVALID_REQUEST, "Invalid Request", bad)
     }
+}
 
-    /** One request object (§4); rawId is its id member as written ("" when absent). */
-    private async handleOne(req: any, rawId: string): Promise<string | undefined> {
-        let bad: string | undefined = undefined
-        let id: any = undefined
-        let method: any = undefined
-        let params: any = undefined
-        if (req === null || typeof req !== "object" || Array.isArray(req)) bad = "request must be an object"
-        else {
-            id = req["id"]
-            method = req["method"]
-            params = req["params"]
-            if (req["jsonrpc"] !== "2.0") bad = "jsonrpc must be \"2.0\""
-            else if (typeof method !== "string") bad = "method must be a string"
-            else if (params !== undefined && (params === null || typeof params !== "object")) bad = "params must be an object or an array"
+/**
+ * One request object (§4); rawId is its id member as written ("" when absent). A function, not a
+ * method: a method also costs an entry in the compiler-made prototype.
+ */
+async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string | undefined> {
+    let bad: string | undefined = undefined
+    let id: any = undefined
+    let method: any = undefined
+    let params: any = undefined
+    if (req === null || typeof req !== "object" || Array.isArray(req)) bad = "request must be an object"
+    else {
+        id = req["id"]
+        method = req["method"]
+        params = req["params"]
+        if (req["jsonrpc"] !== "2.0") bad = "jsonrpc must be \"2.0\""
+        else if (typeof method !== "string") bad = "method must be a string"
+        else if (params !== undefined && (params === null || typeof params !== "object")) bad = "params must be an object or an array"
+    }
+    const t = typeof id
+    let idText = "null"
+    if (t === "string" || t === "number") idText = rawId || toJson(id)
+    // An invalid request is answered even without an id (§5); an invalid id is reported as
+    // null. A repeated id, or one too long to remember (checkId), is refused before anything runs.
+    if (id !== undefined && id !== null && idText === "null") bad = "id must be a string, number or null"
+    else if (!bad && idText !== "null" && d.checkId) bad = d.checkId(idText)
+    if (bad) return errorReply(idText, INVALID_REQUEST, "Invalid Request", bad)
+    let def: MethodDef | undefined = undefined
+    for (const m of d.methods)
+        if (m.name === method) {
+            def = m
+            break
         }
-        const t = typeof id
-        const idText = t === "string" || t === "number" ? rawId || toJson(id) : "null"
-        // An invalid request is answered even without an id (§5); an invalid id is reported as
-        // null. A repeated id, or one too long to remember (checkId), is refused before anything runs.
-        if (id !== undefined && id !== null && idText === "null") bad = "id must be a string, number or null"
-        else if (!bad && idText !== "null" && this.checkId) bad = this.checkId(idText)
-        if (bad) return errorReply(idText, INVALID_REQUEST, "Invalid Request", bad)
-        let def: MethodDef | undefined = undefined
-        for (const m of this.methods) if (!def && m.name === method) def = m
-        let out: string
-        if (!def) out = errorReply(idText, METHOD_NOT_FOUND, "Method not found", method)
+    let out: string
+    if (!def) out = errorReply(idText, METHOD_NOT_FOUND, "Method not found", method)
+    else {
+        const bound = bindParams(def.params || [], params)
+        if (typeof bound === "string") out = errorReply(idText, INVALID_PARAMS, "Invalid params", bound)
         else {
-            const bound = bindParams(def.params || [], params)
-            if (typeof bound === "string") out = errorReply(idText, INVALID_PARAMS, "Invalid params", bound)
-            else {
-                try {
-                    const result = await def.handler(bound as Record<string, any>, def.name)
-                    out = reply(idText, "result", toJson(result === undefined ? null : result))
-                } catch (e) {
-                    // RpcError chooses its code; anything else is -32603 with its message as data
-                    const re = e instanceof RpcError ? (e as RpcError) : new RpcError(INTERNAL_ERROR, "Internal error", (e as Error)?.message)
-                    out = errorReply(idText, re.code, re.message, re.data)
-                }
+            try {
+                const result = await def.handler(bound as Record<string, any>, def.name)
+                out = reply(idText, "result", toJson(result === undefined ? null : result))
+            } catch (e) {
+                // RpcError chooses its code; anything else is -32603 with its message as data
+                const re = e instanceof RpcError ? (e as RpcError) : new RpcError(INTERNAL_ERROR, "Internal error", (e as Error)?.message)
+                out = errorReply(idText, re.code, re.message, re.data)
             }
         }
-        // The request is valid, so a notification (no id member, §4.1) gets no reply; its method still ran.
-        return id === undefined ? undefined : out
     }
+    // The request is valid, so a notification (no id member, §4.1) gets no reply; its method still ran.
+    return id === undefined ? undefined : out
 }

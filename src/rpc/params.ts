@@ -23,7 +23,11 @@ export function checkParam(spec: ParamSpec, v: any): string | undefined {
     const name = "'" + spec.name + "' "
     const t = typeof v
     // What v is, in ParamType words; "" for NaN and the infinities (no ParamType accepts them).
-    const kind = v === null ? "null" : Array.isArray(v) ? "array" : t !== "number" ? t : v - v !== 0 ? "" : Math.floor(v) === v ? "integer" : "number"
+    // (if/else rather than nested ?:, which the compiler turns into a copy per level)
+    let kind: string = t
+    if (v === null) kind = "null"
+    else if (Array.isArray(v)) kind = "array"
+    else if (t === "number") kind = v - v !== 0 ? "" : Math.floor(v) === v ? "integer" : "number"
     if (type === "any") return undefined
     if (kind !== type && !(type === "number" && kind === "integer")) return name + "must be " + ("aeiou".indexOf(type.charAt(0)) >= 0 ? "an " : "a ") + type
     const str = type === "string"

@@ -50,7 +50,8 @@ export class TelemetryPolicy {
             const d = Math.max(r.decimals, prev.decimals)
             const a = r.scaled * pow10(d - r.decimals)
             const b = prev.scaled * pow10(d - prev.decimals)
-            const delta = a > b ? a - b : b - a
+            let delta = a - b
+            if (delta < 0) delta = -delta
             if (delta > toScaled(o.threshold, d)) return "change"
         }
         return undefined

@@ -113,7 +113,9 @@ export function formatNumber(v: number): string {
 function formatExponent(a: number): string {
     let e = Math.floor(Math.log(a) / Math.LN10)
     // 10^-e overflows for e < -308 (subnormal inputs): scale in two steps then
-    let m = e >= 0 ? a / Math.pow(10, e) : e < -300 ? a * 1e300 * Math.pow(10, -e - 300) : a * Math.pow(10, -e)
+    let m = a * Math.pow(10, -e)
+    if (e >= 0) m = a / Math.pow(10, e)
+    else if (e < -300) m = a * 1e300 * Math.pow(10, -e - 300)
     if (m >= 10) {
         m /= 10
         e++

@@ -147,6 +147,10 @@ describe("Home Assistant control", () => {
         expect(button["device_class"]).toBe("restart")
         expect(button["entity_category"]).toBe("config")
         expect(button["state_topic"]).toBe(undefined)
+        // a number's range, step and unit, in this order; an on/off entity has none of them
+        const level = r.bus.last("homeassistant/number/abc_level/config")
+        expect(level.indexOf(',"state_topic":"devices/abc/state/level","min":0,"max":100,"step":0.5,"unit_of_measurement":"%","availability":') > 0).toBe(true)
+        expect(JSON.stringify(relay).indexOf('"min"')).toBe(-1)
     })
     test("a command from Home Assistant switches the LED and the state topic follows", async () => {
         const r = await rig(new MemoryStore())
