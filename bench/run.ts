@@ -11,7 +11,8 @@ import { startMosquitto } from "../test/helpers/mosquitto"
 import { killAll } from "../test/helpers/processes"
 import { PROJECT_ROOT, startSimulator } from "../test/helpers/simulator"
 import { buildAndMeasure, PROTOTYPE_SETUP, sumWhere } from "./bytecode-size"
-import { runLinkPhases } from "./link"
+import { LINK_PHASES, runLinkPhases } from "./link"
+import { UsageError } from "../scripts/lib/cli-args"
 
 interface Args {
     runs: number
@@ -27,11 +28,16 @@ interface Args {
     window: number
 }
 
+/** The phases devs/bench/main.ts runs. */
+const PHASES = ["stock", "ours", "raw", "profile", "pstream", "pieces"]
+const USAGE = "usage: npm run bench -- [--runs N] [--phases stock,ours,raw (also: profile,pstream,pieces,link-mqtt,link-coap)] [--n0 5000] [--n1 2000] [--n1s 300] [--rtt 200] [--yield 20] [--broker-nodelay 0|1] [--window 16]"
+
 function parseArgs(argv: string[]): Args {
     const a: Args = { runs: 1, phases: "stock,ours,raw", n0: 10000, n1: 2000, n1s: 300, rtt: 200, yieldEvery: 20, brokerNodelay: 0, window: 16 }
     for (let i = 0; i < argv.length; i += 2) {
         const k = argv[i].replace(/^--/, "")
         const v = argv[i + 1]
+        if (!argv[i].startsWith("--") || v === undefined) throw new UsageError(v === undefined ? `${argv[i]} needs a value` : `unexpected argument "${argv[i]}"`)
         if (k === "phases") a.phases = v
         else if (k === "runs") a.runs = Number(v)
         else if (k === "n0") a.n0 = Number(v)
@@ -41,8 +47,13 @@ function parseArgs(argv: string[]): Args {
         else if (k === "yield") a.yieldEvery = Number(v)
         else if (k === "broker-nodelay") a.brokerNodelay = Number(v)
         else if (k === "window") a.window = Number(v)
-        else throw new Error(`unknown option --${k}`)
+        else throw new UsageError(`unknown option --${k}`)
+        // only the value just set can be bad: every earlier one passed this check
+        if (Object.values(a).some((x) => typeof x === "number" && !(Number.isSafeInteger(x) && x >= 0)))
+            throw new UsageError(`--${k} must be a whole number from 0 up, not "${v}"`)
     }
+    const known = PHASES.concat(LINK_PHASES)
+    for (const p of a.phases.split(",")) if (known.indexOf(p) < 0) throw new UsageError(`--phases: unknown phase "${p}" (known: ${known.join(", ")})`)
     return a
 }
 
@@ -269,6 +280,10 @@ async function main(): Promise<void> {
 main()
     .then(() => process.exit(0))
     .catch((e) => {
+        if (e instanceof UsageError) {
+            console.error(`bench: ${e.message}\n${USAGE}`)
+            process.exit(2)
+        }
         console.error(e)
         killAll()
         process.exit(1)

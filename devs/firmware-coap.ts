@@ -9,10 +9,10 @@ import * as ds from "@devicescript/core"
 import { Config } from "../src/config/config"
 import { DeviceCore } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
-import { setPauseHook } from "../src/util/pause"
 import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
-import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
+import { startUp } from "./start-up"
+import { FIRMWARE_NAME, version } from "../src/firmware/version"
 import { AppDeviceModel } from "./device-model"
 import { startCoapOverTcp } from "./coap-over-tcp"
 import { CoapEndpoint, watchDevice } from "./coap-binding"
@@ -21,16 +21,8 @@ function log(line: string): void {
     console.log(line)
 }
 
-async function restartLater(delayMs: number): Promise<void> {
-    await ds.sleep(delayMs)
-    ds.restart()
-}
-
 export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
-    setPauseHook(async () => {
-        await ds.sleep(0)
-    })
-    log(FIRMWARE_NAME + " " + FIRMWARE_VERSION + " (CoAP over TCP) on " + hw.board + " (" + hw.model + ")")
+    log(FIRMWARE_NAME + " " + version.text + " (CoAP over TCP) on " + hw.board + " (" + hw.model + ")")
     const config = new Config(new DsSettingsStore(), log)
     await config.load()
     const app = new DeviceCore({
@@ -42,7 +34,9 @@ export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
         restarter: {
             restartSoon: (ms: number) => {
                 log("sys.restart in " + ms + " ms")
-                restartLater.start(ms)
+                setTimeout(() => {
+                    ds.restart()
+                }, ms)
             },
         },
     })
@@ -58,5 +52,6 @@ export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
         if (!hw.tls && url.startsWith("coaps")) log("coap: COAP_URL is " + url + " but the " + hw.board + " runtime has no TLS: use coap+tcp://")
         else ep = startCoapOverTcp(url, app.deviceId, model, {}, log)
     }
+    startUp.done = true
     watchDevice(model, ep, log)
 }

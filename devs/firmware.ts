@@ -10,13 +10,13 @@ import { ConnectPlan, MessageBus, PublishOptions } from "../src/firmware/bus"
 import { MqttClientCore } from "../src/mqtt/client-core"
 import { WillOptions } from "../src/mqtt/client-options"
 import { PublishPacket } from "../src/mqtt/packets"
-import { setPauseHook } from "../src/util/pause"
 import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
 import { dsRandom } from "./random"
 import { dsCompletions } from "./completion"
 import { dsNetConnector } from "./net-stream"
 import { errText } from "./err-text"
+import { startUp } from "./start-up"
 import { FIRMWARE_NAME, version } from "../src/firmware/version"
 import { completeHardware } from "./hardware-extras"
 
@@ -69,19 +69,6 @@ class BoardClient extends MqttClientCore {
     }
 }
 
-/**
- * A start that has not reached the broker connection after this long is stuck (a driver, a
- * settings read or a runtime service that never answers): the program restarts instead of
- * sitting there. Armed when this module loads, before the board's start-up awaits anything.
- */
-const START_MS = 60000
-let started = false
-setTimeout(() => {
-    if (started) return
-    log("start-up stuck for " + START_MS / 1000 + " s; restarting")
-    ds.restart()
-}, START_MS)
-
 let app: DeviceApp = undefined
 let bus: ClientBus = undefined
 let working = false
@@ -117,11 +104,6 @@ async function work(): Promise<void> {
 export type ClientHook = (client: MqttClientCore, app: DeviceApp, log: (line: string) => void) => Promise<void>
 
 export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Promise<void> {
-    setPauseHook(async () => {
-        await ds.sleep(0)
-    })
-    // the version the compiler stamped into this image (package.json's, as the start banner prints it)
-    version.text = ds._dcfgString("@version") || version.text
     log(FIRMWARE_NAME + " " + version.text + " on " + hw.board + " (" + hw.model + ")")
     await completeHardware(hw)
     const config = new Config(new DsSettingsStore(), log)
@@ -160,7 +142,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     }
 
     const planOrWhy = app.connectPlan()
-    started = true
+    startUp.done = true
     if (typeof planOrWhy === "string") {
         log("mqtt: " + planOrWhy)
         // Keep saying it: someone attaching a console later must see why nothing is published.

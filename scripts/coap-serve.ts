@@ -8,17 +8,24 @@
 import { startCoapUdpServer, COAP_DEFAULT_PORT } from "../src/host/coap-udp"
 import { SimDevice } from "../src/host/sim-device"
 import { installDeviceResources } from "../src/coap/device-resources"
+import { checked, intArg, parseFlags, portArg, runTool, UsageError } from "./lib/cli-args"
+import { validateDeviceId } from "./lib/broker-auth"
 
-function arg(name: string): string | undefined {
-    const i = process.argv.indexOf("--" + name)
-    return i >= 0 ? process.argv[i + 1] : undefined
-}
+const USAGE = "usage: npm run coap [-- --port 5683 --host :: --step ms --id host-sim-0001]"
 
 async function main(): Promise<void> {
-    const port = Number(arg("port") ?? process.env["COAP_PORT"] ?? COAP_DEFAULT_PORT)
-    const host = arg("host") ?? process.env["COAP_HOST"] ?? "::"
-    const stepMs = Number(arg("step") ?? 2000)
-    const device = new SimDevice(arg("id") ?? "host-sim-0001")
+    const { values } = parseFlags(process.argv.slice(2), {
+        port: { type: "string" },
+        host: { type: "string" },
+        step: { type: "string" },
+        id: { type: "string" },
+    })
+    const flag = (k: keyof typeof values) => values[k] as string | undefined
+    const port = flag("port") !== undefined ? portArg("--port", flag("port"), COAP_DEFAULT_PORT) : portArg("COAP_PORT", process.env["COAP_PORT"], COAP_DEFAULT_PORT)
+    const host = flag("host") ?? process.env["COAP_HOST"] ?? "::"
+    if (host === "") throw new UsageError("--host must not be empty")
+    const stepMs = intArg("--step", flag("step"), 2000, 10, 3_600_000)
+    const device = new SimDevice(checked("--id", flag("id") ?? "host-sim-0001", validateDeviceId))
     let ep
     try {
         ep = await startCoapUdpServer({ port, host })
@@ -44,4 +51,4 @@ async function main(): Promise<void> {
     process.on("SIGTERM", stop)
 }
 
-void main()
+runTool("coap", USAGE, main)

@@ -10,56 +10,70 @@
 //   MQTT_URL            broker for boards on the MQTT binding (unset: MQTT side off)
 //   TOPIC_PREFIX        default "devices"
 //   GATEWAY_TIMEOUT_MS  how long a board may take before the client gets 5.04, default 3000
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { startGateway } from "../src/host/gateway/gateway"
+import { checked, intArg, parseFlags, portArg, runTool, urlArg, UsageError } from "./lib/cli-args"
+import { validatePrefix } from "./lib/broker-auth"
+import { redactUrl } from "./lib/running-start"
 
+const USAGE = "usage: npm run gateway   (no arguments: settings come from the environment, see scripts/gateway.ts)"
 const env = process.env
 
+/** A front's port: "off" disables it, unset or empty takes the default. */
 function port(name: string, dflt: number): number | false {
-    const v = process.env[name]
-    if (v === "off") return false
-    if (v === undefined || v === "") return dflt
-    const n = Number(v)
-    if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        console.error(`${name}=${v} is not a port number; using ${dflt}`)
-        return dflt
+    return env[name] === "off" ? false : portArg(name, env[name], dflt)
+}
+
+function pemFile(name: string): Buffer {
+    const path = env[name] as string
+    if (!existsSync(path)) throw new UsageError(`${name}: no file ${path}`)
+    return readFileSync(path)
+}
+
+function settings() {
+    parseFlags(process.argv.slice(2), {})
+    if ((env["GATEWAY_TLS_KEY"] || "") !== "" !== ((env["GATEWAY_TLS_CERT"] || "") !== ""))
+        throw new UsageError("GATEWAY_TLS_KEY and GATEWAY_TLS_CERT go together: set both or neither")
+    const mqttUrl = env["MQTT_URL"] || ""
+    return {
+        host: env["GATEWAY_HOST"] || "127.0.0.1",
+        timeout: intArg("GATEWAY_TIMEOUT_MS", env["GATEWAY_TIMEOUT_MS"], 3000, 1, 600_000),
+        coapPort: port("GATEWAY_COAP_PORT", 5683),
+        tcpPort: port("GATEWAY_TCP_PORT", 5683),
+        httpPort: port("GATEWAY_HTTP_PORT", 8080),
+        token: env["GATEWAY_HTTP_TOKEN"] || "",
+        coapToken: env["GATEWAY_COAP_TOKEN"] || "",
+        tls: env["GATEWAY_TLS_KEY"] ? { key: pemFile("GATEWAY_TLS_KEY"), cert: pemFile("GATEWAY_TLS_CERT") } : undefined,
+        mqttUrl: mqttUrl ? urlArg("MQTT_URL", mqttUrl, ["mqtt", "mqtts", "tcp", "tls", "ws", "wss"]) : "",
+        prefix: checked("TOPIC_PREFIX", env["TOPIC_PREFIX"] || "devices", validatePrefix),
     }
-    return n
 }
 
-const host = env["GATEWAY_HOST"] || "127.0.0.1"
-const timeout = Number(env["GATEWAY_TIMEOUT_MS"] || 3000)
-const coapPort = port("GATEWAY_COAP_PORT", 5683)
-const tcpPort = port("GATEWAY_TCP_PORT", 5683)
-const httpPort = port("GATEWAY_HTTP_PORT", 8080)
-const token = env["GATEWAY_HTTP_TOKEN"] || ""
-const coapToken = env["GATEWAY_COAP_TOKEN"] || ""
-const tls =
-    env["GATEWAY_TLS_KEY"] && env["GATEWAY_TLS_CERT"]
-        ? { key: readFileSync(env["GATEWAY_TLS_KEY"]), cert: readFileSync(env["GATEWAY_TLS_CERT"]) }
-        : undefined
-if (!token && httpPort !== false && host !== "127.0.0.1" && host !== "::1")
-    console.error("warning: GATEWAY_HTTP_TOKEN is not set and the HTTP front listens beyond loopback")
-if (!coapToken && coapPort !== false && host !== "127.0.0.1" && host !== "::1")
-    console.error("warning: GATEWAY_COAP_TOKEN is not set and the CoAP front listens beyond loopback")
+runTool("gateway", USAGE, async () => {
+    const { host, timeout, coapPort, tcpPort, httpPort, token, coapToken, tls, mqttUrl, prefix } = settings()
+    if (!token && httpPort !== false && host !== "127.0.0.1" && host !== "::1")
+        console.error("warning: GATEWAY_HTTP_TOKEN is not set and the HTTP front listens beyond loopback")
+    if (!coapToken && coapPort !== false && host !== "127.0.0.1" && host !== "::1")
+        console.error("warning: GATEWAY_COAP_TOKEN is not set and the CoAP front listens beyond loopback")
 
-const gw = await startGateway({
-    coap: coapPort === false ? false : { host, port: coapPort, token: coapToken },
-    tcp: tcpPort === false ? false : { host, port: tcpPort, tls, requestTimeoutMs: timeout },
-    http: httpPort === false ? false : { host, port: httpPort, token },
-    mqtt: env["MQTT_URL"] ? { url: env["MQTT_URL"], prefix: env["TOPIC_PREFIX"] || "devices", requestTimeoutMs: timeout } : false,
+    const gw = await startGateway({
+        coap: coapPort === false ? false : { host, port: coapPort, token: coapToken },
+        tcp: tcpPort === false ? false : { host, port: tcpPort, tls, requestTimeoutMs: timeout },
+        http: httpPort === false ? false : { host, port: httpPort, token },
+        mqtt: mqttUrl ? { url: mqttUrl, prefix, requestTimeoutMs: timeout } : false,
+    })
+    const p = gw.ports
+    if (p.coap !== undefined) console.log(`CoAP (UDP)     coap://${host}:${p.coap}/<board>/<path>   discovery: /.well-known/core`)
+    if (p.tcp !== undefined) console.log(`board head-end ${tls ? "coaps+tcp" : "coap+tcp"}://${host}:${p.tcp}  (RD: POST /rd?ep=<id>)`)
+    if (p.http !== undefined) console.log(`HTTP           http://${host}:${p.http}/devices/<board>/<path>${token ? "  (Authorization: Bearer ...)" : ""}`)
+    if (mqttUrl) console.log(`MQTT           ${redactUrl(mqttUrl)}  (${prefix}/<id>/coap/req|res)`)
+    gw.registry.on("online", (b) => console.log(`board ${b.id} online (${b.binding})`))
+    gw.registry.on("links", (b) => console.log(`board ${b.id}: ${b.links.length} resources`))
+    gw.registry.on("offline", (b) => console.log(`board ${b.id} offline: ${b.reason}`))
+    const stop = async () => {
+        await gw.stop()
+        process.exit(0)
+    }
+    process.once("SIGINT", stop)
+    process.once("SIGTERM", stop)
 })
-const p = gw.ports
-if (p.coap !== undefined) console.log(`CoAP (UDP)     coap://${host}:${p.coap}/<board>/<path>   discovery: /.well-known/core`)
-if (p.tcp !== undefined) console.log(`board head-end ${tls ? "coaps+tcp" : "coap+tcp"}://${host}:${p.tcp}  (RD: POST /rd?ep=<id>)`)
-if (p.http !== undefined) console.log(`HTTP           http://${host}:${p.http}/devices/<board>/<path>${token ? "  (Authorization: Bearer ...)" : ""}`)
-if (env["MQTT_URL"]) console.log(`MQTT           ${env["MQTT_URL"]}  (${env["TOPIC_PREFIX"] || "devices"}/<id>/coap/req|res)`)
-gw.registry.on("online", (b) => console.log(`board ${b.id} online (${b.binding})`))
-gw.registry.on("links", (b) => console.log(`board ${b.id}: ${b.links.length} resources`))
-gw.registry.on("offline", (b) => console.log(`board ${b.id} offline: ${b.reason}`))
-const stop = async () => {
-    await gw.stop()
-    process.exit(0)
-}
-process.once("SIGINT", stop)
-process.once("SIGTERM", stop)

@@ -12,9 +12,9 @@
 //                    and the in-flight limits a board's heap needs: scripts/lib/broker-limits.ts)
 // Passwords are printed nowhere: they go only into the env files (mode 0600).
 // Running it again for the same id rotates that device's password.
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
-import { parseArgs } from "node:util"
+import { parseFlags, UsageError } from "./lib/cli-args"
 import {
     DEFAULT_DISCOVERY,
     newPassword,
@@ -35,34 +35,48 @@ import { BOARD_BROKER_LIMITS } from "./lib/broker-limits"
 // Same keys as the firmware's settings table (src/config/schema.ts).
 export const ENV_KEYS = { id: "DEVICE_ID", user: "MQTT_USER", pass: "MQTT_PASS", prefix: "MQTT_PREFIX", haPrefix: "HA_PREFIX" } as const
 
+const USAGE =
+    "usage: npm run provision -- <device-id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--parts k1,k2] [--gateway-user NAME] [--topic-prefix P] [--ha-prefix P] [--remove]"
+
 function fail(msg: string): never {
     console.error(`provision: ${msg}`)
     process.exit(2)
 }
 
-const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-        "broker-dir": { type: "string", default: ".broker" },
-        env: { type: "string", default: ".env.local" },
-        discovery: { type: "string" },
-        parts: { type: "string" },
-        "gateway-user": { type: "string" },
-        "topic-prefix": { type: "string" },
-        "ha-prefix": { type: "string" },
-        remove: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-    },
-})
-if (values.help || positionals.length !== 1) {
-    console.log(
-        "usage: npm run provision -- <device-id> [--broker-dir DIR] [--env FILE] [--discovery q1,q2] [--parts k1,k2] [--gateway-user NAME] [--topic-prefix P] [--ha-prefix P] [--remove]",
+let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] }
+try {
+    parsed = parseFlags(
+        process.argv.slice(2),
+        {
+            "broker-dir": { type: "string" },
+            env: { type: "string" },
+            discovery: { type: "string" },
+            parts: { type: "string" },
+            "gateway-user": { type: "string" },
+            "topic-prefix": { type: "string" },
+            "ha-prefix": { type: "string" },
+            remove: { type: "boolean" },
+            help: { type: "boolean", short: "h" },
+        },
+        { min: 0, max: 1 }
     )
-    process.exit(values.help ? 0 : 2)
+    if (!parsed.values["help"] && parsed.positionals.length !== 1) throw new UsageError("a device id is needed")
+} catch (e) {
+    console.error(`provision: ${(e as Error).message}`)
+    console.error(USAGE)
+    process.exit(2)
 }
+if (parsed.values["help"]) {
+    console.log(USAGE)
+    process.exit(0)
+}
+const positionals = parsed.positionals
+const values = parsed.values as { "broker-dir"?: string; env?: string; discovery?: string; parts?: string; "gateway-user"?: string; "topic-prefix"?: string; "ha-prefix"?: string; remove?: boolean }
+for (const k of ["broker-dir", "env"] as const) if (values[k] === "") fail(`--${k} must not be empty`)
 
 const id = positionals[0]
-const dir = resolve(values["broker-dir"])
+const dir = resolve(values["broker-dir"] ?? ".broker")
+if (existsSync(dir) && !statSync(dir).isDirectory()) fail(`--broker-dir ${dir} is not a directory`)
 const paths = {
     passwd: resolve(dir, "passwd"),
     acl: resolve(dir, "acl"),
@@ -137,7 +151,7 @@ if (values.remove) {
     const pw = newPassword()
     passwd = updatePasswordFile(passwd, id, passwordLine(id, pw))
     registry.devices[id] = { discovery }
-    const envPath = resolve(values.env)
+    const envPath = resolve(values.env ?? ".env.local")
     const before = parseEnv(read(envPath))
     const settings: Record<string, string> = { [ENV_KEYS.id]: id, [ENV_KEYS.user]: id, [ENV_KEYS.pass]: pw }
     // Non-default prefixes must match the ACL, so the device gets them too.

@@ -11,6 +11,8 @@ import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import mqtt from "mqtt"
 import { readStartRecord, redactUrl, toolCredentials } from "./lib/running-start"
+import { checked, intArg, parseFlags, runTool, urlArg, UsageError } from "./lib/cli-args"
+import { validateDeviceId, validatePrefix } from "./lib/broker-auth"
 
 const root = join(import.meta.dirname, "..")
 
@@ -35,55 +37,52 @@ function envFile(name: string): Record<string, string> {
     return out
 }
 
-const USAGE = "usage: npm run rpc -- <method> [json-params] [--device <id>] [--url mqtt://host:port] [--prefix devices] [--timeout ms]"
+const USAGE = [
+    "usage: npm run rpc -- <method> [json-params] [--device <id>] [--url mqtt://host:port] [--prefix devices] [--timeout ms]",
+    'example: npm run rpc -- config.set \'{"settings":{"TELEMETRY_MS":10000}}\'',
+].join("\n")
 
-function usage(msg: string): never {
-    console.error(msg)
-    console.error(USAGE)
-    console.error('example: npm run rpc -- config.set \'{"settings":{"TELEMETRY_MS":10000}}\'')
-    process.exit(2)
-}
+/** The schemes npm `mqtt` connects with. */
+const MQTT_URL_SCHEMES = ["mqtt", "mqtts", "tcp", "tls", "ws", "wss"]
 
-function parseArgs(argv: string[]): Args {
+function parseCommandLine(argv: string[]): Args | undefined {
+    const { values, positionals } = parseFlags(
+        argv,
+        { device: { type: "string" }, url: { type: "string" }, prefix: { type: "string" }, timeout: { type: "string" }, help: { type: "boolean", short: "h" } },
+        { min: 0, max: 2 }
+    )
+    if (values.help) return undefined
+    if (positionals.length < 1) throw new UsageError("no method given")
+    let params: unknown = undefined
+    if (positionals.length > 1) {
+        try {
+            params = JSON.parse(positionals[1])
+        } catch {
+            throw new UsageError(`params are not JSON: ${positionals[1]}`)
+        }
+    }
     const defaults = envFile(".env.defaults")
     const local = envFile(".env.local")
     const env = { ...defaults, ...local }
-    const positional: string[] = []
-    const opts: Record<string, string> = {}
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i]
-        if (a === "--help" || a === "-h") {
-            console.log(USAGE)
-            process.exit(0)
-        }
-        if (a.startsWith("--")) {
-            if (i + 1 >= argv.length) usage(`${a} needs a value`)
-            opts[a.slice(2)] = argv[++i]
-        } else positional.push(a)
-    }
-    if (positional.length < 1) usage("no method given")
-    let params: unknown = undefined
-    if (positional.length > 1) {
-        try {
-            params = JSON.parse(positional[1])
-        } catch {
-            usage(`params are not JSON: ${positional[1]}`)
-        }
-    }
-    const url =
-        opts["url"] ??
-        (process.env["MQTT_URL"] || undefined) ??
-        local["MQTT_URL"] ??
-        readStartRecord(root)?.url ??
-        defaults["MQTT_URL"] ??
-        "mqtt://localhost:1883"
+    const flag = (k: keyof typeof values) => values[k] as string | undefined
+    // the URL is checked under the name it came from
+    const sources: [string, string | undefined][] = [
+        ["--url", flag("url")],
+        ["MQTT_URL (environment)", process.env["MQTT_URL"] || undefined],
+        ["MQTT_URL in .env.local", local["MQTT_URL"]],
+        [".devicescript/npm-start.json", readStartRecord(root)?.url],
+        ["MQTT_URL in .env.defaults", defaults["MQTT_URL"]],
+        ["default", "mqtt://localhost:1883"],
+    ]
+    const [urlFrom, url] = sources.find(([, v]) => v !== undefined) as [string, string]
+    const device = flag("device") ?? process.env["DEVICE_ID"]
     return {
-        method: positional[0],
+        method: positionals[0],
         params,
-        device: opts["device"] ?? process.env["DEVICE_ID"],
-        url,
-        prefix: opts["prefix"] ?? env["MQTT_PREFIX"] ?? "devices",
-        timeoutMs: Number(opts["timeout"] ?? 10000),
+        device: device === undefined ? undefined : checked(flag("device") === undefined ? "DEVICE_ID" : "--device", device, validateDeviceId),
+        url: urlArg(urlFrom, url, MQTT_URL_SCHEMES),
+        prefix: checked("--prefix", flag("prefix") ?? env["MQTT_PREFIX"] ?? "devices", validatePrefix),
+        timeoutMs: intArg("--timeout", flag("timeout"), 10000, 1, 3_600_000),
     }
 }
 
@@ -108,7 +107,11 @@ async function onlineDevices(client: mqtt.MqttClient, prefix: string, ms: number
 }
 
 async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2))
+    const args = parseCommandLine(process.argv.slice(2))
+    if (!args) {
+        console.log(USAGE)
+        return
+    }
     const creds = toolCredentials(root)
     const login = { username: creds.username, password: creds.password }
     const client = await mqtt.connectAsync(args.url, { reconnectPeriod: 0, connectTimeout: 5000, ...login }).catch((e: Error) => {
@@ -162,7 +165,4 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((e: Error) => {
-    console.error(e.message)
-    process.exit(1)
-})
+runTool("rpc", USAGE, main)

@@ -14,6 +14,7 @@ import mqtt from "mqtt"
 import { pathToFileURL } from "node:url"
 import { startMosquitto, type Mosquitto } from "../test/helpers/mosquitto"
 import { startSimulator, type SimRun } from "../test/helpers/simulator"
+import { intArg, parseFlags, runTool } from "./lib/cli-args"
 
 export interface SoakOptions {
     requests: number
@@ -234,17 +235,22 @@ export function formatSoak(r: SoakResult): string {
     )
 }
 
+const USAGE = "usage: npm run soak [-- N] [--ballast KB] [--window W] [--search]"
+
 async function main(): Promise<void> {
-    const argv = process.argv.slice(2)
-    const flag = (name: string) => {
-        const i = argv.indexOf(name)
-        return i >= 0 ? argv[i + 1] : undefined
-    }
-    const positional = argv.find((a, i) => /^\d+$/.test(a) && !(i > 0 && argv[i - 1].startsWith("--")))
-    const window = Number(flag("--window") ?? 8)
-    if (argv.includes("--search")) {
+    const { values, positionals } = parseFlags(
+        process.argv.slice(2),
+        { ballast: { type: "string" }, window: { type: "string" }, search: { type: "boolean" } },
+        { min: 0, max: 1 }
+    )
+    const window = intArg("--window", values.window as string | undefined, 8, 1, 1000)
+    // the ballast is 1 KB buffers held on a 64 KB heap
+    const ballastKb = intArg("--ballast", values.ballast as string | undefined, 0, 0, 63)
+    const positional = positionals[0]
+    const requests = intArg("N (the number of requests)", positional, values.search ? 1000 : 20000, 1, 10_000_000)
+    if (values.search) {
         // Bisection over the ballast (2 KB resolution): the largest one that passes bounds the peak heap.
-        const n = Number(positional ?? 1000)
+        const n = requests
         let ok = 0
         let bad = 64
         while (bad - ok > 2) {
@@ -260,15 +266,12 @@ async function main(): Promise<void> {
         console.log(`heap: the firmware survived ${n} requests with ${ok} KB held and failed with ${bad} KB held (of 64 KB): peak live heap between ${64 - bad} and ${64 - ok} KB`)
         process.exit(0)
     }
-    const r = await runSoak({ requests: Number(positional ?? 20000), window, ballastKb: Number(flag("--ballast") ?? 0) })
+    const r = await runSoak({ requests, window, ballastKb })
     console.log(formatSoak(r))
     if (!r.ok) console.log(r.logTail)
     process.exit(r.ok ? 0 : 1)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-    main().catch((e) => {
-        console.error(e)
-        process.exit(2)
-    })
+    runTool("soak", USAGE, main)
 }

@@ -35,6 +35,7 @@ import {
 import { killAll } from "../test/helpers/processes"
 import { startGateway, type Gateway } from "../src/host/gateway/gateway"
 import { readEnvFile, redactUrl, removeStartRecord, toolCredentials, writeStartRecord } from "./lib/running-start"
+import { parseFlags, runTool, urlArg } from "./lib/cli-args"
 
 const USAGE = [
     "usage: npm start [-- --reset | --no-sim]",
@@ -64,18 +65,20 @@ function say(line: string): void {
 }
 
 async function main(): Promise<void> {
-    const args = process.argv.slice(2)
-    if (args.includes("--help") || args.includes("-h")) {
+    const { values } = parseFlags(process.argv.slice(2), {
+        reset: { type: "boolean" },
+        "no-sim": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+    })
+    if (values.help) {
         console.log(USAGE)
         return
     }
-    for (const a of args)
-        if (a !== "--reset" && a !== "--no-sim") {
-            console.error(`unknown argument ${a}\n${USAGE}`)
-            process.exit(2)
-        }
-    const reset = args.includes("--reset")
-    let url = process.env["MQTT_URL"] || readEnvFile(join(PROJECT_ROOT, ".env.local"))["MQTT_URL"]
+    const reset = values.reset === true
+    const noSim = values["no-sim"] === true
+    const envUrl = process.env["MQTT_URL"]
+    let url = envUrl || readEnvFile(join(PROJECT_ROOT, ".env.local"))["MQTT_URL"]
+    if (url) urlArg(envUrl ? "MQTT_URL (environment)" : "MQTT_URL in .env.local", url, ["mqtt", "mqtts", "tcp", "tls", "ws", "wss"])
     let stopBroker = async () => {}
     if (!url) {
         const aedes = await Aedes.createBroker()
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
     }
     process.on("SIGINT", stop)
     process.on("SIGTERM", stop)
-    if (args.includes("--no-sim")) {
+    if (noSim) {
         say(`no simulator (--no-sim): boards reach the broker at ${redactUrl(url)}; Ctrl-C stops everything`)
         return
     }
@@ -200,7 +203,4 @@ async function startLocalGateway(url: string, login: { username?: string; passwo
     return gw
 }
 
-main().catch((e: Error) => {
-    console.error(e.message)
-    process.exit(1)
-})
+runTool("start", USAGE, main)

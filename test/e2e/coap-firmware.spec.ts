@@ -102,6 +102,30 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
         await readsBack("/config", (p) => JSON.parse(p).TELEMETRY_MS === 5000, "TELEMETRY_MS 5000 saved")
     })
 
+    test("input is checked where it enters: a repeated id runs once, settings typed strictly, one version", async () => {
+        const post = async (body: string) => {
+            const r = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", body, uri("/rpc")])
+            return { codes: r.codes, reply: r.payload ? JSON.parse(r.payload) : undefined }
+        }
+        const on = await post('{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":"dup-1"}')
+        expect(on.reply.result).toEqual({ on: true })
+        const again = await post('{"jsonrpc":"2.0","method":"led.set","params":{"on":false},"id":"dup-1"}')
+        expect(again.reply.error.code).toBe(-32600)
+        expect((await post('{"jsonrpc":"2.0","method":"led.get","id":"dup-2"}')).reply.result).toEqual({ on: true })
+        const typed = await post('{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"TELEMETRY_MS":"5000"}},"id":"typed"}')
+        expect(typed.reply.error.code).toBe(-32602)
+        // over the board's 1,024 B request limit: -32600 from the board; over its Max-Message-Size
+        // (1,152 B, RFC 8323 5.3.1): 4.13 from the gateway, which never sends it
+        const pad = (n: number) => '{"jsonrpc":"2.0","method":"led.get","id":"long","params":{"pad":"' + "x".repeat(n) + '"}}'
+        expect((await post(pad(1000))).reply.error.code).toBe(-32600)
+        expect((await post(pad(1100))).codes).toEqual(["4.13"])
+        // one version: the runtime's start banner and the firmware's (package.json's, stamped by the compiler)
+        const info = await post('{"jsonrpc":"2.0","method":"sys.info","id":"ver"}')
+        const v = info.reply.result.version as string
+        expect(vm.log.vm.filter((l) => /^start: devs-link /.test(l)).pop()).toContain(" " + v)
+        expect(vm.log.vm.some((l) => l.includes("devs-link " + v + " (CoAP over TCP)"))).toBe(true)
+    }, 60_000)
+
     test("keeps working across a head-end (gateway) restart: the board reconnects and registers again", async () => {
         const tcpPort = gw.ports.tcp!
         const coapPort = gw.ports.coap!

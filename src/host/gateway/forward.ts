@@ -80,6 +80,9 @@ export function forward(reg: BoardRegistry, id: string, f: ForwardRequest, done:
         const req = buildRequest(f)
         if (num > 0) setUintOption(req, OptionNumber.Block2, encodeBlock({ num, more: false, szx }))
         link.request(req, (resp, err) => {
+            // a request over the board's Max-Message-Size (RFC 8323 5.3.1, src/coap/tcp-connection.ts)
+            // never left: the client's request is too large (RFC 7252 5.9.2.9), not the board late
+            if (err !== undefined && err.indexOf("Max-Message-Size") >= 0) return done(gatewayError(CoapCode.RequestEntityTooLarge, "board " + id + ": " + err))
             if (err !== undefined || resp === undefined) return done(gatewayError(CoapCode.GatewayTimeout, "board " + id + ": " + err))
             const b2 = getUintOption(resp, OptionNumber.Block2)
             if (b2 === undefined || codeClass(resp.code) !== 2) {
