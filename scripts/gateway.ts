@@ -13,6 +13,7 @@
 import { existsSync, readFileSync } from "node:fs"
 import { startGateway } from "../src/host/gateway/gateway"
 import { checked, intArg, parseFlags, portArg, runTool, urlArg, UsageError } from "./lib/cli-args"
+import { parseBrokerList } from "../src/config/broker-list"
 import { validatePrefix } from "./lib/broker-auth"
 import { redactUrl } from "./lib/running-start"
 
@@ -30,6 +31,15 @@ function pemFile(name: string): Buffer {
     return readFileSync(path)
 }
 
+/** MQTT_URL: one broker URL, or a list of a cluster's nodes (src/config/broker-list.ts). */
+function brokerArg(text: string): string {
+    if (text.indexOf(",") < 0) return urlArg("MQTT_URL", text, ["mqtt", "mqtts", "tcp", "tls", "ws", "wss"])
+    return checked("MQTT_URL", text, (t) => {
+        const list = parseBrokerList(t, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true, "list")
+        return typeof list === "string" ? list : undefined
+    })
+}
+
 function settings() {
     parseFlags(process.argv.slice(2), {})
     if ((env["GATEWAY_TLS_KEY"] || "") !== "" !== ((env["GATEWAY_TLS_CERT"] || "") !== ""))
@@ -44,7 +54,7 @@ function settings() {
         token: env["GATEWAY_HTTP_TOKEN"] || "",
         coapToken: env["GATEWAY_COAP_TOKEN"] || "",
         tls: env["GATEWAY_TLS_KEY"] ? { key: pemFile("GATEWAY_TLS_KEY"), cert: pemFile("GATEWAY_TLS_CERT") } : undefined,
-        mqttUrl: mqttUrl ? urlArg("MQTT_URL", mqttUrl, ["mqtt", "mqtts", "tcp", "tls", "ws", "wss"]) : "",
+        mqttUrl: mqttUrl ? brokerArg(mqttUrl) : "",
         prefix: checked("TOPIC_PREFIX", env["TOPIC_PREFIX"] || "devices", validatePrefix),
     }
 }
