@@ -18,9 +18,9 @@ import { Clock, Random } from "../io"
 import { Backoff, STABLE_CONNECTION_MS } from "./backoff"
 import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe } from "./encode"
 import { FrameAssembler } from "./frames"
-import { ACK_GAP_MS, ACK_POLL_MS, HeldAcks } from "./held-acks"
+import { ACK_GAP_MS, ACK_POLL_MS, holdAck, takeAck } from "./held-acks"
 import { Outbox, OutMessage, OutState, DoneCallback } from "./outbox"
-import { PacketIds } from "./packet-ids"
+import { allocateId, newPacketIds, PacketIds, releaseId } from "./packet-ids"
 import {
     ConnackPacket,
     ConnectPacket,
@@ -158,12 +158,6 @@ export interface PendingOp {
  */
 const STAT_NAMES = "connects reconnects messagesSent messagesResent messagesAcked messagesReceived duplicatesIgnored droppedQos0 packetsSent packetsReceived bytesSent bytesReceived pingsSent pingTimeouts protocolErrors inflight queued"
 
-function newStats(): SessionStats {
-    const s: any = {}
-    for (const k of STAT_NAMES.split(" ")) s[k] = 0
-    return s
-}
-
 export function ended(what: string): MqttClientError {
     return new MqttClientError(ClientErrorCode.CLIENT_ENDED, "client ended before " + what + " completed")
 }
@@ -222,8 +216,8 @@ export class SessionCore {
     protected spare: OutMessage[]
     /** Highest QoS publish() and subscribe() accept: 1 here, 2 in Session. */
     protected maxQos: number
-    /** Inbound QoS 1 PUBACKs not sent yet; only with opts.backlog. */
-    protected held: HeldAcks | undefined
+    /** Inbound QoS 1 PUBACKs not sent yet (runs of ids, held-acks.ts); only with opts.backlog. */
+    protected held: number[] | undefined
     /** clock time a held PUBACK was last released. */
     protected ackReleasedAt: number
 
@@ -238,7 +232,7 @@ export class SessionCore {
             throw invalid("an empty client id needs clean: true (3.1.3-7)")
         if (opts.password !== undefined && opts.username === undefined)
             throw invalid("a password needs a user name (3.1.2-22)")
-        if (opts.backlog) this.held = new HeldAcks()
+        if (opts.backlog) this.held = []
         if (opts.will) {
             validateTopicName(opts.will.topic)
             // the will is the broker's to deliver, so its QoS 2 needs nothing from this client
@@ -248,9 +242,13 @@ export class SessionCore {
         this.clock = clock
         this.sink = sink
         this.frames = new FrameAssembler(opts.maxPacketSize)
-        this.ids = new PacketIds()
+        this.ids = newPacketIds()
         this.backoff = new Backoff(opts.reconnectMin, opts.reconnectMax, random)
-        this.st = newStats()
+        // a zeroed object built by a loop over one string costs less board bytecode than an
+        // object literal of 17 fields
+        const st: any = {}
+        for (const k of STAT_NAMES.split(" ")) st[k] = 0
+        this.st = st
         const self = this
         this.outbox = new Outbox(opts.outboxMaxMessages, opts.outboxMaxBytes, function (m: OutMessage) {
             self.st.droppedQos0++
@@ -287,8 +285,11 @@ export class SessionCore {
                 return this.connectDeadline
             case SessionState.CONNECTED: {
                 const k = this.keepaliveDeadline()
-                if (!this.held || this.held.runs.length === 0) return k
-                const a = this.ackDeadline()
+                if (!this.held || this.held.length === 0) return k
+                // a held PUBACK may go once the link is quiet, or a poll while the application is busy
+                const quiet = this.quietSince() + ACK_GAP_MS
+                const now = this.clock.now()
+                const a = quiet > now ? quiet : now + ACK_POLL_MS
                 return k < 0 || a < k ? a : k
             }
             default:
@@ -300,13 +301,6 @@ export class SessionCore {
         if (this.keepaliveMs === 0) return -1
         if (this.pingSentAt >= 0) return this.pingSentAt + this.pingTimeoutMs
         return (this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived) + this.keepaliveMs
-    }
-
-    /** When a held PUBACK may go: once the link is quiet, or a poll while the application is busy. */
-    private ackDeadline(): number {
-        const quiet = this.quietSince() + ACK_GAP_MS
-        const now = this.clock.now()
-        return quiet > now ? quiet : now + ACK_POLL_MS
     }
 
     private quietSince(): number {
@@ -374,14 +368,29 @@ export class SessionCore {
         }
         if (this.state !== SessionState.CONNECTED) return
         switch (p.type) {
-            case PacketType.PUBLISH:
+            case PacketType.PUBLISH: {
                 // QoS 2 flows are Session's (onQos2OrUnsuback)
-                if ((p as PublishPacket).qos === 2) break
-                this.onPublish(p as PublishPacket)
+                const pub = p as PublishPacket
+                if (pub.qos === 2) break
+                this.deliver(pub)
+                // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once); with a
+                // backlog, once the application has caught up (held-acks.ts)
+                if (pub.qos !== 1) return
+                // a QoS 1 PUBLISH has a packet id (3.3.2.2; the decoder checks it)
+                if (this.held) holdAck(this.held, pub.packetId as number)
+                else this.send(encodeAck(PacketType.PUBACK, pub.packetId as number))
                 return
-            case PacketType.PUBACK:
-                this.onPuback((p as PacketIdOnlyPacket).packetId)
+            }
+            case PacketType.PUBACK: {
+                // 4.3.2: QoS 1 ends with PUBACK. An ack for an id we do not hold (e.g. after a clean
+                // reconnect) is ignored.
+                const id = (p as PacketIdOnlyPacket).packetId
+                const i = this.findInflight(id)
+                if (i < 0) return
+                if (this.inflight[i].state !== OutState.AWAIT_PUBACK) this.violation("PUBACK for QoS 2 message " + id)
+                else this.complete(i)
                 return
+            }
             case PacketType.SUBACK:
                 this.onSuback(p as SubackPacket)
                 return
@@ -414,8 +423,26 @@ export class SessionCore {
         const now = this.clock.now()
         const s = this.state
         if (s === SessionState.CONNECTED) {
-            this.keepalive(now)
-            if (this.held) this.releaseAck(now)
+            // due: keepalive since the older of the last packet sent and received (3.1.2.10: the
+            // client must send something within keepalive; pinging when nothing has been RECEIVED for
+            // keepalive as well is what finds a half-open link under QoS 0 traffic), or the PINGRESP
+            // timeout of an outstanding PINGREQ
+            const k = this.keepaliveDeadline()
+            if (k >= 0 && now >= k) {
+                if (this.pingSentAt >= 0) {
+                    this.st.pingTimeouts++
+                    this.drop(new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
+                    return
+                }
+                this.send(encodeHeaderOnly(PacketType.PINGREQ))
+                this.st.pingsSent++
+                this.pingSentAt = now
+            }
+            // the oldest held PUBACK goes if the application has nothing waiting and the link is quiet
+            const h = this.held
+            if (!h || h.length === 0 || (this.opts as Required<SessionOptions>).backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
+            this.ackReleasedAt = now
+            this.send(encodeAck(PacketType.PUBACK, takeAck(h)))
             return
         }
         // WAITING: the reconnect; OPENING, CONNECTING: the CONNACK timeout (NEW, ENDED: never)
@@ -425,15 +452,6 @@ export class SessionCore {
             this.st.reconnects++
             this.openStream()
         } else this.drop(new MqttClientError(ClientErrorCode.CONNECT_TIMEOUT, "no CONNACK within " + this.opts.connectTimeout + " ms"))
-    }
-
-    /** Sends the oldest held PUBACK if the application has nothing waiting and the link is quiet. */
-    private releaseAck(now: number): void {
-        // tick() calls this only when held exists, which it does exactly when opts.backlog was given
-        const h = this.held as HeldAcks
-        if (h.runs.length === 0 || (this.opts as Required<SessionOptions>).backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
-        this.ackReleasedAt = now
-        this.send(encodeAck(PacketType.PUBACK, h.take()))
     }
 
     // ---------------------------------------------------------------- application inputs
@@ -456,7 +474,16 @@ export class SessionCore {
         checkQos(qos, this.maxQos)
         validateTopicName(topic)
         const bytes = typeof payload === "string" ? Buffer.from(payload as string) : (payload as Buffer)
-        const m = this.newMessage(topic, bytes, qos, retain, done)
+        // message records are recycled (at most a window's worth are kept, recycle()), so a
+        // steady pipelined stream allocates nothing per message beyond the packet buffer
+        const m = this.spare.pop() || ({} as OutMessage)
+        m.topic = topic
+        m.payload = bytes
+        m.qos = qos
+        m.retain = retain
+        m.packetId = 0
+        m.state = OutState.QUEUED
+        m.done = done
         // connected, QoS 0 goes at once; QoS 1/2 if the window has room and nothing waits in the
         // outbox (nothing overtakes a message already waiting there)
         if (this.state === SessionState.CONNECTED && (qos === 0 || (this.inflight.length < this.opts.inflightWindow && this.outbox.items.length === 0))) {
@@ -475,7 +502,16 @@ export class SessionCore {
             checkTopicFilter(s.filter)
             checkQos(s.qos, this.maxQos)
         }
-        for (const s of subs) this.rememberSub(s)
+        for (const s of subs) {
+            let known = false
+            for (const t of this.subs) {
+                if (t.filter === s.filter) {
+                    t.qos = s.qos
+                    known = true
+                }
+            }
+            if (!known) this.subs.push({ filter: s.filter, qos: s.qos })
+        }
         this.addOp({ kind: PacketType.SUBSCRIBE, packetId: 0, subs, filters: undefined, done })
     }
 
@@ -523,7 +559,7 @@ export class SessionCore {
         this.state = SessionState.WAITING
         this.frames.reset()
         // the connection's PUBACKs mean nothing on the next one (the broker resends)
-        if (this.held) this.held.runs = []
+        if (this.held) this.held = []
         this.pingSentAt = -1
         this.reconnectAt = this.opts.reconnectMin > 0 ? now + this.backoff.next() : -1
         this.sink.disconnected(reason, err)
@@ -548,7 +584,22 @@ export class SessionCore {
         if (!p.sessionPresent) {
             // the broker has no session: our subscriptions are gone with it
             this.onSessionLost()
-            this.restoreSubscriptions()
+            // subscribe again to every filter not already being subscribed; an earlier restore that
+            // never got its SUBACK is superseded by this one
+            for (let i = this.ops.length - 1; i >= 0; i--) {
+                const op = this.ops[i]
+                if (op.kind === PacketType.SUBSCRIBE && !op.done) {
+                    if (op.packetId !== 0) releaseId(this.ids, op.packetId)
+                    removeAt(this.ops, i)
+                }
+            }
+            const missing: Subscription[] = []
+            for (const s of this.subs) {
+                let pending = false
+                for (const op of this.ops) if (op.kind === PacketType.SUBSCRIBE) for (const t of op.subs as Subscription[]) if (t.filter === s.filter) pending = true
+                if (!pending) missing.push({ filter: s.filter, qos: s.qos })
+            }
+            if (missing.length > 0) this.ops.push({ kind: PacketType.SUBSCRIBE, packetId: 0, subs: missing, filters: undefined, done: undefined })
         }
         // 4.4: resend unacknowledged PUBLISH (DUP=1) and PUBREL in their original order
         for (const m of this.inflight) {
@@ -571,23 +622,6 @@ export class SessionCore {
     /** Session forgets its inbound QoS 2 ids here. */
     protected onSessionLost(): void {}
 
-    protected keepalive(now: number): void {
-        // due: keepalive since the older of the last packet sent and received (3.1.2.10: the
-        // client must send something within keepalive; pinging when nothing has been RECEIVED for
-        // keepalive as well is what finds a half-open link under QoS 0 traffic), or the PINGRESP
-        // timeout of an outstanding PINGREQ
-        const d = this.keepaliveDeadline()
-        if (d < 0 || now < d) return
-        if (this.pingSentAt >= 0) {
-            this.st.pingTimeouts++
-            this.drop(new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
-            return
-        }
-        this.send(encodeHeaderOnly(PacketType.PINGREQ))
-        this.st.pingsSent++
-        this.pingSentAt = now
-    }
-
     // ---------------------------------------------------------------- outgoing publish
 
     protected send(b: Buffer): void {
@@ -601,7 +635,7 @@ export class SessionCore {
     protected transmit(m: OutMessage): void {
         const qos = m.qos
         if (qos > 0) {
-            m.packetId = this.ids.allocate()
+            m.packetId = allocateId(this.ids)
             m.state = qos === 1 ? OutState.AWAIT_PUBACK : OutState.AWAIT_PUBREC
             this.inflight.push(m)
         }
@@ -632,7 +666,7 @@ export class SessionCore {
     protected complete(i: number): void {
         const m = this.inflight[i]
         removeAt(this.inflight, i)
-        this.ids.release(m.packetId)
+        releaseId(this.ids, m.packetId)
         this.st.messagesAcked++
         const done = m.done
         this.recycle(m)
@@ -640,25 +674,9 @@ export class SessionCore {
         if (done) this.finish(done, undefined)
     }
 
-    /**
-     * Message records are recycled (at most a window's worth are kept), so a steady pipelined
-     * stream allocates nothing per message beyond the packet buffer.
-     */
-    protected newMessage(topic: string, payload: Buffer, qos: QoS, retain: boolean, done: DoneCallback | undefined): OutMessage {
-        const m = this.spare.pop() || ({} as OutMessage)
-        m.topic = topic
-        m.payload = payload
-        m.qos = qos
-        m.retain = retain
-        m.packetId = 0
-        m.state = OutState.QUEUED
-        m.done = done
-        return m
-    }
-
     protected recycle(m: OutMessage): void {
         if (this.spare.length >= this.opts.inflightWindow) return
-        // drop references so the pool keeps no payload alive; newMessage() sets every field again
+        // drop references so the pool keeps no payload alive; publish() sets every field again
         // before the record is used, so the casts never let an undefined be read
         m.payload = undefined as unknown as Buffer
         m.done = undefined
@@ -666,29 +684,7 @@ export class SessionCore {
         this.spare.push(m)
     }
 
-    /** 4.3.2: QoS 1 ends with PUBACK. An ack for an id we do not hold (e.g. after a clean reconnect) is ignored. */
-    protected onPuback(id: number): void {
-        const i = this.findInflight(id)
-        if (i < 0) return
-        if (this.inflight[i].state !== OutState.AWAIT_PUBACK) {
-            this.violation("PUBACK for QoS 2 message " + id)
-            return
-        }
-        this.complete(i)
-    }
-
     // ---------------------------------------------------------------- incoming publish
-
-    /** QoS 0 and 1 (QoS 2 is Session's). */
-    protected onPublish(p: PublishPacket): void {
-        this.deliver(p)
-        // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once); with a
-        // backlog, once the application has caught up (held-acks.ts)
-        if (p.qos !== 1) return
-        // a QoS 1 PUBLISH has a packet id (3.3.2.2; the decoder checks it)
-        if (this.held) this.held.hold(p.packetId as number)
-        else this.send(encodeAck(PacketType.PUBACK, p.packetId as number))
-    }
 
     /** To the application; a PUBLISH over maxPacketSize (acknowledged all the same) is only reported. */
     protected deliver(p: PublishPacket): void {
@@ -702,16 +698,6 @@ export class SessionCore {
     }
 
     // ---------------------------------------------------------------- subscriptions
-
-    protected rememberSub(s: Subscription): void {
-        for (const t of this.subs) {
-            if (t.filter === s.filter) {
-                t.qos = s.qos
-                return
-            }
-        }
-        this.subs.push({ filter: s.filter, qos: s.qos })
-    }
 
     protected forgetSub(filter: string): void {
         for (let i = 0; i < this.subs.length; i++) {
@@ -728,36 +714,13 @@ export class SessionCore {
     }
 
     protected sendOp(op: PendingOp): void {
-        if (op.packetId === 0) op.packetId = this.ids.allocate()
+        if (op.packetId === 0) op.packetId = allocateId(this.ids)
         this.send(this.encodeOp(op))
     }
 
     /** SUBSCRIBE; Session adds UNSUBSCRIBE. */
     protected encodeOp(op: PendingOp): Buffer {
         return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs as Subscription[] })
-    }
-
-    /** The broker reported no session: subscribe again to every filter not already being subscribed. */
-    protected restoreSubscriptions(): void {
-        // an earlier restore that never got its SUBACK is superseded by this one
-        for (let i = this.ops.length - 1; i >= 0; i--) {
-            const op = this.ops[i]
-            if (op.kind === PacketType.SUBSCRIBE && !op.done) {
-                if (op.packetId !== 0) this.ids.release(op.packetId)
-                removeAt(this.ops, i)
-            }
-        }
-        const missing: Subscription[] = []
-        for (const s of this.subs) if (!this.subscribePending(s.filter)) missing.push({ filter: s.filter, qos: s.qos })
-        if (missing.length > 0) this.ops.push({ kind: PacketType.SUBSCRIBE, packetId: 0, subs: missing, filters: undefined, done: undefined })
-    }
-
-    protected subscribePending(filter: string): boolean {
-        for (const op of this.ops) {
-            if (op.kind !== PacketType.SUBSCRIBE) continue
-            for (const s of op.subs as Subscription[]) if (s.filter === filter) return true
-        }
-        return false
     }
 
     /** The pending op with packet id `id`, removed; undefined when there is none (or, a violation, of another kind). */
@@ -770,7 +733,7 @@ export class SessionCore {
                     return undefined
                 }
                 removeAt(this.ops, i)
-                this.ids.release(id)
+                releaseId(this.ids, id)
                 return op
             }
         }

@@ -1,41 +1,41 @@
 import { describe, expect, test } from "@devicescript/test"
 import { Backoff } from "../../../src/mqtt/backoff"
 import { Outbox, OutMessage, OutState } from "../../../src/mqtt/outbox"
-import { PacketIds } from "../../../src/mqtt/packet-ids"
+import { allocateId, newPacketIds, releaseId } from "../../../src/mqtt/packet-ids"
 import { QoS } from "../../../src/mqtt/packets"
 import { FixedRandom, thrownCode } from "./harness"
 
 describe("packet ids (2.3.1)", () => {
     test("hands out 1, 2, 3 and never 0", () => {
-        const ids = new PacketIds()
-        expect(ids.allocate()).toBe(1)
-        expect(ids.allocate()).toBe(2)
-        expect(ids.allocate()).toBe(3)
+        const ids = newPacketIds()
+        expect(allocateId(ids)).toBe(1)
+        expect(allocateId(ids)).toBe(2)
+        expect(allocateId(ids)).toBe(3)
     })
     test("wraps from 65535 to 1", () => {
-        const ids = new PacketIds()
+        const ids = newPacketIds()
         ids.nextId = 65535
-        expect(ids.allocate()).toBe(65535)
-        expect(ids.allocate()).toBe(1)
+        expect(allocateId(ids)).toBe(65535)
+        expect(allocateId(ids)).toBe(1)
     })
     test("skips ids still in flight after the wrap, reuses released ones", () => {
-        const ids = new PacketIds()
-        const a = ids.allocate() // 1
-        const b = ids.allocate() // 2
+        const ids = newPacketIds()
+        const a = allocateId(ids) // 1
+        const b = allocateId(ids) // 2
         ids.nextId = 65535
-        expect(ids.allocate()).toBe(65535)
-        expect(ids.allocate()).toBe(3) // 1 and 2 are in flight
-        ids.release(a)
+        expect(allocateId(ids)).toBe(65535)
+        expect(allocateId(ids)).toBe(3) // 1 and 2 are in flight
+        releaseId(ids, a)
         ids.nextId = 1
-        expect(ids.allocate()).toBe(1)
+        expect(allocateId(ids)).toBe(1)
         expect(ids.inUse.indexOf(b) >= 0).toBe(true)
         expect(ids.inUse.length).toBe(4)
     })
     test("a released id is not reused until the counter comes round", () => {
-        const ids = new PacketIds()
-        const first = ids.allocate()
-        ids.release(first)
-        expect(ids.allocate()).toBe(2)
+        const ids = newPacketIds()
+        const first = allocateId(ids)
+        releaseId(ids, first)
+        expect(allocateId(ids)).toBe(2)
     })
 })
 
