@@ -13,29 +13,27 @@ import { Random } from "../io"
  */
 export const STABLE_CONNECTION_MS = 20000
 
-export class Backoff {
-    private minMs: number
-    private maxMs: number
-    private random: Random
-    /** The ceiling of the next draw: min, doubled per attempt, capped at max (read-only outside; a field, not a method, to save board bytecode). */
+/** A record and free functions rather than a class: a class costs the board a constructor and a prototype entry per method. */
+export interface Backoff {
+    minMs: number
+    maxMs: number
+    random: Random
+    /** The ceiling of the next draw: min, doubled per attempt, capped at max (read-only outside). */
     cap: number
+}
 
-    constructor(minMs: number, maxMs: number, random: Random) {
-        this.minMs = minMs
-        this.maxMs = Math.max(minMs, maxMs)
-        this.random = random
-        this.cap = minMs
-    }
+export function newBackoff(minMs: number, maxMs: number, random: Random): Backoff {
+    return { minMs, maxMs: Math.max(minMs, maxMs), random, cap: minMs }
+}
 
-    /** The delay before the next attempt, in ms; each call doubles the ceiling up to max. */
-    next(): number {
-        const d = Math.floor(this.random.next() * this.cap)
-        this.cap = Math.min(this.cap * 2, this.maxMs)
-        return d
-    }
+/** The delay before the next attempt, in ms; each call doubles the ceiling up to max. */
+export function nextBackoff(b: Backoff): number {
+    const d = Math.floor(b.random.next() * b.cap)
+    b.cap = Math.min(b.cap * 2, b.maxMs)
+    return d
+}
 
-    /** After a connection that stayed up STABLE_CONNECTION_MS the next failure starts again from min. */
-    reset(): void {
-        this.cap = this.minMs
-    }
+/** After a connection that stayed up STABLE_CONNECTION_MS the next failure starts again from min. */
+export function resetBackoff(b: Backoff): void {
+    b.cap = b.minMs
 }

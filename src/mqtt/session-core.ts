@@ -15,11 +15,11 @@
 // board, and unit tests drive it with a fake clock and an in-memory broker.
 
 import { Clock, Random } from "../io"
-import { Backoff, STABLE_CONNECTION_MS } from "./backoff"
+import { Backoff, newBackoff, nextBackoff, resetBackoff, STABLE_CONNECTION_MS } from "./backoff"
 import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe } from "./encode"
 import { FrameAssembler } from "./frames"
 import { ACK_GAP_MS, ACK_POLL_MS, holdAck, takeAck } from "./held-acks"
-import { Outbox, OutMessage, OutState, DoneCallback } from "./outbox"
+import { newOutbox, Outbox, outboxAdd, outboxShift, OutMessage, OutState, DoneCallback } from "./outbox"
 import { allocateId, newPacketIds, PacketIds, releaseId } from "./packet-ids"
 import {
     ConnackPacket,
@@ -243,14 +243,14 @@ export class SessionCore {
         this.sink = sink
         this.frames = new FrameAssembler(opts.maxPacketSize)
         this.ids = newPacketIds()
-        this.backoff = new Backoff(opts.reconnectMin, opts.reconnectMax, random)
+        this.backoff = newBackoff(opts.reconnectMin, opts.reconnectMax, random)
         // a zeroed object built by a loop over one string costs less board bytecode than an
         // object literal of 17 fields
         const st: any = {}
         for (const k of STAT_NAMES.split(" ")) st[k] = 0
         this.st = st
         const self = this
-        this.outbox = new Outbox(opts.outboxMaxMessages, opts.outboxMaxBytes, function (m: OutMessage) {
+        this.outbox = newOutbox(opts.outboxMaxMessages, opts.outboxMaxBytes, function (m: OutMessage) {
             self.st.droppedQos0++
             if (m.done) self.finish(m.done, new MqttClientError(ClientErrorCode.QOS0_DROPPED, "QoS 0 message to " + m.topic + " dropped: outbox full"))
         })
@@ -490,7 +490,7 @@ export class SessionCore {
             this.transmit(m)
             return
         }
-        this.outbox.add(m)
+        outboxAdd(this.outbox, m)
     }
 
     /** Subscribes; done gets the SUBACK codes, or SUBSCRIBE_FAILED if any filter got 0x80. */
@@ -555,13 +555,13 @@ export class SessionCore {
     protected goOffline(reason: string, err: MqttClientError | undefined): void {
         const now = this.clock.now()
         // only a connection that lasted resets the backoff (backoff.ts)
-        if (this.state === SessionState.CONNECTED && now - this.connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset()
+        if (this.state === SessionState.CONNECTED && now - this.connectedAt >= STABLE_CONNECTION_MS) resetBackoff(this.backoff)
         this.state = SessionState.WAITING
         this.frames.reset()
         // the connection's PUBACKs mean nothing on the next one (the broker resends)
         if (this.held) this.held = []
         this.pingSentAt = -1
-        this.reconnectAt = this.opts.reconnectMin > 0 ? now + this.backoff.next() : -1
+        this.reconnectAt = this.opts.reconnectMin > 0 ? now + nextBackoff(this.backoff) : -1
         this.sink.disconnected(reason, err)
     }
 
@@ -652,7 +652,7 @@ export class SessionCore {
         while (this.state === SessionState.CONNECTED) {
             const m = this.outbox.items[0]
             if (!m || (m.qos > 0 && this.inflight.length >= this.opts.inflightWindow)) return
-            this.outbox.shift()
+            outboxShift(this.outbox)
             this.transmit(m)
         }
     }
