@@ -180,14 +180,14 @@ export function checkTopicFilter(filter: string): void {
 }
 
 export class SessionCore {
-    protected opts: SessionOptions
-    protected clock: Clock
-    protected sink: SessionSink
-    protected frames: FrameAssembler
-    protected ids: PacketIds
-    protected backoff: Backoff
-    protected outbox: Outbox
-    protected st: SessionStats
+    opts: SessionOptions
+    clock: Clock
+    sink: SessionSink
+    frames: FrameAssembler
+    ids: PacketIds
+    backoff: Backoff
+    outbox: Outbox
+    st: SessionStats
 
     /** Read-only outside (a field rather than a getter method: methods cost board bytecode). */
     state: SessionState
@@ -196,30 +196,30 @@ export class SessionCore {
      * driver tags stream events with it. Read-only outside.
      */
     gen: number
-    protected reconnectAt: number
-    protected connectDeadline: number
+    reconnectAt: number
+    connectDeadline: number
     /** When the current connection's CONNACK was accepted; set by onConnack(), read only while CONNECTED. */
-    protected declare connectedAt: number
-    protected lastSent: number
-    protected lastReceived: number
+    declare connectedAt: number
+    lastSent: number
+    lastReceived: number
     /** When the outstanding PINGREQ was sent; -1 when none is outstanding. */
-    protected pingSentAt: number
-    protected keepaliveMs: number
-    protected pingTimeoutMs: number
+    pingSentAt: number
+    keepaliveMs: number
+    pingTimeoutMs: number
 
     /** Outgoing QoS 1/2 messages in the order they were first sent (4.4 resend order). */
-    protected inflight: OutMessage[]
+    inflight: OutMessage[]
     /** Subscriptions the application wants; restored when the broker reports no session. */
-    protected subs: Subscription[]
-    protected ops: PendingOp[]
+    subs: Subscription[]
+    ops: PendingOp[]
     /** Completed QoS 1/2 records, reused by the next publishes. */
-    protected spare: OutMessage[]
+    spare: OutMessage[]
     /** Highest QoS publish() and subscribe() accept: 1 here, 2 in Session. */
-    protected maxQos: number
+    maxQos: number
     /** Inbound QoS 1 PUBACKs not sent yet (runs of ids, held-acks.ts); only with opts.backlog. */
-    protected held: number[] | undefined
+    held: number[] | undefined
     /** clock time a held PUBACK was last released. */
-    protected ackReleasedAt: number
+    ackReleasedAt: number
 
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
         // a whole number (3.1.2.10: a 16-bit field); 1.5 used to pass here and then throw from the
@@ -252,7 +252,7 @@ export class SessionCore {
         const self = this
         this.outbox = newOutbox(opts.outboxMaxMessages, opts.outboxMaxBytes, function (m: OutMessage) {
             self.st.droppedQos0++
-            if (m.done) self.finish(m.done, new MqttClientError(ClientErrorCode.QOS0_DROPPED, "QoS 0 message to " + m.topic + " dropped: outbox full"))
+            if (m.done) finish(self, m.done, new MqttClientError(ClientErrorCode.QOS0_DROPPED, "QoS 0 message to " + m.topic + " dropped: outbox full"))
         })
         this.state = SessionState.NEW
         this.gen = 0
@@ -284,10 +284,10 @@ export class SessionCore {
             case SessionState.CONNECTING:
                 return this.connectDeadline
             case SessionState.CONNECTED: {
-                const k = this.keepaliveDeadline()
+                const k = keepaliveDeadline(this)
                 if (!this.held || this.held.length === 0) return k
                 // a held PUBACK may go once the link is quiet, or a poll while the application is busy
-                const quiet = this.quietSince() + ACK_GAP_MS
+                const quiet = quietSince(this) + ACK_GAP_MS
                 const now = this.clock.now()
                 const a = quiet > now ? quiet : now + ACK_POLL_MS
                 return k < 0 || a < k ? a : k
@@ -297,21 +297,11 @@ export class SessionCore {
         }
     }
 
-    private keepaliveDeadline(): number {
-        if (this.keepaliveMs === 0) return -1
-        if (this.pingSentAt >= 0) return this.pingSentAt + this.pingTimeoutMs
-        return (this.lastSent < this.lastReceived ? this.lastSent : this.lastReceived) + this.keepaliveMs
-    }
-
-    private quietSince(): number {
-        return this.lastReceived > this.ackReleasedAt ? this.lastReceived : this.ackReleasedAt
-    }
-
     // ---------------------------------------------------------------- driver inputs
 
     /** Opens the first connection. */
     start(): void {
-        if (this.state === SessionState.NEW) this.openStream()
+        if (this.state === SessionState.NEW) openStream(this)
     }
 
     onOpen(): void {
@@ -327,7 +317,7 @@ export class SessionCore {
             password: o.password,
             will: o.will,
         }
-        this.send(encodeConnect(p))
+        send(this, encodeConnect(p))
     }
 
     onData(chunk: Buffer): void {
@@ -344,7 +334,7 @@ export class SessionCore {
             try {
                 p = this.frames.next()
             } catch (e) {
-                this.violation("malformed packet: " + (e as Error).message)
+                violation(this, "malformed packet: " + (e as Error).message)
                 return
             }
             if (p === undefined) return
@@ -360,10 +350,10 @@ export class SessionCore {
         if (this.state === SessionState.CONNECTING) {
             // 3.2: the first packet from the server is CONNACK
             if (p.type !== PacketType.CONNACK) {
-                this.violation("expected CONNACK, got packet type " + p.type)
+                violation(this, "expected CONNACK, got packet type " + p.type)
                 return
             }
-            this.onConnack(p as ConnackPacket)
+            onConnack(this, p as ConnackPacket)
             return
         }
         if (this.state !== SessionState.CONNECTED) return
@@ -372,27 +362,27 @@ export class SessionCore {
                 // QoS 2 flows are Session's (onQos2OrUnsuback)
                 const pub = p as PublishPacket
                 if (pub.qos === 2) break
-                this.deliver(pub)
+                deliver(this, pub)
                 // 4.3.2: deliver, then acknowledge (a redelivery is allowed: at least once); with a
                 // backlog, once the application has caught up (held-acks.ts)
                 if (pub.qos !== 1) return
                 // a QoS 1 PUBLISH has a packet id (3.3.2.2; the decoder checks it)
                 if (this.held) holdAck(this.held, pub.packetId as number)
-                else this.send(encodeAck(PacketType.PUBACK, pub.packetId as number))
+                else send(this, encodeAck(PacketType.PUBACK, pub.packetId as number))
                 return
             }
             case PacketType.PUBACK: {
                 // 4.3.2: QoS 1 ends with PUBACK. An ack for an id we do not hold (e.g. after a clean
                 // reconnect) is ignored.
                 const id = (p as PacketIdOnlyPacket).packetId
-                const i = this.findInflight(id)
+                const i = findInflight(this, id)
                 if (i < 0) return
-                if (this.inflight[i].state !== OutState.AWAIT_PUBACK) this.violation("PUBACK for QoS 2 message " + id)
-                else this.complete(i)
+                if (this.inflight[i].state !== OutState.AWAIT_PUBACK) violation(this, "PUBACK for QoS 2 message " + id)
+                else complete(this, i)
                 return
             }
             case PacketType.SUBACK:
-                this.onSuback(p as SubackPacket)
+                onSuback(this, p as SubackPacket)
                 return
             case PacketType.PINGRESP:
                 return
@@ -401,11 +391,11 @@ export class SessionCore {
         // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT go client->server only; a second
         // CONNACK (3.2); and for SessionCore, QoS 2 packets and UNSUBACK it never asked for (a
         // subscription granted QoS 1 at most gets QoS 1 at most, 3.8.4)
-        this.violation("the broker sent packet type " + p.type + ", which this client does not expect here")
+        violation(this, "the broker sent packet type " + p.type + ", which this client does not expect here")
     }
 
     /** PUBLISH with QoS 2, PUBREC, PUBREL, PUBCOMP, UNSUBACK: handled by Session; false = not expected. */
-    protected onQos2OrUnsuback(p: Packet): boolean {
+    onQos2OrUnsuback(p: Packet): boolean {
         return false
     }
 
@@ -415,7 +405,7 @@ export class SessionCore {
         // a stream is open or opening in OPENING, CONNECTING and CONNECTED (2..4)
         if (s < SessionState.OPENING || s > SessionState.CONNECTED) return
         this.gen++
-        this.goOffline(reason, undefined)
+        goOffline(this, reason, undefined)
     }
 
     /** Runs what is due at the clock's current time: reconnect, CONNACK timeout, PINGREQ, PINGRESP timeout. */
@@ -427,22 +417,22 @@ export class SessionCore {
             // client must send something within keepalive; pinging when nothing has been RECEIVED for
             // keepalive as well is what finds a half-open link under QoS 0 traffic), or the PINGRESP
             // timeout of an outstanding PINGREQ
-            const k = this.keepaliveDeadline()
+            const k = keepaliveDeadline(this)
             if (k >= 0 && now >= k) {
                 if (this.pingSentAt >= 0) {
                     this.st.pingTimeouts++
-                    this.drop(new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
+                    drop(this, new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
                     return
                 }
-                this.send(encodeHeaderOnly(PacketType.PINGREQ))
+                send(this, encodeHeaderOnly(PacketType.PINGREQ))
                 this.st.pingsSent++
                 this.pingSentAt = now
             }
             // the oldest held PUBACK goes if the application has nothing waiting and the link is quiet
             const h = this.held
-            if (!h || h.length === 0 || (this.opts as Required<SessionOptions>).backlog() > 0 || now - this.quietSince() < ACK_GAP_MS) return
+            if (!h || h.length === 0 || (this.opts as Required<SessionOptions>).backlog() > 0 || now - quietSince(this) < ACK_GAP_MS) return
             this.ackReleasedAt = now
-            this.send(encodeAck(PacketType.PUBACK, takeAck(h)))
+            send(this, encodeAck(PacketType.PUBACK, takeAck(h)))
             return
         }
         // WAITING: the reconnect; OPENING, CONNECTING: the CONNACK timeout (NEW, ENDED: never)
@@ -450,8 +440,8 @@ export class SessionCore {
         if (d < 0 || now < d) return
         if (s === SessionState.WAITING) {
             this.st.reconnects++
-            this.openStream()
-        } else this.drop(new MqttClientError(ClientErrorCode.CONNECT_TIMEOUT, "no CONNACK within " + this.opts.connectTimeout + " ms"))
+            openStream(this)
+        } else drop(this, new MqttClientError(ClientErrorCode.CONNECT_TIMEOUT, "no CONNACK within " + this.opts.connectTimeout + " ms"))
     }
 
     // ---------------------------------------------------------------- application inputs
@@ -487,7 +477,7 @@ export class SessionCore {
         // connected, QoS 0 goes at once; QoS 1/2 if the window has room and nothing waits in the
         // outbox (nothing overtakes a message already waiting there)
         if (this.state === SessionState.CONNECTED && (qos === 0 || (this.inflight.length < this.opts.inflightWindow && this.outbox.items.length === 0))) {
-            this.transmit(m)
+            transmit(this, m)
             return
         }
         outboxAdd(this.outbox, m)
@@ -512,255 +502,262 @@ export class SessionCore {
             }
             if (!known) this.subs.push({ filter: s.filter, qos: s.qos })
         }
-        this.addOp({ kind: PacketType.SUBSCRIBE, packetId: 0, subs, filters: undefined, done })
+        addOp(this, { kind: PacketType.SUBSCRIBE, packetId: 0, subs, filters: undefined, done })
     }
 
-    // ---------------------------------------------------------------- completions
-
-    /**
-     * Runs an application callback. One that throws must not leave the session half-way through
-     * an input (the rest of a chunk unprocessed, an ack unsent), so its error becomes error().
-     */
-    protected finish(done: SubscribeCallback, err: Error | undefined, codes?: number[]): void {
-        try {
-            done(err, codes)
-        } catch (e) {
-            this.sink.error(e as Error)
-        }
-    }
-
-    // ---------------------------------------------------------------- connection lifecycle
-
-    /** From NEW or WAITING, whose stream state the constructor or goOffline() has already reset. */
-    protected openStream(): void {
-        this.state = SessionState.OPENING
-        this.gen++
-        this.connectDeadline = this.clock.now() + this.opts.connectTimeout
-        this.sink.openStream()
-    }
-
-    /** The session decided to close: report why, close the stream, go offline. */
-    protected drop(err: MqttClientError): void {
-        this.gen++
-        this.sink.closeStream()
-        this.goOffline(err.message, err)
-        this.sink.error(err)
-    }
-
-    protected violation(what: string): void {
-        this.st.protocolErrors++
-        this.drop(new MqttClientError(ClientErrorCode.PROTOCOL_VIOLATION, "protocol violation by the broker: " + what))
-    }
-
-    protected goOffline(reason: string, err: MqttClientError | undefined): void {
-        const now = this.clock.now()
-        // only a connection that lasted resets the backoff (backoff.ts)
-        if (this.state === SessionState.CONNECTED && now - this.connectedAt >= STABLE_CONNECTION_MS) resetBackoff(this.backoff)
-        this.state = SessionState.WAITING
-        this.frames.reset()
-        // the connection's PUBACKs mean nothing on the next one (the broker resends)
-        if (this.held) this.held = []
-        this.pingSentAt = -1
-        this.reconnectAt = this.opts.reconnectMin > 0 ? now + nextBackoff(this.backoff) : -1
-        this.sink.disconnected(reason, err)
-    }
-
-    protected onConnack(p: ConnackPacket): void {
-        if (p.returnCode !== 0) {
-            this.drop(connectionRefused(p.returnCode))
-            return
-        }
-        // 3.2.2-1: with CleanSession=1 the server must report no session
-        if (this.opts.clean && p.sessionPresent) {
-            this.violation("session present with CleanSession=1 (3.2.2-1)")
-            return
-        }
-        const now = this.clock.now()
-        this.state = SessionState.CONNECTED
-        this.st.connects++
-        this.connectedAt = now
-        this.lastReceived = now
-        const gen = this.gen
-        if (!p.sessionPresent) {
-            // the broker has no session: our subscriptions are gone with it
-            this.onSessionLost()
-            // subscribe again to every filter not already being subscribed; an earlier restore that
-            // never got its SUBACK is superseded by this one
-            for (let i = this.ops.length - 1; i >= 0; i--) {
-                const op = this.ops[i]
-                if (op.kind === PacketType.SUBSCRIBE && !op.done) {
-                    if (op.packetId !== 0) releaseId(this.ids, op.packetId)
-                    removeAt(this.ops, i)
-                }
-            }
-            const missing: Subscription[] = []
-            for (const s of this.subs) {
-                let pending = false
-                for (const op of this.ops) if (op.kind === PacketType.SUBSCRIBE) for (const t of op.subs as Subscription[]) if (t.filter === s.filter) pending = true
-                if (!pending) missing.push({ filter: s.filter, qos: s.qos })
-            }
-            if (missing.length > 0) this.ops.push({ kind: PacketType.SUBSCRIBE, packetId: 0, subs: missing, filters: undefined, done: undefined })
-        }
-        // 4.4: resend unacknowledged PUBLISH (DUP=1) and PUBREL in their original order
-        for (const m of this.inflight) {
-            if (gen !== this.gen) return
-            if (m.state === OutState.AWAIT_PUBCOMP) this.send(encodeAck(PacketType.PUBREL, m.packetId))
-            else {
-                this.send(encodePublish(m.topic, m.payload, m.qos, m.retain, true, m.packetId))
-                this.st.messagesResent++
-            }
-        }
-        for (const op of this.ops) {
-            if (gen !== this.gen) return
-            this.sendOp(op)
-        }
-        this.pump()
-        if (gen !== this.gen) return
-        this.sink.connected(p.sessionPresent)
-    }
+    // ---------------------------------------------------------------- hooks Session overrides
 
     /** Session forgets its inbound QoS 2 ids here. */
-    protected onSessionLost(): void {}
-
-    // ---------------------------------------------------------------- outgoing publish
-
-    protected send(b: Buffer): void {
-        this.st.packetsSent++
-        this.st.bytesSent += b.length
-        this.lastSent = this.clock.now()
-        this.sink.write(b)
-    }
-
-    /** Writes a message for the first time: QoS 0 is then complete, QoS 1/2 enters the window. */
-    protected transmit(m: OutMessage): void {
-        const qos = m.qos
-        if (qos > 0) {
-            m.packetId = allocateId(this.ids)
-            m.state = qos === 1 ? OutState.AWAIT_PUBACK : OutState.AWAIT_PUBREC
-            this.inflight.push(m)
-        }
-        this.send(encodePublish(m.topic, m.payload, qos, m.retain, false, m.packetId))
-        this.st.messagesSent++
-        if (qos > 0) return
-        const done = m.done
-        this.recycle(m)
-        if (done) this.finish(done, undefined)
-    }
-
-    /** Moves messages from the outbox onto the wire while connected and the window has room. */
-    protected pump(): void {
-        while (this.state === SessionState.CONNECTED) {
-            const m = this.outbox.items[0]
-            if (!m || (m.qos > 0 && this.inflight.length >= this.opts.inflightWindow)) return
-            outboxShift(this.outbox)
-            this.transmit(m)
-        }
-    }
-
-    protected findInflight(id: number): number {
-        const f = this.inflight
-        for (let i = 0; i < f.length; i++) if (f[i].packetId === id) return i
-        return -1
-    }
-
-    protected complete(i: number): void {
-        const m = this.inflight[i]
-        removeAt(this.inflight, i)
-        releaseId(this.ids, m.packetId)
-        this.st.messagesAcked++
-        const done = m.done
-        this.recycle(m)
-        this.pump()
-        if (done) this.finish(done, undefined)
-    }
-
-    protected recycle(m: OutMessage): void {
-        if (this.spare.length >= this.opts.inflightWindow) return
-        // drop references so the pool keeps no payload alive; publish() sets every field again
-        // before the record is used, so the casts never let an undefined be read
-        m.payload = undefined as unknown as Buffer
-        m.done = undefined
-        m.topic = undefined as unknown as string
-        this.spare.push(m)
-    }
-
-    // ---------------------------------------------------------------- incoming publish
-
-    /** To the application; a PUBLISH over maxPacketSize (acknowledged all the same) is only reported. */
-    protected deliver(p: PublishPacket): void {
-        if (p.oversize) {
-            // only a limit below the protocol's own (opts.maxPacketSize given) makes a PUBLISH oversize
-            this.sink.oversize(p.topic, p.oversize, this.opts.maxPacketSize as number)
-            return
-        }
-        this.st.messagesReceived++
-        this.sink.message(p)
-    }
-
-    // ---------------------------------------------------------------- subscriptions
-
-    protected forgetSub(filter: string): void {
-        for (let i = 0; i < this.subs.length; i++) {
-            if (this.subs[i].filter === filter) {
-                removeAt(this.subs, i)
-                return
-            }
-        }
-    }
-
-    protected addOp(op: PendingOp): void {
-        this.ops.push(op)
-        if (this.state === SessionState.CONNECTED) this.sendOp(op)
-    }
-
-    protected sendOp(op: PendingOp): void {
-        if (op.packetId === 0) op.packetId = allocateId(this.ids)
-        this.send(this.encodeOp(op))
-    }
+    onSessionLost(): void {}
 
     /** SUBSCRIBE; Session adds UNSUBSCRIBE. */
-    protected encodeOp(op: PendingOp): Buffer {
+    encodeOp(op: PendingOp): Buffer {
         return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs as Subscription[] })
     }
+}
 
-    /** The pending op with packet id `id`, removed; undefined when there is none (or, a violation, of another kind). */
-    protected takeOp(id: number, kind: PacketType): PendingOp | undefined {
-        for (let i = 0; i < this.ops.length; i++) {
-            const op = this.ops[i]
-            if (op.packetId === id) {
-                if (op.kind !== kind) {
-                    this.violation("packet type " + kind + " answers a different request (id " + id + ")")
-                    return undefined
-                }
-                removeAt(this.ops, i)
-                releaseId(this.ids, id)
-                return op
+// ---------------------------------------------------------------- SessionCore's steps
+// Free functions over the session's fields rather than methods: a method costs the board ~12 B
+// more in the compiler-made prototype. Only src/mqtt calls them; the fields they use are public
+// for them and read-only for everyone else.
+
+export function keepaliveDeadline(sess: SessionCore): number {
+    if (sess.keepaliveMs === 0) return -1
+    if (sess.pingSentAt >= 0) return sess.pingSentAt + sess.pingTimeoutMs
+    return (sess.lastSent < sess.lastReceived ? sess.lastSent : sess.lastReceived) + sess.keepaliveMs
+}
+
+export function quietSince(sess: SessionCore): number {
+    return sess.lastReceived > sess.ackReleasedAt ? sess.lastReceived : sess.ackReleasedAt
+}
+
+/**
+ * Runs an application callback. One that throws must not leave the session half-way through
+ * an input (the rest of a chunk unprocessed, an ack unsent), so its error becomes error().
+ */
+export function finish(sess: SessionCore, done: SubscribeCallback, err: Error | undefined, codes?: number[]): void {
+    try {
+        done(err, codes)
+    } catch (e) {
+        sess.sink.error(e as Error)
+    }
+}
+
+/** From NEW or WAITING, whose stream state the constructor or goOffline() has already reset. */
+export function openStream(sess: SessionCore): void {
+    sess.state = SessionState.OPENING
+    sess.gen++
+    sess.connectDeadline = sess.clock.now() + sess.opts.connectTimeout
+    sess.sink.openStream()
+}
+
+/** The session decided to close: report why, close the stream, go offline. */
+export function drop(sess: SessionCore, err: MqttClientError): void {
+    sess.gen++
+    sess.sink.closeStream()
+    goOffline(sess, err.message, err)
+    sess.sink.error(err)
+}
+
+export function violation(sess: SessionCore, what: string): void {
+    sess.st.protocolErrors++
+    drop(sess, new MqttClientError(ClientErrorCode.PROTOCOL_VIOLATION, "protocol violation by the broker: " + what))
+}
+
+export function goOffline(sess: SessionCore, reason: string, err: MqttClientError | undefined): void {
+    const now = sess.clock.now()
+    // only a connection that lasted resets the backoff (backoff.ts)
+    if (sess.state === SessionState.CONNECTED && now - sess.connectedAt >= STABLE_CONNECTION_MS) resetBackoff(sess.backoff)
+    sess.state = SessionState.WAITING
+    sess.frames.reset()
+    // the connection's PUBACKs mean nothing on the next one (the broker resends)
+    if (sess.held) sess.held = []
+    sess.pingSentAt = -1
+    sess.reconnectAt = sess.opts.reconnectMin > 0 ? now + nextBackoff(sess.backoff) : -1
+    sess.sink.disconnected(reason, err)
+}
+
+export function onConnack(sess: SessionCore, p: ConnackPacket): void {
+    if (p.returnCode !== 0) {
+        drop(sess, connectionRefused(p.returnCode))
+        return
+    }
+    // 3.2.2-1: with CleanSession=1 the server must report no session
+    if (sess.opts.clean && p.sessionPresent) {
+        violation(sess, "session present with CleanSession=1 (3.2.2-1)")
+        return
+    }
+    const now = sess.clock.now()
+    sess.state = SessionState.CONNECTED
+    sess.st.connects++
+    sess.connectedAt = now
+    sess.lastReceived = now
+    const gen = sess.gen
+    if (!p.sessionPresent) {
+        // the broker has no session: our subscriptions are gone with it
+        sess.onSessionLost()
+        // subscribe again to every filter not already being subscribed; an earlier restore that
+        // never got its SUBACK is superseded by sess one
+        for (let i = sess.ops.length - 1; i >= 0; i--) {
+            const op = sess.ops[i]
+            if (op.kind === PacketType.SUBSCRIBE && !op.done) {
+                if (op.packetId !== 0) releaseId(sess.ids, op.packetId)
+                removeAt(sess.ops, i)
             }
         }
-        return undefined
+        const missing: Subscription[] = []
+        for (const s of sess.subs) {
+            let pending = false
+            for (const op of sess.ops) if (op.kind === PacketType.SUBSCRIBE) for (const t of op.subs as Subscription[]) if (t.filter === s.filter) pending = true
+            if (!pending) missing.push({ filter: s.filter, qos: s.qos })
+        }
+        if (missing.length > 0) sess.ops.push({ kind: PacketType.SUBSCRIBE, packetId: 0, subs: missing, filters: undefined, done: undefined })
     }
+    // 4.4: resend unacknowledged PUBLISH (DUP=1) and PUBREL in their original order
+    for (const m of sess.inflight) {
+        if (gen !== sess.gen) return
+        if (m.state === OutState.AWAIT_PUBCOMP) send(sess, encodeAck(PacketType.PUBREL, m.packetId))
+        else {
+            send(sess, encodePublish(m.topic, m.payload, m.qos, m.retain, true, m.packetId))
+            sess.st.messagesResent++
+        }
+    }
+    for (const op of sess.ops) {
+        if (gen !== sess.gen) return
+        sendOp(sess, op)
+    }
+    pump(sess)
+    if (gen !== sess.gen) return
+    sess.sink.connected(p.sessionPresent)
+}
 
-    protected onSuback(p: SubackPacket): void {
-        const op = this.takeOp(p.packetId, PacketType.SUBSCRIBE)
-        if (!op) return
-        // takeOp() returned a SUBSCRIBE op, which always has its subs
-        const subs = op.subs as Subscription[]
-        const codes = p.returnCodes
-        // 3.9.3: one return code per filter, in order
-        if (codes.length !== subs.length) {
-            this.violation("SUBACK with " + codes.length + " codes for " + subs.length + " filters")
+export function send(sess: SessionCore, b: Buffer): void {
+    sess.st.packetsSent++
+    sess.st.bytesSent += b.length
+    sess.lastSent = sess.clock.now()
+    sess.sink.write(b)
+}
+
+/** Writes a message for the first time: QoS 0 is then complete, QoS 1/2 enters the window. */
+export function transmit(sess: SessionCore, m: OutMessage): void {
+    const qos = m.qos
+    if (qos > 0) {
+        m.packetId = allocateId(sess.ids)
+        m.state = qos === 1 ? OutState.AWAIT_PUBACK : OutState.AWAIT_PUBREC
+        sess.inflight.push(m)
+    }
+    send(sess, encodePublish(m.topic, m.payload, qos, m.retain, false, m.packetId))
+    sess.st.messagesSent++
+    if (qos > 0) return
+    const done = m.done
+    recycle(sess, m)
+    if (done) finish(sess, done, undefined)
+}
+
+/** Moves messages from the outbox onto the wire while connected and the window has room. */
+export function pump(sess: SessionCore): void {
+    while (sess.state === SessionState.CONNECTED) {
+        const m = sess.outbox.items[0]
+        if (!m || (m.qos > 0 && sess.inflight.length >= sess.opts.inflightWindow)) return
+        outboxShift(sess.outbox)
+        transmit(sess, m)
+    }
+}
+
+export function findInflight(sess: SessionCore, id: number): number {
+    const f = sess.inflight
+    for (let i = 0; i < f.length; i++) if (f[i].packetId === id) return i
+    return -1
+}
+
+export function complete(sess: SessionCore, i: number): void {
+    const m = sess.inflight[i]
+    removeAt(sess.inflight, i)
+    releaseId(sess.ids, m.packetId)
+    sess.st.messagesAcked++
+    const done = m.done
+    recycle(sess, m)
+    pump(sess)
+    if (done) finish(sess, done, undefined)
+}
+
+export function recycle(sess: SessionCore, m: OutMessage): void {
+    if (sess.spare.length >= sess.opts.inflightWindow) return
+    // drop references so the pool keeps no payload alive; publish() sets every field again
+    // before the record is used, so the casts never let an undefined be read
+    m.payload = undefined as unknown as Buffer
+    m.done = undefined
+    m.topic = undefined as unknown as string
+    sess.spare.push(m)
+}
+
+/** To the application; a PUBLISH over maxPacketSize (acknowledged all the same) is only reported. */
+export function deliver(sess: SessionCore, p: PublishPacket): void {
+    if (p.oversize) {
+        // only a limit below the protocol's own (opts.maxPacketSize given) makes a PUBLISH oversize
+        sess.sink.oversize(p.topic, p.oversize, sess.opts.maxPacketSize as number)
+        return
+    }
+    sess.st.messagesReceived++
+    sess.sink.message(p)
+}
+
+export function forgetSub(sess: SessionCore, filter: string): void {
+    for (let i = 0; i < sess.subs.length; i++) {
+        if (sess.subs[i].filter === filter) {
+            removeAt(sess.subs, i)
             return
         }
-        const failed: string[] = []
-        for (let i = 0; i < codes.length; i++) {
-            if (codes[i] === SUBACK_FAILURE) {
-                const f = subs[i].filter
-                this.forgetSub(f)
-                failed.push(f)
-            }
-        }
-        const err = failed.length === 0 ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed.join(", ") + " (SUBACK 0x80)")
-        if (op.done) this.finish(op.done, err, codes)
-        else if (err) this.sink.error(err)
     }
+}
+
+export function addOp(sess: SessionCore, op: PendingOp): void {
+    sess.ops.push(op)
+    if (sess.state === SessionState.CONNECTED) sendOp(sess, op)
+}
+
+export function sendOp(sess: SessionCore, op: PendingOp): void {
+    if (op.packetId === 0) op.packetId = allocateId(sess.ids)
+    send(sess, sess.encodeOp(op))
+}
+
+/** The pending op with packet id `id`, removed; undefined when there is none (or, a violation, of another kind). */
+export function takeOp(sess: SessionCore, id: number, kind: PacketType): PendingOp | undefined {
+    for (let i = 0; i < sess.ops.length; i++) {
+        const op = sess.ops[i]
+        if (op.packetId === id) {
+            if (op.kind !== kind) {
+                violation(sess, "packet type " + kind + " answers a different request (id " + id + ")")
+                return undefined
+            }
+            removeAt(sess.ops, i)
+            releaseId(sess.ids, id)
+            return op
+        }
+    }
+    return undefined
+}
+
+export function onSuback(sess: SessionCore, p: SubackPacket): void {
+    const op = takeOp(sess, p.packetId, PacketType.SUBSCRIBE)
+    if (!op) return
+    // takeOp() returned a SUBSCRIBE op, which always has its subs
+    const subs = op.subs as Subscription[]
+    const codes = p.returnCodes
+    // 3.9.3: one return code per filter, in order
+    if (codes.length !== subs.length) {
+        violation(sess, "SUBACK with " + codes.length + " codes for " + subs.length + " filters")
+        return
+    }
+    const failed: string[] = []
+    for (let i = 0; i < codes.length; i++) {
+        if (codes[i] === SUBACK_FAILURE) {
+            const f = subs[i].filter
+            forgetSub(sess, f)
+            failed.push(f)
+        }
+    }
+    const err = failed.length === 0 ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed.join(", ") + " (SUBACK 0x80)")
+    if (op.done) finish(sess, op.done, err, codes)
+    else if (err) sess.sink.error(err)
 }
