@@ -103,23 +103,23 @@ export interface ClientEvents {
 }
 
 export class MqttClientCore extends Emitter<ClientEvents> {
-    protected session: SessionCore
-    private connector: StreamConnector
-    private clock: Clock
-    protected completions: CompletionFactory
-    protected timers: Timers
-    private target: StreamTarget
+    session: SessionCore
+    connector: StreamConnector
+    clock: Clock
+    completions: CompletionFactory
+    timers: Timers
+    target: StreamTarget
 
     /** undefined while no stream is open or opening. */
-    private stream: Stream | undefined
-    private opening: boolean
-    private openedWhileOpening: boolean
-    private wasConnected: boolean
-    private attempts: number
+    stream: Stream | undefined
+    opening: boolean
+    openedWhileOpening: boolean
+    wasConnected: boolean
+    attempts: number
 
-    protected timer: any
-    private timerAt: number
-    private onTimer: () => void
+    timer: any
+    timerAt: number
+    onTimer: () => void
 
 
     constructor(options: ClientOptions, platform: ClientPlatform) {
@@ -140,11 +140,11 @@ export class MqttClientCore extends Emitter<ClientEvents> {
         const self = this
         this.onTimer = function () {
             self.timer = undefined
-            self.input(self.session.gen, Input.TICK, undefined)
+            input(self, self.session.gen, Input.TICK, undefined)
         }
         const sink: SessionSink = {
             openStream: function () {
-                self.openStream()
+                openStream(self)
             },
             write: function (bytes: Buffer) {
                 const st = self.stream
@@ -156,7 +156,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
                     // the link as lost, but outside this call: the session is in the middle of an input
                     self.stream = undefined
                     st.close()
-                    self.failLater(self.session.gen, "write failed: " + (e as Error).message)
+                    failLater(self, self.session.gen, "write failed: " + (e as Error).message)
                 }
             },
             closeStream: function () {
@@ -264,79 +264,8 @@ export class MqttClientCore extends Emitter<ClientEvents> {
 
     // ---------------------------------------------------------------- driver
 
-    private openStream(): void {
-        if (this.attempts > 0) this.emit("reconnect")
-        this.attempts++
-        const gen = this.session.gen
-        const self = this
-        const events: StreamEvents = {
-            onOpen: function () {
-                self.input(gen, Input.OPEN, undefined)
-            },
-            onData: function (chunk: Buffer) {
-                self.input(gen, Input.DATA, chunk)
-            },
-            onClose: function (reason: string) {
-                self.input(gen, Input.CLOSE, reason)
-            },
-        }
-        this.opening = true
-        this.openedWhileOpening = false
-        let s: Stream
-        try {
-            s = this.connector.open(this.target, events)
-        } catch (e) {
-            // e.g. no network on the board: the same path as a connection that failed to open
-            this.opening = false
-            this.failLater(gen, "open failed: " + (e as Error).message)
-            return
-        }
-        this.opening = false
-        if (gen !== this.session.gen) {
-            // closed while opening
-            s.close()
-            return
-        }
-        this.stream = s
-        if (this.openedWhileOpening) this.session.onOpen()
-    }
-
-    /** Reports the stream of generation gen as closed, from a fresh timer callback (never re-entrantly). */
-    private failLater(gen: number, reason: string): void {
-        const self = this
-        this.timers.set(function () {
-            self.input(gen, Input.CLOSE, reason)
-        }, 0)
-    }
-
-    /**
-     * Every input from a stream or the timer, in one place: ignored when it belongs to an older
-     * stream (gen); an exception (only application callbacks can throw) becomes an "error" event
-     * instead of stopping the board's program from inside a socket or timer fiber; then the one
-     * timer is armed again.
-     */
-    private input(gen: number, kind: Input, arg: any): void {
-        const s = this.session
-        if (gen !== s.gen) return
-        if (kind === Input.OPEN && this.opening) {
-            // the connector reported open before open() returned: finish once we have the stream
-            this.openedWhileOpening = true
-            return
-        }
-        if (kind === Input.CLOSE) this.stream = undefined
-        try {
-            if (kind === Input.OPEN) s.onOpen()
-            else if (kind === Input.DATA) s.onData(arg)
-            else if (kind === Input.CLOSE) s.onClose(arg)
-            else s.tick()
-        } catch (e) {
-            this.emit("error", e)
-        }
-        this.afterInput()
-    }
-
     /** After every input: keep the one timer right (MqttClient also wakes flush() waiters). */
-    protected afterInput(): void {
+    afterInput(): void {
         this.arm()
     }
 
@@ -362,4 +291,78 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     protected dispatch(p: PublishPacket): void {
         this.emit("message", p.topic, p.payload, p)
     }
+}
+
+// ---------------------------------------------------------------- the driver's steps
+// Free functions rather than methods: a method costs the board ~12 B more in the prototype.
+
+function openStream(client: MqttClientCore): void {
+    if (client.attempts > 0) client.emit("reconnect")
+    client.attempts++
+    const gen = client.session.gen
+    const self = client
+    const events: StreamEvents = {
+        onOpen: function () {
+            input(self, gen, Input.OPEN, undefined)
+        },
+        onData: function (chunk: Buffer) {
+            input(self, gen, Input.DATA, chunk)
+        },
+        onClose: function (reason: string) {
+            input(self, gen, Input.CLOSE, reason)
+        },
+    }
+    client.opening = true
+    client.openedWhileOpening = false
+    let s: Stream
+    try {
+        s = client.connector.open(client.target, events)
+    } catch (e) {
+        // e.g. no network on the board: the same path as a connection that failed to open
+        client.opening = false
+        failLater(client, gen, "open failed: " + (e as Error).message)
+        return
+    }
+    client.opening = false
+    if (gen !== client.session.gen) {
+        // closed while opening
+        s.close()
+        return
+    }
+    client.stream = s
+    if (client.openedWhileOpening) client.session.onOpen()
+}
+
+/** Reports the stream of generation gen as closed, from a fresh timer callback (never re-entrantly). */
+function failLater(client: MqttClientCore, gen: number, reason: string): void {
+    const self = client
+    client.timers.set(function () {
+        input(self, gen, Input.CLOSE, reason)
+    }, 0)
+}
+
+/**
+ * Every input from a stream or the timer, in one place: ignored when it belongs to an older
+ * stream (gen); an exception (only application callbacks can throw) becomes an "error" event
+ * instead of stopping the board's program from inside a socket or timer fiber; then the one
+ * timer is armed again.
+ */
+function input(client: MqttClientCore, gen: number, kind: Input, arg: any): void {
+    const s = client.session
+    if (gen !== s.gen) return
+    if (kind === Input.OPEN && client.opening) {
+        // the connector reported open before open() returned: finish once we have the stream
+        client.openedWhileOpening = true
+        return
+    }
+    if (kind === Input.CLOSE) client.stream = undefined
+    try {
+        if (kind === Input.OPEN) s.onOpen()
+        else if (kind === Input.DATA) s.onData(arg)
+        else if (kind === Input.CLOSE) s.onClose(arg)
+        else s.tick()
+    } catch (e) {
+        client.emit("error", e)
+    }
+    client.afterInput()
 }

@@ -134,7 +134,7 @@ export class MqttClient extends MqttClientCore {
         this.settle(this.connectWaiters, failure === undefined ? undefined : error ? error : new Error("connection failed: " + failure))
     }
 
-    protected override afterInput(): void {
+    override afterInput(): void {
         this.arm()
         if (this.idleWaiters.length > 0 && (this.session as Session).isIdle()) this.settle(this.idleWaiters, undefined)
     }
