@@ -249,42 +249,14 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     }
 
     subscribeNoWait(filter: string | string[], opts?: SubscribeOptions, onDone?: SubscribeCallback): void {
-        this.subscribeFilters(filterList(filter), opts, onDone)
-    }
-
-    protected subscribeFilters(filters: string[], opts: SubscribeOptions | undefined, onDone: SubscribeCallback | undefined): void {
-        checkArg(opts, "an object or undefined", "options")
-        if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
-        const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
-        const subs: Subscription[] = filters.map(function (f: string) {
-            return { filter: f, qos }
-        })
-        this.session.subscribe(subs, onDone)
+        subscribeFilters(this, filterList(filter), opts, onDone)
     }
 
     // ---------------------------------------------------------------- driver
 
     /** After every input: keep the one timer right (MqttClient also wakes flush() waiters). */
     afterInput(): void {
-        this.arm()
-    }
-
-    protected arm(): void {
-        const d = this.session.nextDeadline()
-        if (d < 0) {
-            if (this.timer !== undefined) this.timers.clear(this.timer)
-            this.timer = undefined
-            return
-        }
-        // a timer that fires early is harmless (tick does nothing and re-arms), so deadlines that
-        // only move later (keepalive after every write) cost no timer churn per message
-        if (this.timer !== undefined) {
-            if (this.timerAt <= d) return
-            this.timers.clear(this.timer)
-        }
-        this.timerAt = d
-        const delay = d - this.clock.now()
-        this.timer = this.timers.set(this.onTimer, delay > 0 ? delay : 0)
+        arm(this)
     }
 
     /** MqttClient also runs the handlers given to subscribe({ onMessage }). */
@@ -365,4 +337,32 @@ function input(client: MqttClientCore, gen: number, kind: Input, arg: any): void
         client.emit("error", e)
     }
     client.afterInput()
+}
+
+export function arm(client: MqttClientCore): void {
+    const d = client.session.nextDeadline()
+    if (d < 0) {
+        if (client.timer !== undefined) client.timers.clear(client.timer)
+        client.timer = undefined
+        return
+    }
+    // a timer that fires early is harmless (tick does nothing and re-arms), so deadlines that
+    // only move later (keepalive after every write) cost no timer churn per message
+    if (client.timer !== undefined) {
+        if (client.timerAt <= d) return
+        client.timers.clear(client.timer)
+    }
+    client.timerAt = d
+    const delay = d - client.clock.now()
+    client.timer = client.timers.set(client.onTimer, delay > 0 ? delay : 0)
+}
+
+export function subscribeFilters(client: MqttClientCore, filters: string[], opts: SubscribeOptions | undefined, onDone: SubscribeCallback | undefined): void {
+    checkArg(opts, "an object or undefined", "options")
+    if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
+    const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
+    const subs: Subscription[] = filters.map(function (f: string) {
+        return { filter: f, qos }
+    })
+    client.session.subscribe(subs, onDone)
 }

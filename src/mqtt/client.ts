@@ -3,7 +3,7 @@
 // needs QoS 0/1 only links MqttClientCore (docs/bytecode-size.md).
 
 import { Clock, Completion, Random } from "../io"
-import { ClientEvents, ClientPlatform, doneToCompletion, filterList, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
+import { arm, ClientEvents, ClientPlatform, doneToCompletion, filterList, subscribeFilters, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
 import { Listener } from "./client-emitter"
 import { ClientOptions } from "./client-options"
 import { PublishPacket } from "./packets"
@@ -94,12 +94,12 @@ export class MqttClient extends MqttClientCore {
         checkArg(handler, "a function or undefined", "onMessage")
         checkArg(onDone, "a function or undefined", "callback")
         if (!handler) {
-            this.subscribeFilters(filters, opts, onDone)
+            subscribeFilters(this, filters, opts, onDone)
             return
         }
         const self = this
         // a handler comes only with opts
-        this.subscribeFilters(filters, { qos: (opts as SubscribeOptions).qos }, function (err: Error | undefined, granted: number[] | undefined) {
+        subscribeFilters(this, filters, { qos: (opts as SubscribeOptions).qos }, function (err: Error | undefined, granted: number[] | undefined) {
             // a refused filter keeps no handler
             if (granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
             if (onDone) onDone(err, granted)
@@ -135,7 +135,7 @@ export class MqttClient extends MqttClientCore {
     }
 
     override afterInput(): void {
-        this.arm()
+        arm(this)
         if (this.idleWaiters.length > 0 && (this.session as Session).isIdle()) this.settle(this.idleWaiters, undefined)
     }
 
