@@ -8,7 +8,7 @@ import { Clock, Random, Stream, StreamConnector, StreamEvents, StreamTarget } fr
 import { CoapMessage } from "./message"
 import { CoapReply, CoapTcpConnection, CoapTcpHandler, CoapTcpOptions } from "./tcp-connection"
 import { CoapResponseCallback } from "./token-matcher"
-import { Backoff, newBackoff, nextBackoff, resetBackoff } from "../mqtt/backoff"
+import { Backoff, newBackoff, nextBackoff, resetBackoff } from "../mqtt/session/backoff"
 
 export interface CoapTcpSessionOptions extends CoapTcpOptions {
     /** First reconnect waits up to this (full jitter). Default 1000. */
@@ -175,7 +175,7 @@ export class CoapTcpSession {
         this.conn = undefined
         let delay = -1
         if (this.running) {
-            // the MQTT client's rule (src/mqtt/backoff): exponential, full jitter
+            // the MQTT client's rule (src/mqtt/session/backoff): exponential, full jitter
             delay = nextBackoff(this.backoff)
             if (delay < holdOffMs) delay = holdOffMs
             this.reconnectAt = this.clock.now() + delay

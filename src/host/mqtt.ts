@@ -1,10 +1,10 @@
 // connectNode(): the portable MqttClient wired to node:net / node:tls.
 
-import { ClientOptions, connect, MqttClient } from "../mqtt/client"
+import { ClientOptions, connect, MqttClient } from "../mqtt/client/client"
 import { NodeStreamConnector, NodeTlsOptions } from "./node-stream"
 import { nodeClock, nodeCompletions, nodeRandom } from "./node-platform"
 
-export { MqttClient } from "../mqtt/client"
+export { MqttClient } from "../mqtt/client/client"
 export { NodeStreamConnector } from "./node-stream"
 
 export interface NodeClientOptions extends ClientOptions {

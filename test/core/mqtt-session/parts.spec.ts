@@ -1,8 +1,8 @@
 import { describe, expect, test } from "@devicescript/test"
-import { newBackoff, nextBackoff, resetBackoff } from "../../../src/mqtt/backoff"
-import { newOutbox, outboxAdd, outboxShift, OutMessage, OutState } from "../../../src/mqtt/outbox"
-import { allocateId, newPacketIds, releaseId } from "../../../src/mqtt/packet-ids"
-import { QoS } from "../../../src/mqtt/packets"
+import { newBackoff, nextBackoff, resetBackoff } from "../../../src/mqtt/session/backoff"
+import { newOutbox, outboxAdd, outboxShift, OutMessage, OutState } from "../../../src/mqtt/session/outbox"
+import { allocateId, newPacketIds, releaseId } from "../../../src/mqtt/session/packet-ids"
+import { QoS } from "../../../src/mqtt/codec/packets"
 import { FixedRandom, thrownCode } from "./harness"
 
 describe("packet ids (2.3.1)", () => {

@@ -2,10 +2,10 @@
 // complete MQTT 3.1.1 client session that Node and the benchmarks use; a board firmware that
 // publishes and subscribes at QoS 0/1 links SessionCore alone (docs/bytecode-size.md).
 
-import { Clock, Random } from "../io"
-import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "./encode"
+import { Clock, Random } from "../../io"
+import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "../codec/encode"
 import { OutState } from "./outbox"
-import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "./packets"
+import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "../codec/packets"
 import { checkArg } from "./session-errors"
 import { addOp, checkFilters, checkTopicFilter, complete, deliver, DoneCallback, ended, findInflight, finish, forgetSub, openStream, PendingOp, send, SessionCore, takeOp, violation, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session-core"
 import { removeAt } from "./session-util"

@@ -17,7 +17,7 @@
 import { fail, MqttProtocolError } from "./errors"
 import { Packet, PacketType, PublishPacket } from "./packets"
 import { checkFixedHeader, decodeFromServer, decodePublishHeader, PacketDecoder } from "./decode"
-import { u16be } from "../util/bytes"
+import { u16be } from "../../util/bytes"
 
 /** 2.2.3: the largest frame a 4-byte Remaining Length allows (header included). */
 export const MAX_FRAME_SIZE = 268435455 + 5

@@ -10,12 +10,12 @@
 // waits (publishNoWait, subscribeNoWait, MqttClient's unsubscribeNoWait): a board can pipeline QoS 1/2
 // publishes up to the in-flight window without holding a promise per message.
 
-import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
+import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../io"
 import { Emitter } from "./client-emitter"
 import { ClientOptions, resolveOptions } from "./client-options"
-import { PublishPacket, QoS, Subscription } from "./packets"
-import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
-import { checkArg, invalid, MqttClientError } from "./session-errors"
+import { PublishPacket, QoS, Subscription } from "../codec/packets"
+import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "../session/session-core"
+import { checkArg, invalid, MqttClientError } from "../session/session-errors"
 
 export type { ClientOptions } from "./client-options"
 

@@ -14,10 +14,10 @@
 // Nothing here knows about sockets, timers or promises, so the same code runs in Node and on the
 // board, and unit tests drive it with a fake clock and an in-memory broker.
 
-import { Clock, Random } from "../io"
+import { Clock, Random } from "../../io"
 import { Backoff, newBackoff, nextBackoff, resetBackoff, STABLE_CONNECTION_MS } from "./backoff"
-import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe } from "./encode"
-import { FrameAssembler } from "./frames"
+import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe } from "../codec/encode"
+import { FrameAssembler } from "../codec/frames"
 import { ACK_GAP_MS, ACK_POLL_MS, holdAck, takeAck } from "./held-acks"
 import { newOutbox, Outbox, outboxAdd, outboxShift, OutMessage, OutState, DoneCallback } from "./outbox"
 import { allocateId, newPacketIds, PacketIds, releaseId } from "./packet-ids"
@@ -33,10 +33,10 @@ import {
     Subscription,
     SUBACK_FAILURE,
     Will,
-} from "./packets"
+} from "../codec/packets"
 import { checkArg, ClientErrorCode, connectionRefused, invalid, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
-import { validateTopicFilter, validateTopicName } from "./topics"
+import { validateTopicFilter, validateTopicName } from "../codec/topics"
 
 export type { DoneCallback } from "./outbox"
 
@@ -68,7 +68,7 @@ export interface SessionOptions {
     maxPacketSize?: number
     /**
      * Messages received but not yet handled by the application. Given, inbound QoS 1 PUBACKs are
-     * held and released one at a time while it returns 0 (flow control: src/mqtt/held-acks.ts).
+     * held and released one at a time while it returns 0 (flow control: src/mqtt/session/held-acks.ts).
      */
     backlog?: () => number
 }

@@ -8,7 +8,7 @@
 // - A QoS 1/2 message is never dropped silently: if it does not fit after dropping all QoS 0,
 //   add() throws OUTBOX_FULL and nothing is queued, so the caller knows immediately.
 
-import { QoS } from "./packets"
+import { QoS } from "../codec/packets"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
 

@@ -2,16 +2,16 @@
 // in the MQTT.js idiom. Node (src/host), the tests and the benchmarks use it; a board firmware that
 // needs QoS 0/1 only links MqttClientCore (docs/bytecode-size.md).
 
-import { Clock, Completion, Random } from "../io"
+import { Clock, Completion, Random } from "../../io"
 import { arm, ClientEvents, ClientPlatform, doneToCompletion, filterList, subscribeFilters, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
 import { Listener } from "./client-emitter"
 import { ClientOptions } from "./client-options"
-import { PublishPacket } from "./packets"
-import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session"
-import { ended } from "./session-core"
-import { checkArg } from "./session-errors"
-import { removeAt } from "./session-util"
-import { topicMatchesFilter } from "./topics"
+import { PublishPacket } from "../codec/packets"
+import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "../session/session"
+import { ended } from "../session/session-core"
+import { checkArg } from "../session/session-errors"
+import { removeAt } from "../session/session-util"
+import { topicMatchesFilter } from "../codec/topics"
 
 export type { ClientOptions } from "./client-options"
 export type { ClientPlatform, MessageHandler, PublishOptions, SubscribeOptions, Timers } from "./client-core"

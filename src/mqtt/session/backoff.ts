@@ -2,7 +2,7 @@
 // AWS architecture blog): attempt n waits a uniform random time in [0, min(max, min * 2^n)).
 // Full jitter spreads a fleet of boards that lost the same broker, so they do not all return at once.
 
-import { Random } from "../io"
+import { Random } from "../../io"
 
 /**
  * A connection resets the backoff only once it has stayed up this long after CONNACK. Resetting on
