@@ -110,15 +110,17 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     timers: Timers
     target: StreamTarget
 
+    // declared, not initialised (each costs board bytecode in the constructor): undefined reads
+    // as "no stream", "not opening", "never connected", "no timer"; timerAt is read only with a timer
     /** undefined while no stream is open or opening. */
-    stream: Stream | undefined
-    opening: boolean
-    openedWhileOpening: boolean
-    wasConnected: boolean
+    declare stream: Stream | undefined
+    declare opening: boolean
+    declare openedWhileOpening: boolean
+    declare wasConnected: boolean
     attempts: number
 
-    timer: any
-    timerAt: number
+    declare timer: any
+    declare timerAt: number
     onTimer: () => void
 
 
@@ -130,13 +132,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
         this.timers = platform.timers ? platform.timers : globalTimers
         const resolved = resolveOptions(options, platform.random)
         this.target = resolved.target
-        this.stream = undefined
-        this.opening = false
-        this.openedWhileOpening = false
-        this.wasConnected = false
         this.attempts = 0
-        this.timer = undefined
-        this.timerAt = -1
         const self = this
         this.onTimer = function () {
             self.timer = undefined

@@ -196,12 +196,16 @@ export class SessionCore {
      * driver tags stream events with it. Read-only outside.
      */
     gen: number
-    reconnectAt: number
-    connectDeadline: number
+    /**
+     * The deadlines and clock readings below are declared, not initialised: each is set before the
+     * state that reads it (WAITING, OPENING..CONNECTING, CONNECTED) is entered.
+     */
+    declare reconnectAt: number
+    declare connectDeadline: number
     /** When the current connection's CONNACK was accepted; set by onConnack(), read only while CONNECTED. */
     declare connectedAt: number
-    lastSent: number
-    lastReceived: number
+    declare lastSent: number
+    declare lastReceived: number
     /** When the outstanding PINGREQ was sent; -1 when none is outstanding. */
     pingSentAt: number
     keepaliveMs: number
@@ -256,10 +260,6 @@ export class SessionCore {
         })
         this.state = SessionState.NEW
         this.gen = 0
-        this.reconnectAt = -1
-        this.connectDeadline = -1
-        this.lastSent = 0
-        this.lastReceived = 0
         this.pingSentAt = -1
         this.keepaliveMs = opts.keepalive * 1000
         this.pingTimeoutMs = opts.pingTimeout === undefined ? Math.floor(this.keepaliveMs / 2) : opts.pingTimeout
