@@ -285,7 +285,7 @@ export class SessionCore {
                 return this.connectDeadline
             case SessionState.CONNECTED: {
                 const k = keepaliveDeadline(this)
-                if (!this.held || this.held.length === 0) return k
+                if (this.held === undefined || this.held.length === 0) return k
                 // a held PUBACK may go once the link is quiet, or a poll while the application is busy
                 const quiet = quietSince(this) + ACK_GAP_MS
                 const now = this.clock.now()
@@ -367,7 +367,7 @@ export class SessionCore {
                 // backlog, once the application has caught up (held-acks.ts)
                 if (pub.qos !== 1) return
                 // a QoS 1 PUBLISH has a packet id (3.3.2.2; the decoder checks it)
-                if (this.held) holdAck(this.held, pub.packetId as number)
+                if (this.held !== undefined) holdAck(this.held, pub.packetId as number)
                 else send(this, encodeAck(PacketType.PUBACK, pub.packetId as number))
                 return
             }
@@ -430,7 +430,7 @@ export class SessionCore {
             }
             // the oldest held PUBACK goes if the application has nothing waiting and the link is quiet
             const h = this.held
-            if (!h || h.length === 0 || (this.opts as Required<SessionOptions>).backlog() > 0 || now - quietSince(this) < ACK_GAP_MS) return
+            if (h === undefined || h.length === 0 || (this.opts as Required<SessionOptions>).backlog() > 0 || now - quietSince(this) < ACK_GAP_MS) return
             this.ackReleasedAt = now
             send(this, encodeAck(PacketType.PUBACK, takeAck(h)))
             return
@@ -571,7 +571,7 @@ export function goOffline(sess: SessionCore, reason: string, err: MqttClientErro
     sess.state = SessionState.WAITING
     sess.frames.reset()
     // the connection's PUBACKs mean nothing on the next one (the broker resends)
-    if (sess.held) sess.held = []
+    if (sess.held !== undefined) sess.held = []
     sess.pingSentAt = -1
     sess.reconnectAt = sess.opts.reconnectMin > 0 ? now + nextBackoff(sess.backoff) : -1
     sess.sink.disconnected(reason, err)
