@@ -4,7 +4,7 @@
 // block-wise, observer fan-out), so the board's part is small (docs/coap-gateway.md).
 import { DeviceModel, DeviceResourceOptions } from "../src/coap/device-resources"
 import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../src/coap/board-coap"
-import { MqttClientCore } from "../src/mqtt/client-core"
+import { MqttClientCore } from "../src/mqtt/client/client-core"
 import { DeviceApp } from "../src/firmware/app"
 import { CoapEndpoint, watchDevice } from "./coap-binding"
 import { errText } from "./err-text"

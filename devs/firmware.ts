@@ -7,9 +7,9 @@ import { Config } from "../src/config/config"
 import { DeviceApp, MAX_PACKET_BYTES } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../src/firmware/bus"
-import { MqttClientCore } from "../src/mqtt/client-core"
-import { WillOptions } from "../src/mqtt/client-options"
-import { PublishPacket } from "../src/mqtt/packets"
+import { MqttClientCore } from "../src/mqtt/client/client-core"
+import { WillOptions } from "../src/mqtt/client/client-options"
+import { PublishPacket } from "../src/mqtt/codec/packets"
 import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
 import { dsRandom } from "./random"
@@ -166,7 +166,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
             clean: true,
             // bigger packets are not read at all ("oversize" below): see MAX_REQUEST_BYTES
             maxPacketSize: MAX_PACKET_BYTES,
-            // flow control: PUBACKs wait until the queued requests are handled (src/mqtt/held-acks.ts)
+            // flow control: PUBACKs wait until the queued requests are handled (src/mqtt/session/held-acks.ts)
             backlog: () => app.pending(),
         },
         { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions }

@@ -12,7 +12,7 @@
 //   --top N         also list the N biggest functions of the build (default 0)
 //   --file SUBSTR   list every function of the source files whose path contains SUBSTR
 //   --dirs          group by folder (src/mqtt, src/coap, ...) instead of by file
-//   --areas         group by the areas the size budget talks about (AREAS below)
+//   --areas         group by the folder under src/ (src/mqtt/codec -> "mqtt codec"; areaOf below)
 //   --min N         hide files smaller than N bytes in the table (default 0)
 //   --all           build with -F allFunctions (no tree-shaking: every function of every module)
 //   --parts FILE    build with FILE (e.g. user/examples/relay.ts) as the user's parts file
@@ -111,19 +111,14 @@ function build(entry: string, all: boolean): { fns: Fn[]; strings: number; heade
     return { fns, strings: sm ? parseInt(sm[1]) : 0, header: hm ? parseInt(hm[1]) : 0, rejected }
 }
 
-/** Area -> files (path without src/ and .ts); anything else is grouped by folder. */
-const AREAS: Record<string, string[]> = {
-    "mqtt client": ["mqtt/session", "mqtt/client", "mqtt/client-options", "mqtt/client-emitter", "mqtt/outbox", "mqtt/packet-ids", "mqtt/backoff", "mqtt/session-errors", "mqtt/session-util"],
-    "mqtt codec": ["mqtt/encode", "mqtt/decode", "mqtt/frames", "mqtt/topics", "mqtt/utf8", "mqtt/native-bytes", "mqtt/errors", "mqtt/packets", "mqtt/codec"],
-    "coap codec": ["coap/codec", "coap/message", "coap/options", "coap/cbor", "coap/senml", "coap/linkformat"],
-    "coap endpoint": ["coap/endpoint", "coap/observe", "coap/resources", "coap/resources-discovery", "coap/block", "coap/exchange", "coap/exchange-reliable", "coap/token-matcher", "coap/mqtt-binding", "coap/board-mqtt-link", "coap/board-tcp-link", "coap/tcp-connection", "coap/tcp-session", "coap/rd-client", "coap/messagelayer", "coap/messagelayer-params"],
-    "coap device resources": ["coap/device-resources"],
-}
-
+/**
+ * A file's area is the folder it is in under src/, so the layers a folder shows are the areas
+ * (src/mqtt/codec/decode.ts -> "mqtt codec", src/coap/board-coap.ts -> "coap"); anything outside
+ * src/ is grouped by folder.
+ */
 function areaOf(file: string): string {
-    const m = /^src\/(.*)\.ts$/.exec(file)
-    if (m) for (const a of Object.keys(AREAS)) if (AREAS[a].indexOf(m[1]) >= 0) return a
-    return undefined
+    const m = /^src\/(.+)\/[^/]+\.ts$/.exec(file)
+    return m ? m[1].split("/").join(" ") : undefined
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n)

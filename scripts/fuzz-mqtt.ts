@@ -8,11 +8,11 @@
 //   - a frame the decoder accepts cannot be re-encoded, or re-encodes to a different packet
 //     (decoder and encoder must agree on what is valid).
 // Prints inputs/s. The seed is printed so a failure can be replayed.
-import { decodeFrame, decodeFromServer, decodePacket } from "../src/mqtt/decode"
-import { encodePacket } from "../src/mqtt/encode"
-import { MqttProtocolError } from "../src/mqtt/errors"
-import { FrameAssembler } from "../src/mqtt/frames"
-import { Packet, PacketType, QoS } from "../src/mqtt/packets"
+import { decodeFrame, decodeFromServer, decodePacket } from "../src/mqtt/codec/decode"
+import { encodePacket } from "../src/mqtt/codec/encode"
+import { MqttProtocolError } from "../src/mqtt/codec/errors"
+import { FrameAssembler } from "../src/mqtt/codec/frames"
+import { Packet, PacketType, QoS } from "../src/mqtt/codec/packets"
 import { Failures, Rng, finish, fuzzArgs } from "./fuzz-lib"
 
 const args = fuzzArgs()

@@ -3,8 +3,8 @@
 //   --phases pstream: pre-encoded frames through the socket adapter (DsNetStream), to set beside raw;
 //   --phases pieces:  the adapter's pieces on their own (yield, fiber start, queue + join).
 import * as ds from "@devicescript/core"
-import { encodePublish } from "../../src/mqtt/encode"
-import { connect, PublishOptions } from "../../src/mqtt/client"
+import { encodePublish } from "../../src/mqtt/codec/encode"
+import { connect, PublishOptions } from "../../src/mqtt/client/client"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../../src/io"
 import { dsClock } from "../clock"
 import { dsRandom } from "../random"

@@ -1,7 +1,7 @@
 // Built (not run) by bench/run.ts: MqttClientCore (QoS 0/1, what the firmware links) doing the
 // stock client's job in size-stock.ts, for an like-for-like bytecode comparison.
 import * as ds from "@devicescript/core"
-import { MqttClientCore } from "../../src/mqtt/client-core"
+import { MqttClientCore } from "../../src/mqtt/client/client-core"
 import { dsClock } from "../clock"
 import { dsCompletions } from "../completion"
 import { dsNetConnector } from "../net-stream"

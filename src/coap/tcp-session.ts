@@ -8,7 +8,7 @@ import { Clock, Random, Stream, StreamConnector, StreamEvents, StreamTarget } fr
 import { CoapMessage } from "./message"
 import { CoapReply, CoapTcpConnection, CoapTcpHandler, CoapTcpOptions } from "./tcp-connection"
 import { CoapResponseCallback } from "./token-matcher"
-import { Backoff } from "../mqtt/backoff"
+import { Backoff, newBackoff, nextBackoff, resetBackoff } from "../mqtt/session/backoff"
 
 export interface CoapTcpSessionOptions extends CoapTcpOptions {
     /** First reconnect waits up to this (full jitter). Default 1000. */
@@ -60,7 +60,7 @@ export class CoapTcpSession {
         this.conn = undefined
         this.stream = undefined
         this.generation = 0
-        this.backoff = new Backoff(
+        this.backoff = newBackoff(
             this.options.backoffMinMs === undefined ? 1000 : this.options.backoffMinMs,
             this.options.backoffMaxMs === undefined ? 60000 : this.options.backoffMaxMs,
             random
@@ -124,7 +124,7 @@ export class CoapTcpSession {
             onReady: () => {
                 if (gen !== self.generation) return
                 self.up = true
-                self.backoff.reset()
+                resetBackoff(self.backoff)
                 self.handler.onUp()
             },
             onClosed: (reason: string, holdOffMs: number) => self.onConnClosed(gen, reason, holdOffMs),
@@ -175,8 +175,8 @@ export class CoapTcpSession {
         this.conn = undefined
         let delay = -1
         if (this.running) {
-            // the MQTT client's rule (src/mqtt/backoff): exponential, full jitter
-            delay = this.backoff.next()
+            // the MQTT client's rule (src/mqtt/session/backoff): exponential, full jitter
+            delay = nextBackoff(this.backoff)
             if (delay < holdOffMs) delay = holdOffMs
             this.reconnectAt = this.clock.now() + delay
         }

@@ -32,7 +32,7 @@ export interface AppDeps {
 /**
  * Requests waiting for the worker; beyond this, new requests are dropped (and counted). On the board
  * only a broker with an in-flight window over 64 gets here: the transport releases the PUBACK that
- * lets the broker send more only while nothing is pending() (src/mqtt/held-acks.ts).
+ * lets the broker send more only while nothing is pending() (src/mqtt/session/held-acks.ts).
  */
 export const MAX_QUEUED_REQUESTS = 64
 

@@ -1,14 +1,14 @@
 // connectNode(): the portable MqttClient wired to node:net / node:tls.
 
-import { ClientOptions, connect, MqttClient } from "../mqtt/client"
-import { invalid } from "../mqtt/session-errors"
+import { ClientOptions, connect, MqttClient } from "../mqtt/client/client"
+import { invalid } from "../mqtt/session/session-errors"
 import { parseBrokerList } from "../config/broker-list"
 import { BrokerDialler } from "../broker-dialler"
 import { StreamConnector } from "../io"
 import { NodeStreamConnector, NodeTlsOptions } from "./node-stream"
 import { nodeClock, nodeCompletions, nodeRandom } from "./node-platform"
 
-export { MqttClient } from "../mqtt/client"
+export { MqttClient } from "../mqtt/client/client"
 export { NodeStreamConnector } from "./node-stream"
 
 export interface NodeClientOptions extends ClientOptions {

@@ -3,9 +3,9 @@
 // ds.millis() only advances across an await, so work runs in batches separated by sleep(0);
 // an empty-batch baseline is subtracted.
 import * as ds from "@devicescript/core"
-import { encodePublish } from "../../src/mqtt/encode"
-import { FrameAssembler } from "../../src/mqtt/frames"
-import { topicMatchesFilter } from "../../src/mqtt/topics"
+import { encodePublish } from "../../src/mqtt/codec/encode"
+import { FrameAssembler } from "../../src/mqtt/codec/frames"
+import { topicMatchesFilter } from "../../src/mqtt/codec/topics"
 
 const BATCH = 100
 const BATCHES = 20

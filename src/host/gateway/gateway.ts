@@ -39,7 +39,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const front = opts.coap === false ? undefined : new CoapFront(registry, opts.coap ?? { port: 5683 })
     const headEnd = opts.tcp === false ? undefined : new TcpHeadEnd(registry, opts.tcp ?? { port: 5683 })
     // loaded only when used: the MQTT client's modules re-export types in a way tsx (esbuild)
-    // cannot load yet (src/mqtt/session.ts `export { DoneCallback }`), vitest can
+    // cannot load yet (src/mqtt/session/session.ts `export { DoneCallback }`), vitest can
     const mqtt = opts.mqtt ? new (await import("./mqtt-side")).MqttSide(registry, opts.mqtt) : undefined
     const http = opts.http === false ? undefined : new HttpFront(registry, front, opts.http ?? { port: 8080 })
     const started: { close(): Promise<void> }[] = []

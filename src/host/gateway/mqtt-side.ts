@@ -15,7 +15,7 @@ import { boardIdFromResponseTopic, coapRequestTopic, CoapMqttClientBinding } fro
 import { decodeTcpMessage, encodeTcpMessage } from "../../coap/codec"
 import { randomBytes } from "node:crypto"
 import { CoapResponseCallback } from "../../coap/token-matcher"
-import { MqttClient } from "../../mqtt/client"
+import { MqttClient } from "../../mqtt/client/client"
 import { connectNode, NodeClientOptions } from "../mqtt"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { forward } from "./forward"

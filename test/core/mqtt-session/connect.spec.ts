@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@devicescript/test"
-import { ClientErrorCode } from "../../../src/mqtt/session-errors"
-import { ConnectPacket, PacketType } from "../../../src/mqtt/packets"
-import { SessionState } from "../../../src/mqtt/session"
+import { ClientErrorCode } from "../../../src/mqtt/session/session-errors"
+import { ConnectPacket, PacketType } from "../../../src/mqtt/codec/packets"
+import { SessionState } from "../../../src/mqtt/session/session"
 import { bringUp, connack, feed, options, rig, thrownCode } from "./harness"
 
 describe("session: CONNECT / CONNACK", () => {

@@ -1,10 +1,10 @@
 // SessionCore, the QoS 0/1 session a board firmware links: it refuses QoS 2 at the API with a clear
 // error, and treats QoS 2 and UNSUBACK packets it never asked for as the broker's protocol violation.
 import { describe, expect, test } from "@devicescript/test"
-import { ClientErrorCode } from "../../../src/mqtt/session-errors"
-import { encodePacket } from "../../../src/mqtt/encode"
-import { Packet, PacketType, PublishPacket } from "../../../src/mqtt/packets"
-import { SessionCore } from "../../../src/mqtt/session-core"
+import { ClientErrorCode } from "../../../src/mqtt/session/session-errors"
+import { encodePacket } from "../../../src/mqtt/codec/encode"
+import { Packet, PacketType, PublishPacket } from "../../../src/mqtt/codec/packets"
+import { SessionCore } from "../../../src/mqtt/session/session-core"
 import { Done, FakeClock, FixedRandom, options, Peer, pub, thrownCode } from "./harness"
 
 class CoreRig {

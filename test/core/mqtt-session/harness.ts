@@ -3,11 +3,11 @@
 // one packet fails the test). Portable: runs under vitest and in the DeviceScript simulator.
 
 import { Clock, Random } from "../../../src/io"
-import { decodeFrame } from "../../../src/mqtt/decode"
-import { encodePacket } from "../../../src/mqtt/encode"
-import { Packet, PacketType, PublishPacket, QoS } from "../../../src/mqtt/packets"
-import { Session, SessionOptions, SessionSink } from "../../../src/mqtt/session"
-import { MqttClientError } from "../../../src/mqtt/session-errors"
+import { decodeFrame } from "../../../src/mqtt/codec/decode"
+import { encodePacket } from "../../../src/mqtt/codec/encode"
+import { Packet, PacketType, PublishPacket, QoS } from "../../../src/mqtt/codec/packets"
+import { Session, SessionOptions, SessionSink } from "../../../src/mqtt/session/session"
+import { MqttClientError } from "../../../src/mqtt/session/session-errors"
 
 export class FakeClock implements Clock {
     t: number

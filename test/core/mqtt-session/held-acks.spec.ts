@@ -1,11 +1,11 @@
-// Inbound QoS 1 flow control (src/mqtt/held-acks.ts): with a backlog, the session holds PUBACKs
+// Inbound QoS 1 flow control (src/mqtt/session/held-acks.ts): with a backlog, the session holds PUBACKs
 // while the application has work waiting, then releases them one at a time, in order, each after
 // the link has been quiet for ACK_GAP_MS. Without a backlog, PUBACK goes out at once (4.3.2).
 import { describe, expect, test } from "@devicescript/test"
-import { ACK_GAP_MS } from "../../../src/mqtt/held-acks"
-import { Packet, PacketIdOnlyPacket, PacketType } from "../../../src/mqtt/packets"
-import { SessionCore } from "../../../src/mqtt/session-core"
-import { encodePacket } from "../../../src/mqtt/encode"
+import { ACK_GAP_MS } from "../../../src/mqtt/session/held-acks"
+import { Packet, PacketIdOnlyPacket, PacketType } from "../../../src/mqtt/codec/packets"
+import { SessionCore } from "../../../src/mqtt/session/session-core"
+import { encodePacket } from "../../../src/mqtt/codec/encode"
 import { bringUp, FakeClock, feed, FixedRandom, options, Peer, pub, rig, Rig } from "./harness"
 
 function ackIds(written: Packet[]): number[] {

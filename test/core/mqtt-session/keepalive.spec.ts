@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@devicescript/test"
-import { ClientErrorCode } from "../../../src/mqtt/session-errors"
-import { PacketType } from "../../../src/mqtt/packets"
+import { ClientErrorCode } from "../../../src/mqtt/session/session-errors"
+import { PacketType } from "../../../src/mqtt/codec/packets"
 import { bringUp, feed, options, rig } from "./harness"
 
 describe("session: keepalive (3.1.2.10)", () => {

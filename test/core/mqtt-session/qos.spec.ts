@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@devicescript/test"
-import { Packet, PacketType, PublishPacket } from "../../../src/mqtt/packets"
-import { encodePacket } from "../../../src/mqtt/encode"
+import { Packet, PacketType, PublishPacket } from "../../../src/mqtt/codec/packets"
+import { encodePacket } from "../../../src/mqtt/codec/encode"
 import { ack, bringUp, Done, feed, options, pub, rig, thrownCode } from "./harness"
 
 function types(ps: Packet[]): string {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@devicescript/test"
-import { PacketIdOnlyPacket, PacketType, PublishPacket, SubscribePacket } from "../../../src/mqtt/packets"
-import { SessionState } from "../../../src/mqtt/session"
+import { PacketIdOnlyPacket, PacketType, PublishPacket, SubscribePacket } from "../../../src/mqtt/codec/packets"
+import { SessionState } from "../../../src/mqtt/session/session"
 import { ack, bringUp, Done, feed, options, rig } from "./harness"
 
 describe("session: reconnect", () => {

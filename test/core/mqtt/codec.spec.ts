@@ -1,8 +1,8 @@
 // Every packet type encodes to bytes worked out by hand from the spec, and decodes back.
 import { describe, test, expect } from "@devicescript/test"
-import { encodePacket, encodePublish, encodeAck } from "../../../src/mqtt/encode"
-import { decodeFrame, decodePacket } from "../../../src/mqtt/decode"
-import { PacketType } from "../../../src/mqtt/packets"
+import { encodePacket, encodePublish, encodeAck } from "../../../src/mqtt/codec/encode"
+import { decodeFrame, decodePacket } from "../../../src/mqtt/codec/decode"
+import { PacketType } from "../../../src/mqtt/codec/packets"
 import { hex, show, toHex } from "./helpers"
 import { VECTORS, Vector } from "./vectors"
 

@@ -1,10 +1,10 @@
 // 2.2.3 Remaining Length and the frame assembler: arbitrary chunking, many packets per chunk,
 // limits, malformed varints.
 import { describe, test, expect } from "@devicescript/test"
-import { FrameAssembler, MAX_FRAME_SIZE } from "../../../src/mqtt/frames"
-import { decodeFrame, decodePacket, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
-import { remainingLengthSize, writeRemainingLength } from "../../../src/mqtt/encode"
-import { Packet, PublishPacket } from "../../../src/mqtt/packets"
+import { FrameAssembler, MAX_FRAME_SIZE } from "../../../src/mqtt/codec/frames"
+import { decodeFrame, decodePacket, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/codec/decode"
+import { remainingLengthSize, writeRemainingLength } from "../../../src/mqtt/codec/encode"
+import { Packet, PublishPacket } from "../../../src/mqtt/codec/packets"
 import { sliceBytes } from "../../../src/util/bytes"
 import { hex, ruleOf, show, toHex } from "./helpers"
 import { VECTORS } from "./vectors"

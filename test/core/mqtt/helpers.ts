@@ -1,7 +1,7 @@
 // Helpers for the portable MQTT codec specs (run by vitest and by the DeviceScript simulator).
 // DeviceScript has only toBe/toThrow, so packets are compared through a canonical string.
 
-import { protocolRuleOf } from "../../../src/mqtt/errors"
+import { protocolRuleOf } from "../../../src/mqtt/codec/errors"
 import {
     ConnackPacket,
     ConnectPacket,
@@ -12,7 +12,7 @@ import {
     SubackPacket,
     SubscribePacket,
     UnsubscribePacket,
-} from "../../../src/mqtt/packets"
+} from "../../../src/mqtt/codec/packets"
 
 /** Hex with optional spaces -> bytes (no String.replace in DeviceScript). */
 export function hex(s: string): Buffer {

@@ -2,12 +2,12 @@
 // simulator's heap is 64 KB. Payloads are copied natively; a copy loop in bytecode trips the
 // VM watchdog (~128k ops without a yield) at about 8 KB and would let a peer crash the firmware.
 import { describe, test, expect } from "@devicescript/test"
-import { encodePublish } from "../../../src/mqtt/encode"
-import { FrameAssembler } from "../../../src/mqtt/frames"
-import { PublishPacket } from "../../../src/mqtt/packets"
+import { encodePublish } from "../../../src/mqtt/codec/encode"
+import { FrameAssembler } from "../../../src/mqtt/codec/frames"
+import { PublishPacket } from "../../../src/mqtt/codec/packets"
 import { sliceBytes } from "../../../src/util/bytes"
-import { protocolRuleOf } from "../../../src/mqtt/errors"
-import { topicMatchesFilter } from "../../../src/mqtt/topics"
+import { protocolRuleOf } from "../../../src/mqtt/codec/errors"
+import { topicMatchesFilter } from "../../../src/mqtt/codec/topics"
 
 function roundTrip(size: number, chunk: number) {
     let payload = Buffer.alloc(size)

@@ -1,9 +1,9 @@
 // Strict decoding: every malformed frame is refused with the rule it breaks (sections 1.5, 2, 3).
 // And the encoder refuses to build packets that would break a rule.
 import { describe, test, expect } from "@devicescript/test"
-import { decodeFrame } from "../../../src/mqtt/decode"
-import { encodePacket, encodePublish, encodeAck, remainingLengthSize } from "../../../src/mqtt/encode"
-import { Packet, PacketType, QoS } from "../../../src/mqtt/packets"
+import { decodeFrame } from "../../../src/mqtt/codec/decode"
+import { encodePacket, encodePublish, encodeAck, remainingLengthSize } from "../../../src/mqtt/codec/encode"
+import { Packet, PacketType, QoS } from "../../../src/mqtt/codec/packets"
 import { hex, ruleOf } from "./helpers"
 
 interface Bad {

@@ -1,6 +1,6 @@
 // 4.7 topic names, topic filters and matching, including the spec's own examples (4.7.1.2, 4.7.1.3, 4.7.2).
 import { describe, test, expect } from "@devicescript/test"
-import { topicMatchesFilter, validateTopicFilter, validateTopicName } from "../../../src/mqtt/topics"
+import { topicMatchesFilter, validateTopicFilter, validateTopicName } from "../../../src/mqtt/codec/topics"
 import { ruleOf } from "./helpers"
 
 // [topic, filter, matches]

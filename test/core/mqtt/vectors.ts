@@ -1,5 +1,5 @@
 // Known-good packets with their bytes, worked out by hand from the MQTT 3.1.1 spec (section 3).
-import { Packet, PacketType } from "../../../src/mqtt/packets"
+import { Packet, PacketType } from "../../../src/mqtt/codec/packets"
 
 export interface Vector {
     name: string

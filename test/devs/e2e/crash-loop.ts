@@ -4,7 +4,7 @@
 // image.
 import { startBoard } from "../../../boards/sim/board"
 import { runFirmware } from "../../../devs/firmware"
-import { MqttClientCore } from "../../../src/mqtt/client-core"
+import { MqttClientCore } from "../../../src/mqtt/client/client-core"
 import { DeviceApp } from "../../../src/firmware/app"
 import { ONLINE_PREFIX } from "../../../src/firmware/status"
 

@@ -7,7 +7,7 @@ import * as ds from "@devicescript/core"
 import { readSetting } from "@devicescript/settings"
 import { connectMqtt } from "../../../devs/mqtt"
 import { DsCompletion } from "../../../devs/completion"
-import { QoS } from "../../../src/mqtt/packets"
+import { QoS } from "../../../src/mqtt/codec/packets"
 
 const WINDOW = 128
 const host = await readSetting<string>("MQTT_HOST", "127.0.0.1")

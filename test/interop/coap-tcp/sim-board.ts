@@ -10,7 +10,7 @@ import { encodeCbor } from "../../../src/coap/cbor"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeRandom } from "../../../src/host/node-platform"
 import { connectNode } from "../../../src/host/mqtt"
-import { MqttClient } from "../../../src/mqtt/client"
+import { MqttClient } from "../../../src/mqtt/client/client"
 import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../../../src/coap/board-coap"
 import { DeviceModel, SensorReading } from "../../../src/coap/device-resources"
 

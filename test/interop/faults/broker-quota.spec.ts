@@ -8,8 +8,8 @@
 import { connect, type Socket } from "node:net"
 import mqtt from "mqtt"
 import { afterEach, expect, test } from "vitest"
-import { encodeAck, encodeConnect, encodePublish } from "../../../src/mqtt/encode"
-import { PacketType } from "../../../src/mqtt/packets"
+import { encodeAck, encodeConnect, encodePublish } from "../../../src/mqtt/codec/encode"
+import { PacketType } from "../../../src/mqtt/codec/packets"
 import { startMosquitto, type Mosquitto } from "../../helpers/mosquitto"
 import { until } from "../../helpers/wait"
 

@@ -5,7 +5,7 @@
 // sent, what is missing and what was duplicated.
 import { expect } from "vitest"
 import mqtt, { type MqttClient as PeerClient } from "mqtt"
-import { connect as connectCore, type ClientOptions, type MqttClient } from "../../../src/mqtt/client"
+import { connect as connectCore, type ClientOptions, type MqttClient } from "../../../src/mqtt/client/client"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeCompletions, nodeRandom } from "../../../src/host/node-platform"
 import type { Random } from "../../../src/io"

@@ -2,7 +2,7 @@
 // 3.1.4-2) must not reset the reconnect backoff, or the client hammers the broker at its floor delay.
 import { afterAll, beforeAll, expect, test } from "vitest"
 import mqtt from "mqtt"
-import { connect } from "../../../src/mqtt/client"
+import { connect } from "../../../src/mqtt/client/client"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeCompletions } from "../../../src/host/node-platform"
 import { Mosquitto, startMosquitto } from "../../helpers/mosquitto"

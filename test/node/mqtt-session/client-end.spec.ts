@@ -1,7 +1,7 @@
 // MqttClient.end() and the promises waiting for a connection: both settle with CLIENT_ENDED.
 import { describe, expect, test } from "vitest"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../../../src/io"
-import { connect } from "../../../src/mqtt/client"
+import { connect } from "../../../src/mqtt/client/client"
 import { nodeClock, nodeCompletions, nodeRandom } from "../../../src/host/node-platform"
 import { untilValue } from "../../helpers/wait"
 

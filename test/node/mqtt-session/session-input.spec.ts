@@ -2,8 +2,8 @@
 // produce a protocol-correct reply or a PROTOCOL_VIOLATION error followed by a reconnect.
 import fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { encodePacket } from "../../../src/mqtt/encode"
-import { Packet, PacketType, QoS } from "../../../src/mqtt/packets"
+import { encodePacket } from "../../../src/mqtt/codec/encode"
+import { Packet, PacketType, QoS } from "../../../src/mqtt/codec/packets"
 import { bringUp, options, rig } from "../../core/mqtt-session/harness"
 
 const id = fc.integer({ min: 1, max: 65535 })

@@ -7,7 +7,7 @@
 // - each write holds exactly one packet (decodeFrame throws otherwise), nothing else throws.
 import fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { PacketType, PublishPacket, QoS } from "../../../src/mqtt/packets"
+import { PacketType, PublishPacket, QoS } from "../../../src/mqtt/codec/packets"
 import { bringUp, feed, options, Rig, rig } from "../../core/mqtt-session/harness"
 
 type Step =

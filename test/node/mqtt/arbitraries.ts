@@ -1,6 +1,6 @@
 // fast-check arbitraries for valid MQTT 3.1.1 packets (Node-only tests).
 import fc from "fast-check"
-import { Packet, PacketType, QoS } from "../../../src/mqtt/packets"
+import { Packet, PacketType, QoS } from "../../../src/mqtt/codec/packets"
 
 /** Any code points (astral ones too), no U+0000, as the spec allows in strings (1.5.3). */
 export const mqttString = (minLength = 0, maxLength = 12) =>

@@ -3,13 +3,13 @@
 // and the hand-written UTF-8 code against Node's own.
 import { describe, expect, test } from "vitest"
 import fc from "fast-check"
-import { encodePacket, encodePublish, remainingLengthSize } from "../../../src/mqtt/encode"
-import { decodeFrame, decodeFromServer, decodePacket, PacketDecoder, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/decode"
-import { FrameAssembler } from "../../../src/mqtt/frames"
-import { MqttProtocolError } from "../../../src/mqtt/errors"
-import { Packet, PacketType } from "../../../src/mqtt/packets"
-import { topicMatchesFilter, validateTopicFilter } from "../../../src/mqtt/topics"
-import { checkUtf8, utf8Bytes, utf8String } from "../../../src/mqtt/utf8"
+import { encodePacket, encodePublish, remainingLengthSize } from "../../../src/mqtt/codec/encode"
+import { decodeFrame, decodeFromServer, decodePacket, PacketDecoder, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/codec/decode"
+import { FrameAssembler } from "../../../src/mqtt/codec/frames"
+import { MqttProtocolError } from "../../../src/mqtt/codec/errors"
+import { Packet, PacketType } from "../../../src/mqtt/codec/packets"
+import { topicMatchesFilter, validateTopicFilter } from "../../../src/mqtt/codec/topics"
+import { checkUtf8, utf8Bytes, utf8String } from "../../../src/mqtt/codec/utf8"
 import { anyPacket, bytes, mqttString, topicName } from "./arbitraries"
 
 function drainAll(a: FrameAssembler): Packet[] {

@@ -4,9 +4,9 @@
 import { describe, expect, test } from "vitest"
 import fc from "fast-check"
 import * as mp from "mqtt-packet"
-import { encodePacket } from "../../../src/mqtt/encode"
-import { decodeFrame } from "../../../src/mqtt/decode"
-import { Packet, PacketType } from "../../../src/mqtt/packets"
+import { encodePacket } from "../../../src/mqtt/codec/encode"
+import { decodeFrame } from "../../../src/mqtt/codec/decode"
+import { Packet, PacketType } from "../../../src/mqtt/codec/packets"
 import { anyPacket } from "./arbitraries"
 
 const CMDS = ["", "connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect"]

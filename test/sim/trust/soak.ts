@@ -8,7 +8,7 @@
 //   soak-done: in=N dup=N out=N failed=N reconnects=N
 import { describe, test } from "@devicescript/test"
 import { Completion } from "../../../src/io"
-import { connect } from "../../../src/mqtt/client"
+import { connect } from "../../../src/mqtt/client/client"
 import { dsClock } from "../../../devs/clock"
 import { dsRandom } from "../../../devs/random"
 import { dsCompletions } from "../../../devs/completion"

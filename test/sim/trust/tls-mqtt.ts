@@ -3,7 +3,7 @@
 // Mosquitto the host test started. The host decides which CA the simulator trusts through
 // NODE_EXTRA_CA_CERTS and asserts on the lines printed here ("tls-result: ...", "tls-echo: ...").
 import { describe, test } from "@devicescript/test"
-import { connect } from "../../../src/mqtt/client"
+import { connect } from "../../../src/mqtt/client/client"
 import { dsClock } from "../../../devs/clock"
 import { dsRandom } from "../../../devs/random"
 import { dsCompletions } from "../../../devs/completion"

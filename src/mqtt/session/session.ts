@@ -2,12 +2,12 @@
 // complete MQTT 3.1.1 client session that Node and the benchmarks use; a board firmware that
 // publishes and subscribes at QoS 0/1 links SessionCore alone (docs/bytecode-size.md).
 
-import { Clock, Random } from "../io"
-import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "./encode"
+import { Clock, Random } from "../../io"
+import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from "../codec/encode"
 import { OutState } from "./outbox"
-import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "./packets"
+import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "../codec/packets"
 import { checkArg } from "./session-errors"
-import { checkFilters, checkTopicFilter, DoneCallback, ended, PendingOp, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session-core"
+import { addOp, checkFilters, checkTopicFilter, complete, deliver, DoneCallback, ended, findInflight, finish, forgetSub, openStream, PendingOp, send, SessionCore, takeOp, violation, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session-core"
 import { removeAt } from "./session-util"
 
 export type { DoneCallback, SessionOptions, SessionSink, SessionStats, SubscribeCallback } from "./session-core"
@@ -58,7 +58,7 @@ export class Session extends SessionCore {
 
     /** Connects now instead of waiting for the backoff (or after a close with reconnect off). */
     reconnect(): void {
-        if (this.state === SessionState.WAITING || this.state === SessionState.NEW) this.openStream()
+        if (this.state === SessionState.WAITING || this.state === SessionState.NEW) openStream(this)
     }
 
     unsubscribe(filters: string[], done: DoneCallback | undefined): void {
@@ -66,13 +66,13 @@ export class Session extends SessionCore {
         checkArg(done, "a function or undefined", "callback")
         checkFilters(filters)
         for (const f of filters) checkTopicFilter(f)
-        for (const f of filters) this.forgetSub(f)
+        for (const f of filters) forgetSub(this, f)
         const cb: SubscribeCallback | undefined = done
             ? function (err: Error | undefined, granted: number[] | undefined) {
                   done(err)
               }
             : undefined
-        this.addOp({ kind: PacketType.UNSUBSCRIBE, packetId: 0, subs: undefined, filters, done: cb })
+        addOp(this, { kind: PacketType.UNSUBSCRIBE, packetId: 0, subs: undefined, filters, done: cb })
     }
 
     /**
@@ -82,7 +82,7 @@ export class Session extends SessionCore {
     end(): void {
         const s = this.state
         if (s === SessionState.ENDED) return
-        if (s === SessionState.CONNECTED) this.send(encodeHeaderOnly(PacketType.DISCONNECT))
+        if (s === SessionState.CONNECTED) send(this, encodeHeaderOnly(PacketType.DISCONNECT))
         this.state = SessionState.ENDED
         this.gen++
         if (s === SessionState.OPENING || s === SessionState.CONNECTING || s === SessionState.CONNECTED) this.sink.closeStream()
@@ -91,16 +91,16 @@ export class Session extends SessionCore {
         const ops = this.ops
         this.ops = []
         this.ids.inUse = []
-        for (const m of inflight) if (m.done) this.finish(m.done, ended("publish"))
+        for (const m of inflight) if (m.done) finish(this, m.done, ended("publish"))
         const queued = this.outbox.items
         this.outbox.items = []
         this.outbox.used = 0
-        for (const m of queued) if (m.done) this.finish(m.done, ended("publish"))
-        for (const op of ops) if (op.done) this.finish(op.done, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"))
+        for (const m of queued) if (m.done) finish(this, m.done, ended("publish"))
+        for (const op of ops) if (op.done) finish(this, op.done, ended(op.kind === PacketType.SUBSCRIBE ? "subscribe" : "unsubscribe"))
         this.sink.disconnected("client ended", undefined)
     }
 
-    protected override onQos2OrUnsuback(p: Packet): boolean {
+    override onQos2OrUnsuback(p: Packet): boolean {
         const id = (p as PacketIdOnlyPacket).packetId
         switch (p.type) {
             case PacketType.PUBLISH:
@@ -116,8 +116,8 @@ export class Session extends SessionCore {
                 this.onPubcomp(id)
                 return true
             case PacketType.UNSUBACK: {
-                const op = this.takeOp(id, PacketType.UNSUBSCRIBE)
-                if (op && op.done) this.finish(op.done, undefined)
+                const op = takeOp(this, id, PacketType.UNSUBSCRIBE)
+                if (op && op.done) finish(this, op.done, undefined)
                 return true
             }
             default:
@@ -125,13 +125,13 @@ export class Session extends SessionCore {
         }
     }
 
-    protected override encodeOp(op: PendingOp): Buffer {
+    override encodeOp(op: PendingOp): Buffer {
         // an op carries the list of its kind: filters for UNSUBSCRIBE, subs for SUBSCRIBE
         if (op.kind === PacketType.UNSUBSCRIBE) return encodeUnsubscribe({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters as string[] })
         return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs as Subscription[] })
     }
 
-    protected override onSessionLost(): void {
+    override onSessionLost(): void {
         // the broker's half of inbound QoS 2 is gone with its session
         this.heldIds = []
     }
@@ -140,22 +140,22 @@ export class Session extends SessionCore {
 
     /** 4.3.3: PUBREC -> PUBREL. A repeated PUBREC gets PUBREL again; an unknown one too, so the broker can finish. */
     private onPubrec(id: number): void {
-        const i = this.findInflight(id)
+        const i = findInflight(this, id)
         if (i >= 0) {
             const m = this.inflight[i]
             if (m.state === OutState.AWAIT_PUBACK) {
-                this.violation("PUBREC for QoS 1 message " + id)
+                violation(this, "PUBREC for QoS 1 message " + id)
                 return
             }
             m.state = OutState.AWAIT_PUBCOMP
         }
-        this.send(encodeAck(PacketType.PUBREL, id))
+        send(this, encodeAck(PacketType.PUBREL, id))
     }
 
     private onPubcomp(id: number): void {
-        const i = this.findInflight(id)
+        const i = findInflight(this, id)
         if (i < 0 || this.inflight[i].state !== OutState.AWAIT_PUBCOMP) return
-        this.complete(i)
+        complete(this, i)
     }
 
     // ---------------------------------------------------------------- incoming QoS 2
@@ -169,17 +169,17 @@ export class Session extends SessionCore {
         const id = p.packetId as number
         if (this.heldIds.indexOf(id) < 0) {
             this.heldIds.push(id)
-            this.deliver(p)
+            deliver(this, p)
         } else {
             this.st.duplicatesIgnored++
         }
-        this.send(encodeAck(PacketType.PUBREC, id))
+        send(this, encodeAck(PacketType.PUBREC, id))
     }
 
     /** 4.3.3: PUBREL releases the id; PUBCOMP is sent even for an id we do not hold. */
     private onPubrel(id: number): void {
         const i = this.heldIds.indexOf(id)
         if (i >= 0) removeAt(this.heldIds, i)
-        this.send(encodeAck(PacketType.PUBCOMP, id))
+        send(this, encodeAck(PacketType.PUBCOMP, id))
     }
 }

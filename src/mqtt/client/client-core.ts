@@ -10,12 +10,12 @@
 // waits (publishNoWait, subscribeNoWait, MqttClient's unsubscribeNoWait): a board can pipeline QoS 1/2
 // publishes up to the in-flight window without holding a promise per message.
 
-import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
+import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../io"
 import { Emitter } from "./client-emitter"
 import { ClientOptions, resolveOptions } from "./client-options"
-import { PublishPacket, QoS, Subscription } from "./packets"
-import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "./session-core"
-import { checkArg, invalid, MqttClientError } from "./session-errors"
+import { PublishPacket, QoS, Subscription } from "../codec/packets"
+import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "../session/session-core"
+import { checkArg, invalid, MqttClientError } from "../session/session-errors"
 
 export type { ClientOptions } from "./client-options"
 
@@ -103,23 +103,25 @@ export interface ClientEvents {
 }
 
 export class MqttClientCore extends Emitter<ClientEvents> {
-    protected session: SessionCore
-    private connector: StreamConnector
-    private clock: Clock
-    protected completions: CompletionFactory
-    protected timers: Timers
-    private target: StreamTarget
+    session: SessionCore
+    connector: StreamConnector
+    clock: Clock
+    completions: CompletionFactory
+    timers: Timers
+    target: StreamTarget
 
+    // declared, not initialised (each costs board bytecode in the constructor): undefined reads
+    // as "no stream", "not opening", "never connected", "no timer"; timerAt is read only with a timer
     /** undefined while no stream is open or opening. */
-    private stream: Stream | undefined
-    private opening: boolean
-    private openedWhileOpening: boolean
-    private wasConnected: boolean
-    private attempts: number
+    declare stream: Stream | undefined
+    declare opening: boolean
+    declare openedWhileOpening: boolean
+    declare wasConnected: boolean
+    attempts: number
 
-    protected timer: any
-    private timerAt: number
-    private onTimer: () => void
+    declare timer: any
+    declare timerAt: number
+    onTimer: () => void
 
 
     constructor(options: ClientOptions, platform: ClientPlatform) {
@@ -130,21 +132,15 @@ export class MqttClientCore extends Emitter<ClientEvents> {
         this.timers = platform.timers ? platform.timers : globalTimers
         const resolved = resolveOptions(options, platform.random)
         this.target = resolved.target
-        this.stream = undefined
-        this.opening = false
-        this.openedWhileOpening = false
-        this.wasConnected = false
         this.attempts = 0
-        this.timer = undefined
-        this.timerAt = -1
         const self = this
         this.onTimer = function () {
             self.timer = undefined
-            self.input(self.session.gen, Input.TICK, undefined)
+            input(self, self.session.gen, Input.TICK, undefined)
         }
         const sink: SessionSink = {
             openStream: function () {
-                self.openStream()
+                openStream(self)
             },
             write: function (bytes: Buffer) {
                 const st = self.stream
@@ -156,7 +152,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
                     // the link as lost, but outside this call: the session is in the middle of an input
                     self.stream = undefined
                     st.close()
-                    self.failLater(self.session.gen, "write failed: " + (e as Error).message)
+                    failLater(self, self.session.gen, "write failed: " + (e as Error).message)
                 }
             },
             closeStream: function () {
@@ -249,117 +245,120 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     }
 
     subscribeNoWait(filter: string | string[], opts?: SubscribeOptions, onDone?: SubscribeCallback): void {
-        this.subscribeFilters(filterList(filter), opts, onDone)
-    }
-
-    protected subscribeFilters(filters: string[], opts: SubscribeOptions | undefined, onDone: SubscribeCallback | undefined): void {
-        checkArg(opts, "an object or undefined", "options")
-        if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
-        const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
-        const subs: Subscription[] = filters.map(function (f: string) {
-            return { filter: f, qos }
-        })
-        this.session.subscribe(subs, onDone)
+        subscribeFilters(this, filterList(filter), opts, onDone)
     }
 
     // ---------------------------------------------------------------- driver
 
-    private openStream(): void {
-        if (this.attempts > 0) this.emit("reconnect")
-        this.attempts++
-        const gen = this.session.gen
-        const self = this
-        const events: StreamEvents = {
-            onOpen: function () {
-                self.input(gen, Input.OPEN, undefined)
-            },
-            onData: function (chunk: Buffer) {
-                self.input(gen, Input.DATA, chunk)
-            },
-            onClose: function (reason: string) {
-                self.input(gen, Input.CLOSE, reason)
-            },
-        }
-        this.opening = true
-        this.openedWhileOpening = false
-        let s: Stream
-        try {
-            s = this.connector.open(this.target, events)
-        } catch (e) {
-            // e.g. no network on the board: the same path as a connection that failed to open
-            this.opening = false
-            this.failLater(gen, "open failed: " + (e as Error).message)
-            return
-        }
-        this.opening = false
-        if (gen !== this.session.gen) {
-            // closed while opening
-            s.close()
-            return
-        }
-        this.stream = s
-        if (this.openedWhileOpening) this.session.onOpen()
-    }
-
-    /** Reports the stream of generation gen as closed, from a fresh timer callback (never re-entrantly). */
-    private failLater(gen: number, reason: string): void {
-        const self = this
-        this.timers.set(function () {
-            self.input(gen, Input.CLOSE, reason)
-        }, 0)
-    }
-
-    /**
-     * Every input from a stream or the timer, in one place: ignored when it belongs to an older
-     * stream (gen); an exception (only application callbacks can throw) becomes an "error" event
-     * instead of stopping the board's program from inside a socket or timer fiber; then the one
-     * timer is armed again.
-     */
-    private input(gen: number, kind: Input, arg: any): void {
-        const s = this.session
-        if (gen !== s.gen) return
-        if (kind === Input.OPEN && this.opening) {
-            // the connector reported open before open() returned: finish once we have the stream
-            this.openedWhileOpening = true
-            return
-        }
-        if (kind === Input.CLOSE) this.stream = undefined
-        try {
-            if (kind === Input.OPEN) s.onOpen()
-            else if (kind === Input.DATA) s.onData(arg)
-            else if (kind === Input.CLOSE) s.onClose(arg)
-            else s.tick()
-        } catch (e) {
-            this.emit("error", e)
-        }
-        this.afterInput()
-    }
-
     /** After every input: keep the one timer right (MqttClient also wakes flush() waiters). */
-    protected afterInput(): void {
-        this.arm()
-    }
-
-    protected arm(): void {
-        const d = this.session.nextDeadline()
-        if (d < 0) {
-            if (this.timer !== undefined) this.timers.clear(this.timer)
-            this.timer = undefined
-            return
-        }
-        // a timer that fires early is harmless (tick does nothing and re-arms), so deadlines that
-        // only move later (keepalive after every write) cost no timer churn per message
-        if (this.timer !== undefined) {
-            if (this.timerAt <= d) return
-            this.timers.clear(this.timer)
-        }
-        this.timerAt = d
-        const delay = d - this.clock.now()
-        this.timer = this.timers.set(this.onTimer, delay > 0 ? delay : 0)
+    afterInput(): void {
+        arm(this)
     }
 
     /** MqttClient also runs the handlers given to subscribe({ onMessage }). */
     protected dispatch(p: PublishPacket): void {
         this.emit("message", p.topic, p.payload, p)
     }
+}
+
+// ---------------------------------------------------------------- the driver's steps
+// Free functions rather than methods: a method costs the board ~12 B more in the prototype.
+
+function openStream(client: MqttClientCore): void {
+    if (client.attempts > 0) client.emit("reconnect")
+    client.attempts++
+    const gen = client.session.gen
+    const self = client
+    const events: StreamEvents = {
+        onOpen: function () {
+            input(self, gen, Input.OPEN, undefined)
+        },
+        onData: function (chunk: Buffer) {
+            input(self, gen, Input.DATA, chunk)
+        },
+        onClose: function (reason: string) {
+            input(self, gen, Input.CLOSE, reason)
+        },
+    }
+    client.opening = true
+    client.openedWhileOpening = false
+    let s: Stream
+    try {
+        s = client.connector.open(client.target, events)
+    } catch (e) {
+        // e.g. no network on the board: the same path as a connection that failed to open
+        client.opening = false
+        failLater(client, gen, "open failed: " + (e as Error).message)
+        return
+    }
+    client.opening = false
+    if (gen !== client.session.gen) {
+        // closed while opening
+        s.close()
+        return
+    }
+    client.stream = s
+    if (client.openedWhileOpening) client.session.onOpen()
+}
+
+/** Reports the stream of generation gen as closed, from a fresh timer callback (never re-entrantly). */
+function failLater(client: MqttClientCore, gen: number, reason: string): void {
+    const self = client
+    client.timers.set(function () {
+        input(self, gen, Input.CLOSE, reason)
+    }, 0)
+}
+
+/**
+ * Every input from a stream or the timer, in one place: ignored when it belongs to an older
+ * stream (gen); an exception (only application callbacks can throw) becomes an "error" event
+ * instead of stopping the board's program from inside a socket or timer fiber; then the one
+ * timer is armed again.
+ */
+function input(client: MqttClientCore, gen: number, kind: Input, arg: any): void {
+    const s = client.session
+    if (gen !== s.gen) return
+    if (kind === Input.OPEN && client.opening) {
+        // the connector reported open before open() returned: finish once we have the stream
+        client.openedWhileOpening = true
+        return
+    }
+    if (kind === Input.CLOSE) client.stream = undefined
+    try {
+        if (kind === Input.OPEN) s.onOpen()
+        else if (kind === Input.DATA) s.onData(arg)
+        else if (kind === Input.CLOSE) s.onClose(arg)
+        else s.tick()
+    } catch (e) {
+        client.emit("error", e)
+    }
+    client.afterInput()
+}
+
+export function arm(client: MqttClientCore): void {
+    const d = client.session.nextDeadline()
+    if (d < 0) {
+        if (client.timer !== undefined) client.timers.clear(client.timer)
+        client.timer = undefined
+        return
+    }
+    // a timer that fires early is harmless (tick does nothing and re-arms), so deadlines that
+    // only move later (keepalive after every write) cost no timer churn per message
+    if (client.timer !== undefined) {
+        if (client.timerAt <= d) return
+        client.timers.clear(client.timer)
+    }
+    client.timerAt = d
+    const delay = d - client.clock.now()
+    client.timer = client.timers.set(client.onTimer, delay > 0 ? delay : 0)
+}
+
+export function subscribeFilters(client: MqttClientCore, filters: string[], opts: SubscribeOptions | undefined, onDone: SubscribeCallback | undefined): void {
+    checkArg(opts, "an object or undefined", "options")
+    if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
+    const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
+    const subs: Subscription[] = filters.map(function (f: string) {
+        return { filter: f, qos }
+    })
+    client.session.subscribe(subs, onDone)
 }

@@ -16,7 +16,7 @@ import {
 } from "./packets"
 import { checkTopicFilterChars, checkTopicNameChars } from "./topics"
 import { utf8String } from "./utf8"
-import { sliceBytes, u16be } from "../util/bytes"
+import { sliceBytes, u16be } from "../../util/bytes"
 
 // Per packet type 0..15, as strings (a table of numbers or strings is built by code in `main` on
 // the board; a string literal is not code). FLAGS: the flag nibble the type must carry (2.2.2

@@ -17,29 +17,29 @@
 import { fail, MqttProtocolError } from "./errors"
 import { Packet, PacketType, PublishPacket } from "./packets"
 import { checkFixedHeader, decodeFromServer, decodePublishHeader, PacketDecoder } from "./decode"
-import { u16be } from "../util/bytes"
+import { u16be } from "../../util/bytes"
 
 /** 2.2.3: the largest frame a 4-byte Remaining Length allows (header included). */
 export const MAX_FRAME_SIZE = 268435455 + 5
 
 export class FrameAssembler {
-    private declare chunks: Buffer[]
+    declare chunks: Buffer[]
     /** Read offset into chunks[0]. */
-    private declare pos: number
+    declare pos: number
     /**
      * Bytes received but not yet returned as packets (read-only outside; a field rather than a
      * method because every method of a class costs board bytecode).
      */
     declare buffered: number
-    private maxPacketSize: number
-    private decode: PacketDecoder
-    private failure: MqttProtocolError | undefined
+    maxPacketSize: number
+    decode: PacketDecoder
+    failure: MqttProtocolError | undefined
     /** The PUBLISH whose payload is being read (payload set, or undefined when counted through). */
-    private pending: PublishPacket | undefined
+    pending: PublishPacket | undefined
     /** Payload bytes of `pending` still to come. */
-    private declare want: number
+    declare want: number
     /** Where the next payload byte goes in pending.payload. */
-    private declare fillAt: number
+    declare fillAt: number
 
     /**
      * maxPacketSize counts the whole frame, fixed header included (default: the protocol's limit).
@@ -67,34 +67,7 @@ export class FrameAssembler {
         if (chunk.length === 0) return
         this.chunks.push(chunk)
         this.buffered += chunk.length
-        if (this.want > 0) this.want = this.take(this.want)
-    }
-
-    /**
-     * Consumes n queued bytes, copying them into pending.payload from fillAt when there is one;
-     * returns how many of the n have not arrived yet.
-     */
-    private take(n: number): number {
-        const chunks = this.chunks
-        const p = this.pending
-        const into = p ? p.payload : undefined
-        while (n > 0 && chunks.length > 0) {
-            const c = chunks[0]
-            const pos = this.pos
-            const rest = c.length - pos
-            const k = rest < n ? rest : n
-            if (into) {
-                into.set(pos === 0 && k === c.length ? c : c.slice(pos, pos + k), this.fillAt)
-                this.fillAt += k
-            }
-            if (k === rest) {
-                chunks.shift()
-                this.pos = 0
-            } else this.pos = pos + k
-            this.buffered -= k
-            n -= k
-        }
-        return n
+        if (this.want > 0) this.want = take(this, this.want)
     }
 
     /** The next complete packet, or undefined until more bytes arrive. Throws MqttProtocolError. */
@@ -150,12 +123,12 @@ export class FrameAssembler {
                         // the header is all in the first chunk: decode it, then read the payload
                         // into a buffer of its final size, or count it through when oversize
                         const p = decodePublishHeader(header, first, i, pos + (need < total ? need : total))
-                        this.take(need)
+                        take(this, need)
                         if (total > this.maxPacketSize) p.oversize = total
                         else p.payload = Buffer.alloc(total - need)
                         this.pending = p
                         this.fillAt = 0
-                        this.want = this.take(total - need)
+                        this.want = take(this, total - need)
                         continue
                     }
                 }
@@ -191,4 +164,34 @@ export class FrameAssembler {
             this.pos = 0
         }
     }
+}
+
+// ---------------------------------------------------------------- FrameAssembler's steps
+// Free functions rather than methods: a method costs the board ~12 B more in the prototype.
+
+/**
+ * Consumes n queued bytes, copying them into pending.payload from fillAt when there is one;
+ * returns how many of the n have not arrived yet.
+ */
+function take(fa: FrameAssembler, n: number): number {
+    const chunks = fa.chunks
+    const p = fa.pending
+    const into = p ? p.payload : undefined
+    while (n > 0 && chunks.length > 0) {
+        const c = chunks[0]
+        const pos = fa.pos
+        const rest = c.length - pos
+        const k = rest < n ? rest : n
+        if (into) {
+            into.set(pos === 0 && k === c.length ? c : c.slice(pos, pos + k), fa.fillAt)
+            fa.fillAt += k
+        }
+        if (k === rest) {
+            chunks.shift()
+            fa.pos = 0
+        } else fa.pos = pos + k
+        fa.buffered -= k
+        n -= k
+    }
+    return n
 }

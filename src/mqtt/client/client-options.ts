@@ -2,11 +2,11 @@
 // src/config/url.ts, the parser the firmware's settings use too).
 // Kept apart from client.ts so the defaults are one table a reader can check.
 
-import { Random, StreamTarget } from "../io"
-import { QoS } from "./packets"
-import { invalid as bad } from "./session-errors"
-import { SessionOptions } from "./session"
-import { Endpoint, parseUrl } from "../config/url"
+import { Random, StreamTarget } from "../../io"
+import { QoS } from "../codec/packets"
+import { invalid as bad } from "../session/session-errors"
+import { SessionOptions } from "../session/session"
+import { Endpoint, parseUrl } from "../../config/url"
 
 export interface WillOptions {
     topic: string
@@ -56,7 +56,7 @@ export interface ClientOptions {
     /**
      * Messages received but not yet handled. Given, QoS 1 PUBACKs are held back and released one at
      * a time while it returns 0, so a broker cannot send faster than the application handles
-     * (src/mqtt/held-acks.ts). QoS 2 is not held.
+     * (src/mqtt/session/held-acks.ts). QoS 2 is not held.
      */
     backlog?: () => number
 }

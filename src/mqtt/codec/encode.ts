@@ -23,7 +23,7 @@ import {
 } from "./packets"
 import { checkTopicFilterChars, topicNameBytes } from "./topics"
 import { utf8Bytes } from "./utf8"
-import { putU16be } from "../util/bytes"
+import { putU16be } from "../../util/bytes"
 
 /** 2.2.3: the largest Remaining Length four varint bytes can carry. */
 export const MAX_REMAINING_LENGTH = 268435455

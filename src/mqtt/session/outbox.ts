@@ -8,7 +8,7 @@
 // - A QoS 1/2 message is never dropped silently: if it does not fit after dropping all QoS 0,
 //   add() throws OUTBOX_FULL and nothing is queued, so the caller knows immediately.
 
-import { QoS } from "./packets"
+import { QoS } from "../codec/packets"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
 
@@ -44,59 +44,54 @@ export function messageCost(m: OutMessage): number {
 }
 
 /**
- * The outbox. Each method is bytecode on the board (and ~12 B more in the class's prototype), so
- * what a reader only looks at is a field: `items` and `used`, the byte count of the queued
- * messages. (Session.end() empties it.)
+ * The outbox: a record and free functions rather than a class (a class costs the board a
+ * constructor and a prototype entry per method). (Session.end() empties it.)
  */
-export class Outbox {
+export interface Outbox {
     /** The queued messages, oldest first; read-only outside (size and peek are items.length, items[0]). */
     items: OutMessage[]
-    /** Bytes (messageCost) of the queued messages; read-only outside this class. */
+    /** Bytes (messageCost) of the queued messages; read-only outside this file. */
     used: number
-    private maxMessages: number
-    private maxBytes: number
+    maxMessages: number
+    maxBytes: number
     /** Called for each QoS 0 message the policy drops. */
-    private onDrop: (m: OutMessage) => void
+    onDrop: (m: OutMessage) => void
+}
 
-    constructor(maxMessages: number, maxBytes: number, onDrop: (m: OutMessage) => void) {
-        this.items = []
-        this.used = 0
-        this.maxMessages = maxMessages
-        this.maxBytes = maxBytes
-        this.onDrop = onDrop
-    }
+export function newOutbox(maxMessages: number, maxBytes: number, onDrop: (m: OutMessage) => void): Outbox {
+    return { items: [], used: 0, maxMessages, maxBytes, onDrop }
+}
 
-    /** The oldest queued message; undefined when none is queued. */
-    shift(): OutMessage | undefined {
-        const m = this.items.shift()
-        if (m) this.used -= messageCost(m)
-        return m
-    }
+/** Removes and returns the oldest queued message; undefined when none is queued. */
+export function outboxShift(o: Outbox): OutMessage | undefined {
+    const m = o.items.shift()
+    if (m) o.used -= messageCost(m)
+    return m
+}
 
-    /** Queues m under the policy above; throws MqttClientError(OUTBOX_FULL) for a QoS 1/2 message that cannot fit. */
-    add(m: OutMessage): void {
-        const cost = messageCost(m)
-        while (this.items.length >= this.maxMessages || this.used + cost > this.maxBytes) {
-            // drop the oldest queued QoS 0 message (searched afresh: onDrop runs application code)
-            const items = this.items
-            let i = 0
-            while (i < items.length && items[i].qos !== 0) i++
-            if (i === items.length) {
-                if (m.qos === 0) {
-                    this.onDrop(m)
-                    return
-                }
-                throw new MqttClientError(
-                    ClientErrorCode.OUTBOX_FULL,
-                    "outbox full (" + items.length + " messages, " + this.used + " bytes): QoS " + m.qos + " message to " + m.topic + " not queued"
-                )
+/** Queues m under the policy above; throws MqttClientError(OUTBOX_FULL) for a QoS 1/2 message that cannot fit. */
+export function outboxAdd(o: Outbox, m: OutMessage): void {
+    const cost = messageCost(m)
+    while (o.items.length >= o.maxMessages || o.used + cost > o.maxBytes) {
+        // drop the oldest queued QoS 0 message (searched afresh: onDrop runs application code)
+        const items = o.items
+        let i = 0
+        while (i < items.length && items[i].qos !== 0) i++
+        if (i === items.length) {
+            if (m.qos === 0) {
+                o.onDrop(m)
+                return
             }
-            const dropped = items[i]
-            removeAt(items, i)
-            this.used -= messageCost(dropped)
-            this.onDrop(dropped)
+            throw new MqttClientError(
+                ClientErrorCode.OUTBOX_FULL,
+                "outbox full (" + items.length + " messages, " + o.used + " bytes): QoS " + m.qos + " message to " + m.topic + " not queued"
+            )
         }
-        this.items.push(m)
-        this.used += cost
+        const dropped = items[i]
+        removeAt(items, i)
+        o.used -= messageCost(dropped)
+        o.onDrop(dropped)
     }
+    o.items.push(m)
+    o.used += cost
 }

@@ -2,16 +2,16 @@
 // in the MQTT.js idiom. Node (src/host), the tests and the benchmarks use it; a board firmware that
 // needs QoS 0/1 only links MqttClientCore (docs/bytecode-size.md).
 
-import { Clock, Completion, Random } from "../io"
-import { ClientEvents, ClientPlatform, doneToCompletion, filterList, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
+import { Clock, Completion, Random } from "../../io"
+import { arm, ClientEvents, ClientPlatform, doneToCompletion, filterList, subscribeFilters, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
 import { Listener } from "./client-emitter"
 import { ClientOptions } from "./client-options"
-import { PublishPacket } from "./packets"
-import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session"
-import { ended } from "./session-core"
-import { checkArg } from "./session-errors"
-import { removeAt } from "./session-util"
-import { topicMatchesFilter } from "./topics"
+import { PublishPacket } from "../codec/packets"
+import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "../session/session"
+import { ended } from "../session/session-core"
+import { checkArg } from "../session/session-errors"
+import { removeAt } from "../session/session-util"
+import { topicMatchesFilter } from "../codec/topics"
 
 export type { ClientOptions } from "./client-options"
 export type { ClientPlatform, MessageHandler, PublishOptions, SubscribeOptions, Timers } from "./client-core"
@@ -94,12 +94,12 @@ export class MqttClient extends MqttClientCore {
         checkArg(handler, "a function or undefined", "onMessage")
         checkArg(onDone, "a function or undefined", "callback")
         if (!handler) {
-            this.subscribeFilters(filters, opts, onDone)
+            subscribeFilters(this, filters, opts, onDone)
             return
         }
         const self = this
         // a handler comes only with opts
-        this.subscribeFilters(filters, { qos: (opts as SubscribeOptions).qos }, function (err: Error | undefined, granted: number[] | undefined) {
+        subscribeFilters(this, filters, { qos: (opts as SubscribeOptions).qos }, function (err: Error | undefined, granted: number[] | undefined) {
             // a refused filter keeps no handler
             if (granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
             if (onDone) onDone(err, granted)
@@ -134,8 +134,8 @@ export class MqttClient extends MqttClientCore {
         this.settle(this.connectWaiters, failure === undefined ? undefined : error ? error : new Error("connection failed: " + failure))
     }
 
-    protected override afterInput(): void {
-        this.arm()
+    override afterInput(): void {
+        arm(this)
         if (this.idleWaiters.length > 0 && (this.session as Session).isIdle()) this.settle(this.idleWaiters, undefined)
     }
 
