@@ -5,7 +5,8 @@
 //     `npm test` are the only two steps on a fresh machine;
 //  0. every tsconfig type-checks with no error (scripts/typecheck.ts: the Node world and the
 //     DeviceScript world, with the TypeScript the editor uses; vitest strips types without checking),
-//     and `eslint .` (eslint.config.js) reports nothing;
+//     `eslint .` (eslint.config.js) reports nothing, and `prettier --check .` (.prettierrc.json) finds
+//     every file formatted (`npm run format` formats the tree);
 //  1. the portable core and every firmware entry compile for the board (devs build -F allFunctions,
 //     so functions nothing calls yet are still checked);
 //  2. the portable unit tests run inside the DeviceScript VM (devs run --test -k);
@@ -25,7 +26,8 @@ let passed = 0
 let failed = 0
 const failures: string[] = []
 
-function run(label: string, cmd: string, args: string[]): boolean {
+/** Runs one stage; on failure prints its output's tail, then `hint` (what to do about it) when given. */
+function run(label: string, cmd: string, args: string[], hint?: string): boolean {
     if (dryRun) {
         console.log(`would run: ${label}: ${relative(root, cmd) || cmd} ${args.join(" ")}`)
         return true
@@ -37,6 +39,7 @@ function run(label: string, cmd: string, args: string[]): boolean {
     console.log(`${ok ? "ok  " : "FAIL"} ${label} (${secs} s)`)
     if (!ok) {
         process.stdout.write((r.stdout ?? "").split("\n").slice(-60).join("\n") + "\n" + (r.stderr ?? "") + "\n")
+        if (hint) console.log(hint)
         failures.push(label)
         failed++
     } else passed++
@@ -90,6 +93,12 @@ for (const r of dryRun ? [] : await typecheckAll()) {
 
 if (dryRun) console.log("would run: tsc --noEmit -p tsconfig.json, -p src/tsconfig.json and -p devs/tsconfig.json (scripts/typecheck.ts)")
 run("eslint . (npm run lint)", join(root, "node_modules", ".bin", "eslint"), ["."])
+run(
+    "prettier --check . (npm run format:check)",
+    join(root, "node_modules", ".bin", "prettier"),
+    ["--check", "."],
+    "The files listed above are not formatted: run `npm run format` (prettier --write .) and commit the result."
+)
 
 // Stage 1: one generated entry per folder of src/ imports every module there. One entry for all of
 // src/ would not fit: a DeviceScript program's function bytecode is limited to 64 KB.
