@@ -57,6 +57,11 @@ export class MqttClient extends MqttClientCore {
         return new Session(opts, clock, random, sink)
     }
 
+    /** MqttClientCore has none: the board listens for "connect" and "close". */
+    isConnected(): boolean {
+        return this.session.state === SessionState.CONNECTED
+    }
+
     /** Removes a listener added with on() (MqttClientCore has no off(): the board never removes one). */
     off<K extends keyof ClientEvents>(event: K, fn: ClientEvents[K]): this {
         const l = this.listeners[event]

@@ -8,6 +8,7 @@ import { decodeFrame } from "../../../src/mqtt/codec/decode"
 import { encodePacket } from "../../../src/mqtt/codec/encode"
 import { ConnectPacket, Packet, PacketType, PublishPacket, SubscribePacket } from "../../../src/mqtt/codec/packets"
 import { MqttClientError } from "../../../src/mqtt/session/session-errors"
+import { SessionState } from "../../../src/mqtt/session/session-core"
 import { FakeClock, FixedRandom, thrownCode } from "./harness"
 
 class FakeStream implements Stream {
@@ -357,7 +358,7 @@ describe("MqttClientCore (what the firmware links)", () => {
         const s = connector.last()
         s.events.onOpen()
         s.feed({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 })
-        expect(client.isConnected()).toBe(true)
+        expect(client.session.state).toBe(SessionState.CONNECTED)
         expect(thrownCode(() => client.subscribeNoWait("a/#", { qos: 1, onMessage: (t: string) => seen.push(t) }, undefined))).toBe(
             "INVALID_ARGUMENT"
         )
