@@ -7,7 +7,10 @@ import { dsCompletions } from "../completion"
 import { dsNetConnector } from "../net-stream"
 import { dsRandom } from "../random"
 
-const client = new MqttClientCore({ host: "127.0.0.1", port: 1883, clientId: "size" }, { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions })
+const client = new MqttClientCore(
+    { host: "127.0.0.1", port: 1883, clientId: "size" },
+    { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions }
+)
 client.on("message", (topic: string, payload: Buffer) => console.log(topic))
 client.start()
 while (!client.isConnected()) await ds.sleep(10)

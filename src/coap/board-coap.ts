@@ -246,7 +246,9 @@ function senmlPack(readings: SensorReading[], baseName: string): string {
 function links(model: DeviceModel): string {
     const out = ['</sensors>;rt="sensors";if="core.b";ct="110 112 50";obs']
     for (const r of model.readSensors()) out.push("</sensors/" + r.name + '>;rt="' + r.name + '";if="core.s";ct="0 50 110 112";obs')
-    out.push('</actuators/led>;rt="led";if="core.a";ct="0 50";obs,</device>;rt="device";if="core.rp";ct=50,</config>;rt="config";if="core.p";ct=50,</rpc>;rt="jsonrpc";ct=50')
+    out.push(
+        '</actuators/led>;rt="led";if="core.a";ct="0 50";obs,</device>;rt="device";if="core.rp";ct=50,</config>;rt="config";if="core.p";ct=50,</rpc>;rt="jsonrpc";ct=50'
+    )
     const more = model.actuatorLinks ? model.actuatorLinks() : ""
     if (more) out.push(more)
     return out.join(",")
@@ -349,7 +351,19 @@ function send(b: BoardCoap, token: Buffer, a: BoardAnswer, observe: number): boo
     const len = opts.length + body.length
     const tkl = token.length
     const head: number[] =
-        len < 13 ? [(len << 4) | tkl] : len < 269 ? [0xd0 | tkl, len - 13] : len < 65805 ? [0xe0 | tkl, (len - 269) >> 8, (len - 269) & 0xff] : [0xf0 | tkl, ((len - 65805) >> 24) & 0xff, ((len - 65805) >> 16) & 0xff, ((len - 65805) >> 8) & 0xff, (len - 65805) & 0xff]
+        len < 13
+            ? [(len << 4) | tkl]
+            : len < 269
+              ? [0xd0 | tkl, len - 13]
+              : len < 65805
+                ? [0xe0 | tkl, (len - 269) >> 8, (len - 269) & 0xff]
+                : [
+                      0xf0 | tkl,
+                      ((len - 65805) >> 24) & 0xff,
+                      ((len - 65805) >> 16) & 0xff,
+                      ((len - 65805) >> 8) & 0xff,
+                      (len - 65805) & 0xff,
+                  ]
     head.push(a.code)
     const out = Buffer.alloc(head.length + tkl + len)
     out.set(Buffer.from(head), 0)

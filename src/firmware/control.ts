@@ -23,15 +23,28 @@ import { parseLed } from "../coap/board-coap"
 /** Error code for "the hardware could not do it" (as methods.ts). */
 const HARDWARE_ERROR = -32000
 
-
 /** The LED as a light, the board's and the user's actuators, and the restart button. */
 export function appActuators(app: DeviceCore): Actuator[] {
     const hw = app.deps.hw
     const out: Actuator[] = []
     const led = hw.led
-    if (led) out.push({ key: "led", name: "LED", kind: "light", get: () => led.get(), set: async (v: boolean | number) => await led.set(v as boolean) })
+    if (led)
+        out.push({
+            key: "led",
+            name: "LED",
+            kind: "light",
+            get: () => led.get(),
+            set: async (v: boolean | number) => await led.set(v as boolean),
+        })
     if (hw.actuators) for (const a of hw.actuators) out.push(a)
-    out.push({ key: "restart", name: "Restart", kind: "button", deviceClass: "restart", category: "config", set: async (v: boolean | number) => app.deps.restarter.restartSoon(500) })
+    out.push({
+        key: "restart",
+        name: "Restart",
+        kind: "button",
+        deviceClass: "restart",
+        category: "config",
+        set: async (v: boolean | number) => app.deps.restarter.restartSoon(500),
+    })
     return out
 }
 
@@ -96,7 +109,15 @@ export function commandRequest(setPrefix: string, topic: string, payload: string
             if (typeof JSON.parse(p) === "number") v = p
         } catch (e) {}
     }
-    return '{"jsonrpc":"2.0","method":"actuator.set","params":{"key":' + jsonString(key) + ',"value":' + (v ?? jsonString(p)) + '},"id":' + jsonString("set/" + key) + "}"
+    return (
+        '{"jsonrpc":"2.0","method":"actuator.set","params":{"key":' +
+        jsonString(key) +
+        ',"value":' +
+        (v ?? jsonString(p)) +
+        '},"id":' +
+        jsonString("set/" + key) +
+        "}"
+    )
 }
 
 /**
@@ -130,7 +151,8 @@ const DIAGNOSTICS =
     "]"
 
 /** Actuator members and their names in a discovery document, in pairs. */
-const MEMBERS = '["min","min","max","max","step","step","unit","unit_of_measurement","deviceClass","device_class","category","entity_category"]'
+const MEMBERS =
+    '["min","min","max","max","step","step","unit","unit_of_measurement","deviceClass","device_class","category","entity_category"]'
 
 /**
  * Entity `i` after the sensors: the diagnostics, then one per actuator, as [topic, document];

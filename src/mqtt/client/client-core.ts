@@ -14,7 +14,15 @@ import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, 
 import { Emitter } from "./client-emitter"
 import { ClientOptions, resolveOptions } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "../codec/packets"
-import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SessionState, SubscribeCallback } from "../session/session-core"
+import {
+    checkFilters,
+    DoneCallback,
+    SessionCore,
+    SessionOptions,
+    SessionSink,
+    SessionState,
+    SubscribeCallback,
+} from "../session/session-core"
 import { checkArg, invalid, MqttClientError } from "../session/session-errors"
 
 export type { ClientOptions } from "./client-options"
@@ -122,7 +130,6 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     declare timer: any
     declare timerAt: number
     onTimer: () => void
-
 
     constructor(options: ClientOptions, platform: ClientPlatform) {
         super()
@@ -353,7 +360,12 @@ export function arm(client: MqttClientCore): void {
     client.timer = client.timers.set(client.onTimer, delay > 0 ? delay : 0)
 }
 
-export function subscribeFilters(client: MqttClientCore, filters: string[], opts: SubscribeOptions | undefined, onDone: SubscribeCallback | undefined): void {
+export function subscribeFilters(
+    client: MqttClientCore,
+    filters: string[],
+    opts: SubscribeOptions | undefined,
+    onDone: SubscribeCallback | undefined
+): void {
     checkArg(opts, "an object or undefined", "options")
     if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
     const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0

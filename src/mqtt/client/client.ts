@@ -3,11 +3,30 @@
 // needs QoS 0/1 only links MqttClientCore (docs/bytecode-size.md).
 
 import { Clock, Completion, Random } from "../../io"
-import { arm, ClientEvents, ClientPlatform, doneToCompletion, filterList, subscribeFilters, MessageHandler, MqttClientCore, SubscribeOptions } from "./client-core"
+import {
+    arm,
+    ClientEvents,
+    ClientPlatform,
+    doneToCompletion,
+    filterList,
+    subscribeFilters,
+    MessageHandler,
+    MqttClientCore,
+    SubscribeOptions,
+} from "./client-core"
 import { Listener } from "./client-emitter"
 import { ClientOptions } from "./client-options"
 import { PublishPacket } from "../codec/packets"
-import { DoneCallback, Session, SessionCore, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "../session/session"
+import {
+    DoneCallback,
+    Session,
+    SessionCore,
+    SessionOptions,
+    SessionSink,
+    SessionState,
+    SessionStats,
+    SubscribeCallback,
+} from "../session/session"
 import { ended } from "../session/session-core"
 import { checkArg } from "../session/session-errors"
 import { removeAt } from "../session/session-util"
@@ -74,7 +93,7 @@ export class MqttClient extends MqttClientCore {
 
     /** Connects now instead of waiting out the backoff (also after a close with reconnectPeriod 0). */
     reconnect(): void {
-        (this.session as Session).reconnect()
+        ;(this.session as Session).reconnect()
         this.afterInput()
     }
 
@@ -99,11 +118,16 @@ export class MqttClient extends MqttClientCore {
         }
         const self = this
         // a handler comes only with opts
-        subscribeFilters(this, filters, { qos: (opts as SubscribeOptions).qos }, function (err: Error | undefined, granted: number[] | undefined) {
-            // a refused filter keeps no handler
-            if (granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
-            if (onDone) onDone(err, granted)
-        })
+        subscribeFilters(
+            this,
+            filters,
+            { qos: (opts as SubscribeOptions).qos },
+            function (err: Error | undefined, granted: number[] | undefined) {
+                // a refused filter keeps no handler
+                if (granted) for (let i = 0; i < granted.length; i++) if (granted[i] === 0x80) self.removeRoute(filters[i], handler)
+                if (onDone) onDone(err, granted)
+            }
+        )
         // routes exist before SUBACK so retained messages that follow it are dispatched
         for (const f of filters) this.routes.push({ filter: f, fn: handler })
     }

@@ -208,12 +208,16 @@ describe("client over fake platform", () => {
         const seen: string[] = []
         w.client.on("message", (t: string) => seen.push("all:" + t))
         w.client.subscribeNoWait("a/+", { qos: 0, onMessage: (t: string) => seen.push("a:" + t) }, undefined)
-        w.client.subscribeNoWait("b/#", {
-            qos: 0,
-            onMessage: (t: string) => {
-                throw new Error("handler bug")
+        w.client.subscribeNoWait(
+            "b/#",
+            {
+                qos: 0,
+                onMessage: (t: string) => {
+                    throw new Error("handler bug")
+                },
             },
-        }, undefined)
+            undefined
+        )
         const subs = s.written.filter((p: Packet) => p.type === PacketType.SUBSCRIBE) as SubscribePacket[]
         expect(subs.length).toBe(2)
         s.feed({ type: PacketType.PUBLISH, topic: "a/1", payload: Buffer.from("x"), qos: 0, retain: false, dup: false })
@@ -265,7 +269,9 @@ describe("url parsing", () => {
         expect(thrownCode(() => resolveOptions({ url: "http://h" }, rnd))).toBe("INVALID_ARGUMENT")
         expect(thrownCode(() => resolveOptions({ url: "mqtt://h:0" }, rnd))).toBe("INVALID_ARGUMENT")
         expect(thrownCode(() => resolveOptions({ url: "mqtt://u@" }, rnd))).toBe("INVALID_ARGUMENT")
-        expect(thrownMessage(() => resolveOptions({ url: "http://h" }, rnd))).toBe("url must start with mqtt:// or mqtts:// or tcp:// or tls:// or ssl://")
+        expect(thrownMessage(() => resolveOptions({ url: "http://h" }, rnd))).toBe(
+            "url must start with mqtt:// or mqtts:// or tcp:// or tls:// or ssl://"
+        )
         expect(thrownMessage(() => resolveOptions({ url: "mqtt://h:12x" }, rnd))).toBe("url has an invalid port")
         const p = parseUrl("mqtt://u@h/x?y", ["mqtt"], true) as Endpoint
         expect(p.username).toBe("u")
@@ -295,7 +301,23 @@ describe("url parsing", () => {
         expect(b.session.maxPacketSize).toBe(65536)
         expect(b.session.pingTimeout).toBe(undefined)
         expect(b.session.will).toBe(undefined)
-        const z = resolveOptions({ host: "h", keepalive: 0, reconnectPeriod: 0, reconnectPeriodMax: 5, connectTimeout: 7, pingTimeout: 9, inflightWindow: 2, outboxMaxMessages: 3, outboxMaxBytes: 4, maxPacketSize: 100, clean: false, clientId: "" }, rnd)
+        const z = resolveOptions(
+            {
+                host: "h",
+                keepalive: 0,
+                reconnectPeriod: 0,
+                reconnectPeriodMax: 5,
+                connectTimeout: 7,
+                pingTimeout: 9,
+                inflightWindow: 2,
+                outboxMaxMessages: 3,
+                outboxMaxBytes: 4,
+                maxPacketSize: 100,
+                clean: false,
+                clientId: "",
+            },
+            rnd
+        )
         expect(z.session.keepalive).toBe(0)
         expect(z.session.reconnectMin).toBe(0)
         expect(z.session.reconnectMax).toBe(5)
@@ -325,7 +347,10 @@ describe("MqttClientCore (what the firmware links)", () => {
     test("subscribes and publishes at QoS 1, emits an incoming QoS 0 message, refuses onMessage and QoS 2 with INVALID_ARGUMENT", () => {
         const clock = new FakeClock()
         const connector = new FakeConnector()
-        const client = new MqttClientCore({ host: "h", clientId: "core" }, { connector, clock, random: new FixedRandom(0.5), completions: noCompletions, timers: new FakeTimers(clock) })
+        const client = new MqttClientCore(
+            { host: "h", clientId: "core" },
+            { connector, clock, random: new FixedRandom(0.5), completions: noCompletions, timers: new FakeTimers(clock) }
+        )
         const seen: string[] = []
         client.on("message", (t: string, p: Buffer) => seen.push(t + "=" + p.toString()))
         client.start()
@@ -333,13 +358,23 @@ describe("MqttClientCore (what the firmware links)", () => {
         s.events.onOpen()
         s.feed({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 })
         expect(client.isConnected()).toBe(true)
-        expect(thrownCode(() => client.subscribeNoWait("a/#", { qos: 1, onMessage: (t: string) => seen.push(t) }, undefined))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => client.subscribeNoWait("a/#", { qos: 1, onMessage: (t: string) => seen.push(t) }, undefined))).toBe(
+            "INVALID_ARGUMENT"
+        )
         expect(thrownCode(() => client.publishNoWait("a/b", "x", { qos: 2 }, undefined))).toBe("INVALID_ARGUMENT")
         client.subscribeNoWait("a/#", { qos: 1 }, undefined)
         client.publishNoWait("a/b", "x", { qos: 1 }, undefined)
         const types = s.written.map((p: Packet) => "" + p.type).join(",")
         expect(types).toBe(PacketType.CONNECT + "," + PacketType.SUBSCRIBE + "," + PacketType.PUBLISH)
-        s.feed({ type: PacketType.PUBLISH, topic: "a/c", payload: Buffer.from("y"), qos: 0, retain: false, dup: false, packetId: undefined })
+        s.feed({
+            type: PacketType.PUBLISH,
+            topic: "a/c",
+            payload: Buffer.from("y"),
+            qos: 0,
+            retain: false,
+            dup: false,
+            packetId: undefined,
+        })
         expect(seen.join(" ")).toBe("a/c=y")
     })
 })
@@ -360,7 +395,11 @@ describe("client arguments are checked where they enter; a call that fails touch
         const s = up(w)
         let bad = 0
         for (let i = 0; i < 20; i++) {
-            if (thrown(() => w.client.publishNoWait("t", 42 as any, { qos: 1 }, undefined)) === "INVALID_ARGUMENT: payload must be a string or a Buffer (got number)") bad++
+            if (
+                thrown(() => w.client.publishNoWait("t", 42 as any, { qos: 1 }, undefined)) ===
+                "INVALID_ARGUMENT: payload must be a string or a Buffer (got number)"
+            )
+                bad++
         }
         expect(bad).toBe(20)
         expect(w.client.stats().inflight).toBe(0)
@@ -382,7 +421,9 @@ describe("client arguments are checked where they enter; a call that fails touch
         expect(w.client.stats().queued).toBe(0)
         w.client.publishNoWait("t", "ok", { qos: 1 }, undefined)
         const s = up(w)
-        expect(s.written.map((x: Packet) => "" + x.type).join(",")).toBe(PacketType.CONNECT + "," + PacketType.SUBSCRIBE + "," + PacketType.PUBLISH)
+        expect(s.written.map((x: Packet) => "" + x.type).join(",")).toBe(
+            PacketType.CONNECT + "," + PacketType.SUBSCRIBE + "," + PacketType.PUBLISH
+        )
         expect(w.events.join(",")).toBe("connect:false")
     })
 
@@ -405,7 +446,21 @@ describe("client arguments are checked where they enter; a call that fails touch
             thrown(() => c.unsubscribeNoWait([], undefined)),
             thrown(() => c.unsubscribeNoWait("a", 7 as any)),
         ]
-        const names = ["topic", "payload", "retain", "options", "qos", "callback", "topic filter", "topic filter", "topic filter", "onMessage", "callback", "topic filter", "callback"]
+        const names = [
+            "topic",
+            "payload",
+            "retain",
+            "options",
+            "qos",
+            "callback",
+            "topic filter",
+            "topic filter",
+            "topic filter",
+            "onMessage",
+            "callback",
+            "topic filter",
+            "callback",
+        ]
         for (let i = 0; i < got.length; i++) expect(got[i].indexOf("INVALID_ARGUMENT: " + names[i] + " must") === 0 ? "" : got[i]).toBe("")
         expect(s.written.length).toBe(1) // CONNECT only
         expect(c.stats().queued).toBe(0)
