@@ -13,11 +13,11 @@ import { telemetryJson } from "../telemetry/telemetry"
 import { Actuator, BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, ONLINE_PREFIX, onlineStatus } from "./status"
-import { discoveryPayload, entityTopic, DiscoveryInput } from "./discovery"
+import { DiscoveryInput } from "./discovery"
 import { MessageBus, ConnectPlan, PLAIN, RETAINED } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
-import { appActuators, commandRequest, controlEntity, syncStates } from "./control"
+import { appActuators, commandRequest, discoveryEntity, syncStates } from "./control"
 
 export interface AppDeps {
     hw: BoardHardware
@@ -237,13 +237,14 @@ export class DeviceApp extends DeviceCore {
             topics: this.topics,
             sensors: hw.sensors,
         }
-        // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
+        // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB. The
+        // last one is let go before the next is built (a 700 B text needs a hole that large).
         // Turned off: an empty retained payload removes each entity again.
-        for (const s of hw.sensors) await bus.publish(entityTopic(input, "sensor", s.key), on ? discoveryPayload(input, s) : "", RETAINED)
         for (let i = 0; ; i++) {
-            const e = controlEntity(this, input, i)
+            const e = discoveryEntity(this, input, i, on)
             if (!e) break
-            await bus.publish(e[0], on ? e[1] : "", RETAINED)
+            await bus.publish(e[0], e[1], RETAINED)
+            e[1] = ""
         }
         await syncStates(this, bus, this.states, true)
     }

@@ -16,7 +16,7 @@ import { jsonString, toJson } from "../util/json"
 import { formatNumber } from "../util/decimal"
 import { MessageBus, RETAINED } from "./bus"
 import { Actuator } from "./hardware"
-import { DiscoveryInput, entityDoc, entityTopic, readingDoc } from "./discovery"
+import { DiscoveryInput, discoveryPayload, entityDoc, entityTopic, readingDoc } from "./discovery"
 import type { DeviceCore } from "./app"
 import { parseLed } from "../coap/board-coap"
 
@@ -155,19 +155,30 @@ const MEMBERS =
     '["min","min","max","max","step","step","unit","unit_of_measurement","deviceClass","device_class","category","entity_category"]'
 
 /**
- * Entity `i` after the sensors: the diagnostics, then one per actuator, as [topic, document];
- * undefined past the last. One at a time, so only one document is in the 64 KB heap at once.
+ * Discovery entity `i` as [topic, document]: the sensors, the diagnostics, then one per actuator;
+ * undefined past the last. The document is "" when discovery is off (`on` false): an empty retained
+ * payload removes the entity, and no document is built. One at a time, so only one document is in
+ * the 64 KB heap at once.
  */
-export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): string[] | undefined {
-    const diag = JSON.parse(DIAGNOSTICS) as string[][]
+export function discoveryEntity(app: DeviceCore, d: DiscoveryInput, i: number, on: boolean): string[] | undefined {
+    const sensors = d.sensors
+    if (i < sensors.length) {
+        const s = sensors[i]
+        return [entityTopic(d, "sensor", s.key), on ? discoveryPayload(d, s) : ""]
+    }
+    i -= sensors.length
     let nDiag = 3
     if (app.deps.hw.rssi) nDiag = 4
     if (i < nDiag) {
-        const r = diag[i]
-        return [entityTopic(d, "sensor", r[0]), readingDoc(d, r[1], r[0], d.topics.status, r[2], r[3] + ',"entity_category":"diagnostic"')]
+        const r = (JSON.parse(DIAGNOSTICS) as string[][])[i]
+        const topic = entityTopic(d, "sensor", r[0])
+        if (!on) return [topic, ""]
+        return [topic, readingDoc(d, r[1], r[0], d.topics.status, r[2], r[3] + ',"entity_category":"diagnostic"')]
     }
     const a = app.actuators[i - nDiag]
     if (!a) return undefined
+    const topic = entityTopic(d, a.kind, a.key)
+    if (!on) return [topic, ""]
     let doc = ',"command_topic":' + jsonString(d.topics.set + a.key)
     if (a.kind === "button") doc += ',"payload_press":"PRESS"'
     else doc += ',"state_topic":' + jsonString(d.topics.state + a.key)
@@ -178,7 +189,7 @@ export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): st
         const v = (a as any)[members[k]]
         if (v !== undefined) doc += ',"' + members[k + 1] + '":' + toJson(v)
     }
-    return [entityTopic(d, a.kind, a.key), entityDoc(d, a.name, a.key, doc)]
+    return [topic, entityDoc(d, a.name, a.key, doc)]
 }
 
 /** "on"/"off" for on/off actuators, the number, or "" for a button (CoAP GET /actuators/<key>). */

@@ -73,32 +73,29 @@ export function readingDoc(d: DiscoveryInput, name: string, key: string, stateTo
  * origin (the software that sent the document).
  */
 export function entityDoc(d: DiscoveryInput, name: string, key: string, members: string): string {
-    return (
-        '{"name":' +
-        jsonString(name) +
-        ',"unique_id":' +
-        jsonString(FIRMWARE_NAME + "_" + d.deviceId + "_" + key) +
-        members +
-        ',"availability":[{"topic":' +
-        jsonString(d.topics.status) +
+    // Joined once from its parts: a chain of `+` copies the growing text at every step, and in a
+    // 64 KB heap that never moves anything those copies leave holes a whole document no longer fits.
+    return [
+        '{"name":',
+        jsonString(name),
+        ',"unique_id":',
+        jsonString(FIRMWARE_NAME + "_" + d.deviceId + "_" + key),
+        members,
+        ',"availability":[{"topic":',
+        jsonString(d.topics.status),
         ',"value_template":"{{ value_json.state }}","payload_available":"online","payload_not_available":"offline"}]' +
-        ',"device":{"identifiers":[' +
-        jsonString(FIRMWARE_NAME + "_" + d.deviceId) +
-        '],"name":' +
-        jsonString(d.deviceName || FIRMWARE_NAME + " " + d.deviceId) +
-        ',"manufacturer":"' +
-        FIRMWARE_NAME +
-        '","model":' +
-        jsonString(d.model) +
-        ',"sw_version":"' +
-        version.text +
-        '"}' +
-        ',"origin":{"name":"' +
-        FIRMWARE_NAME +
-        '","sw_version":"' +
-        version.text +
-        '"}}'
-    )
+            ',"device":{"identifiers":[',
+        jsonString(FIRMWARE_NAME + "_" + d.deviceId),
+        '],"name":',
+        jsonString(d.deviceName || FIRMWARE_NAME + " " + d.deviceId),
+        ',"manufacturer":"' + FIRMWARE_NAME + '","model":',
+        jsonString(d.model),
+        ',"sw_version":"',
+        version.text,
+        '"},"origin":{"name":"' + FIRMWARE_NAME + '","sw_version":"',
+        version.text,
+        '"}}',
+    ].join("")
 }
 
 /** The retained config document for one quantity, with its topic. */
