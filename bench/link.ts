@@ -6,7 +6,18 @@
 //   link-coap  CoAP GETs (RFC 7252 default timers) through 5% UDP loss each way plus the same
 //              latency to the gateway and a board on its head-end: completion, retransmissions, p50, p99
 import { cpus } from "node:os"
-import { CoapUdpClient, percentile, pipelinedQos1, publishRoundTrips, rpcRoundTrips, startShapedCoap, startShapedMqtt, wifiShape, WIFI_BYTES_PER_SEC, type CoapResult } from "../test/helpers/shaped-links"
+import {
+    CoapUdpClient,
+    percentile,
+    pipelinedQos1,
+    publishRoundTrips,
+    rpcRoundTrips,
+    startShapedCoap,
+    startShapedMqtt,
+    wifiShape,
+    WIFI_BYTES_PER_SEC,
+    type CoapResult,
+} from "../test/helpers/shaped-links"
 
 export const LINK_PHASES = ["link-mqtt", "link-coap"]
 
@@ -32,14 +43,24 @@ async function linkMqtt(window: number, run: number, brokerNodelay: boolean): Pr
         const linkBound = WIFI_BYTES_PER_SEC / bytesPerMsg
         const inOrder = r.received.every((v, i) => v === i)
         const rpc = await rpcRoundTrips(m, "bench01", 200)
-        console.log(`link-mqtt run ${run + 1}, Mosquitto set_tcp_nodelay ${brokerNodelay}, window ${window}: publish->PUBACK round trip median ${f(rtt)} ms`)
-        console.log(`  pipelined QoS 1: ${n} x 32 B in ${f(r.ms, 0)} ms = ${f(rate, 0)} msg/s (${r.received.length} arrived${inOrder ? ", in order" : ", OUT OF ORDER"}, ${f(bytesPerMsg, 1)} B/msg towards the broker)`)
-        console.log(`  mean messages in flight while pipelining ${f(inflight / Math.max(1, samples))} of ${window}; loaded round trip (Little's law) ${f((window * r.ms) / n)} ms`)
-        console.log(`  window / round trip = ${window} / ${f(rtt)} ms = ${f(windowBound, 0)} msg/s; link rate bound ${f(linkBound, 0)} msg/s`)
+        console.log(
+            `link-mqtt run ${run + 1}, Mosquitto set_tcp_nodelay ${brokerNodelay}, window ${window}: publish->PUBACK round trip median ${f(rtt)} ms`
+        )
+        console.log(
+            `  pipelined QoS 1: ${n} x 32 B in ${f(r.ms, 0)} ms = ${f(rate, 0)} msg/s (${r.received.length} arrived${inOrder ? ", in order" : ", OUT OF ORDER"}, ${f(bytesPerMsg, 1)} B/msg towards the broker)`
+        )
+        console.log(
+            `  mean messages in flight while pipelining ${f(inflight / Math.max(1, samples))} of ${window}; loaded round trip (Little's law) ${f((window * r.ms) / n)} ms`
+        )
+        console.log(
+            `  window / round trip = ${window} / ${f(rtt)} ms = ${f(windowBound, 0)} msg/s; link rate bound ${f(linkBound, 0)} msg/s`
+        )
         const ratio = rate / windowBound
         console.log(`  throughput / (window / round trip) ${f(ratio, 2)}   target >= 0.80   ${ratio >= 0.8 ? "met" : "NOT met"}`)
         console.log(`  throughput / min(window bound, link bound) ${f(rate / Math.min(windowBound, linkBound), 2)}`)
-        console.log(`  JSON-RPC devices/<id>/rx -> tx, ${rpc.length} requests: p50 ${f(percentile(rpc, 50))} ms, p99 ${f(percentile(rpc, 99))} ms, max ${f(Math.max(...rpc))} ms`)
+        console.log(
+            `  JSON-RPC devices/<id>/rx -> tx, ${rpc.length} requests: p50 ${f(percentile(rpc, 50))} ms, p99 ${f(percentile(rpc, 99))} ms, max ${f(Math.max(...rpc))} ms`
+        )
         console.log(`  shaper: ${JSON.stringify(m.proxy.shaping())}, bytes ${JSON.stringify(m.proxy.bytes())}`)
     } finally {
         await m.stop()
@@ -62,7 +83,7 @@ async function linkCoap(run: number): Promise<void> {
                         failures.push((e as Error).message)
                     }
                 }
-            }),
+            })
         )
         for (const cl of clients) cl.close()
         const ms = results.map((r) => r.ms)
@@ -70,9 +91,15 @@ async function linkCoap(run: number): Promise<void> {
         const withRetx = results.filter((r) => r.retransmissions > 0).length
         const k = c.shaper.counters()
         console.log(`link-coap run ${run + 1}: 5% loss + 40 +- 20 ms each way, RFC 7252 timers (ACK_TIMEOUT 2 s), 5 clients x 40 GETs`)
-        console.log(`  completed ${results.length}/${results.length + failures.length}, 2.05 Content ${results.filter((r) => r.code === 0x45).length}`)
-        console.log(`  retransmissions ${retx} (${withRetx} requests needed any); datagrams dropped ${k.toServer.dropped} towards the gateway, ${k.toClient.dropped} back`)
-        console.log(`  latency p50 ${f(percentile(ms, 50))} ms, p90 ${f(percentile(ms, 90))} ms, p99 ${f(percentile(ms, 99))} ms, max ${f(Math.max(...ms))} ms`)
+        console.log(
+            `  completed ${results.length}/${results.length + failures.length}, 2.05 Content ${results.filter((r) => r.code === 0x45).length}`
+        )
+        console.log(
+            `  retransmissions ${retx} (${withRetx} requests needed any); datagrams dropped ${k.toServer.dropped} towards the gateway, ${k.toClient.dropped} back`
+        )
+        console.log(
+            `  latency p50 ${f(percentile(ms, 50))} ms, p90 ${f(percentile(ms, 90))} ms, p99 ${f(percentile(ms, 99))} ms, max ${f(Math.max(...ms))} ms`
+        )
         if (failures.length) console.log(`  failures: ${failures.slice(0, 5).join("; ")}`)
     } finally {
         await c.stop()

@@ -9,7 +9,13 @@ async function throughput(tx: MqttClient, rx: MqttClient, qos: 0 | 1 | 2, n: num
     const topic = `bench/${qos}/${Date.now()}`
     let got = 0
     let lastAt = 0
-    await rx.subscribe(topic, { qos, onMessage: () => { got++; lastAt = performance.now() } })
+    await rx.subscribe(topic, {
+        qos,
+        onMessage: () => {
+            got++
+            lastAt = performance.now()
+        },
+    })
     const payload = Buffer.alloc(32, 0x61)
     const t0 = performance.now()
     let sent = 0

@@ -30,14 +30,26 @@ interface Args {
 
 /** The phases devs/bench/main.ts runs. */
 const PHASES = ["stock", "ours", "raw", "profile", "pstream", "pieces"]
-const USAGE = "usage: npm run bench -- [--runs N] [--phases stock,ours,raw (also: profile,pstream,pieces,link-mqtt,link-coap)] [--n0 5000] [--n1 2000] [--n1s 300] [--rtt 200] [--yield 20] [--broker-nodelay 0|1] [--window 16]"
+const USAGE =
+    "usage: npm run bench -- [--runs N] [--phases stock,ours,raw (also: profile,pstream,pieces,link-mqtt,link-coap)] [--n0 5000] [--n1 2000] [--n1s 300] [--rtt 200] [--yield 20] [--broker-nodelay 0|1] [--window 16]"
 
 function parseArgs(argv: string[]): Args {
-    const a: Args = { runs: 1, phases: "stock,ours,raw", n0: 10000, n1: 2000, n1s: 300, rtt: 200, yieldEvery: 20, brokerNodelay: 0, window: 16 }
+    const a: Args = {
+        runs: 1,
+        phases: "stock,ours,raw",
+        n0: 10000,
+        n1: 2000,
+        n1s: 300,
+        rtt: 200,
+        yieldEvery: 20,
+        brokerNodelay: 0,
+        window: 16,
+    }
     for (let i = 0; i < argv.length; i += 2) {
         const k = argv[i].replace(/^--/, "")
         const v = argv[i + 1]
-        if (!argv[i].startsWith("--") || v === undefined) throw new UsageError(v === undefined ? `${argv[i]} needs a value` : `unexpected argument "${argv[i]}"`)
+        if (!argv[i].startsWith("--") || v === undefined)
+            throw new UsageError(v === undefined ? `${argv[i]} needs a value` : `unexpected argument "${argv[i]}"`)
         if (k === "phases") a.phases = v
         else if (k === "runs") a.runs = Number(v)
         else if (k === "n0") a.n0 = Number(v)
@@ -53,7 +65,8 @@ function parseArgs(argv: string[]): Args {
             throw new UsageError(`--${k} must be a whole number from 0 up, not "${v}"`)
     }
     const known = PHASES.concat(LINK_PHASES)
-    for (const p of a.phases.split(",")) if (known.indexOf(p) < 0) throw new UsageError(`--phases: unknown phase "${p}" (known: ${known.join(", ")})`)
+    for (const p of a.phases.split(","))
+        if (known.indexOf(p) < 0) throw new UsageError(`--phases: unknown phase "${p}" (known: ${known.join(", ")})`)
     return a
 }
 
@@ -80,7 +93,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function parseRtt(samplesText: string): Rtt {
-    const all = samplesText.split(",").filter((s) => s !== "").map(Number)
+    const all = samplesText
+        .split(",")
+        .filter((s) => s !== "")
+        .map(Number)
     const ok = all.filter((x) => x >= 0).sort((a, b) => a - b)
     return { n: ok.length, lost: all.length - ok.length, median: percentile(ok, 50), p95: percentile(ok, 95) }
 }
@@ -169,7 +185,7 @@ function printThroughput(runs: RunResult[], key: string, label: string): number 
     const rates = ts.map((t) => t.rate)
     const detail = ts.map((t) => `${t.arrived}/${t.sent} in ${t.ms} ms`).join("; ")
     console.log(
-        `${pad(label, 26)} ${lpad(fmt(median(rates)), 9)} ${lpad(fmt(Math.min(...rates)), 9)} ${lpad(fmt(Math.max(...rates)), 9)}   ${detail}`,
+        `${pad(label, 26)} ${lpad(fmt(median(rates)), 9)} ${lpad(fmt(Math.min(...rates)), 9)} ${lpad(fmt(Math.max(...rates)), 9)}   ${detail}`
     )
     return median(rates)
 }
@@ -182,7 +198,9 @@ function printRtt(runs: RunResult[], key: string, label: string): number {
     }
     const meds = rs.map((r) => r.median)
     const detail = rs.map((r) => `median ${r.median} p95 ${r.p95} (n=${r.n}, lost ${r.lost})`).join("; ")
-    console.log(`${pad(label, 26)} ${lpad(fmt(median(meds)), 9)} ${lpad(fmt(Math.min(...meds)), 9)} ${lpad(fmt(Math.max(...meds)), 9)}   ${detail}`)
+    console.log(
+        `${pad(label, 26)} ${lpad(fmt(median(meds)), 9)} ${lpad(fmt(Math.min(...meds)), 9)} ${lpad(fmt(Math.max(...meds)), 9)}   ${detail}`
+    )
     return median(meds)
 }
 
@@ -194,7 +212,9 @@ async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2))
     args.phases = await runLinkPhases(args.phases, args.runs, args.window)
     if (args.phases === "") return
-    console.log(`devs-link bench: ${args.runs} run(s), phases ${args.phases}, n0=${args.n0} n1=${args.n1} (stock QoS 1: ${args.n1s}) rtt=${args.rtt}, yield every ${args.yieldEvery}, our window ${args.window}, broker set_tcp_nodelay ${args.brokerNodelay ? "true" : "false (default)"}`)
+    console.log(
+        `devs-link bench: ${args.runs} run(s), phases ${args.phases}, n0=${args.n0} n1=${args.n1} (stock QoS 1: ${args.n1s}) rtt=${args.rtt}, yield every ${args.yieldEvery}, our window ${args.window}, broker set_tcp_nodelay ${args.brokerNodelay ? "true" : "false (default)"}`
+    )
 
     // Bytecode first (each build overwrites .devicescript/bin).
     const ours = buildAndMeasure(PROJECT_ROOT, "devs/bench/size-ours.ts")
@@ -229,7 +249,9 @@ async function main(): Promise<void> {
                 return v.rate !== undefined ? `${k} ${fmt(v.rate)}/s` : `${k} ${v.median}/${v.p95} ms`
             })
             .join(", ")
-        console.log(`run ${i + 1}/${args.runs} done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${brief}${errors.map((k) => `; ${k}: ${r[k]}`).join("")}`)
+        console.log(
+            `run ${i + 1}/${args.runs} done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${brief}${errors.map((k) => `; ${k}: ${r[k]}`).join("")}`
+        )
     }
 
     console.log("")
@@ -246,13 +268,27 @@ async function main(): Promise<void> {
     const ortt = printRtt(runs, "ours rtt", "ours publish->echo")
     console.log("")
     console.log("bytecode (function bytes, from .devicescript/bin/bytecode-dbg.json)")
-    console.log(`  ours  src/mqtt/*                        ${lpad(String(client.bytes), 6)} B in ${client.functions} functions (MqttClient: QoS 0/1/2, unsubscribe, end)`)
-    console.log(`  ours  src/mqtt/* core                   ${lpad(String(clientCore.bytes), 6)} B in ${clientCore.functions} functions (MqttClientCore: QoS 0/1, what the firmware links; the stock client's job)`)
+    console.log(
+        `  ours  src/mqtt/*                        ${lpad(String(client.bytes), 6)} B in ${client.functions} functions (MqttClient: QoS 0/1/2, unsubscribe, end)`
+    )
+    console.log(
+        `  ours  src/mqtt/* core                   ${lpad(String(clientCore.bytes), 6)} B in ${clientCore.functions} functions (MqttClientCore: QoS 0/1, what the firmware links; the stock client's job)`
+    )
     console.log(`  ours  devs/ adapters (mqtt, net-stream, completion, clock, random)  ${adapters.bytes} B; src/util + io ${util.bytes} B`)
-    console.log(`  stock @devicescript/net/src/mqtt.ts     ${lpad(String(stockClient.bytes), 6)} B in ${stockClient.functions} functions (QoS 0/1 only)`)
+    console.log(
+        `  stock @devicescript/net/src/mqtt.ts     ${lpad(String(stockClient.bytes), 6)} B in ${stockClient.functions} functions (QoS 0/1 only)`
+    )
     console.log(`  both  @devicescript/net/src/sockets.ts  ${lpad(String(sockets.bytes), 6)} B (shared, not counted above)`)
-    console.log(`  class prototype setup (whole program, not counted above): ours build ${protoOurs.bytes} B, stock build ${protoStock.bytes} B`)
-    console.log("  per file (ours): " + ours.filter((f) => f.file.startsWith("src/mqtt/")).map((f) => `${f.file.replace("src/mqtt/", "")} ${f.bytes}`).join(", "))
+    console.log(
+        `  class prototype setup (whole program, not counted above): ours build ${protoOurs.bytes} B, stock build ${protoStock.bytes} B`
+    )
+    console.log(
+        "  per file (ours): " +
+            ours
+                .filter((f) => f.file.startsWith("src/mqtt/"))
+                .map((f) => `${f.file.replace("src/mqtt/", "")} ${f.bytes}`)
+                .join(", ")
+    )
     console.log("")
     // Ratios are taken within each run (same machine load), then the median over runs.
     const rate = (r: RunResult, k: string) => (r[k] as Throughput | undefined)?.rate ?? NaN
@@ -274,7 +310,9 @@ async function main(): Promise<void> {
     console.log(`  ours QoS 1 / ours QoS 0      ${lpad(fmt(r3, 2), 6)}   target >= 0.5    ${verdict(r3 >= 0.5)}`)
     console.log(`  ours round trip median       ${lpad(fmt(ortt, 1), 6)}   target <= 15 ms  ${verdict(ortt <= 15)}`)
     console.log(`  ours client bytecode         ${lpad(String(client.bytes), 6)}   target <= 6000   ${verdict(client.bytes <= 6000)}`)
-    console.log(`  ours core client bytecode    ${lpad(String(clientCore.bytes), 6)}   target <= 6000   ${verdict(clientCore.bytes <= 6000)}`)
+    console.log(
+        `  ours core client bytecode    ${lpad(String(clientCore.bytes), 6)}   target <= 6000   ${verdict(clientCore.bytes <= 6000)}`
+    )
 }
 
 main()

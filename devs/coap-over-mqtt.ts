@@ -18,7 +18,11 @@ import { AppDeviceModel } from "./device-model"
 export async function serveCoapOverMqtt(client: MqttClientCore, app: DeviceApp, log: (line: string) => void): Promise<void> {
     const binding = app.deps.config.get("COAP_BINDING") as string
     if (binding !== "mqtt") {
-        log(binding === "tcp" ? "coap: COAP_BINDING=tcp needs the CoAP firmware (devs/main-coap*.ts); this firmware serves CoAP only over MQTT, so CoAP is off" : "coap: COAP_BINDING=off, not serving")
+        log(
+            binding === "tcp"
+                ? "coap: COAP_BINDING=tcp needs the CoAP firmware (devs/main-coap*.ts); this firmware serves CoAP only over MQTT, so CoAP is off"
+                : "coap: COAP_BINDING=off, not serving"
+        )
         return
     }
     const model = new AppDeviceModel(app, log)
@@ -41,9 +45,15 @@ export function startCoapOverMqtt(
     opts: DeviceResourceOptions,
     log: (line: string) => void
 ): CoapEndpoint {
-    const coap = new BoardCoap(prefix, deviceId, model, (topic: string, payload: Buffer) => {
-        client.publishNoWait(topic, payload, { qos: 1 }, (err: Error) => {})
-    }, opts)
+    const coap = new BoardCoap(
+        prefix,
+        deviceId,
+        model,
+        (topic: string, payload: Buffer) => {
+            client.publishNoWait(topic, payload, { qos: 1 }, (err: Error) => {})
+        },
+        opts
+    )
     const topic = boardCoapTopic(coap)
     // clean session: the subscription is made again on every connect
     client.on("connect", () => {

@@ -15,7 +15,10 @@ export class AppDeviceModel implements DeviceModel {
     /** The last readings (refresh() keeps them current); CoAP GETs never wait for a sensor. */
     private readings: SensorReading[] = []
 
-    constructor(private app: DeviceCore, private log: (line: string) => void) {}
+    constructor(
+        private app: DeviceCore,
+        private log: (line: string) => void
+    ) {}
 
     /** Reads every sensor; returns true when a value changed (then observers should be notified). */
     async refresh(): Promise<boolean> {
@@ -35,7 +38,14 @@ export class AppDeviceModel implements DeviceModel {
 
     info(): Record<string, any> {
         const hw = this.app.deps.hw
-        return { id: this.app.deviceId, board: hw.board, model: hw.model, firmware: FIRMWARE_NAME, version: FIRMWARE_VERSION, uptime_ms: this.app.uptimeMs() }
+        return {
+            id: this.app.deviceId,
+            board: hw.board,
+            model: hw.model,
+            firmware: FIRMWARE_NAME,
+            version: FIRMWARE_VERSION,
+            uptime_ms: this.app.uptimeMs(),
+        }
     }
 
     readSensors(): SensorReading[] {

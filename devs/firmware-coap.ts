@@ -49,7 +49,8 @@ export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
         if (binding !== "tcp") log("coap: this build serves CoAP over TCP only (COAP_BINDING=" + binding + " is taken as tcp)")
         const url = config.get("COAP_URL") as string
         // like MQTT_URL (src/firmware/app.ts): refused with a reason instead of a 30 s connect timeout
-        if (!hw.tls && url.startsWith("coaps")) log("coap: COAP_URL is " + url + " but the " + hw.board + " runtime has no TLS: use coap+tcp://")
+        if (!hw.tls && url.startsWith("coaps"))
+            log("coap: COAP_URL is " + url + " but the " + hw.board + " runtime has no TLS: use coap+tcp://")
         else ep = startCoapOverTcp(url, app.deviceId, model, {}, log)
     }
     startUp.done = true

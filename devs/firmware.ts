@@ -191,7 +191,12 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         log("rpc: " + what)
         // (the rx topic is made of checked settings: nothing in `what` needs escaping)
         if (topic === app.topics.rx)
-            client.publishNoWait(app.topics.tx, '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"' + what + '"},"id":null}', { qos: 0 }, ignore)
+            client.publishNoWait(
+                app.topics.tx,
+                '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"' + what + '"},"id":null}',
+                { qos: 0 },
+                ignore
+            )
     })
     client.on("message", (topic: string, payload: Buffer, packet: PublishPacket) => {
         if (!app.onMessage(topic, payload.toString(), packet.retain)) return

@@ -77,7 +77,6 @@ const REPLY_WATCH_MS = 20
 /** Socket.connect's own timeout. */
 const CONNECT_TIMEOUT_MS = 30000
 
-
 export class DsNetStream implements Stream {
     private socket: Socket = undefined
     private queue: Buffer[] = []

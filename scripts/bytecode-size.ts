@@ -140,11 +140,14 @@ const opts = parseArgs(process.argv.slice(2))
 if (!opts.here) {
     // every top-level entry of the project except its own build output (and .git)
     buildDir = mkdtempSync(join(tmpdir(), "devs-size-"))
-    for (const name of readdirSync(root)) if (name !== ".devicescript" && name !== ".git" && !(opts.parts && name === "user")) symlinkSync(join(root, name), join(buildDir, name))
+    for (const name of readdirSync(root))
+        if (name !== ".devicescript" && name !== ".git" && !(opts.parts && name === "user"))
+            symlinkSync(join(root, name), join(buildDir, name))
     if (opts.parts) {
         // user/ as it is, but with a parts.ts that is the given file
         mkdirSync(join(buildDir, "user"))
-        for (const name of readdirSync(join(root, "user"))) if (name !== "parts.ts") symlinkSync(join(root, "user", name), join(buildDir, "user", name))
+        for (const name of readdirSync(join(root, "user")))
+            if (name !== "parts.ts") symlinkSync(join(root, "user", name), join(buildDir, "user", name))
         const target = relative(join(root, "user"), resolve(opts.parts)).replace(/\.ts$/, "")
         writeFileSync(join(buildDir, "user", "parts.ts"), `export * from "${target.startsWith(".") ? target : "./" + target}"\n`)
     }
@@ -171,11 +174,14 @@ for (const entry of opts.entries) {
         console.log(`${pad(g.size, 6)} ${pad(g.n, 4)}  ${k}`)
     }
     const left = LIMIT - header - total
-    console.log(`${pad(total, 6)} ${pad(fns.length, 4)}  TOTAL functions = ${kb(total)} (limit ${LIMIT - header} B: ${left >= 0 ? left + " B left" : -left + " B OVER"}); strings ${kb(strings)}${rejected ? "; REJECTED by the verifier" : ""}`)
+    console.log(
+        `${pad(total, 6)} ${pad(fns.length, 4)}  TOTAL functions = ${kb(total)} (limit ${LIMIT - header} B: ${left >= 0 ? left + " B left" : -left + " B OVER"}); strings ${kb(strings)}${rejected ? "; REJECTED by the verifier" : ""}`
+    )
     if (left < opts.floor) belowFloor.push(`${entry}: ${left} B left, the floor is ${opts.floor} B`)
     if (opts.top > 0) {
         console.log(`\n  biggest functions:`)
-        for (const f of [...fns].sort((a, b) => b.size - a.size).slice(0, opts.top)) console.log(`${pad(f.size, 6)}  ${f.name}  (${f.file})`)
+        for (const f of [...fns].sort((a, b) => b.size - a.size).slice(0, opts.top))
+            console.log(`${pad(f.size, 6)}  ${f.name}  (${f.file})`)
     }
     if (opts.file) {
         const sel = fns.filter((f) => f.file.includes(opts.file)).sort((a, b) => b.size - a.size)

@@ -21,7 +21,10 @@ async function main(): Promise<void> {
         id: { type: "string" },
     })
     const flag = (k: keyof typeof values) => values[k] as string | undefined
-    const port = flag("port") !== undefined ? portArg("--port", flag("port"), COAP_DEFAULT_PORT) : portArg("COAP_PORT", process.env["COAP_PORT"], COAP_DEFAULT_PORT)
+    const port =
+        flag("port") !== undefined
+            ? portArg("--port", flag("port"), COAP_DEFAULT_PORT)
+            : portArg("COAP_PORT", process.env["COAP_PORT"], COAP_DEFAULT_PORT)
     const host = flag("host") ?? process.env["COAP_HOST"] ?? "::"
     if (host === "") throw new UsageError("--host must not be empty")
     const stepMs = intArg("--step", flag("step"), 2000, 10, 3_600_000)

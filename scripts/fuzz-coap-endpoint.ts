@@ -25,7 +25,20 @@ import { CoapServer } from "../src/coap/endpoint"
 import { DeviceModel, SensorReading, installDeviceResources } from "../src/coap/device-resources"
 import { decodeMessage, encodeMessage } from "../src/coap/codec"
 import { decodeCbor } from "../src/coap/cbor"
-import { CoapCode, CoapMessage, CoapType, ContentFormat, addOption, getContentFormat, hasOption, newMessage, setContentFormat, setUintOption, setUriPath, setUriQuery } from "../src/coap/message"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    ContentFormat,
+    addOption,
+    getContentFormat,
+    hasOption,
+    newMessage,
+    setContentFormat,
+    setUintOption,
+    setUriPath,
+    setUriQuery,
+} from "../src/coap/message"
 import { OptionNumber, encodeBlock } from "../src/coap/options"
 import { Dispatcher } from "../src/rpc/jsonrpc"
 import { Failures, Rng, finish, fuzzArgs, mutateBytes } from "./fuzz-lib"
@@ -92,9 +105,46 @@ const notify = installDeviceResources(server, model, {})
 
 // ---------------------------------------------------------------- inputs
 
-const PATHS = ["/sensors", "/sensors/temperature", "/sensors/humidity", "/sensors/nope", "/actuators/led", "/device", "/config", "/rpc", "/.well-known/core", "/", "", "/sensors/", "//x", "/%ff"]
-const FORMATS = [ContentFormat.TextPlain, ContentFormat.LinkFormat, ContentFormat.Json, ContentFormat.Cbor, ContentFormat.SenmlJson, ContentFormat.SenmlCbor, 9999]
-const BODIES = ["on", "off", "toggle", "", '{"on":true}', '{"on":1}', '{"interval":5}', "[]", "{", '{"jsonrpc":"2.0","method":"rpc.list","id":1}', '{"jsonrpc":"2.0","method":"echo","params":{"x":"é"}}', '[{"jsonrpc":"2.0","method":"echo","params":[1],"id":2}]', "x".repeat(1100)]
+const PATHS = [
+    "/sensors",
+    "/sensors/temperature",
+    "/sensors/humidity",
+    "/sensors/nope",
+    "/actuators/led",
+    "/device",
+    "/config",
+    "/rpc",
+    "/.well-known/core",
+    "/",
+    "",
+    "/sensors/",
+    "//x",
+    "/%ff",
+]
+const FORMATS = [
+    ContentFormat.TextPlain,
+    ContentFormat.LinkFormat,
+    ContentFormat.Json,
+    ContentFormat.Cbor,
+    ContentFormat.SenmlJson,
+    ContentFormat.SenmlCbor,
+    9999,
+]
+const BODIES = [
+    "on",
+    "off",
+    "toggle",
+    "",
+    '{"on":true}',
+    '{"on":1}',
+    '{"interval":5}',
+    "[]",
+    "{",
+    '{"jsonrpc":"2.0","method":"rpc.list","id":1}',
+    '{"jsonrpc":"2.0","method":"echo","params":{"x":"é"}}',
+    '[{"jsonrpc":"2.0","method":"echo","params":[1],"id":2}]',
+    "x".repeat(1100),
+]
 
 function token(): Buffer {
     const b = Buffer.alloc(rng.below(9))
@@ -104,7 +154,10 @@ function token(): Buffer {
 
 function request(): CoapMessage {
     const type = rng.below(4) === 0 ? CoapType.NON : CoapType.CON
-    const code = rng.below(8) === 0 ? rng.pick([CoapCode.DELETE, 0x05, 0x07, 0x1f]) : rng.pick([CoapCode.GET, CoapCode.GET, CoapCode.GET, CoapCode.PUT, CoapCode.POST])
+    const code =
+        rng.below(8) === 0
+            ? rng.pick([CoapCode.DELETE, 0x05, 0x07, 0x1f])
+            : rng.pick([CoapCode.GET, CoapCode.GET, CoapCode.GET, CoapCode.PUT, CoapCode.POST])
     const m = newMessage(type, code, 0, token())
     setUriPath(m, rng.pick(PATHS))
     if (rng.below(6) === 0) setUriQuery(m, [rng.pick(["rt=temperature", "if=core.s", "href=/sensors*", "ct=50", "x", "rt=*", ""])])
@@ -127,7 +180,11 @@ function request(): CoapMessage {
 }
 
 function empty(): CoapMessage {
-    return newMessage(rng.pick([CoapType.CON, CoapType.NON, CoapType.ACK, CoapType.RST]), rng.below(6) === 0 ? CoapCode.Content : CoapCode.Empty, 0)
+    return newMessage(
+        rng.pick([CoapType.CON, CoapType.NON, CoapType.ACK, CoapType.RST]),
+        rng.below(6) === 0 ? CoapCode.Content : CoapCode.Empty,
+        0
+    )
 }
 
 let nextMid = rng.below(65536)
@@ -217,7 +274,8 @@ function check(inp: Input, out: Sent[]): string | undefined {
         else rsts++
         if (inp.fresh && m.type === CoapType.ACK && m.code !== CoapCode.Empty) {
             const tkl = b[0] & 15
-            if (tkl <= 8 && !m.token.equals(b.subarray(4, 4 + tkl))) return `piggybacked response token ${m.token.toString("hex")} for request token ${b.subarray(4, 4 + tkl).toString("hex")}`
+            if (tkl <= 8 && !m.token.equals(b.subarray(4, 4 + tkl)))
+                return `piggybacked response token ${m.token.toString("hex")} for request token ${b.subarray(4, 4 + tkl).toString("hex")}`
         }
     }
     if (!headerOk) return acks + rsts > 0 ? "ACK/RST for a datagram without a version-1 header" : undefined
@@ -278,7 +336,7 @@ async function main(): Promise<void> {
         t0,
         failures.count,
         `${conInputs} CONs (${answeredCon} answered), ${responses} responses, ${invalidBodies} unparsable bodies, ` +
-            `most CONs in flight ${maxPending}, observers at end ${server.observerCount()}`,
+            `most CONs in flight ${maxPending}, observers at end ${server.observerCount()}`
     )
 }
 

@@ -8,7 +8,17 @@
 // Deterministic: the same seed gives the same inputs.
 
 import { CoapFormatError, CoapTcpFrameReader, decodeMessage, decodeTcpMessage, encodeMessage, encodeTcpMessage } from "../src/coap/codec"
-import { CoapCode, CoapType, ContentFormat, newMessage, setContentFormat, setUintOption, setUriPath, setUriQuery, addOption } from "../src/coap/message"
+import {
+    CoapCode,
+    CoapType,
+    ContentFormat,
+    newMessage,
+    setContentFormat,
+    setUintOption,
+    setUriPath,
+    setUriQuery,
+    addOption,
+} from "../src/coap/message"
 import { OptionNumber, encodeBlock } from "../src/coap/options"
 import { CborError, CborMap, decodeCbor, encodeCbor } from "../src/coap/cbor"
 import { SenmlError, senmlFromCbor, senmlToCbor } from "../src/coap/senml"
@@ -61,7 +71,11 @@ function cborCorpus(): Buffer[] {
     return [
         encodeCbor([1, -1, 1.1, "text", Buffer.from("0102", "hex"), true, false, null, undefined, { a: [1, { b: 2 }] }]),
         encodeCbor([m]),
-        senmlToCbor([{ bn: "urn:dev:1:", bt: 1700000000, n: "temp", u: "Cel", v: 21.5 }, { n: "led", vb: true }, { n: "s", vs: "ok" }]),
+        senmlToCbor([
+            { bn: "urn:dev:1:", bt: 1700000000, n: "temp", u: "Cel", v: 21.5 },
+            { n: "led", vb: true },
+            { n: "s", vs: "ok" },
+        ]),
         Buffer.from("bf61610161629f0203ffff", "hex"),
         Buffer.from("5f42010243030405ff", "hex"),
         Buffer.from("7f657374726561646d696e67ff", "hex"),
@@ -129,32 +143,58 @@ const t0 = process.hrtime.bigint()
 for (let i = 0; i < count; i++) {
     const kind = below(8)
     const input = kind === 0 ? randomBytes() : kind < 6 ? mutate(coap[below(coap.length)]) : mutate(cbor[below(cbor.length)])
-    expectTyped("decodeMessage", input, () => {
-        const m = decodeMessage(input)
-        decodedDatagrams++
-        const again = encodeMessage(m)
-        if (!again.equals(input)) throw new Error("re-encoding differs: " + again.toString("hex"))
-    }, CoapFormatError)
-    expectTyped("decodeTcpMessage", input, () => {
-        const m = decodeTcpMessage(input)
-        decodedFrames++
-        const again = encodeTcpMessage(m)
-        if (!again.equals(input)) throw new Error("re-encoding differs: " + again.toString("hex"))
-    }, CoapFormatError)
+    expectTyped(
+        "decodeMessage",
+        input,
+        () => {
+            const m = decodeMessage(input)
+            decodedDatagrams++
+            const again = encodeMessage(m)
+            if (!again.equals(input)) throw new Error("re-encoding differs: " + again.toString("hex"))
+        },
+        CoapFormatError
+    )
+    expectTyped(
+        "decodeTcpMessage",
+        input,
+        () => {
+            const m = decodeTcpMessage(input)
+            decodedFrames++
+            const again = encodeTcpMessage(m)
+            if (!again.equals(input)) throw new Error("re-encoding differs: " + again.toString("hex"))
+        },
+        CoapFormatError
+    )
     if ((i & 7) === 0) {
         const step = 1 + below(8)
-        expectTyped("CoapTcpFrameReader", input, () => {
-            const r = new CoapTcpFrameReader(4096)
-            for (let o = 0; o < input.length; o += step) {
-                r.push(input.subarray(o, o + step))
-                while (r.nextMessage() !== undefined) {}
-            }
-        }, CoapFormatError)
+        expectTyped(
+            "CoapTcpFrameReader",
+            input,
+            () => {
+                const r = new CoapTcpFrameReader(4096)
+                for (let o = 0; o < input.length; o += step) {
+                    r.push(input.subarray(o, o + step))
+                    while (r.nextMessage() !== undefined) {}
+                }
+            },
+            CoapFormatError
+        )
     }
-    expectTyped("decodeCbor", input, () => {
-        decodeCbor(input)
-        decodedCbor++
-    }, CborError)
+    expectTyped(
+        "decodeCbor",
+        input,
+        () => {
+            decodeCbor(input)
+            decodedCbor++
+        },
+        CborError
+    )
     if ((i & 3) === 0) expectTyped("senmlFromCbor", input, () => senmlFromCbor(input), CborError, SenmlError)
 }
-finish("fuzz-coap", args, t0, failures.count, `valid: ${decodedDatagrams} datagrams, ${decodedFrames} TCP frames, ${decodedCbor} CBOR items`)
+finish(
+    "fuzz-coap",
+    args,
+    t0,
+    failures.count,
+    `valid: ${decodedDatagrams} datagrams, ${decodedFrames} TCP frames, ${decodedCbor} CBOR items`
+)

@@ -3,7 +3,18 @@
 // the coap/res and status topics. Valid inputs of every kind the front understands, with 1-4
 // byte mutations (fuzz-lib's mutateBytes) and plain garbage, all from one reproducible Rng.
 import { encodeMessage, encodeTcpMessage } from "../src/coap/codec"
-import { CoapCode, CoapMessage, CoapType, ContentFormat, addOption, newMessage, setContentFormat, setUintOption, setUriPath, setUriQuery } from "../src/coap/message"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    ContentFormat,
+    addOption,
+    newMessage,
+    setContentFormat,
+    setUintOption,
+    setUriPath,
+    setUriQuery,
+} from "../src/coap/message"
 import { OptionNumber, encodeBlock } from "../src/coap/options"
 import { Rng, mutateBytes } from "./fuzz-lib"
 
@@ -20,9 +31,54 @@ function anyId(rng: Rng): string {
 // ------------------------------------------------------------------ HTTP
 
 const METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH", "FETCH", "CONNECT", "TRACE", "get", "G\u00c9T", "X".repeat(40)]
-const ESCAPES = ["%ZZ", "%", "%C0%AF", "%E0%A4%A", "%00", "%2F", "%25", "%FF%FE", "%ED%A0%80", "%F4%90%80%80", "%20", "%3F", "%23", "%uD800", "%%%", "%C3%BC", "%7E"]
-const ODD_TARGETS = ["*", "http://[x/devices", "http://gateway/devices", "//devices", "/devices?", "/devices#x", "/.well-known/core", "/.well-known/core?rt=temperature", "/devices", "/", "http://[::1]:99999/devices/tb1/rpc", "/devices/tb1/../../etc", "https://a@b:c/devices/tb1/big"]
-const MEDIA = ["text/plain", "application/json", "application/cbor", "application/senml+json", "application/link-format", "image/png", "*/*", "", ";;;", "text/plain; charset=utf-8", "APPLICATION/JSON", "a".repeat(300)]
+const ESCAPES = [
+    "%ZZ",
+    "%",
+    "%C0%AF",
+    "%E0%A4%A",
+    "%00",
+    "%2F",
+    "%25",
+    "%FF%FE",
+    "%ED%A0%80",
+    "%F4%90%80%80",
+    "%20",
+    "%3F",
+    "%23",
+    "%uD800",
+    "%%%",
+    "%C3%BC",
+    "%7E",
+]
+const ODD_TARGETS = [
+    "*",
+    "http://[x/devices",
+    "http://gateway/devices",
+    "//devices",
+    "/devices?",
+    "/devices#x",
+    "/.well-known/core",
+    "/.well-known/core?rt=temperature",
+    "/devices",
+    "/",
+    "http://[::1]:99999/devices/tb1/rpc",
+    "/devices/tb1/../../etc",
+    "https://a@b:c/devices/tb1/big",
+]
+const MEDIA = [
+    "text/plain",
+    "application/json",
+    "application/cbor",
+    "application/senml+json",
+    "application/link-format",
+    "image/png",
+    "*/*",
+    "",
+    ";;;",
+    "text/plain; charset=utf-8",
+    "APPLICATION/JSON",
+    "a".repeat(300),
+]
 
 function pathSegment(rng: Rng): string {
     switch (rng.below(5)) {
@@ -53,11 +109,17 @@ function httpTarget(rng: Rng): string {
 /** A raw HTTP/1.1 request (a complete message: the body matches its Content-Length). */
 export function httpRequest(rng: Rng): { method: string; bytes: Buffer; mutated: boolean } {
     const method = rng.pick(METHODS)
-    const body = rng.below(3) === 0 ? Buffer.alloc(0) : rng.below(2) === 0 ? Buffer.from(rng.pick(["on", "off", '{"jsonrpc":"2.0","id":1,"method":"sys.info"}', "[]"])) : rng.bytes(200)
+    const body =
+        rng.below(3) === 0
+            ? Buffer.alloc(0)
+            : rng.below(2) === 0
+              ? Buffer.from(rng.pick(["on", "off", '{"jsonrpc":"2.0","id":1,"method":"sys.info"}', "[]"]))
+              : rng.bytes(200)
     const headers: string[] = ["Host: gateway"]
     if (rng.below(2) === 0) headers.push("Accept: " + rng.pick(MEDIA) + (rng.bool() ? ", " + rng.pick(MEDIA) : ""))
     if (rng.below(2) === 0) headers.push("Content-Type: " + rng.pick(MEDIA))
-    if (rng.below(4) === 0) headers.push("Authorization: " + rng.pick(["Bearer x", "Bearer", "Basic Zm9vOmJhcg==", "bearer  " + "t".repeat(100)]))
+    if (rng.below(4) === 0)
+        headers.push("Authorization: " + rng.pick(["Bearer x", "Bearer", "Basic Zm9vOmJhcg==", "bearer  " + "t".repeat(100)]))
     if (rng.below(8) === 0) headers.push("X-Junk-" + rng.below(100) + ": " + "v".repeat(rng.below(2000)))
     if (rng.below(10) === 0) headers.push("Expect: 100-continue")
     let framing = "Content-Length: " + body.length
@@ -94,7 +156,11 @@ function coapRequest(rng: Rng, tcp: boolean): CoapMessage {
     if (rng.below(12) === 0) addOption(m, OptionNumber.IfNoneMatch, Buffer.alloc(0))
     if (rng.below(12) === 0) addOption(m, 9 + 2 * rng.below(20), rng.bytes(4)) // unknown, critical when odd
     if (rng.below(12) === 0) setUintOption(m, OptionNumber.Size1, rng.next())
-    if (rng.below(3) === 0) m.payload = rng.below(2) === 0 ? Buffer.from(rng.pick(["on", "off", '{"jsonrpc":"2.0","id":1,"method":"sys.info"}', "</x>;rt=y"])) : rng.bytes(rng.pick([16, 64, 300, 1100]))
+    if (rng.below(3) === 0)
+        m.payload =
+            rng.below(2) === 0
+                ? Buffer.from(rng.pick(["on", "off", '{"jsonrpc":"2.0","id":1,"method":"sys.info"}', "</x>;rt=y"]))
+                : rng.bytes(rng.pick([16, 64, 300, 1100]))
     return m
 }
 
@@ -103,7 +169,10 @@ export function udpDatagram(rng: Rng): Buffer {
     const k = rng.below(20)
     if (k === 0) return rng.bytes(64)
     if (k === 1) return encodeMessage(newMessage(rng.pick([CoapType.CON, CoapType.NON, CoapType.ACK, CoapType.RST]), 0, rng.below(65536)))
-    if (k === 2) return encodeMessage(newMessage(CoapType.CON, rng.pick([CoapCode.Content, CoapCode.NotFound, 0xe1]), rng.below(65536), rng.bytes(4)))
+    if (k === 2)
+        return encodeMessage(
+            newMessage(CoapType.CON, rng.pick([CoapCode.Content, CoapCode.NotFound, 0xe1]), rng.below(65536), rng.bytes(4))
+        )
     let bytes: Buffer
     try {
         bytes = encodeMessage(coapRequest(rng, false))
@@ -132,10 +201,24 @@ export function tcpFrame(rng: Rng): Buffer {
         if (rng.bool()) q.push("lt=" + rng.pick(["1", "60", "0", "-1", "99999999999", "x"]))
         if (q.length) setUriQuery(m, q)
         if (rng.bool()) setContentFormat(m, rng.pick([ContentFormat.LinkFormat, ContentFormat.TextPlain]))
-        m.payload = Buffer.from(rng.pick(['</sensors/temperature>;rt="temperature";obs,</actuators/led>', "<", '<a>;x="', ",,,", "</" + "a/".repeat(100) + ">", ""]))
+        m.payload = Buffer.from(
+            rng.pick([
+                '</sensors/temperature>;rt="temperature";obs,</actuators/led>',
+                "<",
+                '<a>;x="',
+                ",,,",
+                "</" + "a/".repeat(100) + ">",
+                "",
+            ])
+        )
     } else if (k < 11) {
         // a "response" to a request the gateway may or may not have sent
-        m = newMessage(CoapType.CON, rng.pick([CoapCode.Content, CoapCode.Changed, CoapCode.NotFound, CoapCode.Continue]), 0, rng.bytes(rng.below(9)))
+        m = newMessage(
+            CoapType.CON,
+            rng.pick([CoapCode.Content, CoapCode.Changed, CoapCode.NotFound, CoapCode.Continue]),
+            0,
+            rng.bytes(rng.below(9))
+        )
         if (rng.bool()) setUintOption(m, OptionNumber.Block2, encodeBlock({ num: rng.below(4), more: rng.bool(), szx: rng.below(8) }))
         m.payload = rng.bytes(100)
     } else {
@@ -161,15 +244,37 @@ export function tcpCsm(): Buffer {
 export function mqttMessage(rng: Rng, prefix: string): { topic: string; payload: Buffer } {
     if (rng.below(2) === 0) {
         const id = rng.pick(FUZZ_IDS.concat(["", "a/b"]))
-        const payload = rng.below(4) === 0
-            ? rng.bytes(64)
-            : mutateBytes(rng, Buffer.from(rng.pick(['{"state":"online"}', '{"state":"offline","reason":"x"}', '{"state":1}', "null", "[]", '{"state":"online","x":' + "[".repeat(50) + "]".repeat(50) + "}", ""])))
-        return { topic: `${prefix}/${id}/status`.replace("//", "/"), payload: rng.below(6) === 0 ? Buffer.from('{"state":"online"}') : payload }
+        const payload =
+            rng.below(4) === 0
+                ? rng.bytes(64)
+                : mutateBytes(
+                      rng,
+                      Buffer.from(
+                          rng.pick([
+                              '{"state":"online"}',
+                              '{"state":"offline","reason":"x"}',
+                              '{"state":1}',
+                              "null",
+                              "[]",
+                              '{"state":"online","x":' + "[".repeat(50) + "]".repeat(50) + "}",
+                              "",
+                          ])
+                      )
+                  )
+        return {
+            topic: `${prefix}/${id}/status`.replace("//", "/"),
+            payload: rng.below(6) === 0 ? Buffer.from('{"state":"online"}') : payload,
+        }
     }
     const id = rng.below(3) === 0 ? "mb1" : rng.pick(FUZZ_IDS)
     let payload: Buffer
     try {
-        const m = newMessage(CoapType.CON, rng.pick([CoapCode.Content, CoapCode.Changed, CoapCode.GET, 0xe2, CoapCode.CSM]), 0, rng.bytes(rng.below(9)))
+        const m = newMessage(
+            CoapType.CON,
+            rng.pick([CoapCode.Content, CoapCode.Changed, CoapCode.GET, 0xe2, CoapCode.CSM]),
+            0,
+            rng.bytes(rng.below(9))
+        )
         if (rng.bool()) setUintOption(m, OptionNumber.Observe, rng.below(1 << 24))
         if (rng.bool()) setUintOption(m, OptionNumber.Block2, encodeBlock({ num: rng.below(4), more: rng.bool(), szx: rng.below(8) }))
         m.payload = rng.bytes(64)

@@ -145,7 +145,11 @@ async function healthy(after: string, lastInput: Buffer): Promise<void> {
     if (problems.length > 0) failures.report(`known-good requests after ${after}`, lastInput, new Error(problems.join("; ")))
     const faults = gw.faults.total()
     if (faults > faultsSeen) {
-        failures.report(`${faults - faultsSeen} fault(s) caught by a boundary during ${after}`, lastInput, new Error([...gw.faults.counts].map(([k, v]) => k + "=" + v).join(" ")))
+        failures.report(
+            `${faults - faultsSeen} fault(s) caught by a boundary during ${after}`,
+            lastInput,
+            new Error([...gw.faults.counts].map(([k, v]) => k + "=" + v).join(" "))
+        )
         faultsSeen = faults
     }
 }
@@ -186,7 +190,12 @@ function parseResponse(buf: Buffer, head: boolean): HttpResponse | undefined {
 }
 
 /** Sends one request on a connection; resolves with its status, or 0 when the server closed first. */
-function httpExchange(conn: { sock: Socket; buf: Buffer; closed: boolean }, bytes: Buffer, head: boolean, endAfter: boolean): Promise<number> {
+function httpExchange(
+    conn: { sock: Socket; buf: Buffer; closed: boolean },
+    bytes: Buffer,
+    head: boolean,
+    endAfter: boolean
+): Promise<number> {
     return new Promise((resolve) => {
         let done = false
         const timer = setTimeout(() => settle(-1), 15000)
@@ -290,7 +299,7 @@ async function fuzzUdp(n: number): Promise<void> {
     pinger.on("message", () => pongs++)
     const CHUNK = 200
     let last: Buffer = Buffer.alloc(0)
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
         const end = Math.min(n, i + CHUNK)
         for (; i < end; i++) {
             const d = udpDatagram(rng)
@@ -300,7 +309,8 @@ async function fuzzUdp(n: number): Promise<void> {
         }
         const want = pongs + 1
         pinger.send(encodeMessage(newMessage(CoapType.CON, CoapCode.Empty, i & 0xffff)), gw.ports.coap!, "127.0.0.1")
-        if (!(await until(() => pongs >= want, 10000))) failures.report("UDP front: no RST to a CoAP ping after a chunk", last, new Error("ping unanswered"))
+        if (!(await until(() => pongs >= want, 10000)))
+            failures.report("UDP front: no RST to a CoAP ping after a chunk", last, new Error("ping unanswered"))
         if (i % BATCH === 0 || i === n) await healthy("a UDP batch", last)
     }
     for (const s of [...socks, pinger]) s.close()
@@ -315,7 +325,11 @@ function tcpConnection(frames: Buffer[]): Promise<void> {
         sock.on("error", () => {})
         sock.on("data", () => {})
         const timer = setTimeout(() => {
-            failures.report("head-end: connection neither closed nor answered within 15 s of our end", Buffer.concat(frames), new Error("hang"))
+            failures.report(
+                "head-end: connection neither closed nor answered within 15 s of our end",
+                Buffer.concat(frames),
+                new Error("hang")
+            )
             sock.destroy()
         }, 15000)
         sock.once("close", () => {
@@ -325,7 +339,7 @@ function tcpConnection(frames: Buffer[]): Promise<void> {
         sock.once("connect", () => {
             // the frames in random chunks: the head-end's reader must reassemble any split
             const all = Buffer.concat([tcpCsm(), ...frames])
-            for (let off = 0; off < all.length; ) {
+            for (let off = 0; off < all.length;) {
                 const len = 1 + rng.below(64)
                 sock.write(all.subarray(off, off + len))
                 off += len
@@ -370,7 +384,7 @@ async function fuzzMqtt(n: number): Promise<void> {
         else if (topic.startsWith(PREFIX + "/")) stats.mqttDelivered++
     })
     let last: Buffer = Buffer.alloc(0)
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
         const end = Math.min(n, i + BATCH / 4)
         for (; i < end; i++) {
             const m = mqttMessage(rng, PREFIX)
@@ -380,7 +394,8 @@ async function fuzzMqtt(n: number): Promise<void> {
         }
         const want = markers + 1
         pub.publish(`${PREFIX}/fzmark/status`, "{}", { qos: 1 })
-        if (!(await until(() => markers >= want, 15000))) failures.report("MQTT: the batch marker never reached the gateway", last, new Error("marker lost"))
+        if (!(await until(() => markers >= want, 15000)))
+            failures.report("MQTT: the batch marker never reached the gateway", last, new Error("marker lost"))
         if (i % BATCH === 0 || i === n) await healthy("an MQTT batch", last)
     }
     await new Promise<void>((r) => pub.end(false, {}, () => r()))
@@ -402,7 +417,10 @@ for (const [front, run] of [
 }
 current = { front: "shutdown", input: Buffer.alloc(0) }
 await shutdown()
-const statuses = [...stats.httpStatus].sort((a, b) => a[0] - b[0]).map(([s, c]) => `${s}x${c}`).join(" ")
+const statuses = [...stats.httpStatus]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, c]) => `${s}x${c}`)
+    .join(" ")
 finish(
     NAME,
     args,

@@ -78,7 +78,14 @@ async function makeApp(): Promise<Dispatcher> {
     }
     const config = new Config(new MemoryStore(), () => {})
     await config.load()
-    const app = new DeviceApp({ hw, config, clock: { now: () => now }, restarter: { restartSoon: () => {} }, log: () => {}, hardwareId: "fuzz0001" })
+    const app = new DeviceApp({
+        hw,
+        config,
+        clock: { now: () => now },
+        restarter: { restartSoon: () => {} },
+        log: () => {},
+        hardwareId: "fuzz0001",
+    })
     const bus: MessageBus = { publish: async () => {}, subscribe: async () => {} }
     await app.onConnected(bus)
     return app.dispatcher
@@ -86,11 +93,26 @@ async function makeApp(): Promise<Dispatcher> {
 
 // ---------------------------------------------------------------- inputs
 
-const UNICODE = ["é", "😀", "日本", "\u0000", "\u001f", "\u2028", "\ud800", "\udfff", "\ufeff", "\\", "\"", "\\u0000", "\\ud83d", "\\udc00"]
-const NUMBERS = [0, -0, 1, -1, 100, 99, 60000, 60001, 2147483647, 2147483648, -2147483649, 4294967296, 9007199254740991, 9007199254740993, 1e21, 1e308, -1e308, 5e-324, 0.5, 1.0000000001, 123.456, -0.000001]
+const UNICODE = ["é", "😀", "日本", "\u0000", "\u001f", "\u2028", "\ud800", "\udfff", "\ufeff", "\\", '"', "\\u0000", "\\ud83d", "\\udc00"]
+const NUMBERS = [
+    0, -0, 1, -1, 100, 99, 60000, 60001, 2147483647, 2147483648, -2147483649, 4294967296, 9007199254740991, 9007199254740993, 1e21, 1e308,
+    -1e308, 5e-324, 0.5, 1.0000000001, 123.456, -0.000001,
+]
 const NUMBER_TEXTS = ["1e309", "-1e400", "1E2", "1e-400", "123456789012345678901234567890", "0.1e1", "-0", "1.5e+300", "0e0"]
 const METHODS = ["sys.info", "sys.restart", "sensors.read", "telemetry.now", "config.get", "config.set", "led.set", "led.get", "rpc.list"]
-const OTHER_METHODS = ["", "SYS.INFO", "sys.info ", "nope", "rpc.", "__proto__", "constructor", "toString", "hasOwnProperty", "sys.info\u0000", "日本"]
+const OTHER_METHODS = [
+    "",
+    "SYS.INFO",
+    "sys.info ",
+    "nope",
+    "rpc.",
+    "__proto__",
+    "constructor",
+    "toString",
+    "hasOwnProperty",
+    "sys.info\u0000",
+    "日本",
+]
 const KEYS = SETTINGS.map((s) => s.key).concat(["", "__proto__", "constructor", "mqtt_url", "X".repeat(14), "é"])
 
 function str(): string {
@@ -104,7 +126,20 @@ function str(): string {
         case 3:
             return rng.pick(KEYS)
         case 4:
-            return rng.pick(["mqtt://h:1883", "mqtts://broker.example:8883", "coap+tcp://gw", "devices", "on", "true", "60", "-1", "x/y", "+", "#", "$SYS"])
+            return rng.pick([
+                "mqtt://h:1883",
+                "mqtts://broker.example:8883",
+                "coap+tcp://gw",
+                "devices",
+                "on",
+                "true",
+                "60",
+                "-1",
+                "x/y",
+                "+",
+                "#",
+                "$SYS",
+            ])
         default: {
             const n = rng.below(12)
             let s = ""
@@ -182,7 +217,19 @@ function settingValue(key: string): unknown {
         case "enum":
             return rng.pick<unknown>([...(def.values ?? []), "", "MQTT", 1])
         default:
-            return rng.pick([def.default, "", str(), "x".repeat(rng.below(300)), "mqtt://h", "mqtts://h:70000", "a/b", "a/+/b", "/lead", "dev-1_A", "bad id"])
+            return rng.pick([
+                def.default,
+                "",
+                str(),
+                "x".repeat(rng.below(300)),
+                "mqtt://h",
+                "mqtts://h:70000",
+                "a/b",
+                "a/+/b",
+                "/lead",
+                "dev-1_A",
+                "bad id",
+            ])
     }
 }
 
@@ -235,7 +282,28 @@ function numberTexts(text: string): string {
     return text.replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/gi, (m) => (rng.below(3) === 0 ? rng.pick(NUMBER_TEXTS) : m))
 }
 
-const STRUCTURE = ["{", "}", "[", "]", "\"", ":", ",", "\\", " ", "\n", "0", "-", "e", ".", "t", "n", "null", "true", "\"id\"", "\"jsonrpc\":\"2.0\""]
+const STRUCTURE = [
+    "{",
+    "}",
+    "[",
+    "]",
+    '"',
+    ":",
+    ",",
+    "\\",
+    " ",
+    "\n",
+    "0",
+    "-",
+    "e",
+    ".",
+    "t",
+    "n",
+    "null",
+    "true",
+    '"id"',
+    '"jsonrpc":"2.0"',
+]
 
 function mutate(text: string): string {
     for (let m = 1 + rng.below(4); m > 0; m--) {
@@ -267,9 +335,9 @@ function mutate(text: string): string {
 
 function nested(): string {
     const depth = MAX_DEPTH - 3 + rng.below(8)
-    const open = rng.bool() ? "[" : "{\"a\":"
+    const open = rng.bool() ? "[" : '{"a":'
     const close = open === "[" ? "]" : "}"
-    let inner = rng.bool() ? "1" : "\"" + "[".repeat(rng.below(20)) + "\""
+    let inner = rng.bool() ? "1" : '"' + "[".repeat(rng.below(20)) + '"'
     for (let i = 0; i < depth; i++) inner = open + inner + close
     switch (rng.below(4)) {
         case 0:
@@ -395,9 +463,12 @@ function checkResponse(r: unknown, e: Expect): string | undefined {
     if (r === null || typeof r !== "object" || Array.isArray(r)) return "response is not an object"
     const o = r as Record<string, unknown>
     for (const k of Object.keys(o)) if (k !== "jsonrpc" && k !== "id" && k !== "result" && k !== "error") return `unexpected member "${k}"`
-    if (o["jsonrpc"] !== "2.0") return "jsonrpc is not \"2.0\""
+    if (o["jsonrpc"] !== "2.0") return 'jsonrpc is not "2.0"'
     if (!has(o, "id")) return "no id member"
-    if (o["id"] !== e.id && !(typeof e.id === "number" && typeof o["id"] === "number" && Number(formatNumber(e.id)) === o["id"] && (e.inexact = true)))
+    if (
+        o["id"] !== e.id &&
+        !(typeof e.id === "number" && typeof o["id"] === "number" && Number(formatNumber(e.id)) === o["id"] && (e.inexact = true))
+    )
         return `id ${JSON.stringify(o["id"])} instead of ${JSON.stringify(e.id)}`
     if (e.inexact) inexactIds++
     if (has(o, "result") === has(o, "error")) return "not exactly one of result/error"
@@ -416,7 +487,8 @@ function checkResponse(r: unknown, e: Expect): string | undefined {
 
 function checkReply(text: string, reply: unknown, methods: string[]): string | undefined {
     const want = oracle(text, methods)
-    if (want === undefined) return reply === undefined ? undefined : "reply to a notification (or a batch of notifications): " + String(reply)
+    if (want === undefined)
+        return reply === undefined ? undefined : "reply to a notification (or a batch of notifications): " + String(reply)
     if (typeof reply !== "string") return "no reply where one was due"
     let r: unknown
     try {
@@ -470,7 +542,13 @@ async function main(): Promise<void> {
         if (why !== undefined) failures.report("bad reply", text, new Error(why))
         if ((i & 0x3ffff) === 0 && i > 0) process.stdout.write(`  ${i} inputs...\n`)
     }
-    finish("fuzz-jsonrpc", args, t0, failures.count, `${replies} replies, ${notifications} silent (notifications), ${inexactIds} numeric ids echoed rounded (limitation); responses by outcome ${JSON.stringify(outcomes)}`)
+    finish(
+        "fuzz-jsonrpc",
+        args,
+        t0,
+        failures.count,
+        `${replies} replies, ${notifications} silent (notifications), ${inexactIds} numeric ids echoed rounded (limitation); responses by outcome ${JSON.stringify(outcomes)}`
+    )
 }
 
 main().catch((e) => {

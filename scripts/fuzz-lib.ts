@@ -54,7 +54,11 @@ export class Rng {
 /** Counts failures and prints the first few with the input that caused them (hex for bytes). */
 export class Failures {
     count = 0
-    constructor(private name: string, private seed: number, private maxPrinted = 20) {}
+    constructor(
+        private name: string,
+        private seed: number,
+        private maxPrinted = 20
+    ) {}
     report(kind: string, input: Buffer | string, err: unknown): void {
         this.count++
         if (this.count > this.maxPrinted) return
@@ -76,7 +80,10 @@ export interface Summary {
 const SUMMARY_RE = /^(\S+): (\d+) inputs, seed (\d+), ([\d.]+) s, (\d+) inputs\/s, (\d+) failure\(s\)/m
 
 export function formatSummary(s: Summary, extra?: string): string {
-    return `${s.name}: ${s.inputs} inputs, seed ${s.seed}, ${s.seconds.toFixed(2)} s, ${s.rate} inputs/s, ${s.failures} failure(s)` + (extra ? `; ${extra}` : "")
+    return (
+        `${s.name}: ${s.inputs} inputs, seed ${s.seed}, ${s.seconds.toFixed(2)} s, ${s.rate} inputs/s, ${s.failures} failure(s)` +
+        (extra ? `; ${extra}` : "")
+    )
 }
 
 /** The summary line in a fuzzer's output, or undefined when it never got that far. */

@@ -49,7 +49,12 @@ const pid = () => 1 + int(65535)
 function validPacket(): Packet {
     switch (1 + int(14)) {
         case PacketType.CONNECT: {
-            const p: any = { type: PacketType.CONNECT, clientId: pick(["", "c", "client-1", "é😀"]), cleanSession: bool(), keepalive: int(65536) }
+            const p: any = {
+                type: PacketType.CONNECT,
+                clientId: pick(["", "c", "client-1", "é😀"]),
+                cleanSession: bool(),
+                keepalive: int(65536),
+            }
             if (p.clientId === "") p.cleanSession = true
             if (bool()) p.will = { topic: topic(), payload: bytes(8), qos: qos(), retain: bool() }
             if (bool()) {
@@ -88,7 +93,10 @@ function validPacket(): Packet {
         case PacketType.DISCONNECT:
             return { type: pick([PacketType.PINGREQ, PacketType.PINGRESP, PacketType.DISCONNECT]) } as Packet
         default:
-            return { type: pick([PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBREL, PacketType.PUBCOMP, PacketType.UNSUBACK]), packetId: pid() } as Packet
+            return {
+                type: pick([PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBREL, PacketType.PUBCOMP, PacketType.UNSUBACK]),
+                packetId: pid(),
+            } as Packet
     }
 }
 
@@ -121,7 +129,7 @@ function mutate(b: Buffer): Buffer {
 function input(): Buffer {
     if (int(3) === 0) {
         const b = bytes(48)
-        if (b.length > 0 && bool()) b[0] = (1 + int(14)) << 4 | (rnd() & 0xf)
+        if (b.length > 0 && bool()) b[0] = ((1 + int(14)) << 4) | (rnd() & 0xf)
         return b
     }
     return mutate(Buffer.from(encodePacket(validPacket())))

@@ -21,7 +21,14 @@ for (const name of [...FUZZERS, ...SOCKET_FUZZERS]) {
     const r = spawnSync(tsx, argv, { encoding: "utf-8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 })
     const out = (r.stdout ?? "") + (r.stderr ?? "")
     const summary = parseSummary(out)
-    if (r.status !== 0) process.stdout.write(out.split("\n").filter((l) => !l.startsWith("npm warn")).slice(-40).join("\n") + "\n")
+    if (r.status !== 0)
+        process.stdout.write(
+            out
+                .split("\n")
+                .filter((l) => !l.startsWith("npm warn"))
+                .slice(-40)
+                .join("\n") + "\n"
+        )
     else if (summary) process.stdout.write(out.split("\n").find((l) => l.startsWith(name + ":")) + "\n")
     rows.push({ name, summary, exit: r.status })
 }

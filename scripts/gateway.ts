@@ -42,7 +42,7 @@ function brokerArg(text: string): string {
 
 function settings() {
     parseFlags(process.argv.slice(2), {})
-    if ((env["GATEWAY_TLS_KEY"] || "") !== "" !== ((env["GATEWAY_TLS_CERT"] || "") !== ""))
+    if (((env["GATEWAY_TLS_KEY"] || "") !== "") !== ((env["GATEWAY_TLS_CERT"] || "") !== ""))
         throw new UsageError("GATEWAY_TLS_KEY and GATEWAY_TLS_CERT go together: set both or neither")
     const mqttUrl = env["MQTT_URL"] || ""
     return {
@@ -75,7 +75,8 @@ runTool("gateway", USAGE, async () => {
     const p = gw.ports
     if (p.coap !== undefined) console.log(`CoAP (UDP)     coap://${host}:${p.coap}/<board>/<path>   discovery: /.well-known/core`)
     if (p.tcp !== undefined) console.log(`board head-end ${tls ? "coaps+tcp" : "coap+tcp"}://${host}:${p.tcp}  (RD: POST /rd?ep=<id>)`)
-    if (p.http !== undefined) console.log(`HTTP           http://${host}:${p.http}/devices/<board>/<path>${token ? "  (Authorization: Bearer ...)" : ""}`)
+    if (p.http !== undefined)
+        console.log(`HTTP           http://${host}:${p.http}/devices/<board>/<path>${token ? "  (Authorization: Bearer ...)" : ""}`)
     if (mqttUrl) console.log(`MQTT           ${redactUrl(mqttUrl)}  (${prefix}/<id>/coap/req|res)`)
     gw.registry.on("online", (b) => console.log(`board ${b.id} online (${b.binding})`))
     gw.registry.on("links", (b) => console.log(`board ${b.id}: ${b.links.length} resources`))

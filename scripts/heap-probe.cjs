@@ -15,7 +15,22 @@ const out = process.env.HEAP_PROBE_OUT
 const stress = process.env.HEAP_PROBE_STRESS !== "0"
 const HEAP = 64 * 1024
 const FINAL = 0x4f000001
-const TAGS = ["null", "free", "bytes", "array", "map", "buffer", "string", "bound_function", "activation", "half_static_map", "short_map", "packet", "string_jmp", "image"]
+const TAGS = [
+    "null",
+    "free",
+    "bytes",
+    "array",
+    "map",
+    "buffer",
+    "string",
+    "bound_function",
+    "activation",
+    "half_static_map",
+    "short_map",
+    "packet",
+    "string_jmp",
+    "image",
+]
 
 if (out) {
     const orig = WebAssembly.instantiate
@@ -89,7 +104,7 @@ function watch(exports) {
     for (const stream of [process.stdout, process.stderr]) {
         const w = stream.write.bind(stream)
         stream.write = (chunk, ...rest) => {
-            if (!st.atOom && String(chunk).includes("OutOfMemory") ) {
+            if (!st.atOom && String(chunk).includes("OutOfMemory")) {
                 const m = u32()
                 const r = walk(m)
                 if (r) {

@@ -9,10 +9,14 @@ export const FLOOR_BYTES = 7680
 export const DEFAULT_IMAGES = ["devs/main.ts", "devs/main-pico_w.ts", "devs/main-esp32s3.ts", "devs/main-xiao_c3.ts"]
 
 if (import.meta.filename === process.argv[1]) {
-const root = join(import.meta.dirname, "..")
-const r = spawnSync(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", "bytecode-size.ts"), "--dirs", "--floor", String(FLOOR_BYTES), ...DEFAULT_IMAGES], {
-    cwd: root,
-    stdio: "inherit",
-})
-process.exit(r.status ?? 1)
+    const root = join(import.meta.dirname, "..")
+    const r = spawnSync(
+        join(root, "node_modules", ".bin", "tsx"),
+        [join(root, "scripts", "bytecode-size.ts"), "--dirs", "--floor", String(FLOOR_BYTES), ...DEFAULT_IMAGES],
+        {
+            cwd: root,
+            stdio: "inherit",
+        }
+    )
+    process.exit(r.status ?? 1)
 }

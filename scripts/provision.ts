@@ -71,7 +71,16 @@ if (parsed.values["help"]) {
     process.exit(0)
 }
 const positionals = parsed.positionals
-const values = parsed.values as { "broker-dir"?: string; env?: string; discovery?: string; parts?: string; "gateway-user"?: string; "topic-prefix"?: string; "ha-prefix"?: string; remove?: boolean }
+const values = parsed.values as {
+    "broker-dir"?: string
+    env?: string
+    discovery?: string
+    parts?: string
+    "gateway-user"?: string
+    "topic-prefix"?: string
+    "ha-prefix"?: string
+    remove?: boolean
+}
 for (const k of ["broker-dir", "env"] as const) if (values[k] === "") fail(`--${k} must not be empty`)
 
 const id = positionals[0]
@@ -100,7 +109,9 @@ if (idProblem) fail(idProblem)
 if (validateDeviceId(gateway)) fail(`gateway user: ${validateDeviceId(gateway)}`)
 // --discovery replaces the default object ids; --parts adds the keys of the user's own sensors and
 // actuators (user/parts.ts) to them
-const discovery = (values.discovery === undefined ? DEFAULT_DISCOVERY : values.discovery.split(",")).concat((values.parts ?? "").split(",")).filter((q) => q !== "")
+const discovery = (values.discovery === undefined ? DEFAULT_DISCOVERY : values.discovery.split(","))
+    .concat((values.parts ?? "").split(","))
+    .filter((q) => q !== "")
 for (const q of discovery) if (validateQuantity(q)) fail(validateQuantity(q))
 
 mkdirSync(dir, { recursive: true, mode: 0o755 })
@@ -160,7 +171,7 @@ if (values.remove) {
     writeSecretFile(envPath, updateEnv(read(envPath), settings))
     did.push(`${existed ? "rotated password of" : "created"} device "${id}"`)
     did.push(
-        `wrote ${Object.keys(settings).join(", ")} to ${envPath} (mode 0600${before[ENV_KEYS.pass] ? ", replacing the old password" : ""})`,
+        `wrote ${Object.keys(settings).join(", ")} to ${envPath} (mode 0600${before[ENV_KEYS.pass] ? ", replacing the old password" : ""})`
     )
     did.push(`device may publish/subscribe only ${topicPrefix}/${id}/# and ${haPrefix}/+/${id}_{${discovery.join(",")}}/config`)
 }
@@ -181,7 +192,7 @@ writeFileSync(
         "# Keeps a burst of requests from arriving at a board all at once (its heap is 64 KB)",
         ...BOARD_BROKER_LIMITS,
         "",
-    ].join("\n"),
+    ].join("\n")
 )
 did.push(`updated ${paths.passwd}, ${paths.acl}, ${paths.conf} (${Object.keys(registry.devices).length} device(s))`)
 did.push("a running Mosquitto rereads them on SIGHUP: kill -HUP <mosquitto pid>")

@@ -48,7 +48,13 @@ const MQTT_URL_SCHEMES = ["mqtt", "mqtts", "tcp", "tls", "ws", "wss"]
 function parseCommandLine(argv: string[]): Args | undefined {
     const { values, positionals } = parseFlags(
         argv,
-        { device: { type: "string" }, url: { type: "string" }, prefix: { type: "string" }, timeout: { type: "string" }, help: { type: "boolean", short: "h" } },
+        {
+            device: { type: "string" },
+            url: { type: "string" },
+            prefix: { type: "string" },
+            timeout: { type: "string" },
+            help: { type: "boolean", short: "h" },
+        },
         { min: 0, max: 2 }
     )
     if (values.help) return undefined
@@ -79,7 +85,8 @@ function parseCommandLine(argv: string[]): Args | undefined {
     return {
         method: positionals[0],
         params,
-        device: device === undefined ? undefined : checked(flag("device") === undefined ? "DEVICE_ID" : "--device", device, validateDeviceId),
+        device:
+            device === undefined ? undefined : checked(flag("device") === undefined ? "DEVICE_ID" : "--device", device, validateDeviceId),
         url: urlArg(urlFrom, url, MQTT_URL_SCHEMES),
         prefix: checked("--prefix", flag("prefix") ?? env["MQTT_PREFIX"] ?? "devices", validatePrefix),
         timeoutMs: intArg("--timeout", flag("timeout"), 10000, 1, 3_600_000),

@@ -157,7 +157,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         await peer.subscribeAsync([`devices/${DEVICE}/tx`, `devices/${DEVICE}/telemetry`, `devices/${DEVICE}/status`], { qos: 1 })
         const startDeadline = Date.now() + 120_000
         while (!online) {
-            if (r.log.panicCode() !== undefined || Date.now() > startDeadline) throw new Error("board never came online:\n" + r.log.tail(40))
+            if (r.log.panicCode() !== undefined || Date.now() > startDeadline)
+                throw new Error("board never came online:\n" + r.log.tail(40))
             await sleep(50)
         }
         say(`soak: board online (${entry}${ballastKb ? `, ${ballastKb} KB ballast` : ""}), sending ${N} requests, window ${window}`)
@@ -179,7 +180,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
                 }
             }
             await peer.publishAsync(`devices/${DEVICE}/rx`, q.text, { qos: 1 })
-            if (i % 2000 === 0) say(`soak: ${i}/${N} sent, ${answered} answered, ${telemetry} telemetry, ${((Date.now() - tSend) / 1000).toFixed(0)} s`)
+            if (i % 2000 === 0)
+                say(`soak: ${i}/${N} sent, ${answered} answered, ${telemetry} telemetry, ${((Date.now() - tSend) / 1000).toFixed(0)} s`)
         }
         while (outstanding() > 0 && Date.now() - lastReply < stallMs && r.log.panicCode() === undefined) await sleep(10)
         tEnd = lastReply
@@ -259,11 +261,18 @@ async function main(): Promise<void> {
             console.log(formatSoak(r))
             if (r.ok) ok = kb
             else {
-                console.log(r.logTail.split("\n").filter((l) => !/LED (on|off)/.test(l)).join("\n"))
+                console.log(
+                    r.logTail
+                        .split("\n")
+                        .filter((l) => !/LED (on|off)/.test(l))
+                        .join("\n")
+                )
                 bad = kb
             }
         }
-        console.log(`heap: the firmware survived ${n} requests with ${ok} KB held and failed with ${bad} KB held (of 64 KB): peak live heap between ${64 - bad} and ${64 - ok} KB`)
+        console.log(
+            `heap: the firmware survived ${n} requests with ${ok} KB held and failed with ${bad} KB held (of 64 KB): peak live heap between ${64 - bad} and ${64 - ok} KB`
+        )
         process.exit(0)
     }
     const r = await runSoak({ requests, window, ballastKb })

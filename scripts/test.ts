@@ -123,7 +123,9 @@ const entries = listTs("devs", (p) => /(^|\/)main[^/]*\.ts$/.test(p)).concat(lis
 // above already compile every function of src/. Sizes per file: npm run size -- <entry>.
 for (const entry of entries) run(`devs build: ${entry}`, devs, ["build", entry])
 // The room left for users' own code: every board's default image keeps the project's floor free.
-run(`image floor: every board's default image leaves >= ${FLOOR_BYTES} B (npm run floor)`, join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", "image-floor.ts")])
+run(`image floor: every board's default image leaves >= ${FLOOR_BYTES} B (npm run floor)`, join(root, "node_modules", ".bin", "tsx"), [
+    join(root, "scripts", "image-floor.ts"),
+])
 
 // Stage 2: portable unit tests inside the VM (one aggregator per area).
 // An entry is a top-level file of test/devs/ that imports the portable specs of test/core/. Entries

@@ -28,7 +28,12 @@ function now(): RoomReading {
  * for the three sensors: each class method costs the board image a function and a prototype entry.
  */
 class SimSensor extends SensorServer {
-    constructor(spec: ds.ServiceSpec, private key: string, private lo: number, private hi: number) {
+    constructor(
+        spec: ds.ServiceSpec,
+        private key: string,
+        private lo: number,
+        private hi: number
+    ) {
         super(spec)
     }
     async reading() {

@@ -30,8 +30,7 @@ export function report(client: string, kind: string, n: number, ms: number): voi
 
 export function reportRtt(client: string, samples: number[]): void {
     // The VM cuts long console lines, so the samples go out 25 per line.
-    for (let i = 0; i < samples.length; i += 25)
-        console.log("BENCH " + client + " rttpart samples=" + samples.slice(i, i + 25).join(","))
+    for (let i = 0; i < samples.length; i += 25) console.log("BENCH " + client + " rttpart samples=" + samples.slice(i, i + 25).join(","))
     console.log("BENCH " + client + " rtt n=" + samples.length)
 }
 

@@ -7,7 +7,6 @@ import { connectMqtt } from "../mqtt"
 import { DsCompletion } from "../completion"
 import { BenchConfig, report, reportError, reportRtt } from "./common"
 
-
 async function burst(client: any, cfg: BenchConfig, topic: string, qos: number, n: number): Promise<number> {
     let done = 0
     let failed = 0

@@ -55,7 +55,10 @@ export async function benchProfile(cfg: BenchConfig): Promise<void> {
     console.log("BENCH profile alloc+set n=" + n + " ms=" + (ds.millis() - t0))
 
     const nc = new NullConnector()
-    const client = connect({ host: "x", port: 1, clientId: "profile" }, { connector: nc, clock: dsClock, random: dsRandom, completions: dsCompletions })
+    const client = connect(
+        { host: "x", port: 1, clientId: "profile" },
+        { connector: nc, clock: dsClock, random: dsRandom, completions: dsCompletions }
+    )
     await client.whenConnected()
     const opts: PublishOptions = { qos: 0 }
     t0 = ds.millis()
@@ -71,11 +74,16 @@ export async function benchProfile(cfg: BenchConfig): Promise<void> {
 export async function benchProfileStream(cfg: BenchConfig): Promise<void> {
     let opened = false
     const conn = new DsNetConnector()
-    const s = conn.open({ host: cfg.host, port: cfg.port, tls: false }, {
-        onOpen: () => { opened = true },
-        onData: (b: Buffer) => {},
-        onClose: (r: string) => {},
-    })
+    const s = conn.open(
+        { host: cfg.host, port: cfg.port, tls: false },
+        {
+            onOpen: () => {
+                opened = true
+            },
+            onData: (b: Buffer) => {},
+            onClose: (r: string) => {},
+        }
+    )
     while (!opened) await ds.sleep(1)
     s.write(Buffer.from("101500044d5154540402003c000962656e63682d726177", "hex"))
     await ds.sleep(50)

@@ -7,7 +7,15 @@ import * as ds from "@devicescript/core"
 import { startMQTTClient, MQTTMessage } from "@devicescript/net"
 import { BenchConfig, report, reportError, reportRtt } from "./common"
 
-async function burst(c: any, cfg: BenchConfig, topic: string, qos: number, n: number, yieldEvery: number, pauseMs: number): Promise<number> {
+async function burst(
+    c: any,
+    cfg: BenchConfig,
+    topic: string,
+    qos: number,
+    n: number,
+    yieldEvery: number,
+    pauseMs: number
+): Promise<number> {
     const t0 = ds.millis()
     for (let i = 0; i < n; i++) {
         await c.publish(topic, cfg.payload, qos)

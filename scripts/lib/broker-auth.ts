@@ -13,7 +13,21 @@ export const DEVICE_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
  * `--discovery`. Command and state topics (`devices/<id>/set/<key>`, `devices/<id>/state/<key>`) are
  * inside the device's own subtree.
  */
-export const DEFAULT_DISCOVERY = ["temperature", "humidity", "pressure", "illuminance", "uv_index", "air_quality", "status", "led", "restart", "uptime", "reconnects", "version", "rssi"]
+export const DEFAULT_DISCOVERY = [
+    "temperature",
+    "humidity",
+    "pressure",
+    "illuminance",
+    "uv_index",
+    "air_quality",
+    "status",
+    "led",
+    "restart",
+    "uptime",
+    "reconnects",
+    "version",
+    "rssi",
+]
 
 const QUANTITY_RULE = /^[a-z0-9_]{1,32}$/
 
@@ -114,7 +128,8 @@ export function renderAcl(reg: Registry): string {
 }
 
 export function validateDeviceId(id: string): string | undefined {
-    if (!DEVICE_ID_RULE.test(id)) return `device id "${id}" must be 1-64 characters of A-Z a-z 0-9 _ - (it becomes an MQTT username and topic level)`
+    if (!DEVICE_ID_RULE.test(id))
+        return `device id "${id}" must be 1-64 characters of A-Z a-z 0-9 _ - (it becomes an MQTT username and topic level)`
     return undefined
 }
 

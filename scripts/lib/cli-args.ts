@@ -25,7 +25,8 @@ export function parseFlags<K extends string>(
         throw new UsageError((e as Error).message.split("\n")[0].split(". ")[0].replace(/\.$/, ""))
     }
     const n = r.positionals.length
-    if (n < positionals.min) throw new UsageError(positionals.min === 1 ? "an argument is missing" : `${positionals.min - n} argument(s) missing`)
+    if (n < positionals.min)
+        throw new UsageError(positionals.min === 1 ? "an argument is missing" : `${positionals.min - n} argument(s) missing`)
     if (n > positionals.max) throw new UsageError(`unexpected argument "${r.positionals[positionals.max]}"`)
     return { values: r.values as Partial<Record<K, string | boolean>>, positionals: r.positionals }
 }
@@ -34,7 +35,8 @@ export function parseFlags<K extends string>(
 export function intArg(name: string, text: string | undefined, dflt: number, min: number, max: number): number {
     if (text === undefined || text === "") return dflt
     const n = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not "${text}"`)
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+        throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not "${text}"`)
     return n
 }
 

@@ -59,7 +59,6 @@ export class CborError extends Error {
     }
 }
 
-
 const TWO32 = 4294967296
 const TWO52 = 4503599627370496
 const MAX_SAFE = 9007199254740992 // 2^53

@@ -62,7 +62,6 @@ const PACK_FORMATS = [ContentFormat.SenmlJson, ContentFormat.SenmlCbor, ContentF
 const TEXT_OR_JSON = [ContentFormat.TextPlain, ContentFormat.Json]
 const JSON_ONLY = [ContentFormat.Json]
 
-
 /** Answers `code` with a text body in `format`. */
 function replyText(reply: Reply, code: number, format: number, body: string): void {
     reply({ code: code, contentFormat: format, payload: Buffer.from(body) })
@@ -158,7 +157,8 @@ export function installDeviceResources(
         },
         put: (req: CoapRequest, reply: Reply) => {
             const on = parseLed(req, model.getLed())
-            if (on === undefined) return replyText(reply, CoapCode.BadRequest, ContentFormat.TextPlain, 'expected "on", "off", "toggle" or {"on":true}')
+            if (on === undefined)
+                return replyText(reply, CoapCode.BadRequest, ContentFormat.TextPlain, 'expected "on", "off", "toggle" or {"on":true}')
             model.setLed(on)
             reply({ code: CoapCode.Changed })
         },

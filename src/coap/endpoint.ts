@@ -109,10 +109,7 @@ export class CoapServerCore implements RequestHandler {
         this.transport = transport
         this.clock = opts.clock
         this.resources = new ResourceTree()
-        this.observers = new ObserverRegistry(
-            opts.maxObservers ?? 16,
-            opts.initialObserveSeq ?? 2
-        )
+        this.observers = new ObserverRegistry(opts.maxObservers ?? 16, opts.initialObserveSeq ?? 2)
         this.conEveryN = opts.conEveryN ?? 8
         this.conInterval = opts.conInterval ?? RFC7641_4_5_CON_INTERVAL_MS
         this.maxBodySize = opts.maxBodySize ?? 4096
@@ -351,10 +348,7 @@ export class CoapServer extends CoapServerCore {
 
     constructor(transport: Transport, opts: ServerOptions) {
         super(transport, opts)
-        this.block1 = new Block1Assembler(
-            opts.maxBlock1Transfers ?? 4,
-            opts.block1Lifetime ?? 247000
-        )
+        this.block1 = new Block1Assembler(opts.maxBlock1Transfers ?? 4, opts.block1Lifetime ?? 247000)
         this.bodyCache = []
         this.bodyCacheLifetime = opts.block1Lifetime ?? 247000
         // RFC 6690 4.1: this server filters /.well-known/core by the query
@@ -461,7 +455,11 @@ export class CoapServer extends CoapServerCore {
     protected override finishResponse(ctx: Ctx, out: CoapMessage, payload: Buffer): CoapMessage {
         // RFC 7959 2.3: the final response of a Block1 transfer echoes the block
         if (ctx.block1 !== undefined) {
-            setUintOption(out, OptionNumber.Block1, encodeBlock({ num: ctx.block1.num, more: false, szx: this.szxFor(ctx.peer, ctx.block1.szx) }))
+            setUintOption(
+                out,
+                OptionNumber.Block1,
+                encodeBlock({ num: ctx.block1.num, more: false, szx: this.szxFor(ctx.peer, ctx.block1.szx) })
+            )
         }
         const success = codeClass(out.code) === 2
         const maxSzx = this.transport.maxBlockSzx(ctx.peer)
@@ -497,7 +495,8 @@ export class CoapServer extends CoapServerCore {
     private keepBody(key: string, out: CoapMessage, payload: Buffer): void {
         const full = newMessage(CoapType.ACK, out.code, 0)
         // later blocks answer plain GETs: no Observe (RFC 7641 3.4), no Block1 of the request
-        for (const o of out.options) if (o.number !== OptionNumber.Block1 && o.number !== OptionNumber.Observe) addOption(full, o.number, o.value)
+        for (const o of out.options)
+            if (o.number !== OptionNumber.Block1 && o.number !== OptionNumber.Observe) addOption(full, o.number, o.value)
         full.payload = payload
         const keep: CachedBody[] = []
         for (const c of this.bodyCache) if (c.key !== key) keep.push(c)

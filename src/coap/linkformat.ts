@@ -237,8 +237,7 @@ export function parseLinks(text: string): WebLink[] {
 
 /** `value` matches `pattern`; a trailing `*` in the pattern means prefix match. */
 export function matchesPattern(value: string, pattern: string): boolean {
-    if (pattern.length > 0 && pattern.charAt(pattern.length - 1) === "*")
-        return value.startsWith(pattern.slice(0, pattern.length - 1))
+    if (pattern.length > 0 && pattern.charAt(pattern.length - 1) === "*") return value.startsWith(pattern.slice(0, pattern.length - 1))
     return value === pattern
 }
 

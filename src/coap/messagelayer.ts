@@ -391,9 +391,16 @@ export class MessageLayer implements Transport {
             const self = this
             const peer = ex.peerKey
             const token = ex.msg.token
-            this.startCon(peer, response, bytes, "", (outcome: Outcome) => {
-                if (outcome === Outcome.Reset) self.rejected(peer, token)
-            }, now)
+            this.startCon(
+                peer,
+                response,
+                bytes,
+                "",
+                (outcome: Outcome) => {
+                    if (outcome === Outcome.Reset) self.rejected(peer, token)
+                },
+                now
+            )
             return
         }
         // 5.2.3: a NON request is answered with a NON response

@@ -63,12 +63,7 @@ export class CoapMqttServerBinding {
     private online: boolean
     private dropped: number
 
-    constructor(
-        prefix: string,
-        id: string,
-        publish: MqttPublish,
-        onRequest: (req: CoapMessage, reply: CoapReply) => void
-    ) {
+    constructor(prefix: string, id: string, publish: MqttPublish, onRequest: (req: CoapMessage, reply: CoapReply) => void) {
         this.publish = publish
         this.onRequest = onRequest
         this.reqTopic = coapRequestTopic(prefix, id)

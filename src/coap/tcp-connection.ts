@@ -44,7 +44,6 @@ export interface CoapTcpOptions {
     requestTimeoutMs?: number
 }
 
-
 /** Sends a response to one incoming request; returns false when the connection is gone. */
 export type CoapReply = (resp: CoapMessage) => boolean
 
@@ -348,5 +347,11 @@ export interface TcpConnectionStatus {
  * class is compiled into a board image, and the board never asks.
  */
 export function tcpConnectionStatus(c: CoapTcpConnection): TcpConnectionStatus {
-    return { open: !c.closed, ready: c.peerCsmSeen && !c.closed, peerMaxMessageSize: c.peerMaxSize, peerBlockWise: c.peerBlockWise, pending: c.pending.count() }
+    return {
+        open: !c.closed,
+        ready: c.peerCsmSeen && !c.closed,
+        peerMaxMessageSize: c.peerMaxSize,
+        peerBlockWise: c.peerBlockWise,
+        pending: c.pending.count(),
+    }
 }

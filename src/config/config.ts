@@ -42,7 +42,11 @@ export class Config {
     /** Why the last trial of new connection settings failed, until one succeeds. */
     trialFailed: string | undefined
 
-    constructor(private store: SettingsStore, private log: Logger, defs?: SettingDef[]) {
+    constructor(
+        private store: SettingsStore,
+        private log: Logger,
+        defs?: SettingDef[]
+    ) {
         this.defs = defs || SETTINGS
         for (const d of this.defs) this.values[d.key] = d.default
     }
@@ -75,7 +79,10 @@ export class Config {
                 // Taken out of the store before it is used, and a failure written in advance: a
                 // restart or crash during the trial comes back on the settings that worked.
                 await store.remove(TRIAL_KEY)
-                await store.write(TRIAL_FAILED_KEY, "the new connection settings were not confirmed (restart during their trial); the previous ones are back")
+                await store.write(
+                    TRIAL_FAILED_KEY,
+                    "the new connection settings were not confirmed (restart during their trial); the previous ones are back"
+                )
                 // (checked by set() before they were stored)
                 Object.assign(this.values, t)
                 this.trial = t
@@ -99,7 +106,12 @@ export class Config {
      * restart the caller makes next).
      */
     async failTrial(ms: number): Promise<void> {
-        const why = "new " + Object.keys(this.trial as Record<string, any>).join(", ") + " did not connect within " + ms / 1000 + " s; the previous settings are back"
+        const why =
+            "new " +
+            Object.keys(this.trial as Record<string, any>).join(", ") +
+            " did not connect within " +
+            ms / 1000 +
+            " s; the previous settings are back"
         this.log("config: " + why)
         try {
             await this.store.write(TRIAL_FAILED_KEY, why)

@@ -73,7 +73,7 @@ export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Check
 export function shownValue(def: SettingDef, v: any): string {
     if (def.secret) return "(hidden)"
     // a URL with user info may carry a password
-    if (typeof v === "string") return v.indexOf("://") > 0 && v.indexOf("@") > 0 ? "(a URL with credentials, hidden)" : "\"" + v + "\""
+    if (typeof v === "string") return v.indexOf("://") > 0 && v.indexOf("@") > 0 ? "(a URL with credentials, hidden)" : '"' + v + '"'
     const s = toText(v)
     return s === undefined ? "(" + typeof v + ")" : s
 }

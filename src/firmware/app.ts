@@ -13,11 +13,11 @@ import { telemetryJson } from "../telemetry/telemetry"
 import { Actuator, BoardHardware, Restarter } from "./hardware"
 import { DeviceTopics, deviceTopics } from "./topics"
 import { OFFLINE_STATUS, ONLINE_PREFIX, onlineStatus } from "./status"
-import { discoveryPayload, entityTopic, DiscoveryInput } from "./discovery"
+import { DiscoveryInput } from "./discovery"
 import { MessageBus, ConnectPlan, PLAIN, RETAINED } from "./bus"
 import { registerDeviceMethods } from "./methods"
 import { FIRMWARE_NAME } from "./version"
-import { appActuators, commandRequest, controlEntity, syncStates } from "./control"
+import { appActuators, commandRequest, discoveryEntity, syncStates } from "./control"
 
 export interface AppDeps {
     hw: BoardHardware
@@ -53,7 +53,6 @@ export const RECENT_IDS = 16
 /** Longer ids are refused: the board remembers recent ids (RECENT_IDS) and they must stay small. */
 export const MAX_ID_LENGTH = 64
 
-
 /** How often the status document (with the diagnostics Home Assistant shows) is published again. */
 export const STATUS_MS = 60000
 
@@ -65,7 +64,7 @@ export const STATUS_MS = 60000
 function checkId(ids: string[], idText: string): string | undefined {
     if (idText.length > MAX_ID_LENGTH) return "id longer than " + MAX_ID_LENGTH + " characters"
     // a Home Assistant command (commandRequest's id "set/<key>") is a new event every time
-    if (idText.startsWith("\"set/")) return undefined
+    if (idText.startsWith('"set/')) return undefined
     if (ids.indexOf(idText) >= 0) return "id " + idText + " is one of the last " + RECENT_IDS + " ids that ran; not run again"
     ids.push(idText)
     if (ids.length > RECENT_IDS) ids.shift()
@@ -193,7 +192,15 @@ export class DeviceApp extends DeviceCore {
         if (typeof ep === "string") return "MQTT_URL " + ep
         const e = ep as Endpoint
         if (e.tls && !this.deps.hw.tls)
-            return "MQTT_URL is " + cfg.get("MQTT_URL") + " but the " + this.deps.hw.board + " runtime has no TLS: set MQTT_URL=mqtt://" + e.host + " (plain TCP); not connecting"
+            return (
+                "MQTT_URL is " +
+                cfg.get("MQTT_URL") +
+                " but the " +
+                this.deps.hw.board +
+                " runtime has no TLS: set MQTT_URL=mqtt://" +
+                e.host +
+                " (plain TCP); not connecting"
+            )
         return {
             host: e.host,
             port: e.port,
@@ -221,14 +228,23 @@ export class DeviceApp extends DeviceCore {
         if (cfg.trial) await bus.subscribe(this.topics.status, 1)
         await publishStatus(this, bus)
         const on = cfg.get("HA_DISCOVERY") as boolean
-        const input: DiscoveryInput = { haPrefix: cfg.get("HA_PREFIX"), deviceId: this.deviceId, board: hw.board, model: hw.model, deviceName: cfg.get("DEVICE_NAME"), topics: this.topics, sensors: hw.sensors }
-        // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB.
+        const input: DiscoveryInput = {
+            haPrefix: cfg.get("HA_PREFIX"),
+            deviceId: this.deviceId,
+            board: hw.board,
+            model: hw.model,
+            deviceName: cfg.get("DEVICE_NAME"),
+            topics: this.topics,
+            sensors: hw.sensors,
+        }
+        // One document at a time: each stays in memory until its PUBACK, and the heap is 64 KB. The
+        // last one is let go before the next is built (a 700 B text needs a hole that large).
         // Turned off: an empty retained payload removes each entity again.
-        for (const s of hw.sensors) await bus.publish(entityTopic(input, "sensor", s.key), on ? discoveryPayload(input, s) : "", RETAINED)
         for (let i = 0; ; i++) {
-            const e = controlEntity(this, input, i)
+            const e = discoveryEntity(this, input, i, on)
             if (!e) break
-            await bus.publish(e[0], on ? e[1] : "", RETAINED)
+            await bus.publish(e[0], e[1], RETAINED)
+            e[1] = ""
         }
         await syncStates(this, bus, this.states, true)
     }
@@ -320,5 +336,9 @@ async function publishStatus(app: DeviceApp, bus: MessageBus): Promise<void> {
         } catch (e) {}
     }
     app.statusAt = app.uptimeMs()
-    await bus.publish(app.topics.status, onlineStatus(app.deps.hw.board, app.statusAt, app.connects - 1, rssi, app.deps.config.trialFailed), RETAINED)
+    await bus.publish(
+        app.topics.status,
+        onlineStatus(app.deps.hw.board, app.statusAt, app.connects - 1, rssi, app.deps.config.trialFailed),
+        RETAINED
+    )
 }

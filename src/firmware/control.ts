@@ -16,22 +16,35 @@ import { jsonString, toJson } from "../util/json"
 import { formatNumber } from "../util/decimal"
 import { MessageBus, RETAINED } from "./bus"
 import { Actuator } from "./hardware"
-import { DiscoveryInput, entityDoc, entityTopic, readingDoc } from "./discovery"
+import { DiscoveryInput, discoveryPayload, entityDoc, entityTopic, readingDoc } from "./discovery"
 import type { DeviceCore } from "./app"
 import { parseLed } from "../coap/board-coap"
 
 /** Error code for "the hardware could not do it" (as methods.ts). */
 const HARDWARE_ERROR = -32000
 
-
 /** The LED as a light, the board's and the user's actuators, and the restart button. */
 export function appActuators(app: DeviceCore): Actuator[] {
     const hw = app.deps.hw
     const out: Actuator[] = []
     const led = hw.led
-    if (led) out.push({ key: "led", name: "LED", kind: "light", get: () => led.get(), set: async (v: boolean | number) => await led.set(v as boolean) })
+    if (led)
+        out.push({
+            key: "led",
+            name: "LED",
+            kind: "light",
+            get: () => led.get(),
+            set: async (v: boolean | number) => await led.set(v as boolean),
+        })
     if (hw.actuators) for (const a of hw.actuators) out.push(a)
-    out.push({ key: "restart", name: "Restart", kind: "button", deviceClass: "restart", category: "config", set: async (v: boolean | number) => app.deps.restarter.restartSoon(500) })
+    out.push({
+        key: "restart",
+        name: "Restart",
+        kind: "button",
+        deviceClass: "restart",
+        category: "config",
+        set: async (v: boolean | number) => app.deps.restarter.restartSoon(500),
+    })
     return out
 }
 
@@ -96,7 +109,15 @@ export function commandRequest(setPrefix: string, topic: string, payload: string
             if (typeof JSON.parse(p) === "number") v = p
         } catch (e) {}
     }
-    return '{"jsonrpc":"2.0","method":"actuator.set","params":{"key":' + jsonString(key) + ',"value":' + (v ?? jsonString(p)) + '},"id":' + jsonString("set/" + key) + "}"
+    return (
+        '{"jsonrpc":"2.0","method":"actuator.set","params":{"key":' +
+        jsonString(key) +
+        ',"value":' +
+        (v ?? jsonString(p)) +
+        '},"id":' +
+        jsonString("set/" + key) +
+        "}"
+    )
 }
 
 /**
@@ -130,22 +151,34 @@ const DIAGNOSTICS =
     "]"
 
 /** Actuator members and their names in a discovery document, in pairs. */
-const MEMBERS = '["min","min","max","max","step","step","unit","unit_of_measurement","deviceClass","device_class","category","entity_category"]'
+const MEMBERS =
+    '["min","min","max","max","step","step","unit","unit_of_measurement","deviceClass","device_class","category","entity_category"]'
 
 /**
- * Entity `i` after the sensors: the diagnostics, then one per actuator, as [topic, document];
- * undefined past the last. One at a time, so only one document is in the 64 KB heap at once.
+ * Discovery entity `i` as [topic, document]: the sensors, the diagnostics, then one per actuator;
+ * undefined past the last. The document is "" when discovery is off (`on` false): an empty retained
+ * payload removes the entity, and no document is built. One at a time, so only one document is in
+ * the 64 KB heap at once.
  */
-export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): string[] | undefined {
-    const diag = JSON.parse(DIAGNOSTICS) as string[][]
+export function discoveryEntity(app: DeviceCore, d: DiscoveryInput, i: number, on: boolean): string[] | undefined {
+    const sensors = d.sensors
+    if (i < sensors.length) {
+        const s = sensors[i]
+        return [entityTopic(d, "sensor", s.key), on ? discoveryPayload(d, s) : ""]
+    }
+    i -= sensors.length
     let nDiag = 3
     if (app.deps.hw.rssi) nDiag = 4
     if (i < nDiag) {
-        const r = diag[i]
-        return [entityTopic(d, "sensor", r[0]), readingDoc(d, r[1], r[0], d.topics.status, r[2], r[3] + ',"entity_category":"diagnostic"')]
+        const r = (JSON.parse(DIAGNOSTICS) as string[][])[i]
+        const topic = entityTopic(d, "sensor", r[0])
+        if (!on) return [topic, ""]
+        return [topic, readingDoc(d, r[1], r[0], d.topics.status, r[2], r[3] + ',"entity_category":"diagnostic"')]
     }
     const a = app.actuators[i - nDiag]
     if (!a) return undefined
+    const topic = entityTopic(d, a.kind, a.key)
+    if (!on) return [topic, ""]
     let doc = ',"command_topic":' + jsonString(d.topics.set + a.key)
     if (a.kind === "button") doc += ',"payload_press":"PRESS"'
     else doc += ',"state_topic":' + jsonString(d.topics.state + a.key)
@@ -156,7 +189,7 @@ export function controlEntity(app: DeviceCore, d: DiscoveryInput, i: number): st
         const v = (a as any)[members[k]]
         if (v !== undefined) doc += ',"' + members[k + 1] + '":' + toJson(v)
     }
-    return [entityTopic(d, a.kind, a.key), entityDoc(d, a.name, a.key, doc)]
+    return [topic, entityDoc(d, a.name, a.key, doc)]
 }
 
 /** "on"/"off" for on/off actuators, the number, or "" for a button (CoAP GET /actuators/<key>). */

@@ -47,16 +47,23 @@ export function entityTopic(d: DiscoveryInput, component: string, key: string): 
  */
 export function discoveryPayload(d: DiscoveryInput, s: SensorChannel): string {
     return readingDoc(
-        d, s.name, s.key, d.topics.telemetry, "{{ value_json." + s.key + " | default(None) }}",
-        ",\"unit_of_measurement\":" + jsonString(s.unit) +
-        ",\"device_class\":" + jsonString(s.deviceClass) +
-        ",\"state_class\":\"measurement\",\"suggested_display_precision\":" + formatNumber(s.decimals)
+        d,
+        s.name,
+        s.key,
+        d.topics.telemetry,
+        "{{ value_json." + s.key + " | default(None) }}",
+        ',"unit_of_measurement":' +
+            jsonString(s.unit) +
+            ',"device_class":' +
+            jsonString(s.deviceClass) +
+            ',"state_class":"measurement","suggested_display_precision":' +
+            formatNumber(s.decimals)
     )
 }
 
 /** A read-only entity (a sensor or a diagnostic): its state is `template` applied to `stateTopic`. */
 export function readingDoc(d: DiscoveryInput, name: string, key: string, stateTopic: string, template: string, members: string): string {
-    return entityDoc(d, name, key, ",\"state_topic\":" + jsonString(stateTopic) + ",\"value_template\":" + jsonString(template) + members)
+    return entityDoc(d, name, key, ',"state_topic":' + jsonString(stateTopic) + ',"value_template":' + jsonString(template) + members)
 }
 
 /**
@@ -66,17 +73,29 @@ export function readingDoc(d: DiscoveryInput, name: string, key: string, stateTo
  * origin (the software that sent the document).
  */
 export function entityDoc(d: DiscoveryInput, name: string, key: string, members: string): string {
-    return (
-        "{\"name\":" + jsonString(name) + ",\"unique_id\":" + jsonString(FIRMWARE_NAME + "_" + d.deviceId + "_" + key) + members +
-        ",\"availability\":[{\"topic\":" + jsonString(d.topics.status) +
-        ",\"value_template\":\"{{ value_json.state }}\",\"payload_available\":\"online\",\"payload_not_available\":\"offline\"}]" +
-        ",\"device\":{\"identifiers\":[" + jsonString(FIRMWARE_NAME + "_" + d.deviceId) +
-        "],\"name\":" + jsonString(d.deviceName || FIRMWARE_NAME + " " + d.deviceId) +
-        ",\"manufacturer\":\"" + FIRMWARE_NAME +
-        "\",\"model\":" + jsonString(d.model) +
-        ",\"sw_version\":\"" + version.text + "\"}" +
-        ",\"origin\":{\"name\":\"" + FIRMWARE_NAME + "\",\"sw_version\":\"" + version.text + "\"}}"
-    )
+    // Joined once from its parts: a chain of `+` copies the growing text at every step, and in a
+    // 64 KB heap that never moves anything those copies leave holes a whole document no longer fits.
+    return [
+        '{"name":',
+        jsonString(name),
+        ',"unique_id":',
+        jsonString(FIRMWARE_NAME + "_" + d.deviceId + "_" + key),
+        members,
+        ',"availability":[{"topic":',
+        jsonString(d.topics.status),
+        ',"value_template":"{{ value_json.state }}","payload_available":"online","payload_not_available":"offline"}]' +
+            ',"device":{"identifiers":[',
+        jsonString(FIRMWARE_NAME + "_" + d.deviceId),
+        '],"name":',
+        jsonString(d.deviceName || FIRMWARE_NAME + " " + d.deviceId),
+        ',"manufacturer":"' + FIRMWARE_NAME + '","model":',
+        jsonString(d.model),
+        ',"sw_version":"',
+        version.text,
+        '"},"origin":{"name":"' + FIRMWARE_NAME + '","sw_version":"',
+        version.text,
+        '"}}',
+    ].join("")
 }
 
 /** The retained config document for one quantity, with its topic. */
@@ -90,5 +109,5 @@ export function discoveryRemoval(d: DiscoveryInput, s: SensorChannel): Discovery
 }
 
 export function discoveryMessages(d: DiscoveryInput): DiscoveryMessage[] {
-    return d.sensors.map(s => discoveryMessage(d, s))
+    return d.sensors.map((s) => discoveryMessage(d, s))
 }

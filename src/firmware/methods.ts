@@ -79,7 +79,7 @@ async function deviceMethod(app: DeviceCore, name: string, p: Record<string, any
             led: !!led,
             broker: broker,
             topics: app.topics,
-            sensors: hw.sensors.map(s => ({ key: s.key, unit: s.unit, decimals: s.decimals })),
+            sensors: hw.sensors.map((s) => ({ key: s.key, unit: s.unit, decimals: s.decimals })),
             dropped_requests: app.dropped,
         }
     }

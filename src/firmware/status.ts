@@ -6,10 +6,10 @@ import { formatInteger } from "../util/decimal"
 import { FIRMWARE_NAME, version } from "./version"
 
 /** The Last Will: published by the broker when the board vanishes (retained). */
-export const OFFLINE_STATUS = "{\"state\":\"offline\"}"
+export const OFFLINE_STATUS = '{"state":"offline"}'
 
 /** How every online status starts (the board recognises its own status by it). */
-export const ONLINE_PREFIX = "{\"state\":\"online\""
+export const ONLINE_PREFIX = '{"state":"online"'
 
 /**
  * Published after each connect and then every minute, so it also carries the diagnostics Home
@@ -17,11 +17,28 @@ export const ONLINE_PREFIX = "{\"state\":\"online\""
  * leaves it out). settingsError: why the last change of connection settings was not kept
  * (Config.trialFailed), if any.
  */
-export function onlineStatus(board: string, uptimeMs: number, reconnects: number, rssi: number | undefined, settingsError: string | undefined): string {
+export function onlineStatus(
+    board: string,
+    uptimeMs: number,
+    reconnects: number,
+    rssi: number | undefined,
+    settingsError: string | undefined
+): string {
     // FIRMWARE_NAME and the version (package.json's, digits, letters, . and -) need no escaping.
     return (
-        ONLINE_PREFIX + ",\"firmware\":\"" + FIRMWARE_NAME + "\",\"version\":\"" + version.text + "\",\"board\":" + jsonString(board) +
-        ",\"uptime_ms\":" + formatInteger(uptimeMs) + ",\"reconnects\":" + formatInteger(reconnects) + (rssi === undefined ? "" : ",\"rssi\":" + formatInteger(rssi)) +
-        (settingsError ? ",\"settings_error\":" + jsonString(settingsError) : "") + "}"
+        ONLINE_PREFIX +
+        ',"firmware":"' +
+        FIRMWARE_NAME +
+        '","version":"' +
+        version.text +
+        '","board":' +
+        jsonString(board) +
+        ',"uptime_ms":' +
+        formatInteger(uptimeMs) +
+        ',"reconnects":' +
+        formatInteger(reconnects) +
+        (rssi === undefined ? "" : ',"rssi":' + formatInteger(rssi)) +
+        (settingsError ? ',"settings_error":' + jsonString(settingsError) : "") +
+        "}"
     )
 }

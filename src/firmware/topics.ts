@@ -19,5 +19,12 @@ export interface DeviceTopics {
 
 export function deviceTopics(prefix: string, id: string): DeviceTopics {
     const base = prefix + "/" + id + "/"
-    return { status: base + "status", telemetry: base + "telemetry", rx: base + "rx", tx: base + "tx", set: base + "set/", state: base + "state/" }
+    return {
+        status: base + "status",
+        telemetry: base + "telemetry",
+        rx: base + "rx",
+        tx: base + "tx",
+        set: base + "set/",
+        state: base + "state/",
+    }
 }

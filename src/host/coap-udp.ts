@@ -93,15 +93,18 @@ export async function startCoapUdpServer(opts: CoapUdpOptions = {}): Promise<Coa
         timer = undefined
         const d = ml.nextDeadline()
         if (d < 0) return
-        timer = setTimeout(() => {
-            timer = undefined
-            try {
-                ml.tick(clock.now())
-            } catch (e) {
-                reportFault(e)
-            }
-            arm()
-        }, Math.max(0, Math.ceil(d - clock.now())))
+        timer = setTimeout(
+            () => {
+                timer = undefined
+                try {
+                    ml.tick(clock.now())
+                } catch (e) {
+                    reportFault(e)
+                }
+                arm()
+            },
+            Math.max(0, Math.ceil(d - clock.now()))
+        )
     }
     ml.onWakeup = arm
 

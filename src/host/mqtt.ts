@@ -31,7 +31,8 @@ export function connectNode(options: NodeClientOptions): MqttClient {
     if (url && url.indexOf(",") >= 0) {
         const list = parseBrokerList(url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true, "url")
         if (typeof list === "string") throw invalid(list)
-        if (options.host || options.port) throw invalid("url lists several brokers: give each its host and port in the list, not the host or port option")
+        if (options.host || options.port)
+            throw invalid("url lists several brokers: give each its host and port in the list, not the host or port option")
         const proto = options.proto
         connector = new BrokerDialler(
             stream,

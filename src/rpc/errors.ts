@@ -9,7 +9,11 @@ export const INTERNAL_ERROR = -32603
 
 /** Thrown by a method (or the dispatcher) to reply with this code; anything else becomes -32603. */
 export class RpcError extends Error {
-    constructor(public code: number, message: string, public data?: any) {
+    constructor(
+        public code: number,
+        message: string,
+        public data?: any
+    ) {
         super(message)
         this.name = "RpcError"
     }

@@ -29,7 +29,8 @@ export function checkParam(spec: ParamSpec, v: any): string | undefined {
     else if (Array.isArray(v)) kind = "array"
     else if (t === "number") kind = v - v !== 0 ? "" : Math.floor(v) === v ? "integer" : "number"
     if (type === "any") return undefined
-    if (kind !== type && !(type === "number" && kind === "integer")) return name + "must be " + ("aeiou".indexOf(type.charAt(0)) >= 0 ? "an " : "a ") + type
+    if (kind !== type && !(type === "number" && kind === "integer"))
+        return name + "must be " + ("aeiou".indexOf(type.charAt(0)) >= 0 ? "an " : "a ") + type
     const str = type === "string"
     if (!str && t !== "number") return undefined
     // strings: min/max are lengths; numbers and integers: values

@@ -60,7 +60,10 @@ export class SimRoom {
     private baseP: number
     private cycleMs: number
 
-    constructor(private random: Random, opts?: RoomOptions) {
+    constructor(
+        private random: Random,
+        opts?: RoomOptions
+    ) {
         const o = opts || {}
         this.baseT = o.baseTemperature ?? 21.5
         this.baseH = o.baseHumidity ?? 45

@@ -29,7 +29,10 @@ export class TelemetryPolicy {
     lastAt = 0
 
     /** `opts` may be replaced at any time (the application does when settings change). */
-    constructor(readonly clock: Clock, public opts: PolicyOptions) {}
+    constructor(
+        readonly clock: Clock,
+        public opts: PolicyOptions
+    ) {}
 
     /** Decides for a fresh sample; returns why to publish it, or undefined to skip it. */
     offer(sample: Reading[]): PublishReason | undefined {

@@ -8,7 +8,7 @@ import { Reading } from "./reading"
 import { jsonString } from "../util/json"
 
 export function telemetryJson(ts: number, readings: Reading[]): string {
-    let doc = "{\"ts\":" + formatInteger(ts)
+    let doc = '{"ts":' + formatInteger(ts)
     for (const r of readings) doc += "," + jsonString(r.key) + ":" + formatScaled(r.scaled, r.decimals)
     return doc + "}"
 }

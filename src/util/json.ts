@@ -30,16 +30,16 @@ export function jsonString(s: string): string {
         if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue
         if (i > start) parts.push(s.slice(start, i))
         start = i + 1
-        if (c === 0x22) parts.push("\\\"")
+        if (c === 0x22) parts.push('\\"')
         else if (c === 0x5c) parts.push("\\\\")
         else if (c === 0x0a) parts.push("\\n")
         else if (c === 0x0d) parts.push("\\r")
         else if (c === 0x09) parts.push("\\t")
         else parts.push("\\u00" + HEX[c >> 4] + HEX[c & 15])
     }
-    if (start === 0) return "\"" + s + "\""
+    if (start === 0) return '"' + s + '"'
     if (start < n) parts.push(s.slice(start, n))
-    return "\"" + parts.join("") + "\""
+    return '"' + parts.join("") + '"'
 }
 
 /**

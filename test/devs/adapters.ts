@@ -312,7 +312,7 @@ describe("settings-store", () => {
     test("non-ASCII text, numbers and booleans read back as written", async () => {
         const store = new DsSettingsStore()
         // writeSetting's JSON.stringify writes "é" as "\u00c3\u00a9", read back as "Ã©"
-        const text = "caf\u00e9 \u00fc \u65e5\u672c \ud83d\ude00 \"q\" \\"
+        const text = 'caf\u00e9 \u00fc \u65e5\u672c \ud83d\ude00 "q" \\'
         await store.write("T_TEXT", text)
         await store.write("T_NUM", 1883)
         await store.write("T_BOOL", false)

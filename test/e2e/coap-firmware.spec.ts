@@ -15,10 +15,14 @@ beforeAll(async () => {
     gw = await startGateway({ coap: { port: 0, upstreamIdleMs: 500 }, tcp: { port: 0, requestTimeoutMs: 3000 }, http: false })
     vm = startTestEntry("test/devs/e2e/coap-firmware.ts", { env: { HEADEND_PORT: gw.ports.tcp!, BOARD_ID: ID }, timeoutMs: 180_000 })
     try {
-        await until(() => {
-            const b = gw.registry.get(ID)
-            return !!b && b.online && b.links.length >= 5
-        }, 90_000, "the CoAP firmware registered")
+        await until(
+            () => {
+                const b = gw.registry.get(ID)
+                return !!b && b.online && b.links.length >= 5
+            },
+            90_000,
+            "the CoAP firmware registered"
+        )
     } catch (e) {
         console.log(vm.log.text?.() ?? "")
         throw e
@@ -63,7 +67,17 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
     })
 
     test("POST /rpc reaches the firmware's JSON-RPC methods", async () => {
-        const r = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":7,"method":"sys.info"}', uri("/rpc")])
+        const r = await coapClient([
+            "-B",
+            "10",
+            "-m",
+            "post",
+            "-t",
+            "50",
+            "-e",
+            '{"jsonrpc":"2.0","id":7,"method":"sys.info"}',
+            uri("/rpc"),
+        ])
         const reply = JSON.parse(r.payload)
         expect(reply.id).toBe(7)
         expect(reply.result.device_id).toBe(ID)
@@ -87,7 +101,17 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
         const obs = coapClient(["-B", "6", "-s", "5", uri("/actuators/led")], 20_000, (o) => (out = o))
         // the observation is up once its registration is answered (through the gateway, by the board)
         await until(() => countCodes(out, "2.05") >= 1, 10_000, "the LED observation registered")
-        await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":8,"method":"led.set","params":{"on":false}}', uri("/rpc")])
+        await coapClient([
+            "-B",
+            "10",
+            "-m",
+            "post",
+            "-t",
+            "50",
+            "-e",
+            '{"jsonrpc":"2.0","id":8,"method":"led.set","params":{"on":false}}',
+            uri("/rpc"),
+        ])
         const r = await obs
         const ok = r.codes.filter((c) => c === "2.05")
         expect(ok.length).toBeGreaterThanOrEqual(2)
@@ -130,11 +154,19 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
         const tcpPort = gw.ports.tcp!
         const coapPort = gw.ports.coap!
         await gw.stop()
-        gw = await startGateway({ coap: { port: coapPort, upstreamIdleMs: 500 }, tcp: { port: tcpPort, requestTimeoutMs: 3000 }, http: false })
-        await until(() => {
-            const b = gw.registry.get(ID)
-            return !!b && b.online && b.links.length >= 5
-        }, 60_000, "the CoAP firmware registered with the restarted head-end")
+        gw = await startGateway({
+            coap: { port: coapPort, upstreamIdleMs: 500 },
+            tcp: { port: tcpPort, requestTimeoutMs: 3000 },
+            http: false,
+        })
+        await until(
+            () => {
+                const b = gw.registry.get(ID)
+                return !!b && b.online && b.links.length >= 5
+            },
+            60_000,
+            "the CoAP firmware registered with the restarted head-end"
+        )
         const r = await coapClient(["-B", "10", uri("/sensors/temperature")])
         expect(r.codes).toEqual(["2.05"])
     }, 90_000)

@@ -29,8 +29,14 @@ beforeAll(async () => {
         http: false,
         mqtt: { url: mosq.url, requestTimeoutMs: REQUEST_TIMEOUT_MS, discoveryRetryMs: 1000 },
     })
-    vms["simboard1"] = startTestEntry("test/devs/coap-tcp-board.ts", { env: { HEADEND_PORT: gw.ports.tcp!, BOARD_ID: "simboard1" }, timeoutMs: 180_000 })
-    vms["simboard2"] = startTestEntry("test/devs/coap-mqtt-board.ts", { env: { BROKER_PORT: mosq.port, BOARD_ID: "simboard2" }, timeoutMs: 180_000 })
+    vms["simboard1"] = startTestEntry("test/devs/coap-tcp-board.ts", {
+        env: { HEADEND_PORT: gw.ports.tcp!, BOARD_ID: "simboard1" },
+        timeoutMs: 180_000,
+    })
+    vms["simboard2"] = startTestEntry("test/devs/coap-mqtt-board.ts", {
+        env: { BROKER_PORT: mosq.port, BOARD_ID: "simboard2" },
+        timeoutMs: 180_000,
+    })
     try {
         await until(() => ready("simboard1") && ready("simboard2"), 90_000, "both simulated boards registered")
     } catch (e) {
@@ -54,12 +60,18 @@ describe.each([
     test("discovery lists the firmware's resources", async () => {
         const r = await coapClient(["-B", "10", uri("/.well-known/core")])
         expect(r.codes[0]).toBe("2.05")
-        for (const p of ["sensors/temperature", "sensors/humidity", "actuators/led", "device", "config", "rpc"]) expect(r.payload).toContain(`</${id}/${p}>`)
+        for (const p of ["sensors/temperature", "sensors/humidity", "actuators/led", "device", "config", "rpc"])
+            expect(r.payload).toContain(`</${id}/${p}>`)
     })
 
     test("GET of each sensor in each content format", async () => {
         for (const q of ["temperature", "humidity"]) {
-            for (const [accept, name] of [["0", "text/plain"], ["50", "application/json"], ["110", "application/senml+json"], ["112", "application/senml+cbor"]]) {
+            for (const [accept, name] of [
+                ["0", "text/plain"],
+                ["50", "application/json"],
+                ["110", "application/senml+json"],
+                ["112", "application/senml+cbor"],
+            ]) {
                 const r = await coapClient(["-B", "10", "-A", accept, uri(`/${id}/sensors/${q}`)])
                 expect(r.codes, `${q} as ${name}`).toEqual(["2.05"])
                 expect(r.out).toContain(`Content-Format:${name}`)
@@ -77,7 +89,17 @@ describe.each([
     })
 
     test("POST /rpc", async () => {
-        const r = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":1,"method":"sys.ping"}', uri(`/${id}/rpc`)])
+        const r = await coapClient([
+            "-B",
+            "10",
+            "-m",
+            "post",
+            "-t",
+            "50",
+            "-e",
+            '{"jsonrpc":"2.0","id":1,"method":"sys.ping"}',
+            uri(`/${id}/rpc`),
+        ])
         expect(r.codes[0].startsWith("2.")).toBe(true)
         expect(r.payload).toContain('"result":"pong"')
     })

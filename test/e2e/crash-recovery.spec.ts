@@ -55,7 +55,9 @@ test(`the board is back online after each of ${CYCLES} crashes`, async () => {
         times.push(online[seen] - crashAt)
     }
     times.sort((a, b) => a - b)
-    console.log(`crash -> online over ${CYCLES} cycles (ms): min ${times[0]}, median ${times[CYCLES >> 1]}, max ${times[CYCLES - 1]}; all: ${times.join(" ")}`)
+    console.log(
+        `crash -> online over ${CYCLES} cycles (ms): min ${times[0]}, median ${times[CYCLES >> 1]}, max ${times[CYCLES - 1]}; all: ${times.join(" ")}`
+    )
     expect(times.length).toBe(CYCLES)
     expect(run.log.vm.filter((l) => /^start: /.test(l)).length).toBeGreaterThanOrEqual(CYCLES + 1)
 }, 1_800_000)

@@ -48,12 +48,18 @@ describe("default firmware: CoAP inside the MQTT session, through the gateway", 
     test("discovery lists the firmware's resources", async () => {
         const r = await coapClient(["-B", "10", `coap://127.0.0.1:${gw.ports.coap}/.well-known/core`])
         expect(r.codes[0]).toBe("2.05")
-        for (const p of ["sensors/temperature", "sensors/humidity", "sensors/pressure", "actuators/led", "device", "config", "rpc"]) expect(r.payload).toContain(`</${ID}/${p}>`)
+        for (const p of ["sensors/temperature", "sensors/humidity", "sensors/pressure", "actuators/led", "device", "config", "rpc"])
+            expect(r.payload).toContain(`</${ID}/${p}>`)
     })
 
     test("GET of each sensor in each content format", async () => {
         for (const q of ["temperature", "humidity", "pressure"]) {
-            for (const [accept, name] of [["0", "text/plain"], ["50", "application/json"], ["110", "application/senml+json"], ["112", "application/senml+cbor"]]) {
+            for (const [accept, name] of [
+                ["0", "text/plain"],
+                ["50", "application/json"],
+                ["110", "application/senml+json"],
+                ["112", "application/senml+cbor"],
+            ]) {
                 const r = await coapClient(["-B", "10", "-A", accept, uri(`/sensors/${q}`)])
                 expect(r.codes, `${q} as ${name}`).toEqual(["2.05"])
                 expect(r.out).toContain(`Content-Format:${name}`)
@@ -68,12 +74,32 @@ describe("default firmware: CoAP inside the MQTT session, through the gateway", 
         expect(put.codes).toEqual(["2.04"])
         const get = await coapClient(["-B", "10", uri("/actuators/led")])
         expect(get.payload).toContain("on")
-        const rpc = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":7,"method":"led.get"}', uri("/rpc")])
+        const rpc = await coapClient([
+            "-B",
+            "10",
+            "-m",
+            "post",
+            "-t",
+            "50",
+            "-e",
+            '{"jsonrpc":"2.0","id":7,"method":"led.get"}',
+            uri("/rpc"),
+        ])
         expect(JSON.parse(rpc.payload)).toEqual({ jsonrpc: "2.0", id: 7, result: { on: true } })
     })
 
     test("POST /rpc answers the same methods as devices/<id>/rx", async () => {
-        const r = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":1,"method":"sys.info"}', uri("/rpc")])
+        const r = await coapClient([
+            "-B",
+            "10",
+            "-m",
+            "post",
+            "-t",
+            "50",
+            "-e",
+            '{"jsonrpc":"2.0","id":1,"method":"sys.info"}',
+            uri("/rpc"),
+        ])
         expect(r.codes[0].startsWith("2.")).toBe(true)
         const reply = JSON.parse(r.payload)
         expect(reply.id).toBe(1)

@@ -108,7 +108,10 @@ describe("firmware safety in the simulator", () => {
         let info: any
         let lost = 0
         for (let i = 0; i < 5 && !info; i++) info = await rpc("sys.info").catch((): undefined => (lost++, undefined))
-        const answered = msgs.slice(from).filter((m) => isTx(m) && m.text.includes('"error"')).map((m) => JSON.parse(m.text).id)
+        const answered = msgs
+            .slice(from)
+            .filter((m) => isTx(m) && m.text.includes('"error"'))
+            .map((m) => JSON.parse(m.text).id)
         expect(answered.length + info.result.dropped_requests - dropped0 - lost).toBe(12)
         expect(answered).toEqual([...answered].sort((a, b) => a - b))
         expect(answered.every((id) => id >= first && id < first + 12)).toBe(true)
@@ -132,7 +135,11 @@ describe("firmware safety in the simulator", () => {
         }
         // the board carries on: it still answers, and never crashed
         let ok = false
-        for (let i = 0; i < 4 && !ok; i++) ok = await rpc("sys.info").then((r) => r.result.device_id === DEVICE_ID, () => false)
+        for (let i = 0; i < 4 && !ok; i++)
+            ok = await rpc("sys.info").then(
+                (r) => r.result.device_id === DEVICE_ID,
+                () => false
+            )
         expect(ok).toBe(true)
         expect(run.log.panicCode()).toBeUndefined()
     }, 180_000)
@@ -145,9 +152,15 @@ describe("firmware safety in the simulator", () => {
         const first = nextId
         const from = msgs.length
         for (let i = 0; i < 20; i++) client.publish(`${TOPIC}/rx`, maxRequest(nextId++), { qos: i % 2 === 0 ? 1 : 0 })
-        const answered = () => msgs.slice(from).filter(isTx).map((m) => JSON.parse(m.text).id as number)
+        const answered = () =>
+            msgs
+                .slice(from)
+                .filter(isTx)
+                .map((m) => JSON.parse(m.text).id as number)
         await until(() => answered().length >= 20 || run.log.panicCode() !== undefined, 60_000, "twenty replies").catch((e: Error) => {
-            throw new Error(`${e.message}: ${answered().length} answered (ids ${answered().join(",")} of ${first}..${first + 19}); board log:\n${run.log.tail(30)}`)
+            throw new Error(
+                `${e.message}: ${answered().length} answered (ids ${answered().join(",")} of ${first}..${first + 19}); board log:\n${run.log.tail(30)}`
+            )
         })
         expect(run.log.panicCode(), run.log.tail(30)).toBeUndefined()
         expect(answered()).toEqual(Array.from({ length: 20 }, (_, i) => first + i))

@@ -37,7 +37,13 @@ class Watcher {
         for (;;) {
             for (let i = from; i < this.msgs.length; i++) if (pred(this.msgs[i])) return this.msgs[i]
             const left = deadline - Date.now()
-            if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms; saw:\n${this.msgs.slice(-10).map((m) => m.topic + " " + m.text).join("\n")}`)
+            if (left <= 0)
+                throw new Error(
+                    `no matching message within ${timeoutMs} ms; saw:\n${this.msgs
+                        .slice(-10)
+                        .map((m) => m.topic + " " + m.text)
+                        .join("\n")}`
+                )
             await new Promise<void>((res) => {
                 const t = setTimeout(res, left)
                 this.wake.push(() => {
@@ -249,14 +255,20 @@ describe("firmware in the simulator against Mosquitto", () => {
         const from = watcher.msgs.length
         for (let i = 0; i < 200; i++) {
             const id = nextId++
-            watcher.client.publish(`${TOPIC}/rx`, JSON.stringify({ jsonrpc: "2.0", method: "config.get", params: { key: "TELEMETRY_MS" }, id }), { qos: 1 })
+            watcher.client.publish(
+                `${TOPIC}/rx`,
+                JSON.stringify({ jsonrpc: "2.0", method: "config.get", params: { key: "TELEMETRY_MS" }, id }),
+                { qos: 1 }
+            )
         }
         const last = first + 199
         const started = Date.now()
-        await watcher.next((x) => x.topic === `${TOPIC}/tx` && JSON.parse(x.text).id === last, 60_000, from).catch((e: Error) => {
-            const got = watcher.msgs.slice(from).filter((x) => x.topic === `${TOPIC}/tx`).length
-            throw new Error(`${got} of 200 answered; board log:\n${run.log.tail(80)}\n${e.message}`)
-        })
+        await watcher
+            .next((x) => x.topic === `${TOPIC}/tx` && JSON.parse(x.text).id === last, 60_000, from)
+            .catch((e: Error) => {
+                const got = watcher.msgs.slice(from).filter((x) => x.topic === `${TOPIC}/tx`).length
+                throw new Error(`${got} of 200 answered; board log:\n${run.log.tail(80)}\n${e.message}`)
+            })
         const elapsed = Date.now() - started
         const ids = watcher.msgs
             .slice(from)
@@ -295,7 +307,11 @@ describe("firmware in the simulator against Mosquitto", () => {
         const burstFrom = watcher.msgs.length
         for (let i = 0; i < 200; i++) {
             const id = nextId++
-            watcher.client.publish(`${TOPIC}/rx`, JSON.stringify({ jsonrpc: "2.0", method: "config.get", params: { key: "TELEMETRY_MS" }, id }), { qos: 1 })
+            watcher.client.publish(
+                `${TOPIC}/rx`,
+                JSON.stringify({ jsonrpc: "2.0", method: "config.get", params: { key: "TELEMETRY_MS" }, id }),
+                { qos: 1 }
+            )
         }
         const started = Date.now()
         const replies = () =>
@@ -303,10 +319,14 @@ describe("firmware in the simulator against Mosquitto", () => {
                 .slice(burstFrom)
                 .filter((x) => x.topic === `${TOPIC}/tx`)
                 .map((x) => JSON.parse(x.text).id)
-        await watcher.next((x) => x.topic === `${TOPIC}/tx` && JSON.parse(x.text).id === first + 199, 60_000, burstFrom).catch((e: Error) => {
-            const ids = replies()
-            throw new Error(`${ids.length} of 200 answered (last id ${ids[ids.length - 1]}, wanted ${first + 199}); board log since the restart:\n${run.log.all.slice(logFrom).slice(-150).join("\n")}\n${e.message}`)
-        })
+        await watcher
+            .next((x) => x.topic === `${TOPIC}/tx` && JSON.parse(x.text).id === first + 199, 60_000, burstFrom)
+            .catch((e: Error) => {
+                const ids = replies()
+                throw new Error(
+                    `${ids.length} of 200 answered (last id ${ids[ids.length - 1]}, wanted ${first + 199}); board log since the restart:\n${run.log.all.slice(logFrom).slice(-150).join("\n")}\n${e.message}`
+                )
+            })
         const elapsed = Date.now() - started
         expect(run.log.panicCode()).toBeUndefined()
         expect(replies()).toEqual(Array.from({ length: 200 }, (_, i) => first + i))

@@ -50,29 +50,35 @@ const max = (id: number) => {
     return head + "y".repeat(1024 - head.length - 3) + '"}}'
 }
 
-test.runIf(measuring)(`the adversarial mix (bursts of ${BURST}) with ${BALLAST_KB} KB of the heap held`, async () => {
-    run = await sim.run("devs/soak/ballast.ts", {
-        deviceId: DEVICE_ID,
-        settings: { MQTT_URL: broker.url, TELEMETRY_MS: 1000, CHANGE_THRESH: 0, KEEPALIVE_S: 10, SOAK_BALLAST: BALLAST_KB },
-    })
-    await run.log.waitFor(/^mqtt: online as /, 120_000)
-    let id = 1
-    const answered = (n: number) => replies.some((r) => r.includes(`"id":${n}}`))
-    for (let round = 0; round < 5; round++) {
-        // max-size requests back to back
-        for (let i = 0; i < 10; i++) {
-            const n = id++
-            await client.publishAsync(`${TOPIC}/rx`, max(n), { qos: 1 })
-            await until(() => answered(n) || run.log.panicCode() !== undefined, 30_000, `reply ${n}`)
+test.runIf(measuring)(
+    `the adversarial mix (bursts of ${BURST}) with ${BALLAST_KB} KB of the heap held`,
+    async () => {
+        run = await sim.run("devs/soak/ballast.ts", {
+            deviceId: DEVICE_ID,
+            settings: { MQTT_URL: broker.url, TELEMETRY_MS: 1000, CHANGE_THRESH: 0, KEEPALIVE_S: 10, SOAK_BALLAST: BALLAST_KB },
+        })
+        await run.log.waitFor(/^mqtt: online as /, 120_000)
+        let id = 1
+        const answered = (n: number) => replies.some((r) => r.includes(`"id":${n}}`))
+        for (let round = 0; round < 5; round++) {
+            // max-size requests back to back
+            for (let i = 0; i < 10; i++) {
+                const n = id++
+                await client.publishAsync(`${TOPIC}/rx`, max(n), { qos: 1 })
+                await until(() => answered(n) || run.log.panicCode() !== undefined, 30_000, `reply ${n}`)
+            }
+            // a burst at both QoS, then an oversize packet, then small requests
+            for (let i = 0; i < BURST; i++) client.publish(`${TOPIC}/rx`, max(id++), { qos: i % 2 === 0 ? 1 : 0 })
+            client.publish(`${TOPIC}/rx`, "z".repeat(6000), { qos: 1 })
+            for (let i = 0; i < 20; i++) client.publish(`${TOPIC}/rx`, `{"jsonrpc":"2.0","method":"sys.info","id":${id++}}`, { qos: 1 })
+            const last = id++
+            await client.publishAsync(`${TOPIC}/rx`, `{"jsonrpc":"2.0","method":"sensors.read","id":${last}}`, { qos: 1 })
+            await until(() => answered(last) || run.log.panicCode() !== undefined, 60_000, `reply ${last}`).catch(() => {})
+            expect(run.log.panicCode(), run.log.tail(30)).toBeUndefined()
         }
-        // a burst at both QoS, then an oversize packet, then small requests
-        for (let i = 0; i < BURST; i++) client.publish(`${TOPIC}/rx`, max(id++), { qos: i % 2 === 0 ? 1 : 0 })
-        client.publish(`${TOPIC}/rx`, "z".repeat(6000), { qos: 1 })
-        for (let i = 0; i < 20; i++) client.publish(`${TOPIC}/rx`, `{"jsonrpc":"2.0","method":"sys.info","id":${id++}}`, { qos: 1 })
-        const last = id++
-        await client.publishAsync(`${TOPIC}/rx`, `{"jsonrpc":"2.0","method":"sensors.read","id":${last}}`, { qos: 1 })
-        await until(() => answered(last) || run.log.panicCode() !== undefined, 60_000, `reply ${last}`).catch(() => {})
-        expect(run.log.panicCode(), run.log.tail(30)).toBeUndefined()
-    }
-    console.log(`heap margin: bursts of ${BURST}: survived with ${BALLAST_KB} KB ballast; ${replies.length} replies to ${id - 1} requests`)
-}, 900_000)
+        console.log(
+            `heap margin: bursts of ${BURST}: survived with ${BALLAST_KB} KB ballast; ${replies.length} replies to ${id - 1} requests`
+        )
+    },
+    900_000
+)

@@ -75,7 +75,11 @@ describe("MQTT client in the simulator against Mosquitto", () => {
         await broker.stop()
         await run.log.waitFor(/^E2E close /, 15_000)
         await broker.start()
-        await until(() => run.log.vm.filter((l) => l.startsWith("E2E connect event")).length > connectsBefore, 30_000, "the board to reconnect").catch((e: Error) => {
+        await until(
+            () => run.log.vm.filter((l) => l.startsWith("E2E connect event")).length > connectsBefore,
+            30_000,
+            "the board to reconnect"
+        ).catch((e: Error) => {
             throw new Error(`${e.message}:\n${run.log.tail()}`)
         })
         // MQTT.js reconnects on its own; wait until its subscription is back before publishing.
@@ -84,7 +88,11 @@ describe("MQTT client in the simulator against Mosquitto", () => {
         const nonce = `r${Math.floor(Math.random() * 1e9)}`
         await watcher.publishAsync(`${prefix}/cmd`, nonce, { qos: 1 })
         await run.log.waitFor(new RegExp(`^E2E got ${nonce}$`), 10_000)
-        await until(() => received.some((r) => r.topic === `${prefix}/echo` && r.payload === `echo:${nonce}`), 10_000, "the echo after the reconnect").catch((e: Error) => {
+        await until(
+            () => received.some((r) => r.topic === `${prefix}/echo` && r.payload === `echo:${nonce}`),
+            10_000,
+            "the echo after the reconnect"
+        ).catch((e: Error) => {
             throw new Error(`${e.message}:\n${run.log.tail()}`)
         })
         expect(run.log.panicCode()).toBe(undefined)

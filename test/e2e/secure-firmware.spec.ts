@@ -34,7 +34,14 @@ describe("firmware over TLS with a provisioned, ACL-confined account", () => {
     beforeAll(async () => {
         const dir = mkdtempSync(join(tmpdir(), "devs-link-secure-"))
         chmodSync(dir, 0o755)
-        execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "provision.ts"), DEVICE, "--broker-dir", join(dir, "broker"), "--env", join(dir, "device.env")])
+        execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), [
+            join(ROOT, "scripts", "provision.ts"),
+            DEVICE,
+            "--broker-dir",
+            join(dir, "broker"),
+            "--env",
+            join(dir, "device.env"),
+        ])
         deviceEnv = parseEnv(readFileSync(join(dir, "device.env"), "utf8"))
         const gw = parseEnv(readFileSync(join(dir, "broker", "gateway.env"), "utf8"))
         pki = createTestPki()
@@ -85,7 +92,11 @@ describe("firmware over TLS with a provisioned, ACL-confined account", () => {
     }
 
     test("the board comes online over TLS with its own account: status, discovery and telemetry reach the gateway", async () => {
-        const status = await waitSeen((m) => m.topic === `devices/${DEVICE}/status` && m.payload.includes('"online"'), 90_000, "online status")
+        const status = await waitSeen(
+            (m) => m.topic === `devices/${DEVICE}/status` && m.payload.includes('"online"'),
+            90_000,
+            "online status"
+        )
         expect(JSON.parse(status.payload).state).toBe("online")
         for (const q of ["temperature", "humidity", "pressure"])
             await waitSeen((m) => m.topic === `homeassistant/sensor/${DEVICE}_${q}/config`, 10_000, `${q} discovery`)

@@ -34,10 +34,14 @@ async function rpc(method: string, params?: unknown): Promise<any> {
     const id = nextId++
     await ha.publishAsync(`${TOPIC}/rx`, JSON.stringify({ jsonrpc: "2.0", method, params, id }), { qos: 1 })
     let reply: any
-    await until(() => {
-        reply = seen.map((m) => (m.topic === `${TOPIC}/tx` ? JSON.parse(m.text) : undefined)).find((r) => r && r.id === id)
-        return reply !== undefined
-    }, 10_000, `the reply to ${method}`)
+    await until(
+        () => {
+            reply = seen.map((m) => (m.topic === `${TOPIC}/tx` ? JSON.parse(m.text) : undefined)).find((r) => r && r.id === id)
+            return reply !== undefined
+        },
+        10_000,
+        `the reply to ${method}`
+    )
     return reply
 }
 
@@ -55,12 +59,19 @@ beforeAll(async () => {
     ha.on("message", (topic, payload, packet) => seen.push({ topic, text: payload.toString("utf8"), retain: packet.retain }))
     await ha.subscribeAsync([`${TOPIC}/#`, "homeassistant/#"], { qos: 1 })
     sim = await startSimulator()
-    run = await sim.run("test/sim/parts/main.ts", { deviceId: ID, settings: { MQTT_URL: broker.url, TELEMETRY_MS: 2000, KEEPALIVE_S: 10, DEVICE_NAME: "Greenhouse" } })
+    run = await sim.run("test/sim/parts/main.ts", {
+        deviceId: ID,
+        settings: { MQTT_URL: broker.url, TELEMETRY_MS: 2000, KEEPALIVE_S: 10, DEVICE_NAME: "Greenhouse" },
+    })
     await run.log.waitFor(/^mqtt: online as /, 120_000)
-    await until(() => {
-        const b = gw.registry.get(ID)
-        return !!b && b.online && b.links.some((l) => l.href === "/actuators/fan")
-    }, 60_000, "the gateway found the board's CoAP resources over MQTT")
+    await until(
+        () => {
+            const b = gw.registry.get(ID)
+            return !!b && b.online && b.links.some((l) => l.href === "/actuators/fan")
+        },
+        60_000,
+        "the gateway found the board's CoAP resources over MQTT"
+    )
 }, 720_000)
 
 afterAll(async () => {
@@ -72,7 +83,11 @@ afterAll(async () => {
 
 describe("the user's own parts and Home Assistant control, in the simulator", () => {
     test("the extra sensor is in telemetry and sensors.read; the extra actuator in actuator.get", async () => {
-        await until(() => seen.some((m) => m.topic === `${TOPIC}/telemetry` && JSON.parse(m.text).co2 !== undefined), 20_000, "telemetry with co2")
+        await until(
+            () => seen.some((m) => m.topic === `${TOPIC}/telemetry` && JSON.parse(m.text).co2 !== undefined),
+            20_000,
+            "telemetry with co2"
+        )
         const t = JSON.parse(seen.find((m) => m.topic === `${TOPIC}/telemetry` && JSON.parse(m.text).co2 !== undefined)!.text)
         expect(t.co2).toBe(800)
         expect(typeof t.temperature).toBe("number")
@@ -97,14 +112,18 @@ describe("the user's own parts and Home Assistant control, in the simulator", ()
         const restart = JSON.parse(last(`homeassistant/button/${ID}_restart/config`)!)
         expect(restart.device_class).toBe("restart")
         expect(restart.entity_category).toBe("config")
-        for (const d of ["uptime", "reconnects", "version"]) expect(JSON.parse(last(`homeassistant/sensor/${ID}_${d}/config`)!).entity_category).toBe("diagnostic")
+        for (const d of ["uptime", "reconnects", "version"])
+            expect(JSON.parse(last(`homeassistant/sensor/${ID}_${d}/config`)!).entity_category).toBe("diagnostic")
         // the simulator has no Wi-Fi service, so no signal strength entity
         expect(last(`homeassistant/sensor/${ID}_rssi/config`)).toBe(undefined)
         // retained: a Home Assistant that subscribes later gets them
         const late = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 })
         const got: { topic: string; retain: boolean }[] = []
         late.on("message", (topic, _payload, packet) => got.push({ topic, retain: packet.retain }))
-        await late.subscribeAsync([`homeassistant/switch/${ID}_fan/config`, `homeassistant/sensor/${ID}_co2/config`, `homeassistant/button/${ID}_restart/config`], { qos: 1 })
+        await late.subscribeAsync(
+            [`homeassistant/switch/${ID}_fan/config`, `homeassistant/sensor/${ID}_co2/config`, `homeassistant/button/${ID}_restart/config`],
+            { qos: 1 }
+        )
         await until(() => got.length === 3, 10_000, "three retained discovery documents")
         await late.endAsync()
         expect(got.every((m) => m.retain)).toBe(true)
@@ -158,8 +177,17 @@ describe("the user's own parts and Home Assistant control, in the simulator", ()
         await ha.publishAsync(`${TOPIC}/set/restart`, "PRESS", { qos: 1 })
         await run.log.waitFor(/^RESTART requested/, 15_000, logFrom)
         await run.log.waitFor(/^mqtt: online as /, 60_000, logFrom)
-        await until(() => seen.slice(from).some((m) => m.topic === `${TOPIC}/status` && JSON.parse(m.text).state === "online"), 30_000, "online again")
-        const status = JSON.parse(seen.slice(from).filter((m) => m.topic === `${TOPIC}/status`).pop()!.text)
+        await until(
+            () => seen.slice(from).some((m) => m.topic === `${TOPIC}/status` && JSON.parse(m.text).state === "online"),
+            30_000,
+            "online again"
+        )
+        const status = JSON.parse(
+            seen
+                .slice(from)
+                .filter((m) => m.topic === `${TOPIC}/status`)
+                .pop()!.text
+        )
         expect(status.state).toBe("online")
         expect(status.reconnects).toBe(0)
         // and answers again

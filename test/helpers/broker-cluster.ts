@@ -60,7 +60,8 @@ export async function startBrokerCluster(n = 3, options: ClusterOptions = {}): P
     if (!bin) throw new Error("nats-server is not installed (scripts/install-system-deps.sh)")
     const dir = mkdtempSync(join(tmpdir(), "devs-link-cluster-"))
     const ports: { client: number; route: number; mqtt: number; http: number }[] = []
-    for (let i = 0; i < n; i++) ports.push({ client: await freePort(), route: await freePort(), mqtt: await freePort(), http: await freePort() })
+    for (let i = 0; i < n; i++)
+        ports.push({ client: await freePort(), route: await freePort(), mqtt: await freePort(), http: await freePort() })
     const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(", ")
     const nodes = ports.map((p, i) => {
         const name = `n${i + 1}`

@@ -348,9 +348,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
             upstream = { port: p, host }
         },
         async resetNow() {
-            const closing = [...pairs].map(
-                (p) => new Promise<void>((r) => (p.client.destroyed ? r() : p.client.once("close", () => r()))),
-            )
+            const closing = [...pairs].map((p) => new Promise<void>((r) => (p.client.destroyed ? r() : p.client.once("close", () => r()))))
             for (const p of [...pairs]) kill(p)
             await Promise.all(closing)
         },

@@ -46,7 +46,7 @@ export class TokenBucket {
     private tokens: number
     constructor(
         readonly bytesPerSec: number,
-        readonly burstBytes: number,
+        readonly burstBytes: number
     ) {
         if (!(bytesPerSec > 0) || !(burstBytes >= 1)) throw new Error("TokenBucket: bytesPerSec > 0 and burstBytes >= 1 required")
         this.tokens = burstBytes
@@ -55,7 +55,8 @@ export class TokenBucket {
     take(t: number, n: number): number {
         if (n > this.burstBytes) throw new Error(`TokenBucket: ${n} bytes at once exceed the burst of ${this.burstBytes}`)
         let at = Math.max(t, this.time)
-        let tokens = this.time === -Infinity ? this.tokens : Math.min(this.burstBytes, this.tokens + ((at - this.time) * this.bytesPerSec) / 1000)
+        let tokens =
+            this.time === -Infinity ? this.tokens : Math.min(this.burstBytes, this.tokens + ((at - this.time) * this.bytesPerSec) / 1000)
         if (tokens < n) {
             at += ((n - tokens) * 1000) / this.bytesPerSec
             tokens = n

@@ -20,7 +20,10 @@ function publish(flags: number, topic: number[], rest: number[]): number[] {
     return [0x30 | flags, body.length, ...body]
 }
 const ascii = (s: string) => [...Buffer.from(s)]
-const bytes = (...parts: number[][]) => (s: Socket) => s.write(Buffer.from(parts.flat()))
+const bytes =
+    (...parts: number[][]) =>
+    (s: Socket) =>
+        s.write(Buffer.from(parts.flat()))
 
 /** Malformed input: the MQTT 3.1.1 rule each one breaks is in its name. A correct client closes the connection. */
 export const MALFORMED: Attack[] = [
@@ -34,12 +37,20 @@ export const MALFORMED: Attack[] = [
     { name: "remaining length varint of 5 bytes (2.2.3)", expect: "close", send: bytes(CONNACK_OK, [0x30, 0xff, 0xff, 0xff, 0xff, 0x01]) },
     { name: "PUBLISH QoS 3 (3.3.1.2)", expect: "close", send: bytes(CONNACK_OK, publish(0x06, ascii("a"), [0, 1, ...ascii("x")])) },
     { name: "PUBLISH QoS 0 with DUP set (3.3.1.1)", expect: "close", send: bytes(CONNACK_OK, publish(0x08, ascii("a"), ascii("x"))) },
-    { name: "PUBLISH QoS 1 with packet id 0 (2.3.1)", expect: "close", send: bytes(CONNACK_OK, publish(0x02, ascii("a"), [0, 0, ...ascii("x")])) },
+    {
+        name: "PUBLISH QoS 1 with packet id 0 (2.3.1)",
+        expect: "close",
+        send: bytes(CONNACK_OK, publish(0x02, ascii("a"), [0, 0, ...ascii("x")])),
+    },
     { name: "PUBLISH topic with wildcard (3.3.2.1)", expect: "close", send: bytes(CONNACK_OK, publish(0, ascii("a/#"), ascii("x"))) },
     { name: "PUBLISH topic with + wildcard (3.3.2.1)", expect: "close", send: bytes(CONNACK_OK, publish(0, ascii("a/+/b"), ascii("x"))) },
     { name: "PUBLISH topic invalid UTF-8 (1.5.3)", expect: "close", send: bytes(CONNACK_OK, publish(0, [0x61, 0xc3, 0x28], ascii("x"))) },
     { name: "PUBLISH topic with U+0000 (1.5.3-2)", expect: "close", send: bytes(CONNACK_OK, publish(0, [0x61, 0x00, 0x62], ascii("x"))) },
-    { name: "PUBLISH topic UTF-16 surrogate (1.5.3-1)", expect: "close", send: bytes(CONNACK_OK, publish(0, [0xed, 0xa0, 0x80], ascii("x"))) },
+    {
+        name: "PUBLISH topic UTF-16 surrogate (1.5.3-1)",
+        expect: "close",
+        send: bytes(CONNACK_OK, publish(0, [0xed, 0xa0, 0x80], ascii("x"))),
+    },
     { name: "PUBLISH empty topic (4.7.3)", expect: "close", send: bytes(CONNACK_OK, publish(0, [], ascii("x"))) },
     { name: "PUBLISH topic length beyond packet (1.5.3)", expect: "close", send: bytes(CONNACK_OK, [0x30, 0x03, 0x00, 0x10, 0x61]) },
     { name: "PUBACK remaining length 3 (3.4.1)", expect: "close", send: bytes(CONNACK_OK, [0x40, 0x03, 0x00, 0x01, 0x00]) },
@@ -47,7 +58,11 @@ export const MALFORMED: Attack[] = [
     { name: "PINGRESP with a payload byte (3.13.1)", expect: "close", send: bytes(CONNACK_OK, [0xd0, 0x01, 0x00]) },
     { name: "SUBACK return code 3 (3.9.3)", expect: "close", send: bytes(CONNACK_OK, [0x90, 0x03, 0x00, 0x01, 0x03]) },
     { name: "server sends CONNECT (client-to-server only)", expect: "close", send: bytes(CONNACK_OK, [0x10, 0x02, 0x00, 0x00]) },
-    { name: "server sends SUBSCRIBE (client-to-server only)", expect: "close", send: bytes(CONNACK_OK, [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00]) },
+    {
+        name: "server sends SUBSCRIBE (client-to-server only)",
+        expect: "close",
+        send: bytes(CONNACK_OK, [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00]),
+    },
     { name: "server sends PINGREQ (client-to-server only)", expect: "close", send: bytes(CONNACK_OK, [0xc0, 0x00]) },
     { name: "second CONNACK (3.2.0)", expect: "close", send: bytes(CONNACK_OK, CONNACK_OK) },
     {
@@ -91,7 +106,11 @@ export const ODD_BUT_LEGAL: Attack[] = [
     { name: "PUBREC for a packet id never used", expect: "tolerate", send: bytes(CONNACK_OK, [0x50, 0x02, 0x12, 0x35]) },
     { name: "PUBREL for a packet id never used (answer PUBCOMP)", expect: "tolerate", send: bytes(CONNACK_OK, [0x62, 0x02, 0x12, 0x36]) },
     { name: "unsolicited PINGRESP", expect: "tolerate", send: bytes(CONNACK_OK, [0xd0, 0x00]) },
-    { name: "PUBLISH on a topic never subscribed", expect: "tolerate", send: bytes(CONNACK_OK, publish(0, ascii("nobody/asked"), ascii("x"))) },
+    {
+        name: "PUBLISH on a topic never subscribed",
+        expect: "tolerate",
+        send: bytes(CONNACK_OK, publish(0, ascii("nobody/asked"), ascii("x"))),
+    },
 ]
 
 export interface ConnectionRecord {

@@ -88,10 +88,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
 }
 
 async function waitUntilListening(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-    await untilAsync(async () => {
-        if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${log()}`)
-        return canConnect(port)
-    }, 10_000, `mosquitto listening on ${port}`).catch((e: Error) => {
+    await untilAsync(
+        async () => {
+            if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${log()}`)
+            return canConnect(port)
+        },
+        10_000,
+        `mosquitto listening on ${port}`
+    ).catch((e: Error) => {
         throw new Error(`${e.message}: ${log()}`)
     })
 }

@@ -36,7 +36,12 @@ export interface ShapedMqtt {
     stop(): Promise<void>
 }
 
-export async function startShapedMqtt(opts: { shape: LinkShape; window?: number; clientId?: string; brokerNodelay?: boolean }): Promise<ShapedMqtt> {
+export async function startShapedMqtt(opts: {
+    shape: LinkShape
+    window?: number
+    clientId?: string
+    brokerNodelay?: boolean
+}): Promise<ShapedMqtt> {
     // Mosquitto's default (set_tcp_nodelay false) leaves Nagle on for its writes: a PUBACK then waits for
     // the ACK of the one before, which costs pipelined QoS 1 about a quarter of its rate (docs/link-shaping.md)
     const broker = await startMosquitto({ persistence: false, extraConfig: opts.brokerNodelay ? "set_tcp_nodelay true" : "" })
@@ -68,7 +73,13 @@ export async function startShapedMqtt(opts: { shape: LinkShape; window?: number;
 }
 
 /** Milliseconds from the first publish to the last PUBACK of n pipelined QoS 1 publishes, and who got what. */
-export async function pipelinedQos1(m: ShapedMqtt, topic: string, n: number, payloadBytes = 32, device: MqttClient = m.device): Promise<{ ms: number; received: number[] }> {
+export async function pipelinedQos1(
+    m: ShapedMqtt,
+    topic: string,
+    n: number,
+    payloadBytes = 32,
+    device: MqttClient = m.device
+): Promise<{ ms: number; received: number[] }> {
     const received: number[] = []
     const onMessage = (t: string, p: Buffer) => {
         if (t === topic) received.push(p.readUInt32BE(0))
@@ -118,7 +129,9 @@ export async function rpcRoundTrips(m: ShapedMqtt, id: string, n: number): Promi
         qos: 1,
         onMessage: (_t: string, p: Buffer) => {
             const req = JSON.parse(p.toString()) as { id: number; method: string }
-            m.device.publishNoWait(tx, JSON.stringify({ jsonrpc: "2.0", id: req.id, result: { method: req.method, uptime: 1 } }), { qos: 1 })
+            m.device.publishNoWait(tx, JSON.stringify({ jsonrpc: "2.0", id: req.id, result: { method: req.method, uptime: 1 } }), {
+                qos: 1,
+            })
         },
     })
     let answered = -1
@@ -159,10 +172,14 @@ export interface ShapedCoap {
 export async function startShapedCoap(shape: { toServer?: DatagramShape; toClient?: DatagramShape; seed?: number }): Promise<ShapedCoap> {
     const gateway = await startGateway({ coap: { port: 0 }, tcp: { port: 0 }, http: false, mqtt: false })
     const board = tcpBoard("sb1", gateway.ports.tcp as number)
-    await until(() => {
-        const b = gateway.registry.get("sb1")
-        return !!b && b.online && b.links.length > 0
-    }, 10000, "the board registered at the gateway")
+    await until(
+        () => {
+            const b = gateway.registry.get("sb1")
+            return !!b && b.online && b.links.length > 0
+        },
+        10000,
+        "the board registered at the gateway"
+    )
     const shaper = await startUdpShaper(gateway.ports.coap as number, shape)
     return {
         gateway,
@@ -200,7 +217,7 @@ export class CoapUdpClient {
         private host: string,
         private port: number,
         private params: TransmissionParams,
-        seed: number,
+        seed: number
     ) {
         this.sock = sock
         this.random = seededRandom(seed)
@@ -249,7 +266,8 @@ export class CoapUdpClient {
                 this.sock.send(bytes, this.port, this.host)
                 timer = setTimeout(() => {
                     if (acked) return
-                    if (retransmissions >= this.params.maxRetransmit) return finish(new Error(`no answer to GET ${path} after ${retransmissions} retransmissions`))
+                    if (retransmissions >= this.params.maxRetransmit)
+                        return finish(new Error(`no answer to GET ${path} after ${retransmissions} retransmissions`))
                     retransmissions++
                     timeout *= 2
                     send()

@@ -262,7 +262,11 @@ function listenExclusive(port: number): Promise<Server | undefined> {
  */
 async function acquireLock(timeoutMs: number): Promise<Lock> {
     let server: Server | undefined
-    await untilAsync(async () => (server = await listenExclusive(SIMULATOR_LOCK_PORT)) !== undefined, timeoutMs, `${LOCK_NAME}: another simulator session holds it`)
+    await untilAsync(
+        async () => (server = await listenExclusive(SIMULATOR_LOCK_PORT)) !== undefined,
+        timeoutMs,
+        `${LOCK_NAME}: another simulator session holds it`
+    )
     const held = server as Server
     held.unref()
     return { release: () => new Promise<void>((r) => held.close(() => r())) }

@@ -84,7 +84,10 @@ const zero = (): UdpCounters => ({ datagrams: 0, bytes: 0, dropped: 0, duplicate
 
 export async function startUdpShaper(serverPort: number, options: UdpShaperOptions = {}, serverHost = "127.0.0.1"): Promise<UdpShaper> {
     const seed = options.seed ?? 1
-    const random: Record<UdpDirection, () => number> = { toServer: directionRandom(seed, "toServer"), toClient: directionRandom(seed, "toClient") }
+    const random: Record<UdpDirection, () => number> = {
+        toServer: directionRandom(seed, "toServer"),
+        toClient: directionRandom(seed, "toClient"),
+    }
     const count: Record<UdpDirection, UdpCounters> = { toServer: zero(), toClient: zero() }
     const flows = new Map<string, Flow>()
     const timers = new Set<ReturnType<typeof setTimeout>>()
@@ -134,15 +137,20 @@ export async function startUdpShaper(serverPort: number, options: UdpShaperOptio
         count[dir].duplicated += fate.copies - 1
         const go = () => {
             if (!fate.holdBack) return emit(f, dir, seq, data, fate.copies)
-            const h = { seq, data, copies: fate.copies, timer: later(shape.reorderFlushMs ?? 50, () => {
-                const i = f.held[dir].indexOf(h)
-                if (i < 0) return
-                f.held[dir].splice(i, 1)
-                // nothing overtook it in time: it goes alone (and counts as reordered only if something did)
-                const rest = f.held[dir].splice(0)
-                emit(f, dir, seq, data, fate.copies)
-                f.held[dir].push(...rest)
-            }) }
+            const h = {
+                seq,
+                data,
+                copies: fate.copies,
+                timer: later(shape.reorderFlushMs ?? 50, () => {
+                    const i = f.held[dir].indexOf(h)
+                    if (i < 0) return
+                    f.held[dir].splice(i, 1)
+                    // nothing overtook it in time: it goes alone (and counts as reordered only if something did)
+                    const rest = f.held[dir].splice(0)
+                    emit(f, dir, seq, data, fate.copies)
+                    f.held[dir].push(...rest)
+                }),
+            }
             f.held[dir].push(h)
         }
         if (fate.delayMs > 0) later(fate.delayMs, go)

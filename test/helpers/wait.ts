@@ -110,8 +110,12 @@ export function fileVersion(path: string): string {
 
 /** Waits until the file at path has been written again since its version `before` (fileVersion). */
 export async function untilRewritten(path: string, before: string, ms: number, what: string): Promise<void> {
-    await until(() => {
-        const now = fileVersion(path)
-        return now !== "" && now !== before
-    }, ms, what)
+    await until(
+        () => {
+            const now = fileVersion(path)
+            return now !== "" && now !== before
+        },
+        ms,
+        what
+    )
 }

@@ -24,11 +24,13 @@ export class FaultLog {
     report(front: string, e: unknown): void {
         this.counts.set(front, (this.counts.get(front) ?? 0) + 1)
         const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
-        const where = e instanceof Error ? (e.stack ?? "").split("\n")[1]?.trim() ?? "" : ""
+        const where = e instanceof Error ? ((e.stack ?? "").split("\n")[1]?.trim() ?? "") : ""
         const kind = front + "|" + what + "|" + where
         if (this.logged.has(kind) || this.logged.size >= MAX_LOGGED_KINDS) return
         this.logged.add(kind)
-        this.write(`gateway ${front}: one input dropped after an internal error (${what}${where ? " " + where : ""}); later ones of this kind are counted, not logged`)
+        this.write(
+            `gateway ${front}: one input dropped after an internal error (${what}${where ? " " + where : ""}); later ones of this kind are counted, not logged`
+        )
     }
 }
 

@@ -5,7 +5,17 @@
 // clients, ONE upstream observation, see ./forward) are the core's, not re-implemented here.
 
 import { createSocket, Socket } from "node:dgram"
-import { CoapCode, CoapMessage, CoapType, getOption, getUintOption, getUriPathSegments, getUriQuery, newMessage, setUriQuery } from "../../coap/message"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    getOption,
+    getUintOption,
+    getUriPathSegments,
+    getUriQuery,
+    newMessage,
+    setUriQuery,
+} from "../../coap/message"
 import { timingSafeEqual } from "node:crypto"
 import { OptionNumber } from "../../coap/options"
 import { MessageLayer } from "../../coap/messagelayer"
@@ -55,7 +65,10 @@ function toCoapResponse(r: ForwardResult): CoapResponse {
 
 function numbers(v: string | undefined): number[] | undefined {
     if (v === undefined || v === "") return undefined
-    const r = v.split(" ").filter((x) => /^[0-9]+$/.test(x)).map((x) => Number(x))
+    const r = v
+        .split(" ")
+        .filter((x) => /^[0-9]+$/.test(x))
+        .map((x) => Number(x))
     return r.length > 0 ? r : undefined
 }
 
@@ -64,7 +77,10 @@ function takeAccessToken(req: CoapMessage, token: string | undefined): boolean {
     if (!token) return true
     const queries = getUriQuery(req)
     const given = queries.filter((q) => q.startsWith(ACCESS_QUERY)).map((q) => Buffer.from(q.slice(ACCESS_QUERY.length)))
-    setUriQuery(req, queries.filter((q) => !q.startsWith(ACCESS_QUERY)))
+    setUriQuery(
+        req,
+        queries.filter((q) => !q.startsWith(ACCESS_QUERY))
+    )
     const want = Buffer.from(token)
     return given.length === 1 && given[0].length === want.length && timingSafeEqual(given[0], want)
 }
@@ -103,10 +119,14 @@ export class CoapFront implements RequestHandler {
         // one datagram's boundary (src/host/gateway/boundary.ts): a fault answers a CON request 5.00
         sock.on("message", (msg, rinfo) => {
             const peer = rinfo.address + ":" + rinfo.port
-            guard("udp", () => this.layer.receive(msg, peer), () => {
-                const r = internalErrorFor(msg)
-                if (r) this.sendTo(r, peer)
-            })
+            guard(
+                "udp",
+                () => this.layer.receive(msg, peer),
+                () => {
+                    const r = internalErrorFor(msg)
+                    if (r) this.sendTo(r, peer)
+                }
+            )
         })
         sock.on("error", () => {})
         await new Promise<void>((resolve, reject) => {
@@ -225,4 +245,3 @@ export class CoapFront implements RequestHandler {
         )
     }
 }
-

@@ -9,16 +9,7 @@
 //     forward() and the observations make the client's format from it (./representations).
 // An unknown board is 4.04; an offline board or a board that does not answer in time is 5.04.
 
-import {
-    CoapCode,
-    CoapMessage,
-    CoapType,
-    codeClass,
-    getUintOption,
-    newMessage,
-    setUintOption,
-    setStringOptions,
-} from "../../coap/message"
+import { CoapCode, CoapMessage, CoapType, codeClass, getUintOption, newMessage, setUintOption, setStringOptions } from "../../coap/message"
 import { OptionNumber, decodeBlock, encodeBlock } from "../../coap/options"
 import { concatBytes } from "../../util/bytes"
 import { Board, BoardRegistry } from "./registry"
@@ -82,7 +73,8 @@ export function forward(reg: BoardRegistry, id: string, f: ForwardRequest, done:
         link.request(req, (resp, err) => {
             // a request over the board's Max-Message-Size (RFC 8323 5.3.1, src/coap/tcp-connection.ts)
             // never left: the client's request is too large (RFC 7252 5.9.2.9), not the board late
-            if (err !== undefined && err.indexOf("Max-Message-Size") >= 0) return done(gatewayError(CoapCode.RequestEntityTooLarge, "board " + id + ": " + err))
+            if (err !== undefined && err.indexOf("Max-Message-Size") >= 0)
+                return done(gatewayError(CoapCode.RequestEntityTooLarge, "board " + id + ": " + err))
             if (err !== undefined || resp === undefined) return done(gatewayError(CoapCode.GatewayTimeout, "board " + id + ": " + err))
             const b2 = getUintOption(resp, OptionNumber.Block2)
             if (b2 === undefined || codeClass(resp.code) !== 2) {
@@ -186,7 +178,17 @@ export class UpstreamObservations {
         const board = this.reg.get(id)
         if (!board) return done(gatewayError(CoapCode.NotFound, "no board " + id))
         if (!board.online || !board.link) return done(gatewayError(CoapCode.GatewayTimeout, "board " + id + " is offline"))
-        const nu: Upstream = { key: k, id, path, accept: this.upstreamAccept(id, accept), token: undefined, latest: undefined, ended: undefined, waiting: [done], lastWanted: Date.now() }
+        const nu: Upstream = {
+            key: k,
+            id,
+            path,
+            accept: this.upstreamAccept(id, accept),
+            token: undefined,
+            latest: undefined,
+            ended: undefined,
+            waiting: [done],
+            lastWanted: Date.now(),
+        }
         this.ups.set(k, nu)
         const segments = path.split("/").filter((s) => s.length > 0)
         const req = buildRequest({ method: CoapCode.GET, segments, query: [], accept: nu.accept, observe: 0 })
@@ -201,9 +203,7 @@ export class UpstreamObservations {
         if (err !== undefined || !resp || codeClass(resp.code) !== 2 || getUintOption(resp, OptionNumber.Observe) === undefined) {
             // RFC 7641 3.2: a response without Observe (or an error) ends the observation
             const r: ForwardResult =
-                err !== undefined || !resp
-                    ? gatewayError(CoapCode.GatewayTimeout, "board " + u.id + ": " + err)
-                    : { response: resp }
+                err !== undefined || !resp ? gatewayError(CoapCode.GatewayTimeout, "board " + u.id + ": " + err) : { response: resp }
             // kept (ended) until the sweep, so the final notification carries this result
             u.ended = r
             for (const w of waiting) w(r)

@@ -141,7 +141,11 @@ export class HttpFront {
         // a client that goes away mid-body makes the streams emit "error"; unheard, that kills the process
         req.on("error", () => {})
         res.on("error", () => {})
-        guard("http", () => this.handle(req, res), () => internalError(res))
+        guard(
+            "http",
+            () => this.handle(req, res),
+            () => internalError(res)
+        )
     }
 
     private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -187,22 +191,34 @@ export class HttpFront {
             size += c.length
             if (size <= max) chunks.push(c)
         })
-        req.on("end", () => guard("http", () => {
-            if (size > max) return send(413, "text/plain", "body too large\n")
-            const query: string[] = []
-            url.searchParams.forEach((v, k) => query.push(v === "" ? k : k + "=" + v))
-            forward(
-                this.reg,
-                parts[1],
-                { method, segments: parts.slice(2), query, accept, contentFormat: cf, payload: Buffer.concat(chunks) },
-                (r) =>
-                    guard("http", () => {
-                        const m = r.response
-                        const type = mediaTypeOf(getUintOption(m, OptionNumber.ContentFormat)) ?? (m.payload.length > 0 ? "text/plain" : undefined)
-                        send(httpStatusOf(m.code), type, m.payload)
-                    }, () => internalError(res))
+        req.on("end", () =>
+            guard(
+                "http",
+                () => {
+                    if (size > max) return send(413, "text/plain", "body too large\n")
+                    const query: string[] = []
+                    url.searchParams.forEach((v, k) => query.push(v === "" ? k : k + "=" + v))
+                    forward(
+                        this.reg,
+                        parts[1],
+                        { method, segments: parts.slice(2), query, accept, contentFormat: cf, payload: Buffer.concat(chunks) },
+                        (r) =>
+                            guard(
+                                "http",
+                                () => {
+                                    const m = r.response
+                                    const type =
+                                        mediaTypeOf(getUintOption(m, OptionNumber.ContentFormat)) ??
+                                        (m.payload.length > 0 ? "text/plain" : undefined)
+                                    send(httpStatusOf(m.code), type, m.payload)
+                                },
+                                () => internalError(res)
+                            )
+                    )
+                },
+                () => internalError(res)
             )
-        }, () => internalError(res)))
+        )
     }
 
     /** The first media type of Accept we know (quality values ignored); */

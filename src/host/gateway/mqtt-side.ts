@@ -215,14 +215,19 @@ export class MqttSide {
     private discover(id: string): void {
         this.needLinks.set(id, Date.now() + (this.opts.discoveryRetryMs ?? 5000))
         // forward() reassembles a block-wise answer (a board with many resources)
-        forward(this.reg, id, { method: CoapCode.GET, segments: [".well-known", "core"], query: [], accept: ContentFormat.LinkFormat }, (r) => {
-            if (r.error !== undefined || r.response.code !== CoapCode.Content) return
-            try {
-                this.reg.setLinks(id, parseLinks(r.response.payload.toString("utf-8")))
-                this.needLinks.delete(id)
-            } catch {
-                // keep retrying: a board that answers garbage stays without resources
+        forward(
+            this.reg,
+            id,
+            { method: CoapCode.GET, segments: [".well-known", "core"], query: [], accept: ContentFormat.LinkFormat },
+            (r) => {
+                if (r.error !== undefined || r.response.code !== CoapCode.Content) return
+                try {
+                    this.reg.setLinks(id, parseLinks(r.response.payload.toString("utf-8")))
+                    this.needLinks.delete(id)
+                } catch {
+                    // keep retrying: a board that answers garbage stays without resources
+                }
             }
-        })
+        )
     }
 }

@@ -11,7 +11,17 @@
 //     (FNV-1a 32-bit), so ETag validation and 2.03 keep working;
 //   - a format that cannot be made is 4.06 Not Acceptable.
 
-import { CoapCode, CoapMessage, ContentFormat, codeClass, getOption, getUintOption, newMessage, setOption, setUintOption } from "../../coap/message"
+import {
+    CoapCode,
+    CoapMessage,
+    ContentFormat,
+    codeClass,
+    getOption,
+    getUintOption,
+    newMessage,
+    setOption,
+    setUintOption,
+} from "../../coap/message"
 import { OptionNumber } from "../../coap/options"
 import { getLinkAttr, WebLink } from "../../coap/linkformat"
 import { SenmlRecord, senmlToCbor, senmlToJson } from "../../coap/senml"
@@ -34,7 +44,10 @@ export function linkOf(links: WebLink[], path: string): WebLink | undefined {
 export function linkFormats(link: WebLink | undefined): number[] | undefined {
     const ct = link ? getLinkAttr(link, "ct") : undefined
     if (ct === undefined || ct === "") return undefined
-    const r = ct.split(" ").filter((x) => /^[0-9]+$/.test(x)).map((x) => Number(x))
+    const r = ct
+        .split(" ")
+        .filter((x) => /^[0-9]+$/.test(x))
+        .map((x) => Number(x))
     return r.length > 0 ? r : undefined
 }
 
@@ -47,11 +60,16 @@ function hasIface(link: WebLink | undefined, iface: string): boolean {
  * The body of a PUT to an actuator as the board takes it: JSON {"on":bool} becomes the text
  * "on"/"off" (Content-Format 0). Anything else is left for the board to judge (4.00 / 4.15).
  */
-export function actuatorBody(link: WebLink | undefined, contentFormat: number | undefined, payload: Buffer | undefined): { contentFormat: number | undefined; payload: Buffer | undefined } {
+export function actuatorBody(
+    link: WebLink | undefined,
+    contentFormat: number | undefined,
+    payload: Buffer | undefined
+): { contentFormat: number | undefined; payload: Buffer | undefined } {
     if (contentFormat !== ContentFormat.Json || !payload || !hasIface(link, "core.a")) return { contentFormat, payload }
     try {
         const o = JSON.parse(payload.toString("utf-8"))
-        if (o !== null && typeof o === "object" && typeof o.on === "boolean") return { contentFormat: ContentFormat.TextPlain, payload: Buffer.from(o.on ? "on" : "off") }
+        if (o !== null && typeof o === "object" && typeof o.on === "boolean")
+            return { contentFormat: ContentFormat.TextPlain, payload: Buffer.from(o.on ? "on" : "off") }
     } catch {
         // not JSON: the board answers 4.00
     }
@@ -94,7 +112,8 @@ function showReadings(readings: Reading[], format: number, single: boolean): Buf
         return format === ContentFormat.SenmlCbor ? senmlToCbor(recs) : Buffer.from(senmlToJson(recs))
     }
     if (format === ContentFormat.Json) {
-        if (single && readings.length === 1) return Buffer.from('{"value":' + readings[0].text + ',"unit":' + jsonString(readings[0].unit) + "}")
+        if (single && readings.length === 1)
+            return Buffer.from('{"value":' + readings[0].text + ',"unit":' + jsonString(readings[0].unit) + "}")
         if (single) return undefined
         return Buffer.from("{" + readings.map((r) => jsonString(r.name) + ":" + r.text).join(",") + "}")
     }

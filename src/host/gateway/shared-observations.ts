@@ -51,7 +51,8 @@ export class SharedObservations {
         this.ours.set(key, own)
         // RFC 7641 3.2: an error or a response without Observe ends the observation
         return (resp, err) => {
-            const ended = err !== undefined || !resp || codeClass(resp.code) !== 2 || getUintOption(resp, OptionNumber.Observe) === undefined
+            const ended =
+                err !== undefined || !resp || codeClass(resp.code) !== 2 || getUintOption(resp, OptionNumber.Observe) === undefined
             if (ended && this.ours.get(key) === own) this.ours.delete(key)
             cb(resp, err)
         }

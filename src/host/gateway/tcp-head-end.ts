@@ -148,13 +148,17 @@ export class TcpHeadEnd {
             socket.destroy()
         }
         socket.on("data", (d: Buffer) =>
-            guard("tcp", () => {
-                if (!started) {
-                    started = true
-                    conn.start()
-                }
-                conn.onData(d)
-            }, abort)
+            guard(
+                "tcp",
+                () => {
+                    if (!started) {
+                        started = true
+                        conn.start()
+                    }
+                    conn.onData(d)
+                },
+                abort
+            )
         )
         socket.on("error", (e: Error) => (reason = e.message))
         socket.once("close", () => {

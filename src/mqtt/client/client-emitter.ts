@@ -3,7 +3,6 @@
 // (and swallowed if an "error" listener throws), because on the board an uncaught exception
 // in the socket fiber would stop the whole program.
 
-
 export type Listener = (a?: any, b?: any, c?: any) => void
 
 /**

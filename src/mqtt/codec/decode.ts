@@ -6,14 +6,7 @@
 // peer could crash the firmware) so the caller may reuse its receive buffer.
 
 import { fail } from "./errors"
-import {
-    ConnectPacket,
-    Packet,
-    PacketType,
-    PublishPacket,
-    QoS,
-    Subscription,
-} from "./packets"
+import { ConnectPacket, Packet, PacketType, PublishPacket, QoS, Subscription } from "./packets"
 import { checkTopicFilterChars, checkTopicNameChars } from "./topics"
 import { utf8String } from "./utf8"
 import { sliceBytes, u16be } from "../../util/bytes"
@@ -39,7 +32,7 @@ export function checkFixedHeader(header: number, length: number): void {
     const flags = header & 0x0f
     if (want === 0x70) {
         // 3.3.1-4: QoS 3 is invalid; 3.3.1-2: DUP is 0 for QoS 0
-        const qos = flags >> 1 & 3
+        const qos = (flags >> 1) & 3
         if (qos === 3) fail("MQTT-3.3.1-4", "PUBLISH with QoS 3")
         if (flags > 7 && qos === 0) fail("MQTT-3.3.1-2", "DUP set on a QoS 0 PUBLISH")
     } else if (flags !== want - 0x30)
@@ -47,8 +40,7 @@ export function checkFixedHeader(header: number, length: number): void {
         fail(want === 0x32 ? "MQTT-3." + type + ".1-1" : "MQTT-2.2.2-1", "invalid fixed header flags")
     const fixed = LENGTHS.charCodeAt(type) - 0x30
     // 3.x.1: PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK and CONNACK have 2 bytes, PINGREQ, PINGRESP and DISCONNECT none
-    if (fixed >= 0 && length >= 0 && length !== fixed)
-        fail("MQTT-3." + type + ".1", "remaining length must be " + fixed)
+    if (fixed >= 0 && length >= 0 && length !== fixed) fail("MQTT-3." + type + ".1", "remaining length must be " + fixed)
 }
 
 function short(what: string): never {

@@ -30,8 +30,7 @@ export const MAX_REMAINING_LENGTH = 268435455
 
 /** Bytes the 2.2.3 Remaining Length varint takes for n. */
 export function remainingLengthSize(n: number): number {
-    if (n < 0 || n > MAX_REMAINING_LENGTH || n !== Math.floor(n))
-        fail("MQTT-2.2.3", "remaining length out of range")
+    if (n < 0 || n > MAX_REMAINING_LENGTH || n !== Math.floor(n)) fail("MQTT-2.2.3", "remaining length out of range")
     return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4
 }
 
@@ -89,14 +88,7 @@ function checkQos(qos: number, rule: string): void {
  * the session checks QoS on publish() and takes ids from its allocator, and encodePacket checks
  * all three (3.3.1-4, 3.3.1-2, 2.3.1-1) for any other caller.
  */
-export function encodePublish(
-    topic: string,
-    payload: Buffer,
-    qos: number,
-    retain: boolean,
-    dup: boolean,
-    packetId: number
-): Buffer {
+export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, packetId: number): Buffer {
     const tb = topicNameBytes(topic)
     const tl = tb.length
     const remaining = 2 + tl + (qos > 0 ? 2 : 0) + payload.length
@@ -163,11 +155,9 @@ export function encodeConnect(p: ConnectPacket): Buffer {
 export function encodeConnack(p: ConnackPacket): Buffer {
     const rc = p.returnCode
     // 3.2.2.3: return codes 6..255 are reserved
-    if (!(rc >= 0 && rc <= 5 && rc === Math.floor(rc)))
-        fail("MQTT-3.2.2.3", "CONNACK return code must be 0..5")
+    if (!(rc >= 0 && rc <= 5 && rc === Math.floor(rc))) fail("MQTT-3.2.2.3", "CONNACK return code must be 0..5")
     // 3.2.2-4: session present is 0 with a non-zero return code
-    if (rc !== 0 && p.sessionPresent)
-        fail("MQTT-3.2.2-4", "session present with a refusal")
+    if (rc !== 0 && p.sessionPresent) fail("MQTT-3.2.2-4", "session present with a refusal")
     const b = allocFrame(0x20, 2)
     b[2] = p.sessionPresent ? 1 : 0
     b[3] = rc
@@ -207,8 +197,7 @@ export function encodeSuback(p: SubackPacket): Buffer {
     const codes = p.returnCodes
     if (codes.length === 0) fail("MQTT-3.9.3", "SUBACK without a return code")
     for (const c of codes)
-        if (!(c === 0 || c === 1 || c === 2 || c === 0x80))
-            fail("MQTT-3.9.3-2", "SUBACK return code must be 0, 1, 2 or 0x80")
+        if (!(c === 0 || c === 1 || c === 2 || c === 0x80)) fail("MQTT-3.9.3-2", "SUBACK return code must be 0, 1, 2 or 0x80")
     const remaining = 2 + codes.length
     const b = allocWithId(0x90, remaining, p.packetId)
     let o = b.length - remaining + 2
@@ -262,11 +251,9 @@ export function encodePacket(p: Packet): Buffer {
             // 3.1.2.10: a 16-bit number of seconds (the mask also refuses fractions and negatives)
             if ((c.keepalive & 0xffff) !== c.keepalive) fail("MQTT-3.1.2.10", "keepalive must be 0..65535 seconds")
             // 3.1.3-7: a zero-length client id needs a clean session
-            if (c.clientId.length === 0 && !c.cleanSession)
-                fail("MQTT-3.1.3-7", "empty client id without clean session")
+            if (c.clientId.length === 0 && !c.cleanSession) fail("MQTT-3.1.3-7", "empty client id without clean session")
             // 3.1.2-22: no password without a user name
-            if (c.password !== undefined && c.username === undefined)
-                fail("MQTT-3.1.2-22", "password without user name")
+            if (c.password !== undefined && c.username === undefined) fail("MQTT-3.1.2-22", "password without user name")
             // 3.1.2-14: will QoS is 0, 1 or 2
             if (c.will) checkQos(c.will.qos, "MQTT-3.1.2-14")
             return encodeConnect(c)

@@ -116,10 +116,15 @@ export class FrameAssembler {
                         if (need <= end) need += u16be(first, i) + (header & 6 ? 2 : 0)
                         need -= pos
                     }
-                    if (need > this.maxPacketSize) fail("max-packet-size", (isPublish ? "PUBLISH header of " : "packet of ") + need + " bytes over the limit")
+                    if (need > this.maxPacketSize)
+                        fail("max-packet-size", (isPublish ? "PUBLISH header of " : "packet of ") + need + " bytes over the limit")
                     // (the payload buffer is allocated before its bytes arrive, so only under a
                     // configured limit; without one a straddling PUBLISH is joined like the rest)
-                    if (isPublish && (total > this.maxPacketSize || (total > end - pos && this.maxPacketSize < MAX_FRAME_SIZE)) && need <= end - pos) {
+                    if (
+                        isPublish &&
+                        (total > this.maxPacketSize || (total > end - pos && this.maxPacketSize < MAX_FRAME_SIZE)) &&
+                        need <= end - pos
+                    ) {
                         // the header is all in the first chunk: decode it, then read the payload
                         // into a buffer of its final size, or count it through when oversize
                         const p = decodePublishHeader(header, first, i, pos + (need < total ? need : total))

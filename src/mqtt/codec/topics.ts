@@ -15,8 +15,7 @@ export function checkTopicNameChars(topic: string): void {
     // 4.7.3-1: at least one character
     if (topic.length === 0) fail("MQTT-4.7.3-1", "empty topic name")
     // 3.3.2-2 (and 4.7.1-1): no wildcards in a topic name
-    if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0)
-        fail("MQTT-3.3.2-2", "wildcard in topic name")
+    if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0) fail("MQTT-3.3.2-2", "wildcard in topic name")
 }
 
 // The last topic name checked and its bytes: a device publishes to a few topics over and over,
@@ -49,12 +48,10 @@ export function checkTopicFilterChars(filter: string): void {
     // With a '/' added at both ends, each wildcard must fill a level: "/+/", and one final "/#/".
     const p = "/" + filter + "/"
     // 4.7.1-2: '#' is the whole last level
-    if (p.indexOf("#") !== (p.endsWith("/#/") ? p.length - 2 : -1))
-        fail("MQTT-4.7.1-2", "'#' not alone in the last level")
+    if (p.indexOf("#") !== (p.endsWith("/#/") ? p.length - 2 : -1)) fail("MQTT-4.7.1-2", "'#' not alone in the last level")
     // 4.7.1-3: '+' occupies a whole level
     for (let i = p.indexOf("+"); i >= 0; i = p.indexOf("+", i + 1))
-        if (p.charCodeAt(i - 1) !== SLASH || p.charCodeAt(i + 1) !== SLASH)
-            fail("MQTT-4.7.1-3", "'+' not alone in its level")
+        if (p.charCodeAt(i - 1) !== SLASH || p.charCodeAt(i + 1) !== SLASH) fail("MQTT-4.7.1-3", "'+' not alone in its level")
 }
 
 /** A topic filter as SUBSCRIBE/UNSUBSCRIBE carry it. */

@@ -25,15 +25,16 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
         if (c >= 0xc2 && c <= 0xdf) need = 1
         else if (c >= 0xe0 && c <= 0xef) {
             need = 2
-            if (c === 0xe0) lo = 0xa0 // overlong
+            if (c === 0xe0)
+                lo = 0xa0 // overlong
             else if (c === 0xed) hi = 0x9f // U+D800..U+DFFF
         } else if (c >= 0xf0 && c <= 0xf4) {
             need = 3
-            if (c === 0xf0) lo = 0x90 // overlong
+            if (c === 0xf0)
+                lo = 0x90 // overlong
             else if (c === 0xf4) hi = 0x8f // above U+10FFFF
         } else fail("MQTT-1.5.3-1", "invalid UTF-8 lead byte")
-        if (i + need >= end)
-            fail("MQTT-1.5.3-1", "truncated UTF-8 sequence")
+        if (i + need >= end) fail("MQTT-1.5.3-1", "truncated UTF-8 sequence")
         const c1 = b[i + 1]
         if (c1 < lo || c1 > hi) fail("MQTT-1.5.3-1", "invalid UTF-8 continuation")
         for (let k = 2; k <= need; k++) {
@@ -51,8 +52,7 @@ export function checkUtf8(b: Buffer, start: number, end: number): void {
  */
 export function utf8Bytes(s: string): Buffer {
     const b = Buffer.from(s)
-    if (b.length !== s.length && b.toString("utf-8") !== s)
-        fail("MQTT-1.5.3-1", "string with a lone surrogate")
+    if (b.length !== s.length && b.toString("utf-8") !== s) fail("MQTT-1.5.3-1", "string with a lone surrogate")
     if (b.indexOf(0) >= 0) fail("MQTT-1.5.3-2", "U+0000 in a string")
     return b
 }

@@ -156,7 +156,8 @@ export interface PendingOp {
  * The SessionStats fields, as one string: a zeroed object built by a loop costs less board
  * bytecode than an object literal of 17 fields.
  */
-const STAT_NAMES = "connects reconnects messagesSent messagesResent messagesAcked messagesReceived duplicatesIgnored droppedQos0 packetsSent packetsReceived bytesSent bytesReceived pingsSent pingTimeouts protocolErrors inflight queued"
+const STAT_NAMES =
+    "connects reconnects messagesSent messagesResent messagesAcked messagesReceived duplicatesIgnored droppedQos0 packetsSent packetsReceived bytesSent bytesReceived pingsSent pingTimeouts protocolErrors inflight queued"
 
 export function ended(what: string): MqttClientError {
     return new MqttClientError(ClientErrorCode.CLIENT_ENDED, "client ended before " + what + " completed")
@@ -165,7 +166,8 @@ export function ended(what: string): MqttClientError {
 /** max is 1 for SessionCore, 2 for Session. */
 function checkQos(qos: number, max: number): void {
     // the mask also refuses fractions, NaN and non-numbers
-    if (!((qos & 3) === qos && qos <= max)) throw invalid("qos must be 0.." + max + (max < 2 ? " (QoS 2 needs Session, not SessionCore)" : ""))
+    if (!((qos & 3) === qos && qos <= max))
+        throw invalid("qos must be 0.." + max + (max < 2 ? " (QoS 2 needs Session, not SessionCore)" : ""))
 }
 
 /** A non-empty array of topic filters (or subscriptions) to (un)subscribe. */
@@ -228,14 +230,11 @@ export class SessionCore {
     constructor(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink) {
         // a whole number (3.1.2.10: a 16-bit field); 1.5 used to pass here and then throw from the
         // encoder inside onOpen(), as a connection that never completed
-        if ((opts.keepalive & 0xffff) !== opts.keepalive)
-            throw invalid("keepalive must be a whole number of seconds, 0..65535")
+        if ((opts.keepalive & 0xffff) !== opts.keepalive) throw invalid("keepalive must be a whole number of seconds, 0..65535")
         // checked here rather than when CONNECT is encoded, so a bad configuration fails at once
         // instead of as a connection that never completes
-        if (opts.clientId.length === 0 && !opts.clean)
-            throw invalid("an empty client id needs clean: true (3.1.3-7)")
-        if (opts.password !== undefined && opts.username === undefined)
-            throw invalid("a password needs a user name (3.1.2-22)")
+        if (opts.clientId.length === 0 && !opts.clean) throw invalid("an empty client id needs clean: true (3.1.3-7)")
+        if (opts.password !== undefined && opts.username === undefined) throw invalid("a password needs a user name (3.1.2-22)")
         if (opts.backlog) this.held = []
         if (opts.will) {
             validateTopicName(opts.will.topic)
@@ -256,7 +255,12 @@ export class SessionCore {
         const self = this
         this.outbox = newOutbox(opts.outboxMaxMessages, opts.outboxMaxBytes, function (m: OutMessage) {
             self.st.droppedQos0++
-            if (m.done) finish(self, m.done, new MqttClientError(ClientErrorCode.QOS0_DROPPED, "QoS 0 message to " + m.topic + " dropped: outbox full"))
+            if (m.done)
+                finish(
+                    self,
+                    m.done,
+                    new MqttClientError(ClientErrorCode.QOS0_DROPPED, "QoS 0 message to " + m.topic + " dropped: outbox full")
+                )
         })
         this.state = SessionState.NEW
         this.gen = 0
@@ -421,7 +425,13 @@ export class SessionCore {
             if (k >= 0 && now >= k) {
                 if (this.pingSentAt >= 0) {
                     this.st.pingTimeouts++
-                    drop(this, new MqttClientError(ClientErrorCode.PING_TIMEOUT, "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"))
+                    drop(
+                        this,
+                        new MqttClientError(
+                            ClientErrorCode.PING_TIMEOUT,
+                            "no PINGRESP within " + this.pingTimeoutMs + " ms: connection taken as lost"
+                        )
+                    )
                     return
                 }
                 send(this, encodeHeaderOnly(PacketType.PINGREQ))
@@ -430,7 +440,13 @@ export class SessionCore {
             }
             // the oldest held PUBACK goes if the application has nothing waiting and the link is quiet
             const h = this.held
-            if (h === undefined || h.length === 0 || (this.opts as Required<SessionOptions>).backlog() > 0 || now - quietSince(this) < ACK_GAP_MS) return
+            if (
+                h === undefined ||
+                h.length === 0 ||
+                (this.opts as Required<SessionOptions>).backlog() > 0 ||
+                now - quietSince(this) < ACK_GAP_MS
+            )
+                return
             this.ackReleasedAt = now
             send(this, encodeAck(PacketType.PUBACK, takeAck(h)))
             return
@@ -476,7 +492,10 @@ export class SessionCore {
         m.done = done
         // connected, QoS 0 goes at once; QoS 1/2 if the window has room and nothing waits in the
         // outbox (nothing overtakes a message already waiting there)
-        if (this.state === SessionState.CONNECTED && (qos === 0 || (this.inflight.length < this.opts.inflightWindow && this.outbox.items.length === 0))) {
+        if (
+            this.state === SessionState.CONNECTED &&
+            (qos === 0 || (this.inflight.length < this.opts.inflightWindow && this.outbox.items.length === 0))
+        ) {
             transmit(this, m)
             return
         }
@@ -608,10 +627,12 @@ export function onConnack(sess: SessionCore, p: ConnackPacket): void {
         const missing: Subscription[] = []
         for (const s of sess.subs) {
             let pending = false
-            for (const op of sess.ops) if (op.kind === PacketType.SUBSCRIBE) for (const t of op.subs as Subscription[]) if (t.filter === s.filter) pending = true
+            for (const op of sess.ops)
+                if (op.kind === PacketType.SUBSCRIBE) for (const t of op.subs as Subscription[]) if (t.filter === s.filter) pending = true
             if (!pending) missing.push({ filter: s.filter, qos: s.qos })
         }
-        if (missing.length > 0) sess.ops.push({ kind: PacketType.SUBSCRIBE, packetId: 0, subs: missing, filters: undefined, done: undefined })
+        if (missing.length > 0)
+            sess.ops.push({ kind: PacketType.SUBSCRIBE, packetId: 0, subs: missing, filters: undefined, done: undefined })
     }
     // 4.4: resend unacknowledged PUBLISH (DUP=1) and PUBREL in their original order
     for (const m of sess.inflight) {
@@ -757,7 +778,13 @@ export function onSuback(sess: SessionCore, p: SubackPacket): void {
             failed.push(f)
         }
     }
-    const err = failed.length === 0 ? undefined : new MqttClientError(ClientErrorCode.SUBSCRIBE_FAILED, "the broker refused the subscription to " + failed.join(", ") + " (SUBACK 0x80)")
+    const err =
+        failed.length === 0
+            ? undefined
+            : new MqttClientError(
+                  ClientErrorCode.SUBSCRIBE_FAILED,
+                  "the broker refused the subscription to " + failed.join(", ") + " (SUBACK 0x80)"
+              )
     if (op.done) finish(sess, op.done, err, codes)
     else if (err) sess.sink.error(err)
 }

@@ -57,11 +57,7 @@ const CONNACK_REFUSALS =
 
 export function connectionRefused(returnCode: number): MqttClientError {
     const why = returnCode >= 1 && returnCode <= 5 ? CONNACK_REFUSALS.split("|")[returnCode - 1] : "reserved return code"
-    return new MqttClientError(
-        ClientErrorCode.CONNECTION_REFUSED,
-        "connection refused (CONNACK " + returnCode + "): " + why,
-        returnCode
-    )
+    return new MqttClientError(ClientErrorCode.CONNECTION_REFUSED, "connection refused (CONNACK " + returnCode + "): " + why, returnCode)
 }
 
 /** The code of a thrown MqttClientError; "" for anything else. */

@@ -7,7 +7,29 @@ import { encodeAck, encodeHeaderOnly, encodeSubscribe, encodeUnsubscribe } from 
 import { OutState } from "./outbox"
 import { Packet, PacketIdOnlyPacket, PacketType, PublishPacket, Subscription } from "../codec/packets"
 import { checkArg } from "./session-errors"
-import { addOp, checkFilters, checkTopicFilter, complete, deliver, DoneCallback, ended, findInflight, finish, forgetSub, openStream, PendingOp, send, SessionCore, takeOp, violation, SessionOptions, SessionSink, SessionState, SessionStats, SubscribeCallback } from "./session-core"
+import {
+    addOp,
+    checkFilters,
+    checkTopicFilter,
+    complete,
+    deliver,
+    DoneCallback,
+    ended,
+    findInflight,
+    finish,
+    forgetSub,
+    openStream,
+    PendingOp,
+    send,
+    SessionCore,
+    takeOp,
+    violation,
+    SessionOptions,
+    SessionSink,
+    SessionState,
+    SessionStats,
+    SubscribeCallback,
+} from "./session-core"
 import { removeAt } from "./session-util"
 
 export type { DoneCallback, SessionOptions, SessionSink, SessionStats, SubscribeCallback } from "./session-core"
@@ -127,7 +149,8 @@ export class Session extends SessionCore {
 
     override encodeOp(op: PendingOp): Buffer {
         // an op carries the list of its kind: filters for UNSUBSCRIBE, subs for SUBSCRIBE
-        if (op.kind === PacketType.UNSUBSCRIBE) return encodeUnsubscribe({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters as string[] })
+        if (op.kind === PacketType.UNSUBSCRIBE)
+            return encodeUnsubscribe({ type: PacketType.UNSUBSCRIBE, packetId: op.packetId, filters: op.filters as string[] })
         return encodeSubscribe({ type: PacketType.SUBSCRIBE, packetId: op.packetId, subscriptions: op.subs as Subscription[] })
     }
 

@@ -32,7 +32,24 @@ describe("settings schema", () => {
         for (const d of SETTINGS) {
             const f = d.format === undefined ? "" : d.format
             const v = d.values === undefined ? "" : d.values.join("/")
-            rows.push(d.key + " " + d.type + " " + d.default + " " + d.min + " " + d.max + " " + f + " " + (d.secret ? "s" : "") + (d.restart ? "r" : "") + " " + v)
+            rows.push(
+                d.key +
+                    " " +
+                    d.type +
+                    " " +
+                    d.default +
+                    " " +
+                    d.min +
+                    " " +
+                    d.max +
+                    " " +
+                    f +
+                    " " +
+                    (d.secret ? "s" : "") +
+                    (d.restart ? "r" : "") +
+                    " " +
+                    v
+            )
         }
         expect(rows.join("\n")).toBe(
             [
@@ -136,7 +153,7 @@ describe("settings schema", () => {
         expect(checkSetting(cbDef(), true).error).toBe("must be one of mqtt, tcp, off")
         expect(shownValue(ha, true)).toBe("true")
         expect(shownValue(ka, 60)).toBe("60")
-        expect(shownValue(findSetting("DEVICE_ID"), "k")).toBe("\"k\"")
+        expect(shownValue(findSetting("DEVICE_ID"), "k")).toBe('"k"')
         expect(shownValue(findSetting("MQTT_PASS"), "x")).toBe("(hidden)")
         expect(shownValue(findSetting("DEVICE_ID"), [1])).toBe("(object)")
         const id = findSetting("DEVICE_ID")
@@ -145,7 +162,8 @@ describe("settings schema", () => {
         expect(checkSetting(id, "a/b").error).toBe("may contain only letters, digits, _ and -")
         expect(checkSetting(id, "Zz_09-aA").value).toBe("Zz_09-aA")
         expect(checkSetting(id, "").value).toBe("")
-        for (const bad of ["café", "a b", "a.b", ":", "@", "[", "`", "{", "\u0000"]) expect(checkSetting(id, bad).error).toBe("may contain only letters, digits, _ and -")
+        for (const bad of ["café", "a b", "a.b", ":", "@", "[", "`", "{", "\u0000"])
+            expect(checkSetting(id, bad).error).toBe("may contain only letters, digits, _ and -")
         const pre = findSetting("MQTT_PREFIX")
         expect(checkSetting(pre, "home/sensors").value).toBe("home/sensors")
         expect(checkSetting(pre, "a/#").error).toBe("must not contain the wildcards + or #")
@@ -185,7 +203,9 @@ describe("config load and set", () => {
         expect(lines.length).toBe(3)
         expect(lines[0]).toBe('config: MQTT_URL="ftp://x" must start with mqtt:// or mqtts://; using default "mqtt://localhost:1883"')
         expect(lines[1]).toBe('config: KEEPALIVE_S="1" must be a number; using default 60')
-        expect(lines[2]).toBe('config: COAP_URL=(a URL with credentials, hidden) must not contain user or password (use the user/password settings); using default ""')
+        expect(lines[2]).toBe(
+            'config: COAP_URL=(a URL with credentials, hidden) must not contain user or password (use the user/password settings); using default ""'
+        )
         expect(cfg.snapshot()["MQTT_PASS"]).toBe("(hidden)")
     })
     test("a throwing store gives defaults, not a crash", async () => {

@@ -30,7 +30,7 @@ class Bus implements MessageBus {
         return r
     }
     count(topic: string): number {
-        return this.sent.filter(s => s.topic === topic).length
+        return this.sent.filter((s) => s.topic === topic).length
     }
 }
 
@@ -131,14 +131,16 @@ describe("Home Assistant control", () => {
         expect(r.bus.last("devices/abc/state/led")).toBe("OFF")
         expect(r.bus.last("devices/abc/state/relay")).toBe("OFF")
         expect(r.bus.last("devices/abc/state/level")).toBe("20")
-        expect(r.bus.sent.filter(s => s.topic.startsWith("devices/abc/state/") && !s.retain).length).toBe(0)
-        const topics = r.bus.sent.filter(s => s.topic.startsWith("homeassistant/")).map(s => s.topic)
+        expect(r.bus.sent.filter((s) => s.topic.startsWith("devices/abc/state/") && !s.retain).length).toBe(0)
+        const topics = r.bus.sent.filter((s) => s.topic.startsWith("homeassistant/")).map((s) => s.topic)
         expect(topics.join(",")).toBe(
             "homeassistant/sensor/abc_uptime/config,homeassistant/sensor/abc_reconnects/config,homeassistant/sensor/abc_version/config," +
                 "homeassistant/sensor/abc_rssi/config,homeassistant/light/abc_led/config,homeassistant/switch/abc_relay/config," +
                 "homeassistant/number/abc_level/config,homeassistant/button/abc_restart/config"
         )
-        expect(r.bus.last("devices/abc/status")).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":0,"rssi":-61}')
+        expect(r.bus.last("devices/abc/status")).toBe(
+            '{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":0,"rssi":-61}'
+        )
         const relay = JSON.parse(r.bus.last("homeassistant/switch/abc_relay/config"))
         expect(relay["command_topic"]).toBe("devices/abc/set/relay")
         expect(relay["state_topic"]).toBe("devices/abc/state/relay")
@@ -149,7 +151,11 @@ describe("Home Assistant control", () => {
         expect(button["state_topic"]).toBe(undefined)
         // a number's range, step and unit, in this order; an on/off entity has none of them
         const level = r.bus.last("homeassistant/number/abc_level/config")
-        expect(level.indexOf(',"state_topic":"devices/abc/state/level","min":0,"max":100,"step":0.5,"unit_of_measurement":"%","availability":') > 0).toBe(true)
+        expect(
+            level.indexOf(
+                ',"state_topic":"devices/abc/state/level","min":0,"max":100,"step":0.5,"unit_of_measurement":"%","availability":'
+            ) > 0
+        ).toBe(true)
         expect(JSON.stringify(relay).indexOf('"min"')).toBe(-1)
     })
     test("a command from Home Assistant switches the LED and the state topic follows", async () => {
@@ -184,13 +190,21 @@ describe("Home Assistant control", () => {
         const r = await rig(new MemoryStore())
         await deliver(r.app, "devices/abc/set/relay", "maybe")
         expect(relayOn).toBe(false)
-        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'value\' of relay must be true or false"},"id":"set/relay"}')
+        expect(r.bus.last(r.app.topics.tx)).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'value\' of relay must be true or false"},"id":"set/relay"}'
+        )
         await deliver(r.app, "devices/abc/set/level", "101")
-        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'value\' of level is out of range"},"id":"set/level"}')
+        expect(r.bus.last(r.app.topics.tx)).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'value\' of level is out of range"},"id":"set/level"}'
+        )
         await deliver(r.app, "devices/abc/set/nope", "ON")
-        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown actuator nope"},"id":"set/nope"}')
+        expect(r.bus.last(r.app.topics.tx)).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown actuator nope"},"id":"set/nope"}'
+        )
         await deliver(r.app, "devices/abc/set/level", "66")
-        expect(r.bus.last(r.app.topics.tx)).toBe('{"jsonrpc":"2.0","error":{"code":-32000,"message":"Actuator error","data":"stuck"},"id":"set/level"}')
+        expect(r.bus.last(r.app.topics.tx)).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Actuator error","data":"stuck"},"id":"set/level"}'
+        )
         expect(level).toBe(20)
         // a payload cannot smuggle JSON into the request
         expect(commandRequest("d/x/set/", "d/x/set/relay", '1},"id":5')).toBe(
@@ -212,7 +226,9 @@ describe("Home Assistant control", () => {
         await deliver(r.app, "devices/abc/set/restart", "PRESS")
         expect(restarts).toBe(1)
         await r.app.onConnected(r.bus)
-        expect(r.bus.last("devices/abc/status")).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":1,"rssi":-61}')
+        expect(r.bus.last("devices/abc/status")).toBe(
+            '{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":1,"rssi":-61}'
+        )
         const n = r.bus.count("devices/abc/status")
         rssiFails = true
         r.clock.t += STATUS_MS - 1
@@ -222,7 +238,9 @@ describe("Home Assistant control", () => {
         await r.app.sample(false)
         expect(r.bus.count("devices/abc/status")).toBe(n + 1)
         // a signal that cannot be read is left out, not reported stale
-        expect(r.bus.last("devices/abc/status")).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":61000,"reconnects":1}')
+        expect(r.bus.last("devices/abc/status")).toBe(
+            '{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":61000,"reconnects":1}'
+        )
     })
     test("CoAP text for actuators", async () => {
         const r = await rig(new MemoryStore())

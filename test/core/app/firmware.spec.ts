@@ -32,7 +32,7 @@ class RecordingBus implements MessageBus {
         this.subs.push(filter)
     }
     on(topic: string): Sent[] {
-        return this.sent.filter(s => s.topic === topic)
+        return this.sent.filter((s) => s.topic === topic)
     }
 }
 
@@ -131,8 +131,10 @@ describe("firmware topics, status and discovery", () => {
         expect(st.length).toBe(1)
         expect(st[0].retain).toBe(true)
         expect(st[0].qos).toBe(1)
-        expect(st[0].payload).toBe('{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":0}')
-        const disc = r.bus.sent.filter(s => s.topic.startsWith("homeassistant/"))
+        expect(st[0].payload).toBe(
+            '{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":0}'
+        )
+        const disc = r.bus.sent.filter((s) => s.topic.startsWith("homeassistant/"))
         // two sensors, three diagnostics (no Wi-Fi signal on this board), the restart button
         expect(disc.length).toBe(6)
         expect(disc[0].topic).toBe("homeassistant/sensor/12abdd2289421234_temperature/config")
@@ -150,8 +152,8 @@ describe("firmware topics, status and discovery", () => {
         expect(doc["state_topic"]).toBe("devices/12abdd2289421234/telemetry")
     })
     test("the discovery document, written as text, is what the JSON writer makes of the object", () => {
-        const topics = deviceTopics("a\"b", "dev-1")
-        const s = channel("t\\q", "µ\"C", 3, "Ünit \"x\"\n\u0001", async () => 1)
+        const topics = deviceTopics('a"b', "dev-1")
+        const s = channel("t\\q", 'µ"C', 3, 'Ünit "x"\n\u0001', async () => 1)
         const doc = {
             name: s.name,
             unique_id: "devs-link_dev-1_" + s.key,
@@ -161,11 +163,32 @@ describe("firmware topics, status and discovery", () => {
             device_class: s.deviceClass,
             state_class: "measurement",
             suggested_display_precision: s.decimals,
-            availability: [{ topic: topics.status, value_template: "{{ value_json.state }}", payload_available: "online", payload_not_available: "offline" }],
-            device: { identifiers: ["devs-link_dev-1"], name: "Küche \"1\"", manufacturer: "devs-link", model: "Bo\"ard é", sw_version: "0.1.0" },
+            availability: [
+                {
+                    topic: topics.status,
+                    value_template: "{{ value_json.state }}",
+                    payload_available: "online",
+                    payload_not_available: "offline",
+                },
+            ],
+            device: {
+                identifiers: ["devs-link_dev-1"],
+                name: 'Küche "1"',
+                manufacturer: "devs-link",
+                model: 'Bo"ard é',
+                sw_version: "0.1.0",
+            },
             origin: { name: "devs-link", sw_version: "0.1.0" },
         }
-        const input = { haPrefix: "ha", deviceId: "dev-1", board: "b", model: "Bo\"ard é", deviceName: "Küche \"1\"", topics: topics, sensors: [s] }
+        const input = {
+            haPrefix: "ha",
+            deviceId: "dev-1",
+            board: "b",
+            model: 'Bo"ard é',
+            deviceName: 'Küche "1"',
+            topics: topics,
+            sensors: [s],
+        }
         expect(discoveryPayload(input, s)).toBe(toJson(doc))
     })
     test("discovery off publishes empty retained configs; DEVICE_ID and prefix override topics", async () => {
@@ -174,10 +197,10 @@ describe("firmware topics, status and discovery", () => {
         store.data["DEVICE_ID"] = "kitchen"
         store.data["MQTT_PREFIX"] = "home"
         const r = await rig(store, true, false)
-        const disc = r.bus.sent.filter(s => s.topic.startsWith("homeassistant/"))
+        const disc = r.bus.sent.filter((s) => s.topic.startsWith("homeassistant/"))
         expect(disc.length).toBe(6)
         expect(disc[0].topic).toBe("homeassistant/sensor/kitchen_temperature/config")
-        expect(disc.filter(d => d.payload !== "").length).toBe(0)
+        expect(disc.filter((d) => d.payload !== "").length).toBe(0)
         expect(disc[5].topic).toBe("homeassistant/button/kitchen_restart/config")
         expect(r.bus.subs[0]).toBe("home/kitchen/rx")
     })
@@ -269,15 +292,21 @@ describe("firmware RPC methods", () => {
         // the link's TLS, not the runtime's: this board could do TLS, but MQTT_URL is mqtt://
         expect(info["result"]["tls"]).toBe(false)
         expect(info["result"]["sensors"][0]["unit"]).toBe("°C")
-        expect(await call(r, '{"jsonrpc":"2.0","method":"sensors.read","id":2}')).toBe('{"jsonrpc":"2.0","result":{"ts":1000,"temperature":21.50,"humidity":40.3},"id":2}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"sensors.read","id":2}')).toBe(
+            '{"jsonrpc":"2.0","result":{"ts":1000,"temperature":21.50,"humidity":40.3},"id":2}'
+        )
         expect(r.bus.on(r.app.topics.telemetry).length).toBe(0)
-        expect(await call(r, '{"jsonrpc":"2.0","method":"telemetry.now","id":3}')).toBe('{"jsonrpc":"2.0","result":{"ts":1000,"temperature":21.50,"humidity":40.3},"id":3}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"telemetry.now","id":3}')).toBe(
+            '{"jsonrpc":"2.0","result":{"ts":1000,"temperature":21.50,"humidity":40.3},"id":3}'
+        )
         expect(r.bus.on(r.app.topics.telemetry).length).toBe(1)
     })
     test("sys.restart replies first, then restarts", async () => {
         restartDelay = -1
         const r = await rig(new MemoryStore(), true, false)
-        expect(await call(r, '{"jsonrpc":"2.0","method":"sys.restart","id":4}')).toBe('{"jsonrpc":"2.0","result":{"restarting":true,"delay_ms":500},"id":4}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"sys.restart","id":4}')).toBe(
+            '{"jsonrpc":"2.0","result":{"restarting":true,"delay_ms":500},"id":4}'
+        )
         expect(restartDelay).toBe(500)
         expect(await call(r, '{"jsonrpc":"2.0","method":"sys.restart","params":{"delay_ms":5},"id":5}')).toBe(
             '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'delay_ms\' is below its minimum"},"id":5}'
@@ -286,14 +315,18 @@ describe("firmware RPC methods", () => {
     test("config.get and config.set: validated, persisted, survives a restart", async () => {
         const store = new MemoryStore()
         const r = await rig(store, true, false)
-        expect(await call(r, '{"jsonrpc":"2.0","method":"config.get","params":{"key":"TELEMETRY_MS"},"id":6}')).toBe('{"jsonrpc":"2.0","result":{"TELEMETRY_MS":30000},"id":6}')
-        expect(await call(r, '{"jsonrpc":"2.0","method":"config.get","params":["NOPE"],"id":7}')).toBe('{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown setting NOPE"},"id":7}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"config.get","params":{"key":"TELEMETRY_MS"},"id":6}')).toBe(
+            '{"jsonrpc":"2.0","result":{"TELEMETRY_MS":30000},"id":6}'
+        )
+        expect(await call(r, '{"jsonrpc":"2.0","method":"config.get","params":["NOPE"],"id":7}')).toBe(
+            '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown setting NOPE"},"id":7}'
+        )
         expect(await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"TELEMETRY_MS":10}},"id":8}')).toBe(
             '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"TELEMETRY_MS must be at least 1000"},"id":8}'
         )
-        expect(await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"TELEMETRY_MS":2000,"MQTT_PASS":"s3cret"}},"id":9}')).toBe(
-            '{"jsonrpc":"2.0","result":{"applied":{"TELEMETRY_MS":2000,"MQTT_PASS":"(hidden)"},"restart_needed":true},"id":9}'
-        )
+        expect(
+            await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"TELEMETRY_MS":2000,"MQTT_PASS":"s3cret"}},"id":9}')
+        ).toBe('{"jsonrpc":"2.0","result":{"applied":{"TELEMETRY_MS":2000,"MQTT_PASS":"(hidden)"},"restart_needed":true},"id":9}')
         const all = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"config.get","id":10}'))
         // a connection setting is only in effect once it has been tried, after the restart
         expect(all["result"]["MQTT_PASS"]).toBe("")
@@ -308,12 +341,21 @@ describe("firmware RPC methods", () => {
     })
     test("ids come back as written; a repeated id is not run twice; a long id is refused", async () => {
         const r = await rig(new MemoryStore(), true, true)
-        expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id":9007199254740993}')).toBe('{"jsonrpc":"2.0","result":{"on":false},"id":9007199254740993}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id":9007199254740993}')).toBe(
+            '{"jsonrpc":"2.0","result":{"on":false},"id":9007199254740993}'
+        )
         expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id" : 1.50}')).toBe('{"jsonrpc":"2.0","result":{"on":false},"id":1.50}')
-        expect(await call(r, '[{"jsonrpc":"2.0","method":"led.get","id":"\\u0041"},3,{"id":18014398509481985,"jsonrpc":"2.0","method":"led.get","params":{}}]')).toBe(
+        expect(
+            await call(
+                r,
+                '[{"jsonrpc":"2.0","method":"led.get","id":"\\u0041"},3,{"id":18014398509481985,"jsonrpc":"2.0","method":"led.get","params":{}}]'
+            )
+        ).toBe(
             '[{"jsonrpc":"2.0","result":{"on":false},"id":"\\u0041"},{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"request must be an object"},"id":null},{"jsonrpc":"2.0","result":{"on":false},"id":18014398509481985}]'
         )
-        expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":"d"}')).toBe('{"jsonrpc":"2.0","result":{"on":true},"id":"d"}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":"d"}')).toBe(
+            '{"jsonrpc":"2.0","result":{"on":true},"id":"d"}'
+        )
         expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":false},"id":"d"}')).toBe(
             '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"id \\"d\\" is one of the last 16 ids that ran; not run again"},"id":"d"}'
         )
@@ -321,7 +363,9 @@ describe("firmware RPC methods", () => {
         let long = "x"
         while (long.length < 65) long += "x"
         expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id":"' + long + '"}')).toBe(
-            '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"id longer than 64 characters"},"id":"' + long + '"}'
+            '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"id longer than 64 characters"},"id":"' +
+                long +
+                '"}'
         )
         expect(await call(r, '{"jsonrpc":"2.0","method":"config.set","params":{"settings":{"TELEMETRY_MS":"5000"}},"id":"t"}')).toBe(
             '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"TELEMETRY_MS must be a number"},"id":"t"}'
@@ -342,7 +386,9 @@ describe("firmware RPC methods", () => {
             '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown parameter \'x\'"},"id":1}'
         )
         expect(await call(r, head + pad(MAX_REQUEST_BYTES - head.length - 2) + '"}}')).toBe(
-            '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"request longer than ' + MAX_REQUEST_BYTES + ' characters"},"id":null}'
+            '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"request longer than ' +
+                MAX_REQUEST_BYTES +
+                ' characters"},"id":null}'
         )
         // the queue holds at most QUEUE_MAX_CHARS of request text
         const big = head + pad(MAX_REQUEST_BYTES - head.length - 3) + '"}}'
@@ -385,14 +431,18 @@ describe("firmware RPC methods", () => {
             '{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found","data":"led.set"},"id":11}'
         )
         const r = await rig(new MemoryStore(), true, true)
-        expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":12}')).toBe('{"jsonrpc":"2.0","result":{"on":true},"id":12}')
+        expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":12}')).toBe(
+            '{"jsonrpc":"2.0","result":{"on":true},"id":12}'
+        )
         expect(ledOn).toBe(true)
         expect(await call(r, '{"jsonrpc":"2.0","method":"led.get","id":13}')).toBe('{"jsonrpc":"2.0","result":{"on":true},"id":13}')
         expect(await call(r, '{"jsonrpc":"2.0","method":"led.set","params":{"on":"yes"},"id":14}')).toBe(
             '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'on\' must be a boolean"},"id":14}'
         )
         const list = JSON.parse(await call(r, '{"jsonrpc":"2.0","method":"rpc.list","id":15}'))
-        expect((list["result"] as any[]).map(m => m["name"]).join(",")).toBe("rpc.list,sys.info,sys.restart,sensors.read,telemetry.now,config.get,config.set,actuator.set,actuator.get,led.set,led.get")
+        expect((list["result"] as any[]).map((m) => m["name"]).join(",")).toBe(
+            "rpc.list,sys.info,sys.restart,sensors.read,telemetry.now,config.get,config.set,actuator.set,actuator.get,led.set,led.get"
+        )
     })
     test("rpc.list: every method's description and parameters (methods.ts keeps them as JSON text)", async () => {
         const r = await rig(new MemoryStore(), true, true)
@@ -417,7 +467,8 @@ describe("firmware RPC methods", () => {
     test("a burst of requests is answered in order; other topics and notifications get nothing", async () => {
         const r = await rig(new MemoryStore(), true, false)
         // (25 small requests fit the queue's QUEUE_MAX_CHARS)
-        for (let i = 0; i < 25; i++) r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"config.get","params":["DEVICE_ID"],"id":' + i + "}")
+        for (let i = 0; i < 25; i++)
+            r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"config.get","params":["DEVICE_ID"],"id":' + i + "}")
         r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"sys.info"}')
         r.app.onMessage("devices/other/rx", '{"jsonrpc":"2.0","method":"sys.info","id":99}')
         expect(await r.app.processRequests()).toBe(26)

@@ -20,11 +20,15 @@ describe("telemetry document", () => {
         await pause()
     })
     test("keeps each sensor's precision", () => {
-        expect(telemetryJson(123456, [makeReading("temperature", 21.5, 2), makeReading("humidity", 40.25, 1), makeReading("pressure", 1013.2, 1)])).toBe(
-            "{\"ts\":123456,\"temperature\":21.50,\"humidity\":40.3,\"pressure\":1013.2}"
-        )
-        expect(telemetryJson(0, [])).toBe("{\"ts\":0}")
-        expect(telemetryJson(5000000000, [makeReading("temperature", -3.999, 2)])).toBe("{\"ts\":5000000000,\"temperature\":-4.00}")
+        expect(
+            telemetryJson(123456, [
+                makeReading("temperature", 21.5, 2),
+                makeReading("humidity", 40.25, 1),
+                makeReading("pressure", 1013.2, 1),
+            ])
+        ).toBe('{"ts":123456,"temperature":21.50,"humidity":40.3,"pressure":1013.2}')
+        expect(telemetryJson(0, [])).toBe('{"ts":0}')
+        expect(telemetryJson(5000000000, [makeReading("temperature", -3.999, 2)])).toBe('{"ts":5000000000,"temperature":-4.00}')
     })
 })
 

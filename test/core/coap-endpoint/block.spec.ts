@@ -57,7 +57,6 @@ describe("coap block2 (RFC 7959 2.4)", () => {
     })
 
     test("late negotiation: no Block2 in the request, the server splits at its size, Size2 on block 0", async () => {
-
         await pause()
         const h = new Harness({ maxBlockSzx: 6 })
         const body = bigText(2500)
@@ -75,7 +74,6 @@ describe("coap block2 (RFC 7959 2.4)", () => {
     })
 
     test("a client asking for more than the server's size gets the server's size at the same offset", async () => {
-
         await pause()
         const h = new Harness({ maxBlockSzx: 2 })
         const body = bigText(500)
@@ -86,7 +84,6 @@ describe("coap block2 (RFC 7959 2.4)", () => {
     })
 
     test("a block beyond the end gets 4.02; a small body with Block2 gets one block with M=0", async () => {
-
         await pause()
         const h = new Harness({})
         largeServer(h, "short")
@@ -98,7 +95,6 @@ describe("coap block2 (RFC 7959 2.4)", () => {
     })
 
     test("16-byte blocks (szx 0) and Size2 when asked", async () => {
-
         await pause()
         const h = new Harness({})
         const body = bigText(40)
@@ -112,7 +108,6 @@ describe("coap block2 (RFC 7959 2.4)", () => {
     })
 
     test("notifications of a large resource carry block 0 at the observer's size", async () => {
-
         await pause()
         const h = new Harness({ conEveryN: 0 })
         const body = bigText(200)
@@ -134,8 +129,15 @@ describe("coap block2 (RFC 7959 2.4)", () => {
         await pause()
         const h = new Harness({ maxBlockSzx: 2 })
         const body = [bigText(200)]
-        h.server.add({ path: "/var", get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from(body[0]) }) })
-        const etag = () => h.last().options.filter((o) => o.number === OptionNumber.ETag)[0].value.toString("hex")
+        h.server.add({
+            path: "/var",
+            get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from(body[0]) }),
+        })
+        const etag = () =>
+            h
+                .last()
+                .options.filter((o) => o.number === OptionNumber.ETag)[0]
+                .value.toString("hex")
         h.deliver(get(1, "", "/var"))
         const t0 = etag()
         const first = body[0]
@@ -172,7 +174,6 @@ describe("coap block2 (RFC 7959 2.4)", () => {
     })
 
     test("sliceBlock2 without a request block uses the server's size", async () => {
-
         await pause()
         const s = sliceBlock2(Buffer.alloc(100), undefined, 2)
         expect(s.ok).toBe(true)
@@ -209,7 +210,6 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
     }
 
     test("2.31 Continue for each block, then the whole body to the handler and 2.04 with Block1", async () => {
-
         await pause()
         const h = new Harness({})
         const received: string[] = []
@@ -227,7 +227,6 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
     })
 
     test("the server's smaller size is echoed in 2.31 and the client may continue at that size", async () => {
-
         await pause()
         const h = new Harness({ maxBlockSzx: 1 })
         const received: string[] = []
@@ -241,7 +240,6 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
     })
 
     test("a body over the limit gets 4.13 with Size1, also when Size1 announces it", async () => {
-
         await pause()
         const h = new Harness({ maxBodySize: 64 })
         const received: string[] = []
@@ -260,7 +258,6 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
     })
 
     test("a block out of order gets 4.08 Request Entity Incomplete", async () => {
-
         await pause()
         const h = new Harness({})
         const received: string[] = []
@@ -275,7 +272,6 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
     })
 
     test("a retransmitted block is answered from the duplicate cache, not appended twice", async () => {
-
         await pause()
         const h = new Harness({})
         const received: string[] = []
@@ -288,7 +284,6 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
     })
 
     test("a block with M=1 but a short payload gets 4.00", async () => {
-
         await pause()
         const h = new Harness({})
         const received: string[] = []
@@ -313,7 +308,13 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
         const parts: string[] = [h.last().payload.toString("utf-8")]
         expect(block2Of(h.last())).toBe("0+/2")
         for (let num = 1; num < 3; num++) {
-            h.deliver(withUint(request(CoapType.CON, CoapCode.POST, 1 + num, "02", "/large-post"), OptionNumber.Block2, encodeBlock({ num: num, more: false, szx: 2 })))
+            h.deliver(
+                withUint(
+                    request(CoapType.CON, CoapCode.POST, 1 + num, "02", "/large-post"),
+                    OptionNumber.Block2,
+                    encodeBlock({ num: num, more: false, szx: 2 })
+                )
+            )
             expect(h.last().code).toBe(CoapCode.Changed)
             parts.push(h.last().payload.toString("utf-8"))
         }
@@ -321,12 +322,17 @@ describe("coap block1 (RFC 7959 2.3, 2.5)", () => {
         expect(parts.join("")).toBe(answer)
         expect(runs[0]).toBe(1)
         // an unknown path is still 4.04, before any cache lookup
-        h.deliver(withUint(request(CoapType.CON, CoapCode.POST, 9, "03", "/nothing-here"), OptionNumber.Block2, encodeBlock({ num: 1, more: false, szx: 2 })))
+        h.deliver(
+            withUint(
+                request(CoapType.CON, CoapCode.POST, 9, "03", "/nothing-here"),
+                OptionNumber.Block2,
+                encodeBlock({ num: 1, more: false, szx: 2 })
+            )
+        )
         expect(h.last().code).toBe(CoapCode.NotFound)
     })
 
     test("the assembler is bounded in transfers and time", async () => {
-
         await pause()
         const a = new Block1Assembler(2, 1000)
         const blk = { num: 0, more: true, szx: 0 }

@@ -88,7 +88,9 @@ describe("coap device resources", () => {
         await pause()
         const s = setup()
         s.h.deliver(get(1, "", "/sensors"))
-        expect(text(s.h.last())).toBe('[{"bn":"urn:dev:id:12ab:","n":"temperature","u":"Cel","v":21.53},{"n":"humidity","u":"%RH","v":40.3}]')
+        expect(text(s.h.last())).toBe(
+            '[{"bn":"urn:dev:id:12ab:","n":"temperature","u":"Cel","v":21.53},{"n":"humidity","u":"%RH","v":40.3}]'
+        )
         s.h.deliver(withUint(get(2, "", "/sensors"), OptionNumber.Accept, 50))
         expect(text(s.h.last())).toBe('{"temperature":21.53,"humidity":40.3}')
     })
@@ -126,7 +128,11 @@ describe("coap device resources", () => {
         expect(s.m.led).toBe(true)
         s.h.deliver(withPayload(request(CoapType.CON, CoapCode.PUT, 3, "", "/actuators/led"), "toggle"))
         expect(s.m.led).toBe(false)
-        const j = withUint(withPayload(request(CoapType.CON, CoapCode.PUT, 4, "", "/actuators/led"), '{"on":true}'), OptionNumber.ContentFormat, 50)
+        const j = withUint(
+            withPayload(request(CoapType.CON, CoapCode.PUT, 4, "", "/actuators/led"), '{"on":true}'),
+            OptionNumber.ContentFormat,
+            50
+        )
         s.h.deliver(j)
         expect(s.m.led).toBe(true)
         s.h.deliver(withUint(get(5, "", "/actuators/led"), OptionNumber.Accept, 50))
@@ -143,7 +149,11 @@ describe("coap device resources", () => {
         }
         s.h.deliver(withPayload(request(CoapType.CON, CoapCode.PUT, 30, "", "/actuators/led"), "on"))
         // If-Match with the "off" ETag while on: 4.12
-        const cond = withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 7, "", "/actuators/led"), "off"), OptionNumber.IfMatch, Buffer.from([0]))
+        const cond = withOption(
+            withPayload(request(CoapType.CON, CoapCode.PUT, 7, "", "/actuators/led"), "off"),
+            OptionNumber.IfMatch,
+            Buffer.from([0])
+        )
         s.h.deliver(cond)
         expect(s.h.last().code).toBe(CoapCode.PreconditionFailed)
         expect(s.m.led).toBe(true)
@@ -156,7 +166,11 @@ describe("coap device resources", () => {
         expect(text(s.h.last())).toBe('{"id":"12ab","board":"fake","uptime":5}')
         s.h.deliver(get(2, "", "/config"))
         expect(text(s.h.last())).toBe('{"interval":60}')
-        const ok = withUint(withPayload(request(CoapType.CON, CoapCode.PUT, 3, "", "/config"), '{"interval":30}'), OptionNumber.ContentFormat, 50)
+        const ok = withUint(
+            withPayload(request(CoapType.CON, CoapCode.PUT, 3, "", "/config"), '{"interval":30}'),
+            OptionNumber.ContentFormat,
+            50
+        )
         s.h.deliver(ok)
         expect(s.h.last().code).toBe(CoapCode.Changed)
         expect(s.m.config).toBe('{"interval":30}')

@@ -7,16 +7,7 @@ import { MessageLayer } from "../../../src/coap/messagelayer"
 import { CoapServer, ServerOptions } from "../../../src/coap/endpoint"
 import { TransmissionParams } from "../../../src/coap/messagelayer-params"
 import { decodeMessage, encodeMessage } from "../../../src/coap/codec"
-import {
-    CoapCode,
-    CoapMessage,
-    CoapType,
-    addOption,
-    getUintOption,
-    newMessage,
-    setUriPath,
-    setUintOption,
-} from "../../../src/coap/message"
+import { CoapCode, CoapMessage, CoapType, addOption, getUintOption, newMessage, setUriPath, setUintOption } from "../../../src/coap/message"
 import { OptionNumber } from "../../../src/coap/options"
 
 export class FakeClock implements Clock {

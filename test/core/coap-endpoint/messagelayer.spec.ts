@@ -4,7 +4,7 @@ import { CoapCode, CoapMessage, CoapType, newMessage } from "../../../src/coap/m
 import { OptionNumber } from "../../../src/coap/options"
 import { Outcome } from "../../../src/coap/exchange"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
-import { Harness, ack, get, request, rst, text, withOption, withPayload , pause } from "./harness"
+import { Harness, ack, get, request, rst, text, withOption, withPayload, pause } from "./harness"
 
 function helloServer(h: Harness): number[] {
     const calls: number[] = [0]
@@ -34,7 +34,6 @@ describe("coap message layer: responses (RFC 7252 5.2)", () => {
     })
 
     test("a NON request gets a NON response with a fresh Message ID and the same token", async () => {
-
         await pause()
         const h = new Harness({ random: [0.5] })
         helloServer(h)
@@ -47,7 +46,6 @@ describe("coap message layer: responses (RFC 7252 5.2)", () => {
     })
 
     test("an empty CON (CoAP ping) is answered with a 4-byte RST echoing the Message ID", async () => {
-
         await pause()
         const h = new Harness({})
         h.deliver(newMessage(CoapType.CON, CoapCode.Empty, 4242))
@@ -56,7 +54,6 @@ describe("coap message layer: responses (RFC 7252 5.2)", () => {
     })
 
     test("an empty NON is ignored", async () => {
-
         await pause()
         const h = new Harness({})
         h.deliver(newMessage(CoapType.NON, CoapCode.Empty, 1))
@@ -64,7 +61,6 @@ describe("coap message layer: responses (RFC 7252 5.2)", () => {
     })
 
     test("a malformed CON gets RST, a malformed NON and a wrong version are dropped", async () => {
-
         await pause()
         const h = new Harness({})
         // TKL 9 is reserved (RFC 7252 3)
@@ -81,7 +77,6 @@ describe("coap message layer: responses (RFC 7252 5.2)", () => {
     })
 
     test("a response code arriving in a CON is rejected with RST (no context)", async () => {
-
         await pause()
         const h = new Harness({})
         h.deliver(newMessage(CoapType.CON, CoapCode.Content, 500))
@@ -90,7 +85,6 @@ describe("coap message layer: responses (RFC 7252 5.2)", () => {
     })
 
     test("an unrecognised critical option in a request gets 4.02 Bad Option", async () => {
-
         await pause()
         const h = new Harness({})
         const calls = helloServer(h)
@@ -103,7 +97,6 @@ describe("coap message layer: responses (RFC 7252 5.2)", () => {
     })
 
     test("a handler that throws gives 5.00", async () => {
-
         await pause()
         const h = new Harness({})
         h.server.add({
@@ -136,7 +129,6 @@ describe("coap message layer: duplicate detection (RFC 7252 4.5)", () => {
     })
 
     test("the same Message ID from another peer is a different exchange", async () => {
-
         await pause()
         const h = new Harness({})
         const calls = helloServer(h)
@@ -147,7 +139,6 @@ describe("coap message layer: duplicate detection (RFC 7252 4.5)", () => {
     })
 
     test("a duplicate NON is ignored", async () => {
-
         await pause()
         const h = new Harness({})
         const calls = helloServer(h)
@@ -158,7 +149,6 @@ describe("coap message layer: duplicate detection (RFC 7252 4.5)", () => {
     })
 
     test("the cache is bounded: the oldest pair is forgotten first", async () => {
-
         await pause()
         const h = new Harness({ dedupCapacity: 2 })
         const calls = helloServer(h)
@@ -173,7 +163,6 @@ describe("coap message layer: duplicate detection (RFC 7252 4.5)", () => {
     })
 
     test("entries expire after EXCHANGE_LIFETIME (247 s)", async () => {
-
         await pause()
         const h = new Harness({})
         const calls = helloServer(h)
@@ -200,7 +189,6 @@ describe("coap message layer: separate responses (RFC 7252 5.2.2)", () => {
     }
 
     test("empty ACK after the set time, then the response as a CON acknowledged by the client", async () => {
-
         await pause()
         const h = new Harness({ separateAfter: 1000, random: [0.25, 0] })
         const pending = slowServer(h)
@@ -235,7 +223,6 @@ describe("coap message layer: separate responses (RFC 7252 5.2.2)", () => {
     })
 
     test("a handler that answers in time gets no empty ACK", async () => {
-
         await pause()
         const h = new Harness({ separateAfter: 1000 })
         const pending = slowServer(h)
@@ -250,7 +237,6 @@ describe("coap message layer: separate responses (RFC 7252 5.2.2)", () => {
     })
 
     test("a NON request with a slow handler gets no empty ACK, then a NON response", async () => {
-
         await pause()
         const h = new Harness({ separateAfter: 1000 })
         const pending = slowServer(h)
@@ -262,7 +248,6 @@ describe("coap message layer: separate responses (RFC 7252 5.2.2)", () => {
     })
 
     test("a lost separate response is retransmitted, and an RST cancels it", async () => {
-
         await pause()
         const h = new Harness({ separateAfter: 1000, random: [0] })
         const pending = slowServer(h)
@@ -288,7 +273,6 @@ describe("coap message layer: CON retransmission (RFC 7252 4.2, 4.8)", () => {
     }
 
     test("initial timeout 2 s with random 0, then doubling, give up after 4 retransmissions", async () => {
-
         await pause()
         const h = new Harness({ random: [0, 0] })
         const outcomes: number[] = []
@@ -309,7 +293,6 @@ describe("coap message layer: CON retransmission (RFC 7252 4.2, 4.8)", () => {
     })
 
     test("the give-up happens exactly at 62 s with ACK_TIMEOUT 2 s", async () => {
-
         await pause()
         const h = new Harness({ random: [0, 0] })
         const outcomes: number[] = []
@@ -325,7 +308,6 @@ describe("coap message layer: CON retransmission (RFC 7252 4.2, 4.8)", () => {
     })
 
     test("random 0.999 stretches the first timeout to just under 3 s (ACK_RANDOM_FACTOR 1.5)", async () => {
-
         await pause()
         const h = new Harness({ random: [0, 0.999] })
         const outcomes: number[] = []
@@ -339,7 +321,6 @@ describe("coap message layer: CON retransmission (RFC 7252 4.2, 4.8)", () => {
     })
 
     test("an ACK stops retransmission and reports delivery", async () => {
-
         await pause()
         const h = new Harness({ random: [0] })
         const outcomes: number[] = []
@@ -352,7 +333,6 @@ describe("coap message layer: CON retransmission (RFC 7252 4.2, 4.8)", () => {
     })
 
     test("an ACK from another peer does not match", async () => {
-
         await pause()
         const h = new Harness({ random: [0] })
         const outcomes: number[] = []
@@ -362,7 +342,6 @@ describe("coap message layer: CON retransmission (RFC 7252 4.2, 4.8)", () => {
     })
 
     test("an RST reports Reset", async () => {
-
         await pause()
         const h = new Harness({ random: [0] })
         const outcomes: number[] = []
@@ -387,7 +366,6 @@ describe("coap message layer: CON retransmission (RFC 7252 4.2, 4.8)", () => {
     })
 
     test("a newer message with the same key replaces the one in flight (one CON at a time)", async () => {
-
         await pause()
         const h = new Harness({ random: [0] })
         const outcomes: number[] = []
@@ -434,7 +412,6 @@ describe("coap message layer: lossy pipe end to end", () => {
     })
 
     test("an unknown path gets 4.04 and a bad option still goes through duplicate detection", async () => {
-
         await pause()
         const h = new Harness({})
         h.deliver(get(1, "", "/nothing"))

@@ -3,7 +3,7 @@ import { describe, test, expect } from "@devicescript/test"
 import { CoapCode, CoapType } from "../../../src/coap/message"
 import { OptionNumber } from "../../../src/coap/options"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
-import { Harness, HarnessOptions, ack, get, observeOf, request, rst, text, uintOf, withUint , pause } from "./harness"
+import { Harness, HarnessOptions, ack, get, observeOf, request, rst, text, uintOf, withUint, pause } from "./harness"
 
 /** /obs with a counter value; returns a setter that changes it and notifies. */
 function obsServer(h: Harness, confirmable: boolean): (v: number) => void {
@@ -60,7 +60,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("Observe values wrap at 2^24", async () => {
-
         await pause()
         const s = make({ initialObserveSeq: 0xffffff }, false)
         register(s.h, 1, "01", undefined)
@@ -70,7 +69,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("NON notifications with a CON after every N (N = 3)", async () => {
-
         await pause()
         const s = make({ conEveryN: 3, random: [0] }, false)
         register(s.h, 1, "01", undefined)
@@ -85,7 +83,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("a CON at least every 24 hours even between N", async () => {
-
         await pause()
         const s = make({ conEveryN: 100, conInterval: 86400000, random: [0] }, false)
         register(s.h, 1, "01", undefined)
@@ -101,7 +98,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("a plain GET does not cancel; GET with Observe=1 and the same token does", async () => {
-
         await pause()
         const s = make({ random: [0] }, false)
         register(s.h, 1, "01", undefined)
@@ -119,7 +115,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("re-registering with the same token replaces the entry", async () => {
-
         await pause()
         const s = make({}, false)
         register(s.h, 1, "01", undefined)
@@ -130,7 +125,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("an RST to a notification deregisters (RFC 7641 3.6)", async () => {
-
         await pause()
         const s = make({ random: [0] }, false)
         register(s.h, 1, "01", undefined)
@@ -142,7 +136,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("an RST to a CON notification deregisters", async () => {
-
         await pause()
         const s = make({ random: [0] }, true)
         register(s.h, 1, "01", undefined)
@@ -152,7 +145,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("an unacknowledged CON notification removes the observer after the retransmissions", async () => {
-
         await pause()
         const s = make({ random: [0] }, true)
         register(s.h, 1, "01", undefined)
@@ -163,7 +155,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("a change while a CON is in flight replaces it: one notification outstanding", async () => {
-
         await pause()
         const s = make({ random: [0] }, true)
         register(s.h, 1, "01", undefined)
@@ -178,7 +169,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("removing the resource sends a final 4.04 without Observe and forgets the observers", async () => {
-
         await pause()
         const s = make({ random: [0] }, false)
         register(s.h, 1, "01", undefined)
@@ -210,7 +200,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("the observer list is capped: a registration beyond it is served as a plain GET (RFC 7641 4.1)", async () => {
-
         await pause()
         const s = make({ maxObservers: 2 }, false)
         register(s.h, 1, "01", undefined)
@@ -226,7 +215,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("an error answer does not register", async () => {
-
         await pause()
         const h = new Harness({})
         h.server.add({
@@ -240,7 +228,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("Observe on a resource that is not observable is a plain GET", async () => {
-
         await pause()
         const h = new Harness({})
         h.server.add({ path: "/obs", get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content }) })
@@ -250,7 +237,6 @@ describe("coap observe: registration and notifications (RFC 7641 3, 4)", () => {
     })
 
     test("a NON registration works the same (notifications NON)", async () => {
-
         await pause()
         const s = make({ conEveryN: 0 }, false)
         s.h.deliver(withUint(request(CoapType.NON, CoapCode.GET, 1, "aa", "/obs"), OptionNumber.Observe, 0))

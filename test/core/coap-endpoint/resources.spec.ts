@@ -3,7 +3,7 @@ import { describe, test, expect } from "@devicescript/test"
 import { CoapCode, CoapType, getLocationPath, getStringOptions, getUintOption } from "../../../src/coap/message"
 import { OptionNumber } from "../../../src/coap/options"
 import { CoapRequest, Reply } from "../../../src/coap/resources"
-import { Harness, get, request, text, withOption, withPayload, withUint , pause } from "./harness"
+import { Harness, get, request, text, withOption, withPayload, withUint, pause } from "./harness"
 
 /** A resource that keeps a text value with an ETag, like the plugtest's /validate. */
 function valueResource(h: Harness, path: string, initial: string): string[] {
@@ -53,7 +53,6 @@ describe("coap resources: dispatch (RFC 7252 5.8, 5.9)", () => {
     })
 
     test("4.04 for an unknown path, 4.05 for a method without handler and for FETCH", async () => {
-
         await pause()
         const h = new Harness({})
         valueResource(h, "/v", "a")
@@ -96,7 +95,6 @@ describe("coap resources: dispatch (RFC 7252 5.8, 5.9)", () => {
     })
 
     test("content negotiation: Accept picks the format, an unservable Accept gets 4.06", async () => {
-
         await pause()
         const h = new Harness({})
         h.server.add({
@@ -117,7 +115,6 @@ describe("coap resources: dispatch (RFC 7252 5.8, 5.9)", () => {
     })
 
     test("a body in a format the resource does not accept gets 4.15", async () => {
-
         await pause()
         const h = new Harness({})
         valueResource(h, "/v", "a")
@@ -128,7 +125,6 @@ describe("coap resources: dispatch (RFC 7252 5.8, 5.9)", () => {
     })
 
     test("a body over the limit without Block1 gets 4.13 with Size1", async () => {
-
         await pause()
         const h = new Harness({ maxBodySize: 8 })
         valueResource(h, "/v", "a")
@@ -138,7 +134,6 @@ describe("coap resources: dispatch (RFC 7252 5.8, 5.9)", () => {
     })
 
     test("POST answers may carry Location-Path and Location-Query", async () => {
-
         await pause()
         const h = new Harness({})
         h.server.add({
@@ -153,7 +148,6 @@ describe("coap resources: dispatch (RFC 7252 5.8, 5.9)", () => {
     })
 
     test("an answer that cannot be encoded still gets an answer: 5.00", async () => {
-
         await pause()
         const h = new Harness({})
         h.server.add({
@@ -186,33 +180,55 @@ describe("coap resources: ETag and conditional requests (RFC 7252 5.10.6, 5.10.8
     })
 
     test("If-Match with the current ETag updates, with an old one gets 4.12", async () => {
-
         await pause()
         const h = new Harness({})
         const state = valueResource(h, "/validate", "one")
-        h.deliver(withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 1, "", "/validate"), "two"), OptionNumber.IfMatch, Buffer.from([1])))
+        h.deliver(
+            withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 1, "", "/validate"), "two"), OptionNumber.IfMatch, Buffer.from([1]))
+        )
         expect(h.last().code).toBe(CoapCode.Changed)
-        h.deliver(withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 2, "", "/validate"), "three"), OptionNumber.IfMatch, Buffer.from([1])))
+        h.deliver(
+            withOption(
+                withPayload(request(CoapType.CON, CoapCode.PUT, 2, "", "/validate"), "three"),
+                OptionNumber.IfMatch,
+                Buffer.from([1])
+            )
+        )
         expect(h.last().code).toBe(CoapCode.PreconditionFailed)
         expect(state[0]).toBe("two")
         // an empty If-Match means "if it exists"
-        h.deliver(withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 3, "", "/validate"), "four"), OptionNumber.IfMatch, Buffer.alloc(0)))
+        h.deliver(
+            withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 3, "", "/validate"), "four"), OptionNumber.IfMatch, Buffer.alloc(0))
+        )
         expect(h.last().code).toBe(CoapCode.Changed)
     })
 
     test("If-None-Match creates once, then 4.12", async () => {
-
         await pause()
         const h = new Harness({})
         const state = valueResource(h, "/create1", undefined)
-        h.deliver(withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 1, "", "/create1"), "new"), OptionNumber.IfNoneMatch, Buffer.alloc(0)))
+        h.deliver(
+            withOption(
+                withPayload(request(CoapType.CON, CoapCode.PUT, 1, "", "/create1"), "new"),
+                OptionNumber.IfNoneMatch,
+                Buffer.alloc(0)
+            )
+        )
         expect(h.last().code).toBe(CoapCode.Created)
-        h.deliver(withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 2, "", "/create1"), "again"), OptionNumber.IfNoneMatch, Buffer.alloc(0)))
+        h.deliver(
+            withOption(
+                withPayload(request(CoapType.CON, CoapCode.PUT, 2, "", "/create1"), "again"),
+                OptionNumber.IfNoneMatch,
+                Buffer.alloc(0)
+            )
+        )
         expect(h.last().code).toBe(CoapCode.PreconditionFailed)
         expect(state[0]).toBe("new")
         // If-Match on a value that does not exist fails
         h.deliver(request(CoapType.CON, CoapCode.DELETE, 3, "", "/create1"))
-        h.deliver(withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 4, "", "/create1"), "x"), OptionNumber.IfMatch, Buffer.alloc(0)))
+        h.deliver(
+            withOption(withPayload(request(CoapType.CON, CoapCode.PUT, 4, "", "/create1"), "x"), OptionNumber.IfMatch, Buffer.alloc(0))
+        )
         expect(h.last().code).toBe(CoapCode.PreconditionFailed)
     })
 })
@@ -227,7 +243,6 @@ describe("coap resources: discovery (RFC 6690)", () => {
     }
 
     test("lists every visible resource with rt, if, ct, obs and sz", async () => {
-
         await pause()
         const h = new Harness({})
         linkServer(h)
@@ -244,7 +259,6 @@ describe("coap resources: discovery (RFC 6690)", () => {
     })
 
     test("filters by rt, if prefix and href prefix", async () => {
-
         await pause()
         const h = new Harness({})
         linkServer(h)

@@ -61,11 +61,17 @@ function rig(): Rig {
     const model = new Model()
     const out: CoapMessage[] = []
     const broken = [false]
-    const coap = new BoardCoap("devices", "b1", model, (topic: string, payload: Buffer) => {
-        if (broken[0]) throw new Error("outbox full")
-        if (topic !== "devices/b1/coap/res") throw new Error("wrong topic " + topic)
-        out.push(decodeTcpMessage(payload))
-    }, {})
+    const coap = new BoardCoap(
+        "devices",
+        "b1",
+        model,
+        (topic: string, payload: Buffer) => {
+            if (broken[0]) throw new Error("outbox full")
+            if (topic !== "devices/b1/coap/res") throw new Error("wrong topic " + topic)
+            out.push(decodeTcpMessage(payload))
+        },
+        {}
+    )
     return { coap: coap, model: model, out: out, broken: broken }
 }
 
@@ -95,7 +101,9 @@ describe("the board's CoAP endpoint on the MQTT binding", () => {
         expect(getUintOption(a, OptionNumber.MaxAge)).toBe(60)
         expect(a.payload.toString()).toBe('[{"bn":"urn:dev:id:b1:","n":"temperature","u":"Cel","v":21.50}]')
         const all = ask(r, req(CoapCode.GET, "/sensors", "a2"))
-        expect(all.payload.toString()).toBe('[{"bn":"urn:dev:id:b1:","n":"temperature","u":"Cel","v":21.50},{"n":"humidity","u":"%RH","v":40.5}]')
+        expect(all.payload.toString()).toBe(
+            '[{"bn":"urn:dev:id:b1:","n":"temperature","u":"Cel","v":21.50},{"n":"humidity","u":"%RH","v":40.5}]'
+        )
         expect(ask(r, req(CoapCode.GET, "/sensors/pressure", "a3")).code).toBe(CoapCode.NotFound)
     })
 

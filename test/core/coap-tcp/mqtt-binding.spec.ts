@@ -1,5 +1,14 @@
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapMessage, CoapType, getUintOption, getUriPath, newMessage, setUintOption, setUriPath } from "../../../src/coap/message"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    getUintOption,
+    getUriPath,
+    newMessage,
+    setUintOption,
+    setUriPath,
+} from "../../../src/coap/message"
 import { OptionNumber } from "../../../src/coap/options"
 import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec"
 import { CoapReply } from "../../../src/coap/tcp-connection"
@@ -103,7 +112,9 @@ describe("CoAP over MQTT binding", () => {
         const req = get("/sensors/temperature")
         setUintOption(req, OptionNumber.Observe, 0)
         const seen: string[] = []
-        r.gw.request("b1", req, (resp: CoapMessage, e: string) => seen.push(resp.payload.toString() + "@" + getUintOption(resp, OptionNumber.Observe)))
+        r.gw.request("b1", req, (resp: CoapMessage, e: string) =>
+            seen.push(resp.payload.toString() + "@" + getUintOption(resp, OptionNumber.Observe))
+        )
         r.flush()
         for (let i = 0; i < 3; i++) {
             const n = content("t" + i)
@@ -181,7 +192,12 @@ function lrig(): LRig {
         get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from(value[0]) }),
     })
     server.add({ path: "/hidden", hidden: true, get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content }) })
-    server.add({ path: "/led", iface: "core.a", title: 'a "b"', put: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Changed }) })
+    server.add({
+        path: "/led",
+        iface: "core.a",
+        title: 'a "b"',
+        put: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Changed }),
+    })
     return { link: link, server: server, wire: wire, value: value, broken: broken }
 }
 

@@ -34,7 +34,22 @@ function bitsHex(v: number): string {
 
 // [value, encoding] pairs from RFC 8949 Appendix A that encode the same way here
 const INTS: number[] = [0, 1, 10, 23, 24, 25, 100, 1000, 1000000, 1000000000000, -1, -10, -100, -1000]
-const INT_HEX: string[] = ["00", "01", "0a", "17", "1818", "1819", "1864", "1903e8", "1a000f4240", "1b000000e8d4a51000", "20", "29", "3863", "3903e7"]
+const INT_HEX: string[] = [
+    "00",
+    "01",
+    "0a",
+    "17",
+    "1818",
+    "1819",
+    "1864",
+    "1903e8",
+    "1a000f4240",
+    "1b000000e8d4a51000",
+    "20",
+    "29",
+    "3863",
+    "3903e7",
+]
 
 describe("cbor: RFC 8949 Appendix A", () => {
     test("integers encode and decode", () => {

@@ -29,8 +29,7 @@ function parseFails(s: string): boolean {
 }
 
 // RFC 6690 section 5, example 1 (one line here)
-const RFC_EXAMPLE =
-    '</sensors/temp>;if="sensor",</sensors/light>;if="sensor"'
+const RFC_EXAMPLE = '</sensors/temp>;if="sensor",</sensors/light>;if="sensor"'
 // RFC 6690 section 5, example 2
 const RFC_EXAMPLE2 =
     '</sensors>;ct=40;title="Sensor Index",</sensors/temp>;rt="temperature-c";if="sensor",' +
@@ -54,7 +53,9 @@ describe("link format: serializer (RFC 6690 2)", () => {
         expect(linkText("/sensors/temperature", { rt: "temperature", iface: "sensor", ct: [0, 50, 110, 112], obs: true, sz: 42 })).toBe(
             '</sensors/temperature>;rt="temperature";if="sensor";ct="0 50 110 112";obs;sz=42'
         )
-        expect(linkText("/actuators/led", { rt: "light", title: 'LED "1"', obs: false, ct: [] })).toBe('</actuators/led>;rt="light";title="LED \\"1\\""')
+        expect(linkText("/actuators/led", { rt: "light", title: 'LED "1"', obs: false, ct: [] })).toBe(
+            '</actuators/led>;rt="light";title="LED \\"1\\""'
+        )
         expect(linkText("/a", { ct: [40] })).toBe("</a>;ct=40")
         expect(linkText("/a", {})).toBe("</a>")
     })

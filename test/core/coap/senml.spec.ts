@@ -1,7 +1,16 @@
 // SenML (RFC 8428) JSON and CBOR, including the RFC's examples. Portable (vitest + simulator):
 // the JSON text must be byte-identical on the board (exact numbers, UTF-8 kept).
 import { describe, test, expect } from "@devicescript/test"
-import { SenmlError, SenmlRecord, jsonString, resolveSenml, senmlFromCbor, senmlFromJson, senmlToCbor, senmlToJson } from "../../../src/coap/senml"
+import {
+    SenmlError,
+    SenmlRecord,
+    jsonString,
+    resolveSenml,
+    senmlFromCbor,
+    senmlFromJson,
+    senmlToCbor,
+    senmlToJson,
+} from "../../../src/coap/senml"
 import { CborError } from "../../../src/coap/cbor"
 
 function throwsSenml(f: () => void): boolean {
@@ -27,9 +36,12 @@ describe("senml: JSON (RFC 8428 5)", () => {
         expect(senmlToJson([{ bn: "dev1/", bt: 1320067464, n: "temp", u: "Cel", v: 21.53, t: -5 }])).toBe(
             '[{"bn":"dev1/","bt":1320067464,"n":"temp","u":"Cel","v":21.53,"t":-5}]'
         )
-        expect(senmlToJson([{ n: "led", vb: true }, { n: "msg", vs: 'a"b\\c\n' }])).toBe(
-            '[{"n":"led","vb":true},{"n":"msg","vs":"a\\"b\\\\c\\n"}]'
-        )
+        expect(
+            senmlToJson([
+                { n: "led", vb: true },
+                { n: "msg", vs: 'a"b\\c\n' },
+            ])
+        ).toBe('[{"n":"led","vb":true},{"n":"msg","vs":"a\\"b\\\\c\\n"}]')
         expect(senmlToJson([])).toBe("[]")
     })
     test("non-ASCII text stays UTF-8 (no \\u00XX mangling)", () => {

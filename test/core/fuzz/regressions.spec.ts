@@ -20,7 +20,14 @@ async function appWithSensor(): Promise<DeviceApp> {
     }
     const config = new Config(new MemoryStore(), (l: string) => {})
     await config.load()
-    return new DeviceApp({ hw: hw, config: config, clock: { now: () => 5000 }, restarter: { restartSoon: (ms: number) => {} }, log: (l: string) => {}, hardwareId: "fuzz01" })
+    return new DeviceApp({
+        hw: hw,
+        config: config,
+        clock: { now: () => 5000 },
+        restarter: { restartSoon: (ms: number) => {} },
+        log: (l: string) => {},
+        hardwareId: "fuzz01",
+    })
 }
 
 describe("fuzz-jsonrpc finds: huge sensor readings", () => {
@@ -40,19 +47,19 @@ describe("fuzz-jsonrpc finds: huge sensor readings", () => {
     })
     test("telemetry document with an overflowing reading is still JSON", () => {
         const doc = telemetryJson(1000, [makeReading("pressure", 1e308, 2), makeReading("t", -3.4e38, 1)])
-        expect(doc).toBe("{\"ts\":1000,\"pressure\":1.797693134862316e308,\"t\":-3.4e38}")
+        expect(doc).toBe('{"ts":1000,"pressure":1.797693134862316e308,"t":-3.4e38}')
     })
     test("sensors.read answers when the sensor reads 1e308", async () => {
         const app = await appWithSensor()
         reading = 1e308
-        const reply = await app.dispatcher.handle("{\"jsonrpc\":\"2.0\",\"method\":\"sensors.read\",\"id\":1}")
-        expect(reply).toBe("{\"jsonrpc\":\"2.0\",\"result\":{\"ts\":5000,\"pressure\":1.797693134862316e308},\"id\":1}")
+        const reply = await app.dispatcher.handle('{"jsonrpc":"2.0","method":"sensors.read","id":1}')
+        expect(reply).toBe('{"jsonrpc":"2.0","result":{"ts":5000,"pressure":1.797693134862316e308},"id":1}')
         reading = 3.4e38
-        const flt = await app.dispatcher.handle("{\"jsonrpc\":\"2.0\",\"method\":\"sensors.read\",\"id\":3}")
-        expect(flt).toBe("{\"jsonrpc\":\"2.0\",\"result\":{\"ts\":5000,\"pressure\":3.4e38},\"id\":3}")
+        const flt = await app.dispatcher.handle('{"jsonrpc":"2.0","method":"sensors.read","id":3}')
+        expect(flt).toBe('{"jsonrpc":"2.0","result":{"ts":5000,"pressure":3.4e38},"id":3}')
         reading = 1013.25
-        const ok = await app.dispatcher.handle("{\"jsonrpc\":\"2.0\",\"method\":\"sensors.read\",\"id\":2}")
-        expect(ok).toBe("{\"jsonrpc\":\"2.0\",\"result\":{\"ts\":5000,\"pressure\":1013.25},\"id\":2}")
+        const ok = await app.dispatcher.handle('{"jsonrpc":"2.0","method":"sensors.read","id":2}')
+        expect(ok).toBe('{"jsonrpc":"2.0","result":{"ts":5000,"pressure":1013.25},"id":2}')
     })
 })
 

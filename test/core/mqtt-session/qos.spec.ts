@@ -176,7 +176,14 @@ describe("session: incoming QoS", () => {
 
 describe("session: incoming PUBLISH over maxPacketSize", () => {
     function big(qos: number, id: number): Buffer {
-        const p: PublishPacket = { type: PacketType.PUBLISH, topic: "big/t", payload: Buffer.alloc(300), qos: qos as 0, retain: false, dup: false }
+        const p: PublishPacket = {
+            type: PacketType.PUBLISH,
+            topic: "big/t",
+            payload: Buffer.alloc(300),
+            qos: qos as 0,
+            retain: false,
+            dup: false,
+        }
         if (qos > 0) p.packetId = id
         return encodePacket(p)
     }

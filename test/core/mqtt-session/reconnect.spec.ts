@@ -115,9 +115,15 @@ describe("session: reconnect", () => {
         const r = rig(o)
         bringUp(r, false)
         const got: number[][] = []
-        r.session.subscribe([{ filter: "a/#", qos: 1 }, { filter: "b", qos: 2 }], function (err: Error, granted: number[]) {
-            got.push(granted)
-        })
+        r.session.subscribe(
+            [
+                { filter: "a/#", qos: 1 },
+                { filter: "b", qos: 2 },
+            ],
+            function (err: Error, granted: number[]) {
+                got.push(granted)
+            }
+        )
         const s = r.peer.take()[0] as SubscribePacket
         feed(r, { type: PacketType.SUBACK, packetId: s.packetId, returnCodes: [1, 2] })
         expect(got.length).toBe(1)
@@ -165,10 +171,16 @@ describe("session: subscribe and unsubscribe", () => {
         bringUp(r, false)
         let code = ""
         let granted: number[] = undefined
-        r.session.subscribe([{ filter: "ok", qos: 1 }, { filter: "denied", qos: 1 }], function (err: Error, g: number[]) {
-            code = err ? (err as any).code : "none"
-            granted = g
-        })
+        r.session.subscribe(
+            [
+                { filter: "ok", qos: 1 },
+                { filter: "denied", qos: 1 },
+            ],
+            function (err: Error, g: number[]) {
+                code = err ? (err as any).code : "none"
+                granted = g
+            }
+        )
         const s = r.peer.take()[0] as SubscribePacket
         feed(r, { type: PacketType.SUBACK, packetId: s.packetId, returnCodes: [1, 0x80] })
         expect(code).toBe("SUBSCRIBE_FAILED")

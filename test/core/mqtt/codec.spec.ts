@@ -41,7 +41,9 @@ describe("mqtt codec: known bytes", () => {
     })
 
     test("a QoS 0 PUBLISH has no packet id even when one is passed", () => {
-        const p = decodeFrame(encodePacket({ type: PacketType.PUBLISH, topic: "x", payload: Buffer.alloc(0), qos: 0, retain: false, dup: false, packetId: 7 }))
+        const p = decodeFrame(
+            encodePacket({ type: PacketType.PUBLISH, topic: "x", payload: Buffer.alloc(0), qos: 0, retain: false, dup: false, packetId: 7 })
+        )
         expect(show(p)).toBe("T3|'78|#|0|0|0|-")
     })
 })

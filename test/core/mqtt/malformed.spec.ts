@@ -178,12 +178,42 @@ describe("mqtt encode: refuses packets that break a rule", () => {
         expect(ruleOf(() => encodePacket({ type: PacketType.CONNACK, sessionPresent: true, returnCode: 1 }))).toBe("MQTT-3.2.2-4")
     })
     test("CONNECT fields", () => {
-        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepalive: 1, password: Buffer.from("p") }))).toBe("MQTT-3.1.2-22")
-        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "", cleanSession: false, keepalive: 1 }))).toBe("MQTT-3.1.3-7")
-        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepalive: 65536 }))).toBe("MQTT-3.1.2.10")
-        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepalive: 1, will: { topic: "a/#", payload: Buffer.alloc(0), qos: 0, retain: false } }))).toBe("MQTT-3.3.2-2")
-        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepalive: 1, will: { topic: "a", payload: Buffer.alloc(0), qos: 3 as QoS, retain: false } }))).toBe("MQTT-3.1.2-14")
-        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "c\u0000", cleanSession: true, keepalive: 1 }))).toBe("MQTT-1.5.3-2")
+        expect(
+            ruleOf(() =>
+                encodePacket({ type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepalive: 1, password: Buffer.from("p") })
+            )
+        ).toBe("MQTT-3.1.2-22")
+        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "", cleanSession: false, keepalive: 1 }))).toBe(
+            "MQTT-3.1.3-7"
+        )
+        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepalive: 65536 }))).toBe(
+            "MQTT-3.1.2.10"
+        )
+        expect(
+            ruleOf(() =>
+                encodePacket({
+                    type: PacketType.CONNECT,
+                    clientId: "c",
+                    cleanSession: true,
+                    keepalive: 1,
+                    will: { topic: "a/#", payload: Buffer.alloc(0), qos: 0, retain: false },
+                })
+            )
+        ).toBe("MQTT-3.3.2-2")
+        expect(
+            ruleOf(() =>
+                encodePacket({
+                    type: PacketType.CONNECT,
+                    clientId: "c",
+                    cleanSession: true,
+                    keepalive: 1,
+                    will: { topic: "a", payload: Buffer.alloc(0), qos: 3 as QoS, retain: false },
+                })
+            )
+        ).toBe("MQTT-3.1.2-14")
+        expect(ruleOf(() => encodePacket({ type: PacketType.CONNECT, clientId: "c\u0000", cleanSession: true, keepalive: 1 }))).toBe(
+            "MQTT-1.5.3-2"
+        )
     })
     test("remaining length above 268,435,455", () => {
         expect(ruleOf(() => remainingLengthSize(268435456))).toBe("MQTT-2.2.3")

@@ -22,7 +22,14 @@ class RecordingConnector extends NodeStreamConnector {
     }
 }
 
-const fast = { reconnectPeriod: 100, reconnectPeriodMax: 400, keepalive: 5, connectTimeout: 5000, outboxMaxMessages: 1000, outboxMaxBytes: 100_000 }
+const fast = {
+    reconnectPeriod: 100,
+    reconnectPeriodMax: 400,
+    keepalive: 5,
+    connectTimeout: 5000,
+    outboxMaxMessages: 1000,
+    outboxMaxBytes: 100_000,
+}
 const N = 100
 /** NATS's default is 30 s: shorter, so messages a dead node had in flight come again within the test. */
 const ACK_WAIT_S = 5

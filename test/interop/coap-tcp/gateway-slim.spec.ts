@@ -25,10 +25,14 @@ beforeAll(async () => {
         mqtt: { url: mosq.url, requestTimeoutMs: 1500, discoveryRetryMs: 500 },
     })
     board = slimBoard(ID, mosq.url)
-    await until(() => {
-        const b = gw.registry.get(ID)
-        return !!b && b.online && b.links.length >= 5
-    }, 10000, "the board's resources learned over MQTT")
+    await until(
+        () => {
+            const b = gw.registry.get(ID)
+            return !!b && b.online && b.links.length >= 5
+        },
+        10000,
+        "the board's resources learned over MQTT"
+    )
 })
 
 afterAll(async () => {
@@ -69,7 +73,9 @@ describe("a board with one representation per resource, through the gateway", ()
     })
 
     test("HTTP Accept is served the same way, and 406 for a format the resource has not", async () => {
-        const j = await fetch(`http://127.0.0.1:${gw.ports.http}/devices/${ID}/sensors/temperature`, { headers: { accept: "application/json" } })
+        const j = await fetch(`http://127.0.0.1:${gw.ports.http}/devices/${ID}/sensors/temperature`, {
+            headers: { accept: "application/json" },
+        })
         expect(j.status).toBe(200)
         expect(await j.text()).toBe('{"value":21.50,"unit":"Cel"}')
         const t = await fetch(`http://127.0.0.1:${gw.ports.http}/devices/${ID}/sensors/temperature`)
@@ -103,7 +109,11 @@ describe("a board with one representation per resource, through the gateway", ()
         await until(() => gw.front!.server.observerCount(`/${ID}/sensors/temperature`) === 2, 5000, "both observers registered")
         expect(gw.front!.observations.count()).toBe(1)
         const seen = () => gw.front!.observations.current(ID, "/sensors/temperature", 0).response.payload.toString()
-        for (const [v, text] of [[22, "22.00"], [22.25, "22.25"], [23, "23.00"]] as const) {
+        for (const [v, text] of [
+            [22, "22.00"],
+            [22.25, "22.25"],
+            [23, "23.00"],
+        ] as const) {
             board.model.temperature = v
             board.changed()
             await until(() => seen() === text, 5000, "the gateway's notification of " + text)

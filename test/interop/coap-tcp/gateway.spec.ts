@@ -112,7 +112,17 @@ describe.each([
     })
 
     test("POST /rpc carries a JSON-RPC request and its answer", async () => {
-        const r = await coapClient(["-B", "5", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":7,"method":"sys.info"}', uri(`/${id}/rpc`)])
+        const r = await coapClient([
+            "-B",
+            "5",
+            "-m",
+            "post",
+            "-t",
+            "50",
+            "-e",
+            '{"jsonrpc":"2.0","id":7,"method":"sys.info"}',
+            uri(`/${id}/rpc`),
+        ])
         expect(r.codes).toEqual(["2.04"])
         expect(JSON.parse(r.payload)).toEqual({ jsonrpc: "2.0", id: 7, result: { id, fw: "sim" } })
     })
@@ -127,8 +137,15 @@ describe.each([
     test("Observe: two clients, ONE upstream observation, >= 3 notifications each", async () => {
         const b = boards[id]
         const outs = ["", ""]
-        const clients = outs.map((_, k) => coapClient(["-B", "6", "-s", "3", uri(`/${id}/sensors/temperature`)], 20000, (o) => (outs[k] = o)))
-        await until(() => b.server.observerCount("/sensors/temperature") === 1 && gw.front!.server.observerCount(`/${id}/sensors/temperature`) === 2, 3000, "two downstream observers")
+        const clients = outs.map((_, k) =>
+            coapClient(["-B", "6", "-s", "3", uri(`/${id}/sensors/temperature`)], 20000, (o) => (outs[k] = o))
+        )
+        await until(
+            () =>
+                b.server.observerCount("/sensors/temperature") === 1 && gw.front!.server.observerCount(`/${id}/sensors/temperature`) === 2,
+            3000,
+            "two downstream observers"
+        )
         expect(gw.front!.observations.count()).toBe(1)
         for (let i = 1; i <= 4; i++) {
             b.setTemperature(22 + i)
@@ -158,7 +175,11 @@ describe.each([
         const put = await http(`/devices/${id}/actuators/led`, { method: "PUT", body: "off", headers: { "content-type": "text/plain" } })
         expect(put.status).toBe(204)
         expect(boards[id].led).toBe("off")
-        const rpc = await http(`/devices/${id}/rpc`, { method: "POST", body: '{"jsonrpc":"2.0","id":"a","method":"nope"}', headers: { "content-type": "application/json" } })
+        const rpc = await http(`/devices/${id}/rpc`, {
+            method: "POST",
+            body: '{"jsonrpc":"2.0","id":"a","method":"nope"}',
+            headers: { "content-type": "application/json" },
+        })
         expect(rpc.status).toBe(204)
         const missing = await http(`/devices/${id}/nothing-here`)
         expect(missing.status).toBe(404)
@@ -183,7 +204,11 @@ describe("gateway: restarts", () => {
         await mosq.start()
         // the broker's restart cost the board its online status (its will): back once the gateway
         // has heard the board's new status and both sides subscribed again
-        await until(() => boardBack() && gatewayBack() && ready("mb1"), 10000, "both MQTT clients back and subscribed again, the board online")
+        await until(
+            () => boardBack() && gatewayBack() && ready("mb1"),
+            10000,
+            "both MQTT clients back and subscribed again, the board online"
+        )
         const r = await coapClient(["-B", "5", uri("/mb1/sensors/temperature")])
         expect(r.codes).toEqual(["2.05"])
     })

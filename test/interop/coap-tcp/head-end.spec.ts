@@ -8,7 +8,16 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
 import { CoapTcpFrameReader, encodeTcpMessage } from "../../../src/coap/codec"
-import { CoapCode, CoapMessage, CoapType, getLocationPath, newMessage, setContentFormat, setUriPath, setUriQuery } from "../../../src/coap/message"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    getLocationPath,
+    newMessage,
+    setContentFormat,
+    setUriPath,
+    setUriQuery,
+} from "../../../src/coap/message"
 import { CoapBoardTcpLink } from "../../../src/coap/board-tcp-link"
 import { CoapServer } from "../../../src/coap/endpoint"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
@@ -114,10 +123,40 @@ describe("coaps+tcp head-end (TLS)", () => {
         const dir = mkdtempSync(join(tmpdir(), "devs-link-coaps-"))
         const f = (n: string) => join(dir, n)
         const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" })
-        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=devs-link coaps CA", "-keyout", f("ca.key"), "-out", f("ca.pem"))
+        ssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=devs-link coaps CA",
+            "-keyout",
+            f("ca.key"),
+            "-out",
+            f("ca.pem")
+        )
         ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", f("server.key"), "-out", f("server.csr"))
         writeFileSync(f("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        ssl("x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", f("san.ext"), "-out", f("server.pem"))
+        ssl(
+            "x509",
+            "-req",
+            "-in",
+            f("server.csr"),
+            "-CA",
+            f("ca.pem"),
+            "-CAkey",
+            f("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            f("san.ext"),
+            "-out",
+            f("server.pem")
+        )
         ca = readFileSync(f("ca.pem"))
         gw = await startGateway({
             coap: { port: 0 },
@@ -128,7 +167,13 @@ describe("coaps+tcp head-end (TLS)", () => {
     afterAll(async () => gw?.stop())
 
     test("a board registers over TLS and is reachable through the UDP front", async () => {
-        const link = new CoapBoardTcpLink(new NodeStreamConnector({ ca }), { host: "127.0.0.1", port: gw.ports.tcp!, tls: true }, nodeClock, nodeRandom, { endpoint: "tlsboard" })
+        const link = new CoapBoardTcpLink(
+            new NodeStreamConnector({ ca }),
+            { host: "127.0.0.1", port: gw.ports.tcp!, tls: true },
+            nodeClock,
+            nodeRandom,
+            { endpoint: "tlsboard" }
+        )
         const server = new CoapServer(link.transport, { clock: nodeClock })
         server.add({ path: "/hello", get: (_r, reply) => reply({ code: CoapCode.Content, payload: Buffer.from("over tls") }) })
         link.serve(server, server.resources)

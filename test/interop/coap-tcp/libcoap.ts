@@ -42,17 +42,21 @@ export async function startCoapRd(): Promise<LibcoapServer> {
 }
 
 async function waitTcp(port: number, proc: ChildProcess): Promise<void> {
-    await untilAsync(async () => {
-        if (proc.exitCode !== null) throw new Error("libcoap server exited early")
-        return new Promise<boolean>((resolve) => {
-            const s = connect(port, "127.0.0.1")
-            s.once("connect", () => {
-                s.destroy()
-                resolve(true)
+    await untilAsync(
+        async () => {
+            if (proc.exitCode !== null) throw new Error("libcoap server exited early")
+            return new Promise<boolean>((resolve) => {
+                const s = connect(port, "127.0.0.1")
+                s.once("connect", () => {
+                    s.destroy()
+                    resolve(true)
+                })
+                s.once("error", () => resolve(false))
             })
-            s.once("error", () => resolve(false))
-        })
-    }, 5000, `libcoap listening on ${port}`)
+        },
+        5000,
+        `libcoap listening on ${port}`
+    )
 }
 
 export interface ClientResult {
@@ -107,7 +111,12 @@ export function coapClient(args: string[], timeoutMs = 20000, live?: (out: strin
                 observes.push(o ? o[1] : "")
                 const raw = nl < 0 ? "" : chunk.slice(nl + 1)
                 // drop libcoap's own log lines (timestamps) and error summaries that may interleave
-                payload.push(raw.split("\n").filter((l) => !/^\w{3} \d\d \d\d:\d\d:\d\d/.test(l) && !/^\d\.\d\d [A-Z]/.test(l)).join("\n"))
+                payload.push(
+                    raw
+                        .split("\n")
+                        .filter((l) => !/^\w{3} \d\d \d\d:\d\d:\d\d/.test(l) && !/^\d\.\d\d [A-Z]/.test(l))
+                        .join("\n")
+                )
             }
             resolve({ codes, observes, payload: payload.join("").trim(), out, exitCode: code })
         })

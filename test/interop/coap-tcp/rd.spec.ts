@@ -27,13 +27,15 @@ afterAll(async () => {
 })
 
 function board(endpoint: string, lifetimeS: number, extra: { pingIdleMs?: number } = {}) {
-    const link = new CoapBoardTcpLink(
-        new NodeStreamConnector(),
-        { host: "127.0.0.1", port: rd.port, tls: false },
-        nodeClock,
-        nodeRandom,
-        { endpoint, lifetimeS, backoffMinMs: 100, backoffMaxMs: 500, rdRetryMs: 300, pingIdleMs: extra.pingIdleMs ?? 30000, pongTimeoutMs: 1000 }
-    )
+    const link = new CoapBoardTcpLink(new NodeStreamConnector(), { host: "127.0.0.1", port: rd.port, tls: false }, nodeClock, nodeRandom, {
+        endpoint,
+        lifetimeS,
+        backoffMinMs: 100,
+        backoffMaxMs: 500,
+        rdRetryMs: 300,
+        pingIdleMs: extra.pingIdleMs ?? 30000,
+        pongTimeoutMs: 1000,
+    })
     const server = new CoapServer(link.transport, { clock: nodeClock })
     server.add({
         path: "/sensors/temperature",

@@ -80,7 +80,11 @@ function addResources(b: SimBoard, server: CoapServer): void {
                     : { jsonrpc: "2.0", id, error: { code: -32601, message: "Method not found" } }
                 reply({ code: CoapCode.Changed, contentFormat: ContentFormat.Json, payload: Buffer.from(JSON.stringify(body)) })
             } catch {
-                reply({ code: CoapCode.Changed, contentFormat: ContentFormat.Json, payload: Buffer.from(JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32700, message: "Parse error" } })) })
+                reply({
+                    code: CoapCode.Changed,
+                    contentFormat: ContentFormat.Json,
+                    payload: Buffer.from(JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32700, message: "Parse error" } })),
+                })
             }
         },
     })
@@ -192,7 +196,10 @@ export function mqttBoard(id: string, url: string): SimBoard & { client: MqttCli
  * A board on the MQTT binding with the firmware's own endpoint (src/coap/board-coap.ts: one
  * representation per resource, one observer per resource), backed by a small device model.
  */
-export function slimBoard(id: string, url: string): { id: string; model: SlimModel; coap: BoardCoap; client: MqttClient; changed(): void; stop(): void } {
+export function slimBoard(
+    id: string,
+    url: string
+): { id: string; model: SlimModel; coap: BoardCoap; client: MqttClient; changed(): void; stop(): void } {
     const status = `devices/${id}/status`
     const client = connectNode({
         url,

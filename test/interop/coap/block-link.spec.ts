@@ -158,7 +158,10 @@ describe("TD_COAP_BLOCK (libcoap coap-client-notls)", () => {
             writeFileSync(file, largeText(1200))
             const mark = limited.log.length
             await coapClient(["-B", "10", "-m", "put", "-b", "256", "-f", file, `coap://127.0.0.1:${limited.port}/large-update`])
-            const out = limited.log.slice(mark).filter((d) => d.dir === "out").map((d) => d.msg!)
+            const out = limited.log
+                .slice(mark)
+                .filter((d) => d.dir === "out")
+                .map((d) => d.msg!)
             const tooLarge = out.find((m) => m.code === CoapCode.RequestEntityTooLarge)!
             expect(getUintOption(tooLarge, OptionNumber.Size1)).toBe(512)
             expect(limited.stored["/large-update"]).toBe(undefined)

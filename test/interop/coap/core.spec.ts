@@ -230,7 +230,9 @@ describe("TD_COAP_CORE (libcoap coap-client-notls)", () => {
         const etag1 = first.options.find((o) => o.number === OptionNumber.ETag)!.value.toString("hex")
         await piggybacked(["-m", "put", "-O", `1,0x${etag1}`, "-e", "atomic", `${base}/validate`], CoapCode.PUT, [CoapCode.Changed])
         await piggybacked(["-m", "put", "-e", "other", `${base}/validate`], CoapCode.PUT, [CoapCode.Changed])
-        await piggybacked(["-m", "put", "-O", `1,0x${etag1}`, "-e", "stale", `${base}/validate`], CoapCode.PUT, [CoapCode.PreconditionFailed])
+        await piggybacked(["-m", "put", "-O", `1,0x${etag1}`, "-e", "stale", `${base}/validate`], CoapCode.PUT, [
+            CoapCode.PreconditionFailed,
+        ])
         const now = await piggybacked([`${base}/validate`], CoapCode.GET, [CoapCode.Content])
         expect(now.payload.toString()).toBe("other")
     })
@@ -249,7 +251,9 @@ describe("TD_COAP_CORE (libcoap coap-client-notls)", () => {
         expect(pings.length >= 1).toBe(true)
         for (const ping of pings) {
             // a four-byte RST echoing the ping's MID
-            const rst = all.find((d) => d.dir === "out" && d.bytes.length === 4 && d.msg?.type === CoapType.RST && d.msg.messageId === ping.msg!.messageId)
+            const rst = all.find(
+                (d) => d.dir === "out" && d.bytes.length === 4 && d.msg?.type === CoapType.RST && d.msg.messageId === ping.msg!.messageId
+            )
             expect(rst).toBeDefined()
         }
     })
@@ -264,7 +268,10 @@ describe("TD_COAP_CORE lossy context (libcoap -l and server-side loss)", () => {
             const r = await coapClient(["-B", "20", "-l", "1", `coap://127.0.0.1:${lossy.port}/test`], 30000)
             expect(r.code).toBe(0)
             expect(r.stdout).toContain("hello from /test")
-            const inn = lossy.log.slice(mark).filter((d) => d.dir === "in").map((d) => d.msg!)
+            const inn = lossy.log
+                .slice(mark)
+                .filter((d) => d.dir === "in")
+                .map((d) => d.msg!)
             // two copies of the same CON arrived; the handler ran once; the cached answer was replayed
             expect(inn.length).toBe(2)
             expect(inn[0].messageId).toBe(inn[1].messageId)
@@ -286,12 +293,18 @@ describe("TD_COAP_CORE lossy context (libcoap -l and server-side loss)", () => {
             const r = await coapClient(["-B", "20", `coap://127.0.0.1:${lossy.port}/separate`], 30000)
             expect(r.code).toBe(0)
             expect(r.stdout).toContain("separate after")
-            const out = lossy.log.slice(mark).filter((d) => d.dir === "out").map((d) => d.msg!)
+            const out = lossy.log
+                .slice(mark)
+                .filter((d) => d.dir === "out")
+                .map((d) => d.msg!)
             const resp = out.filter((m) => m.code === CoapCode.Content)
             // only the retransmission got through (the tap sees what left after loss), same MID as the lost one
             expect(resp.length).toBe(1)
             expect(resp[0].type).toBe(CoapType.CON)
-            const inn = lossy.log.slice(mark).filter((d) => d.dir === "in").map((d) => d.msg!)
+            const inn = lossy.log
+                .slice(mark)
+                .filter((d) => d.dir === "in")
+                .map((d) => d.msg!)
             expect(inn.some((m) => m.type === CoapType.ACK && m.messageId === resp[0].messageId)).toBe(true)
             expect(lossy.ep.messageLayer.pendingCount()).toBe(0)
             expect(lossy.calls["/separate"]).toBe(1)
@@ -309,7 +322,10 @@ describe("TD_COAP_CORE lossy context (libcoap -l and server-side loss)", () => {
             expect(r.code).toBe(0)
             expect(r.stdout).toContain("separate after")
             expect(lossy.calls["/separate"]).toBe(1)
-            const inn = lossy.log.slice(mark).filter((d) => d.dir === "in").map((d) => d.msg!)
+            const inn = lossy.log
+                .slice(mark)
+                .filter((d) => d.dir === "in")
+                .map((d) => d.msg!)
             expect(requests(inn).length >= 1).toBe(true)
         } finally {
             await lossy.close()

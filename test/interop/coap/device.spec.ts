@@ -40,7 +40,16 @@ describe("device resources over UDP (coap-client-notls)", () => {
     test("discovery lists sensors, actuator, device, config and rpc", async () => {
         const r = await coapClient(["-B", "3", `${base}/.well-known/core`])
         const hrefs = parseLinks(out(r)).map((l) => l.href)
-        expect(hrefs).toEqual(["/sensors", "/sensors/temperature", "/sensors/humidity", "/sensors/pressure", "/actuators/led", "/device", "/config", "/rpc"])
+        expect(hrefs).toEqual([
+            "/sensors",
+            "/sensors/temperature",
+            "/sensors/humidity",
+            "/sensors/pressure",
+            "/actuators/led",
+            "/device",
+            "/config",
+            "/rpc",
+        ])
     })
 
     test("each sensor in text/plain, JSON, SenML JSON and SenML CBOR", async () => {
@@ -69,7 +78,10 @@ describe("device resources over UDP (coap-client-notls)", () => {
     test("observe a sensor: at least 3 notifications", async () => {
         const c = spawnClient(["-s", "2", "-B", "3", "-w", `${base}/sensors/temperature`])
         await c.exited
-        const lines = c.stdout().split("\n").filter((l) => l.length > 0)
+        const lines = c
+            .stdout()
+            .split("\n")
+            .filter((l) => l.length > 0)
         expect(lines.length >= 4).toBe(true)
         for (const l of lines) expect(l).toMatch(/^-?\d+\.\d\d$/)
     })
@@ -79,10 +91,25 @@ describe("device resources over UDP (coap-client-notls)", () => {
         expect(out(await coapClient(["-B", "3", `${base}/actuators/led`]))).toBe("on")
         const watch = spawnClient(["-s", "2", "-B", "3", "-w", `${base}/actuators/led`])
         await until(() => ep.server.observerCount("/actuators/led") === 1, 3000, "the LED observer registered")
-        const rpc = await coapClient(["-B", "3", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":3,"method":"led.set","params":{"on":false}}', `${base}/rpc`])
+        const rpc = await coapClient([
+            "-B",
+            "3",
+            "-m",
+            "post",
+            "-t",
+            "50",
+            "-e",
+            '{"jsonrpc":"2.0","id":3,"method":"led.set","params":{"on":false}}',
+            `${base}/rpc`,
+        ])
         expect(JSON.parse(out(rpc))).toEqual({ jsonrpc: "2.0", id: 3, result: { on: false } })
         await watch.exited
-        expect(watch.stdout().split("\n").filter((l) => l.length > 0)).toEqual(["on", "off"])
+        expect(
+            watch
+                .stdout()
+                .split("\n")
+                .filter((l) => l.length > 0)
+        ).toEqual(["on", "off"])
         const bad = await coapClient(["-B", "3", "-m", "put", "-e", "dim", `${base}/actuators/led`])
         expect(bad.stdout + bad.stderr).toContain("4.00")
     })
@@ -95,7 +122,9 @@ describe("device resources over UDP (coap-client-notls)", () => {
         expect(JSON.parse(out(await coapClient(["-B", "3", `${base}/config`]))).interval).toBe(30)
         const bad = await coapClient(["-B", "3", "-m", "put", "-t", "50", "-e", '{"interval":-1}', `${base}/config`])
         expect(bad.stdout + bad.stderr).toContain("4.00")
-        const unknown = JSON.parse(out(await coapClient(["-B", "3", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":9,"method":"nope"}', `${base}/rpc`])))
+        const unknown = JSON.parse(
+            out(await coapClient(["-B", "3", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":9,"method":"nope"}', `${base}/rpc`]))
+        )
         expect(unknown.error.code).toBe(-32601)
         const parse = JSON.parse(out(await coapClient(["-B", "3", "-m", "post", "-t", "50", "-e", "{nope", `${base}/rpc`])))
         expect(parse.error.code).toBe(-32700)

@@ -32,7 +32,14 @@ const obsOf = (m: CoapMessage) => getUintOption(m, OptionNumber.Observe)
 
 /** The peer key of the client whose observe registration for `path` arrived first. */
 function observerPeer(p: Plugtest, token?: string): string {
-    const reg = p.log.find((d) => d.dir === "in" && d.msg && d.msg.code === CoapCode.GET && obsOf(d.msg) === 0 && (token === undefined || d.msg.token.toString("hex") === token))
+    const reg = p.log.find(
+        (d) =>
+            d.dir === "in" &&
+            d.msg &&
+            d.msg.code === CoapCode.GET &&
+            obsOf(d.msg) === 0 &&
+            (token === undefined || d.msg.token.toString("hex") === token)
+    )
     return reg!.peer
 }
 
@@ -98,11 +105,25 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
 
     test("TD_COAP_OBS_05 server detection of deregistration (client off: CON notifications time out)", async () => {
         // short ACK_TIMEOUT so the MAX_RETRANSMIT chain fits in a test
-        const p = await server({ params: { ackTimeout: 100, ackRandomFactor: 1.5, maxRetransmit: 4, nstart: 1, defaultLeisure: 5000, probingRate: 1, maxLatency: 100000 } })
+        const p = await server({
+            params: {
+                ackTimeout: 100,
+                ackRandomFactor: 1.5,
+                maxRetransmit: 4,
+                nstart: 1,
+                defaultLeisure: 5000,
+                probingRate: 1,
+                maxLatency: 100000,
+            },
+        })
         const c = client(["-s", "30", `coap://127.0.0.1:${p.port}/obs`])
         expect(await waitFor(() => p.ep.server.observerCount("/obs") === 1, 3000)).toBe(true)
         // killed once the observation is in full swing: a notification sent and acknowledged
-        await until(() => notifications(p, observerPeer(p)).some((n) => ackedNotification(p, observerPeer(p), n.payload.toString())), 5000, "an acknowledged notification")
+        await until(
+            () => notifications(p, observerPeer(p)).some((n) => ackedNotification(p, observerPeer(p), n.payload.toString())),
+            5000,
+            "an acknowledged notification"
+        )
         c.kill("SIGKILL")
         await c.exited
         expect(await waitFor(() => p.ep.server.observerCount("/obs") === 0, 15000)).toBe(true)
@@ -125,7 +146,11 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         const a = client(["-p", String(port), "-s", "30", `coap://127.0.0.1:${p.port}/obs`])
         expect(await waitFor(() => p.ep.server.observerCount("/obs") === 1, 3000)).toBe(true)
         // killed once the observation is in full swing: a notification sent and acknowledged
-        await until(() => notifications(p, observerPeer(p)).some((n) => ackedNotification(p, observerPeer(p), n.payload.toString())), 5000, "an acknowledged notification")
+        await until(
+            () => notifications(p, observerPeer(p)).some((n) => ackedNotification(p, observerPeer(p), n.payload.toString())),
+            5000,
+            "an acknowledged notification"
+        )
         a.kill("SIGKILL")
         await a.exited
         // the "rebooted" client: same address and port, no memory of the observation
@@ -197,10 +222,14 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
         const peer = observerPeer(p)
         p.tickObs()
         // no change until the retransmission timeout: the lost ACK causes a retransmission
-        await until(() => {
-            const ns = notifications(p, peer)
-            return ns.length > 0 && ns.filter((m) => m.messageId === ns[0].messageId).length >= 2
-        }, 10000, "the first notification retransmitted")
+        await until(
+            () => {
+                const ns = notifications(p, peer)
+                return ns.length > 0 && ns.filter((m) => m.messageId === ns[0].messageId).length >= 2
+            },
+            10000,
+            "the first notification retransmitted"
+        )
         p.tickObs()
         await until(() => ackedNotification(p, peer, "obs 2"), 10000, "obs 2 acknowledged")
         p.tickObs()
@@ -263,7 +292,9 @@ describe("TD_COAP_OBS (libcoap coap-client-notls)", () => {
 
 /** True once the client at peer has acknowledged a notification carrying this payload. */
 function ackedNotification(p: Plugtest, peer: string, payload: string): boolean {
-    return notifications(p, peer).some((n) => n.payload.toString() === payload && inFrom(p, peer).some((m) => m.type === CoapType.ACK && m.messageId === n.messageId))
+    return notifications(p, peer).some(
+        (n) => n.payload.toString() === payload && inFrom(p, peer).some((m) => m.type === CoapType.ACK && m.messageId === n.messageId)
+    )
 }
 
 /**
@@ -275,7 +306,12 @@ async function liveTicks(p: Plugtest, path: string): Promise<void> {
     const port = await freeUdpPort()
     const peer = `127.0.0.1:${port}`
     // (afterEach stops the marker observer)
-    await afterMarker(() => client(["-p", String(port), "-s", "10", "-B", "10", `coap://127.0.0.1:${p.port}${path}`]), () => notifications(p, peer).length >= 2, 5000, `two notifications of ${path} to a fresh observer`)
+    await afterMarker(
+        () => client(["-p", String(port), "-s", "10", "-B", "10", `coap://127.0.0.1:${p.port}${path}`]),
+        () => notifications(p, peer).length >= 2,
+        5000,
+        `two notifications of ${path} to a fresh observer`
+    )
 }
 
 function observerPeerOr(p: Plugtest): string {

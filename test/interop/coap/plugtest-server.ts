@@ -120,8 +120,7 @@ export async function startPlugtestServer(opts: PlugtestOptions = {}): Promise<P
     s.add({
         path: "/multi-format",
         formats: [ContentFormat.TextPlain, ContentFormat.Xml],
-        get: (req, reply) =>
-            reply(req.format === ContentFormat.Xml ? text("<value>1</value>", ContentFormat.Xml) : text("value 1")),
+        get: (req, reply) => reply(req.format === ContentFormat.Xml ? text("<value>1</value>", ContentFormat.Xml) : text("value 1")),
     })
     // CORE_21, 22: a value with an ETag
     let validate = "validate v1"

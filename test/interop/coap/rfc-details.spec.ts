@@ -28,10 +28,23 @@ const peers: RawPeer[] = []
 async function rig(): Promise<Rig> {
     const ep = await startCoapUdpServer({ host: "127.0.0.1", port: 0 })
     const r: Rig = { ep, toggles: 0, uploads: [] }
-    ep.server.add({ path: "/toggle", post: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Changed, payload: Buffer.from(String(++r.toggles)) }) })
-    ep.server.add({ path: "/hello", get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from("hello") }) })
-    ep.server.add({ path: "/obs", observable: true, get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from("v") }) })
-    ep.server.add({ path: "/big", get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.alloc(3000, 0x61) }) })
+    ep.server.add({
+        path: "/toggle",
+        post: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Changed, payload: Buffer.from(String(++r.toggles)) }),
+    })
+    ep.server.add({
+        path: "/hello",
+        get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from("hello") }),
+    })
+    ep.server.add({
+        path: "/obs",
+        observable: true,
+        get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.from("v") }),
+    })
+    ep.server.add({
+        path: "/big",
+        get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.alloc(3000, 0x61) }),
+    })
     ep.server.add({
         path: "/upload",
         put: (req: CoapRequest, reply: Reply) => {
@@ -46,7 +59,10 @@ async function rig(): Promise<Rig> {
 /** A client socket that sends chosen datagrams and keeps every reply. */
 class RawPeer {
     replies: CoapMessage[] = []
-    private constructor(private s: dgram.Socket, private port: number) {
+    private constructor(
+        private s: dgram.Socket,
+        private port: number
+    ) {
         s.on("message", (m) => this.replies.push(decodeMessage(m)))
     }
     static async open(port: number): Promise<RawPeer> {
@@ -176,7 +192,8 @@ describe("Node UDP binding under a burst", () => {
         const p = await RawPeer.open(r.ep.port)
         const n = 1000
         for (let i = 0; i < n; i++) p.send(request(CoapCode.GET, i, "cc", "/hello"))
-        const answered = () => new Set(p.replies.filter((m) => m.type === CoapType.ACK && m.code === CoapCode.Content).map((m) => m.messageId)).size
+        const answered = () =>
+            new Set(p.replies.filter((m) => m.type === CoapType.ACK && m.code === CoapCode.Content).map((m) => m.messageId)).size
         // no retransmissions from our side: a request the socket dropped stays unanswered
         await until(() => answered() === n, 15000, `answers to all ${n} requests (got ${answered()})`).catch(() => {})
         expect(answered()).toBe(n)

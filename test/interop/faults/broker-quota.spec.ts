@@ -42,7 +42,8 @@ async function rawPublisher(port: number, clientId: string) {
     await until(() => got.some((p) => p.type === PacketType.CONNACK), 5000, "CONNACK")
     const count = (type: number) => got.filter((p) => p.type === type).length
     return {
-        publish: (topic: string, text: string, qos: number, id: number) => sock.write(encodePublish(topic, Buffer.from(text), qos, false, false, id)),
+        publish: (topic: string, text: string, qos: number, id: number) =>
+            sock.write(encodePublish(topic, Buffer.from(text), qos, false, false, id)),
         pubrel: (id: number) => sock.write(encodeAck(PacketType.PUBREL, id)),
         acked: (type: number, id: number) => got.some((p) => p.type === type && p.id === id),
         count,

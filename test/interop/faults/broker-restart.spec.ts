@@ -27,7 +27,11 @@ test("broker stopped until both sides noticed, then started again with its datab
         // vain to come back: each side's reconnect runs against a dead broker first
         const attempts = r.proxy.attempts()
         const retries = peerRetries
-        await until(() => r.log.closes.length > closes + 1 && r.proxy.attempts() > attempts && peerRetries > retries + 1, 10_000, "device and peer to retry against the stopped broker")
+        await until(
+            () => r.log.closes.length > closes + 1 && r.proxy.attempts() > attempts && peerRetries > retries + 1,
+            10_000,
+            "device and peer to retry against the stopped broker"
+        )
         await r.broker.start()
         downMs = Date.now() - t0
         await until(() => r.log.connects.length > connects, 10_000, "the device back on the restarted broker")

@@ -201,8 +201,18 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
             // QoS 2 duplicates would show up late (a resend after reconnect): a QoS 2 marker each
             // way comes through behind any of them.
             const m = "marker" + up.markers.length
-            await afterMarker(() => device.publishNoWait(`devices/${devId}/up/q2`, m, { qos: 2 }), () => up.markers.includes(m), ms, "device->peer")
-            await afterMarker(() => peer.publish(`devices/${devId}/down/q2`, m, { qos: 2 }), () => down.markers.includes(m), ms, "peer->device")
+            await afterMarker(
+                () => device.publishNoWait(`devices/${devId}/up/q2`, m, { qos: 2 }),
+                () => up.markers.includes(m),
+                ms,
+                "device->peer"
+            )
+            await afterMarker(
+                () => peer.publish(`devices/${devId}/down/q2`, m, { qos: 2 }),
+                () => down.markers.includes(m),
+                ms,
+                "peer->device"
+            )
         },
         report(name, extra = {}) {
             const st = device.stats()

@@ -32,7 +32,11 @@ test(`${MALFORMED.length} malformed/oversized attacks: each closed by the client
         errorsBefore = r.log.errors.length
         r.proxy.setUpstream(bad.port)
         await r.proxy.resetNow()
-        await until(() => bad.connections.length === MALFORMED.length && bad.connections.every((c) => c.closedAfterMs !== undefined), 30_000, "every attack delivered and the link closed")
+        await until(
+            () => bad.connections.length === MALFORMED.length && bad.connections.every((c) => c.closedAfterMs !== undefined),
+            30_000,
+            "every attack delivered and the link closed"
+        )
         r.proxy.setUpstream(r.broker.port)
         await r.proxy.resetNow()
         await until(() => r.device.isConnected(), 10_000, "the device back on the real broker")
@@ -40,7 +44,11 @@ test(`${MALFORMED.length} malformed/oversized attacks: each closed by the client
     await r.settle(20_000)
     const conns = bad.connections
     const errors = r.log.errors.slice(errorsBefore)
-    const table = conns.map((c, i) => ({ attack: c.attack, closedAfterMs: c.closedAfterMs, error: errors[i] ? `${errors[i].code}: ${errors[i].message}` : "(none)" }))
+    const table = conns.map((c, i) => ({
+        attack: c.attack,
+        closedAfterMs: c.closedAfterMs,
+        error: errors[i] ? `${errors[i].code}: ${errors[i].message}` : "(none)",
+    }))
     r.report("malicious broker", { attacks: conns.length })
     for (const row of table) console.log(`  ${String(row.closedAfterMs).padStart(5)} ms  ${row.attack}  ->  ${row.error}`)
 
@@ -81,7 +89,12 @@ test(`${ODD_BUT_LEGAL.length} well-formed surprises (acks for unknown ids, unsol
         // The client answers the surprise (or not) while reading it, before anything it sends
         // later: a marker publish reaching the odd broker means the client went past it.
         const marker = Buffer.from(`marker/odd/${i}`)
-        await afterMarker(() => r.device.publishNoWait(`marker/odd/${i}`, "m", { qos: 0 }), () => odd.connections[i].received.includes(marker), 5000, `marker/odd/${i} at the odd broker`)
+        await afterMarker(
+            () => r.device.publishNoWait(`marker/odd/${i}`, "m", { qos: 0 }),
+            () => odd.connections[i].received.includes(marker),
+            5000,
+            `marker/odd/${i} at the odd broker`
+        )
         // Still open after that: the client did not drop the link.
         expect(odd.connections[i].closedAfterMs, odd.connections[i].attack).toBeUndefined()
     }

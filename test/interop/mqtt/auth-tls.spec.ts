@@ -111,11 +111,55 @@ describe("TLS (proto tls / mqtts://) with a test CA", () => {
         const dir = scratchDir()
         const f = (n: string) => join(dir, n)
         const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" })
-        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=devs-link test CA", "-keyout", f("ca.key"), "-out", f("ca.pem"))
+        ssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=devs-link test CA",
+            "-keyout",
+            f("ca.key"),
+            "-out",
+            f("ca.pem")
+        )
         ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", f("server.key"), "-out", f("server.csr"))
         writeFileSync(f("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        ssl("x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", f("san.ext"), "-out", f("server.pem"))
-        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=some other CA", "-keyout", f("other.key"), "-out", f("other.pem"))
+        ssl(
+            "x509",
+            "-req",
+            "-in",
+            f("server.csr"),
+            "-CA",
+            f("ca.pem"),
+            "-CAkey",
+            f("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            f("san.ext"),
+            "-out",
+            f("server.pem")
+        )
+        ssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=some other CA",
+            "-keyout",
+            f("other.key"),
+            "-out",
+            f("other.pem")
+        )
         for (const n of ["ca.pem", "server.pem", "server.key"]) chmodSync(f(n), 0o644)
         ca = readFileSync(f("ca.pem"))
         otherCa = readFileSync(f("other.pem"))

@@ -22,7 +22,12 @@ test("kicked off after every CONNACK, the client waits longer each time", async 
     // the kicker's first connection is slow (module warm-up): not part of what is measured
     await (await mqtt.connectAsync(broker.url, { clientId: "warm-up" })).endAsync()
     // jitter pinned near its ceiling: the delays are ~100, 200, 400, 800 ms
-    const platform = { connector: new NodeStreamConnector({}), clock: nodeClock, random: { next: () => 0.999 }, completions: nodeCompletions }
+    const platform = {
+        connector: new NodeStreamConnector({}),
+        clock: nodeClock,
+        random: { next: () => 0.999 },
+        completions: nodeCompletions,
+    }
     const c = connect({ url: broker.url, clientId: "kicked", reconnectPeriod: 100, reconnectPeriodMax: 3200 }, platform)
     const connectedAt: number[] = []
     let kicks = 0

@@ -22,7 +22,8 @@ test("16 QoS 1 publishes with a number payload, connected then offline, block no
     const got: string[] = []
     c.on("message", (_t, p) => got.push(p.toString()))
     await c.subscribe("bad/echo", { qos: 1 })
-    for (let i = 0; i < 16; i++) expect(() => c.publishNoWait("bad/echo", 42 as unknown as string, { qos: 1 })).toThrow(/payload must be a string or a Buffer/)
+    for (let i = 0; i < 16; i++)
+        expect(() => c.publishNoWait("bad/echo", 42 as unknown as string, { qos: 1 })).toThrow(/payload must be a string or a Buffer/)
     let flushed = false
     c.publishNoWait("bad/echo", "first", { qos: 1 })
     void c.flush().then(() => (flushed = true))

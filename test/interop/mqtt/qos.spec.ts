@@ -88,7 +88,12 @@ describe("interop with Mosquitto and MQTT.js: QoS both directions", () => {
         await later.subscribeAsync("ret/#", { qos: 1 })
         // the broker queues retained messages right behind the SUBACK, so a live marker published
         // after it arrives behind any of them
-        await afterMarker(() => later.publishAsync("ret/marker", "marker", { qos: 1 }), () => seen.includes("marker"), 3000, "on ret/")
+        await afterMarker(
+            () => later.publishAsync("ret/marker", "marker", { qos: 1 }),
+            () => seen.includes("marker"),
+            3000,
+            "on ret/"
+        )
         expect(seen).toEqual(["marker"])
         await later.endAsync()
     })

@@ -74,11 +74,14 @@ async function receiver(port: number, qos: 1 | 2, topic: string): Promise<Receiv
     const counts = new Map<string, number>()
     const markers: string[] = []
     let total = 0
-    await client.subscribe(topic, { qos, onMessage: (_t, p) => {
-        if (p.toString().startsWith("marker")) return void markers.push(p.toString())
-        total++
-        counts.set(p.toString(), (counts.get(p.toString()) ?? 0) + 1)
-    } })
+    await client.subscribe(topic, {
+        qos,
+        onMessage: (_t, p) => {
+            if (p.toString().startsWith("marker")) return void markers.push(p.toString())
+            total++
+            counts.set(p.toString(), (counts.get(p.toString()) ?? 0) + 1)
+        },
+    })
     return { client, counts, total: () => total, markers }
 }
 
@@ -126,7 +129,9 @@ for (const qos of [1, 2] as const) {
             if (qos === 2) expect(rx.total()).toBe(N)
             expect(tx.stats().connects).toBeGreaterThanOrEqual(2)
             expect(rx.client.stats().connects).toBeGreaterThanOrEqual(2)
-            console.log(`QoS ${qos} graceful: ${okAtStop}/${N} acked at stop, resent ${tx.stats().messagesResent} with DUP, received ${rx.total()} (${rx.total() - N} duplicates)`)
+            console.log(
+                `QoS ${qos} graceful: ${okAtStop}/${N} acked at stop, resent ${tx.stats().messagesResent} with DUP, received ${rx.total()} (${rx.total() - N} duplicates)`
+            )
         })
 
         test("crash (SIGKILL) with the window unacknowledged: nothing lost, no QoS 2 duplicate, the window resent with DUP", async () => {
@@ -159,7 +164,9 @@ for (const qos of [1, 2] as const) {
             expect(rx.counts.size).toBe(N)
             if (qos === 2) expect(rx.total()).toBe(N)
             expect(tx.stats().messagesResent).toBe(16)
-            console.log(`QoS ${qos} kill (window held): resent ${tx.stats().messagesResent} with DUP, received ${rx.total()} (${rx.total() - N} duplicates)`)
+            console.log(
+                `QoS ${qos} kill (window held): resent ${tx.stats().messagesResent} with DUP, received ${rx.total()} (${rx.total() - N} duplicates)`
+            )
         })
 
         test("crash (SIGKILL) in a free-running stream: the client completes every publish (broker losses printed)", async () => {
@@ -188,7 +195,9 @@ for (const qos of [1, 2] as const) {
             expect(tx.stats().connects).toBeGreaterThanOrEqual(2)
             let dups = 0
             for (const v of rx.counts.values()) if (v > 1) dups += v - 1
-            console.log(`QoS ${qos} kill (free-running): ${okAtKill}/${N} acked at kill, resent ${tx.stats().messagesResent}, received ${rx.counts.size} distinct (${N - rx.counts.size} lost by the broker), ${dups} duplicates; receiver resumed with sessionPresent=${presents.join(",")}`)
+            console.log(
+                `QoS ${qos} kill (free-running): ${okAtKill}/${N} acked at kill, resent ${tx.stats().messagesResent}, received ${rx.counts.size} distinct (${N - rx.counts.size} lost by the broker), ${dups} duplicates; receiver resumed with sessionPresent=${presents.join(",")}`
+            )
         })
     })
 }

@@ -50,12 +50,21 @@ describe("last will (3.1.2.5)", () => {
         watcher.on("message", (t) => got.push(t))
         await watcher.subscribeAsync("will2/#", { qos: 1 })
         const logFrom = broker.log().length
-        const c = await connectNodeAsync({ url: broker.url, clientId: "will-polite", will: { topic: "will2/polite", payload: "x", qos: 1 } })
+        const c = await connectNodeAsync({
+            url: broker.url,
+            clientId: "will-polite",
+            will: { topic: "will2/polite", payload: "x", qos: 1 },
+        })
         c.end()
         // The broker decides about the will when it closes the connection; after that, a marker
         // published to the watcher arrives behind the will, if there was one.
         await untilLine(broker.log, /Client will-polite disconnected/, 5000, "the broker to drop will-polite", logFrom)
-        await afterMarker(() => watcher.publishAsync("will2/marker", "m", { qos: 1 }), () => got.includes("will2/marker"), 5000, "on will2/")
+        await afterMarker(
+            () => watcher.publishAsync("will2/marker", "m", { qos: 1 }),
+            () => got.includes("will2/marker"),
+            5000,
+            "on will2/"
+        )
         expect(got).toEqual(["will2/marker"])
         await watcher.endAsync()
     })
@@ -73,7 +82,11 @@ describe("persistent session (clean=false)", () => {
         await untilLine(broker.log, /Client persist-1 disconnected/, 5000, "the broker to drop persist-1", logFrom)
         const pub = await mqtt.connectAsync(broker.url, { clientId: "persist-pub", reconnectPeriod: 0 })
         for (let i = 0; i < 30; i += 10)
-            await Promise.all(Array.from({ length: 10 }, (_, k) => pub.publishAsync(k % 2 ? "p/a" : "p/b", "q" + (i + k), { qos: (k % 2 ? 1 : 2) as 1 | 2 })))
+            await Promise.all(
+                Array.from({ length: 10 }, (_, k) =>
+                    pub.publishAsync(k % 2 ? "p/a" : "p/b", "q" + (i + k), { qos: (k % 2 ? 1 : 2) as 1 | 2 })
+                )
+            )
         await pub.endAsync()
         const got: string[] = []
         let sessionPresent: boolean | undefined
@@ -96,7 +109,13 @@ describe("persistent session (clean=false)", () => {
     })
 
     test("a broker that lost the session (clean start elsewhere) gets the subscriptions again", async () => {
-        const c = await connectNodeAsync({ url: broker.url, clientId: "persist-2", clean: false, reconnectPeriod: 50, reconnectPeriodMax: 100 })
+        const c = await connectNodeAsync({
+            url: broker.url,
+            clientId: "persist-2",
+            clean: false,
+            reconnectPeriod: 50,
+            reconnectPeriodMax: 100,
+        })
         const got: string[] = []
         await c.subscribe("lost/+", { qos: 1, onMessage: (t) => got.push(t) })
         // another connection with the same id and clean=true wipes the broker's session and kicks us off
@@ -109,7 +128,12 @@ describe("persistent session (clean=false)", () => {
         const pub = await mqtt.connectAsync(broker.url, { clientId: "persist-pub2", reconnectPeriod: 0 })
         // the restored subscription is in place once a probe on it comes through (the broker
         // drops probes published before that)
-        await roundTrip(() => pub.publishAsync("lost/probe", "p", { qos: 1 }), () => got.includes("lost/probe"), 5000, "a probe on the restored subscription")
+        await roundTrip(
+            () => pub.publishAsync("lost/probe", "p", { qos: 1 }),
+            () => got.includes("lost/probe"),
+            5000,
+            "a probe on the restored subscription"
+        )
         await pub.publishAsync("lost/x", "y", { qos: 1 })
         await pub.endAsync()
         await until(() => got.includes("lost/x"), 3000, "lost/x")
@@ -122,7 +146,14 @@ describe("half-open link", () => {
     test("a link that goes silent is found within 1.5 x keepalive, then the client reconnects", async () => {
         const proxy = await startProxy(broker.port)
         const keepalive = 2
-        const c = await connectNodeAsync({ host: "127.0.0.1", port: proxy.port, clientId: "half-open", keepalive, reconnectPeriod: 100, reconnectPeriodMax: 200 })
+        const c = await connectNodeAsync({
+            host: "127.0.0.1",
+            port: proxy.port,
+            clientId: "half-open",
+            keepalive,
+            reconnectPeriod: 100,
+            reconnectPeriodMax: 200,
+        })
         const errors: string[] = []
         c.on("error", (e: any) => errors.push(e.code))
         let offlineAt = 0

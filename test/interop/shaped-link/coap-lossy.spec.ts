@@ -19,12 +19,14 @@ afterAll(async () => {
 
 test("50 GETs through 5% loss each way all complete, with the losses retransmitted", async () => {
     // five clients with one request outstanding each (NSTART 1); a short ACK_TIMEOUT on loopback
-    const clients = await Promise.all([0, 1, 2, 3, 4].map((i) => CoapUdpClient.open("127.0.0.1", c.shaper.port, { ackTimeout: 300 }, 100 + i)))
+    const clients = await Promise.all(
+        [0, 1, 2, 3, 4].map((i) => CoapUdpClient.open("127.0.0.1", c.shaper.port, { ackTimeout: 300 }, 100 + i))
+    )
     const results: CoapResult[] = []
     await Promise.all(
         clients.map(async (cl) => {
             for (let i = 0; i < 10; i++) results.push(await cl.get("/sb1/sensors/temperature"))
-        }),
+        })
     )
     for (const cl of clients) cl.close()
     expect(results).toHaveLength(50)

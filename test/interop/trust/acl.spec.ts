@@ -64,7 +64,12 @@ function collect(c: MqttClient): Received {
 
 /** Publishes `fence` as `from` and waits until `to` has it: everything routed before it has arrived. */
 async function fence(from: MqttClient, topic: string, to: Received, tag: string): Promise<void> {
-    await afterMarker(() => from.publishAsync(topic, tag, { qos: 1 }), () => to.some((m) => m.payload === tag), 5000, `${tag} on ${topic}`)
+    await afterMarker(
+        () => from.publishAsync(topic, tag, { qos: 1 }),
+        () => to.some((m) => m.payload === tag),
+        5000,
+        `${tag} on ${topic}`
+    )
 }
 
 describe("provisioned broker: per-device isolation", () => {
@@ -80,7 +85,15 @@ describe("provisioned broker: per-device isolation", () => {
     beforeAll(async () => {
         writeFileSync(join(dir, "a.env"), "WIFI_SSID=home\n# keep me\n")
         provisionOutput += provision(["devA", "--broker-dir", brokerDir, "--env", join(dir, "a.env"), "--parts", "relay"])
-        provisionOutput += provision(["devB", "--broker-dir", brokerDir, "--env", join(dir, "b.env"), "--discovery", "temperature,humidity"])
+        provisionOutput += provision([
+            "devB",
+            "--broker-dir",
+            brokerDir,
+            "--env",
+            join(dir, "b.env"),
+            "--discovery",
+            "temperature,humidity",
+        ])
         const env = (f: string) => parseEnv(readFileSync(f, "utf8"))
         const a = env(join(dir, "a.env"))
         const b = env(join(dir, "b.env"))
@@ -175,7 +188,9 @@ describe("provisioned broker: per-device isolation", () => {
         await fence(g.c, "devices/devB/rx", b.got, "gateway-fence")
         expect(b.got.map((m) => m.payload)).toEqual(["gateway-fence"])
         await fence(g.c, "devices/gw/fence", g.got, "gateway-fence-2")
-        expect(g.got.some((m) => m.payload.startsWith("A-") || m.payload.includes("sys.restart") || m.payload.includes("offline"))).toBe(false)
+        expect(g.got.some((m) => m.payload.startsWith("A-") || m.payload.includes("sys.restart") || m.payload.includes("offline"))).toBe(
+            false
+        )
     })
 
     test("device A still uses its own topics and its own discovery topics", async () => {
@@ -195,7 +210,8 @@ describe("provisioned broker: per-device isolation", () => {
 
     test("Home Assistant control: A gets its commands, writes its states and its own entities; B reaches none of them", async () => {
         const acl = readFileSync(join(brokerDir, "acl"), "utf8")
-        for (const q of ["led", "relay", "restart", "uptime", "reconnects", "version", "rssi"]) expect(acl).toContain(`topic readwrite homeassistant/+/devA_${q}/config\n`)
+        for (const q of ["led", "relay", "restart", "uptime", "reconnects", "version", "rssi"])
+            expect(acl).toContain(`topic readwrite homeassistant/+/devA_${q}/config\n`)
         expect(acl).not.toContain("devB_relay")
         const a = await client(devA, "A-control")
         const b = await client(devB, "B-meddler")
@@ -236,7 +252,13 @@ describe("provisioned broker: per-device isolation", () => {
     })
 
     test("this project's client: provisioned credentials connect; a wrong password fails with a clear CONNACK 5 error", async () => {
-        const ok = await connectNodeAsync({ url: broker.url, username: devA.user, password: devA.pass, clientId: "A-own-client", reconnectPeriod: 0 })
+        const ok = await connectNodeAsync({
+            url: broker.url,
+            username: devA.user,
+            password: devA.pass,
+            clientId: "A-own-client",
+            reconnectPeriod: 0,
+        })
         const got: string[] = []
         ok.on("message", (_t: string, p: Buffer) => got.push(p.toString()))
         await ok.subscribe(["devices/devA/rx", "devices/devB/#"], { qos: 1 })
@@ -286,9 +308,23 @@ describe("provisioned broker: per-device isolation", () => {
 
     test("custom topic prefixes go into the ACL and into the device's env file", () => {
         const other = join(dir, "broker-prefixed")
-        provision(["devP", "--broker-dir", other, "--env", join(dir, "p.env"), "--topic-prefix", "site1/dev", "--ha-prefix", "ha", "--discovery", "temperature"])
+        provision([
+            "devP",
+            "--broker-dir",
+            other,
+            "--env",
+            join(dir, "p.env"),
+            "--topic-prefix",
+            "site1/dev",
+            "--ha-prefix",
+            "ha",
+            "--discovery",
+            "temperature",
+        ])
         const acl = readFileSync(join(other, "acl"), "utf8")
-        expect(acl).toContain("user devP\ntopic readwrite site1/dev/devP/#\ntopic readwrite ha/+/devP/+/config\ntopic readwrite ha/+/devP_temperature/config\n")
+        expect(acl).toContain(
+            "user devP\ntopic readwrite site1/dev/devP/#\ntopic readwrite ha/+/devP/+/config\ntopic readwrite ha/+/devP_temperature/config\n"
+        )
         const env = parseEnv(readFileSync(join(dir, "p.env"), "utf8"))
         expect(env["MQTT_PREFIX"]).toBe("site1/dev")
         expect(env["HA_PREFIX"]).toBe("ha")

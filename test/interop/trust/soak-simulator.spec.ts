@@ -28,50 +28,57 @@ afterAll(async () => {
     await broker?.stop()
 })
 
-test.runIf(N > 0)(`soak: ${N} QoS 1 messages into the simulated board and ${N} out`, async () => {
-    const peer = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: "soak-peer", reconnectPeriod: 0 })
-    const seen = new Map<number, number>()
-    peer.on("message", (_t, p) => {
-        const s = Number(p.toString())
-        seen.set(s, (seen.get(s) ?? 0) + 1)
-    })
-    await peer.subscribeAsync("soak/sim/up", { qos: 1 })
-    const run = startTestEntry("test/sim/trust/soak.ts", { env: { SOAK_N: N, SOAK_PORT: broker.port }, timeoutMs: 1_500_000 })
-    try {
-        await run.log.waitFor(/^soak-ready/, 60_000)
-        const t0 = Date.now()
-        // Publish with a bounded number in flight (mqtt.js would otherwise queue all N at once).
-        let inflight = 0
-        for (let i = 0; i < N; i++) {
-            while (inflight >= PEER_WINDOW || i > ((Date.now() - t0) * PEER_RATE) / 1000) await new Promise((r) => setTimeout(r, 1))
-            inflight++
-            peer.publish("soak/sim/down", String(i), { qos: 1 }, () => inflight--)
+test.runIf(N > 0)(
+    `soak: ${N} QoS 1 messages into the simulated board and ${N} out`,
+    async () => {
+        const peer = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: "soak-peer", reconnectPeriod: 0 })
+        const seen = new Map<number, number>()
+        peer.on("message", (_t, p) => {
+            const s = Number(p.toString())
+            seen.set(s, (seen.get(s) ?? 0) + 1)
+        })
+        await peer.subscribeAsync("soak/sim/up", { qos: 1 })
+        const run = startTestEntry("test/sim/trust/soak.ts", { env: { SOAK_N: N, SOAK_PORT: broker.port }, timeoutMs: 1_500_000 })
+        try {
+            await run.log.waitFor(/^soak-ready/, 60_000)
+            const t0 = Date.now()
+            // Publish with a bounded number in flight (mqtt.js would otherwise queue all N at once).
+            let inflight = 0
+            for (let i = 0; i < N; i++) {
+                while (inflight >= PEER_WINDOW || i > ((Date.now() - t0) * PEER_RATE) / 1000) await new Promise((r) => setTimeout(r, 1))
+                inflight++
+                peer.publish("soak/sim/down", String(i), { qos: 1 }, () => inflight--)
+            }
+            const done = await run.log.waitFor(
+                /^soak-done: in=(\d+) dup=(\d+) bad=(\d+) out=(\d+) failed=(\d+) reconnects=(\d+)/,
+                1_400_000
+            )
+            const secs = (Date.now() - t0) / 1000
+            const [, inN, dup, bad, out, failed, reconnects] = done.map(Number)
+            let missingUp = 0
+            let dupUp = 0
+            for (let i = 0; i < N; i++) {
+                const k = seen.get(i) ?? 0
+                if (k === 0) missingUp++
+                else dupUp += k - 1
+            }
+            const progress = run.log.vm.filter((l) => l.startsWith("soak-progress")).length
+            console.log(
+                `[soak] N=${N} in ${secs.toFixed(1)} s (${((2 * N) / secs).toFixed(0)} msg/s both ways): ` +
+                    `board received ${inN}/${N} (dup ${dup}, bad ${bad}); board published ${out} acked, ${failed} failed; ` +
+                    `peer received ${N - missingUp}/${N} (dup ${dupUp}); reconnects ${reconnects}; progress lines ${progress}; panic ${run.log.panicCode() ?? "none"}`
+            )
+            expect(run.log.panicCode()).toBe(undefined)
+            expect(inN).toBe(N)
+            expect(bad).toBe(0)
+            expect(out).toBe(N)
+            expect(failed).toBe(0)
+            expect(missingUp).toBe(0)
+            expect(await run.done).toBe(0)
+        } finally {
+            await run.stop()
+            await peer.endAsync(true)
         }
-        const done = await run.log.waitFor(/^soak-done: in=(\d+) dup=(\d+) bad=(\d+) out=(\d+) failed=(\d+) reconnects=(\d+)/, 1_400_000)
-        const secs = (Date.now() - t0) / 1000
-        const [, inN, dup, bad, out, failed, reconnects] = done.map(Number)
-        let missingUp = 0
-        let dupUp = 0
-        for (let i = 0; i < N; i++) {
-            const k = seen.get(i) ?? 0
-            if (k === 0) missingUp++
-            else dupUp += k - 1
-        }
-        const progress = run.log.vm.filter((l) => l.startsWith("soak-progress")).length
-        console.log(
-            `[soak] N=${N} in ${secs.toFixed(1)} s (${((2 * N) / secs).toFixed(0)} msg/s both ways): ` +
-                `board received ${inN}/${N} (dup ${dup}, bad ${bad}); board published ${out} acked, ${failed} failed; ` +
-                `peer received ${N - missingUp}/${N} (dup ${dupUp}); reconnects ${reconnects}; progress lines ${progress}; panic ${run.log.panicCode() ?? "none"}`,
-        )
-        expect(run.log.panicCode()).toBe(undefined)
-        expect(inN).toBe(N)
-        expect(bad).toBe(0)
-        expect(out).toBe(N)
-        expect(failed).toBe(0)
-        expect(missingUp).toBe(0)
-        expect(await run.done).toBe(0)
-    } finally {
-        await run.stop()
-        await peer.endAsync(true)
-    }
-}, 1_500_000)
+    },
+    1_500_000
+)

@@ -50,8 +50,12 @@ describe("MQTT client over TLS (mqtts://) against Mosquitto", () => {
     })
 
     test("certificate issued for another host name: refused, and the error names the host name mismatch", async () => {
-        expect(await failure(`mqtts://127.0.0.1:${wrongHostPort}`, pki.caPem())).toMatch(/Hostname\/IP does not match certificate's altnames/)
-        expect(await failure(`mqtts://localhost:${wrongHostPort}`, pki.caPem())).toMatch(/Hostname\/IP does not match certificate's altnames/)
+        expect(await failure(`mqtts://127.0.0.1:${wrongHostPort}`, pki.caPem())).toMatch(
+            /Hostname\/IP does not match certificate's altnames/
+        )
+        expect(await failure(`mqtts://localhost:${wrongHostPort}`, pki.caPem())).toMatch(
+            /Hostname\/IP does not match certificate's altnames/
+        )
     })
 
     test("plain MQTT to the TLS port fails instead of hanging", async () => {

@@ -10,7 +10,11 @@ import { startTlsMosquitto, type TestPki } from "../../helpers/tls-ca"
 
 const ENTRY = "test/sim/trust/tls-mqtt.ts"
 
-async function runWithCa(caFile: string, host: string, port: number): Promise<{ result: string; echo: string; panic: number | undefined; code: number | null; text: string }> {
+async function runWithCa(
+    caFile: string,
+    host: string,
+    port: number
+): Promise<{ result: string; echo: string; panic: number | undefined; code: number | null; text: string }> {
     // runTestEntry spawns the VM with process.env: NODE_EXTRA_CA_CERTS is read by that new Node process.
     const saved = process.env["NODE_EXTRA_CA_CERTS"]
     process.env["NODE_EXTRA_CA_CERTS"] = caFile

@@ -47,20 +47,30 @@ function violations(topic: string, doc: any): string[] {
     const m = /^homeassistant\/(sensor|switch|light|number|button)\/([a-zA-Z0-9_-]+)\/config$/.exec(topic)
     if (!m) return [`${topic}: not <prefix>/<component>/<object_id>/config with a known component`]
     const component = m[1]
-    for (const k of REQUIRED[component]) if (typeof doc[k] !== "string" || !TOPIC_RULE.test(doc[k])) out.push(`${k} missing or not a topic name`)
+    for (const k of REQUIRED[component])
+        if (typeof doc[k] !== "string" || !TOPIC_RULE.test(doc[k])) out.push(`${k} missing or not a topic name`)
     for (const k of ["state_topic", "command_topic"]) if (doc[k] !== undefined && !TOPIC_RULE.test(doc[k])) out.push(`${k} has a wildcard`)
     if (typeof doc.unique_id !== "string" || doc.unique_id === "") out.push("unique_id is required with a device block")
     if (typeof doc.name !== "string") out.push("name")
     const dc = doc.device_class
-    if (dc !== undefined && !(DEVICE_CLASSES[component] ?? []).includes(dc)) out.push(`device_class ${dc} is not a ${component} device class`)
-    if ((component === "sensor" || component === "number") && dc !== undefined && SENSOR_UNITS[dc] && !SENSOR_UNITS[dc].includes(doc.unit_of_measurement))
+    if (dc !== undefined && !(DEVICE_CLASSES[component] ?? []).includes(dc))
+        out.push(`device_class ${dc} is not a ${component} device class`)
+    if (
+        (component === "sensor" || component === "number") &&
+        dc !== undefined &&
+        SENSOR_UNITS[dc] &&
+        !SENSOR_UNITS[dc].includes(doc.unit_of_measurement)
+    )
         out.push(`unit ${doc.unit_of_measurement} is not valid for device_class ${dc}`)
-    if (doc.state_class !== undefined && (component !== "sensor" || !STATE_CLASSES.includes(doc.state_class))) out.push(`state_class ${doc.state_class}`)
-    if (doc.entity_category !== undefined && !["config", "diagnostic"].includes(doc.entity_category)) out.push(`entity_category ${doc.entity_category}`)
+    if (doc.state_class !== undefined && (component !== "sensor" || !STATE_CLASSES.includes(doc.state_class)))
+        out.push(`state_class ${doc.state_class}`)
+    if (doc.entity_category !== undefined && !["config", "diagnostic"].includes(doc.entity_category))
+        out.push(`entity_category ${doc.entity_category}`)
     // HA refuses entity_category "config" for sensors: they cannot change the device's configuration
     if (component === "sensor" && doc.entity_category === "config") out.push("a sensor cannot be a config entity")
     if (component === "switch" || component === "light") {
-        if (typeof doc.payload_on !== "string" || typeof doc.payload_off !== "string" || doc.payload_on === doc.payload_off) out.push("payload_on/payload_off")
+        if (typeof doc.payload_on !== "string" || typeof doc.payload_off !== "string" || doc.payload_on === doc.payload_off)
+            out.push("payload_on/payload_off")
         if (typeof doc.state_topic !== "string") out.push("state_topic (else the entity is optimistic and never shows the real state)")
     }
     if (component === "number") {
@@ -101,14 +111,25 @@ async function documents(store: MemoryStore, extraActuator?: Actuator): Promise<
         board: "sim",
         model: "sim",
         tls: true,
-        sensors: [sensor("temperature", "°C", "temperature", 2), sensor("humidity", "%", "humidity", 1), sensor("pressure", "hPa", "pressure", 1)],
+        sensors: [
+            sensor("temperature", "°C", "temperature", 2),
+            sensor("humidity", "%", "humidity", 1),
+            sensor("pressure", "hPa", "pressure", 1),
+        ],
         led: { set: async () => {}, get: () => false },
         actuators,
         rssi: async () => -50,
     }
     const cfg = new Config(store, () => {})
     await cfg.load()
-    const app = new DeviceApp({ hw, config: cfg, clock: { now: () => 5 }, log: () => {}, hardwareId: "abc", restarter: { restartSoon: () => {} } })
+    const app = new DeviceApp({
+        hw,
+        config: cfg,
+        clock: { now: () => 5 },
+        log: () => {},
+        hardwareId: "abc",
+        restarter: { restartSoon: () => {} },
+    })
     const bus = new Bus()
     await app.onConnected(bus)
     return bus.sent.filter((s) => s.topic.startsWith("homeassistant/"))
@@ -124,16 +145,28 @@ describe("Home Assistant discovery documents follow HA's rules for their compone
         expect(problems).toEqual([])
         const ids = docs.map((d) => JSON.parse(d.payload).unique_id)
         expect(new Set(ids).size).toBe(ids.length)
-        const diag = docs.map((d) => JSON.parse(d.payload)).filter((d) => d.entity_category === "diagnostic").map((d) => d.unique_id.split("_").pop())
+        const diag = docs
+            .map((d) => JSON.parse(d.payload))
+            .filter((d) => d.entity_category === "diagnostic")
+            .map((d) => d.unique_id.split("_").pop())
         expect(diag).toEqual(["uptime", "reconnects", "version", "rssi"])
     })
 
     test("the checker catches a wrong device class, a wrong unit and a missing command topic", async () => {
-        const docs = await documents(new MemoryStore(), { key: "fan", name: "Fan", kind: "switch", deviceClass: "fan", get: () => true, set: async () => {} })
+        const docs = await documents(new MemoryStore(), {
+            key: "fan",
+            name: "Fan",
+            kind: "switch",
+            deviceClass: "fan",
+            get: () => true,
+            set: async () => {},
+        })
         const fan = docs.find((d) => d.topic.endsWith("_fan/config"))!
         expect(violations(fan.topic, JSON.parse(fan.payload))).toEqual([`${fan.topic}: device_class fan is not a switch device class`])
         const temp = JSON.parse(docs[0].payload)
-        expect(violations(docs[0].topic, { ...temp, unit_of_measurement: "C" })).toEqual([`${docs[0].topic}: unit C is not valid for device_class temperature`])
+        expect(violations(docs[0].topic, { ...temp, unit_of_measurement: "C" })).toEqual([
+            `${docs[0].topic}: unit C is not valid for device_class temperature`,
+        ])
         const relay = docs.find((d) => d.topic.endsWith("_relay/config"))!
         const noCommand = JSON.parse(relay.payload)
         delete noCommand.command_topic

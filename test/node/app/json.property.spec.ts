@@ -20,7 +20,11 @@ const value = fc.letrec((tie) => ({
         num,
         fc.string({ unit: "grapheme" }),
         fc.array(tie("v"), { maxLength: 5 }),
-        fc.dictionary(fc.string({ unit: "grapheme", maxLength: 8 }).filter((k) => k !== "__proto__"), tie("v"), { maxKeys: 5 })
+        fc.dictionary(
+            fc.string({ unit: "grapheme", maxLength: 8 }).filter((k) => k !== "__proto__"),
+            tie("v"),
+            { maxKeys: 5 }
+        )
     ),
 })).v
 

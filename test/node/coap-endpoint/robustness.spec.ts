@@ -11,8 +11,17 @@ import { until } from "../../helpers/wait"
 
 function server(): Harness {
     const h = new Harness({ random: [0.3] })
-    h.server.add({ path: "/a", observable: true, formats: [0, 50], get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.alloc(1500, 0x41) }) })
-    h.server.add({ path: "/b", put: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Changed }), post: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Created }) })
+    h.server.add({
+        path: "/a",
+        observable: true,
+        formats: [0, 50],
+        get: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Content, payload: Buffer.alloc(1500, 0x41) }),
+    })
+    h.server.add({
+        path: "/b",
+        put: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Changed }),
+        post: (req: CoapRequest, reply: Reply) => reply({ code: CoapCode.Created }),
+    })
     return h
 }
 

@@ -74,12 +74,16 @@ describe("RFC 8323 connection under hostile input", () => {
     test("mutated valid streams: never throws", () => {
         const valid = Buffer.concat([csm, get(), get(), encodeTcpMessage(newMessage(CoapType.CON, CoapCode.Ping, 0))])
         fc.assert(
-            fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(20), (muts, cut) => {
-                const b = Buffer.from(valid)
-                for (const [i, v] of muts) b[i] = v
-                const r = run([b.subarray(0, cut), b.subarray(cut)])
-                expect(r.closed).toBeLessThanOrEqual(1)
-            }),
+            fc.property(
+                fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+                fc.nat(20),
+                (muts, cut) => {
+                    const b = Buffer.from(valid)
+                    for (const [i, v] of muts) b[i] = v
+                    const r = run([b.subarray(0, cut), b.subarray(cut)])
+                    expect(r.closed).toBeLessThanOrEqual(1)
+                }
+            ),
             { numRuns: 1000 }
         )
     })

@@ -19,4 +19,3 @@ export const messageArb: fc.Arbitrary<CoapMessage> = fc
         payload: bytesArb(400),
     })
     .map((m) => (m.code === 0 ? { ...m, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) } : m))
-

@@ -14,7 +14,10 @@ function rig(opts: { dedupCapacity?: number; dedupBytes?: number } = {}, answerS
     const server = new CoapServer(ml, { clock })
     ml.attach(server)
     let runs = 0
-    server.add({ path: "/toggle", post: (req, reply) => reply({ code: CoapCode.Changed, payload: Buffer.alloc(answerSize, 0x30 + (++runs % 10)) }) })
+    server.add({
+        path: "/toggle",
+        post: (req, reply) => reply({ code: CoapCode.Changed, payload: Buffer.alloc(answerSize, 0x30 + (++runs % 10)) }),
+    })
     const post = (mid: number, peer: string) => {
         const m = newMessage(CoapType.CON, CoapCode.POST, mid, Buffer.from("01", "hex"))
         setUriPath(m, "/toggle")

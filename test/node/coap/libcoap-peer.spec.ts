@@ -171,7 +171,9 @@ describe("codec against libcoap coap-server-notls", () => {
 // The other direction: libcoap's coap-client-notls sends, our decoder reads its requests and
 // our encoder answers.
 describe("codec serving libcoap coap-client-notls", () => {
-    function serveOnce(reply: (req: CoapMessage) => CoapMessage): Promise<{ port: number; got: Promise<CoapMessage[]>; close: () => void }> {
+    function serveOnce(
+        reply: (req: CoapMessage) => CoapMessage
+    ): Promise<{ port: number; got: Promise<CoapMessage[]>; close: () => void }> {
         return new Promise((resolve) => {
             const sock = dgram.createSocket("udp4")
             const seen: CoapMessage[] = []
@@ -203,7 +205,20 @@ describe("codec serving libcoap coap-client-notls", () => {
             return res
         })
         const r = await runClient([
-            "-m", "post", "-e", "hello", "-t", "50", "-A", "112", "-T", "cafe", "-O", "65000,abc", "-B", "3",
+            "-m",
+            "post",
+            "-e",
+            "hello",
+            "-t",
+            "50",
+            "-A",
+            "112",
+            "-T",
+            "cafe",
+            "-O",
+            "65000,abc",
+            "-B",
+            "3",
             `coap://127.0.0.1:${srv.port}/a/bb/c%20d?x=1&y=two`,
         ])
         const [req] = await srv.got

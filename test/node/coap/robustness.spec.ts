@@ -2,7 +2,14 @@
 // errors (and never hang): CoapFormatError, CborError, LinkFormatError, SenmlError.
 import { describe, test, expect } from "vitest"
 import fc from "fast-check"
-import { CoapFormatError, CoapTcpFrameReader, decodeMessage, decodeTcpMessage, encodeMessage, encodeTcpMessage } from "../../../src/coap/codec"
+import {
+    CoapFormatError,
+    CoapTcpFrameReader,
+    decodeMessage,
+    decodeTcpMessage,
+    encodeMessage,
+    encodeTcpMessage,
+} from "../../../src/coap/codec"
 import { CborError, decodeCbor, encodeCbor } from "../../../src/coap/cbor"
 import { LinkFormatError, parseLinks, filterLinks } from "../../../src/coap/linkformat"
 import { SenmlError, senmlFromCbor, senmlFromJson } from "../../../src/coap/senml"
@@ -20,10 +27,7 @@ function onlyTyped(f: () => unknown, ...types: Function[]): void {
 /** A valid encoding with up to 6 random edits: overwrite, insert, delete, truncate. */
 const mutated = (enc: (m: any) => Buffer) =>
     fc
-        .tuple(
-            messageArb,
-            fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 })
-        )
+        .tuple(messageArb, fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }))
         .map(([m, edits]) => {
             const b = [...enc(m)]
             for (const [op, pos, v] of edits) {
@@ -68,11 +72,13 @@ describe("decoders under garbage", () => {
     })
     test("decodeCbor and SenML+CBOR: random bytes and mutations of valid CBOR", () => {
         const validCbor = fc.jsonValue().map((v) => encodeCbor(v))
-        const mut = fc.tuple(validCbor, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 })).map(([b, flips]) => {
-            const c = Buffer.from(b)
-            for (const [p, v] of flips) if (c.length) c[p % c.length] = v
-            return c
-        })
+        const mut = fc
+            .tuple(validCbor, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }))
+            .map(([b, flips]) => {
+                const c = Buffer.from(b)
+                for (const [p, v] of flips) if (c.length) c[p % c.length] = v
+                return c
+            })
         fc.assert(
             fc.property(fc.oneof(anyBytes, mut), (b) => {
                 onlyTyped(() => decodeCbor(b), CborError)
@@ -84,7 +90,9 @@ describe("decoders under garbage", () => {
     test("parseLinks, filterLinks and senmlFromJson: random text", () => {
         const text = fc.oneof(
             fc.string({ maxLength: 60 }),
-            fc.array(fc.constantFrom("<", ">", "/a", ";", ",", "=", '"', "\\", "rt", "obs", " ", "ct=0", "*"), { maxLength: 20 }).map((a) => a.join(""))
+            fc
+                .array(fc.constantFrom("<", ">", "/a", ";", ",", "=", '"', "\\", "rt", "obs", " ", "ct=0", "*"), { maxLength: 20 })
+                .map((a) => a.join(""))
         )
         fc.assert(
             fc.property(text, fc.array(fc.string({ maxLength: 6 }), { maxLength: 2 }), (s, q) => {

@@ -52,22 +52,26 @@ describe("coap codec properties", () => {
     })
     test("frame reader: any chunking of any sequence of frames gives the same messages", () => {
         fc.assert(
-            fc.property(fc.array(messageArb, { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1 }), (msgs, cuts) => {
-                const stream = Buffer.concat(msgs.map(encodeTcpMessage))
-                const r = new CoapTcpFrameReader(1 << 20)
-                const got: CoapMessage[] = []
-                let off = 0
-                let i = 0
-                while (off < stream.length) {
-                    const n = Math.min(cuts[i++ % cuts.length], stream.length - off)
-                    r.push(Buffer.from(stream.subarray(off, off + n)))
-                    off += n
-                    for (let m = r.nextMessage(); m !== undefined; m = r.nextMessage()) got.push(m)
+            fc.property(
+                fc.array(messageArb, { minLength: 1, maxLength: 5 }),
+                fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1 }),
+                (msgs, cuts) => {
+                    const stream = Buffer.concat(msgs.map(encodeTcpMessage))
+                    const r = new CoapTcpFrameReader(1 << 20)
+                    const got: CoapMessage[] = []
+                    let off = 0
+                    let i = 0
+                    while (off < stream.length) {
+                        const n = Math.min(cuts[i++ % cuts.length], stream.length - off)
+                        r.push(Buffer.from(stream.subarray(off, off + n)))
+                        off += n
+                        for (let m = r.nextMessage(); m !== undefined; m = r.nextMessage()) got.push(m)
+                    }
+                    expect(got.length).toBe(msgs.length)
+                    msgs.forEach((m, k) => sameMessage(m, got[k], false))
+                    expect(r.pending()).toBe(0)
                 }
-                expect(got.length).toBe(msgs.length)
-                msgs.forEach((m, k) => sameMessage(m, got[k], false))
-                expect(r.pending()).toBe(0)
-            }),
+            ),
             { numRuns: 500 }
         )
     })
@@ -98,7 +102,14 @@ describe("coap codec properties", () => {
             [65805, "f000000000"],
             [65806, "f000000001"],
         ] as const) {
-            const m: CoapMessage = { type: 0, code: 0x45, messageId: 0, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(len - 1, 0x41) }
+            const m: CoapMessage = {
+                type: 0,
+                code: 0x45,
+                messageId: 0,
+                token: Buffer.alloc(0),
+                options: [],
+                payload: Buffer.alloc(len - 1, 0x41),
+            }
             const f = encodeTcpMessage(m)
             expect(f.subarray(0, head.length / 2).toString("hex")).toBe(head)
             expect(f.length).toBe(2 + head.length / 2 - 1 + len)
@@ -106,7 +117,14 @@ describe("coap codec properties", () => {
         }
     })
     test("option length 65804 (14-nibble maximum) round trips, 65805 is refused", () => {
-        const m: CoapMessage = { type: 1, code: 2, messageId: 7, token: Buffer.alloc(0), options: [{ number: 2, value: Buffer.alloc(65804, 1) }], payload: Buffer.alloc(0) }
+        const m: CoapMessage = {
+            type: 1,
+            code: 2,
+            messageId: 7,
+            token: Buffer.alloc(0),
+            options: [{ number: 2, value: Buffer.alloc(65804, 1) }],
+            payload: Buffer.alloc(0),
+        }
         const e = encodeMessage(m)
         expect(e.subarray(4, 7).toString("hex")).toBe("2effff")
         expect(decodeMessage(e).options[0].value.length).toBe(65804)
@@ -146,10 +164,20 @@ function sameCbor(a: any, b: any): boolean {
     if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameCbor(x, b[i]))
     if (a instanceof CborMap) {
         if (a.size() === 0) return b instanceof CborMap ? b.size() === 0 : typeof b === "object" && Object.keys(b).length === 0
-        return b instanceof CborMap && a.keys.length === b.keys.length && a.keys.every((k, i) => b.keys[i] === k && sameCbor(a.values[i], b.values[i]))
+        return (
+            b instanceof CborMap &&
+            a.keys.length === b.keys.length &&
+            a.keys.every((k, i) => b.keys[i] === k && sameCbor(a.values[i], b.values[i]))
+        )
     }
     if (a !== null && typeof a === "object")
-        return b !== null && typeof b === "object" && !(b instanceof CborMap) && Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => sameCbor(a[k], b[k]))
+        return (
+            b !== null &&
+            typeof b === "object" &&
+            !(b instanceof CborMap) &&
+            Object.keys(a).length === Object.keys(b).length &&
+            Object.keys(a).every((k) => sameCbor(a[k], b[k]))
+        )
     return a === b
 }
 
@@ -227,7 +255,9 @@ describe("decimal and SenML properties", () => {
             fc.property(fc.array(rec, { maxLength: 4 }), (pack) => {
                 const json = senmlToJson(pack)
                 const order = ["bn", "n", "u", "v", "vs", "vb", "t"]
-                const expected = JSON.stringify(pack.map((r) => Object.fromEntries(order.filter((k) => (r as any)[k] !== undefined).map((k) => [k, (r as any)[k]]))))
+                const expected = JSON.stringify(
+                    pack.map((r) => Object.fromEntries(order.filter((k) => (r as any)[k] !== undefined).map((k) => [k, (r as any)[k]])))
+                )
                 expect(json).toBe(expected)
                 expect(senmlToJson(senmlFromJson(json))).toBe(json)
                 expect(senmlToJson(senmlFromCbor(senmlToCbor(pack)))).toBe(json)
@@ -257,7 +287,9 @@ describe("decimal and SenML properties", () => {
                 expect(serializeLinks(parseLinks(text))).toBe(text)
                 const back = parseLinks(text)
                 expect(back.length).toBe(links.length)
-                back.forEach((l, i) => expect(l.attrs.map((a) => a.name + "=" + a.value)).toEqual(links[i].attrs.map((a) => a.name + "=" + a.value)))
+                back.forEach((l, i) =>
+                    expect(l.attrs.map((a) => a.name + "=" + a.value)).toEqual(links[i].attrs.map((a) => a.name + "=" + a.value))
+                )
             }),
             { numRuns: 1000 }
         )

@@ -13,10 +13,15 @@ const SEED = 20261123
 
 function run(name: string): Promise<{ code: number; out: string }> {
     return new Promise((resolve) => {
-        execFile(TSX, [join(ROOT, "scripts", name + ".ts"), String(COUNT), String(SEED)], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-            const code = err ? (typeof err.code === "number" ? err.code : 1) : 0
-            resolve({ code, out: stdout + stderr })
-        })
+        execFile(
+            TSX,
+            [join(ROOT, "scripts", name + ".ts"), String(COUNT), String(SEED)],
+            { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+            (err, stdout, stderr) => {
+                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0
+                resolve({ code, out: stdout + stderr })
+            }
+        )
     })
 }
 

@@ -12,7 +12,16 @@ import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
 import { FaultLog } from "../../../src/host/gateway/boundary"
 import { internalErrorFor } from "../../../src/host/coap-udp"
 import { decodeMessage, decodeTcpMessage, encodeMessage, encodeTcpMessage, tcpFrameLength } from "../../../src/coap/codec"
-import { CoapCode, CoapMessage, CoapType, ContentFormat, newMessage, setContentFormat, setUriPath, setUriQuery } from "../../../src/coap/message"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    ContentFormat,
+    newMessage,
+    setContentFormat,
+    setUriPath,
+    setUriQuery,
+} from "../../../src/coap/message"
 import { mqttBoard, SimBoard } from "../../interop/coap-tcp/sim-board"
 import { until } from "../../helpers/wait"
 

@@ -14,10 +14,15 @@ const SEED = 20261207
 
 test(`fuzz-gateway: ${COUNT} inputs, seed ${SEED}, no failure and the gateway still answers`, async () => {
     const r = await new Promise<{ code: number; out: string }>((resolve) => {
-        execFile(TSX, [join(ROOT, "scripts", "fuzz-gateway.ts"), String(COUNT), String(SEED)], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-            const code = err ? (typeof err.code === "number" ? err.code : 1) : 0
-            resolve({ code, out: stdout + stderr })
-        })
+        execFile(
+            TSX,
+            [join(ROOT, "scripts", "fuzz-gateway.ts"), String(COUNT), String(SEED)],
+            { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+            (err, stdout, stderr) => {
+                const code = err ? (typeof err.code === "number" ? err.code : 1) : 0
+                resolve({ code, out: stdout + stderr })
+            }
+        )
     })
     const s = parseSummary(r.out)
     if (r.code !== 0 || !s) console.log(r.out.slice(-4000))

@@ -78,7 +78,9 @@ describe("representAs: the board's one representation made into the client's", (
                     expect(got.code, what).toBe(want.code)
                     expect(getUintOption(got, OptionNumber.ContentFormat), what).toBe(getUintOption(want, OptionNumber.ContentFormat))
                     expect(got.payload.toString("hex"), what).toBe(want.payload.toString("hex"))
-                    expect(getOption(got, OptionNumber.ETag)?.toString("hex"), what).toBe(getOption(want, OptionNumber.ETag)?.toString("hex"))
+                    expect(getOption(got, OptionNumber.ETag)?.toString("hex"), what).toBe(
+                        getOption(want, OptionNumber.ETag)?.toString("hex")
+                    )
                     expect(getUintOption(got, OptionNumber.MaxAge), what).toBe(getUintOption(want, OptionNumber.MaxAge))
                 }
             }

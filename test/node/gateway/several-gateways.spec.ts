@@ -70,8 +70,14 @@ describe("several gateways on one broker", () => {
         const droppedA = gwA.mqtt!.othersDropped
         const droppedB = gwB.mqtt!.othersDropped
         const work: Promise<void>[] = []
-        for (const [gw, name] of [[gwA, "A"], [gwB, "B"]] as const) {
-            for (const [board, text] of [[boards[0], "21.50"], [boards[1], "30.00"]] as const) {
+        for (const [gw, name] of [
+            [gwA, "A"],
+            [gwB, "B"],
+        ] as const) {
+            for (const [board, text] of [
+                [boards[0], "21.50"],
+                [boards[1], "30.00"],
+            ] as const) {
                 work.push(
                     coapClient(["-B", "5", coapUri(gw, board.id, "/sensors/temperature")]).then((r) => {
                         expect(r.codes, name + " " + board.id).toEqual(["2.05"])
@@ -91,7 +97,11 @@ describe("several gateways on one broker", () => {
         }
         await Promise.all(work)
         // each saw the other's replies on the shared response topics, and dropped them
-        await until(() => gwA.mqtt!.othersDropped > droppedA && gwB.mqtt!.othersDropped > droppedB, 5000, "the other gateway's replies dropped")
+        await until(
+            () => gwA.mqtt!.othersDropped > droppedA && gwB.mqtt!.othersDropped > droppedB,
+            5000,
+            "the other gateway's replies dropped"
+        )
         expect(gwA.faults.total()).toBe(0)
     })
 

@@ -69,8 +69,26 @@ describe("token bucket", () => {
     })
 
     test("worstWindowExcess finds a window that passes the rate", () => {
-        expect(worstWindowExcess([{ at: 0, bytes: 100 }, { at: 100, bytes: 100 }], 1000, 100)).toBeLessThanOrEqual(0)
-        expect(worstWindowExcess([{ at: 0, bytes: 100 }, { at: 50, bytes: 100 }], 1000, 100)).toBeCloseTo(50)
+        expect(
+            worstWindowExcess(
+                [
+                    { at: 0, bytes: 100 },
+                    { at: 100, bytes: 100 },
+                ],
+                1000,
+                100
+            )
+        ).toBeLessThanOrEqual(0)
+        expect(
+            worstWindowExcess(
+                [
+                    { at: 0, bytes: 100 },
+                    { at: 50, bytes: 100 },
+                ],
+                1000,
+                100
+            )
+        ).toBeCloseTo(50)
     })
 })
 

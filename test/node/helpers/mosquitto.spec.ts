@@ -12,7 +12,18 @@ describe("mosquitto helper", () => {
             execFileSync("mosquitto_pub", pub)
             await broker.stop()
             await broker.start()
-            const got = execFileSync("mosquitto_sub", ["-h", broker.host, "-p", String(broker.port), "-t", "helper/check", "-C", "1", "-W", "5"])
+            const got = execFileSync("mosquitto_sub", [
+                "-h",
+                broker.host,
+                "-p",
+                String(broker.port),
+                "-t",
+                "helper/check",
+                "-C",
+                "1",
+                "-W",
+                "5",
+            ])
             expect(got.toString().trim()).toBe("kept")
         } finally {
             await broker.stop()

@@ -32,7 +32,11 @@ function datagram(i: number): Buffer {
 }
 
 /** What the shaper must deliver for datagrams 0..n-1 sent at once: every copy, in the order it sends them. */
-function replay(seed: number, shape: DatagramShape, n: number): { order: number[]; dropped: number; duplicated: number; reordered: number } {
+function replay(
+    seed: number,
+    shape: DatagramShape,
+    n: number
+): { order: number[]; dropped: number; duplicated: number; reordered: number } {
     const random = directionRandom(seed, "toServer")
     const order: number[] = []
     let held: { i: number; copies: number }[] = []

@@ -54,6 +54,8 @@ describe("connectNode with a list", () => {
         expect(() => connectNode({ url: "mqtt://127.0.0.1:1,mqtt://127.0.0.1:99999" })).toThrow(
             "url entry 2 of 2 (mqtt://127.0.0.1:99999) has a port outside 1..65535"
         )
-        expect(() => connectNode({ url: "mqtt://127.0.0.1:1,mqtt://127.0.0.1:2", port: 1883 })).toThrow(/give each its host and port in the list/)
+        expect(() => connectNode({ url: "mqtt://127.0.0.1:1,mqtt://127.0.0.1:2", port: 1883 })).toThrow(
+            /give each its host and port in the list/
+        )
     })
 })

@@ -24,7 +24,10 @@ async function outcome(p: Promise<void>): Promise<string> {
 
 describe("MqttClient.end() settles whoever waits for a connection", () => {
     test("a whenConnected() made before end() rejects CLIENT_ENDED, and so does one made after", async () => {
-        const client = connect({ host: "h", clientId: "c" }, { connector: new SilentConnector(), clock: nodeClock, random: nodeRandom, completions: nodeCompletions })
+        const client = connect(
+            { host: "h", clientId: "c" },
+            { connector: new SilentConnector(), clock: nodeClock, random: nodeRandom, completions: nodeCompletions }
+        )
         const before = outcome(client.whenConnected())
         client.end()
         expect(await before).toBe("rejected CLIENT_ENDED")

@@ -8,20 +8,35 @@ import { bringUp, options, rig } from "../../core/mqtt-session/harness"
 
 const id = fc.integer({ min: 1, max: 65535 })
 const serverPacket: fc.Arbitrary<Packet> = fc.oneof(
-    fc.record({ type: fc.constant(PacketType.CONNACK), sessionPresent: fc.boolean(), returnCode: fc.integer({ min: 0, max: 5 }) }).map((p) => ({ ...p, sessionPresent: p.returnCode === 0 && p.sessionPresent }) as Packet),
+    fc
+        .record({ type: fc.constant(PacketType.CONNACK), sessionPresent: fc.boolean(), returnCode: fc.integer({ min: 0, max: 5 }) })
+        .map((p) => ({ ...p, sessionPresent: p.returnCode === 0 && p.sessionPresent }) as Packet),
+    fc
+        .record({
+            type: fc.constant(PacketType.PUBLISH),
+            topic: fc.constantFrom("a", "a/b", "$SYS/x", "ü/ß"),
+            payload: fc.uint8Array({ maxLength: 20 }).map((u) => Buffer.from(u)),
+            qos: fc.constantFrom<QoS>(0, 1, 2),
+            retain: fc.boolean(),
+            dup: fc.boolean(),
+            packetId: id,
+        })
+        .map((p) => ({ ...p, dup: p.qos > 0 && p.dup, packetId: p.qos > 0 ? p.packetId : undefined }) as Packet),
     fc.record({
-        type: fc.constant(PacketType.PUBLISH),
-        topic: fc.constantFrom("a", "a/b", "$SYS/x", "ü/ß"),
-        payload: fc.uint8Array({ maxLength: 20 }).map((u) => Buffer.from(u)),
-        qos: fc.constantFrom<QoS>(0, 1, 2),
-        retain: fc.boolean(),
-        dup: fc.boolean(),
+        type: fc.constantFrom(PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBREL, PacketType.PUBCOMP, PacketType.UNSUBACK),
         packetId: id,
-    }).map((p) => ({ ...p, dup: p.qos > 0 && p.dup, packetId: p.qos > 0 ? p.packetId : undefined }) as Packet),
-    fc.record({ type: fc.constantFrom(PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBREL, PacketType.PUBCOMP, PacketType.UNSUBACK), packetId: id }) as fc.Arbitrary<Packet>,
-    fc.record({ type: fc.constant(PacketType.SUBACK), packetId: id, returnCodes: fc.array(fc.constantFrom(0, 1, 2, 0x80), { minLength: 1, maxLength: 3 }) }) as fc.Arbitrary<Packet>,
+    }) as fc.Arbitrary<Packet>,
+    fc.record({
+        type: fc.constant(PacketType.SUBACK),
+        packetId: id,
+        returnCodes: fc.array(fc.constantFrom(0, 1, 2, 0x80), { minLength: 1, maxLength: 3 }),
+    }) as fc.Arbitrary<Packet>,
     fc.record({ type: fc.constantFrom(PacketType.PINGRESP, PacketType.PINGREQ, PacketType.DISCONNECT) }) as fc.Arbitrary<Packet>,
-    fc.record({ type: fc.constant(PacketType.SUBSCRIBE), packetId: id, subscriptions: fc.constant([{ filter: "a/#", qos: 1 as QoS }]) }) as unknown as fc.Arbitrary<Packet>
+    fc.record({
+        type: fc.constant(PacketType.SUBSCRIBE),
+        packetId: id,
+        subscriptions: fc.constant([{ filter: "a/#", qos: 1 as QoS }]),
+    }) as unknown as fc.Arbitrary<Packet>
 )
 
 describe("session input robustness", () => {

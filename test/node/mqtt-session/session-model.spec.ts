@@ -22,7 +22,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     { weight: 5, arbitrary: fc.record({ k: fc.constant("pub" as const), qos: fc.constantFrom<QoS>(0, 1, 2) }) },
     { weight: 5, arbitrary: fc.record({ k: fc.constant("ack" as const), pick: fc.nat(1000) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant("drop" as const), present: fc.boolean() }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant("in2" as const), id: fc.integer({ min: 1, max: 4 }), dup: fc.integer({ min: 0, max: 2 }) }) },
+    {
+        weight: 2,
+        arbitrary: fc.record({ k: fc.constant("in2" as const), id: fc.integer({ min: 1, max: 4 }), dup: fc.integer({ min: 0, max: 2 }) }),
+    },
     { weight: 1, arbitrary: fc.record({ k: fc.constant("rel" as const), id: fc.integer({ min: 1, max: 4 }) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant("time" as const), ms: fc.nat(30000) }) }
 ) as fc.Arbitrary<Step> // (with strictNullChecks off, fc.record's fields type as optional)
@@ -120,7 +123,15 @@ describe("session model", () => {
                             if (!live) break
                             for (let i = 0; i <= s.dup; i++) {
                                 const before = r.peer.messages.length
-                                feed(r, { type: PacketType.PUBLISH, topic: "in", payload: Buffer.from("x"), qos: 2, retain: false, dup: i > 0, packetId: s.id })
+                                feed(r, {
+                                    type: PacketType.PUBLISH,
+                                    topic: "in",
+                                    payload: Buffer.from("x"),
+                                    qos: 2,
+                                    retain: false,
+                                    dup: i > 0,
+                                    packetId: s.id,
+                                })
                                 if (r.peer.messages.length > before) {
                                     // delivered: the id must not have been held
                                     expect(held.has(s.id)).toBe(false)

@@ -4,7 +4,14 @@
 import { describe, expect, test } from "vitest"
 import fc from "fast-check"
 import { encodePacket, encodePublish, remainingLengthSize } from "../../../src/mqtt/codec/encode"
-import { decodeFrame, decodeFromServer, decodePacket, PacketDecoder, readRemainingLength, readRemainingLengthBytes } from "../../../src/mqtt/codec/decode"
+import {
+    decodeFrame,
+    decodeFromServer,
+    decodePacket,
+    PacketDecoder,
+    readRemainingLength,
+    readRemainingLengthBytes,
+} from "../../../src/mqtt/codec/decode"
 import { FrameAssembler } from "../../../src/mqtt/codec/frames"
 import { MqttProtocolError } from "../../../src/mqtt/codec/errors"
 import { Packet, PacketType } from "../../../src/mqtt/codec/packets"
@@ -37,7 +44,13 @@ function feedAll(data: Buffer, maxPacketSize?: number, role: PacketDecoder = dec
             if (a.next() === undefined) return
         } catch (e) {
             if (!(e instanceof MqttProtocolError)) throw e
-            if (e.rule === "MQTT-2.2.1" || e.rule === "MQTT-2.2.3" || e.rule === "max-packet-size" || /^MQTT-(2\.2\.2|3\.\d+\.1-1|3\.3\.1)/.test(e.rule)) return
+            if (
+                e.rule === "MQTT-2.2.1" ||
+                e.rule === "MQTT-2.2.3" ||
+                e.rule === "max-packet-size" ||
+                /^MQTT-(2\.2\.2|3\.\d+\.1-1|3\.3\.1)/.test(e.rule)
+            )
+                return
         }
     }
 }
@@ -68,7 +81,7 @@ function mutate(frame: Buffer, ms: Mutation[]): Buffer {
 describe("mqtt codec properties", () => {
     test("encode then decode gives the same packet, for every packet type", () => {
         fc.assert(
-            fc.property(anyPacket, p => {
+            fc.property(anyPacket, (p) => {
                 const frame = encodePacket(p)
                 expect(decodeFrame(frame)).toStrictEqual(p)
                 // and the frame size is what its header says, with a minimal varint
@@ -81,7 +94,7 @@ describe("mqtt codec properties", () => {
 
     test("decode then encode gives the same bytes", () => {
         fc.assert(
-            fc.property(anyPacket, p => {
+            fc.property(anyPacket, (p) => {
                 const frame = encodePacket(p)
                 expect(encodePacket(decodeFrame(frame)).equals(frame)).toBe(true)
             }),
@@ -91,13 +104,21 @@ describe("mqtt codec properties", () => {
 
     test("encodePublish equals encodePacket for PUBLISH", () => {
         fc.assert(
-            fc.property(topicName, bytes(100), fc.constantFrom(0, 1, 2), fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 65535 }), (t, pl, q, r, d, id) => {
-                const dup = q > 0 && d
-                const a = encodePublish(t, pl, q, r, dup, id)
-                const p: any = { type: PacketType.PUBLISH, topic: t, payload: pl, qos: q, retain: r, dup }
-                if (q > 0) p.packetId = id
-                expect(a.equals(encodePacket(p))).toBe(true)
-            }),
+            fc.property(
+                topicName,
+                bytes(100),
+                fc.constantFrom(0, 1, 2),
+                fc.boolean(),
+                fc.boolean(),
+                fc.integer({ min: 1, max: 65535 }),
+                (t, pl, q, r, d, id) => {
+                    const dup = q > 0 && d
+                    const a = encodePublish(t, pl, q, r, dup, id)
+                    const p: any = { type: PacketType.PUBLISH, topic: t, payload: pl, qos: q, retain: r, dup }
+                    if (q > 0) p.packetId = id
+                    expect(a.equals(encodePacket(p))).toBe(true)
+                }
+            ),
             { numRuns: 500 }
         )
     })
@@ -106,7 +127,7 @@ describe("mqtt codec properties", () => {
         fc.assert(
             fc.property(fc.array(anyPacket, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 12 }), (ps, cuts) => {
                 const stream = Buffer.concat(ps.map(encodePacket))
-                const points = [...new Set(cuts.map(c => c % (stream.length + 1)))].sort((x, y) => x - y)
+                const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((x, y) => x - y)
                 const a = new FrameAssembler(undefined, decodePacket)
                 const out: Packet[] = []
                 let prev = 0
@@ -138,11 +159,15 @@ describe("mqtt codec properties", () => {
 
     test("mutated valid frames raise nothing but MqttProtocolError", () => {
         fc.assert(
-            fc.property(fc.array(anyPacket, { minLength: 1, maxLength: 3 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (ps, ms) => {
-                const frame = mutate(Buffer.concat(ps.map(encodePacket)), ms)
-                onlyProtocolErrors(() => decodeFrame(frame))
-                feedAll(frame)
-            }),
+            fc.property(
+                fc.array(anyPacket, { minLength: 1, maxLength: 3 }),
+                fc.array(mutation, { minLength: 1, maxLength: 4 }),
+                (ps, ms) => {
+                    const frame = mutate(Buffer.concat(ps.map(encodePacket)), ms)
+                    onlyProtocolErrors(() => decodeFrame(frame))
+                    feedAll(frame)
+                }
+            ),
             { numRuns: 5000 }
         )
     })
@@ -191,9 +216,13 @@ describe("UTF-8 (1.5.3) against Node's decoder and encoder", () => {
     }
     test("checkUtf8 accepts exactly what a fatal TextDecoder accepts (minus U+0000)", () => {
         // bias towards bytes that make multi-byte sequences
-        const byte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0x80, max: 0xbf }), fc.constantFrom(0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff))
+        const byte = fc.oneof(
+            fc.integer({ min: 0, max: 255 }),
+            fc.integer({ min: 0x80, max: 0xbf }),
+            fc.constantFrom(0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff)
+        )
         fc.assert(
-            fc.property(fc.array(byte, { maxLength: 12 }), arr => {
+            fc.property(fc.array(byte, { maxLength: 12 }), (arr) => {
                 const b = Buffer.from(arr)
                 expect(ours(b)).toBe(nodeAccepts(b))
             }),
@@ -201,7 +230,11 @@ describe("UTF-8 (1.5.3) against Node's decoder and encoder", () => {
         )
     })
     test("utf8String (native fast path) accepts the same as checkUtf8 and decodes like Node", () => {
-        const byte = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x80, 0xc3, 0xa9, 0xed, 0xa0, 0xef, 0xbf, 0xbd, 0xf0, 0x9f))
+        const byte = fc.oneof(
+            fc.integer({ min: 0x20, max: 0x7e }),
+            fc.integer({ min: 0, max: 255 }),
+            fc.constantFrom(0x80, 0xc3, 0xa9, 0xed, 0xa0, 0xef, 0xbf, 0xbd, 0xf0, 0x9f)
+        )
         fc.assert(
             fc.property(fc.array(byte, { maxLength: 12 }), fc.nat(3), (arr, pad) => {
                 // the string sits inside a larger buffer, with bytes (a NUL too) around it
@@ -220,7 +253,7 @@ describe("UTF-8 (1.5.3) against Node's decoder and encoder", () => {
     })
     test("utf8Bytes equals Buffer.from for valid strings", () => {
         fc.assert(
-            fc.property(mqttString(0, 30), s => {
+            fc.property(mqttString(0, 30), (s) => {
                 expect(utf8Bytes(s).equals(Buffer.from(s))).toBe(true)
             }),
             { numRuns: 2000 }
@@ -231,7 +264,7 @@ describe("UTF-8 (1.5.3) against Node's decoder and encoder", () => {
     })
     test("valid strings of any code points validate", () => {
         fc.assert(
-            fc.property(mqttString(0, 30), s => {
+            fc.property(mqttString(0, 30), (s) => {
                 expect(ours(Buffer.from(s))).toBe(true)
             }),
             { numRuns: 2000 }
@@ -259,9 +292,12 @@ function refMatch(topic: string, filter: string): boolean {
 
 describe("topic matching against a split-based reference", () => {
     const lvl = fc.constantFrom("a", "b", "", "$x", "ab", "é", "😀")
-    const topic = fc.array(lvl, { minLength: 1, maxLength: 5 }).map(l => l.join("/")).filter(t => t.length > 0)
+    const topic = fc
+        .array(lvl, { minLength: 1, maxLength: 5 })
+        .map((l) => l.join("/"))
+        .filter((t) => t.length > 0)
     // filters derived from a topic (so that many match) or independent
-    const derived = topic.chain(t =>
+    const derived = topic.chain((t) =>
         fc
             .tuple(fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), fc.integer({ min: 0, max: 6 }), fc.boolean())
             .map(([plus, cut, hash]) => {
@@ -271,9 +307,12 @@ describe("topic matching against a split-based reference", () => {
                 return [t, ls.join("/")] as [string, string]
             })
     )
-    const independent = fc.tuple(topic, fc.array(fc.oneof(lvl, fc.constant("+")), { minLength: 1, maxLength: 5 }).chain(ls =>
-        fc.boolean().map(h => (h ? [...ls, "#"] : ls).join("/"))
-    ))
+    const independent = fc.tuple(
+        topic,
+        fc
+            .array(fc.oneof(lvl, fc.constant("+")), { minLength: 1, maxLength: 5 })
+            .chain((ls) => fc.boolean().map((h) => (h ? [...ls, "#"] : ls).join("/")))
+    )
     test("same answer as the reference", () => {
         fc.assert(
             fc.property(fc.oneof(derived, independent), ([t, f]) => {
@@ -305,7 +344,9 @@ describe("sizes only Node can afford", () => {
             encodePacket({ type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepalive: 1, username: "u", password: big })
         ).toThrow(/MQTT-1\.5\.3/)
         expect(() => encodePublish("a".repeat(65536), Buffer.alloc(0), 0, false, false, 0)).toThrow(/MQTT-4\.7\.3-3/)
-        expect(() => encodePacket({ type: PacketType.CONNECT, clientId: "é".repeat(32768), cleanSession: true, keepalive: 1 })).toThrow(/MQTT-1\.5\.3/)
+        expect(() => encodePacket({ type: PacketType.CONNECT, clientId: "é".repeat(32768), cleanSession: true, keepalive: 1 })).toThrow(
+            /MQTT-1\.5\.3/
+        )
         expect(encodePublish("a".repeat(65535), Buffer.alloc(0), 0, false, false, 0).length).toBe(1 + 3 + 2 + 65535)
     })
 })

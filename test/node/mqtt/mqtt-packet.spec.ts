@@ -9,14 +9,37 @@ import { decodeFrame } from "../../../src/mqtt/codec/decode"
 import { Packet, PacketType } from "../../../src/mqtt/codec/packets"
 import { anyPacket } from "./arbitraries"
 
-const CMDS = ["", "connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect"]
+const CMDS = [
+    "",
+    "connect",
+    "connack",
+    "publish",
+    "puback",
+    "pubrec",
+    "pubrel",
+    "pubcomp",
+    "subscribe",
+    "suback",
+    "unsubscribe",
+    "unsuback",
+    "pingreq",
+    "pingresp",
+    "disconnect",
+]
 
 function toMp(p: Packet): mp.Packet {
     const q = p as any
     const cmd = CMDS[p.type]
     switch (p.type) {
         case PacketType.CONNECT: {
-            const o: any = { cmd, protocolId: "MQTT", protocolVersion: 4, clean: q.cleanSession, keepalive: q.keepalive, clientId: q.clientId }
+            const o: any = {
+                cmd,
+                protocolId: "MQTT",
+                protocolVersion: 4,
+                clean: q.cleanSession,
+                keepalive: q.keepalive,
+                clientId: q.clientId,
+            }
             if (q.will) o.will = { ...q.will }
             if (q.username !== undefined) o.username = q.username
             if (q.password !== undefined) o.password = q.password
@@ -87,7 +110,7 @@ function mpParse(b: Buffer): any[] {
 describe("mqtt codec vs mqtt-packet 9", () => {
     test("same bytes for the same packet", () => {
         fc.assert(
-            fc.property(anyPacket, p => {
+            fc.property(anyPacket, (p) => {
                 expect(encodePacket(p).toString("hex")).toBe(mp.generate(toMp(p), { protocolVersion: 4 }).toString("hex"))
             }),
             { numRuns: 2000 }
@@ -95,7 +118,7 @@ describe("mqtt codec vs mqtt-packet 9", () => {
     })
     test("mqtt-packet parses our bytes into the same packet", () => {
         fc.assert(
-            fc.property(anyPacket, p => {
+            fc.property(anyPacket, (p) => {
                 const got = mpParse(encodePacket(p))
                 expect(got.length).toBe(1)
                 expect(fromMp(got[0])).toStrictEqual(p)
@@ -105,7 +128,7 @@ describe("mqtt codec vs mqtt-packet 9", () => {
     })
     test("we parse mqtt-packet's bytes into the same packet", () => {
         fc.assert(
-            fc.property(anyPacket, p => {
+            fc.property(anyPacket, (p) => {
                 expect(decodeFrame(mp.generate(toMp(p), { protocolVersion: 4 }))).toStrictEqual(p)
             }),
             { numRuns: 2000 }

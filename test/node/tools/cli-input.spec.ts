@@ -30,19 +30,49 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
 
 // [tool, args, environment, what the error line must say]
 const cases: [string, string[], Record<string, string>, RegExp][] = [
-    ["scripts/rpc.ts", ["sys.info", "--timeout", "abc", "--url", "mqtt://127.0.0.1:1"], {}, /^rpc: --timeout must be a whole number from 1 to \d+, not "abc"$/m],
-    ["scripts/rpc.ts", ["sys.info", "--url", "http://admin:s3cret@broker"], {}, /^rpc: --url must be a URL mqtt:\/\/.*not \(a URL with credentials, hidden\)$/m],
+    [
+        "scripts/rpc.ts",
+        ["sys.info", "--timeout", "abc", "--url", "mqtt://127.0.0.1:1"],
+        {},
+        /^rpc: --timeout must be a whole number from 1 to \d+, not "abc"$/m,
+    ],
+    [
+        "scripts/rpc.ts",
+        ["sys.info", "--url", "http://admin:s3cret@broker"],
+        {},
+        /^rpc: --url must be a URL mqtt:\/\/.*not \(a URL with credentials, hidden\)$/m,
+    ],
     ["scripts/rpc.ts", ["sys.info", "--url", "mqtt://127.0.0.1:1", "--device", "a/b"], {}, /^rpc: --device: device id "a\/b" must be/m],
-    ["scripts/rpc.ts", ["sys.info", "--url", "mqtt://127.0.0.1:1", "--prefix", "dev/#"], {}, /^rpc: --prefix: topic prefix "dev\/#" must be/m],
+    [
+        "scripts/rpc.ts",
+        ["sys.info", "--url", "mqtt://127.0.0.1:1", "--prefix", "dev/#"],
+        {},
+        /^rpc: --prefix: topic prefix "dev\/#" must be/m,
+    ],
     ["scripts/rpc.ts", ["sys.info", "{not json"], {}, /^rpc: params are not JSON: \{not json$/m],
     ["scripts/rpc.ts", ["sys.info"], { MQTT_URL: "localhost:1883" }, /^rpc: MQTT_URL \(environment\) must be a URL/m],
     ["scripts/provision.ts", ["dev1", "--remvoe"], {}, /^provision: Unknown option '--remvoe'$/m],
     ["scripts/provision.ts", ["dev1", "--env"], {}, /^provision: Option '--env <value>' argument missing$/m],
     ["scripts/provision.ts", ["bad id"], {}, /^provision: device id "bad id" must be/m],
-    ["scripts/gateway.ts", [], { GATEWAY_TCP_PORT: "70000" }, /^gateway: GATEWAY_TCP_PORT must be a whole number from 0 to 65535, not "70000"$/m],
-    ["scripts/gateway.ts", [], { MQTT_URL: "mqtt//admin:s3cret@broker" }, /^gateway: MQTT_URL must be a URL .*\(a URL with credentials, hidden\)$/m],
+    [
+        "scripts/gateway.ts",
+        [],
+        { GATEWAY_TCP_PORT: "70000" },
+        /^gateway: GATEWAY_TCP_PORT must be a whole number from 0 to 65535, not "70000"$/m,
+    ],
+    [
+        "scripts/gateway.ts",
+        [],
+        { MQTT_URL: "mqtt//admin:s3cret@broker" },
+        /^gateway: MQTT_URL must be a URL .*\(a URL with credentials, hidden\)$/m,
+    ],
     ["scripts/gateway.ts", [], { GATEWAY_TLS_KEY: "/nonexistent/key.pem" }, /^gateway: GATEWAY_TLS_KEY and GATEWAY_TLS_CERT go together/m],
-    ["scripts/gateway.ts", [], { GATEWAY_TLS_KEY: "/nonexistent/key.pem", GATEWAY_TLS_CERT: "/nonexistent/cert.pem" }, /^gateway: GATEWAY_TLS_KEY: no file \/nonexistent\/key.pem$/m],
+    [
+        "scripts/gateway.ts",
+        [],
+        { GATEWAY_TLS_KEY: "/nonexistent/key.pem", GATEWAY_TLS_CERT: "/nonexistent/cert.pem" },
+        /^gateway: GATEWAY_TLS_KEY: no file \/nonexistent\/key.pem$/m,
+    ],
     ["scripts/gateway.ts", ["--port", "1"], {}, /^gateway: Unknown option '--port'$/m],
     ["scripts/coap-serve.ts", ["--port", "-1"], {}, /^coap: Option '--port' argument is ambiguous$/m],
     ["scripts/coap-serve.ts", ["--port", "65536"], {}, /^coap: --port must be a whole number from 0 to 65535, not "65536"$/m],
@@ -56,15 +86,19 @@ const cases: [string, string[], Record<string, string>, RegExp][] = [
 ]
 
 describe("bad arguments: exit code 2, one line naming the argument, nothing started", () => {
-    test.each(cases)("%s %j %j", async (script, args, env, message) => {
-        const r = await run(script, args, env)
-        expect(r.err, r.out + r.err).toMatch(message)
-        expect(r.code, r.out + r.err).toBe(2)
-        // no stack trace, no password from the input, nothing started (no listening / connecting line)
-        expect(r.err).not.toMatch(/^\s+at /m)
-        expect(r.out + r.err).not.toContain("s3cret")
-        expect(r.out).toBe("")
-    }, 60_000)
+    test.each(cases)(
+        "%s %j %j",
+        async (script, args, env, message) => {
+            const r = await run(script, args, env)
+            expect(r.err, r.out + r.err).toMatch(message)
+            expect(r.code, r.out + r.err).toBe(2)
+            // no stack trace, no password from the input, nothing started (no listening / connecting line)
+            expect(r.err).not.toMatch(/^\s+at /m)
+            expect(r.out + r.err).not.toContain("s3cret")
+            expect(r.out).toBe("")
+        },
+        60_000
+    )
 })
 
 describe("good arguments still work", () => {
@@ -73,7 +107,17 @@ describe("good arguments still work", () => {
 
     test("provision with every kind of flag writes the device's files and prints no password", async () => {
         const env = join(dir, "device.env")
-        const r = await run("scripts/provision.ts", ["kitchen-1", "--broker-dir", join(dir, "broker"), "--env", env, "--parts", "fan", "--topic-prefix", "home/devs"])
+        const r = await run("scripts/provision.ts", [
+            "kitchen-1",
+            "--broker-dir",
+            join(dir, "broker"),
+            "--env",
+            env,
+            "--parts",
+            "fan",
+            "--topic-prefix",
+            "home/devs",
+        ])
         expect(r.err).toBe("")
         expect(r.code).toBe(0)
         expect(r.out).toContain('provision: created device "kitchen-1"')

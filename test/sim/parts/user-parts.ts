@@ -6,7 +6,14 @@ let fan = false
 
 export async function addUserParts(hw: BoardHardware): Promise<void> {
     // the room's CO2 rises while the fan is off
-    hw.sensors.push({ key: "co2", name: "CO2", unit: "ppm", deviceClass: "carbon_dioxide", decimals: 0, read: async () => (fan ? 450 : 800) })
+    hw.sensors.push({
+        key: "co2",
+        name: "CO2",
+        unit: "ppm",
+        deviceClass: "carbon_dioxide",
+        decimals: 0,
+        read: async () => (fan ? 450 : 800),
+    })
     hw.actuators.push({
         key: "fan",
         name: "Fan",

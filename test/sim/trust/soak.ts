@@ -28,7 +28,14 @@ describe("soak", () => {
     test("N QoS 1 messages in and N out", async () => {
         const n = simEnv["SOAK_N"] as number
         const c = connect(
-            { host: "127.0.0.1", port: simEnv["SOAK_PORT"] as number, proto: "tcp", clientId: "sim-soak", keepalive: 30, reconnectPeriod: 500 },
+            {
+                host: "127.0.0.1",
+                port: simEnv["SOAK_PORT"] as number,
+                proto: "tcp",
+                clientId: "sim-soak",
+                keepalive: 30,
+                reconnectPeriod: 500,
+            },
             { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions }
         )
         await c.whenConnected()
@@ -91,7 +98,20 @@ describe("soak", () => {
             }
         }
         const st = c.stats()
-        console.log("soak-done: in=" + received + " dup=" + dup + " bad=" + bad + " out=" + acked + " failed=" + failed + " reconnects=" + st.reconnects)
+        console.log(
+            "soak-done: in=" +
+                received +
+                " dup=" +
+                dup +
+                " bad=" +
+                bad +
+                " out=" +
+                acked +
+                " failed=" +
+                failed +
+                " reconnects=" +
+                st.reconnects
+        )
         c.end()
     })
 })
