@@ -2,6 +2,7 @@
 // stock client's job in size-stock.ts, for an like-for-like bytecode comparison.
 import * as ds from "@devicescript/core"
 import { MqttClientCore } from "../../src/mqtt/client/client-core"
+import { SessionState } from "../../src/mqtt/session/session-core"
 import { dsClock } from "../clock"
 import { dsCompletions } from "../completion"
 import { dsNetConnector } from "../net-stream"
@@ -13,7 +14,7 @@ const client = new MqttClientCore(
 )
 client.on("message", (topic: string, payload: Buffer) => console.log(topic))
 client.start()
-while (!client.isConnected()) await ds.sleep(10)
+while (client.session.state !== SessionState.CONNECTED) await ds.sleep(10)
 await client.subscribe("a/#", { qos: 1 })
 await client.publish("a/b", "x", { qos: 0 })
 await client.publish("a/b", "x", { qos: 1 })

@@ -172,7 +172,10 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
     const path = req.path
     const get = req.code === GET
     const put = req.code === PUT
-    if (path === "/.well-known/core") return get ? ans(CONTENT, LINK_FORMAT, links(model)) : ans(METHOD_NOT_ALLOWED)
+    if (path === "/.well-known/core") {
+        if (get) return ans(CONTENT, LINK_FORMAT, links(model))
+        return ans(METHOD_NOT_ALLOWED)
+    }
     if (path === "/sensors" || path.startsWith("/sensors/")) {
         const all = model.readSensors()
         const picked: SensorReading[] = []
@@ -187,7 +190,8 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
         if (!put) return ans(METHOD_NOT_ALLOWED)
         if (!formatOk(req, TEXT, JSON_FORMAT)) return ans(UNSUPPORTED_FORMAT)
         // the gateway turns a JSON {"on":bool} into text; JSON that reaches the board was not that
-        const want = req.contentFormat === JSON_FORMAT ? undefined : parseLed(req.payload.toString("utf-8").trim().toLowerCase(), on)
+        let want: boolean | undefined = undefined
+        if (req.contentFormat !== JSON_FORMAT) want = parseLed(req.payload.toString("utf-8").trim().toLowerCase(), on)
         if (want === undefined) return ans(BAD_REQUEST, TEXT, 'expected "on", "off", "toggle" or {"on":true}')
         model.setLed(want)
         return ans(CHANGED)
@@ -197,22 +201,33 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
         const key = path.slice(11)
         const cur = model.actuatorText(key)
         if (cur === undefined) return ans(NOT_FOUND)
-        if (get) return cur === "" ? ans(METHOD_NOT_ALLOWED) : ans(CONTENT, TEXT, cur)
+        if (get) {
+            if (cur === "") return ans(METHOD_NOT_ALLOWED)
+            return ans(CONTENT, TEXT, cur)
+        }
         if (!put) return ans(METHOD_NOT_ALLOWED)
         if (!formatOk(req, TEXT, TEXT)) return ans(UNSUPPORTED_FORMAT)
         // a model that has actuatorText() has setActuator() too (DeviceModel)
         const why = (model as Required<DeviceModel>).setActuator(key, req.payload.toString("utf-8"))
-        return why === undefined ? ans(CHANGED) : ans(BAD_REQUEST, TEXT, why)
+        if (why === undefined) return ans(CHANGED)
+        return ans(BAD_REQUEST, TEXT, why)
     }
-    if (path === "/device") return get ? ans(CONTENT, JSON_FORMAT, toJson(model.info())) : ans(METHOD_NOT_ALLOWED)
+    if (path === "/device") {
+        if (get) return ans(CONTENT, JSON_FORMAT, toJson(model.info()))
+        return ans(METHOD_NOT_ALLOWED)
+    }
     if (path === "/config") {
         if (get) return ans(CONTENT, JSON_FORMAT, model.getConfig())
         if (!put) return ans(METHOD_NOT_ALLOWED)
         if (!formatOk(req, JSON_FORMAT, JSON_FORMAT)) return ans(UNSUPPORTED_FORMAT)
         const why = model.setConfig(req.payload.toString("utf-8"))
-        return why === undefined ? ans(CHANGED) : ans(BAD_REQUEST, TEXT, why)
+        if (why === undefined) return ans(CHANGED)
+        return ans(BAD_REQUEST, TEXT, why)
     }
-    if (path === "/rpc") return req.code === POST ? ans(UNSUPPORTED_FORMAT) : ans(METHOD_NOT_ALLOWED)
+    if (path === "/rpc") {
+        if (req.code === POST) return ans(UNSUPPORTED_FORMAT)
+        return ans(METHOD_NOT_ALLOWED)
+    }
     return ans(NOT_FOUND)
 }
 
@@ -221,7 +236,8 @@ async function answerRpc(b: BoardCoap, req: BoardRequest): Promise<void> {
     let a: BoardAnswer
     try {
         const out = await b.model.rpc(req.payload.toString("utf-8"))
-        a = out === undefined ? ans(CHANGED) : ans(CONTENT, JSON_FORMAT, out)
+        a = ans(CHANGED)
+        if (out !== undefined) a = ans(CONTENT, JSON_FORMAT, out)
     } catch (e) {
         a = ans(SERVER_ERROR)
     }
@@ -236,7 +252,8 @@ async function answerRpc(b: BoardCoap, req: BoardRequest): Promise<void> {
 function senmlPack(readings: SensorReading[], baseName: string): string {
     const recs: string[] = []
     for (const r of readings) {
-        const bn = recs.length === 0 ? '"bn":' + jsonString(baseName) + "," : ""
+        let bn = ""
+        if (recs.length === 0) bn = '"bn":' + jsonString(baseName) + ","
         recs.push("{" + bn + '"n":' + jsonString(r.name) + ',"u":' + jsonString(r.unit) + ',"v":' + formatFixed(r.value, r.decimals) + "}")
     }
     return "[" + recs.join(",") + "]"
@@ -257,7 +274,8 @@ function links(model: DeviceModel): string {
 /** "on"/"off"/"1"/"0"/"true"/"false"/"toggle"; undefined when not understood. */
 export function parseLed(s: string, current: boolean): boolean | undefined {
     const i = ["off", "0", "false", "on", "1", "true", "toggle"].indexOf(s)
-    return i < 0 ? undefined : i < 3 ? false : i < 6 ? true : !current
+    if (i < 0) return undefined
+    return i === 6 ? !current : i > 2
 }
 
 // ---- RFC 8323 3.2 frames: Len|TKL, extended length, code, token, options, 0xFF, payload ----
@@ -324,7 +342,10 @@ function readFrame(b: Buffer): BoardRequest | undefined {
 /** Appends option `num` (after option `last`, both below 13 apart) with an unsigned value; returns num. */
 function putUint(opts: number[], last: number, num: number, v: number): number {
     // RFC 7252 3.2: the fewest bytes, 0 is empty; the values here stay below 2^24
-    const n = v === 0 ? 0 : v < 0x100 ? 1 : v < 0x10000 ? 2 : 3
+    let n = 3
+    if (v < 0x10000) n = 2
+    if (v < 0x100) n = 1
+    if (v === 0) n = 0
     opts.push(((num - last) << 4) | n)
     for (let i = n - 1; i >= 0; i--) opts.push((v >> (8 * i)) & 0xff)
     return num
@@ -345,25 +366,32 @@ function send(b: BoardCoap, token: Buffer, a: BoardAnswer, observe: number): boo
     if (observe >= 0) last = putUint(opts, last, 6, observe)
     if (a.contentFormat !== undefined) last = putUint(opts, last, 12, a.contentFormat)
     if (a.maxAge !== undefined) putUint(opts, last, 14, a.maxAge)
-    const body = a.payload === undefined ? Buffer.alloc(0) : Buffer.from(a.payload)
+    let body = Buffer.alloc(0)
+    if (a.payload !== undefined) body = Buffer.from(a.payload)
     if (body.length > 0) opts.push(0xff)
     // RFC 8323 3.2: Len nibble, extended length (13: 1 byte, 14: 2 bytes, 15: 4 bytes), code, token
     const len = opts.length + body.length
     const tkl = token.length
-    const head: number[] =
-        len < 13
-            ? [(len << 4) | tkl]
-            : len < 269
-              ? [0xd0 | tkl, len - 13]
-              : len < 65805
-                ? [0xe0 | tkl, (len - 269) >> 8, (len - 269) & 0xff]
-                : [
-                      0xf0 | tkl,
-                      ((len - 65805) >> 24) & 0xff,
-                      ((len - 65805) >> 16) & 0xff,
-                      ((len - 65805) >> 8) & 0xff,
-                      (len - 65805) & 0xff,
-                  ]
+    let nibble = len
+    let base = 0
+    let width = 0
+    if (len >= 13) {
+        nibble = 13
+        base = 13
+        width = 1
+    }
+    if (len >= 269) {
+        nibble = 14
+        base = 269
+        width = 2
+    }
+    if (len >= 65805) {
+        nibble = 15
+        base = 65805
+        width = 4
+    }
+    const head = [(nibble << 4) | tkl]
+    for (let i = width - 1; i >= 0; i--) head.push(((len - base) >> (8 * i)) & 0xff)
     head.push(a.code)
     const out = Buffer.alloc(head.length + tkl + len)
     out.set(Buffer.from(head), 0)

@@ -5,7 +5,7 @@
 // parsed by src/config/url.ts like a single URL; a list of one is a plain MQTT_URL. The one place
 // that parses the list, for the Node client (src/host/mqtt.ts) and anything that reads MQTT_URL.
 
-import { Endpoint, parseUrl } from "./url"
+import { Endpoint, parseUrl, parseUrlWithCredentials } from "./url"
 
 /**
  * Parses text as a comma-separated list of broker URLs of `schemes`. Returns the endpoints in
@@ -24,7 +24,7 @@ export function parseBrokerList(text: string, schemes: string[], credentials?: b
         if (entry === "") return which + " is empty (syntax: scheme://host[:port] separated by commas)"
         const shown = which + " (" + withoutUserInfo(entry) + ") "
         if (entry.indexOf("://") !== entry.lastIndexOf("://")) return shown + "holds two URLs: separate brokers with commas"
-        const r = parseUrl(entry, schemes, credentials)
+        const r = credentials ? parseUrlWithCredentials(entry, schemes) : parseUrl(entry, schemes)
         if (typeof r === "string") return shown + r
         const ep = r as Endpoint
         for (const prev of out) {

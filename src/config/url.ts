@@ -3,7 +3,7 @@
 // general URL parser. For settings, user info in the URL is refused on purpose: credentials live in
 // their own settings (MQTT_USER/MQTT_PASS) so that the URL can be logged and shown by config.get.
 // The MQTT client's `url` option follows MQTT.js instead: user[:pass]@ are credentials and a path
-// is ignored (`credentials` argument).
+// is ignored (parseUrlWithCredentials).
 
 export interface Endpoint {
     scheme: string
@@ -21,32 +21,45 @@ export const MQTT_SCHEMES = ["mqtt", "mqtts"]
 /**
  * Parses url for one of `schemes` (mqtt, mqtts, tcp, tls, ssl, coap+tcp, coaps+tcp); returns the
  * endpoint or a sentence saying what is wrong. Default ports: 1883, 8883 with TLS (MQTT 3.1.1 §5 /
- * IANA); 5683, 5684 for coaps+tcp (RFC 8323 §8.1). With `credentials`, "user[:pass]@" is taken as
- * credentials and anything from the first "/" on is ignored; without, both are refused.
+ * IANA); 5683, 5684 for coaps+tcp (RFC 8323 §8.1). User info and a path are refused (the settings'
+ * rule); parseUrlWithCredentials is the MQTT.js reading.
  */
-export function parseUrl(url: string, schemes: string[], credentials?: boolean): Endpoint | string {
+export function parseUrl(url: string, schemes: string[]): Endpoint | string {
     const sep = url.indexOf("://")
     const scheme = sep > 0 ? url.slice(0, sep).toLowerCase() : ""
     if (schemes.indexOf(scheme) < 0) return "must start with " + schemes.join(":// or ") + "://"
     let rest = url.slice(sep + 3)
-    let username: string | undefined = undefined
-    let password: string | undefined = undefined
-    if (credentials) {
-        const slash = rest.indexOf("/")
-        if (slash >= 0) rest = rest.slice(0, slash)
-        const at = rest.lastIndexOf("@")
-        if (at >= 0) {
-            const cred = rest.slice(0, at)
-            rest = rest.slice(at + 1)
-            const colon = cred.indexOf(":")
-            username = colon < 0 ? cred : cred.slice(0, colon)
-            if (colon >= 0) password = cred.slice(colon + 1)
-        }
-    } else {
-        if (rest.endsWith("/")) rest = rest.slice(0, rest.length - 1)
-        for (const c of "/?#") if (rest.indexOf(c) >= 0) return "must be scheme://host[:port] with no path"
-        if (rest.indexOf("@") >= 0) return "must not contain user or password (use the user/password settings)"
-    }
+    if (rest.endsWith("/")) rest = rest.slice(0, rest.length - 1)
+    for (const c of "/?#") if (rest.indexOf(c) >= 0) return "must be scheme://host[:port] with no path"
+    if (rest.indexOf("@") >= 0) return "must not contain user or password (use the user/password settings)"
+    return endpointOf(scheme, rest)
+}
+
+/**
+ * parseUrl as MQTT.js reads a URL: "user[:pass]@" is taken as credentials and anything from the
+ * first "/" on is ignored. A separate function so that the boards, which never take credentials
+ * from a URL, do not link it.
+ */
+export function parseUrlWithCredentials(url: string, schemes: string[]): Endpoint | string {
+    const sep = url.indexOf("://")
+    // a scheme parseUrl refuses: its sentence
+    if (sep <= 0 || schemes.indexOf(url.slice(0, sep).toLowerCase()) < 0) return parseUrl(url, schemes)
+    let rest = url.slice(sep + 3)
+    const slash = rest.indexOf("/")
+    if (slash >= 0) rest = rest.slice(0, slash)
+    const at = rest.lastIndexOf("@")
+    const r = endpointOf(url.slice(0, sep).toLowerCase(), rest.slice(at + 1))
+    if (typeof r === "string" || at < 0) return r
+    const ep = r as Endpoint
+    const cred = rest.slice(0, at)
+    const colon = cred.indexOf(":")
+    ep.username = colon < 0 ? cred : cred.slice(0, colon)
+    if (colon >= 0) ep.password = cred.slice(colon + 1)
+    return ep
+}
+
+/** host[:port] or [ipv6][:port] of a URL whose scheme is known good. */
+function endpointOf(scheme: string, rest: string): Endpoint | string {
     let host = rest
     let portText: string | undefined = undefined
     if (rest.startsWith("[")) {
@@ -84,5 +97,5 @@ export function parseUrl(url: string, schemes: string[], credentials?: boolean):
         }
         if (port < 1 || port > 65535) return "has a port outside 1..65535"
     }
-    return { scheme: scheme, host: host, port: port, tls: tls, username: username, password: password }
+    return { scheme: scheme, host: host, port: port, tls: tls }
 }

@@ -14,15 +14,7 @@ import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, 
 import { Emitter } from "./client-emitter"
 import { ClientOptions, resolveOptions } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "../codec/packets"
-import {
-    checkFilters,
-    DoneCallback,
-    SessionCore,
-    SessionOptions,
-    SessionSink,
-    SessionState,
-    SubscribeCallback,
-} from "../session/session-core"
+import { checkFilters, DoneCallback, SessionCore, SessionOptions, SessionSink, SubscribeCallback } from "../session/session-core"
 import { checkArg, invalid, MqttClientError } from "../session/session-errors"
 
 export type { ClientOptions } from "./client-options"
@@ -210,10 +202,6 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     start(): void {
         this.session.start()
         this.afterInput()
-    }
-
-    isConnected(): boolean {
-        return this.session.state === SessionState.CONNECTED
     }
 
     /** Publishes; resolves when written (QoS 0), on PUBACK (QoS 1) or PUBCOMP (QoS 2, MqttClient), across reconnects. */

@@ -6,7 +6,7 @@ import { Random, StreamTarget } from "../../io"
 import { QoS } from "../codec/packets"
 import { invalid as bad } from "../session/session-errors"
 import { SessionOptions } from "../session/session"
-import { Endpoint, parseUrl } from "../../config/url"
+import { Endpoint, parseUrlWithCredentials } from "../../config/url"
 
 export interface WillOptions {
     topic: string
@@ -16,7 +16,7 @@ export interface WillOptions {
 }
 
 export interface ClientOptions {
-    /** mqtt://host:port, mqtts://host:port (also tcp://, tls://, ssl://); user:pass@ is taken as credentials, a path ignored. */
+    /** mqtt://host:port, mqtts://host:port (also tcp://, tls://, ssl://); user:pass@ is taken as credentials, a path ignored. MqttClient only (withUrl). */
     url?: string
     host?: string
     /** Default 1883, or 8883 with TLS. */
@@ -84,26 +84,35 @@ export interface ResolvedOptions {
     session: SessionOptions
 }
 
-/** Where to connect and the session's options, with every default filled in (the url is parsed once). */
+/**
+ * The options with the `url` option read into host, port, proto (unless given), username and
+ * password (unless given), as MQTT.js does. MqttClient does this before resolveOptions; the
+ * board's MqttClientCore takes host and port, so the boards do not link the URL reading.
+ */
+export function withUrl(o: ClientOptions): ClientOptions {
+    const proto = o.proto
+    // a bad proto is resolveOptions' error, as before any URL error
+    if (!o.url || (proto && proto !== "tls" && proto !== "tcp")) return o
+    const r = parseUrlWithCredentials(o.url, ["mqtt", "mqtts", "tcp", "tls", "ssl"])
+    if (typeof r === "string") throw bad("url " + r)
+    const u = r as Endpoint
+    const out: any = {}
+    const given: any = o
+    for (const k of Object.keys(given)) out[k] = given[k]
+    out.host = u.host
+    if (!proto) out.proto = u.tls ? "tls" : "tcp"
+    out.port = o.port || u.port
+    out.username = o.username ?? u.username
+    out.password = o.password ?? u.password
+    return out as ClientOptions
+}
+
+/** Where to connect and the session's options, with every default filled in (`url` is withUrl's). */
 export function resolveOptions(o: ClientOptions, random: Random): ResolvedOptions {
     const proto = o.proto
     if (proto && proto !== "tls" && proto !== "tcp") throw bad("proto must be tcp or tls")
-    let host = o.host
-    let tls = proto === "tls"
-    let port = o.port
-    let username = o.username
-    let password: string | Buffer | undefined = o.password
-    if (o.url) {
-        const r = parseUrl(o.url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true)
-        if (typeof r === "string") throw bad("url " + r)
-        const u = r as Endpoint
-        host = u.host
-        if (!proto) tls = u.tls
-        port = port || u.port
-        username = username ?? u.username
-        password = password ?? u.password
-    }
-    if (!host) throw bad("host or url required")
+    const host = o.host
+    if (!host) throw bad("host or url required (url: MqttClient only)")
     let clientId = o.clientId
     if (clientId === undefined) {
         clientId = "devs-link-"
@@ -113,8 +122,8 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
     const session: SessionOptions = {
         clientId,
         clean: o.clean ?? true,
-        username,
-        password: password === undefined ? undefined : toBuffer(password),
+        username: o.username,
+        password: o.password === undefined ? undefined : toBuffer(o.password),
         will: w ? { topic: w.topic, payload: toBuffer(w.payload), qos: w.qos ?? 0, retain: !!w.retain } : undefined,
         pingTimeout: o.pingTimeout,
         backlog: o.backlog,
@@ -125,5 +134,6 @@ export function resolveOptions(o: ClientOptions, random: Random): ResolvedOption
     for (let i = 0; i < f.length; i += 3) fields[f[i + 1]] = given[f[i]] ?? parseInt(f[i + 2])
     const window = session.inflightWindow
     if (!(window >= 1 && window <= 65535)) throw bad("inflightWindow must be 1..65535")
-    return { target: { host, port: port || (tls ? 8883 : 1883), tls }, session }
+    const tls = proto === "tls"
+    return { target: { host, port: o.port || (tls ? 8883 : 1883), tls }, session }
 }

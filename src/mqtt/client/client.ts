@@ -15,7 +15,7 @@ import {
     SubscribeOptions,
 } from "./client-core"
 import { Listener } from "./client-emitter"
-import { ClientOptions } from "./client-options"
+import { ClientOptions, withUrl } from "./client-options"
 import { PublishPacket } from "../codec/packets"
 import {
     DoneCallback,
@@ -48,8 +48,18 @@ export class MqttClient extends MqttClientCore {
     private connectWaiters: Completion<void>[] = []
     private idleWaiters: Completion<void>[] = []
 
+    /** Takes the `url` option too (MqttClientCore takes host and port). */
+    constructor(options: ClientOptions, platform: ClientPlatform) {
+        super(withUrl(options), platform)
+    }
+
     protected override newSession(opts: SessionOptions, clock: Clock, random: Random, sink: SessionSink): SessionCore {
         return new Session(opts, clock, random, sink)
+    }
+
+    /** MqttClientCore has none: the board listens for "connect" and "close". */
+    isConnected(): boolean {
+        return this.session.state === SessionState.CONNECTED
     }
 
     /** Removes a listener added with on() (MqttClientCore has no off(): the board never removes one). */

@@ -2,12 +2,13 @@ import { describe, expect, test } from "@devicescript/test"
 import { Completion, CompletionFactory, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../../src/io"
 import { connect, MqttClient, Timers } from "../../../src/mqtt/client/client"
 import { MqttClientCore } from "../../../src/mqtt/client/client-core"
-import { resolveOptions } from "../../../src/mqtt/client/client-options"
-import { Endpoint, parseUrl } from "../../../src/config/url"
+import { resolveOptions, withUrl } from "../../../src/mqtt/client/client-options"
+import { Endpoint, parseUrlWithCredentials } from "../../../src/config/url"
 import { decodeFrame } from "../../../src/mqtt/codec/decode"
 import { encodePacket } from "../../../src/mqtt/codec/encode"
 import { ConnectPacket, Packet, PacketType, PublishPacket, SubscribePacket } from "../../../src/mqtt/codec/packets"
 import { MqttClientError } from "../../../src/mqtt/session/session-errors"
+import { SessionState } from "../../../src/mqtt/session/session-core"
 import { FakeClock, FixedRandom, thrownCode } from "./harness"
 
 class FakeStream implements Stream {
@@ -246,34 +247,34 @@ function thrownMessage(fn: () => void): string {
 }
 
 describe("url parsing", () => {
-    // The `url` option is parsed by src/config/url.ts (parseUrl with credentials), the settings' parser.
+    // The `url` option (MqttClient: withUrl) is parsed by src/config/url.ts (parseUrlWithCredentials).
     test("schemes, default ports, credentials, IPv6", () => {
         const rnd = new FixedRandom(0.5)
-        const a = resolveOptions({ url: "mqtt://h" }, rnd)
+        const a = resolveOptions(withUrl({ url: "mqtt://h" }), rnd)
         expect(a.target.host).toBe("h")
         expect(a.target.port).toBe(1883)
         expect(a.target.tls).toBe(false)
         expect(a.session.username).toBe(undefined)
         expect(a.session.password).toBe(undefined)
-        const b = resolveOptions({ url: "mqtts://u:p@h:9000/ignored" }, rnd)
+        const b = resolveOptions(withUrl({ url: "mqtts://u:p@h:9000/ignored" }), rnd)
         expect(b.target.port).toBe(9000)
         expect(b.target.tls).toBe(true)
         expect(b.session.username).toBe("u")
         expect(b.session.password.toString()).toBe("p")
-        expect(resolveOptions({ url: "tls://h" }, rnd).target.port).toBe(8883)
-        expect(resolveOptions({ url: "SSL://h" }, rnd).target.tls).toBe(true)
-        expect(resolveOptions({ url: "tcp://h" }, rnd).target.port).toBe(1883)
-        const c = resolveOptions({ url: "mqtt://[::1]:1884" }, rnd)
+        expect(resolveOptions(withUrl({ url: "tls://h" }), rnd).target.port).toBe(8883)
+        expect(resolveOptions(withUrl({ url: "SSL://h" }), rnd).target.tls).toBe(true)
+        expect(resolveOptions(withUrl({ url: "tcp://h" }), rnd).target.port).toBe(1883)
+        const c = resolveOptions(withUrl({ url: "mqtt://[::1]:1884" }), rnd)
         expect(c.target.host).toBe("::1")
         expect(c.target.port).toBe(1884)
-        expect(thrownCode(() => resolveOptions({ url: "http://h" }, rnd))).toBe("INVALID_ARGUMENT")
-        expect(thrownCode(() => resolveOptions({ url: "mqtt://h:0" }, rnd))).toBe("INVALID_ARGUMENT")
-        expect(thrownCode(() => resolveOptions({ url: "mqtt://u@" }, rnd))).toBe("INVALID_ARGUMENT")
-        expect(thrownMessage(() => resolveOptions({ url: "http://h" }, rnd))).toBe(
+        expect(thrownCode(() => resolveOptions(withUrl({ url: "http://h" }), rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => resolveOptions(withUrl({ url: "mqtt://h:0" }), rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownCode(() => resolveOptions(withUrl({ url: "mqtt://u@" }), rnd))).toBe("INVALID_ARGUMENT")
+        expect(thrownMessage(() => resolveOptions(withUrl({ url: "http://h" }), rnd))).toBe(
             "url must start with mqtt:// or mqtts:// or tcp:// or tls:// or ssl://"
         )
-        expect(thrownMessage(() => resolveOptions({ url: "mqtt://h:12x" }, rnd))).toBe("url has an invalid port")
-        const p = parseUrl("mqtt://u@h/x?y", ["mqtt"], true) as Endpoint
+        expect(thrownMessage(() => resolveOptions(withUrl({ url: "mqtt://h:12x" }), rnd))).toBe("url has an invalid port")
+        const p = parseUrlWithCredentials("mqtt://u@h/x?y", ["mqtt"]) as Endpoint
         expect(p.username).toBe("u")
         expect(p.password).toBe(undefined)
         expect(p.host).toBe("h")
@@ -284,7 +285,7 @@ describe("url parsing", () => {
         const a = resolveOptions({ host: "h", proto: "tls" }, rnd)
         expect(a.target.port).toBe(8883)
         expect(a.target.tls).toBe(true)
-        const b = resolveOptions({ url: "mqtts://u:p@h", port: 1999, proto: "tcp", username: "v" }, rnd)
+        const b = resolveOptions(withUrl({ url: "mqtts://u:p@h", port: 1999, proto: "tcp", username: "v" }), rnd)
         expect(b.target.port).toBe(1999)
         expect(b.target.tls).toBe(false)
         expect(b.session.username).toBe("v")
@@ -357,7 +358,7 @@ describe("MqttClientCore (what the firmware links)", () => {
         const s = connector.last()
         s.events.onOpen()
         s.feed({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 })
-        expect(client.isConnected()).toBe(true)
+        expect(client.session.state).toBe(SessionState.CONNECTED)
         expect(thrownCode(() => client.subscribeNoWait("a/#", { qos: 1, onMessage: (t: string) => seen.push(t) }, undefined))).toBe(
             "INVALID_ARGUMENT"
         )
