@@ -88,7 +88,9 @@ describe.skipIf(!nats)("a client with the cluster's 3 URLs", () => {
         sub.on("close", () => closes++)
         const t0 = Date.now()
         await first.kill()
-        await until(() => granted >= 2, 60_000, "the subscriber connected to another node and its subscription granted")
+        // 5-37 s measured on an idle machine; JetStream's elections stretch with the CPU it gets (one
+        // run took over 60 s while a full test run and three other jobs shared the 2 cores)
+        await until(() => granted >= 2, 150_000, "the subscriber connected to another node and its subscription granted")
         const backMs = Date.now() - t0
         await Promise.all(before)
         expect(closes).toBeGreaterThanOrEqual(1)
@@ -111,7 +113,7 @@ describe.skipIf(!nats)("a client with the cluster's 3 URLs", () => {
         const afterGot = () => new Set(got.filter((m) => m.startsWith("after"))).size
         await until(() => afterGot() === N, 20_000, `all ${N} QoS 1 messages published after the reconnect`)
         expect(afterGot()).toBe(N)
-    }, 120_000)
+    }, 240_000)
 
     test("a persistent session (clean 0) across the kill of its node: nothing published meanwhile is lost", async () => {
         const [first, , third] = cluster.nodes
