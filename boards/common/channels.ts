@@ -11,7 +11,7 @@ import { SensorClient, readClient } from "./read"
  * resolve (SHT30, BME680, the simulated room). JSON text: objects written in TypeScript are built
  * by bytecode on the board, strings are stored outside its 64 KB function budget.
  */
-const QUANTITIES =
+export const QUANTITIES =
     "[" +
     '{"key":"temperature","unit":"°C","decimals":2,"deviceClass":"temperature","name":"Temperature"},' +
     '{"key":"humidity","unit":"%","decimals":1,"deviceClass":"humidity","name":"Humidity"},' +

@@ -13,14 +13,6 @@ export interface RoomReading {
     pressure: number // hPa
 }
 
-export interface RoomOptions {
-    baseTemperature?: number
-    baseHumidity?: number
-    basePressure?: number
-    /** Length of one heating cycle in ms (default 10 minutes, so a demo shows movement). */
-    cycleMs?: number
-}
-
 const PI = 3.141592653589793
 
 /**
@@ -50,26 +42,20 @@ function step(random: Random, walk: number, perSecond: number, limit: number, se
     return clamp(pulled, -limit, limit)
 }
 
+/** Where the room's quantities centre: °C, %RH, hPa. */
+const BASE_T = 21.5
+const BASE_H = 45
+const BASE_P = 1013.25
+/** Length of one heating cycle in ms: 10 minutes, so a demo shows movement. */
+const CYCLE_MS = 600000
+
 export class SimRoom {
     private walkT = 0
     private walkH = 0
     private walkP = 0
     private lastMs = -1
-    private baseT: number
-    private baseH: number
-    private baseP: number
-    private cycleMs: number
 
-    constructor(
-        private random: Random,
-        opts?: RoomOptions
-    ) {
-        const o = opts || {}
-        this.baseT = o.baseTemperature ?? 21.5
-        this.baseH = o.baseHumidity ?? 45
-        this.baseP = o.basePressure ?? 1013.25
-        this.cycleMs = o.cycleMs || 600000
-    }
+    constructor(private random: Random) {}
 
     /** The room at time `ms` (monotonic; calls must not go back in time). */
     read(ms: number): RoomReading {
@@ -80,11 +66,11 @@ export class SimRoom {
             this.walkH = step(this.random, this.walkH, 0.05, 3, seconds)
             this.walkP = step(this.random, this.walkP, 0.01, 1.5, seconds)
         }
-        const turns = ms / this.cycleMs
+        const turns = ms / CYCLE_MS
         const cycle = wave(turns)
-        const t = this.baseT + 1.2 * cycle + this.walkT
-        const h = this.baseH - 2.5 * cycle + this.walkH
-        const p = this.baseP + 0.8 * wave(turns / 7) + this.walkP
+        const t = BASE_T + 1.2 * cycle + this.walkT
+        const h = BASE_H - 2.5 * cycle + this.walkH
+        const p = BASE_P + 0.8 * wave(turns / 7) + this.walkP
         return { temperature: clamp(t, -40, 85), humidity: clamp(h, 0, 100), pressure: clamp(p, 300, 1100) }
     }
 }
