@@ -175,11 +175,15 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     client.on("connect", () => {
         announce.start()
     })
-    client.on("offline", (reason: string) => {
+    client.on("offline", () => {
         // telemetry and replies stop until the next announce instead of filling the outbox (16 KB
         // of a 64 KB heap) with stale documents during a long outage
         app.onDisconnected()
-        log("mqtt: offline (" + reason + "), reconnecting")
+    })
+    // Every connection that ends, including an attempt that never reached CONNACK: the reason
+    // carries the socket's own words (a refused port, a certificate the board does not trust).
+    client.on("close", (reason: string) => {
+        log("mqtt: connection closed (" + reason + "), reconnecting")
     })
     client.on("error", (e: Error) => {
         log("mqtt: " + errText(e))
