@@ -59,7 +59,7 @@ export interface FleetResult {
     gatewayKill?: {
         /** Requests through the killed gateway that failed: in flight at the kill or sent after it. */
         requestsLost: number
-        /** Requests through the other gateways during the 5 s after the kill, and how many failed. */
+        /** Requests through the other gateways from the kill until 20 each were answered, and how many failed. */
         othersRequests: number
         othersFailed: number
     }
@@ -204,8 +204,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             const victim = gws[gws.length - 1]
             const tKill = Date.now()
             await victim.kill()
-            await sleep(5000)
-            const after = load.samples.filter((s) => s.at + s.ms >= tKill && s.at <= tKill + 5000)
+            // the window closes once the other gateways have answered enough requests sent after the kill
+            const samples = load.samples
+            const sentAfter = () => samples.filter((s) => s.at >= tKill && s.gateway !== victim.name).length
+            await waitFor(() => sentAfter() >= 20 * (o.gateways - 1), 30_000, "requests through the other gateways after the kill").catch(() => {})
+            const tEnd = Date.now()
+            const after = samples.filter((s) => s.at + s.ms >= tKill && s.at <= tEnd)
             const others = after.filter((s) => s.gateway !== victim.name)
             result.gatewayKill = {
                 requestsLost: after.filter((s) => s.gateway === victim.name && !s.ok).length,
