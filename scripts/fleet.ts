@@ -39,7 +39,8 @@ export function fleetOptions(argv: string[]): { options: FleetOptions; compare: 
         onlineTimeoutS: intArg("--timeout", v.timeout as string | undefined, 180, 5, 3600),
         failover: !v["no-failover"],
     }
-    if (options.brokers === 2) throw new UsageError("--brokers 2 cannot survive the loss of a node (a JetStream quorum needs 2 of 3): give 1 or 3 or more")
+    if (options.brokers === 2)
+        throw new UsageError("--brokers 2 cannot survive the loss of a node (a JetStream quorum needs 2 of 3): give 1 or 3 or more")
     return { options, compare: options.brokers > 1 && !v["no-compare"], json: !!v.json }
 }
 
@@ -61,10 +62,16 @@ export function summary(runs: FleetResult[]): string {
         ["requests failed before the kills", (r) => `${r.coap.failed + r.rpc.failed}`],
         ["gateway memory per device (bytes)", (r) => f(r.gatewayBytesPerDevice)],
         ["gateway killed: its requests lost", (r) => (r.gatewayKill ? `${r.gatewayKill.requestsLost}` : "-")],
-        ["gateway killed: others failed/sent", (r) => (r.gatewayKill ? `${r.gatewayKill.othersFailed}/${r.gatewayKill.othersRequests}` : "-")],
+        [
+            "gateway killed: others failed/sent",
+            (r) => (r.gatewayKill ? `${r.gatewayKill.othersFailed}/${r.gatewayKill.othersRequests}` : "-"),
+        ],
         ["broker node killed: devices dropped", (r) => (r.brokerKill ? `${r.brokerKill.devicesDropped}` : "-")],
         ["broker node killed: all back after (s)", (r) => (r.brokerKill ? f(r.brokerKill.backS, 1) : "-")],
-        ["broker node killed: requests lost/sent", (r) => (r.brokerKill ? `${r.brokerKill.requestsLost}/${r.brokerKill.requestsDuring}` : "-")],
+        [
+            "broker node killed: requests lost/sent",
+            (r) => (r.brokerKill ? `${r.brokerKill.requestsLost}/${r.brokerKill.requestsDuring}` : "-"),
+        ],
         ["QoS 1 telemetry acked / lost", (r) => `${r.qos1.acked} / ${r.qos1.lost}`],
     ]
     const heads = runs.map((r) => (r.brokers === 1 ? "1 Mosquitto" : `${r.brokers}-node cluster`))
@@ -102,7 +109,9 @@ async function main(): Promise<void> {
     const runs: FleetResult[] = []
     const plan = compare ? [options, { ...options, brokers: 1 }] : [options]
     for (const o of plan) {
-        process.stderr.write(`fleet: ${o.devices} devices, ${o.gateways} gateways, ${o.brokers === 1 ? "one Mosquitto" : `${o.brokers}-node NATS cluster`}\n`)
+        process.stderr.write(
+            `fleet: ${o.devices} devices, ${o.gateways} gateways, ${o.brokers === 1 ? "one Mosquitto" : `${o.brokers}-node NATS cluster`}\n`
+        )
         runs.push(await runFleet({ ...o, progress }))
         if (tty) process.stderr.write("\n")
     }

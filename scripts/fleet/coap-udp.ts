@@ -65,7 +65,10 @@ export class CoapUdpClient {
         if (!done) return
         this.pending.delete(key)
         const marker = m.indexOf(0xff, 4 + tkl)
-        done({ code: `${code >> 5}.${String(code & 31).padStart(2, "0")}`, payload: marker >= 0 ? m.subarray(marker + 1) : Buffer.alloc(0) })
+        done({
+            code: `${code >> 5}.${String(code & 31).padStart(2, "0")}`,
+            payload: marker >= 0 ? m.subarray(marker + 1) : Buffer.alloc(0),
+        })
     }
 
     close(): void {

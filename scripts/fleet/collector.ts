@@ -17,7 +17,14 @@ export interface Collector {
 export function startCollector(url: string): Collector {
     const connector = new NodeStreamConnector()
     const client = connectNode({
-        connector, url, clientId: "fleet-collector", clean: false, keepalive: 10, reconnectPeriod: 200, reconnectPeriodMax: 2000 })
+        connector,
+        url,
+        clientId: "fleet-collector",
+        clean: false,
+        keepalive: 10,
+        reconnectPeriod: 200,
+        reconnectPeriodMax: 2000,
+    })
     let subscribed = false
     const c: Collector = {
         client,

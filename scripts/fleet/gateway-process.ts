@@ -23,11 +23,24 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
     const proc: ChildProcess = spawn(
         process.execPath,
         // tsx as a loader in this very process: its CLI would run the gateway in a child that a kill of the CLI leaves behind
-        ["--require", join(ROOT, "node_modules", "tsx", "dist", "preflight.cjs"), "--import", pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, join(ROOT, "scripts", "gateway.ts")],
+        [
+            "--require",
+            join(ROOT, "node_modules", "tsx", "dist", "preflight.cjs"),
+            "--import",
+            pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href,
+            join(ROOT, "scripts", "gateway.ts"),
+        ],
         {
-        cwd: ROOT,
-        env: { ...process.env, MQTT_URL: mqttUrl, GATEWAY_COAP_PORT: "0", GATEWAY_TCP_PORT: "off", GATEWAY_HTTP_PORT: "0", GATEWAY_TIMEOUT_MS: String(timeoutMs) },
-        stdio: ["ignore", "pipe", "pipe"],
+            cwd: ROOT,
+            env: {
+                ...process.env,
+                MQTT_URL: mqttUrl,
+                GATEWAY_COAP_PORT: "0",
+                GATEWAY_TCP_PORT: "off",
+                GATEWAY_HTTP_PORT: "0",
+                GATEWAY_TIMEOUT_MS: String(timeoutMs),
+            },
+            stdio: ["ignore", "pipe", "pipe"],
         }
     )
     let out = ""

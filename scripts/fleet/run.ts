@@ -87,7 +87,13 @@ function figures(samples: Sample[], kind: "coap" | "rpc", seconds: number): Rate
     const s = samples.filter((x) => x.kind === kind)
     const ok = s.filter((x) => x.ok)
     const ms = ok.map((x) => x.ms)
-    return { requests: s.length, failed: s.length - ok.length, perS: ok.length / seconds, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99) }
+    return {
+        requests: s.length,
+        failed: s.length - ok.length,
+        perS: ok.length / seconds,
+        p50Ms: percentile(ms, 50),
+        p99Ms: percentile(ms, 99),
+    }
 }
 
 export async function runFleet(o: FleetOptions): Promise<FleetResult> {
@@ -170,12 +176,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         const gatewayBytesPerDevice = gws.map((g, i) => (g.rss() - baseRss[i]) / o.devices).reduce((a, b) => a + b, 0) / gws.length
 
         phase = "load"
-        const telemetry = setInterval(
-            () => {
-                for (const b of boards) b.publishTelemetry()
-            },
-            o.telemetryMs
-        )
+        const telemetry = setInterval(() => {
+            for (const b of boards) b.publishTelemetry()
+        }, o.telemetryMs)
         cleanup.push(() => clearInterval(telemetry))
         load = startLoad(gws, ids, o.workers, 5000)
         cleanup.push(() => load?.stop())
@@ -207,7 +210,13 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             // the window closes once the other gateways have answered enough requests sent after the kill
             const samples = load.samples
             const sentAfter = () => samples.filter((s) => s.at >= tKill && s.gateway !== victim.name).length
-            await waitFor(() => sentAfter() >= 20 * (o.gateways - 1), 30_000, "requests through the other gateways after the kill").catch(() => {})
+            // and once each of the killed gateway's requesters has seen its request fail (a CoAP one only at its timeout)
+            const victimFailed = () => samples.filter((s) => s.gateway === victim.name && !s.ok && s.at + s.ms >= tKill).length
+            await waitFor(
+                () => sentAfter() >= 20 * (o.gateways - 1) && victimFailed() >= o.workers,
+                30_000,
+                "requests through the other gateways after the kill"
+            ).catch(() => {})
             const tEnd = Date.now()
             const after = samples.filter((s) => s.at + s.ms >= tKill && s.at <= tEnd)
             const others = after.filter((s) => s.gateway !== victim.name)
@@ -223,7 +232,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             const tKill = Date.now()
             await killNode()
             // its clients' sockets close with the process: wait until those drops are seen
-            await waitFor(() => boards.reduce((n, b) => n + b.drops, 0) > drops0 || readyCount() < o.devices, 10_000, "devices of the killed node dropped").catch(() => {})
+            await waitFor(
+                () => boards.reduce((n, b) => n + b.drops, 0) > drops0 || readyCount() < o.devices,
+                10_000,
+                "devices of the killed node dropped"
+            ).catch(() => {})
             let backS: number | undefined
             const deadline = Date.now() + o.onlineTimeoutS * 1000
             while (Date.now() < deadline) {
