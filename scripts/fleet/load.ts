@@ -8,6 +8,8 @@ export interface Sample {
     gateway: string
     kind: "coap" | "rpc"
     ok: boolean
+    /** What came back when it failed: a CoAP code, "timeout", an HTTP status or error. */
+    detail?: string
     ms: number
     /** When it was sent (Date.now()). */
     at: number
@@ -34,15 +36,18 @@ export function startLoad(gateways: GatewayProcess[], devices: string[], workers
                         const id = devices[rr++ % devices.length]
                         const at = Date.now()
                         let ok: boolean
+                        let detail: string | undefined
                         const kind = i % 2 === 0 ? "coap" : "rpc"
                         if (kind === "coap") {
                             const r = await coap.get(`/${id}/sensors/temperature`, timeoutMs)
                             ok = r.code === "2.05"
+                            if (!ok) detail = `coap ${r.code} ${r.payload.toString().slice(0, 60)}`
                         } else {
-                            ok = await rpc(gw.httpPort, id, `${gw.name}-${at}-${i}`, timeoutMs)
+                            detail = await rpc(gw.httpPort, id, `${gw.name}-${at}-${i}`, timeoutMs)
+                            ok = detail === undefined
                         }
                         if (!running) break
-                        samples.push({ gateway: gw.name, kind, ok, ms: Date.now() - at, at })
+                        samples.push({ gateway: gw.name, kind, ok, detail: detail && `${id} ${detail}`, ms: Date.now() - at, at })
                         // a dead gateway refuses at once: do not spin on it
                         if (!ok && !gw.alive()) return
                     }
@@ -60,7 +65,8 @@ export function startLoad(gateways: GatewayProcess[], devices: string[], workers
     }
 }
 
-async function rpc(port: number, id: string, rpcId: string, timeoutMs: number): Promise<boolean> {
+/** Undefined when the board answered the call; otherwise what came back instead. */
+async function rpc(port: number, id: string, rpcId: string, timeoutMs: number): Promise<string | undefined> {
     try {
         const r = await fetch(`http://127.0.0.1:${port}/devices/${id}/rpc`, {
             method: "POST",
@@ -68,10 +74,16 @@ async function rpc(port: number, id: string, rpcId: string, timeoutMs: number): 
             headers: { "content-type": "application/json" },
             signal: AbortSignal.timeout(timeoutMs),
         })
-        const body = JSON.parse(await r.text())
-        return r.status === 200 && body.id === rpcId && body.result === "pong"
-    } catch {
-        return false
+        const text = await r.text()
+        let body: { id?: unknown; result?: unknown } = {}
+        try {
+            body = JSON.parse(text)
+        } catch {
+            // reported below with the text
+        }
+        return r.status === 200 && body.id === rpcId && body.result === "pong" ? undefined : `rpc ${r.status} ${text.slice(0, 60)}`
+    } catch (e) {
+        return `rpc ${(e as Error).name}`
     }
 }
 

@@ -62,6 +62,8 @@ export interface FleetResult {
         /** Requests through the other gateways from the kill until 20 each were answered, and how many failed. */
         othersRequests: number
         othersFailed: number
+        /** What the first of those failures got back. */
+        othersFailures: string[]
     }
     brokerKill?: {
         /** Devices whose connection the kill broke. */
@@ -176,9 +178,14 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         const gatewayBytesPerDevice = gws.map((g, i) => (g.rss() - baseRss[i]) / o.devices).reduce((a, b) => a + b, 0) / gws.length
 
         phase = "load"
+        // each board publishes once per period at its own phase (a tenth of the fleet per tenth of
+        // the period), as independent boards would: the rate is even, not a burst per period
+        const SLICES = 10
+        let slice = 0
         const telemetry = setInterval(() => {
-            for (const b of boards) b.publishTelemetry()
-        }, o.telemetryMs)
+            const k = slice++ % SLICES
+            for (let i = k; i < boards.length; i += SLICES) boards[i].publishTelemetry()
+        }, o.telemetryMs / SLICES)
         cleanup.push(() => clearInterval(telemetry))
         load = startLoad(gws, ids, o.workers, 5000)
         cleanup.push(() => load?.stop())
@@ -210,20 +217,24 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             // the window closes once the other gateways have answered enough requests sent after the kill
             const samples = load.samples
             const sentAfter = () => samples.filter((s) => s.at >= tKill && s.gateway !== victim.name).length
-            // and once each of the killed gateway's requesters has seen its request fail (a CoAP one only at its timeout)
-            const victimFailed = () => samples.filter((s) => s.gateway === victim.name && !s.ok && s.at + s.ms >= tKill).length
-            await waitFor(
-                () => sentAfter() >= 20 * (o.gateways - 1) && victimFailed() >= o.workers,
-                30_000,
-                "requests through the other gateways after the kill"
-            ).catch(() => {})
+            await waitFor(() => sentAfter() >= 20 * (o.gateways - 1), 30_000, "requests through the other gateways after the kill").catch(
+                () => {}
+            )
             const tEnd = Date.now()
-            const after = samples.filter((s) => s.at + s.ms >= tKill && s.at <= tEnd)
-            const others = after.filter((s) => s.gateway !== victim.name)
+            // the other gateways' requests that were under way at the kill or sent after it, done by then
+            const others = samples.filter((s) => s.gateway !== victim.name && s.at + s.ms >= tKill && s.at + s.ms <= tEnd)
+            // the killed gateway's losses are counted once each of its requesters has seen its request
+            // fail (a CoAP one only at its timeout)
+            const victimFailed = () => samples.filter((s) => s.gateway === victim.name && !s.ok && s.at + s.ms >= tKill).length
+            await waitFor(() => victimFailed() >= o.workers, 30_000, "the killed gateway's requests failed").catch(() => {})
             result.gatewayKill = {
-                requestsLost: after.filter((s) => s.gateway === victim.name && !s.ok).length,
+                requestsLost: victimFailed(),
                 othersRequests: others.length,
                 othersFailed: others.filter((s) => !s.ok).length,
+                othersFailures: others
+                    .filter((s) => !s.ok)
+                    .slice(0, 5)
+                    .map((s) => `${s.gateway} ${s.detail} after ${s.ms} ms`),
             }
         }
         if (o.failover && killNode) {

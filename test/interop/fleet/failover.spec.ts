@@ -26,7 +26,7 @@ describe.skipIf(!natsServerPath())("fleet failover (50 boards, 3 broker nodes, 2
         const gw = r.gatewayKill
         expect(gw).toBeDefined()
         expect(gw?.othersRequests).toBeGreaterThanOrEqual(20)
-        expect(gw?.othersFailed).toBe(0)
+        expect(gw?.othersFailures.join("; ")).toBe("")
 
         const broker = r.brokerKill
         expect(broker?.devicesDropped).toBeGreaterThan(0)
