@@ -1,0 +1,95 @@
+// A gateway as its own process (npm run gateway: scripts/gateway.ts), so that it can be killed
+// abruptly (SIGKILL) and its memory read from the kernel.
+import { spawn, ChildProcess } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { dirname, join } from "node:path"
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
+
+export interface GatewayProcess {
+    name: string
+    coapPort: number
+    httpPort: number
+    alive(): boolean
+    /** Resident memory in bytes (/proc/<pid>/status VmRSS). */
+    rss(): number
+    /** How many boards its HTTP front lists online. */
+    online(): Promise<number>
+    kill(): Promise<void>
+}
+
+export async function startGatewayProcess(name: string, mqttUrl: string, timeoutMs = 3000): Promise<GatewayProcess> {
+    const proc: ChildProcess = spawn(
+        process.execPath,
+        // tsx as a loader in this very process: its CLI would run the gateway in a child that a kill of the CLI leaves behind
+        [
+            "--require",
+            join(ROOT, "node_modules", "tsx", "dist", "preflight.cjs"),
+            "--import",
+            pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href,
+            join(ROOT, "scripts", "gateway.ts"),
+        ],
+        {
+            cwd: ROOT,
+            env: {
+                ...process.env,
+                MQTT_URL: mqttUrl,
+                GATEWAY_COAP_PORT: "0",
+                GATEWAY_TCP_PORT: "off",
+                GATEWAY_HTTP_PORT: "0",
+                GATEWAY_TIMEOUT_MS: String(timeoutMs),
+            },
+            stdio: ["ignore", "pipe", "pipe"],
+        }
+    )
+    let out = ""
+    let err = ""
+    const ports = await new Promise<{ coap: number; http: number }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`gateway ${name} did not start: ${err.slice(-500)}`)), 30_000)
+        proc.stdout?.on("data", (d: Buffer) => {
+            // keep only what the port lines need: a fleet's "board X online" lines would grow it without end
+            if (out.length < 4000) out += d.toString()
+            const coap = /coap:\/\/[^:]+:(\d+)\//.exec(out)
+            const http = /http:\/\/[^:]+:(\d+)\//.exec(out)
+            if (coap && http) {
+                clearTimeout(timer)
+                resolve({ coap: Number(coap[1]), http: Number(http[1]) })
+            }
+        })
+        proc.stderr?.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)))
+        proc.once("exit", (code) => {
+            clearTimeout(timer)
+            reject(new Error(`gateway ${name} exited (${code}): ${err.slice(-500)}`))
+        })
+    })
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()))
+    return {
+        name,
+        coapPort: ports.coap,
+        httpPort: ports.http,
+        alive: () => proc.exitCode === null && proc.signalCode === null,
+        rss() {
+            try {
+                const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))
+                return m ? Number(m[1]) * 1024 : 0
+            } catch {
+                return 0
+            }
+        },
+        async online() {
+            try {
+                const r = await fetch(`http://127.0.0.1:${ports.http}/devices`, { signal: AbortSignal.timeout(5000) })
+                const list = (await r.json()) as { online: boolean }[]
+                return list.filter((b) => b.online).length
+            } catch {
+                return 0
+            }
+        },
+        async kill() {
+            if (proc.exitCode !== null || proc.signalCode !== null) return
+            proc.kill("SIGKILL")
+            await exited
+        },
+    }
+}

@@ -1,0 +1,95 @@
+// Request load through the gateways: workers that each pick a device and send a CoAP GET to the
+// gateway's UDP front or a JSON-RPC call to its HTTP front (both reach the board as CoAP inside
+// MQTT), recording latencies and failures per gateway and per kind.
+import { CoapUdpClient } from "./coap-udp"
+import type { GatewayProcess } from "./gateway-process"
+
+export interface Sample {
+    gateway: string
+    kind: "coap" | "rpc"
+    ok: boolean
+    /** What came back when it failed: a CoAP code, "timeout", an HTTP status or error. */
+    detail?: string
+    ms: number
+    /** When it was sent (Date.now()). */
+    at: number
+}
+
+export interface Load {
+    samples: Sample[]
+    stop(): Promise<void>
+}
+
+export function startLoad(gateways: GatewayProcess[], devices: string[], workersPerGateway: number, timeoutMs: number): Load {
+    const samples: Sample[] = []
+    let running = true
+    const loops: Promise<void>[] = []
+    const clients: CoapUdpClient[] = []
+    let rr = 0
+    for (const gw of gateways) {
+        const coap = new CoapUdpClient(gw.coapPort)
+        clients.push(coap)
+        for (let w = 0; w < workersPerGateway; w++) {
+            loops.push(
+                (async () => {
+                    for (let i = 0; running; i++) {
+                        const id = devices[rr++ % devices.length]
+                        const at = Date.now()
+                        let ok: boolean
+                        let detail: string | undefined
+                        const kind = i % 2 === 0 ? "coap" : "rpc"
+                        if (kind === "coap") {
+                            const r = await coap.get(`/${id}/sensors/temperature`, timeoutMs)
+                            ok = r.code === "2.05"
+                            if (!ok) detail = `coap ${r.code} ${r.payload.toString().slice(0, 60)}`
+                        } else {
+                            detail = await rpc(gw.httpPort, id, `${gw.name}-${at}-${i}`, timeoutMs)
+                            ok = detail === undefined
+                        }
+                        if (!running) break
+                        samples.push({ gateway: gw.name, kind, ok, detail: detail && `${id} ${detail}`, ms: Date.now() - at, at })
+                        // a dead gateway refuses at once: do not spin on it
+                        if (!ok && !gw.alive()) return
+                    }
+                })()
+            )
+        }
+    }
+    return {
+        samples,
+        async stop() {
+            running = false
+            for (const c of clients) c.close()
+            await Promise.all(loops)
+        },
+    }
+}
+
+/** Undefined when the board answered the call; otherwise what came back instead. */
+async function rpc(port: number, id: string, rpcId: string, timeoutMs: number): Promise<string | undefined> {
+    try {
+        const r = await fetch(`http://127.0.0.1:${port}/devices/${id}/rpc`, {
+            method: "POST",
+            body: JSON.stringify({ jsonrpc: "2.0", id: rpcId, method: "sys.ping" }),
+            headers: { "content-type": "application/json" },
+            signal: AbortSignal.timeout(timeoutMs),
+        })
+        const text = await r.text()
+        let body: { id?: unknown; result?: unknown } = {}
+        try {
+            body = JSON.parse(text)
+        } catch {
+            // reported below with the text
+        }
+        return r.status === 200 && body.id === rpcId && body.result === "pong" ? undefined : `rpc ${r.status} ${text.slice(0, 60)}`
+    } catch (e) {
+        return `rpc ${(e as Error).name}`
+    }
+}
+
+/** The p-th percentile (0..100) of the values, nearest rank; undefined for none. */
+export function percentile(values: number[], p: number): number | undefined {
+    if (values.length === 0) return undefined
+    const s = [...values].sort((a, b) => a - b)
+    return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
+}

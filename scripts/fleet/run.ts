@@ -1,0 +1,318 @@
+// One fleet run: a broker (one Mosquitto, or an N-node NATS cluster), gateways as processes, the
+// telemetry collector, N simulated boards, request load through the gateways, then the failover
+// (one gateway killed, then one broker node killed) and the QoS 1 loss count by sequence number.
+import { startMosquitto } from "../../test/helpers/mosquitto"
+import { startBrokerCluster } from "../../test/helpers/broker-cluster"
+import { fleetBoard, FleetBoard } from "./board"
+import { startCollector } from "./collector"
+import { startGatewayProcess, GatewayProcess } from "./gateway-process"
+import { percentile, Sample, startLoad } from "./load"
+
+export interface FleetOptions {
+    devices: number
+    gateways: number
+    /** 1: one Mosquitto; more: a NATS cluster of that many nodes. */
+    brokers: number
+    /** Seconds of steady load measured before the failover. */
+    measureS: number
+    telemetryMs: number
+    /** Concurrent requesters per gateway. */
+    workers: number
+    /** Kill one gateway, then (on a cluster) one broker node. */
+    failover: boolean
+    /** Longest wait for the fleet to come online, and back after a kill. */
+    onlineTimeoutS: number
+    progress?: (p: Progress) => void
+}
+
+export interface Progress {
+    phase: string
+    online: number
+    devices: number
+    telemetry: number
+    requests: number
+    failed: number
+    elapsedS: number
+}
+
+export interface RateFigures {
+    requests: number
+    failed: number
+    perS: number
+    p50Ms: number | undefined
+    p99Ms: number | undefined
+}
+
+export interface FleetResult {
+    broker: string
+    brokers: number
+    devices: number
+    gateways: number
+    /** Devices connected and subscribed, and listed online by every gateway. */
+    online: number
+    onlineS: number | undefined
+    telemetryPerS: number
+    coap: RateFigures
+    rpc: RateFigures
+    /** Growth of each gateway's resident memory from no board to the whole fleet, per board. */
+    gatewayBytesPerDevice: number
+    gatewayKill?: {
+        /** Requests through the killed gateway that failed: in flight at the kill or sent after it. */
+        requestsLost: number
+        /** Requests through the other gateways from the kill until 20 each were answered, and how many failed. */
+        othersRequests: number
+        othersFailed: number
+        /** What the first of those failures got back. */
+        othersFailures: string[]
+    }
+    brokerKill?: {
+        /** Devices whose connection the kill broke. */
+        devicesDropped: number
+        /** From the kill until every device was connected and subscribed again. */
+        backS: number | undefined
+        requestsLost: number
+        requestsDuring: number
+        /** Devices not back when the wait ended, with their state. */
+        notBack: string[]
+    }
+    qos1: { acked: number; received: number; lost: number }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function rotate(list: string[], k: number): string {
+    const n = list.length
+    return list.map((_, i) => list[(i + k) % n]).join(",")
+}
+
+function figures(samples: Sample[], kind: "coap" | "rpc", seconds: number): RateFigures {
+    const s = samples.filter((x) => x.kind === kind)
+    const ok = s.filter((x) => x.ok)
+    const ms = ok.map((x) => x.ms)
+    return {
+        requests: s.length,
+        failed: s.length - ok.length,
+        perS: ok.length / seconds,
+        p50Ms: percentile(ms, 50),
+        p99Ms: percentile(ms, 99),
+    }
+}
+
+export async function runFleet(o: FleetOptions): Promise<FleetResult> {
+    const started = Date.now()
+    const cleanup: (() => Promise<void> | void)[] = []
+    let phase = "broker"
+    let boards: FleetBoard[] = []
+    let load: ReturnType<typeof startLoad> | undefined
+    let collectorTotal = () => 0
+    const readyCount = () => boards.filter((b) => b.ready()).length
+    const report = () =>
+        o.progress?.({
+            phase,
+            online: readyCount(),
+            devices: o.devices,
+            telemetry: collectorTotal(),
+            requests: load ? load.samples.length : 0,
+            failed: load ? load.samples.filter((s) => !s.ok).length : 0,
+            elapsedS: (Date.now() - started) / 1000,
+        })
+    const ticker = setInterval(report, 1000)
+    try {
+        let urls: string[]
+        let killNode: (() => Promise<void>) | undefined
+        if (o.brokers === 1) {
+            const mosq = await startMosquitto({ persistence: false, extraConfig: "max_inflight_messages 100" })
+            cleanup.push(() => mosq.stop())
+            urls = [mosq.url]
+        } else {
+            // redelivery of a QoS 1 message a dead node had sent but not seen acknowledged comes after ack_wait
+            const cluster = await startBrokerCluster(o.brokers, { ackWaitS: 2 })
+            cleanup.push(() => cluster.stop())
+            urls = cluster.nodes.map((n) => n.url)
+            killNode = () => cluster.nodes[o.brokers - 1].kill()
+        }
+
+        phase = "gateways"
+        const collector = startCollector(rotate(urls, 0))
+        cleanup.push(() => collector.stop())
+        collectorTotal = () => collector.total
+        await waitFor(() => collector.ready(), 60_000, "the telemetry collector subscribed")
+        const gws: GatewayProcess[] = []
+        cleanup.push(async () => {
+            for (const g of gws) await g.kill()
+        })
+        for (let g = 0; g < o.gateways; g++) gws.push(await startGatewayProcess(`gw${g + 1}`, rotate(urls, g)))
+        // the gateways' start-up (module loading, MQTT connect) settles before the baseline
+        await sleep(2000)
+        const baseRss = gws.map((g) => g.rss())
+
+        phase = "connecting"
+        const t0 = Date.now()
+        const ids: string[] = []
+        cleanup.push(() => {
+            for (const b of boards) b.stop()
+        })
+        for (let i = 0; i < o.devices; i++) {
+            const id = "fleet" + String(i + 1).padStart(5, "0")
+            ids.push(id)
+            boards.push(fleetBoard(id, rotate(urls, i)))
+            // spread the CONNECTs a little so the broker's accept queue is not one burst
+            if (i % 50 === 49) await sleep(20)
+        }
+        boards = [...boards]
+        let gatewaysOnline = 0
+        let onlineS: number | undefined
+        const deadline = Date.now() + o.onlineTimeoutS * 1000
+        while (Date.now() < deadline) {
+            if (readyCount() === o.devices) {
+                const counts = await Promise.all(gws.map((g) => g.online()))
+                gatewaysOnline = Math.min(...counts)
+                if (gatewaysOnline === o.devices) {
+                    onlineS = (Date.now() - t0) / 1000
+                    break
+                }
+            }
+            await sleep(250)
+        }
+        const online = onlineS !== undefined ? o.devices : Math.min(readyCount(), gatewaysOnline)
+        const gatewayBytesPerDevice = gws.map((g, i) => (g.rss() - baseRss[i]) / o.devices).reduce((a, b) => a + b, 0) / gws.length
+
+        phase = "load"
+        // each board publishes once per period at its own phase (a tenth of the fleet per tenth of
+        // the period), as independent boards would: the rate is even, not a burst per period
+        const SLICES = 10
+        let slice = 0
+        const telemetry = setInterval(() => {
+            const k = slice++ % SLICES
+            for (let i = k; i < boards.length; i += SLICES) boards[i].publishTelemetry()
+        }, o.telemetryMs / SLICES)
+        cleanup.push(() => clearInterval(telemetry))
+        load = startLoad(gws, ids, o.workers, 5000)
+        cleanup.push(() => load?.stop())
+        const m0 = Date.now()
+        const tel0 = collector.total
+        await sleep(o.measureS * 1000)
+        const measuredS = (Date.now() - m0) / 1000
+        const telemetryPerS = (collector.total - tel0) / measuredS
+        const window = load.samples.filter((s) => s.at >= m0)
+        const result: FleetResult = {
+            broker: o.brokers === 1 ? "mosquitto" : "nats-cluster",
+            brokers: o.brokers,
+            devices: o.devices,
+            gateways: o.gateways,
+            online,
+            onlineS,
+            telemetryPerS,
+            coap: figures(window, "coap", measuredS),
+            rpc: figures(window, "rpc", measuredS),
+            gatewayBytesPerDevice,
+            qos1: { acked: 0, received: 0, lost: 0 },
+        }
+
+        if (o.failover && o.gateways >= 2) {
+            phase = "gateway killed"
+            const victim = gws[gws.length - 1]
+            const tKill = Date.now()
+            await victim.kill()
+            // the window closes once the other gateways have answered enough requests sent after the kill
+            const samples = load.samples
+            const sentAfter = () => samples.filter((s) => s.at >= tKill && s.gateway !== victim.name).length
+            await waitFor(() => sentAfter() >= 20 * (o.gateways - 1), 30_000, "requests through the other gateways after the kill").catch(
+                () => {}
+            )
+            const tEnd = Date.now()
+            // the other gateways' requests that were under way at the kill or sent after it, done by then
+            const others = samples.filter((s) => s.gateway !== victim.name && s.at + s.ms >= tKill && s.at + s.ms <= tEnd)
+            // the killed gateway's losses are counted once each of its requesters has seen its request
+            // fail (a CoAP one only at its timeout)
+            const victimFailed = () => samples.filter((s) => s.gateway === victim.name && !s.ok && s.at + s.ms >= tKill).length
+            await waitFor(() => victimFailed() >= o.workers, 30_000, "the killed gateway's requests failed").catch(() => {})
+            result.gatewayKill = {
+                requestsLost: victimFailed(),
+                othersRequests: others.length,
+                othersFailed: others.filter((s) => !s.ok).length,
+                othersFailures: others
+                    .filter((s) => !s.ok)
+                    .slice(0, 5)
+                    .map((s) => `${s.gateway} ${s.detail} after ${s.ms} ms`),
+            }
+        }
+        if (o.failover && killNode) {
+            phase = "broker node killed"
+            const drops0 = boards.reduce((n, b) => n + b.drops, 0)
+            const tKill = Date.now()
+            await killNode()
+            // its clients' sockets close with the process: wait until those drops are seen
+            await waitFor(
+                () => boards.reduce((n, b) => n + b.drops, 0) > drops0 || readyCount() < o.devices,
+                10_000,
+                "devices of the killed node dropped"
+            ).catch(() => {})
+            let backS: number | undefined
+            const deadline = Date.now() + o.onlineTimeoutS * 1000
+            while (Date.now() < deadline) {
+                if (readyCount() === o.devices) {
+                    backS = (Date.now() - tKill) / 1000
+                    break
+                }
+                await sleep(100)
+            }
+            const tBack = Date.now()
+            const during = load.samples.filter((s) => s.at + s.ms >= tKill && s.at <= tBack && gwsAlive(gws, s.gateway))
+            result.brokerKill = {
+                devicesDropped: boards.reduce((n, b) => n + b.drops, 0) - drops0,
+                backS,
+                requestsLost: during.filter((s) => !s.ok).length,
+                requestsDuring: during.length,
+                notBack: boards.filter((b) => !b.ready()).map((b) => `${b.id}: ${b.state()}`),
+            }
+        }
+
+        phase = "draining"
+        clearInterval(telemetry)
+        await load.stop()
+        const acked = new Map<string, Set<number>>()
+        const ackedNow = () => {
+            acked.clear()
+            for (const b of boards) acked.set(b.id, b.acked)
+        }
+        ackedNow()
+        // in-flight publishes are acknowledged, then redelivered to the collector after ack_wait
+        await waitFor(
+            () => {
+                ackedNow()
+                return collector.ready() && collector.missing(acked) === 0
+            },
+            60_000,
+            "every acknowledged telemetry message collected"
+        ).catch(() => {})
+        ackedNow()
+        let ackedTotal = 0
+        for (const s of acked.values()) ackedTotal += s.size
+        result.qos1 = { acked: ackedTotal, received: collector.total, lost: collector.missing(acked) }
+        return result
+    } finally {
+        clearInterval(ticker)
+        phase = "stopping"
+        for (const c of cleanup.reverse()) {
+            try {
+                await c()
+            } catch {
+                // one failed cleanup must not keep the others from running
+            }
+        }
+    }
+}
+
+function gwsAlive(gws: GatewayProcess[], name: string): boolean {
+    const g = gws.find((x) => x.name === name)
+    return !!g && g.alive()
+}
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+    const end = Date.now() + ms
+    while (!cond()) {
+        if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+        await sleep(50)
+    }
+}
