@@ -1,9 +1,9 @@
 // COAP_BINDING=mqtt (the default): the board's CoAP endpoint answers requests that arrive inside
 // its MQTT session (<prefix>/<id>/coap/req -> <prefix>/<id>/coap/res). See devs/coap-binding.ts.
-// The endpoint is src/coap/board-coap.ts: the gateway in front does the proxy's share (formats,
+// The endpoint is src/coap/server/board-coap.ts: the gateway in front does the proxy's share (formats,
 // block-wise, observer fan-out), so the board's part is small (docs/coap-gateway.md).
-import { DeviceModel, DeviceResourceOptions } from "../src/coap/device-resources"
-import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../src/coap/board-coap"
+import { DeviceModel, DeviceResourceOptions } from "../src/coap/server/device-resources"
+import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../src/coap/server/board-coap"
 import { MqttClientCore } from "../src/mqtt/client/client-core"
 import { DeviceApp } from "../src/firmware/app"
 import { CoapEndpoint, watchDevice } from "./coap-binding"

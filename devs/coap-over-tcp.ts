@@ -1,10 +1,10 @@
 // COAP_BINDING=tcp: the board dials the head-end at COAP_URL over its ONE socket (RFC 8323),
 // registers (RFC 9176) and serves the head-end's requests. MQTT cannot run at the same time.
-// The endpoint is src/coap/board-coap.ts, as on the MQTT binding: the gateway in front does the
+// The endpoint is src/coap/server/board-coap.ts, as on the MQTT binding: the gateway in front does the
 // proxy's share (formats, block-wise, observer fan-out), told so by the registration's et=.
-import { DeviceModel, DeviceResourceOptions } from "../src/coap/device-resources"
-import { BoardCoap, BOARD_COAP_ENDPOINT_TYPE, boardCoapChanged } from "../src/coap/board-coap"
-import { BoardTcpLink, serveBoardCoapOverTcp } from "../src/coap/board-tcp-link"
+import { DeviceModel, DeviceResourceOptions } from "../src/coap/server/device-resources"
+import { BoardCoap, BOARD_COAP_ENDPOINT_TYPE, boardCoapChanged } from "../src/coap/server/board-coap"
+import { BoardTcpLink, serveBoardCoapOverTcp } from "../src/coap/server/board-tcp-link"
 import { Endpoint, parseUrl } from "../src/config/url"
 import { dsClock } from "./clock"
 import { dsRandom } from "./random"

@@ -1,7 +1,7 @@
-// The firmware's DeviceModel (src/coap/device-resources.ts) on the board: the CoAP resources read
+// The firmware's DeviceModel (src/coap/server/device-resources.ts) on the board: the CoAP resources read
 // the same sensors, LED, settings and JSON-RPC method table (src/firmware/methods.ts) that the
 // MQTT side uses, so /rpc answers exactly what <prefix>/<id>/rx answers.
-import { DeviceModel, SensorReading } from "../src/coap/device-resources"
+import { DeviceModel, SensorReading } from "../src/coap/server/device-resources"
 import { DeviceCore } from "../src/firmware/app"
 import { findSetting } from "../src/config/schema"
 import { checkSetting } from "../src/config/validate"

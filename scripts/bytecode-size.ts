@@ -113,7 +113,7 @@ function build(entry: string, all: boolean): { fns: Fn[]; strings: number; heade
 
 /**
  * A file's area is the folder it is in under src/, so the layers a folder shows are the areas
- * (src/mqtt/codec/decode.ts -> "mqtt codec", src/coap/board-coap.ts -> "coap"); anything outside
+ * (src/mqtt/codec/decode.ts -> "mqtt codec", src/coap/server/board-coap.ts -> "coap server"); anything outside
  * src/ is grouped by folder.
  */
 function areaOf(file: string): string {

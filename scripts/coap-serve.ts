@@ -7,7 +7,7 @@
 //   coap-client-notls -m post -t 50 -e '{"jsonrpc":"2.0","id":1,"method":"sys.info"}' coap://127.0.0.1/rpc
 import { startCoapUdpServer, COAP_DEFAULT_PORT } from "../src/host/coap-udp"
 import { SimDevice } from "../src/host/sim-device"
-import { installDeviceResources } from "../src/coap/device-resources"
+import { installDeviceResources } from "../src/coap/server/device-resources"
 import { checked, intArg, parseFlags, portArg, runTool, UsageError } from "./lib/cli-args"
 import { validateDeviceId } from "./lib/broker-auth"
 

@@ -20,11 +20,11 @@
 //   - the server sends a datagram decodeMessage rejects,
 //   - a complete (no Block2) JSON or SenML JSON body is not JSON, or a SenML CBOR body does not decode,
 //   - the dedup table or the retransmission queue grows past its bound.
-import { MessageLayer } from "../src/coap/messagelayer"
-import { CoapServer } from "../src/coap/endpoint"
-import { DeviceModel, SensorReading, installDeviceResources } from "../src/coap/device-resources"
-import { decodeMessage, encodeMessage } from "../src/coap/codec"
-import { decodeCbor } from "../src/coap/cbor"
+import { MessageLayer } from "../src/coap/transport/messagelayer"
+import { CoapServer } from "../src/coap/server/endpoint"
+import { DeviceModel, SensorReading, installDeviceResources } from "../src/coap/server/device-resources"
+import { decodeMessage, encodeMessage } from "../src/coap/codec/codec"
+import { decodeCbor } from "../src/coap/formats/cbor"
 import {
     CoapCode,
     CoapMessage,
@@ -38,8 +38,8 @@ import {
     setUintOption,
     setUriPath,
     setUriQuery,
-} from "../src/coap/message"
-import { OptionNumber, encodeBlock } from "../src/coap/options"
+} from "../src/coap/codec/message"
+import { OptionNumber, encodeBlock } from "../src/coap/codec/options"
 import { Dispatcher } from "../src/rpc/jsonrpc"
 import { Failures, Rng, finish, fuzzArgs, mutateBytes } from "./fuzz-lib"
 

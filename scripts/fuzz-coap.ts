@@ -7,7 +7,14 @@
 // exits 1 after the summary.
 // Deterministic: the same seed gives the same inputs.
 
-import { CoapFormatError, CoapTcpFrameReader, decodeMessage, decodeTcpMessage, encodeMessage, encodeTcpMessage } from "../src/coap/codec"
+import {
+    CoapFormatError,
+    CoapTcpFrameReader,
+    decodeMessage,
+    decodeTcpMessage,
+    encodeMessage,
+    encodeTcpMessage,
+} from "../src/coap/codec/codec"
 import {
     CoapCode,
     CoapType,
@@ -18,10 +25,10 @@ import {
     setUriPath,
     setUriQuery,
     addOption,
-} from "../src/coap/message"
-import { OptionNumber, encodeBlock } from "../src/coap/options"
-import { CborError, CborMap, decodeCbor, encodeCbor } from "../src/coap/cbor"
-import { SenmlError, senmlFromCbor, senmlToCbor } from "../src/coap/senml"
+} from "../src/coap/codec/message"
+import { OptionNumber, encodeBlock } from "../src/coap/codec/options"
+import { CborError, CborMap, decodeCbor, encodeCbor } from "../src/coap/formats/cbor"
+import { SenmlError, senmlFromCbor, senmlToCbor } from "../src/coap/formats/senml"
 import { Failures, Rng, finish, fuzzArgs } from "./fuzz-lib"
 
 const args = fuzzArgs(0x2545f491)

@@ -2,7 +2,7 @@
 // requests, UDP CoAP datagrams, RFC 8323 frames for the coap+tcp head-end, and MQTT payloads for
 // the coap/res and status topics. Valid inputs of every kind the front understands, with 1-4
 // byte mutations (fuzz-lib's mutateBytes) and plain garbage, all from one reproducible Rng.
-import { encodeMessage, encodeTcpMessage } from "../src/coap/codec"
+import { encodeMessage, encodeTcpMessage } from "../src/coap/codec/codec"
 import {
     CoapCode,
     CoapMessage,
@@ -14,8 +14,8 @@ import {
     setUintOption,
     setUriPath,
     setUriQuery,
-} from "../src/coap/message"
-import { OptionNumber, encodeBlock } from "../src/coap/options"
+} from "../src/coap/codec/message"
+import { OptionNumber, encodeBlock } from "../src/coap/codec/options"
 import { Rng, mutateBytes } from "./fuzz-lib"
 
 /** Boards the health checks use; fuzz inputs may reach them, but never claim or retire their ids. */

@@ -1,9 +1,9 @@
 // One simulated board of the fleet: its own MQTT client id and credentials, the firmware's own CoAP
-// endpoint over MQTT (src/coap/board-coap.ts, the same one devs/ links), retained online status
+// endpoint over MQTT (src/coap/server/board-coap.ts, the same one devs/ links), retained online status
 // with an offline will, and telemetry at QoS 1 carrying a per-device sequence number, so the
 // collector can tell exactly which acknowledged messages never arrived.
 import { connectNode, MqttClient, NodeStreamConnector } from "../../src/host/mqtt"
-import { BoardCoap, boardCoapMessage, boardCoapTopic } from "../../src/coap/board-coap"
+import { BoardCoap, boardCoapMessage, boardCoapTopic } from "../../src/coap/server/board-coap"
 import { SlimModel } from "../../test/interop/coap-tcp/sim-board"
 
 export interface FleetBoard {

@@ -18,7 +18,7 @@ import { MessageBus, RETAINED } from "./bus"
 import { Actuator } from "./hardware"
 import { DiscoveryInput, discoveryPayload, entityDoc, entityTopic, readingDoc } from "./discovery"
 import type { DeviceCore } from "./app"
-import { parseLed } from "../coap/board-coap"
+import { parseLed } from "../coap/server/board-coap"
 
 /** Error code for "the hardware could not do it" (as methods.ts). */
 const HARDWARE_ERROR = -32000

@@ -3,11 +3,11 @@
 
 import dgram from "node:dgram"
 import { performance } from "node:perf_hooks"
-import { MessageLayer } from "../coap/messagelayer"
-import { CoapServer, ServerOptions } from "../coap/endpoint"
-import type { TransmissionParams } from "../coap/messagelayer-params"
-import { CoapCode, CoapType, isRequestCode, newMessage } from "../coap/message"
-import { encodeMessage } from "../coap/codec"
+import { MessageLayer } from "../coap/transport/messagelayer"
+import { CoapServer, ServerOptions } from "../coap/server/endpoint"
+import type { TransmissionParams } from "../coap/transport/messagelayer-params"
+import { CoapCode, CoapType, isRequestCode, newMessage } from "../coap/codec/message"
+import { encodeMessage } from "../coap/codec/codec"
 
 export const COAP_DEFAULT_PORT = 5683
 /** The UDP receive buffer CoAP sockets on the host ask for: room for ~5,000 small datagrams. */

@@ -5,7 +5,7 @@
 // rpc.list, enough to serve /rpc without the firmware's dispatcher (src/rpc/, src/firmware/methods.ts). Once
 // it does, build the DeviceModel from that dispatcher instead of this class's rpc().
 
-import type { DeviceModel, SensorReading } from "../coap/device-resources"
+import type { DeviceModel, SensorReading } from "../coap/server/device-resources"
 
 export interface SimConfig {
     interval: number

@@ -1,7 +1,7 @@
 // A board in the simulator serving CoAP over its MQTT session (COAP_BINDING=mqtt), for
 // test/e2e/coap-gateway.spec.ts (BROKER_PORT, BOARD_ID via simEnv). Runs until stopped.
 import * as ds from "@devicescript/core"
-import { DeviceModel, SensorReading } from "../../src/coap/device-resources"
+import { DeviceModel, SensorReading } from "../../src/coap/server/device-resources"
 import { CoapEndpoint } from "../../devs/coap-binding"
 import { startCoapOverMqtt } from "../../devs/coap-over-mqtt"
 import { simEnvNumber, simEnvString } from "../../devs/sim-env"

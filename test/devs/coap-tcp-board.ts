@@ -2,7 +2,7 @@
 // for test/e2e/coap-gateway.spec.ts (which passes HEADEND_PORT via simEnv).
 // Runs until the test stops the VM.
 import * as ds from "@devicescript/core"
-import { DeviceModel, SensorReading } from "../../src/coap/device-resources"
+import { DeviceModel, SensorReading } from "../../src/coap/server/device-resources"
 import { CoapEndpoint } from "../../devs/coap-binding"
 import { startCoapOverTcp } from "../../devs/coap-over-tcp"
 import { simEnvNumber, simEnvString } from "../../devs/sim-env"

@@ -1,8 +1,8 @@
 // (In test/e2e so npm test runs it in the serial pass: two VMs with GC stress are CPU-heavy.)
 // End to end with the board in the DeviceScript simulator (test mode: sockets work, no devtools):
 // coap-client-notls (UDP) -> gateway -> the firmware's CoAP endpoint running in the VM on each
-// binding: coap+tcp (devs/coap-over-tcp.ts: the full server with src/coap/device-resources) and
-// inside MQTT through a real Mosquitto (devs/coap-over-mqtt.ts: src/coap/board-coap.ts, whose
+// binding: coap+tcp (devs/coap-over-tcp.ts: the full server with src/coap/server/device-resources) and
+// inside MQTT through a real Mosquitto (devs/coap-over-mqtt.ts: src/coap/server/board-coap.ts, whose
 // formats the gateway makes).
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startMosquitto, Mosquitto } from "../helpers/mosquitto"

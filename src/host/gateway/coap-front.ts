@@ -15,14 +15,14 @@ import {
     getUriQuery,
     newMessage,
     setUriQuery,
-} from "../../coap/message"
+} from "../../coap/codec/message"
 import { timingSafeEqual } from "node:crypto"
-import { OptionNumber } from "../../coap/options"
-import { MessageLayer } from "../../coap/messagelayer"
-import { CoapServer } from "../../coap/endpoint"
-import { Exchange, RequestHandler } from "../../coap/exchange"
-import { CoapRequest, CoapResponse, Reply, Resource, removeResource } from "../../coap/resources"
-import { getLinkAttr, WebLink } from "../../coap/linkformat"
+import { OptionNumber } from "../../coap/codec/options"
+import { MessageLayer } from "../../coap/transport/messagelayer"
+import { CoapServer } from "../../coap/server/endpoint"
+import { Exchange, RequestHandler } from "../../coap/transport/exchange"
+import { CoapRequest, CoapResponse, Reply, Resource, removeResource } from "../../coap/server/resources"
+import { getLinkAttr, WebLink } from "../../coap/formats/linkformat"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { forward, ForwardResult, UpstreamObservations } from "./forward"
 import { Board, BoardRegistry } from "./registry"

@@ -3,14 +3,23 @@
 //     fetched block by block and handed on whole, so the fronts can re-slice it for their clients;
 //   - UpstreamObservations: ONE observation per (board, path, Accept) however many clients
 //     observe it downstream (RFC 7641 with the gateway as a caching intermediary, RFC 7252 5.7);
-//     per (board, path) for a board with one observer per resource (src/coap/board-coap.ts);
+//     per (board, path) for a board with one observer per resource (src/coap/server/board-coap.ts);
 //   - such a board (every board on the MQTT binding; on coap+tcp one that registered with
 //     et=devs-link.one-representation) answers one representation per resource:
 //     forward() and the observations make the client's format from it (./representations).
 // An unknown board is 4.04; an offline board or a board that does not answer in time is 5.04.
 
-import { CoapCode, CoapMessage, CoapType, codeClass, getUintOption, newMessage, setUintOption, setStringOptions } from "../../coap/message"
-import { OptionNumber, decodeBlock, encodeBlock } from "../../coap/options"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    codeClass,
+    getUintOption,
+    newMessage,
+    setUintOption,
+    setStringOptions,
+} from "../../coap/codec/message"
+import { OptionNumber, decodeBlock, encodeBlock } from "../../coap/codec/options"
 import { concatBytes } from "../../util/bytes"
 import { Board, BoardRegistry } from "./registry"
 import { actuatorBody, linkOf, representAs } from "./representations"
@@ -71,7 +80,7 @@ export function forward(reg: BoardRegistry, id: string, f: ForwardRequest, done:
         const req = buildRequest(f)
         if (num > 0) setUintOption(req, OptionNumber.Block2, encodeBlock({ num, more: false, szx }))
         link.request(req, (resp, err) => {
-            // a request over the board's Max-Message-Size (RFC 8323 5.3.1, src/coap/tcp-connection.ts)
+            // a request over the board's Max-Message-Size (RFC 8323 5.3.1, src/coap/transport/tcp-connection.ts)
             // never left: the client's request is too large (RFC 7252 5.9.2.9), not the board late
             if (err !== undefined && err.indexOf("Max-Message-Size") >= 0)
                 return done(gatewayError(CoapCode.RequestEntityTooLarge, "board " + id + ": " + err))
@@ -97,7 +106,7 @@ export function forward(reg: BoardRegistry, id: string, f: ForwardRequest, done:
 
 /**
  * A board on the MQTT binding, or one that registered with the endpoint type saying so, answers
- * one representation per resource and keeps one observer per resource (src/coap/board-coap.ts);
+ * one representation per resource and keeps one observer per resource (src/coap/server/board-coap.ts);
  * the gateway makes the other formats (./representations).
  */
 export function oneRepresentation(board: Board): boolean {

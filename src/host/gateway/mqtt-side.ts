@@ -9,12 +9,12 @@
 // client id and the first 4 bytes of every token it sends. The board echoes the token, so each
 // gateway keeps the responses to its own requests and drops the others' without a word.
 
-import { ContentFormat, CoapCode, CoapMessage } from "../../coap/message"
-import { parseLinks } from "../../coap/linkformat"
-import { boardIdFromResponseTopic, coapRequestTopic, CoapMqttClientBinding } from "../../coap/mqtt-binding"
-import { decodeTcpMessage, encodeTcpMessage } from "../../coap/codec"
+import { ContentFormat, CoapCode, CoapMessage } from "../../coap/codec/message"
+import { parseLinks } from "../../coap/formats/linkformat"
+import { boardIdFromResponseTopic, coapRequestTopic, CoapMqttClientBinding } from "../../coap/transport/mqtt-binding"
+import { decodeTcpMessage, encodeTcpMessage } from "../../coap/codec/codec"
 import { randomBytes } from "node:crypto"
-import { CoapResponseCallback } from "../../coap/token-matcher"
+import { CoapResponseCallback } from "../../coap/transport/token-matcher"
 import { MqttClient } from "../../mqtt/client/client"
 import { connectNode, NodeClientOptions } from "../mqtt"
 import { nodeClock, nodeRandom } from "../node-platform"

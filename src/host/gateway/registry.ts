@@ -3,9 +3,9 @@
 // /.well-known/core fetched over CoAP-over-MQTT); read by the UDP and HTTP fronts.
 
 import { EventEmitter } from "node:events"
-import { CoapMessage } from "../../coap/message"
-import { WebLink } from "../../coap/linkformat"
-import { CoapResponseCallback } from "../../coap/token-matcher"
+import { CoapMessage } from "../../coap/codec/message"
+import { WebLink } from "../../coap/formats/linkformat"
+import { CoapResponseCallback } from "../../coap/transport/token-matcher"
 
 export type Binding = "tcp" | "mqtt"
 
@@ -24,7 +24,7 @@ export interface Board {
     link: BoardLink | undefined
     /**
      * The board answers one representation per resource and keeps one observer per resource
-     * (src/coap/board-coap.ts): the gateway makes the other formats (./representations).
+     * (src/coap/server/board-coap.ts): the gateway makes the other formats (./representations).
      */
     oneRepresentation: boolean
     /** Why it went offline, for status output. */

@@ -1,10 +1,10 @@
 // The proxy's share of content negotiation (RFC 7252 5.7.2, 5.10.4) for boards on the MQTT
-// binding: such a board (src/coap/board-coap.ts) answers ONE representation per resource, and the
+// binding: such a board (src/coap/server/board-coap.ts) answers ONE representation per resource, and the
 // gateway makes the one its client asked for.
 //   - readings come as a SenML JSON pack (110) whose values carry exactly the sensor's decimals;
 //     from it: text/plain (one reading), JSON ({"value":..,"unit":..} for one reading,
 //     {"<name>":..} for a pack), SenML JSON and SenML CBOR (RFC 8428), byte for byte what the
-//     board's full server (src/coap/device-resources.ts) answers;
+//     board's full server (src/coap/server/device-resources.ts) answers;
 //   - an actuator's state (if="core.a", /actuators/led) comes as text "on"/"off"; as JSON it is
 //     {"on":true|false}, and a JSON PUT {"on":bool} reaches the board as the text "on"/"off";
 //   - a resource that keeps a value (if="core.p", /config) gets its ETag from its representation
@@ -21,10 +21,10 @@ import {
     newMessage,
     setOption,
     setUintOption,
-} from "../../coap/message"
-import { OptionNumber } from "../../coap/options"
-import { getLinkAttr, WebLink } from "../../coap/linkformat"
-import { SenmlRecord, senmlToCbor, senmlToJson } from "../../coap/senml"
+} from "../../coap/codec/message"
+import { OptionNumber } from "../../coap/codec/options"
+import { getLinkAttr, WebLink } from "../../coap/formats/linkformat"
+import { SenmlRecord, senmlToCbor, senmlToJson } from "../../coap/formats/senml"
 import { jsonString } from "../../util/json"
 
 /** One reading of a canonical pack: the value as the board printed it, and as a number. */

@@ -1,6 +1,6 @@
 // Several gateways on one broker, each with its own observations of the same boards.
 // A board on the MQTT binding keeps ONE observer token per resource, and a new registration
-// replaces the old one (src/coap/board-coap.ts). Every gateway subscribes to every board's request
+// replaces the old one (src/coap/server/board-coap.ts). Every gateway subscribes to every board's request
 // and response topics, so each one sees all registrations and all notifications; each one tracks
 // which token the board currently notifies for each resource, and:
 //   - takes a notification carrying another gateway's token as its own, for a resource it observes
@@ -11,9 +11,9 @@
 // Only replies to this gateway's own tokens (./mqtt-side puts its instance id in every token) and
 // adopted notifications reach the token matcher; everything else is dropped without a word.
 
-import { CoapCode, CoapMessage, codeClass, getUintOption, getUriPath } from "../../coap/message"
-import { OptionNumber } from "../../coap/options"
-import { CoapResponseCallback } from "../../coap/token-matcher"
+import { CoapCode, CoapMessage, codeClass, getUintOption, getUriPath } from "../../coap/codec/message"
+import { OptionNumber } from "../../coap/codec/options"
+import { CoapResponseCallback } from "../../coap/transport/token-matcher"
 
 interface OwnObservation {
     token: Buffer

@@ -5,7 +5,7 @@
 // -> 2.01 Location-Path rd/<n>; POST /rd/<n> (update, optional lt= and links) -> 2.04;
 // DELETE /rd/<n> -> 2.02; GET /rd-lookup/ep -> the registrations as link-format (RFC 9176 7).
 
-import { BOARD_COAP_ENDPOINT_TYPE } from "../../coap/board-coap"
+import { BOARD_COAP_ENDPOINT_TYPE } from "../../coap/server/board-coap"
 import { createServer as netServer, Server, Socket } from "node:net"
 import { createServer as tlsServer } from "node:tls"
 import {
@@ -19,10 +19,10 @@ import {
     newMessage,
     setContentFormat,
     setLocationPath,
-} from "../../coap/message"
-import { parseLinks, WebLink } from "../../coap/linkformat"
-import { CoapReply, CoapTcpConnection } from "../../coap/tcp-connection"
-import { CoapResponseCallback } from "../../coap/token-matcher"
+} from "../../coap/codec/message"
+import { parseLinks, WebLink } from "../../coap/formats/linkformat"
+import { CoapReply, CoapTcpConnection } from "../../coap/transport/tcp-connection"
+import { CoapResponseCallback } from "../../coap/transport/token-matcher"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { BoardLink, BoardRegistry } from "./registry"
 import { guard } from "./boundary"

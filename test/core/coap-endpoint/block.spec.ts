@@ -1,9 +1,9 @@
 // RFC 7959 block-wise transfers through the server, and the pure block helpers.
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapMessage, CoapType } from "../../../src/coap/message"
-import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/options"
-import { Block1Assembler, Block1Status, sliceBlock2 } from "../../../src/coap/block"
-import { CoapRequest, Reply } from "../../../src/coap/resources"
+import { CoapCode, CoapMessage, CoapType } from "../../../src/coap/codec/message"
+import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/codec/options"
+import { Block1Assembler, Block1Status, sliceBlock2 } from "../../../src/coap/transport/block"
+import { CoapRequest, Reply } from "../../../src/coap/server/resources"
 import { Harness, get, observeOf, request, uintOf, withPayload, withUint, pause } from "./harness"
 
 /** A representation whose bytes tell their offset: "0000 0001 ..." style, `n` bytes. */

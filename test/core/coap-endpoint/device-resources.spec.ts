@@ -1,9 +1,9 @@
 // The firmware's resource set over a fake DeviceModel.
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapType, getUintOption } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { DeviceModel, SensorReading, installDeviceResources } from "../../../src/coap/device-resources"
-import { senmlFromCbor } from "../../../src/coap/senml"
+import { CoapCode, CoapType, getUintOption } from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { DeviceModel, SensorReading, installDeviceResources } from "../../../src/coap/server/device-resources"
+import { senmlFromCbor } from "../../../src/coap/formats/senml"
 import { Harness, get, observeOf, pause, request, text, withOption, withPayload, withUint } from "./harness"
 
 class FakeModel implements DeviceModel {

@@ -3,12 +3,21 @@
 // loss. Portable (imports only src/), so the specs run in vitest and in the DeviceScript simulator.
 
 import type { Clock, Random } from "../../../src/io"
-import { MessageLayer } from "../../../src/coap/messagelayer"
-import { CoapServer, ServerOptions } from "../../../src/coap/endpoint"
-import { TransmissionParams } from "../../../src/coap/messagelayer-params"
-import { decodeMessage, encodeMessage } from "../../../src/coap/codec"
-import { CoapCode, CoapMessage, CoapType, addOption, getUintOption, newMessage, setUriPath, setUintOption } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
+import { MessageLayer } from "../../../src/coap/transport/messagelayer"
+import { CoapServer, ServerOptions } from "../../../src/coap/server/endpoint"
+import { TransmissionParams } from "../../../src/coap/transport/messagelayer-params"
+import { decodeMessage, encodeMessage } from "../../../src/coap/codec/codec"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    addOption,
+    getUintOption,
+    newMessage,
+    setUriPath,
+    setUintOption,
+} from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
 
 export class FakeClock implements Clock {
     t: number

@@ -1,9 +1,9 @@
 // RFC 7252 section 4 message layer over an in-memory pipe with a fake clock.
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapMessage, CoapType, newMessage } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { Outcome } from "../../../src/coap/exchange"
-import { CoapRequest, Reply } from "../../../src/coap/resources"
+import { CoapCode, CoapMessage, CoapType, newMessage } from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { Outcome } from "../../../src/coap/transport/exchange"
+import { CoapRequest, Reply } from "../../../src/coap/server/resources"
 import { Harness, ack, get, request, rst, text, withOption, withPayload, pause } from "./harness"
 
 function helloServer(h: Harness): number[] {

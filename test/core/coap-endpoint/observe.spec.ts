@@ -1,8 +1,8 @@
 // RFC 7641 Observe on the server, through the UDP message layer with a fake clock.
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapType } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { CoapRequest, Reply } from "../../../src/coap/resources"
+import { CoapCode, CoapType } from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { CoapRequest, Reply } from "../../../src/coap/server/resources"
 import { Harness, HarnessOptions, ack, get, observeOf, request, rst, text, uintOf, withUint, pause } from "./harness"
 
 /** /obs with a counter value; returns a setter that changes it and notifies. */

@@ -1,8 +1,8 @@
 // Request/response layer: dispatch, negotiation, conditional requests, discovery.
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapType, getLocationPath, getStringOptions, getUintOption } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { CoapRequest, Reply } from "../../../src/coap/resources"
+import { CoapCode, CoapType, getLocationPath, getStringOptions, getUintOption } from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { CoapRequest, Reply } from "../../../src/coap/server/resources"
 import { Harness, get, request, text, withOption, withPayload, withUint, pause } from "./harness"
 
 /** A resource that keeps a text value with an ETag, like the plugtest's /validate. */

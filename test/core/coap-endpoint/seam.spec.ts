@@ -1,13 +1,13 @@
-// The seam (src/coap/exchange.ts): the request/response layer runs unchanged over a reliable,
+// The seam (src/coap/transport/exchange.ts): the request/response layer runs unchanged over a reliable,
 // token-matched transport (RFC 8323 framing, no message ids, no ACKs), as the TCP (RFC 8323) and
-// MQTT bindings do (src/coap/tcp-connection.ts, src/coap/mqtt-binding.ts). The binding here is a minimal in-memory one written against the seam.
+// MQTT bindings do (src/coap/transport/tcp-connection.ts, src/coap/transport/mqtt-binding.ts). The binding here is a minimal in-memory one written against the seam.
 import { describe, test, expect } from "@devicescript/test"
-import { CoapServer } from "../../../src/coap/endpoint"
-import { ReliableBinding } from "../../../src/coap/exchange-reliable"
-import { CoapCode, CoapMessage, CoapType, getUintOption, newMessage, setUintOption, setUriPath } from "../../../src/coap/message"
-import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/options"
-import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec"
-import { CoapRequest, Reply } from "../../../src/coap/resources"
+import { CoapServer } from "../../../src/coap/server/endpoint"
+import { ReliableBinding } from "../../../src/coap/transport/exchange-reliable"
+import { CoapCode, CoapMessage, CoapType, getUintOption, newMessage, setUintOption, setUriPath } from "../../../src/coap/codec/message"
+import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/codec/options"
+import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec/codec"
+import { CoapRequest, Reply } from "../../../src/coap/server/resources"
 import { FakeClock, pause } from "./harness"
 
 /** A connection table for the test: RFC 8323 frames written per peer, and which peers are up. */

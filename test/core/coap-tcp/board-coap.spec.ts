@@ -1,15 +1,24 @@
-// The board's CoAP endpoint on the MQTT binding (src/coap/board-coap.ts), as the firmware wires
+// The board's CoAP endpoint on the MQTT binding (src/coap/server/board-coap.ts), as the firmware wires
 // it: frames in on <prefix>/<id>/coap/req, answers out on <prefix>/<id>/coap/res. Runs in Node and
 // in the DeviceScript VM (test/devs/coap-tcp.ts). What the gateway makes of these answers for its
 // clients is test/node/gateway/representations.spec.ts.
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapMessage, CoapType, getOption, getUintOption, newMessage, setUintOption, setUriPath } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec"
-import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../../../src/coap/board-coap"
-import { DeviceModel, SensorReading, installDeviceResources } from "../../../src/coap/device-resources"
-import { CoapServerCore } from "../../../src/coap/endpoint"
-import { discoveryText } from "../../../src/coap/resources-discovery"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    getOption,
+    getUintOption,
+    newMessage,
+    setUintOption,
+    setUriPath,
+} from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec/codec"
+import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../../../src/coap/server/board-coap"
+import { DeviceModel, SensorReading, installDeviceResources } from "../../../src/coap/server/device-resources"
+import { CoapServerCore } from "../../../src/coap/server/endpoint"
+import { discoveryText } from "../../../src/coap/server/resources-discovery"
 import { FakeClock } from "./fakes"
 
 class Model implements DeviceModel {

@@ -12,14 +12,14 @@ import {
     setLocationPath,
     setUintOption,
     setUriPath,
-} from "../../../src/coap/message"
-import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/options"
-import { CoapServer } from "../../../src/coap/endpoint"
-import { CoapRequest, Reply } from "../../../src/coap/resources"
-import { BoardTcpLink, CoapBoardTcpLink, serveBoardCoapOverTcp } from "../../../src/coap/board-tcp-link"
-import { BOARD_COAP_ENDPOINT_TYPE, BoardCoap, boardCoapChanged, boardCoapLinks } from "../../../src/coap/board-coap"
-import { DeviceModel, SensorReading } from "../../../src/coap/device-resources"
-import { rdStatus } from "../../../src/coap/rd-client"
+} from "../../../src/coap/codec/message"
+import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/codec/options"
+import { CoapServer } from "../../../src/coap/server/endpoint"
+import { CoapRequest, Reply } from "../../../src/coap/server/resources"
+import { BoardTcpLink, CoapBoardTcpLink, serveBoardCoapOverTcp } from "../../../src/coap/server/board-tcp-link"
+import { BOARD_COAP_ENDPOINT_TYPE, BoardCoap, boardCoapChanged, boardCoapLinks } from "../../../src/coap/server/board-coap"
+import { DeviceModel, SensorReading } from "../../../src/coap/server/device-resources"
+import { rdStatus } from "../../../src/coap/rd/rd-client"
 import { FakeClock, FakeConnector, FakePeer, SeqRandom, signal } from "./fakes"
 
 interface BRig {

@@ -1,8 +1,17 @@
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapMessage, CoapType, getUintOption, hasOption, newMessage, setUintOption, setUriPath } from "../../../src/coap/message"
-import { OptionNumber, SignalingOption } from "../../../src/coap/options"
-import { CoapReply, CoapTcpConnection, tcpConnectionStatus } from "../../../src/coap/tcp-connection"
-import { encodeTcpMessage } from "../../../src/coap/codec"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    getUintOption,
+    hasOption,
+    newMessage,
+    setUintOption,
+    setUriPath,
+} from "../../../src/coap/codec/message"
+import { OptionNumber, SignalingOption } from "../../../src/coap/codec/options"
+import { CoapReply, CoapTcpConnection, tcpConnectionStatus } from "../../../src/coap/transport/tcp-connection"
+import { encodeTcpMessage } from "../../../src/coap/codec/codec"
 import { concatBytes } from "../../../src/util/bytes"
 import { FakeClock, FakePeer, SeqRandom, signal } from "./fakes"
 

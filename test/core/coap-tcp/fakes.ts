@@ -3,8 +3,8 @@
 // Portable (no node:*), so the specs also run in the DeviceScript simulator.
 
 import { Clock, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../../src/io"
-import { CoapMessage, CoapType, newMessage } from "../../../src/coap/message"
-import { CoapTcpFrameReader, encodeTcpMessage } from "../../../src/coap/codec"
+import { CoapMessage, CoapType, newMessage } from "../../../src/coap/codec/message"
+import { CoapTcpFrameReader, encodeTcpMessage } from "../../../src/coap/codec/codec"
 
 export class FakeClock implements Clock {
     t: number

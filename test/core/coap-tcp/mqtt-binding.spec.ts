@@ -8,22 +8,22 @@ import {
     newMessage,
     setUintOption,
     setUriPath,
-} from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec"
-import { CoapReply } from "../../../src/coap/tcp-connection"
+} from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec/codec"
+import { CoapReply } from "../../../src/coap/transport/tcp-connection"
 import {
     CoapMqttClientBinding,
     CoapMqttServerBinding,
     boardIdFromResponseTopic,
     coapRequestTopic,
     coapResponseFilter,
-} from "../../../src/coap/mqtt-binding"
-import { CoapBoardMqttLink } from "../../../src/coap/board-mqtt-link"
-import { CoapServerCore } from "../../../src/coap/endpoint"
-import { CoapRequest, Reply } from "../../../src/coap/resources"
-import { discoveryLinks } from "../../../src/coap/resources-discovery"
-import { serializeLinks } from "../../../src/coap/linkformat"
+} from "../../../src/coap/transport/mqtt-binding"
+import { CoapBoardMqttLink } from "../../../src/coap/transport/board-mqtt-link"
+import { CoapServerCore } from "../../../src/coap/server/endpoint"
+import { CoapRequest, Reply } from "../../../src/coap/server/resources"
+import { discoveryLinks } from "../../../src/coap/server/resources-discovery"
+import { serializeLinks } from "../../../src/coap/formats/linkformat"
 import { FakeClock, SeqRandom } from "./fakes"
 
 interface Wire {

@@ -8,9 +8,9 @@ import {
     getUriQuery,
     newMessage,
     setLocationPath,
-} from "../../../src/coap/message"
-import { CoapResponseCallback } from "../../../src/coap/token-matcher"
-import { RdClient, RdState, rdStatus } from "../../../src/coap/rd-client"
+} from "../../../src/coap/codec/message"
+import { CoapResponseCallback } from "../../../src/coap/transport/token-matcher"
+import { RdClient, RdState, rdStatus } from "../../../src/coap/rd/rd-client"
 import { FakeClock } from "./fakes"
 
 interface Sent {

@@ -1,8 +1,8 @@
 import { describe, test, expect } from "@devicescript/test"
-import { CoapCode, CoapMessage, CoapType, newMessage, setUintOption } from "../../../src/coap/message"
-import { SignalingOption } from "../../../src/coap/options"
-import { CoapReply } from "../../../src/coap/tcp-connection"
-import { CoapTcpSession, tcpSessionUp } from "../../../src/coap/tcp-session"
+import { CoapCode, CoapMessage, CoapType, newMessage, setUintOption } from "../../../src/coap/codec/message"
+import { SignalingOption } from "../../../src/coap/codec/options"
+import { CoapReply } from "../../../src/coap/transport/tcp-connection"
+import { CoapTcpSession, tcpSessionUp } from "../../../src/coap/transport/tcp-session"
 import { FakeClock, FakeConnector, FixedRandom, signal } from "./fakes"
 
 interface SRig {

@@ -1,7 +1,7 @@
 // CBOR (RFC 8949) Appendix A vectors within our subset, plus malformed input (Appendix F).
 // Portable (vitest + simulator): the float conversions must give the same bits on the board.
 import { describe, test, expect } from "@devicescript/test"
-import { CborError, CborMap, MAX_DEPTH, decodeCbor, encodeCbor, float64Bits } from "../../../src/coap/cbor"
+import { CborError, CborMap, MAX_DEPTH, decodeCbor, encodeCbor, float64Bits } from "../../../src/coap/formats/cbor"
 
 function bytes(h: string): Buffer {
     return Buffer.from(h, "hex")

@@ -11,8 +11,8 @@ import {
     encodeMessage,
     encodeTcpMessage,
     tcpFrameLength,
-} from "../../../src/coap/codec"
-import { CoapCode, CoapMessage, CoapType, getUriPath, newMessage, addOption, setUriPath } from "../../../src/coap/message"
+} from "../../../src/coap/codec/codec"
+import { CoapCode, CoapMessage, CoapType, getUriPath, newMessage, addOption, setUriPath } from "../../../src/coap/codec/message"
 
 function hex(b: Buffer): string {
     return b.toString("hex")

@@ -37,7 +37,7 @@ describe("decimal formatting", () => {
         expect(formatNumber(1e15)).toBe("1000000000000000")
         expect(formatNumber(-1013.25)).toBe("-1013.25")
         // Non-finite: "null" like JSON.stringify (it was "Infinity", which made jsonObject() in
-        // src/coap/device-resources.ts write invalid JSON); every caller writes JSON.
+        // src/coap/server/device-resources.ts write invalid JSON); every caller writes JSON.
         expect(formatNumber(1 / 0)).toBe("null")
         expect(formatNumber(-1 / 0)).toBe("null")
         expect(formatNumber(0 / 0)).toBe("null")

@@ -3,9 +3,9 @@
 // the typed errors. (The big fuzz loop is scripts/fuzz-coap.ts, Node only.) Few inputs per
 // test: the simulator's watchdog allows ~128k ops between yields.
 import { describe, test, expect } from "@devicescript/test"
-import { CoapFormatError, CoapTcpFrameReader, decodeMessage, decodeTcpMessage, encodeMessage } from "../../../src/coap/codec"
-import { CborError, decodeCbor, encodeCbor } from "../../../src/coap/cbor"
-import { CoapCode, CoapType, newMessage, setUriPath, setUintOption } from "../../../src/coap/message"
+import { CoapFormatError, CoapTcpFrameReader, decodeMessage, decodeTcpMessage, encodeMessage } from "../../../src/coap/codec/codec"
+import { CborError, decodeCbor, encodeCbor } from "../../../src/coap/formats/cbor"
+import { CoapCode, CoapType, newMessage, setUriPath, setUintOption } from "../../../src/coap/codec/message"
 
 let seed = 0x9e3779b9
 function rnd(n: number): number {

@@ -12,7 +12,7 @@ import {
     matchesPattern,
     parseLinks,
     serializeLinks,
-} from "../../../src/coap/linkformat"
+} from "../../../src/coap/formats/linkformat"
 
 function hrefs(links: WebLink[]): string {
     const r: string[] = []

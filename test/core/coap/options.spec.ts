@@ -19,7 +19,7 @@ import {
     szxToSize,
     isReservedSzx,
     findSignalingOptionDef,
-} from "../../../src/coap/options"
+} from "../../../src/coap/codec/options"
 import {
     CoapCode,
     CoapOption,
@@ -49,7 +49,7 @@ import {
     getContentFormat,
     setContentFormat,
     ContentFormat,
-} from "../../../src/coap/message"
+} from "../../../src/coap/codec/message"
 
 function opt(num: number, len: number): CoapOption {
     return { number: num, value: Buffer.alloc(len) }

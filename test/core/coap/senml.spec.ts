@@ -10,8 +10,8 @@ import {
     senmlFromJson,
     senmlToCbor,
     senmlToJson,
-} from "../../../src/coap/senml"
-import { CborError } from "../../../src/coap/cbor"
+} from "../../../src/coap/formats/senml"
+import { CborError } from "../../../src/coap/formats/cbor"
 
 function throwsSenml(f: () => void): boolean {
     try {

@@ -1,4 +1,4 @@
-// A board with the firmware's MQTT endpoint (src/coap/board-coap.ts, one representation and one
+// A board with the firmware's MQTT endpoint (src/coap/server/board-coap.ts, one representation and one
 // observer per resource) behind the real gateway and a real Mosquitto; libcoap's coap-client-notls
 // and HTTP are the clients. What the gateway does on the board's behalf (formats, JSON LED PUT,
 // ETag validation, one upstream observation fanned out to observers asking for different formats)
@@ -9,7 +9,7 @@ import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
 import { coapClient } from "./libcoap"
 import { slimBoard } from "./sim-board"
 import { until } from "../../helpers/wait"
-import { senmlToCbor } from "../../../src/coap/senml"
+import { senmlToCbor } from "../../../src/coap/formats/senml"
 
 let mosq: Mosquitto
 let gw: Gateway

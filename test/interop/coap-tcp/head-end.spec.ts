@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
-import { CoapTcpFrameReader, encodeTcpMessage } from "../../../src/coap/codec"
+import { CoapTcpFrameReader, encodeTcpMessage } from "../../../src/coap/codec/codec"
 import {
     CoapCode,
     CoapMessage,
@@ -17,9 +17,9 @@ import {
     setContentFormat,
     setUriPath,
     setUriQuery,
-} from "../../../src/coap/message"
-import { CoapBoardTcpLink } from "../../../src/coap/board-tcp-link"
-import { CoapServer } from "../../../src/coap/endpoint"
+} from "../../../src/coap/codec/message"
+import { CoapBoardTcpLink } from "../../../src/coap/server/board-tcp-link"
+import { CoapServer } from "../../../src/coap/server/endpoint"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeRandom } from "../../../src/host/node-platform"
 import { coapClient } from "./libcoap"

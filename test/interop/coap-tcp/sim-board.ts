@@ -1,18 +1,18 @@
 // A board simulated in Node for the gateway tests: the portable CoapServer with firmware-like
 // resources, on either binding (coap+tcp to the gateway's head-end, or CoAP inside MQTT via a
 // real broker), using the same src/coap link classes the firmware uses.
-import { CoapServer } from "../../../src/coap/endpoint"
-import { CoapCode, ContentFormat } from "../../../src/coap/message"
-import { CoapRequest, Reply } from "../../../src/coap/resources"
-import { CoapBoardTcpLink } from "../../../src/coap/board-tcp-link"
-import { CoapBoardMqttLink } from "../../../src/coap/board-mqtt-link"
-import { encodeCbor } from "../../../src/coap/cbor"
+import { CoapServer } from "../../../src/coap/server/endpoint"
+import { CoapCode, ContentFormat } from "../../../src/coap/codec/message"
+import { CoapRequest, Reply } from "../../../src/coap/server/resources"
+import { CoapBoardTcpLink } from "../../../src/coap/server/board-tcp-link"
+import { CoapBoardMqttLink } from "../../../src/coap/transport/board-mqtt-link"
+import { encodeCbor } from "../../../src/coap/formats/cbor"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeRandom } from "../../../src/host/node-platform"
 import { connectNode } from "../../../src/host/mqtt"
 import { MqttClient } from "../../../src/mqtt/client/client"
-import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../../../src/coap/board-coap"
-import { DeviceModel, SensorReading } from "../../../src/coap/device-resources"
+import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../../../src/coap/server/board-coap"
+import { DeviceModel, SensorReading } from "../../../src/coap/server/device-resources"
 
 export interface SimBoard {
     id: string
@@ -193,7 +193,7 @@ export function mqttBoard(id: string, url: string): SimBoard & { client: MqttCli
 }
 
 /**
- * A board on the MQTT binding with the firmware's own endpoint (src/coap/board-coap.ts: one
+ * A board on the MQTT binding with the firmware's own endpoint (src/coap/server/board-coap.ts: one
  * representation per resource, one observer per resource), backed by a small device model.
  */
 export function slimBoard(

@@ -2,10 +2,10 @@
 // talking to the UDP host binding on a free loopback port. Each check reads the datagrams the
 // server really received and sent.
 import { describe, test, expect, beforeAll, afterAll } from "vitest"
-import { CoapCode, CoapMessage, CoapType, getContentFormat, getStringOptions } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { encodeMessage } from "../../../src/coap/codec"
-import { newMessage, setUriPath } from "../../../src/coap/message"
+import { CoapCode, CoapMessage, CoapType, getContentFormat, getStringOptions } from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { encodeMessage } from "../../../src/coap/codec/codec"
+import { newMessage, setUriPath } from "../../../src/coap/codec/message"
 import { startPlugtestServer, Plugtest, Datagram } from "./plugtest-server"
 import { coapClient, rawExchange, requireCoapClient, spawnClient } from "./client"
 

@@ -1,11 +1,11 @@
-// The firmware's resource set (src/coap/device-resources.ts) on the UDP host binding with the
+// The firmware's resource set (src/coap/server/device-resources.ts) on the UDP host binding with the
 // simulated device, driven by libcoap's coap-client-notls: what `npm run coap` serves.
 import { describe, test, expect, beforeAll, afterAll } from "vitest"
 import { startCoapUdpServer, CoapUdpServer } from "../../../src/host/coap-udp"
 import { SimDevice } from "../../../src/host/sim-device"
-import { installDeviceResources } from "../../../src/coap/device-resources"
-import { senmlFromCbor } from "../../../src/coap/senml"
-import { parseLinks } from "../../../src/coap/linkformat"
+import { installDeviceResources } from "../../../src/coap/server/device-resources"
+import { senmlFromCbor } from "../../../src/coap/formats/senml"
+import { parseLinks } from "../../../src/coap/formats/linkformat"
 import { coapClient, requireCoapClient, spawnClient } from "./client"
 import { until } from "../../helpers/wait"
 import { readFileSync, rmSync } from "node:fs"

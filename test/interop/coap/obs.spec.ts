@@ -1,7 +1,7 @@
 // ETSI CoAP plugtest TD_COAP_OBS_* (td-coap4 block.yml) against libcoap's coap-client-notls.
 import { describe, test, expect, afterEach, beforeAll } from "vitest"
-import { CoapCode, CoapMessage, CoapType, getContentFormat, getUintOption } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
+import { CoapCode, CoapMessage, CoapType, getContentFormat, getUintOption } from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
 import { startPlugtestServer, Plugtest, PlugtestOptions } from "./plugtest-server"
 import { coapClient, freeUdpPort, requireCoapClient, spawnClient, waitFor, RunningClient } from "./client"
 import { afterMarker, until } from "../../helpers/wait"

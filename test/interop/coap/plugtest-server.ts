@@ -3,10 +3,10 @@
 // here, not in the firmware. Every datagram in and out is recorded (decoded) for the checks.
 
 import { startCoapUdpServer, CoapUdpServer, CoapUdpOptions } from "../../../src/host/coap-udp"
-import { decodeMessage } from "../../../src/coap/codec"
-import { CoapCode, CoapMessage, ContentFormat } from "../../../src/coap/message"
-import type { CoapRequest, Reply, Resource } from "../../../src/coap/resources"
-import { serializeLinks, makeLink } from "../../../src/coap/linkformat"
+import { decodeMessage } from "../../../src/coap/codec/codec"
+import { CoapCode, CoapMessage, ContentFormat } from "../../../src/coap/codec/message"
+import type { CoapRequest, Reply, Resource } from "../../../src/coap/server/resources"
+import { serializeLinks, makeLink } from "../../../src/coap/formats/linkformat"
 
 export interface Datagram {
     dir: "in" | "out"

@@ -3,7 +3,7 @@
 // client and deduplication in the gateway, every request completes; the losses show up as
 // retransmissions, never as a failed request. The same holds for libcoap's coap-client-notls.
 import { afterAll, beforeAll, expect, test } from "vitest"
-import { CoapCode } from "../../../src/coap/message"
+import { CoapCode } from "../../../src/coap/codec/message"
 import { coapClient } from "../coap/client"
 import { CoapUdpClient, startShapedCoap, type CoapResult, type ShapedCoap } from "../../helpers/shaped-links"
 

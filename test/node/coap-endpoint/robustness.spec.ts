@@ -3,10 +3,10 @@
 import { describe, test, expect } from "vitest"
 import fc from "fast-check"
 import { Harness, get, withUint } from "../../core/coap-endpoint/harness"
-import { CoapCode, CoapType } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { decodeMessage, encodeMessage } from "../../../src/coap/codec"
-import type { CoapRequest, Reply } from "../../../src/coap/resources"
+import { CoapCode, CoapType } from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { decodeMessage, encodeMessage } from "../../../src/coap/codec/codec"
+import type { CoapRequest, Reply } from "../../../src/coap/server/resources"
 import { until } from "../../helpers/wait"
 
 function server(): Harness {

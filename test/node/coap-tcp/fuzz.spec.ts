@@ -2,9 +2,9 @@
 // chunks, only ever end in an open connection or an Abort + close (fast-check).
 import fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { CoapTcpConnection } from "../../../src/coap/tcp-connection"
-import { CoapTcpFrameReader, encodeTcpMessage } from "../../../src/coap/codec"
-import { CoapCode, CoapMessage, CoapType, newMessage, setUriPath } from "../../../src/coap/message"
+import { CoapTcpConnection } from "../../../src/coap/transport/tcp-connection"
+import { CoapTcpFrameReader, encodeTcpMessage } from "../../../src/coap/codec/codec"
+import { CoapCode, CoapMessage, CoapType, newMessage, setUriPath } from "../../../src/coap/codec/message"
 
 function run(chunks: Uint8Array[]) {
     let now = 0

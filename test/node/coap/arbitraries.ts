@@ -1,6 +1,6 @@
 // fast-check generators shared by the Node-only CoAP codec tests.
 import fc from "fast-check"
-import { CoapMessage, CoapOption, sortedOptions } from "../../../src/coap/message"
+import { CoapMessage, CoapOption, sortedOptions } from "../../../src/coap/codec/message"
 
 export const bytesArb = (max: number) => fc.uint8Array({ maxLength: max }).map((a) => Buffer.from(a))
 

@@ -2,10 +2,10 @@
 // however many exchanges come in between, and the cache's memory is capped by pairs and by bytes
 // of cached answers (MessageLayerOptions.dedupCapacity / dedupBytes). Fake clock.
 import { describe, expect, test } from "vitest"
-import { MessageLayer } from "../../../src/coap/messagelayer"
-import { CoapServer } from "../../../src/coap/endpoint"
-import { decodeMessage, encodeMessage } from "../../../src/coap/codec"
-import { CoapCode, CoapType, newMessage, setUriPath } from "../../../src/coap/message"
+import { MessageLayer } from "../../../src/coap/transport/messagelayer"
+import { CoapServer } from "../../../src/coap/server/endpoint"
+import { decodeMessage, encodeMessage } from "../../../src/coap/codec/codec"
+import { CoapCode, CoapType, newMessage, setUriPath } from "../../../src/coap/codec/message"
 
 function rig(opts: { dedupCapacity?: number; dedupBytes?: number } = {}, answerSize = 1) {
     const clock = { t: 0, now: () => clock.t }

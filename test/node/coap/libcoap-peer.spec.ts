@@ -6,7 +6,7 @@ import { describe, test, expect, beforeAll, afterAll } from "vitest"
 import { spawn, ChildProcess } from "node:child_process"
 import * as dgram from "node:dgram"
 import * as net from "node:net"
-import { CoapTcpFrameReader, decodeMessage, encodeMessage, encodeTcpMessage } from "../../../src/coap/codec"
+import { CoapTcpFrameReader, decodeMessage, encodeMessage, encodeTcpMessage } from "../../../src/coap/codec/codec"
 import {
     CoapCode,
     CoapMessage,
@@ -18,9 +18,9 @@ import {
     newMessage,
     setUintOption,
     setUriPath,
-} from "../../../src/coap/message"
-import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/options"
-import { filterLinks, getLinkAttr, parseLinks } from "../../../src/coap/linkformat"
+} from "../../../src/coap/codec/message"
+import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/codec/options"
+import { filterLinks, getLinkAttr, parseLinks } from "../../../src/coap/formats/linkformat"
 import { until } from "../../helpers/wait"
 
 const SERVER = "/usr/bin/coap-server-notls"

@@ -9,11 +9,11 @@ import {
     decodeTcpMessage,
     encodeMessage,
     encodeTcpMessage,
-} from "../../../src/coap/codec"
-import { CborError, decodeCbor, encodeCbor } from "../../../src/coap/cbor"
-import { LinkFormatError, parseLinks, filterLinks } from "../../../src/coap/linkformat"
-import { SenmlError, senmlFromCbor, senmlFromJson } from "../../../src/coap/senml"
-import { firstBadCriticalOption, recognisedOptions } from "../../../src/coap/options"
+} from "../../../src/coap/codec/codec"
+import { CborError, decodeCbor, encodeCbor } from "../../../src/coap/formats/cbor"
+import { LinkFormatError, parseLinks, filterLinks } from "../../../src/coap/formats/linkformat"
+import { SenmlError, senmlFromCbor, senmlFromJson } from "../../../src/coap/formats/senml"
+import { firstBadCriticalOption, recognisedOptions } from "../../../src/coap/codec/options"
 import { messageArb } from "./arbitraries"
 
 function onlyTyped(f: () => unknown, ...types: Function[]): void {

@@ -10,13 +10,13 @@ import {
     encodeMessage,
     encodeTcpMessage,
     tcpFrameLength,
-} from "../../../src/coap/codec"
-import { CoapMessage } from "../../../src/coap/message"
+} from "../../../src/coap/codec/codec"
+import { CoapMessage } from "../../../src/coap/codec/message"
 import { bytesArb, messageArb } from "./arbitraries"
-import { CborMap, decodeCbor, encodeCbor, float64Bits } from "../../../src/coap/cbor"
+import { CborMap, decodeCbor, encodeCbor, float64Bits } from "../../../src/coap/formats/cbor"
 import { formatNumber } from "../../../src/util/decimal"
-import { SenmlRecord, senmlFromCbor, senmlFromJson, senmlToCbor, senmlToJson } from "../../../src/coap/senml"
-import { parseLinks, serializeLinks, makeLink, linkText } from "../../../src/coap/linkformat"
+import { SenmlRecord, senmlFromCbor, senmlFromJson, senmlToCbor, senmlToJson } from "../../../src/coap/formats/senml"
+import { parseLinks, serializeLinks, makeLink, linkText } from "../../../src/coap/formats/linkformat"
 
 function sameMessage(a: CoapMessage, b: CoapMessage, withHeader: boolean): void {
     if (withHeader) {

@@ -11,7 +11,7 @@ import { startMosquitto, Mosquitto } from "../../helpers/mosquitto"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
 import { FaultLog } from "../../../src/host/gateway/boundary"
 import { internalErrorFor } from "../../../src/host/coap-udp"
-import { decodeMessage, decodeTcpMessage, encodeMessage, encodeTcpMessage, tcpFrameLength } from "../../../src/coap/codec"
+import { decodeMessage, decodeTcpMessage, encodeMessage, encodeTcpMessage, tcpFrameLength } from "../../../src/coap/codec/codec"
 import {
     CoapCode,
     CoapMessage,
@@ -21,7 +21,7 @@ import {
     setContentFormat,
     setUriPath,
     setUriQuery,
-} from "../../../src/coap/message"
+} from "../../../src/coap/codec/message"
 import { mqttBoard, SimBoard } from "../../interop/coap-tcp/sim-board"
 import { until } from "../../helpers/wait"
 

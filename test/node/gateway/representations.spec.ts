@@ -1,14 +1,23 @@
 // The gateway's share of content negotiation for boards on the MQTT binding: what a client gets
 // from representAs(board answer) must be, byte for byte, what the full server
-// (src/coap/endpoint.ts + device-resources.ts) answers for the same model, Accept by Accept.
+// (src/coap/server/endpoint.ts + device-resources.ts) answers for the same model, Accept by Accept.
 import { describe, expect, test } from "vitest"
-import { CoapCode, CoapMessage, CoapType, getOption, getUintOption, newMessage, setUintOption, setUriPath } from "../../../src/coap/message"
-import { OptionNumber } from "../../../src/coap/options"
-import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec"
-import { BoardCoap, boardCoapMessage } from "../../../src/coap/board-coap"
-import { DeviceModel, SensorReading, installDeviceResources } from "../../../src/coap/device-resources"
-import { CoapServerCore } from "../../../src/coap/endpoint"
-import { parseLinks } from "../../../src/coap/linkformat"
+import {
+    CoapCode,
+    CoapMessage,
+    CoapType,
+    getOption,
+    getUintOption,
+    newMessage,
+    setUintOption,
+    setUriPath,
+} from "../../../src/coap/codec/message"
+import { OptionNumber } from "../../../src/coap/codec/options"
+import { decodeTcpMessage, encodeTcpMessage } from "../../../src/coap/codec/codec"
+import { BoardCoap, boardCoapMessage } from "../../../src/coap/server/board-coap"
+import { DeviceModel, SensorReading, installDeviceResources } from "../../../src/coap/server/device-resources"
+import { CoapServerCore } from "../../../src/coap/server/endpoint"
+import { parseLinks } from "../../../src/coap/formats/linkformat"
 import { actuatorBody, linkOf, representAs } from "../../../src/host/gateway/representations"
 
 function model(readings: SensorReading[]): DeviceModel {

@@ -1,5 +1,5 @@
 // Several gateway processes serving the same fleet through one real Mosquitto, with nothing shared
-// but the broker: boards with the firmware's own MQTT endpoint (src/coap/board-coap.ts, one
+// but the broker: boards with the firmware's own MQTT endpoint (src/coap/server/board-coap.ts, one
 // observer per resource), libcoap's coap-client-notls and HTTP as the clients.
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startMosquitto, Mosquitto } from "../../helpers/mosquitto"

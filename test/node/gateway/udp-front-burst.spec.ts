@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, test } from "vitest"
 import dgram from "node:dgram"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
-import { decodeMessage, encodeMessage } from "../../../src/coap/codec"
-import { CoapCode, CoapType, newMessage, setUriPath } from "../../../src/coap/message"
+import { decodeMessage, encodeMessage } from "../../../src/coap/codec/codec"
+import { CoapCode, CoapType, newMessage, setUriPath } from "../../../src/coap/codec/message"
 import { until } from "../../helpers/wait"
 
 let gw: Gateway

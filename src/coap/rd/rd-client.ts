@@ -7,7 +7,7 @@
 // The link going down suspends everything (stop); when it is back, start() registers afresh.
 // Runs over any request function: the RFC 8323 session on the board or a test double.
 
-import { Clock } from "../io"
+import { Clock } from "../../io"
 import {
     CoapCode,
     CoapMessage,
@@ -20,8 +20,8 @@ import {
     setContentFormat,
     setUriPath,
     setUriQuery,
-} from "./message"
-import { CoapResponseCallback } from "./token-matcher"
+} from "../codec/message"
+import { CoapResponseCallback } from "../transport/token-matcher"
 
 /** Sends one request and calls back with its response (or an error string). */
 export type CoapRequester = (req: CoapMessage, cb: CoapResponseCallback) => void

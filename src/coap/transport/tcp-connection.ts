@@ -8,7 +8,7 @@
 // clock). Bytes come in through onData(); bytes go out through the `send` callback in one write
 // per message. Reconnecting is not this class's business (see ./tcp-session).
 
-import { Clock, Random } from "../io"
+import { Clock, Random } from "../../io"
 import {
     CoapCode,
     CoapMessage,
@@ -21,9 +21,9 @@ import {
     newMessage,
     setUintOption,
     setOption,
-} from "./message"
-import { SignalingOption, isCritical } from "./options"
-import { CoapTcpFrameReader, encodeTcpMessage } from "./codec"
+} from "../codec/message"
+import { SignalingOption, isCritical } from "../codec/options"
+import { CoapTcpFrameReader, encodeTcpMessage } from "../codec/codec"
 import { CoapResponseCallback, TokenMatcher } from "./token-matcher"
 
 /** RFC 8323 5.3.1: the Max-Message-Size every peer may assume before the CSM says otherwise. */

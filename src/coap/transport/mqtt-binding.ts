@@ -5,14 +5,14 @@
 // no type, matched by token (RFC 8323 3.3). MQTT already gives ordered, acknowledged delivery
 // (publish at QoS 1), so there are no CoAP ACKs or retransmissions here. There is no CSM on
 // this binding and no size limit is enforced: RFC 8323's default Max-Message-Size (1152) is the
-// size to aim for. A board (./board-coap) answers whole bodies, and the gateway takes any size
+// size to aim for. A board (../server/board-coap) answers whole bodies, and the gateway takes any size
 // and does RFC 7959 towards its own clients. Signaling codes (7.xx) are ignored.
 // The MQTT client is not imported: the platform glue passes `publish` in and feeds
 // onMessage() from the client's message event (the client is async, these classes are not).
 
-import { Clock, Random } from "../io"
-import { CoapMessage, isRequestCode, isResponseCode } from "./message"
-import { decodeTcpMessage, encodeTcpMessage } from "./codec"
+import { Clock, Random } from "../../io"
+import { CoapMessage, isRequestCode, isResponseCode } from "../codec/message"
+import { decodeTcpMessage, encodeTcpMessage } from "../codec/codec"
 import { CoapResponseCallback, TokenMatcher } from "./token-matcher"
 import { CoapReply } from "./tcp-connection"
 
@@ -52,7 +52,7 @@ function decodeOne(payload: Buffer): CoapMessage | undefined {
 /**
  * The board side: requests from <prefix>/<id>/coap/req go to `onRequest`, replies (and later
  * Observe notifications through the same `reply`) go out on <prefix>/<id>/coap/res. The firmware
- * itself uses ./board-coap (the same topics and framing with a minimal endpoint); a general server
+ * itself uses ../server/board-coap (the same topics and framing with a minimal endpoint); a general server
  * uses ./board-mqtt-link; this one suits any other request handler.
  */
 export class CoapMqttServerBinding {

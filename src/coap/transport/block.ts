@@ -4,8 +4,8 @@
 //   - Block1: putting a request body together from its blocks (2.3, 2.5), bounded in size,
 //     number of transfers and time.
 
-import { BlockValue, szxToSize } from "./options"
-import { bytesEqual, concatBytes, sliceBytes } from "../util/bytes"
+import { BlockValue, szxToSize } from "../codec/options"
+import { bytesEqual, concatBytes, sliceBytes } from "../../util/bytes"
 
 /** The slice of a representation a Block2 response carries. */
 export interface Block2Slice {

@@ -9,18 +9,18 @@
 // (every method of a used class is linked) stays out of its image.
 // Registration happens on every (re)connect; a dropped link ends the head-end's observations.
 
-import { Clock, Random, StreamConnector, StreamTarget } from "../io"
-import { CoapMessage } from "./message"
-import { Exchange, RequestHandler } from "./exchange"
-import { decodeTcpMessage, encodeTcpMessage } from "./codec"
+import { Clock, Random, StreamConnector, StreamTarget } from "../../io"
+import { CoapMessage } from "../codec/message"
+import { Exchange, RequestHandler } from "../transport/exchange"
+import { decodeTcpMessage, encodeTcpMessage } from "../codec/codec"
 import { BoardCoap, boardCoapLinks, boardCoapMessage } from "./board-coap"
 import { ResourceTree } from "./resources"
 import { discoveryText } from "./resources-discovery"
-import { CoapReply } from "./tcp-connection"
-import { CoapTcpSession, CoapTcpSessionOptions } from "./tcp-session"
-import { RdClient } from "./rd-client"
-import { ReliableBinding } from "./exchange-reliable"
-import { CoapResponseCallback } from "./token-matcher"
+import { CoapReply } from "../transport/tcp-connection"
+import { CoapTcpSession, CoapTcpSessionOptions } from "../transport/tcp-session"
+import { RdClient } from "../rd/rd-client"
+import { ReliableBinding } from "../transport/exchange-reliable"
+import { CoapResponseCallback } from "../transport/token-matcher"
 
 /** The peer name the head-end's requests carry inside the server. */
 export const TCP_PEER = "tcp"

@@ -2,10 +2,10 @@
 // with rt, if, ct, obs, sz and title (RFC 6690 3, RFC 7641 6), filtered by the request's
 // Uri-Query (RFC 6690 4.1: href, rt, if, ct..., a trailing "*" matching a prefix; optional, so
 // the board's CoapServerCore answers the whole list and leaves filtering to the gateway).
-// Serialization and filtering are ./linkformat's; this file only maps resources to links.
+// Serialization and filtering are ../formats/linkformat's; this file only maps resources to links.
 
-import { CoapCode, ContentFormat } from "./message"
-import { LinkAttrs, WebLink, filterLinks, linkText, makeLink, serializeLinks } from "./linkformat"
+import { CoapCode, ContentFormat } from "../codec/message"
+import { LinkAttrs, WebLink, filterLinks, linkText, makeLink, serializeLinks } from "../formats/linkformat"
 import type { CoapRequest, Handler, Reply, Resource, ResourceTree } from "./resources"
 
 function resourceAttrs(res: Resource): LinkAttrs {

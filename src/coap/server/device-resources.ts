@@ -8,12 +8,12 @@
 //   /config                  GET / PUT the configuration (JSON), validated by the model
 //   /rpc                     POST one JSON-RPC 2.0 request, answered with its response (JSON)
 
-import { CoapCode, ContentFormat } from "./message"
+import { CoapCode, ContentFormat } from "../codec/message"
 import { CoapRequest, Reply } from "./resources"
-import { SenmlRecord, senmlToCbor, senmlToJson } from "./senml"
-import { jsonString, toJson } from "../util/json"
-import { formatFixed, pow10, toScaled } from "../util/decimal"
-import { putU32be } from "../util/bytes"
+import { SenmlRecord, senmlToCbor, senmlToJson } from "../formats/senml"
+import { jsonString, toJson } from "../../util/json"
+import { formatFixed, pow10, toScaled } from "../../util/decimal"
+import { putU32be } from "../../util/bytes"
 import { CoapServerCore } from "./endpoint"
 
 export interface SensorReading {
@@ -41,7 +41,7 @@ export interface DeviceModel {
     /** One JSON-RPC 2.0 request text -> its response text, or undefined for a notification. */
     rpc(requestJson: string): Promise<string | undefined>
     /**
-     * Actuators besides the LED (board firmware, src/coap/board-coap.ts): link-format entries for
+     * Actuators besides the LED (board firmware, src/coap/server/board-coap.ts): link-format entries for
      * them, the state of one as text ("on"/"off", a number; "" for a button; undefined: none such),
      * and a PUT's text applied (undefined when accepted, else why not).
      */

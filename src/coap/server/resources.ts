@@ -2,7 +2,7 @@
 // RFC 6690 link attributes). A resource is plain data plus handler functions; the endpoint
 // (./endpoint) does the protocol work (negotiation, conditions, Observe, block-wise) around them.
 
-import type { CoapMessage, CoapOption } from "./message"
+import type { CoapMessage, CoapOption } from "../codec/message"
 
 /** The request as a handler sees it: decoded, reassembled (Block1) and negotiated. */
 export interface CoapRequest {

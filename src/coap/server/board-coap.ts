@@ -1,6 +1,6 @@
 // The board's CoAP endpoint (both firmwares): one small class that reads a request frame from
 // <prefix>/<id>/coap/req, answers it from the DeviceModel, and publishes the answer on
-// <prefix>/<id>/coap/res (RFC 8323 3.2 framing, one message per publish, ./mqtt-binding). On the
+// <prefix>/<id>/coap/res (RFC 8323 3.2 framing, one message per publish, ../transport/mqtt-binding). On the
 // coap+tcp binding ./board-tcp-link feeds it the head-end's requests and writes its frames to the
 // connection (serveBoardCoapOverTcp).
 //
@@ -23,8 +23,8 @@
 // protocol work is in plain functions and the class keeps only the state.
 
 import type { DeviceModel, DeviceResourceOptions, SensorReading } from "./device-resources"
-import { formatFixed } from "../util/decimal"
-import { jsonString, toJson } from "../util/json"
+import { formatFixed } from "../../util/decimal"
+import { jsonString, toJson } from "../../util/json"
 
 export type MqttPublish = (topic: string, payload: Buffer) => void
 

@@ -4,11 +4,11 @@
 // ways: the board registers with the head-end and the head-end sends requests to the board.
 // tick() drives every timer; call it every ~100-1000 ms.
 
-import { Clock, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
-import { CoapMessage } from "./message"
+import { Clock, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../io"
+import { CoapMessage } from "../codec/message"
 import { CoapReply, CoapTcpConnection, CoapTcpHandler, CoapTcpOptions } from "./tcp-connection"
 import { CoapResponseCallback } from "./token-matcher"
-import { Backoff, newBackoff, nextBackoff, resetBackoff } from "../mqtt/session/backoff"
+import { Backoff, newBackoff, nextBackoff, resetBackoff } from "../../mqtt/session/backoff"
 
 export interface CoapTcpSessionOptions extends CoapTcpOptions {
     /** First reconnect waits up to this (full jitter). Default 1000. */

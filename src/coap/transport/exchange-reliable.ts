@@ -2,10 +2,10 @@
 // WebSockets, or CoAP frames carried in MQTT): no message ids, no ACK/RST, no retransmission or
 // duplicate detection; requests and responses match by token (RFC 8323 3.3); a notification is
 // delivered once written. Framing and signaling (CSM 7.01, Ping/Pong 7.02/7.03, Release 7.04,
-// Abort 7.05) belong to the binding that owns the connection (src/coap/tcp-connection.ts); it hands this class the
+// Abort 7.05) belong to the binding that owns the connection (src/coap/transport/tcp-connection.ts); it hands this class the
 // decoded request/response messages and calls connectionClosed() when the connection ends.
 
-import { CoapCode, CoapMessage, CoapType, isRequestCode, newMessage } from "./message"
+import { CoapCode, CoapMessage, CoapType, isRequestCode, newMessage } from "../codec/message"
 import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
 
 /** What owns the connection: writes one message to a peer, false when the connection is gone. */

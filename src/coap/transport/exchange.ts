@@ -6,10 +6,10 @@
 //   - a reliable transport (RFC 8323: TCP/TLS/WebSockets, or CoAP frames inside MQTT) has none of
 //     that: no message ids, no ACK or retransmission, matching by token only, plus its own
 //     signaling (CSM, Ping/Pong, Release, Abort). Its binding implements these same interfaces.
-// Above the seam (./endpoint), resources, Observe and block-wise never look at message types or
+// Above the seam (../server/endpoint), resources, Observe and block-wise never look at message types or
 // message ids; they see an Exchange per request and send notifications through a Transport.
 
-import type { CoapMessage } from "./message"
+import type { CoapMessage } from "../codec/message"
 
 /** How a server-initiated message (notification, separate response) ended. */
 export const enum Outcome {

@@ -18,7 +18,7 @@
 // Half/single/double floats and indefinite-length strings/arrays/maps are accepted.
 // On DeviceScript: subnormal floats are flushed to zero and a -0 may come back as +0 (its
 // number representation does both); everything else is bit-identical with Node.
-import { concatBytes, u32be } from "../util/bytes"
+import { concatBytes, u32be } from "../../util/bytes"
 
 export type CborValue = any
 

@@ -4,9 +4,9 @@
 // Not supported: vd (data values, base64url in JSON) and base sum/bs is passed through only.
 
 import { CborMap, CborValue, cborHead, cborScalar, decodeCbor } from "./cbor"
-import { concatBytes } from "../util/bytes"
-import { formatNumber } from "../util/decimal"
-import { jsonString } from "../util/json"
+import { concatBytes } from "../../util/bytes"
+import { formatNumber } from "../../util/decimal"
+import { jsonString } from "../../util/json"
 
 export interface SenmlRecord {
     bver?: number

@@ -7,9 +7,9 @@
 // there knows about message ids, ACKs or retransmission, so a reliable binding (RFC 8323) can
 // replace this file without touching resources, Observe or block-wise.
 
-import type { Clock, Random } from "../io"
-import { CoapCode, CoapMessage, CoapType, isRequestCode, newMessage } from "./message"
-import { CoapFormatError, canRejectWithReset, decodeMessage, encodeMessage } from "./codec"
+import type { Clock, Random } from "../../io"
+import { CoapCode, CoapMessage, CoapType, isRequestCode, newMessage } from "../codec/message"
+import { CoapFormatError, canRejectWithReset, decodeMessage, encodeMessage } from "../codec/codec"
 import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
 import { RFC7252_4_8, TransmissionParams, exchangeLifetime, nonLifetime } from "./messagelayer-params"
 

@@ -1,6 +1,6 @@
 // The request/response layer: what a CoAP server does with a request once a transport binding
-// (./exchange) has delivered it. Transport-independent: it never sees message types or ids, so
-// the same server runs over UDP (./messagelayer) and over a reliable RFC 8323 binding.
+// (../transport/exchange) has delivered it. Transport-independent: it never sees message types or ids, so
+// the same server runs over UDP (../transport/messagelayer) and over a reliable RFC 8323 binding.
 //
 // Per request, in order (each rule named after its section):
 //   RFC 7252 5.4.1 unrecognised critical option -> 4.02;  5.10.2 Proxy-Uri -> 5.05;
@@ -24,7 +24,7 @@
 //                   query filtering, remove() and observerCount(): the UDP endpoint, the gateway's
 //                   front, and Node-side boards.
 
-import type { Clock } from "../io"
+import type { Clock } from "../../io"
 import {
     CoapCode,
     CoapMessage,
@@ -44,14 +44,14 @@ import {
     setStringOptions,
     setUintOption,
     splitPath,
-} from "./message"
-import { BlockValue, OptionNumber, decodeBlock, encodeBlock, isReservedSzx, scanOptions } from "./options"
-import { Exchange, Outcome, RequestHandler, Transport } from "./exchange"
+} from "../codec/message"
+import { BlockValue, OptionNumber, decodeBlock, encodeBlock, isReservedSzx, scanOptions } from "../codec/options"
+import { Exchange, Outcome, RequestHandler, Transport } from "../transport/exchange"
 import { CoapRequest, CoapResponse, Handler, Reply, Resource, ResourceTree, removeResource } from "./resources"
-import { Block1Assembler, Block1Status, needsBlock2, sliceBlock2 } from "./block"
-import { Observer, ObserverRegistry, RFC7641_4_5_CON_INTERVAL_MS, mustConfirm, observerKey } from "./observe"
+import { Block1Assembler, Block1Status, needsBlock2, sliceBlock2 } from "../transport/block"
+import { Observer, ObserverRegistry, RFC7641_4_5_CON_INTERVAL_MS, mustConfirm, observerKey } from "../transport/observe"
 import { discoveryHandler, unfilteredDiscoveryHandler } from "./resources-discovery"
-import { bytesEqual } from "../util/bytes"
+import { bytesEqual } from "../../util/bytes"
 
 export interface ServerOptions {
     clock: Clock

@@ -3,7 +3,7 @@
 // differ. Pure functions over CoapMessage (./message); no state, no I/O.
 
 import { CoapMessage, CoapOption, CoapType, sortedOptions } from "./message"
-import { sliceBytes, u16be, u32be, putU16be, putU32be } from "../util/bytes"
+import { sliceBytes, u16be, u32be, putU16be, putU32be } from "../../util/bytes"
 
 /** Why a message could not be decoded (or encoded). */
 export const enum CoapErrorKind {

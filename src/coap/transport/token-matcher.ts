@@ -4,9 +4,9 @@
 // 2.xx responses carrying Observe keep arriving (RFC 7641 3.3); anything else ends it.
 // The deadline only covers the FIRST response, so a quiet observation never times out here.
 
-import { Random } from "../io"
-import { CoapMessage, codeClass, getOption, getUintOption } from "./message"
-import { OptionNumber } from "./options"
+import { Random } from "../../io"
+import { CoapMessage, codeClass, getOption, getUintOption } from "../codec/message"
+import { OptionNumber } from "../codec/options"
 
 /** Called with the response, or with error set (timeout, closed, offline...) and resp undefined. */
 export type CoapResponseCallback = (resp: CoapMessage | undefined, error: string | undefined) => void

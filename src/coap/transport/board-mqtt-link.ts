@@ -1,6 +1,6 @@
 // A full CoapServer(Core) on the CoAP-over-MQTT binding: it answers requests that arrive inside an
 // MQTT session (./mqtt-binding), so MQTT and CoAP share the one socket. The default firmware uses
-// the smaller ./board-coap instead (the gateway does the proxy's share for it); this link serves a
+// the smaller ../server/board-coap instead (the gateway does the proxy's share for it); this link serves a
 // general server over MQTT (Node-side boards, test/interop/coap-tcp/sim-board.ts).
 //   const link = new CoapBoardMqttLink("devices", id, (t, p) => client.publishNoWait(t, p, { qos: 1 }))
 //   const server = new CoapServerCore(link.transport, { clock }); link.serve(server)
@@ -12,9 +12,9 @@
 // pieces (CoapMqttServerBinding + ReliableBinding) carry what this link never uses (online state,
 // drop counter, attach/connectionClosed).
 
-import { CoapMessage } from "./message"
+import { CoapMessage } from "../codec/message"
 import { Outcome, RequestHandler, Transport } from "./exchange"
-import { decodeTcpMessage, encodeTcpMessage } from "./codec"
+import { decodeTcpMessage, encodeTcpMessage } from "../codec/codec"
 import { MqttPublish, coapRequestTopic, coapResponseTopic } from "./mqtt-binding"
 import { ReliableWriter, deliverRequest } from "./exchange-reliable"
 

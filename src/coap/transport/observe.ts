@@ -1,7 +1,7 @@
 // RFC 7641 server state: the list of observers (4.1), sequence numbers (4.4) and the rule for
 // when a notification must be confirmable (4.5). Sending is the endpoint's job.
 
-import type { CoapMessage } from "./message"
+import type { CoapMessage } from "../codec/message"
 
 /** RFC 7641 4.4: Observe values are 24-bit. */
 export const OBSERVE_SEQ_MODULUS = 0x1000000
