@@ -2,6 +2,7 @@
 // specs of the proxies in this folder (whatever the proxy does shows as a difference between what
 // the client sent, what the echo server received and what came back).
 import { connect, createServer, type Socket } from "node:net"
+import { startFaultProxy, type FaultProxy } from "./fault-proxy"
 
 export interface EchoServer {
     port: number
@@ -65,4 +66,18 @@ export function dial(port: number): Promise<EchoClient> {
         s.once("connect", () => resolve({ s, got, bytes: () => n, closed }))
         s.once("error", reject)
     })
+}
+
+/** A fresh echo server with a fresh fault proxy in front of it; close() stops the proxy, then the server. */
+export async function startEchoBehindFaultProxy(): Promise<{ echo: EchoServer; proxy: FaultProxy; close(): Promise<void> }> {
+    const echo = await startEcho()
+    const proxy = await startFaultProxy(echo.port)
+    return {
+        echo,
+        proxy,
+        close: async () => {
+            await proxy.close()
+            await echo.close()
+        },
+    }
 }

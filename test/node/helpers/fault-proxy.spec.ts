@@ -1,8 +1,8 @@
 // The fault proxy itself, against a plain echo server: each fault does what it says on the wire.
 import { afterEach, beforeEach, describe, expect, test } from "vitest"
 import { connect } from "node:net"
-import { dial, startEcho, type EchoServer } from "../../helpers/echo-server"
-import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy"
+import { dial, startEchoBehindFaultProxy, type EchoServer } from "../../helpers/echo-server"
+import { type FaultProxy } from "../../helpers/fault-proxy"
 import { startMaliciousBroker, MALFORMED } from "../../helpers/malicious-broker"
 import { until as untilCond } from "../../helpers/wait"
 
@@ -22,14 +22,9 @@ const until = (cond: () => boolean, what = "the proxy's bytes") => untilCond(con
 describe("fault proxy", () => {
     let echo: EchoServer
     let proxy: FaultProxy
-    beforeEach(async () => {
-        echo = await startEcho()
-        proxy = await startFaultProxy(echo.port)
-    })
-    afterEach(async () => {
-        await proxy.close()
-        await echo.close()
-    })
+    let close: () => Promise<void>
+    beforeEach(async () => ({ echo, proxy, close } = await startEchoBehindFaultProxy()))
+    afterEach(() => close())
 
     test("forwards both ways unchanged and counts attempts and bytes", async () => {
         const c = await dial(proxy.port)

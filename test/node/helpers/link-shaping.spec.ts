@@ -4,8 +4,8 @@
 // pause only by a lower bound (a loaded machine can make things later, never earlier).
 import { afterEach, beforeEach, describe, expect, test } from "vitest"
 import { performance } from "node:perf_hooks"
-import { dial, startEcho, type EchoServer } from "../../helpers/echo-server"
-import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy"
+import { dial, startEchoBehindFaultProxy, type EchoServer } from "../../helpers/echo-server"
+import { type FaultProxy } from "../../helpers/fault-proxy"
 import { TokenBucket, worstWindowExcess } from "../../helpers/link-model"
 import { until } from "../../helpers/wait"
 
@@ -48,14 +48,9 @@ describe("token bucket", () => {
 describe("fault proxy link shaping", () => {
     let echo: EchoServer
     let proxy: FaultProxy
-    beforeEach(async () => {
-        echo = await startEcho()
-        proxy = await startFaultProxy(echo.port)
-    })
-    afterEach(async () => {
-        await proxy.close()
-        await echo.close()
-    })
+    let close: () => Promise<void>
+    beforeEach(async () => ({ echo, proxy, close } = await startEchoBehindFaultProxy()))
+    afterEach(() => close())
 
     test("latency with jitter larger than the gap between chunks never reorders bytes", async () => {
         // delays drawn from 0..60 ms, chunks a turn apart: unconstrained draws would overtake each other
