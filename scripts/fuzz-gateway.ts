@@ -64,6 +64,14 @@ const stats = {
     healthChecks: 0,
 }
 
+/**
+ * A front that has neither answered nor closed a connection by this deadline is hung: the fuzzer
+ * reports that, with the input, as a failure instead of waiting for ever. Every wait still ends as
+ * soon as the gateway answers or closes; the deadline only bounds the bad case.
+ */
+const HANG_DEADLINE_MS = 15000
+
+/** Polls cond until it holds (true) or ms have passed (false: the caller reports what did not happen). */
 function until(cond: () => boolean, ms: number): Promise<boolean> {
     const end = Date.now() + ms
     return new Promise((resolve) => {
@@ -198,7 +206,7 @@ function httpExchange(
 ): Promise<number> {
     return new Promise((resolve) => {
         let done = false
-        const timer = setTimeout(() => settle(-1), 15000)
+        const timer = setTimeout(() => settle(-1), HANG_DEADLINE_MS)
         const settle = (status: number) => {
             if (done) return
             done = true
@@ -260,7 +268,8 @@ async function fuzzHttp(n: number): Promise<void> {
                     conn = await httpConnect()
                 }
                 const status = await httpExchange(conn, bytes, method === "HEAD", alone)
-                if (status < 0) failures.report("HTTP: no response within 15 s, connection still open", bytes, new Error("hang"))
+                if (status < 0)
+                    failures.report(`HTTP: no response within ${HANG_DEADLINE_MS} ms, connection still open`, bytes, new Error("hang"))
                 if (status <= 0) stats.httpClosed++
                 else stats.httpStatus.set(status, (stats.httpStatus.get(status) ?? 0) + 1)
                 if (conn.closed || status <= 0) {
@@ -326,12 +335,12 @@ function tcpConnection(frames: Buffer[]): Promise<void> {
         sock.on("data", () => {})
         const timer = setTimeout(() => {
             failures.report(
-                "head-end: connection neither closed nor answered within 15 s of our end",
+                `head-end: connection neither closed nor answered within ${HANG_DEADLINE_MS} ms of our end`,
                 Buffer.concat(frames),
                 new Error("hang")
             )
             sock.destroy()
-        }, 15000)
+        }, HANG_DEADLINE_MS)
         sock.once("close", () => {
             clearTimeout(timer)
             resolve()

@@ -20,7 +20,12 @@ export class CoapUdpClient {
         this.sock.on("error", () => {})
     }
 
-    get(path: string, timeoutMs: number): Promise<CoapResult> {
+    /**
+     * A confirmable GET, sent once: on loopback nothing is lost, so RFC 7252's retransmissions are left
+     * out, and a response that has not come by `deadlineMs` resolves as "timeout", which the load
+     * counts as a failed request. It ends as soon as the response comes.
+     */
+    get(path: string, deadlineMs: number): Promise<CoapResult> {
         const token = Buffer.alloc(4)
         token.writeUInt32BE(this.tok++ >>> 0)
         this.mid = (this.mid + 1) & 0xffff
@@ -40,7 +45,7 @@ export class CoapUdpClient {
             const timer = setTimeout(() => {
                 this.pending.delete(key)
                 resolve({ code: "timeout", payload: Buffer.alloc(0) })
-            }, timeoutMs)
+            }, deadlineMs)
             this.pending.set(key, (r) => {
                 clearTimeout(timer)
                 resolve(r)

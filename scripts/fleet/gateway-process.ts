@@ -14,6 +14,8 @@ export interface GatewayProcess {
     alive(): boolean
     /** Resident memory in bytes (/proc/<pid>/status VmRSS). */
     rss(): number
+    /** Its MQTT side has connected to the broker (its "MQTT connected" line). */
+    mqttConnected(): boolean
     /** How many boards its HTTP front lists online. */
     online(): Promise<number>
     kill(): Promise<void>
@@ -45,11 +47,13 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
     )
     let out = ""
     let err = ""
+    let mqttConnected = false
     const ports = await new Promise<{ coap: number; http: number }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`gateway ${name} did not start: ${err.slice(-500)}`)), 30_000)
         proc.stdout?.on("data", (d: Buffer) => {
-            // keep only what the port lines need: a fleet's "board X online" lines would grow it without end
+            // keep only what the start-up lines need (ports, MQTT connected): a fleet's "board X online" lines would grow it without end
             if (out.length < 4000) out += d.toString()
+            mqttConnected ||= /^MQTT connected$/m.test(out)
             const coap = /coap:\/\/[^:]+:(\d+)\//.exec(out)
             const http = /http:\/\/[^:]+:(\d+)\//.exec(out)
             if (coap && http) {
@@ -69,6 +73,7 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
         coapPort: ports.coap,
         httpPort: ports.http,
         alive: () => proc.exitCode === null && proc.signalCode === null,
+        mqttConnected: () => mqttConnected,
         rss() {
             try {
                 const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))

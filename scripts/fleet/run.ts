@@ -142,8 +142,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             for (const g of gws) await g.kill()
         })
         for (let g = 0; g < o.gateways; g++) gws.push(await startGatewayProcess(`gw${g + 1}`, rotate(urls, g)))
-        // the gateways' start-up (module loading, MQTT connect) settles before the baseline
-        await sleep(2000)
+        // the memory baseline is taken once every gateway's start-up is over: modules loaded (its
+        // ports are printed after that) and its MQTT side connected
+        await waitFor(() => gws.every((g) => g.mqttConnected()), 30_000, "every gateway connected to its broker")
         const baseRss = gws.map((g) => g.rss())
 
         phase = "connecting"

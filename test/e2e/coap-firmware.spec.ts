@@ -3,8 +3,9 @@
 // the application's sensors, LED, settings and JSON-RPC methods through the gateway.
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startTestEntry, SimRun } from "../helpers/simulator"
-import { startGateway, Gateway } from "../../src/host/gateway/gateway"
+import type { Gateway } from "../../src/host/gateway/gateway"
 import { coapClient, countCodes } from "../interop/coap-tcp/libcoap"
+import { boardReady, postRpc, startE2eGateway } from "../helpers/gateway-e2e"
 import { until, untilAsync } from "../helpers/wait"
 
 const ID = "coapfw1"
@@ -12,17 +13,10 @@ let gw: Gateway
 let vm: SimRun
 
 beforeAll(async () => {
-    gw = await startGateway({ coap: { port: 0, upstreamIdleMs: 500 }, tcp: { port: 0, requestTimeoutMs: 3000 }, http: false })
+    gw = await startE2eGateway()
     vm = startTestEntry("test/devs/e2e/coap-firmware.ts", { env: { HEADEND_PORT: gw.ports.tcp!, BOARD_ID: ID }, timeoutMs: 180_000 })
     try {
-        await until(
-            () => {
-                const b = gw.registry.get(ID)
-                return !!b && b.online && b.links.length >= 5
-            },
-            90_000,
-            "the CoAP firmware registered"
-        )
+        await until(() => boardReady(gw, ID), 90_000, "the CoAP firmware registered")
     } catch (e) {
         console.log(vm.log.text?.() ?? "")
         throw e
@@ -67,17 +61,7 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
     })
 
     test("POST /rpc reaches the firmware's JSON-RPC methods", async () => {
-        const r = await coapClient([
-            "-B",
-            "10",
-            "-m",
-            "post",
-            "-t",
-            "50",
-            "-e",
-            '{"jsonrpc":"2.0","id":7,"method":"sys.info"}',
-            uri("/rpc"),
-        ])
+        const r = await postRpc(uri("/rpc"), '{"jsonrpc":"2.0","id":7,"method":"sys.info"}')
         const reply = JSON.parse(r.payload)
         expect(reply.id).toBe(7)
         expect(reply.result.device_id).toBe(ID)
@@ -101,17 +85,7 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
         const obs = coapClient(["-B", "6", "-s", "5", uri("/actuators/led")], 20_000, (o) => (out = o))
         // the observation is up once its registration is answered (through the gateway, by the board)
         await until(() => countCodes(out, "2.05") >= 1, 10_000, "the LED observation registered")
-        await coapClient([
-            "-B",
-            "10",
-            "-m",
-            "post",
-            "-t",
-            "50",
-            "-e",
-            '{"jsonrpc":"2.0","id":8,"method":"led.set","params":{"on":false}}',
-            uri("/rpc"),
-        ])
+        await postRpc(uri("/rpc"), '{"jsonrpc":"2.0","id":8,"method":"led.set","params":{"on":false}}')
         const r = await obs
         const ok = r.codes.filter((c) => c === "2.05")
         expect(ok.length).toBeGreaterThanOrEqual(2)
@@ -128,7 +102,7 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
 
     test("input is checked where it enters: a repeated id runs once, settings typed strictly, one version", async () => {
         const post = async (body: string) => {
-            const r = await coapClient(["-B", "10", "-m", "post", "-t", "50", "-e", body, uri("/rpc")])
+            const r = await postRpc(uri("/rpc"), body)
             return { codes: r.codes, reply: r.payload ? JSON.parse(r.payload) : undefined }
         }
         const on = await post('{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":"dup-1"}')
@@ -154,19 +128,8 @@ describe("CoAP firmware (devs/main-coap.ts) through the gateway", () => {
         const tcpPort = gw.ports.tcp!
         const coapPort = gw.ports.coap!
         await gw.stop()
-        gw = await startGateway({
-            coap: { port: coapPort, upstreamIdleMs: 500 },
-            tcp: { port: tcpPort, requestTimeoutMs: 3000 },
-            http: false,
-        })
-        await until(
-            () => {
-                const b = gw.registry.get(ID)
-                return !!b && b.online && b.links.length >= 5
-            },
-            60_000,
-            "the CoAP firmware registered with the restarted head-end"
-        )
+        gw = await startE2eGateway({ coapPort, tcpPort })
+        await until(() => boardReady(gw, ID), 60_000, "the CoAP firmware registered with the restarted head-end")
         const r = await coapClient(["-B", "10", uri("/sensors/temperature")])
         expect(r.codes).toEqual(["2.05"])
     }, 90_000)

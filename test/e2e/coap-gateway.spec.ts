@@ -7,28 +7,20 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startMosquitto, Mosquitto } from "../helpers/mosquitto"
 import { startTestEntry, SimRun } from "../helpers/simulator"
-import { startGateway, Gateway } from "../../src/host/gateway/gateway"
+import type { Gateway } from "../../src/host/gateway/gateway"
 import { coapClient, countCodes } from "../interop/coap-tcp/libcoap"
+import { boardReady, GATEWAY_REQUEST_TIMEOUT_MS, postRpc, startE2eGateway } from "../helpers/gateway-e2e"
 import { until } from "../helpers/wait"
 
-const REQUEST_TIMEOUT_MS = 3000
 let mosq: Mosquitto
 let gw: Gateway
 const vms: Record<string, SimRun> = {}
 
-function ready(id: string): boolean {
-    const b = gw.registry.get(id)
-    return !!b && b.online && b.links.length >= 5
-}
+const ready = (id: string) => boardReady(gw, id)
 
 beforeAll(async () => {
     mosq = await startMosquitto({ persistence: false })
-    gw = await startGateway({
-        coap: { port: 0, upstreamIdleMs: 500 },
-        tcp: { port: 0, requestTimeoutMs: REQUEST_TIMEOUT_MS },
-        http: false,
-        mqtt: { url: mosq.url, requestTimeoutMs: REQUEST_TIMEOUT_MS, discoveryRetryMs: 1000 },
-    })
+    gw = await startE2eGateway({ mqttUrl: mosq.url })
     vms["simboard1"] = startTestEntry("test/devs/coap-tcp-board.ts", {
         env: { HEADEND_PORT: gw.ports.tcp!, BOARD_ID: "simboard1" },
         timeoutMs: 180_000,
@@ -89,17 +81,7 @@ describe.each([
     })
 
     test("POST /rpc", async () => {
-        const r = await coapClient([
-            "-B",
-            "10",
-            "-m",
-            "post",
-            "-t",
-            "50",
-            "-e",
-            '{"jsonrpc":"2.0","id":1,"method":"sys.ping"}',
-            uri(`/${id}/rpc`),
-        ])
+        const r = await postRpc(uri(`/${id}/rpc`), '{"jsonrpc":"2.0","id":1,"method":"sys.ping"}')
         expect(r.codes[0].startsWith("2.")).toBe(true)
         expect(r.payload).toContain('"result":"pong"')
     })
@@ -138,6 +120,6 @@ describe.each([
         const t0 = Date.now()
         const after = await coapClient(["-B", "5", uri(`/${id}/sensors/temperature`)])
         expect(after.codes).toEqual(["5.04"])
-        expect(Date.now() - t0).toBeLessThan(controlMs + REQUEST_TIMEOUT_MS)
+        expect(Date.now() - t0).toBeLessThan(controlMs + GATEWAY_REQUEST_TIMEOUT_MS)
     }, 30_000)
 })

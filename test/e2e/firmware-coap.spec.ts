@@ -4,8 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
 import { startSimulator, type Simulator, type SimRun } from "../helpers/simulator"
-import { startGateway, Gateway } from "../../src/host/gateway/gateway"
+import type { Gateway } from "../../src/host/gateway/gateway"
 import { coapClient } from "../interop/coap-tcp/libcoap"
+import { boardReady, postRpc, startE2eGateway } from "../helpers/gateway-e2e"
 import { resubscribed, until } from "../helpers/wait"
 
 const ID = "e2e0c0ffee00c0a9"
@@ -14,21 +15,13 @@ let gw: Gateway
 let sim: Simulator
 let run: SimRun
 
-function ready(): boolean {
-    const b = gw.registry.get(ID)
-    return !!b && b.online && b.links.length >= 5
-}
+const ready = () => boardReady(gw, ID)
 
 const uri = (path: string) => `coap://127.0.0.1:${gw.ports.coap}/${ID}${path}`
 
 beforeAll(async () => {
     broker = await startMosquitto({ persistence: false })
-    gw = await startGateway({
-        coap: { port: 0, upstreamIdleMs: 500 },
-        tcp: false,
-        http: false,
-        mqtt: { url: broker.url, requestTimeoutMs: 3000, discoveryRetryMs: 1000 },
-    })
+    gw = await startE2eGateway({ tcp: false, mqttUrl: broker.url })
     sim = await startSimulator()
     run = await sim.run("devs/main.ts", { deviceId: ID, settings: { MQTT_URL: broker.url, KEEPALIVE_S: 10 } })
     await run.log.waitFor(/^coap: over MQTT on /, 120_000)
@@ -74,32 +67,12 @@ describe("default firmware: CoAP inside the MQTT session, through the gateway", 
         expect(put.codes).toEqual(["2.04"])
         const get = await coapClient(["-B", "10", uri("/actuators/led")])
         expect(get.payload).toContain("on")
-        const rpc = await coapClient([
-            "-B",
-            "10",
-            "-m",
-            "post",
-            "-t",
-            "50",
-            "-e",
-            '{"jsonrpc":"2.0","id":7,"method":"led.get"}',
-            uri("/rpc"),
-        ])
+        const rpc = await postRpc(uri("/rpc"), '{"jsonrpc":"2.0","id":7,"method":"led.get"}')
         expect(JSON.parse(rpc.payload)).toEqual({ jsonrpc: "2.0", id: 7, result: { on: true } })
     })
 
     test("POST /rpc answers the same methods as devices/<id>/rx", async () => {
-        const r = await coapClient([
-            "-B",
-            "10",
-            "-m",
-            "post",
-            "-t",
-            "50",
-            "-e",
-            '{"jsonrpc":"2.0","id":1,"method":"sys.info"}',
-            uri("/rpc"),
-        ])
+        const r = await postRpc(uri("/rpc"), '{"jsonrpc":"2.0","id":1,"method":"sys.info"}')
         expect(r.codes[0].startsWith("2.")).toBe(true)
         const reply = JSON.parse(r.payload)
         expect(reply.id).toBe(1)

@@ -118,7 +118,8 @@ interface Pair {
     timed: Record<Direction, { at: number; data: Buffer }[]>
     timedBytes: Record<Direction, number>
     lastRelease: Record<Direction, number>
-    timers: Record<Direction, ReturnType<typeof setTimeout> | undefined>
+    /** When the modelled link next lets a chunk through in each direction (see releaseAt). */
+    linkClock: Record<Direction, ReturnType<typeof setTimeout> | undefined>
     sourcePaused: Record<Direction, boolean>
 }
 
@@ -146,7 +147,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
     const logs: Record<Direction, Release[]> = { toBroker: [], toClient: [] }
 
     function clearTimers(p: Pair): void {
-        for (const d of ["toBroker", "toClient"] as const) clearTimeout(p.timers[d])
+        for (const d of ["toBroker", "toClient"] as const) clearTimeout(p.linkClock[d])
     }
 
     function kill(p: Pair): void {
@@ -195,14 +196,23 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
 
     const sourceOf = (p: Pair, dir: Direction) => (dir === "toBroker" ? p.client : p.broker)
 
+    /**
+     * The modelled link's own latency, not a wait for something to happen: the time a chunk is due
+     * is what the shaping (delay with jitter, the rate, a pause) computed for it, and the chunk is
+     * held until then on purpose.
+     */
+    function releaseAt(p: Pair, dir: Direction, at: number, now: number): void {
+        p.linkClock[dir] = setTimeout(() => release(p, dir), Math.max(0, at - now))
+    }
+
     /** Moves every chunk whose time has come to the pump, and waits for the next one. */
     function release(p: Pair, dir: Direction): void {
-        p.timers[dir] = undefined
+        p.linkClock[dir] = undefined
         if (p.dead) return
         const q = p.timed[dir]
         const now = performance.now()
         if (now < pausedUntil) {
-            p.timers[dir] = setTimeout(() => release(p, dir), pausedUntil - now)
+            releaseAt(p, dir, pausedUntil, now)
             return
         }
         // setTimeout fires on whole milliseconds: a chunk due within the next half is due now.
@@ -216,7 +226,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
             p.sourcePaused[dir] = false
             sourceOf(p, dir).resume()
         }
-        if (q.length > 0) p.timers[dir] = setTimeout(() => release(p, dir), Math.max(0, q[0].at - now))
+        if (q.length > 0) releaseAt(p, dir, q[0].at, now)
     }
 
     /** Books a chunk on the direction's clock: delay, then order (never before the previous chunk), then the rate. */
@@ -243,7 +253,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
             counters.sourcePauses++
             sourceOf(p, dir).pause()
         }
-        if (p.timers[dir] === undefined) p.timers[dir] = setTimeout(() => release(p, dir), Math.max(0, p.timed[dir][0].at - now))
+        if (p.linkClock[dir] === undefined) releaseAt(p, dir, p.timed[dir][0].at, now)
     }
 
     function forward(p: Pair, dir: Direction, chunk: Buffer): void {
@@ -298,7 +308,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = "127.
             timed: { toBroker: [], toClient: [] },
             timedBytes: { toBroker: 0, toClient: 0 },
             lastRelease: { toBroker: 0, toClient: 0 },
-            timers: { toBroker: undefined, toClient: undefined },
+            linkClock: { toBroker: undefined, toClient: undefined },
             sourcePaused: { toBroker: false, toClient: false },
         }
         pairs.add(p)

@@ -200,6 +200,9 @@ export interface CoapResult {
     retransmissions: number
 }
 
+/** How long an acknowledged request waits for its separate response: 16 ACK_TIMEOUTs (32 s at RFC 7252's defaults). */
+const separateResponseDeadline = (p: TransmissionParams) => p.ackTimeout * 16
+
 /**
  * A CoAP client over UDP with RFC 7252 section 4.2 reliability: a CON request is sent again after
  * ackTimeout * [1, ackRandomFactor), doubling, up to maxRetransmit times; an empty ACK stops that and
@@ -254,7 +257,8 @@ export class CoapUdpClient {
         return new Promise((resolve, reject) => {
             let retransmissions = 0
             let acked = false
-            let timeout = this.params.ackTimeout * (1 + this.random() * (this.params.ackRandomFactor - 1))
+            // RFC 7252 4.2's retransmission timer: the protocol's own timeout, not a wait for an outcome
+            let retransmitTimeout = this.params.ackTimeout * (1 + this.random() * (this.params.ackRandomFactor - 1))
             let timer: ReturnType<typeof setTimeout> | undefined
             const finish = (err: Error | undefined, m?: CoapMessage) => {
                 clearTimeout(timer)
@@ -269,16 +273,20 @@ export class CoapUdpClient {
                     if (retransmissions >= this.params.maxRetransmit)
                         return finish(new Error(`no answer to GET ${path} after ${retransmissions} retransmissions`))
                     retransmissions++
-                    timeout *= 2
+                    retransmitTimeout *= 2
                     send()
-                }, timeout)
+                }, retransmitTimeout)
             }
             this.waiting = (m) => {
                 if (m.type === CoapType.ACK && m.messageId === mid && m.code === 0) {
                     acked = true
                     clearTimeout(timer)
-                    // a separate response still has to come: give it the exchange's whole span
-                    timer = setTimeout(() => finish(new Error(`no separate response to GET ${path}`)), this.params.ackTimeout * 16)
+                    // a separate response still has to come; 5.2.2 sets no bound, so this client's deadline
+                    // for it is the exchange's whole span, and missing it fails the request
+                    timer = setTimeout(
+                        () => finish(new Error(`no separate response to GET ${path}`)),
+                        separateResponseDeadline(this.params)
+                    )
                     return
                 }
                 if (m.code !== 0 && m.token.equals(token) && (m.type !== CoapType.ACK || m.messageId === mid)) finish(undefined, m)

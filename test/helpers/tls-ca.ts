@@ -28,71 +28,30 @@ function openssl(dir: string, args: string[]): void {
     execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] })
 }
 
+/** Test certificates only have to outlive one run. */
+const VALIDITY = ["-days", "2"]
+
+/** `openssl req` arguments that make a new unencrypted P-256 key in <name>.key for subject CN=<cn>. */
+function newKeyRequest(name: string, cn: string): string[] {
+    return ["req", ..."-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes".split(" "), "-keyout", `${name}.key`, "-subj", `/CN=${cn}`]
+}
+
 function makeCa(dir: string, name: string, cn: string): void {
-    openssl(dir, [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        `${name}.key`,
-        "-out",
-        `${name}.pem`,
-        "-days",
-        "2",
-        "-subj",
-        `/CN=${cn}`,
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ])
+    const caUsage = ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
+    openssl(dir, [...newKeyRequest(name, cn), "-x509", "-out", `${name}.pem`, ...VALIDITY, ...caUsage])
 }
 
 function makeLeaf(dir: string, name: string, ca: string, cn: string, altNames: string): void {
-    openssl(dir, [
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        `${name}.key`,
-        "-out",
-        `${name}.csr`,
-        "-subj",
-        `/CN=${cn}`,
-    ])
-    writeFileSync(
-        join(dir, `${name}.ext`),
-        [
-            `subjectAltName=${altNames}`,
-            "basicConstraints=CA:FALSE",
-            "keyUsage=critical,digitalSignature",
-            "extendedKeyUsage=serverAuth",
-        ].join("\n") + "\n"
-    )
-    openssl(dir, [
-        "x509",
-        "-req",
-        "-in",
-        `${name}.csr`,
-        "-CA",
-        `${ca}.pem`,
-        "-CAkey",
-        `${ca}.key`,
-        "-CAcreateserial",
-        "-out",
-        `${name}.pem`,
-        "-days",
-        "2",
-        "-extfile",
-        `${name}.ext`,
-    ])
+    openssl(dir, [...newKeyRequest(name, cn), "-out", `${name}.csr`])
+    const serverUsage = [
+        `subjectAltName=${altNames}`,
+        "basicConstraints=CA:FALSE",
+        "keyUsage=critical,digitalSignature",
+        "extendedKeyUsage=serverAuth",
+    ]
+    writeFileSync(join(dir, `${name}.ext`), serverUsage.join("\n") + "\n")
+    const signedByCa = ["-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial"]
+    openssl(dir, ["x509", "-req", "-in", `${name}.csr`, ...signedByCa, "-out", `${name}.pem`, ...VALIDITY, "-extfile", `${name}.ext`])
 }
 
 export function createTestPki(): TestPki {

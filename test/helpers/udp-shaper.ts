@@ -115,7 +115,8 @@ export async function startUdpShaper(serverPort: number, options: UdpShaperOptio
         }
     }
 
-    function later(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
+    /** Runs fn after the modelled link's delay (a datagram's latency, or how long a reordered one is held back). */
+    function afterLinkDelay(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
         const t = setTimeout(() => {
             timers.delete(t)
             fn()
@@ -141,7 +142,7 @@ export async function startUdpShaper(serverPort: number, options: UdpShaperOptio
                 seq,
                 data,
                 copies: fate.copies,
-                timer: later(shape.reorderFlushMs ?? 50, () => {
+                timer: afterLinkDelay(shape.reorderFlushMs ?? 50, () => {
                     const i = f.held[dir].indexOf(h)
                     if (i < 0) return
                     f.held[dir].splice(i, 1)
@@ -153,7 +154,7 @@ export async function startUdpShaper(serverPort: number, options: UdpShaperOptio
             }
             f.held[dir].push(h)
         }
-        if (fate.delayMs > 0) later(fate.delayMs, go)
+        if (fate.delayMs > 0) afterLinkDelay(fate.delayMs, go)
         else go()
     }
 

@@ -1,10 +1,7 @@
 // The gateway's coap+tcp head-end on its own: RD rules, a hostile peer, and coaps+tcp (TLS) with
 // a board session run over node:tls.
-import { execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { connect } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
 import { CoapTcpFrameReader, encodeTcpMessage } from "../../../src/coap/codec/codec"
@@ -23,6 +20,7 @@ import { CoapServer } from "../../../src/coap/server/endpoint"
 import { NodeStreamConnector } from "../../../src/host/node-stream"
 import { nodeClock, nodeRandom } from "../../../src/host/node-platform"
 import { coapClient } from "./libcoap"
+import { createTestPki } from "../../helpers/tls-ca"
 import { until } from "../../helpers/wait"
 
 /** A raw RFC 8323 peer on a plain socket: sends frames, collects decoded answers. */
@@ -120,47 +118,11 @@ describe("coaps+tcp head-end (TLS)", () => {
     let gw: Gateway
     let ca: Buffer
     beforeAll(async () => {
-        const dir = mkdtempSync(join(tmpdir(), "devs-link-coaps-"))
-        const f = (n: string) => join(dir, n)
-        const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" })
-        ssl(
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=devs-link coaps CA",
-            "-keyout",
-            f("ca.key"),
-            "-out",
-            f("ca.pem")
-        )
-        ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", f("server.key"), "-out", f("server.csr"))
-        writeFileSync(f("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        ssl(
-            "x509",
-            "-req",
-            "-in",
-            f("server.csr"),
-            "-CA",
-            f("ca.pem"),
-            "-CAkey",
-            f("ca.key"),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            f("san.ext"),
-            "-out",
-            f("server.pem")
-        )
-        ca = readFileSync(f("ca.pem"))
+        const pki = createTestPki()
+        ca = readFileSync(pki.caCert)
         gw = await startGateway({
             coap: { port: 0 },
-            tcp: { port: 0, tls: { key: readFileSync(f("server.key")), cert: readFileSync(f("server.pem")) } },
+            tcp: { port: 0, tls: { key: readFileSync(pki.serverKey), cert: readFileSync(pki.serverCert) } },
             http: false,
         })
     }, 30000)

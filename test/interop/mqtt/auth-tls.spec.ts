@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { execFileSync } from "node:child_process"
 import { AddressInfo, createServer } from "node:net"
 import { Aedes } from "aedes"
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { connectNode, connectNodeAsync } from "../../../src/host/mqtt"
 import { clientErrorCode } from "../../../src/mqtt/session/session-errors"
 import { Mosquitto, startMosquitto } from "../../helpers/mosquitto"
-import { freePort } from "../../helpers/ports"
+import { startTlsMosquitto, type TestPki } from "../../helpers/tls-ca"
 import { until } from "./proxy"
 
 function scratchDir(): string {
@@ -105,69 +105,13 @@ describe("SUBACK failure (3.9.3, 0x80) from a broker that refuses a filter (aede
 describe("TLS (proto tls / mqtts://) with a test CA", () => {
     let broker: Mosquitto
     let tlsPort: number
-    let ca: Buffer
-    let otherCa: Buffer
+    let ca: string
+    let otherCa: string
     beforeAll(async () => {
-        const dir = scratchDir()
-        const f = (n: string) => join(dir, n)
-        const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" })
-        ssl(
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=devs-link test CA",
-            "-keyout",
-            f("ca.key"),
-            "-out",
-            f("ca.pem")
-        )
-        ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", f("server.key"), "-out", f("server.csr"))
-        writeFileSync(f("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        ssl(
-            "x509",
-            "-req",
-            "-in",
-            f("server.csr"),
-            "-CA",
-            f("ca.pem"),
-            "-CAkey",
-            f("ca.key"),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            f("san.ext"),
-            "-out",
-            f("server.pem")
-        )
-        ssl(
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=some other CA",
-            "-keyout",
-            f("other.key"),
-            "-out",
-            f("other.pem")
-        )
-        for (const n of ["ca.pem", "server.pem", "server.key"]) chmodSync(f(n), 0o644)
-        ca = readFileSync(f("ca.pem"))
-        otherCa = readFileSync(f("other.pem"))
-        tlsPort = await freePort()
-        broker = await startMosquitto({
-            persistence: false,
-            extraConfig: `listener ${tlsPort} 127.0.0.1\nallow_anonymous true\ncafile ${f("ca.pem")}\ncertfile ${f("server.pem")}\nkeyfile ${f("server.key")}`,
-        })
+        let pki: TestPki
+        ;({ pki, broker, tlsPort } = await startTlsMosquitto())
+        ca = pki.caPem()
+        otherCa = pki.otherCaPem()
     }, 60000)
     afterAll(async () => {
         await broker?.stop()

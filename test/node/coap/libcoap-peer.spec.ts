@@ -21,7 +21,7 @@ import {
 } from "../../../src/coap/codec/message"
 import { OptionNumber, decodeBlock, encodeBlock } from "../../../src/coap/codec/options"
 import { filterLinks, getLinkAttr, parseLinks } from "../../../src/coap/formats/linkformat"
-import { until } from "../../helpers/wait"
+import { until, untilAsync } from "../../helpers/wait"
 
 const SERVER = "/usr/bin/coap-server-notls"
 let server: ChildProcess
@@ -45,13 +45,22 @@ async function freePort(): Promise<number> {
     }
 }
 
-function udpExchange(req: Buffer, timeoutMs = 3000): Promise<CoapMessage> {
+/**
+ * The request is sent once (no RFC 7252 retransmission: loopback loses nothing), so a reply that has
+ * not come by this deadline is not coming: the exchange fails with "no reply".
+ */
+const REPLY_DEADLINE_MS = 3000
+
+/** Before the server has bound its port a CoAP ping is lost; each start-up probe gives up this soon and the next is sent. */
+const PROBE_DEADLINE_MS = 200
+
+function udpExchange(req: Buffer, replyDeadlineMs = REPLY_DEADLINE_MS): Promise<CoapMessage> {
     return new Promise((resolve, reject) => {
         const sock = dgram.createSocket("udp4")
         const timer = setTimeout(() => {
             sock.close()
             reject(new Error("no reply"))
-        }, timeoutMs)
+        }, replyDeadlineMs)
         sock.on("message", (buf) => {
             clearTimeout(timer)
             sock.close()
@@ -65,16 +74,18 @@ function udpExchange(req: Buffer, timeoutMs = 3000): Promise<CoapMessage> {
     })
 }
 
+/** The server is up once it answers a CoAP ping (RFC 7252 4.3). */
 async function waitForServer(): Promise<void> {
-    for (let i = 0; i < 50; i++) {
-        try {
-            await udpExchange(encodeMessage(newMessage(CoapType.CON, CoapCode.Empty, 1)), 200)
-            return
-        } catch {
-            // not up yet
-        }
-    }
-    throw new Error("coap-server-notls did not start")
+    const ping = encodeMessage(newMessage(CoapType.CON, CoapCode.Empty, 1))
+    await untilAsync(
+        () =>
+            udpExchange(ping, PROBE_DEADLINE_MS).then(
+                () => true,
+                () => false
+            ),
+        10_000,
+        "coap-server-notls answering a CoAP ping"
+    )
 }
 
 describe("codec against libcoap coap-server-notls", () => {

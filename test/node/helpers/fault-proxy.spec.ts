@@ -1,50 +1,10 @@
 // The fault proxy itself, against a plain echo server: each fault does what it says on the wire.
 import { afterEach, beforeEach, describe, expect, test } from "vitest"
-import { connect, createServer, type Server, type Socket } from "node:net"
-import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy"
+import { connect } from "node:net"
+import { dial, startEchoBehindFaultProxy, type EchoServer } from "../../helpers/echo-server"
+import { type FaultProxy } from "../../helpers/fault-proxy"
 import { startMaliciousBroker, MALFORMED } from "../../helpers/malicious-broker"
 import { until as untilCond } from "../../helpers/wait"
-
-interface Echo {
-    port: number
-    chunks: Buffer[]
-    sockets: Socket[]
-    server: Server
-}
-
-async function startEcho(): Promise<Echo> {
-    const e: Echo = { port: 0, chunks: [], sockets: [], server: createServer() }
-    e.server.on("connection", (s) => {
-        e.sockets.push(s)
-        s.on("error", () => {})
-        s.on("data", (d: Buffer) => {
-            e.chunks.push(d)
-            s.write(d)
-        })
-    })
-    await new Promise<void>((r) => e.server.listen(0, "127.0.0.1", () => r()))
-    e.port = (e.server.address() as { port: number }).port
-    return e
-}
-
-interface Client {
-    s: Socket
-    got: Buffer[]
-    closed: Promise<string>
-}
-
-function dial(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-        const s = connect(port, "127.0.0.1")
-        const got: Buffer[] = []
-        let err = ""
-        s.on("data", (d: Buffer) => got.push(d))
-        s.on("error", (e: NodeJS.ErrnoException) => (err = e.code ?? e.message))
-        const closed = new Promise<string>((r) => s.once("close", () => r(err || "closed")))
-        s.once("connect", () => resolve({ s, got, closed }))
-        s.once("error", reject)
-    })
-}
 
 /** One connection attempt; resolves with how it ended (the RST may come before or after "connect"). */
 function attempt(port: number): Promise<string> {
@@ -60,17 +20,11 @@ const total = (bs: Buffer[]) => Buffer.concat(bs).toString()
 const until = (cond: () => boolean, what = "the proxy's bytes") => untilCond(cond, 3000, what)
 
 describe("fault proxy", () => {
-    let echo: Echo
+    let echo: EchoServer
     let proxy: FaultProxy
-    beforeEach(async () => {
-        echo = await startEcho()
-        proxy = await startFaultProxy(echo.port)
-    })
-    afterEach(async () => {
-        await proxy.close()
-        for (const s of echo.sockets) s.destroy()
-        await new Promise((r) => echo.server.close(r))
-    })
+    let close: () => Promise<void>
+    beforeEach(async () => ({ echo, proxy, close } = await startEchoBehindFaultProxy()))
+    afterEach(() => close())
 
     test("forwards both ways unchanged and counts attempts and bytes", async () => {
         const c = await dial(proxy.port)

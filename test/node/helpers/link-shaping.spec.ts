@@ -3,58 +3,11 @@
 // break: the rate is checked on the proxy's own schedule, order and integrity on the bytes, and a
 // pause only by a lower bound (a loaded machine can make things later, never earlier).
 import { afterEach, beforeEach, describe, expect, test } from "vitest"
-import { connect, createServer, type Server, type Socket } from "node:net"
 import { performance } from "node:perf_hooks"
-import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy"
+import { dial, startEchoBehindFaultProxy, type EchoServer } from "../../helpers/echo-server"
+import { type FaultProxy } from "../../helpers/fault-proxy"
 import { TokenBucket, worstWindowExcess } from "../../helpers/link-model"
 import { until } from "../../helpers/wait"
-
-interface Echo {
-    port: number
-    sockets: Socket[]
-    received: () => number
-    server: Server
-}
-
-async function startEcho(): Promise<Echo> {
-    let received = 0
-    const sockets: Socket[] = []
-    const server = createServer((s) => {
-        sockets.push(s)
-        s.on("error", () => {})
-        s.on("data", (d: Buffer) => {
-            received += d.length
-            s.write(d)
-        })
-    })
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()))
-    return { port: (server.address() as { port: number }).port, sockets, received: () => received, server }
-}
-
-interface Client {
-    s: Socket
-    got: Buffer[]
-    bytes: () => number
-    closed: Promise<string>
-}
-
-function dial(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-        const s = connect(port, "127.0.0.1")
-        s.setNoDelay(true)
-        const got: Buffer[] = []
-        let n = 0
-        let err = ""
-        s.on("data", (d: Buffer) => {
-            got.push(d)
-            n += d.length
-        })
-        s.on("error", (e: NodeJS.ErrnoException) => (err = e.code ?? e.message))
-        const closed = new Promise<string>((r) => s.once("close", () => r(err || "closed")))
-        s.once("connect", () => resolve({ s, got, bytes: () => n, closed }))
-        s.once("error", reject)
-    })
-}
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r))
 
@@ -93,17 +46,11 @@ describe("token bucket", () => {
 })
 
 describe("fault proxy link shaping", () => {
-    let echo: Echo
+    let echo: EchoServer
     let proxy: FaultProxy
-    beforeEach(async () => {
-        echo = await startEcho()
-        proxy = await startFaultProxy(echo.port)
-    })
-    afterEach(async () => {
-        await proxy.close()
-        for (const s of echo.sockets) s.destroy()
-        await new Promise((r) => echo.server.close(r))
-    })
+    let close: () => Promise<void>
+    beforeEach(async () => ({ echo, proxy, close } = await startEchoBehindFaultProxy()))
+    afterEach(() => close())
 
     test("latency with jitter larger than the gap between chunks never reorders bytes", async () => {
         // delays drawn from 0..60 ms, chunks a turn apart: unconstrained draws would overtake each other
