@@ -152,12 +152,14 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         return
     }
     const plan = planOrWhy as ConnectPlan
-    log("mqtt: connecting to " + (plan.tls ? "mqtts://" : "mqtt://") + plan.host + ":" + plan.port)
+    const brokers = plan.brokers
+    const first = brokers[0]
+    log("mqtt: connecting to " + (first.tls ? "mqtts://" : "mqtt://") + first.host + ":" + first.port)
     const client = new BoardClient(
         {
-            host: plan.host,
-            port: plan.port,
-            proto: plan.tls ? "tls" : "tcp",
+            host: first.host,
+            port: first.port,
+            proto: first.tls ? "tls" : "tcp",
             clientId: plan.clientId,
             keepalive: plan.keepaliveS,
             username: plan.username || undefined,
@@ -182,7 +184,12 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     })
     // Every connection that ends, including an attempt that never reached CONNACK: the reason
     // carries the socket's own words (a refused port, a certificate the board does not trust).
+    // With several brokers in MQTT_URL (the nodes of one cluster) the next attempt, after the
+    // client's usual backoff, goes to the next of them, wrapping round; the subscriptions come back
+    // with announce() as after any reconnect. With one broker this sets the same target again.
     client.on("close", (reason: string) => {
+        // (attempts: the connections opened so far, this one included)
+        client.target = brokers[client.attempts % brokers.length]
         log("mqtt: connection closed (" + reason + "), reconnecting")
     })
     client.on("error", (e: Error) => {

@@ -13,7 +13,8 @@
 import { existsSync, readFileSync } from "node:fs"
 import { startGateway } from "../src/host/gateway/gateway"
 import { checked, intArg, parseFlags, portArg, runTool, urlArg, UsageError } from "./lib/cli-args"
-import { parseBrokerList } from "../src/config/broker-list"
+import { otherCredentials, parseBrokerList } from "../src/config/broker-list"
+import { parseUrlWithCredentials } from "../src/config/url"
 import { validatePrefix } from "./lib/broker-auth"
 import { redactUrl } from "./lib/running-start"
 
@@ -35,8 +36,9 @@ function pemFile(name: string): Buffer {
 function brokerArg(text: string): string {
     if (text.indexOf(",") < 0) return urlArg("MQTT_URL", text, ["mqtt", "mqtts", "tcp", "tls", "ws", "wss"])
     return checked("MQTT_URL", text, (t) => {
-        const list = parseBrokerList(t, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true, "list")
-        return typeof list === "string" ? list : undefined
+        const list = parseBrokerList(t, ["mqtt", "mqtts", "tcp", "tls", "ssl"], parseUrlWithCredentials)
+        const why = typeof list === "string" ? list : otherCredentials(list)
+        return why === undefined ? undefined : "list " + why
     })
 }
 

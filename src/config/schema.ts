@@ -3,6 +3,7 @@
 // and config.set. docs/firmware.md has the same table, with what each setting means, for users.
 
 import { parseUrl, MQTT_SCHEMES } from "./url"
+import { parseBrokerList } from "./broker-list"
 
 export type SettingType = "string" | "integer" | "number" | "boolean" | "enum"
 
@@ -30,7 +31,8 @@ const ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 /**
  * What is wrong with the text value v of a setting with this format letter, or undefined:
- * u: mqtt://host[:port] or mqtts://host[:port] (credentials belong in MQTT_USER/MQTT_PASS);
+ * u: mqtt://host[:port] or mqtts://host[:port], or a comma-separated list of them, the nodes of one
+ *    cluster (src/config/broker-list.ts; credentials belong in MQTT_USER/MQTT_PASS);
  * c: empty (no head-end) or coap+tcp://host[:port] / coaps+tcp://host[:port];
  * i: device ids become topic levels and Home Assistant object ids: letters, digits, _ and -;
  * t: a topic level sequence without wildcards, empty levels at either end, or control characters;
@@ -45,7 +47,7 @@ export function checkFormat(format: string, v: string): string | undefined {
         if (v.startsWith("/") || v.endsWith("/")) return "must not start or end with /"
         if (v.startsWith("$")) return "must not start with $ (reserved for the broker)"
     } else if (format !== "p" && (v !== "" || format === "u")) {
-        const r = parseUrl(v, format === "u" ? MQTT_SCHEMES : ["coap+tcp", "coaps+tcp"])
+        const r = format === "u" ? parseBrokerList(v, MQTT_SCHEMES) : parseUrl(v, ["coap+tcp", "coaps+tcp"])
         if (typeof r === "string") return r
     }
     // (a URL that parsed, and a device id, have no control characters either)
@@ -61,7 +63,7 @@ export function checkFormat(format: string, v: string): string | undefined {
  */
 export const SETTINGS: SettingDef[] = JSON.parse(
     "[" +
-        // Broker: mqtt://host[:port] (TCP, 1883) or mqtts://host[:port] (TLS, 8883)
+        // Broker: mqtt://host[:port] (TCP, 1883) or mqtts://host[:port] (TLS, 8883), or a list of them separated by commas
         '{"key":"MQTT_URL","type":"string","default":"mqtt://localhost:1883","max":200,"format":"u","restart":true},' +
         // Broker user name (empty: none)
         '{"key":"MQTT_USER","type":"string","default":"","max":64,"format":"p","restart":true},' +

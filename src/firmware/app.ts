@@ -4,7 +4,8 @@
 
 import { Clock } from "../io"
 import { Config, Logger } from "../config/config"
-import { parseUrl, Endpoint, MQTT_SCHEMES } from "../config/url"
+import { Endpoint, MQTT_SCHEMES } from "../config/url"
+import { parseBrokerList } from "../config/broker-list"
 import { Dispatcher } from "../rpc/jsonrpc"
 import { pause } from "../util/pause"
 import { Reading, makeReading } from "../telemetry/reading"
@@ -188,23 +189,22 @@ export class DeviceApp extends DeviceCore {
      */
     connectPlan(): ConnectPlan | string {
         const cfg = this.deps.config
-        const ep = parseUrl(cfg.get("MQTT_URL"), MQTT_SCHEMES)
-        if (typeof ep === "string") return "MQTT_URL " + ep
-        const e = ep as Endpoint
-        if (e.tls && !this.deps.hw.tls)
-            return (
-                "MQTT_URL is " +
-                cfg.get("MQTT_URL") +
-                " but the " +
-                this.deps.hw.board +
-                " runtime has no TLS: set MQTT_URL=mqtt://" +
-                e.host +
-                " (plain TCP); not connecting"
-            )
+        const list = parseBrokerList(cfg.get("MQTT_URL"), MQTT_SCHEMES)
+        if (typeof list === "string") return "MQTT_URL " + list
+        const brokers = list as Endpoint[]
+        for (const e of brokers)
+            if (e.tls && !this.deps.hw.tls)
+                return (
+                    "MQTT_URL is " +
+                    cfg.get("MQTT_URL") +
+                    " but the " +
+                    this.deps.hw.board +
+                    " runtime has no TLS: set MQTT_URL=mqtt://" +
+                    e.host +
+                    " (plain TCP); not connecting"
+                )
         return {
-            host: e.host,
-            port: e.port,
-            tls: e.tls,
+            brokers: brokers,
             username: cfg.get("MQTT_USER"),
             password: cfg.get("MQTT_PASS"),
             keepaliveS: cfg.get("KEEPALIVE_S"),

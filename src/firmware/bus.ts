@@ -1,6 +1,8 @@
 // The application's view of MQTT: publish and subscribe, nothing else. devs/ adapts the project's
 // MQTT client (src/mqtt) to this in a few lines; Node tests can use any client.
 
+import { StreamTarget } from "../io"
+
 export interface PublishOptions {
     qos: number
     retain: boolean
@@ -19,9 +21,8 @@ export interface MessageBus {
 
 /** What the adapter needs to open the session: everything comes from settings and identity. */
 export interface ConnectPlan {
-    host: string
-    port: number
-    tls: boolean
+    /** MQTT_URL's brokers in its order (one for a single URL): the board tries them in turn. */
+    brokers: StreamTarget[]
     username: string
     password: string
     keepaliveS: number

@@ -2,7 +2,8 @@
 
 import { ClientOptions, connect, MqttClient } from "../mqtt/client/client"
 import { invalid } from "../mqtt/session/session-errors"
-import { parseBrokerList } from "../config/broker-list"
+import { otherCredentials, parseBrokerList } from "../config/broker-list"
+import { parseUrlWithCredentials } from "../config/url"
 import { BrokerDialler } from "../broker-dialler"
 import { StreamConnector } from "../io"
 import { NodeStreamConnector, NodeTlsOptions } from "./node-stream"
@@ -29,8 +30,10 @@ export function connectNode(options: NodeClientOptions): MqttClient {
     let single = options
     const url = options.url
     if (url && url.indexOf(",") >= 0) {
-        const list = parseBrokerList(url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], true, "url")
-        if (typeof list === "string") throw invalid(list)
+        const list = parseBrokerList(url, ["mqtt", "mqtts", "tcp", "tls", "ssl"], parseUrlWithCredentials)
+        if (typeof list === "string") throw invalid("url " + list)
+        const other = otherCredentials(list)
+        if (other) throw invalid("url " + other)
         if (options.host || options.port)
             throw invalid("url lists several brokers: give each its host and port in the list, not the host or port option")
         const proto = options.proto

@@ -76,7 +76,26 @@ describe("settings schema", () => {
         expect(checkSetting(findSetting("HA_PREFIX"), "$SYS").error).toBe("must not start with $ (reserved for the broker)")
         expect(checkSetting(findSetting("HA_PREFIX"), "ha\n").error).toBe("must not contain control characters")
         expect(checkSetting(findSetting("COAP_URL"), "coap+tcp://a\tb").error).toBe("has a space or control character in the host")
-        expect(checkSetting(findSetting("MQTT_URL"), "").error).toBe("must start with mqtt:// or mqtts://")
+        expect(checkSetting(findSetting("MQTT_URL"), "").error).toBe("is empty (syntax: scheme://host[:port] separated by commas)")
+    })
+    test("MQTT_URL takes a list of brokers; a bad list is refused by config.set and stays out of the trial", async () => {
+        const url = findSetting("MQTT_URL")
+        expect(checkSetting(url, "mqtt://10.0.0.1:1883, mqtt://10.0.0.2:1883").error).toBe(undefined)
+        expect(checkSetting(url, "mqtt://a,,mqtt://b").error).toBe(
+            "entry 2 of 3 is empty (syntax: scheme://host[:port] separated by commas)"
+        )
+        expect(checkSetting(url, "mqtt://a:1883,mqtt://a").error).toBe("entry 2 of 2 repeats a:1883")
+        expect(checkSetting(url, "mqtt://a,ftp://b").error).toBe("entry 2 of 2 must start with mqtt:// or mqtts://")
+        expect(checkSetting(url, "mqtt://a;mqtt://b").error).toBe("holds two URLs: separate brokers with commas")
+        // COAP_URL stays one URL
+        expect(checkSetting(findSetting("COAP_URL"), "coap+tcp://a,coap+tcp://b").error).toBe("must be scheme://host[:port] with no path")
+        const store = new MemoryStore()
+        const cfg = new Config(store, (l: string) => {})
+        await cfg.load()
+        expect(await cfg.set({ MQTT_URL: "mqtt://a:1883,mqtt://a:1883" })).toBe("MQTT_URL entry 2 of 2 repeats a:1883")
+        expect(store.data["CONN_TRIAL"]).toBe(undefined)
+        await cfg.set({ MQTT_URL: "mqtt://a:1883,mqtt://b:1883" })
+        expect(store.data["CONN_TRIAL"]["MQTT_URL"]).toBe("mqtt://a:1883,mqtt://b:1883")
     })
     test("broker URLs", () => {
         expect(broker("mqtt://broker.local")).toBe("broker.local|1883|tcp")

@@ -211,9 +211,10 @@ describe("firmware topics, status and discovery", () => {
         store.data["MQTT_PASS"] = "p"
         const r = await rig(store, true, false)
         const plan = r.app.connectPlan() as ConnectPlan
-        expect(plan.host).toBe("broker.example.com")
-        expect(plan.port).toBe(8883)
-        expect(plan.tls).toBe(true)
+        expect(plan.brokers.length).toBe(1)
+        expect(plan.brokers[0].host).toBe("broker.example.com")
+        expect(plan.brokers[0].port).toBe(8883)
+        expect(plan.brokers[0].tls).toBe(true)
         expect(plan.username).toBe("u")
         expect(plan.password).toBe("p")
         expect(plan.keepaliveS).toBe(60)
@@ -224,6 +225,14 @@ describe("firmware topics, status and discovery", () => {
         const pico = await rig(store, false, false)
         expect(pico.app.connectPlan()).toBe(
             "MQTT_URL is mqtts://broker.example.com but the pico_w runtime has no TLS: set MQTT_URL=mqtt://broker.example.com (plain TCP); not connecting"
+        )
+        // a list: every broker in its order, and TLS refused on any of them where the runtime has none
+        store.data["MQTT_URL"] = "mqtt://a:1884, mqtt://b"
+        const two = (await rig(store, false, false)).app.connectPlan() as ConnectPlan
+        expect(two.brokers.map((b) => b.host + ":" + b.port + ":" + b.tls).join(" ")).toBe("a:1884:false b:1883:false")
+        store.data["MQTT_URL"] = "mqtt://a,mqtts://b"
+        expect((await rig(store, false, false)).app.connectPlan()).toBe(
+            "MQTT_URL is mqtt://a,mqtts://b but the pico_w runtime has no TLS: set MQTT_URL=mqtt://b (plain TCP); not connecting"
         )
     })
 })
