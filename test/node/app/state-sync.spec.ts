@@ -7,22 +7,33 @@ import { describe, expect, test } from "vitest"
 import { Config, MemoryStore } from "../../../src/config/config"
 import { DeviceApp } from "../../../src/firmware/app"
 import type { MessageBus, PublishOptions } from "../../../src/firmware/bus"
+import { until } from "../../helpers/wait"
 
-/** A bus whose QoS 1 publishes complete only after `ackMs`, like a PUBACK over a slow link. */
-class SlowBus implements MessageBus {
+/** A bus whose QoS 1 publishes, while `holding`, wait until the test releases them (the PUBACK). */
+class HeldBus implements MessageBus {
     sent: string[] = []
-    constructor(private ackMs: number) {}
+    held: (() => void)[] = []
+    holding = false
     async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
         this.sent.push(topic + " " + payload)
-        if (opts.qos > 0) await new Promise((r) => setTimeout(r, this.ackMs))
+        if (opts.qos > 0 && this.holding) await new Promise<void>((r) => this.held.push(r))
     }
     async subscribe(): Promise<void> {}
+    /** PUBACK for everything waiting. */
+    release(): void {
+        const h = this.held
+        this.held = []
+        for (const r of h) r()
+    }
+    states(from: number): string[] {
+        return this.sent.slice(from).filter((s) => s.startsWith("devices/abc/state/"))
+    }
 }
 
-async function slowRig(): Promise<{ app: DeviceApp; bus: SlowBus; led: { on: boolean } }> {
+async function heldRig(): Promise<{ app: DeviceApp; bus: HeldBus }> {
     const cfg = new Config(new MemoryStore(), () => {})
     await cfg.load()
-    const led = { on: false }
+    let ledOn = false
     const app = new DeviceApp({
         hw: {
             board: "test_board",
@@ -31,9 +42,9 @@ async function slowRig(): Promise<{ app: DeviceApp; bus: SlowBus; led: { on: boo
             sensors: [],
             led: {
                 set: async (on: boolean) => {
-                    led.on = on
+                    ledOn = on
                 },
-                get: () => led.on,
+                get: () => ledOn,
             },
         },
         config: cfg,
@@ -42,41 +53,49 @@ async function slowRig(): Promise<{ app: DeviceApp; bus: SlowBus; led: { on: boo
         hardwareId: "abc",
         restarter: { restartSoon: () => {} },
     })
-    const bus = new SlowBus(20)
+    const bus = new HeldBus()
     await app.onConnected(bus)
-    return { app, bus, led }
+    bus.holding = true
+    return { app, bus }
+}
+
+function ledSet(app: DeviceApp, on: boolean, id: number): void {
+    app.onMessage(app.topics.rx, JSON.stringify({ jsonrpc: "2.0", method: "led.set", params: { on }, id }))
 }
 
 describe("state publishes while a PUBACK is outstanding", () => {
     test("a sample tick during the request's state publish does not publish the same change again", async () => {
-        const r = await slowRig()
+        const r = await heldRig()
         const from = r.bus.sent.length
-        r.app.onMessage(r.app.topics.rx, '{"jsonrpc":"2.0","method":"led.set","params":{"on":true},"id":1}')
+        ledSet(r.app, true, 1)
         const worker = r.app.processRequests()
-        // the tick comes while the worker's ON waits for its PUBACK
-        await new Promise((res) => setTimeout(res, 5))
-        await Promise.all([worker, r.app.sample(false)])
-        const states = r.bus.sent.slice(from).filter((s) => s.startsWith("devices/abc/state/"))
-        expect(states).toEqual(["devices/abc/state/led ON"])
+        await until(() => r.bus.held.length === 1, 5000, "the state publish waiting for its PUBACK")
+        // a tick now runs its sync up to its first wait (or to its end) before sample() returns
+        const tick = r.app.sample(false)
+        r.bus.holding = false
+        r.bus.release()
+        await Promise.all([worker, tick])
+        expect(r.bus.states(from)).toEqual(["devices/abc/state/led ON"])
     })
 
-    test("changes made while a state publish waits are each published once, in order", async () => {
-        const r = await slowRig()
+    test("changes made while state publishes wait, with a tick during each wait: each published once, in order", async () => {
+        const r = await heldRig()
         const from = r.bus.sent.length
-        for (let i = 0; i < 6; i++) {
-            const on = i % 2 === 0
-            r.app.onMessage(r.app.topics.rx, JSON.stringify({ jsonrpc: "2.0", method: "led.set", params: { on }, id: 10 + i }))
+        for (let i = 0; i < 6; i++) ledSet(r.app, i % 2 === 0, 10 + i)
+        let workerDone = false
+        const worker = r.app.processRequests().then(() => {
+            workerDone = true
+        })
+        const ticks: Promise<unknown>[] = []
+        while (!workerDone) {
+            await until(() => workerDone || r.bus.held.length > 0, 5000, "a state publish waiting for its PUBACK, or the worker done")
+            ticks.push(r.app.sample(false))
+            r.bus.release()
         }
-        const worker = r.app.processRequests()
-        const ticks = (async () => {
-            for (let i = 0; i < 12; i++) {
-                await new Promise((res) => setTimeout(res, 7))
-                await r.app.sample(false)
-            }
-        })()
-        await Promise.all([worker, ticks])
+        r.bus.holding = false
+        r.bus.release()
+        await Promise.all([worker, ...ticks])
         await r.app.sample(false)
-        const states = r.bus.sent.slice(from).filter((s) => s.startsWith("devices/abc/state/"))
-        expect(states).toEqual(["ON", "OFF", "ON", "OFF", "ON", "OFF"].map((s) => "devices/abc/state/led " + s))
+        expect(r.bus.states(from)).toEqual(["ON", "OFF", "ON", "OFF", "ON", "OFF"].map((s) => "devices/abc/state/led " + s))
     })
 })
