@@ -5,6 +5,10 @@
 //              window / round trip, JSON-RPC request/response over devices/<id>/rx|tx (p50, p99)
 //   link-coap  CoAP GETs (RFC 7252 default timers) through 5% UDP loss each way plus the same
 //              latency to the gateway and a board on its head-end: completion, retransmissions, p50, p99
+// and one that takes the simulator lock (for as long as the phase runs, about a minute):
+//   link-firmware  the firmware (devs/main.ts) in the simulator through the same TCP link: JSON-RPC
+//              p50/p99, telemetry delivered/sent, QoS 1 state publishes, and the board's client
+//              pipelining QoS 1 (test/devs/e2e/shaped-burst.ts) against window / round trip
 import { cpus } from "node:os"
 import {
     CoapUdpClient,
@@ -18,8 +22,16 @@ import {
     WIFI_BYTES_PER_SEC,
     type CoapResult,
 } from "../test/helpers/shaped-links"
+import {
+    announceSpacing,
+    boardBurst,
+    firmwareRpcRoundTrips,
+    ledToggles,
+    startFirmwareLink,
+    telemetryNow,
+} from "../test/helpers/firmware-link"
 
-export const LINK_PHASES = ["link-mqtt", "link-coap"]
+export const LINK_PHASES = ["link-mqtt", "link-coap", "link-firmware"]
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "n/a")
 
@@ -106,6 +118,54 @@ async function linkCoap(run: number): Promise<void> {
     }
 }
 
+async function linkFirmware(window: number, run: number): Promise<void> {
+    // set_tcp_nodelay true, as docs/link-shaping.md advises for pipelining over Wi-Fi (and provision writes)
+    const link = await startFirmwareLink({ shape: wifiShape(run + 1), deviceId: `b0a4d11f0000000${run % 10}`, brokerNodelay: true })
+    try {
+        const announce = announceSpacing(link)
+        const rpc = (await firmwareRpcRoundTrips(link, 100)).map((r) => r.ms)
+        const tel = await telemetryNow(link, 50)
+        const telSet = new Set(tel.arrived)
+        const telDelivered = tel.sent.filter((d) => telSet.has(d)).length
+        const led = await ledToggles(link, 20)
+        const stateOk =
+            led.states.length === led.replies.length && led.states.every((s, i) => s === (led.replies[i].result?.on ? "ON" : "OFF"))
+        const n = 500
+        const b = await boardBurst(link, n, window, 30)
+        const rtt = percentile(b.rttSamples, 50)
+        const rate = (b.ok * 1000) / b.ms
+        const windowBound = (window * 1000) / rtt
+        const distinct = new Set(b.received).size
+        const inOrder = b.received.every((v, i) => v === i)
+        console.log(
+            `link-firmware run ${run + 1}: devs/main.ts in the simulator, 40 +- 20 ms each way, 256 kbit/s, Mosquitto set_tcp_nodelay true`
+        )
+        console.log(
+            `  announce after connect: ${announce.count} QoS 1 documents (status, discovery, states), first to last ${f(announce.ms, 0)} ms = ${f(announce.ms / Math.max(1, announce.count - 1))} ms apart (one publish per round trip: the firmware awaits each PUBACK)`
+        )
+        console.log(
+            `  JSON-RPC devices/<id>/rx -> tx, ${rpc.length} requests one at a time: p50 ${f(percentile(rpc, 50))} ms, p99 ${f(percentile(rpc, 99))} ms, max ${f(Math.max(...rpc))} ms`
+        )
+        console.log(`  telemetry (QoS 0) delivered/sent ${telDelivered}/${tel.sent.length}`)
+        console.log(
+            `  LED changes ${led.replies.length} sent at once: ${led.replies.length} answered, QoS 1 state publishes ${led.states.length}/${led.replies.length}${stateOk ? ", in order" : ", NOT IN ORDER"}`
+        )
+        console.log(
+            `  board client pipelined QoS 1: ${b.ok}/${b.n} acknowledged (${b.failed} failed) in ${b.ms} ms (board clock) = ${f(rate, 0)} msg/s; ${distinct} distinct arrived${inOrder ? ", in order" : ", NOT IN ORDER"}`
+        )
+        console.log(
+            `  board publish->PUBACK round trip (${b.rttSamples.length} one at a time): median ${f(rtt)} ms, p99 ${f(percentile(b.rttSamples, 99))} ms`
+        )
+        const ratio = rate / windowBound
+        console.log(
+            `  window / round trip = ${window} / ${f(rtt)} ms = ${f(windowBound, 0)} msg/s; throughput / (window / round trip) ${f(ratio, 2)}   target >= 0.80   ${ratio >= 0.8 ? "met" : "NOT met"}`
+        )
+        console.log(`  shaper: ${JSON.stringify(link.proxy.shaping())}, bytes ${JSON.stringify(link.proxy.bytes())}`)
+    } finally {
+        await link.stop()
+    }
+}
+
 /** Runs the link phases named in `phases`; returns the other phases (for the simulator). */
 export async function runLinkPhases(phases: string, runs: number, window: number): Promise<string> {
     const asked = phases.split(",").filter((p) => p !== "")
@@ -115,6 +175,7 @@ export async function runLinkPhases(phases: string, runs: number, window: number
         // both broker settings: the default shows what Nagle on the broker's side costs a pipelined client
         if (link.includes("link-mqtt")) for (const nodelay of [false, true]) await linkMqtt(window, i, nodelay)
         if (link.includes("link-coap")) await linkCoap(i)
+        if (link.includes("link-firmware")) await linkFirmware(window, i)
     }
     return asked.filter((p) => !LINK_PHASES.includes(p)).join(",")
 }

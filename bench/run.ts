@@ -1,5 +1,5 @@
 // npm run bench  (tsx bench/run.ts [--runs N] [--phases stock,ours,raw (also: profile,pstream,pieces)] [--n0 5000] [--n1 2000] [--rtt 200])
-// Link scenarios (Node only, no simulator; bench/link.ts): --phases link-mqtt,link-coap
+// Link scenarios (bench/link.ts): --phases link-mqtt,link-coap (Node only), link-firmware (the firmware in the simulator)
 //
 // Not a test: measures, in the DeviceScript simulator against one real Mosquitto, the stock
 // @devicescript/net client, this project's client (devs/mqtt.ts) and a raw-socket bound, then prints
@@ -31,7 +31,7 @@ interface Args {
 /** The phases devs/bench/main.ts runs. */
 const PHASES = ["stock", "ours", "raw", "profile", "pstream", "pieces"]
 const USAGE =
-    "usage: npm run bench -- [--runs N] [--phases stock,ours,raw (also: profile,pstream,pieces,link-mqtt,link-coap)] [--n0 5000] [--n1 2000] [--n1s 300] [--rtt 200] [--yield 20] [--broker-nodelay 0|1] [--window 16]"
+    "usage: npm run bench -- [--runs N] [--phases stock,ours,raw (also: profile,pstream,pieces,link-mqtt,link-coap,link-firmware)] [--n0 5000] [--n1 2000] [--n1s 300] [--rtt 200] [--yield 20] [--broker-nodelay 0|1] [--window 16]"
 
 function parseArgs(argv: string[]): Args {
     const a: Args = {

@@ -125,15 +125,22 @@ export function commandRequest(setPrefix: string, topic: string, payload: string
  * (all of them with `force`, after a connect). Never throws.
  */
 export async function syncStates(app: DeviceCore, bus: MessageBus, states: Record<string, string>, force: boolean): Promise<void> {
+    let key: string = undefined
     try {
         for (const a of app.actuators) {
             const s = stateText(a)
             if (s === undefined || (!force && states[a.key] === s)) continue
-            await bus.publish(app.topics.state + a.key, s, RETAINED)
-            states[a.key] = s
+            // Noted before the wait for PUBACK: the sample tick and the next request sync too, and
+            // over a slow link they came while this publish waited and published the change again.
+            key = a.key
+            states[key] = s
+            await bus.publish(app.topics.state + key, s, RETAINED)
+            key = undefined
         }
     } catch (e) {
-        // offline, outbox full, or a get() that threw: the next call tries again
+        // offline, outbox full, or a get() that threw: the next call tries again (also the state
+        // whose publish failed: it is no longer noted as published)
+        if (key !== undefined) delete states[key]
     }
 }
 
