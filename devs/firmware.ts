@@ -8,6 +8,8 @@ import { DeviceApp, MAX_PACKET_BYTES } from "../src/firmware/app"
 import { BoardHardware } from "../src/firmware/hardware"
 import { ConnectPlan, MessageBus, PublishOptions } from "../src/firmware/bus"
 import { MqttClientCore } from "../src/mqtt/client/client-core"
+import { drop } from "../src/mqtt/session/session-core"
+import { MqttClientError } from "../src/mqtt/session/session-errors"
 import { WillOptions } from "../src/mqtt/client/client-options"
 import { PublishPacket } from "../src/mqtt/codec/packets"
 import { DsSettingsStore } from "./settings-store"
@@ -40,7 +42,7 @@ function ignore(err: Error): void {}
  * stall behind a reconnect); QoS 1 waits for PUBACK (status and discovery). The board links
  * MqttClientCore, which has no QoS 2: the application asks for QoS 1 at most. */
 class ClientBus implements MessageBus {
-    constructor(private client: MqttClientCore) {}
+    constructor(public client: MqttClientCore) {}
     async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
         if (opts.qos === 0) {
             this.client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain }, ignore)
@@ -73,12 +75,21 @@ let app: DeviceApp = undefined
 let bus: ClientBus = undefined
 let working = false
 
-async function announce(): Promise<void> {
+/** Subscribes and announces on connection `gen` of the session (taken when its CONNACK came). */
+async function announce(gen: number): Promise<void> {
     try {
         await app.onConnected(bus)
         log("mqtt: online as " + app.topics.status)
     } catch (e) {
-        log("mqtt: announce failed: " + errText(e))
+        // A broker that refused a SUBSCRIBE (a cluster node re-electing) leaves the board deaf to
+        // requests for as long as this connection lasts: end it, if it is still the current one, so
+        // the next attempt (on the next broker in MQTT_URL) subscribes again. Logged by the "error"
+        // and "close" handlers below; an announce cut short by its connection's end was logged there.
+        const s = bus.client.session
+        if (s.gen === gen) {
+            drop(s, e as MqttClientError)
+            bus.client.afterInput()
+        }
     }
 }
 
@@ -154,12 +165,11 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     const plan = planOrWhy as ConnectPlan
     const brokers = plan.brokers
     const first = brokers[0]
-    log("mqtt: connecting to " + (first.tls ? "mqtts://" : "mqtt://") + first.host + ":" + first.port)
+    log("mqtt: connecting to " + first.scheme + "://" + first.host + ":" + first.port)
     const client = new BoardClient(
         {
+            // where to connect: client.target, set below from the list
             host: first.host,
-            port: first.port,
-            proto: first.tls ? "tls" : "tcp",
             clientId: plan.clientId,
             keepalive: plan.keepaliveS,
             username: plan.username || undefined,
@@ -173,9 +183,10 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         },
         { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions }
     )
+    client.target = first
     bus = new ClientBus(client)
     client.on("connect", () => {
-        announce.start()
+        announce.start(client.session.gen)
     })
     client.on("offline", () => {
         // telemetry and replies stop until the next announce instead of filling the outbox (16 KB

@@ -1,7 +1,7 @@
 // The application's view of MQTT: publish and subscribe, nothing else. devs/ adapts the project's
 // MQTT client (src/mqtt) to this in a few lines; Node tests can use any client.
 
-import { StreamTarget } from "../io"
+import { Endpoint } from "../config/url"
 
 export interface PublishOptions {
     qos: number
@@ -22,7 +22,7 @@ export interface MessageBus {
 /** What the adapter needs to open the session: everything comes from settings and identity. */
 export interface ConnectPlan {
     /** MQTT_URL's brokers in its order (one for a single URL): the board tries them in turn. */
-    brokers: StreamTarget[]
+    brokers: Endpoint[]
     username: string
     password: string
     keepaliveS: number

@@ -2,13 +2,16 @@
 // comes online on the first, moves to the second when the first dies, subscribes again there
 // (a JSON-RPC request on the second broker is answered), refuses a bad list over config.set
 // without losing its connection, and a list set over config.set passes its trial even when its
-// first broker does not answer. Two real Mosquitto brokers on loopback stand for two nodes.
+// first broker does not answer. Two real Mosquitto brokers on loopback stand for two nodes; a NATS
+// node that refuses the board's SUBSCRIBE (SUBACK 0x80, what a cluster node answers while it
+// re-elects) stands for the node the board must leave.
 // Needs the simulator lock (devtools' fixed ports): one simulator test file at a time.
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import mqtt, { type MqttClient } from "mqtt"
 import { startMosquitto, type Mosquitto } from "../helpers/mosquitto"
 import { startSimulator, type Simulator, type SimRun } from "../helpers/simulator"
 import { freePort } from "../helpers/ports"
+import { natsServerPath, startBrokerCluster } from "../helpers/broker-cluster"
 import { until } from "../helpers/wait"
 
 const DEVICE_ID = "e2e0b40c3e000002"
@@ -108,4 +111,39 @@ describe("firmware with a list of brokers in MQTT_URL", () => {
         expect((await rpc(onSecond, "config.get", { key: "MQTT_URL" })).result.MQTT_URL).toBe(list)
         expect(run.log.panicCode()).toBeUndefined()
     }, 300_000)
+
+    // Its subscription refused, the board would stay connected and deaf to requests: it must leave
+    // that broker for the next one. The NATS node's permissions refuse the board's user the rx
+    // topic (devices.*.rx in NATS's subjects); Mosquitto, second in the list, takes any user.
+    test.skipIf(!natsServerPath())(
+        "a broker that refuses its SUBSCRIBE is left for the next one",
+        async () => {
+            const refusing = await startBrokerCluster(1, {
+                extraConfig: [
+                    "authorization { users = [",
+                    '  { user: "anyone", password: "unused" }',
+                    '  { user: "board", password: "pw", permissions: { subscribe: { deny: ["devices.*.rx"] } } }',
+                    "] }",
+                    // the helper's readiness probe and nothing else connects without a user
+                    "no_auth_user: anyone",
+                ].join("\n"),
+            })
+            try {
+                const list = `${refusing.nodes[0].url},${second.url}`
+                const set = await rpc(onSecond, "config.set", { settings: { MQTT_URL: list, MQTT_USER: "board", MQTT_PASS: "pw" } })
+                expect(set.result.restart_needed).toBe(true)
+                const logFrom = run.log.vm.length
+                await rpc(onSecond, "sys.restart", { delay_ms: 100 })
+                await run.log.waitFor(/^config: the new connection settings work; keeping them/, 120_000, logFrom)
+                // it reached the NATS node first and was refused there, then left it
+                expect(run.log.find(/^mqtt: connecting to (\S+)/, logFrom)?.match[1]).toBe(refusing.nodes[0].url)
+                expect(run.log.find(/SUBACK 0x80/, logFrom)).toBeDefined()
+                expect((await rpc(onSecond, "sys.info")).result.device_id).toBe(DEVICE_ID)
+                expect(run.log.panicCode()).toBeUndefined()
+            } finally {
+                await refusing.stop()
+            }
+        },
+        300_000
+    )
 })

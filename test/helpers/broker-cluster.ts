@@ -52,9 +52,11 @@ export interface ClusterOptions {
      * not seen acknowledged come again only after it.
      */
     ackWaitS?: number
+    /** More lines for every node's configuration, e.g. an `authorization` block with permissions. */
+    extraConfig?: string
 }
 
-/** Starts n nodes (default 3) and resolves once every node answers an MQTT CONNECT with CONNACK 0. */
+/** Starts n nodes (default 3; 1 is a standalone node) and resolves once every node answers an MQTT CONNECT with CONNACK 0. */
 export async function startBrokerCluster(n = 3, options: ClusterOptions = {}): Promise<BrokerCluster> {
     const bin = natsServerPath()
     if (!bin) throw new Error("nats-server is not installed (scripts/install-system-deps.sh)")
@@ -73,8 +75,10 @@ export async function startBrokerCluster(n = 3, options: ClusterOptions = {}): P
                 `listen: 127.0.0.1:${p.client}`,
                 `http: 127.0.0.1:${p.http}`,
                 `jetstream { store_dir: "${join(dir, name)}" }`,
-                `cluster { name: devs-link, listen: 127.0.0.1:${p.route}, routes: [${routes}] }`,
+                // one node alone runs JetStream standalone: a cluster of one never elects a meta leader
+                n > 1 ? `cluster { name: devs-link, listen: 127.0.0.1:${p.route}, routes: [${routes}] }` : "",
                 `mqtt { listen: 127.0.0.1:${p.mqtt}${options.ackWaitS ? `, ack_wait: "${options.ackWaitS}s"` : ""} }`,
+                options.extraConfig ?? "",
             ].join("\n") + "\n"
         )
         return makeNode(bin, name, conf, p.mqtt, p.http)
