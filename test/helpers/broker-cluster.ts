@@ -10,7 +10,6 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { freePort } from "./ports"
 import { exited, track } from "./processes"
-import { untilAsync } from "./wait"
 
 /** The nats-server binary, or undefined when it is not installed (scripts/install-system-deps.sh installs it). */
 export function natsServerPath(): string | undefined {
@@ -44,6 +43,8 @@ export interface BrokerCluster {
 }
 
 const READY_MS = 30_000
+/** Between two rounds of probes of a node that is not ready yet. */
+const POLL_MS = 10
 
 export interface ClusterOptions {
     /**
@@ -115,16 +116,35 @@ function makeNode(bin: string, name: string, conf: string, port: number, httpPor
      */
     async function ready(health: boolean): Promise<void> {
         const proc = child
-        await untilAsync(
-            async () => {
+        // the deadline cancels whichever probe is still open, so a node that accepts and never
+        // answers cannot hold the loop past it; the probes themselves end only on an answer or a close
+        const open = new Set<Probe>()
+        let expired = false
+        const deadline = setTimeout(() => {
+            expired = true
+            for (const p of open) p.cancel()
+        }, READY_MS)
+        const run = async (p: Probe): Promise<boolean> => {
+            open.add(p)
+            if (expired) p.cancel()
+            try {
+                return await p.result
+            } finally {
+                open.delete(p)
+            }
+        }
+        try {
+            for (;;) {
                 if (!proc || proc.exitCode !== null) throw new Error(`nats-server ${name} exited: ${logText}`)
-                return (!health || (await healthy(httpPort))) && (await connackOk(port))
-            },
-            READY_MS,
-            `nats-server ${name} serving MQTT on ${port}`
-        ).catch((e: Error) => {
-            throw new Error(`${e.message}\n${logText.slice(-3000)}`)
-        })
+                if ((!health || (await run(healthy(httpPort)))) && (await run(connackOk(port)))) return
+                if (expired) throw new Error(`timed out after ${READY_MS} ms waiting for nats-server ${name} serving MQTT on ${port}`)
+                await new Promise((r) => setTimeout(r, POLL_MS))
+            }
+        } catch (e) {
+            throw new Error(`${(e as Error).message}\n${logText.slice(-3000)}`)
+        } finally {
+            clearTimeout(deadline)
+        }
     }
     async function signal(sig: NodeJS.Signals): Promise<void> {
         const proc = child
@@ -150,32 +170,44 @@ function makeNode(bin: string, name: string, conf: string, port: number, httpPor
     }
 }
 
+/** A check in flight: its answer, and a way to end it early (false) when the caller gives up. */
+interface Probe {
+    result: Promise<boolean>
+    cancel(): void
+}
+
 /** The node's monitoring endpoint says it is healthy, JetStream included. */
-function healthy(httpPort: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const req = get({ host: "127.0.0.1", port: httpPort, path: "/healthz", timeout: 2000 }, (res) => {
+function healthy(httpPort: number): Probe {
+    let cancel = () => {}
+    const result = new Promise<boolean>((resolve) => {
+        const req = get({ host: "127.0.0.1", port: httpPort, path: "/healthz" }, (res) => {
             res.resume()
             resolve(res.statusCode === 200)
         })
-        req.on("timeout", () => req.destroy())
         req.on("error", () => resolve(false))
+        req.on("close", () => resolve(false))
+        cancel = () => req.destroy()
     })
+    return { result, cancel: () => cancel() }
 }
 
 // CONNECT (MQTT 3.1.1 §3.1), clean session, keepalive 10 s, client id "ready": the bytes alone,
 // so the helper does not depend on the client under test.
 const CONNECT = Buffer.from([0x10, 17, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 10, 0, 5, 0x72, 0x65, 0x61, 0x64, 0x79])
 
-/** One MQTT CONNECT answered by CONNACK with return code 0 (§3.2.2.3). */
-function connackOk(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const s = connect(port, "127.0.0.1")
+/**
+ * One MQTT CONNECT answered by CONNACK with return code 0 (§3.2.2.3). It ends when the node
+ * answers, or closes or refuses the connection (a node whose JetStream is not ready closes it
+ * after its own request timeout), or when cancelled.
+ */
+function connackOk(port: number): Probe {
+    const s = connect(port, "127.0.0.1")
+    const result = new Promise<boolean>((resolve) => {
         let got = Buffer.alloc(0)
         const done = (ok: boolean) => {
             s.destroy()
             resolve(ok)
         }
-        s.setTimeout(3000, () => done(false))
         s.once("connect", () => s.write(CONNECT))
         s.on("data", (d: Buffer) => {
             got = Buffer.concat([got, d])
@@ -184,4 +216,5 @@ function connackOk(port: number): Promise<boolean> {
         s.once("error", () => done(false))
         s.once("close", () => resolve(false))
     })
+    return { result, cancel: () => s.destroy() }
 }
