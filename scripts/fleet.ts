@@ -59,12 +59,12 @@ export function summary(runs: FleetResult[]): string {
         ["CoAP p50 / p99 (ms)", (r) => `${f(r.coap.p50Ms)} / ${f(r.coap.p99Ms)}`],
         ["JSON-RPC round trips/s (HTTP front)", (r) => f(r.rpc.perS, 1)],
         ["JSON-RPC p50 / p99 (ms)", (r) => `${f(r.rpc.p50Ms)} / ${f(r.rpc.p99Ms)}`],
-        ["requests failed before the kills", (r) => `${r.coap.failed + r.rpc.failed}`],
+        ["requests failed / retried before the kills", (r) => `${r.coap.failed + r.rpc.failed} / ${r.coap.retried + r.rpc.retried}`],
         ["gateway memory per device (bytes)", (r) => f(r.gatewayBytesPerDevice)],
         ["gateway killed: its requests lost", (r) => (r.gatewayKill ? `${r.gatewayKill.requestsLost}` : "-")],
         [
-            "gateway killed: others failed/sent",
-            (r) => (r.gatewayKill ? `${r.gatewayKill.othersFailed}/${r.gatewayKill.othersRequests}` : "-"),
+            "gateway killed: others failed/retried/sent",
+            (r) => (r.gatewayKill ? `${r.gatewayKill.othersFailed}/${r.gatewayKill.othersRetried}/${r.gatewayKill.othersRequests}` : "-"),
         ],
         ["broker node killed: devices dropped", (r) => (r.brokerKill ? `${r.brokerKill.devicesDropped}` : "-")],
         ["broker node killed: all back after (s)", (r) => (r.brokerKill ? f(r.brokerKill.backS, 1) : "-")],
@@ -73,6 +73,8 @@ export function summary(runs: FleetResult[]): string {
             (r) => (r.brokerKill ? `${r.brokerKill.requestsLost}/${r.brokerKill.requestsDuring}` : "-"),
         ],
         ["QoS 1 telemetry acked / lost", (r) => `${r.qos1.acked} / ${r.qos1.lost}`],
+        ["event loop delay p99 / max, fleet (ms)", (r) => `${f(r.loopDelay.fleetP99Ms)} / ${f(r.loopDelay.fleetMaxMs)}`],
+        ["gateway loop stalls > 250 ms (longest)", (r) => `${r.loopDelay.gatewayStalls} (${r.loopDelay.gatewayMaxStallMs})`],
     ]
     const heads = runs.map((r) => (r.brokers === 1 ? "1 Mosquitto" : `${r.brokers}-node cluster`))
     if (runs.length === 2) heads.push("cluster / Mosquitto")
