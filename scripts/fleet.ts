@@ -1,6 +1,6 @@
 // Fleet simulator and benchmark:
 //   npm run fleet -- [--devices N] [--gateways G] [--brokers B] [--seconds S] [--telemetry-ms T]
-//                    [--workers W] [--timeout S] [--no-failover] [--no-compare] [--json]
+//                    [--workers W] [--timeout S] [--consumer-replicas R] [--no-failover] [--no-compare] [--json]
 // N simulated boards (the firmware's CoAP endpoint over MQTT, QoS 1 telemetry with sequence
 // numbers, each with its own client id and credentials) on one Mosquitto (--brokers 1) or a
 // B-node NATS cluster, G gateway processes serving them, request load through the gateways, then
@@ -9,10 +9,10 @@
 import { pathToFileURL } from "node:url"
 import { cpus, totalmem } from "node:os"
 import { intArg, parseFlags, runTool, UsageError } from "./lib/cli-args"
-import { runFleet, FleetOptions, FleetResult, Progress } from "./fleet/run"
+import { runFleet, FleetOptions, FleetResult, Progress, DEFAULT_CONSUMER_REPLICAS } from "./fleet/run"
 
 const USAGE =
-    "usage: npm run fleet -- [--devices N] [--gateways G] [--brokers B] [--seconds S] [--telemetry-ms T] [--workers W] [--timeout S] [--no-failover] [--no-compare] [--json]"
+    "usage: npm run fleet -- [--devices N] [--gateways G] [--brokers B] [--seconds S] [--telemetry-ms T] [--workers W] [--timeout S] [--consumer-replicas R] [--no-failover] [--no-compare] [--json]"
 
 const FLAGS = {
     devices: { type: "string" },
@@ -22,6 +22,7 @@ const FLAGS = {
     "telemetry-ms": { type: "string" },
     workers: { type: "string" },
     timeout: { type: "string" },
+    "consumer-replicas": { type: "string" },
     "no-failover": { type: "boolean" },
     "no-compare": { type: "boolean" },
     json: { type: "boolean" },
@@ -38,7 +39,10 @@ export function fleetOptions(argv: string[]): { options: FleetOptions; compare: 
         workers: intArg("--workers", v.workers as string | undefined, 8, 1, 256),
         onlineTimeoutS: intArg("--timeout", v.timeout as string | undefined, 180, 5, 3600),
         failover: !v["no-failover"],
+        consumerReplicas: intArg("--consumer-replicas", v["consumer-replicas"] as string | undefined, DEFAULT_CONSUMER_REPLICAS, 1, 7),
     }
+    if (options.brokers > 1 && (options.consumerReplicas ?? 1) > options.brokers)
+        throw new UsageError(`--consumer-replicas ${options.consumerReplicas} is more than the ${options.brokers} nodes`)
     if (options.brokers === 2)
         throw new UsageError("--brokers 2 cannot survive the loss of a node (a JetStream quorum needs 2 of 3): give 1 or 3 or more")
     return { options, compare: options.brokers > 1 && !v["no-compare"], json: !!v.json }

@@ -7,6 +7,7 @@ import { fleetBoard, FleetBoard } from "./board"
 import { startCollector } from "./collector"
 import { startGatewayProcess, GatewayProcess } from "./gateway-process"
 import { percentile, Sample, startLoad } from "./load"
+import { CoapUdpClient } from "./coap-udp"
 import { watchLoopDelay } from "./loop-delay"
 import { diagnose, Marks } from "./diagnose"
 import { startSniffer } from "./sniffer"
@@ -26,9 +27,22 @@ export interface FleetOptions {
     /** Longest wait for the fleet to come online, and back after a kill. */
     onlineTimeoutS: number
     progress?: (p: Progress) => void
+    /**
+     * On a cluster: replicas of the JetStream consumer behind each MQTT QoS 1 subscription (NATS's
+     * mqtt consumer_replicas); default DEFAULT_CONSUMER_REPLICAS (docs/fleet.md).
+     */
+    consumerReplicas?: number
+    /** On a cluster: keep those consumers' state in memory, not on disk (mqtt consumer_memory_storage); default true. */
+    consumerMemory?: boolean
     /** Also watch every CoAP request and response at the broker (./sniffer), for the failure diagnoses. */
     sniff?: boolean
 }
+
+/**
+ * NATS's own default (as many as the MQTT streams): with 1 a node's death silently ends the
+ * subscriptions whose consumer it held (docs/fleet.md, measured), so 1 is only a flag.
+ */
+export const DEFAULT_CONSUMER_REPLICAS = 3
 
 export interface Progress {
     phase: string
@@ -85,6 +99,8 @@ export interface FleetResult {
         requestsDuring: number
         /** Devices not back when the wait ended, with their state. */
         notBack: string[]
+        /** Devices that, once all were back, did not answer a CoAP GET through a surviving gateway within 30 s. */
+        unreachable: string[]
     }
     qos1: { acked: number; received: number; lost: number }
     /** How late the event loops ran: the fleet process (every board) and the worst gateway. */
@@ -144,7 +160,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             urls = [mosq.url]
         } else {
             // redelivery of a QoS 1 message a dead node had sent but not seen acknowledged comes after ack_wait
-            const cluster = await startBrokerCluster(o.brokers, { ackWaitS: 2 })
+            const cluster = await startBrokerCluster(o.brokers, {
+                ackWaitS: 2,
+                consumerReplicas: o.consumerReplicas ?? DEFAULT_CONSUMER_REPLICAS,
+                consumerMemoryStorage: o.consumerMemory ?? true,
+            })
             cleanup.push(() => cluster.stop())
             urls = cluster.nodes.map((n) => n.url)
             killNode = () => cluster.nodes[o.brokers - 1].kill()
@@ -303,6 +323,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 await sleep(100)
             }
             const tBack = Date.now()
+            // connected and subscribed is the board's view; what counts is that a request reaches it
+            // (a subscription whose JetStream consumer lived on the dead node would not deliver)
+            const survivor = gws.find((g) => g.alive())
+            const unreachable = survivor ? await unreachableBoards(survivor, ids, 30_000) : ids
             const during = load.samples.filter((s) => s.at + s.ms >= tKill && s.at <= tBack && gwsAlive(gws, s.gateway))
             result.brokerKill = {
                 devicesDropped: boards.reduce((n, b) => n + b.drops, 0) - drops0,
@@ -310,6 +334,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 requestsLost: during.filter((s) => !s.ok).length,
                 requestsDuring: during.length,
                 notBack: boards.filter((b) => !b.ready()).map((b) => `${b.id}: ${b.state()}`),
+                unreachable,
             }
         }
 
@@ -361,6 +386,28 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             }
         }
     }
+}
+
+async function unreachableBoards(gw: GatewayProcess, ids: string[], ms: number): Promise<string[]> {
+    const coap = new CoapUdpClient(gw.coapPort)
+    const left = new Set(ids)
+    const end = Date.now() + ms
+    try {
+        while (left.size > 0 && Date.now() < end) {
+            const round = [...left]
+            for (let i = 0; i < round.length; i += 25)
+                await Promise.all(
+                    round.slice(i, i + 25).map(async (id) => {
+                        if ((await coap.get(`/${id}/sensors/temperature`, 3500)).code === "2.05") left.delete(id)
+                    })
+                )
+            // a board the gateway lists offline is answered at once: do not spin on it
+            if (left.size > 0) await sleep(200)
+        }
+    } finally {
+        coap.close()
+    }
+    return [...left]
 }
 
 function gwsAlive(gws: GatewayProcess[], name: string): boolean {

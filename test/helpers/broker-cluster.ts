@@ -53,6 +53,14 @@ export interface ClusterOptions {
      * not seen acknowledged come again only after it.
      */
     ackWaitS?: number
+    /**
+     * Replicas of the JetStream consumer behind each MQTT QoS 1 subscription (NATS's mqtt
+     * consumer_replicas; default: as many as the MQTT streams, 3 on 3 nodes). 1 makes a
+     * subscription cost no Raft group, but its state lives on one node only (docs/cluster.md).
+     */
+    consumerReplicas?: number
+    /** Keep those consumers' state in memory instead of on disk (NATS's mqtt consumer_memory_storage). */
+    consumerMemoryStorage?: boolean
 }
 
 /** Starts n nodes (default 3) and resolves once every node answers an MQTT CONNECT with CONNACK 0. */
@@ -75,7 +83,7 @@ export async function startBrokerCluster(n = 3, options: ClusterOptions = {}): P
                 `http: 127.0.0.1:${p.http}`,
                 `jetstream { store_dir: "${join(dir, name)}" }`,
                 `cluster { name: devs-link, listen: 127.0.0.1:${p.route}, routes: [${routes}] }`,
-                `mqtt { listen: 127.0.0.1:${p.mqtt}${options.ackWaitS ? `, ack_wait: "${options.ackWaitS}s"` : ""} }`,
+                `mqtt { ${mqttSettings(p.mqtt, options)} }`,
             ].join("\n") + "\n"
         )
         return makeNode(bin, name, conf, p.mqtt, p.http)
@@ -96,6 +104,14 @@ export async function startBrokerCluster(n = 3, options: ClusterOptions = {}): P
         throw e
     }
     return cluster
+}
+
+function mqttSettings(port: number, o: ClusterOptions): string {
+    const s = [`listen: 127.0.0.1:${port}`]
+    if (o.ackWaitS) s.push(`ack_wait: "${o.ackWaitS}s"`)
+    if (o.consumerReplicas) s.push(`consumer_replicas: ${o.consumerReplicas}`)
+    if (o.consumerMemoryStorage) s.push("consumer_memory_storage: true")
+    return s.join(", ")
 }
 
 function makeNode(bin: string, name: string, conf: string, port: number, httpPort: number) {

@@ -34,6 +34,7 @@ describe.skipIf(!natsServerPath())("fleet failover (50 boards, 3 broker nodes, 2
         const broker = r.brokerKill
         expect(broker?.devicesDropped).toBeGreaterThan(0)
         expect(broker?.notBack).toEqual([])
+        expect(broker?.unreachable).toEqual([])
         expect(broker?.backS).toBeDefined()
 
         // telemetry kept flowing through both kills, and every acknowledged message arrived
