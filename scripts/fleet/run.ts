@@ -388,17 +388,20 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     }
 }
 
+/** The boards that did not answer a GET through `gw` within `ms`, each with what the last try got. */
 async function unreachableBoards(gw: GatewayProcess, ids: string[], ms: number): Promise<string[]> {
     const coap = new CoapUdpClient(gw.coapPort)
-    const left = new Set(ids)
+    const left = new Map(ids.map((id) => [id, "not tried"]))
     const end = Date.now() + ms
     try {
         while (left.size > 0 && Date.now() < end) {
-            const round = [...left]
+            const round = [...left.keys()]
             for (let i = 0; i < round.length; i += 25)
                 await Promise.all(
                     round.slice(i, i + 25).map(async (id) => {
-                        if ((await coap.get(`/${id}/sensors/temperature`, 3500)).code === "2.05") left.delete(id)
+                        const r = await coap.get(`/${id}/sensors/temperature`, 3500)
+                        if (r.code === "2.05") left.delete(id)
+                        else left.set(id, `${r.code} ${r.payload.toString().slice(0, 60)}`)
                     })
                 )
             // a board the gateway lists offline is answered at once: do not spin on it
@@ -407,7 +410,7 @@ async function unreachableBoards(gw: GatewayProcess, ids: string[], ms: number):
     } finally {
         coap.close()
     }
-    return [...left]
+    return [...left].map(([id, last]) => `${id}: ${last}`)
 }
 
 function gwsAlive(gws: GatewayProcess[], name: string): boolean {
