@@ -1,6 +1,6 @@
 // Fleet simulator and benchmark:
 //   npm run fleet -- [--devices N] [--gateways G] [--brokers B] [--seconds S] [--telemetry-ms T]
-//                    [--workers W] [--timeout S] [--no-failover] [--no-compare] [--json]
+//                    [--workers W] [--timeout S] [--consumer-replicas R] [--no-failover] [--no-compare] [--json]
 // N simulated boards (the firmware's CoAP endpoint over MQTT, QoS 1 telemetry with sequence
 // numbers, each with its own client id and credentials) on one Mosquitto (--brokers 1) or a
 // B-node NATS cluster, G gateway processes serving them, request load through the gateways, then
@@ -9,10 +9,10 @@
 import { pathToFileURL } from "node:url"
 import { cpus, totalmem } from "node:os"
 import { intArg, parseFlags, runTool, UsageError } from "./lib/cli-args"
-import { runFleet, FleetOptions, FleetResult, Progress } from "./fleet/run"
+import { runFleet, FleetOptions, FleetResult, Progress, DEFAULT_CONSUMER_REPLICAS } from "./fleet/run"
 
 const USAGE =
-    "usage: npm run fleet -- [--devices N] [--gateways G] [--brokers B] [--seconds S] [--telemetry-ms T] [--workers W] [--timeout S] [--no-failover] [--no-compare] [--json]"
+    "usage: npm run fleet -- [--devices N] [--gateways G] [--brokers B] [--seconds S] [--telemetry-ms T] [--workers W] [--timeout S] [--consumer-replicas R] [--no-failover] [--no-compare] [--json]"
 
 const FLAGS = {
     devices: { type: "string" },
@@ -22,6 +22,7 @@ const FLAGS = {
     "telemetry-ms": { type: "string" },
     workers: { type: "string" },
     timeout: { type: "string" },
+    "consumer-replicas": { type: "string" },
     "no-failover": { type: "boolean" },
     "no-compare": { type: "boolean" },
     json: { type: "boolean" },
@@ -38,7 +39,10 @@ export function fleetOptions(argv: string[]): { options: FleetOptions; compare: 
         workers: intArg("--workers", v.workers as string | undefined, 8, 1, 256),
         onlineTimeoutS: intArg("--timeout", v.timeout as string | undefined, 180, 5, 3600),
         failover: !v["no-failover"],
+        consumerReplicas: intArg("--consumer-replicas", v["consumer-replicas"] as string | undefined, DEFAULT_CONSUMER_REPLICAS, 1, 7),
     }
+    if (options.brokers > 1 && (options.consumerReplicas ?? 1) > options.brokers)
+        throw new UsageError(`--consumer-replicas ${options.consumerReplicas} is more than the ${options.brokers} nodes`)
     if (options.brokers === 2)
         throw new UsageError("--brokers 2 cannot survive the loss of a node (a JetStream quorum needs 2 of 3): give 1 or 3 or more")
     return { options, compare: options.brokers > 1 && !v["no-compare"], json: !!v.json }
@@ -59,12 +63,12 @@ export function summary(runs: FleetResult[]): string {
         ["CoAP p50 / p99 (ms)", (r) => `${f(r.coap.p50Ms)} / ${f(r.coap.p99Ms)}`],
         ["JSON-RPC round trips/s (HTTP front)", (r) => f(r.rpc.perS, 1)],
         ["JSON-RPC p50 / p99 (ms)", (r) => `${f(r.rpc.p50Ms)} / ${f(r.rpc.p99Ms)}`],
-        ["requests failed before the kills", (r) => `${r.coap.failed + r.rpc.failed}`],
+        ["requests failed / retried before the kills", (r) => `${r.coap.failed + r.rpc.failed} / ${r.coap.retried + r.rpc.retried}`],
         ["gateway memory per device (bytes)", (r) => f(r.gatewayBytesPerDevice)],
         ["gateway killed: its requests lost", (r) => (r.gatewayKill ? `${r.gatewayKill.requestsLost}` : "-")],
         [
-            "gateway killed: others failed/sent",
-            (r) => (r.gatewayKill ? `${r.gatewayKill.othersFailed}/${r.gatewayKill.othersRequests}` : "-"),
+            "gateway killed: others failed/retried/sent",
+            (r) => (r.gatewayKill ? `${r.gatewayKill.othersFailed}/${r.gatewayKill.othersRetried}/${r.gatewayKill.othersRequests}` : "-"),
         ],
         ["broker node killed: devices dropped", (r) => (r.brokerKill ? `${r.brokerKill.devicesDropped}` : "-")],
         ["broker node killed: all back after (s)", (r) => (r.brokerKill ? f(r.brokerKill.backS, 1) : "-")],
@@ -73,6 +77,8 @@ export function summary(runs: FleetResult[]): string {
             (r) => (r.brokerKill ? `${r.brokerKill.requestsLost}/${r.brokerKill.requestsDuring}` : "-"),
         ],
         ["QoS 1 telemetry acked / lost", (r) => `${r.qos1.acked} / ${r.qos1.lost}`],
+        ["event loop delay p99 / max, fleet (ms)", (r) => `${f(r.loopDelay.fleetP99Ms)} / ${f(r.loopDelay.fleetMaxMs)}`],
+        ["gateway loop stalls > 250 ms (longest)", (r) => `${r.loopDelay.gatewayStalls} (${r.loopDelay.gatewayMaxStallMs})`],
     ]
     const heads = runs.map((r) => (r.brokers === 1 ? "1 Mosquitto" : `${r.brokers}-node cluster`))
     if (runs.length === 2) heads.push("cluster / Mosquitto")

@@ -4,6 +4,7 @@
 // collector can tell exactly which acknowledged messages never arrived.
 import { connectNode, MqttClient, NodeStreamConnector } from "../../src/host/mqtt"
 import { BoardCoap, boardCoapMessage, boardCoapTopic } from "../../src/coap/server/board-coap"
+import { decodeTcpMessage } from "../../src/coap/codec/codec"
 import { SlimModel } from "../../test/interop/coap-tcp/sim-board"
 
 export interface FleetBoard {
@@ -21,6 +22,33 @@ export interface FleetBoard {
     seq: number
     publishTelemetry(): void
     stop(): void
+    /** Every CoAP request the board received, by token: when it came, when its answer went out and was acknowledged. */
+    requests: Map<string, RequestTrace>
+    /** When its connection closed and when it connected again (Date.now()). */
+    links: { up: number[]; down: number[] }
+}
+
+export interface RequestTrace {
+    /** The request's body (a JSON-RPC call carries its id), empty for a GET. */
+    body: string
+    rx: number
+    tx?: number
+    acked?: number
+}
+
+function frameBody(f: Buffer): string {
+    try {
+        return decodeTcpMessage(f).payload.toString()
+    } catch {
+        return ""
+    }
+}
+
+/** The token of an RFC 8323 frame (Len/TKL byte, extended length, code, token), hex. */
+function frameToken(f: Buffer): string {
+    const len = f[0] >> 4
+    const at = 1 + (len === 13 ? 1 : len === 14 ? 2 : len === 15 ? 4 : 0) + 1
+    return f.subarray(at, at + (f[0] & 15)).toString("hex")
 }
 
 export function fleetBoard(id: string, url: string): FleetBoard {
@@ -39,7 +67,20 @@ export function fleetBoard(id: string, url: string): FleetBoard {
         will: { topic: status, payload: '{"state":"offline"}', qos: 1, retain: true },
     })
     const model = new SlimModel(id)
-    const coap = new BoardCoap("devices", id, model, (t, p) => client.publishNoWait(t, p, { qos: 1 }), {})
+    const requests = new Map<string, RequestTrace>()
+    const coap = new BoardCoap(
+        "devices",
+        id,
+        model,
+        (t, p) => {
+            const r = requests.get(frameToken(p))
+            if (r) r.tx = Date.now()
+            client.publishNoWait(t, p, { qos: 1 }, (err?: Error) => {
+                if (r && !err) r.acked = Date.now()
+            })
+        },
+        {}
+    )
     let subscribed = false
     let lastSuback = "subscribing"
     const b: FleetBoard = {
@@ -65,14 +106,22 @@ export function fleetBoard(id: string, url: string): FleetBoard {
         stop() {
             client.end()
         },
+        requests,
+        links: { up: [], down: [] },
     }
-    client.on("message", (topic: string, payload: Buffer) => boardCoapMessage(coap, topic, payload))
+    client.on("message", (topic: string, payload: Buffer) => {
+        if (topic === boardCoapTopic(coap) && payload.length > 1)
+            requests.set(frameToken(payload), { rx: Date.now(), body: frameBody(payload) })
+        boardCoapMessage(coap, topic, payload)
+    })
     client.on("error", () => {})
     client.on("close", () => {
+        b.links.down.push(Date.now())
         if (subscribed) b.drops++
         subscribed = false
     })
     client.on("connect", () => {
+        b.links.up.push(Date.now())
         lastSuback = "subscribing"
         client.subscribeNoWait(boardCoapTopic(coap), { qos: 1 }, (err?: Error, granted?: number[]) => {
             lastSuback = err ? "subscribe error: " + err.message : "SUBACK " + JSON.stringify(granted)

@@ -4,6 +4,7 @@ import { spawn, ChildProcess } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { dirname, join } from "node:path"
+import type { Stall } from "./loop-delay"
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
 
@@ -19,6 +20,8 @@ export interface GatewayProcess {
     /** How many boards its HTTP front lists online. */
     online(): Promise<number>
     kill(): Promise<void>
+    /** Its event loop's stalls (./report-loop-delay). */
+    stalls: Stall[]
 }
 
 export async function startGatewayProcess(name: string, mqttUrl: string, timeoutMs = 3000): Promise<GatewayProcess> {
@@ -30,6 +33,8 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
             join(ROOT, "node_modules", "tsx", "dist", "preflight.cjs"),
             "--import",
             pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href,
+            "--import",
+            pathToFileURL(join(ROOT, "scripts", "fleet", "report-loop-delay.ts")).href,
             join(ROOT, "scripts", "gateway.ts"),
         ],
         {
@@ -48,6 +53,8 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
     let out = ""
     let err = ""
     let mqttConnected = false
+    const stalls: Stall[] = []
+    let errLine = ""
     const ports = await new Promise<{ coap: number; http: number }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`gateway ${name} did not start: ${err.slice(-500)}`)), 30_000)
         proc.stdout?.on("data", (d: Buffer) => {
@@ -61,7 +68,15 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
                 resolve({ coap: Number(coap[1]), http: Number(http[1]) })
             }
         })
-        proc.stderr?.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)))
+        proc.stderr?.on("data", (d: Buffer) => {
+            const lines = (errLine + d.toString()).split("\n")
+            errLine = lines.pop() ?? ""
+            for (const l of lines) {
+                const m = /^loop-stall (\d+) (\d+)$/.exec(l)
+                if (m) stalls.push({ at: Number(m[1]), ms: Number(m[2]) })
+                else err = (err + l + "\n").slice(-4000)
+            }
+        })
         proc.once("exit", (code) => {
             clearTimeout(timer)
             reject(new Error(`gateway ${name} exited (${code}): ${err.slice(-500)}`))
@@ -70,6 +85,7 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()))
     return {
         name,
+        stalls,
         coapPort: ports.coap,
         httpPort: ports.http,
         alive: () => proc.exitCode === null && proc.signalCode === null,

@@ -6,6 +6,8 @@ import type { GatewayProcess } from "./gateway-process"
 
 export interface Sample {
     gateway: string
+    /** The board asked. */
+    id: string
     kind: "coap" | "rpc"
     ok: boolean
     /** What came back when it failed: a CoAP code, "timeout", an HTTP status or error. */
@@ -13,15 +15,25 @@ export interface Sample {
     ms: number
     /** When it was sent (Date.now()). */
     at: number
+    /**
+     * What the first attempt got when the gateway answered it with its own timeout (5.04 / 504)
+     * and the request was sent again, as a client of a gateway may (RFC 7252 5.9.3.5, RFC 9110
+     * 15.6.5: the board did not answer in time, the request was not refused). Undefined when the
+     * first attempt was the last.
+     */
+    retried?: string
 }
 
 export interface Load {
     samples: Sample[]
+    /** Requests sent and not yet done. */
+    inFlight: Set<{ gateway: string; at: number }>
     stop(): Promise<void>
 }
 
 export function startLoad(gateways: GatewayProcess[], devices: string[], workersPerGateway: number, timeoutMs: number): Load {
     const samples: Sample[] = []
+    const inFlight = new Set<{ gateway: string; at: number }>()
     let running = true
     const loops: Promise<void>[] = []
     const clients: CoapUdpClient[] = []
@@ -35,19 +47,35 @@ export function startLoad(gateways: GatewayProcess[], devices: string[], workers
                     for (let i = 0; running; i++) {
                         const id = devices[rr++ % devices.length]
                         const at = Date.now()
-                        let ok: boolean
-                        let detail: string | undefined
                         const kind = i % 2 === 0 ? "coap" : "rpc"
-                        if (kind === "coap") {
-                            const r = await coap.get(`/${id}/sensors/temperature`, timeoutMs)
-                            ok = r.code === "2.05"
-                            if (!ok) detail = `coap ${r.code} ${r.payload.toString().slice(0, 60)}`
-                        } else {
-                            detail = await rpc(gw.httpPort, id, `${gw.name}-${at}-${i}`, timeoutMs)
-                            ok = detail === undefined
+                        const flight = { gateway: gw.name, at }
+                        inFlight.add(flight)
+                        const attempt = async (): Promise<string | undefined> => {
+                            if (kind === "rpc")
+                                return rpc(gw.httpPort, id, `${gw.name}-${at}-${i}`, Math.max(1, at + timeoutMs - Date.now()))
+                            const r = await coap.get(`/${id}/sensors/temperature`, Math.max(1, at + timeoutMs - Date.now()))
+                            return r.code === "2.05" ? undefined : `coap ${r.code} ${r.payload.toString().slice(0, 60)}`
                         }
+                        let detail = await attempt()
+                        let retried: string | undefined
+                        // one more try within the same deadline when the gateway itself timed out
+                        if (detail !== undefined && /^(coap 5\.04|rpc 504) /.test(detail) && running) {
+                            retried = `${id} ${detail} after ${Date.now() - at} ms`
+                            detail = await attempt()
+                        }
+                        const ok = detail === undefined
+                        inFlight.delete(flight)
                         if (!running) break
-                        samples.push({ gateway: gw.name, kind, ok, detail: detail && `${id} ${detail}`, ms: Date.now() - at, at })
+                        samples.push({
+                            gateway: gw.name,
+                            id,
+                            kind,
+                            ok,
+                            detail: detail && `${id} ${detail}`,
+                            ms: Date.now() - at,
+                            at,
+                            retried,
+                        })
                         // a dead gateway refuses at once: do not spin on it
                         if (!ok && !gw.alive()) return
                     }
@@ -57,6 +85,7 @@ export function startLoad(gateways: GatewayProcess[], devices: string[], workers
     }
     return {
         samples,
+        inFlight,
         async stop() {
             running = false
             for (const c of clients) c.close()

@@ -7,6 +7,10 @@ import { fleetBoard, FleetBoard } from "./board"
 import { startCollector } from "./collector"
 import { startGatewayProcess, GatewayProcess } from "./gateway-process"
 import { percentile, Sample, startLoad } from "./load"
+import { CoapUdpClient } from "./coap-udp"
+import { watchLoopDelay } from "./loop-delay"
+import { diagnose, Marks } from "./diagnose"
+import { startSniffer } from "./sniffer"
 
 export interface FleetOptions {
     devices: number
@@ -23,7 +27,22 @@ export interface FleetOptions {
     /** Longest wait for the fleet to come online, and back after a kill. */
     onlineTimeoutS: number
     progress?: (p: Progress) => void
+    /**
+     * On a cluster: replicas of the JetStream consumer behind each MQTT QoS 1 subscription (NATS's
+     * mqtt consumer_replicas); default DEFAULT_CONSUMER_REPLICAS (docs/fleet.md).
+     */
+    consumerReplicas?: number
+    /** On a cluster: keep those consumers' state in memory, not on disk (mqtt consumer_memory_storage); default true. */
+    consumerMemory?: boolean
+    /** Also watch every CoAP request and response at the broker (./sniffer), for the failure diagnoses. */
+    sniff?: boolean
 }
+
+/**
+ * NATS's own default (as many as the MQTT streams): with 1 a node's death silently ends the
+ * subscriptions whose consumer it held (docs/fleet.md, measured), so 1 is only a flag.
+ */
+export const DEFAULT_CONSUMER_REPLICAS = 3
 
 export interface Progress {
     phase: string
@@ -38,6 +57,8 @@ export interface Progress {
 export interface RateFigures {
     requests: number
     failed: number
+    /** Answered only at the second attempt, after the gateway's own timeout (load.ts). */
+    retried: number
     perS: number
     p50Ms: number | undefined
     p99Ms: number | undefined
@@ -62,6 +83,10 @@ export interface FleetResult {
         /** Requests through the other gateways from the kill until 20 each were answered, and how many failed. */
         othersRequests: number
         othersFailed: number
+        /** Of those, how many succeeded only at the second attempt after the gateway's own timeout (load.ts). */
+        othersRetried: number
+        /** Each of those, with where its first attempt was lost (./diagnose). */
+        othersRetriedWhy: string[]
         /** What the first of those failures got back. */
         othersFailures: string[]
     }
@@ -74,8 +99,14 @@ export interface FleetResult {
         requestsDuring: number
         /** Devices not back when the wait ended, with their state. */
         notBack: string[]
+        /** Devices that, once all were back, did not answer a CoAP GET through a surviving gateway within 30 s. */
+        unreachable: string[]
     }
     qos1: { acked: number; received: number; lost: number }
+    /** How late the event loops ran: the fleet process (every board) and the worst gateway. */
+    loopDelay: { fleetP99Ms: number; fleetMaxMs: number; fleetStalls: number; gatewayStalls: number; gatewayMaxStallMs: number }
+    /** The first 50 requests that failed or needed their second attempt, with where each was lost (./diagnose). */
+    failures: string[]
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -92,6 +123,7 @@ function figures(samples: Sample[], kind: "coap" | "rpc", seconds: number): Rate
     return {
         requests: s.length,
         failed: s.length - ok.length,
+        retried: s.filter((x) => x.retried !== undefined).length,
         perS: ok.length / seconds,
         p50Ms: percentile(ms, 50),
         p99Ms: percentile(ms, 99),
@@ -117,6 +149,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             elapsedS: (Date.now() - started) / 1000,
         })
     const ticker = setInterval(report, 1000)
+    const loop = watchLoopDelay()
+    const marks: Marks = { events: [] }
     try {
         let urls: string[]
         let killNode: (() => Promise<void>) | undefined
@@ -126,7 +160,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             urls = [mosq.url]
         } else {
             // redelivery of a QoS 1 message a dead node had sent but not seen acknowledged comes after ack_wait
-            const cluster = await startBrokerCluster(o.brokers, { ackWaitS: 2 })
+            const cluster = await startBrokerCluster(o.brokers, {
+                ackWaitS: 2,
+                consumerReplicas: o.consumerReplicas ?? DEFAULT_CONSUMER_REPLICAS,
+                consumerMemoryStorage: o.consumerMemory ?? true,
+            })
             cleanup.push(() => cluster.stop())
             urls = cluster.nodes.map((n) => n.url)
             killNode = () => cluster.nodes[o.brokers - 1].kill()
@@ -136,6 +174,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         const collector = startCollector(rotate(urls, 0))
         cleanup.push(() => collector.stop())
         collectorTotal = () => collector.total
+        if (o.sniff) {
+            const sniffer = startSniffer(rotate(urls, 1))
+            cleanup.push(() => sniffer.stop())
+            marks.sniffer = sniffer
+            await waitFor(() => sniffer.ready(), 60_000, "the sniffer subscribed")
+        }
         await waitFor(() => collector.ready(), 60_000, "the telemetry collector subscribed")
         const gws: GatewayProcess[] = []
         cleanup.push(async () => {
@@ -191,6 +235,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         load = startLoad(gws, ids, o.workers, 5000)
         cleanup.push(() => load?.stop())
         const m0 = Date.now()
+        marks.events.push({ name: "load", at: m0 })
         const tel0 = collector.total
         await sleep(o.measureS * 1000)
         const measuredS = (Date.now() - m0) / 1000
@@ -208,12 +253,15 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             rpc: figures(window, "rpc", measuredS),
             gatewayBytesPerDevice,
             qos1: { acked: 0, received: 0, lost: 0 },
+            loopDelay: { fleetP99Ms: 0, fleetMaxMs: 0, fleetStalls: 0, gatewayStalls: 0, gatewayMaxStallMs: 0 },
+            failures: [],
         }
 
         if (o.failover && o.gateways >= 2) {
             phase = "gateway killed"
             const victim = gws[gws.length - 1]
             const tKill = Date.now()
+            marks.events.push({ name: "gwkill", at: tKill })
             await victim.kill()
             // the window closes once the other gateways have answered enough requests sent after the kill
             const samples = load.samples
@@ -222,8 +270,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 () => {}
             )
             const tEnd = Date.now()
-            // the other gateways' requests that were under way at the kill or sent after it, done by then
-            const others = samples.filter((s) => s.gateway !== victim.name && s.at + s.ms >= tKill && s.at + s.ms <= tEnd)
+            // the other gateways' requests that were under way at the kill or sent until the window
+            // closed, each counted once it is done (a failure may take the whole request timeout)
+            const inWindow = (s: { gateway: string; at: number }) => s.gateway !== victim.name && s.at <= tEnd
+            const inFlight = load.inFlight
+            await waitFor(() => ![...inFlight].some(inWindow), 30_000, "the window's requests done").catch(() => {})
+            const others = samples.filter((s) => inWindow(s) && s.at + s.ms >= tKill)
             // the killed gateway's losses are counted once each of its requesters has seen its request
             // fail (a CoAP one only at its timeout)
             const victimFailed = () => samples.filter((s) => s.gateway === victim.name && !s.ok && s.at + s.ms >= tKill).length
@@ -232,6 +284,18 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 requestsLost: victimFailed(),
                 othersRequests: others.length,
                 othersFailed: others.filter((s) => !s.ok).length,
+                othersRetried: others.filter((s) => s.retried !== undefined).length,
+                othersRetriedWhy: others
+                    .filter((s) => s.retried !== undefined)
+                    .map((s) =>
+                        diagnose(
+                            s,
+                            boards.find((b) => b.id === s.id),
+                            loop.stalls,
+                            gws.find((g) => g.name === s.gateway)?.stalls ?? [],
+                            marks
+                        )
+                    ),
                 othersFailures: others
                     .filter((s) => !s.ok)
                     .slice(0, 5)
@@ -242,6 +306,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             phase = "broker node killed"
             const drops0 = boards.reduce((n, b) => n + b.drops, 0)
             const tKill = Date.now()
+            marks.events.push({ name: "nodekill", at: tKill })
             await killNode()
             // its clients' sockets close with the process: wait until those drops are seen
             await waitFor(
@@ -259,6 +324,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 await sleep(100)
             }
             const tBack = Date.now()
+            // connected and subscribed is the board's view; what counts is that a request reaches it
+            // (a subscription whose JetStream consumer lived on the dead node would not deliver)
+            const survivor = gws.find((g) => g.alive())
+            const unreachable = survivor ? await unreachableBoards(survivor, ids, 30_000) : ids
             const during = load.samples.filter((s) => s.at + s.ms >= tKill && s.at <= tBack && gwsAlive(gws, s.gateway))
             result.brokerKill = {
                 devicesDropped: boards.reduce((n, b) => n + b.drops, 0) - drops0,
@@ -266,6 +335,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 requestsLost: during.filter((s) => !s.ok).length,
                 requestsDuring: during.length,
                 notBack: boards.filter((b) => !b.ready()).map((b) => `${b.id}: ${b.state()}`),
+                unreachable,
             }
         }
 
@@ -291,8 +361,22 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         let ackedTotal = 0
         for (const s of acked.values()) ackedTotal += s.size
         result.qos1 = { acked: ackedTotal, received: collector.total, lost: collector.missing(acked) }
+        const gwStalls = gws.flatMap((g) => g.stalls)
+        result.loopDelay = {
+            fleetP99Ms: loop.p99Ms(),
+            fleetMaxMs: loop.maxMs(),
+            fleetStalls: loop.stalls.length,
+            gatewayStalls: gwStalls.length,
+            gatewayMaxStallMs: Math.max(0, ...gwStalls.map((x) => x.ms)),
+        }
+        const byId = new Map(boards.map((b) => [b.id, b]))
+        result.failures = load.samples
+            .filter((x) => !x.ok || x.retried !== undefined)
+            .slice(0, 50)
+            .map((x) => diagnose(x, byId.get(x.id), loop.stalls, gws.find((g) => g.name === x.gateway)?.stalls ?? [], marks))
         return result
     } finally {
+        loop.stop()
         clearInterval(ticker)
         phase = "stopping"
         for (const c of cleanup.reverse()) {
@@ -303,6 +387,31 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             }
         }
     }
+}
+
+/** The boards that did not answer a GET through `gw` within `ms`, each with what the last try got. */
+async function unreachableBoards(gw: GatewayProcess, ids: string[], ms: number): Promise<string[]> {
+    const coap = new CoapUdpClient(gw.coapPort)
+    const left = new Map(ids.map((id) => [id, "not tried"]))
+    const end = Date.now() + ms
+    try {
+        while (left.size > 0 && Date.now() < end) {
+            const round = [...left.keys()]
+            for (let i = 0; i < round.length; i += 25)
+                await Promise.all(
+                    round.slice(i, i + 25).map(async (id) => {
+                        const r = await coap.get(`/${id}/sensors/temperature`, 3500)
+                        if (r.code === "2.05") left.delete(id)
+                        else left.set(id, `${r.code} ${r.payload.toString().slice(0, 60)}`)
+                    })
+                )
+            // a board the gateway lists offline is answered at once: do not spin on it
+            if (left.size > 0) await sleep(200)
+        }
+    } finally {
+        coap.close()
+    }
+    return [...left].map(([id, last]) => `${id}: ${last}`)
 }
 
 function gwsAlive(gws: GatewayProcess[], name: string): boolean {

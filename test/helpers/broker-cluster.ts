@@ -10,7 +10,6 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { freePort } from "./ports"
 import { exited, track } from "./processes"
-import { untilAsync } from "./wait"
 
 /** The nats-server binary, or undefined when it is not installed (scripts/install-system-deps.sh installs it). */
 export function natsServerPath(): string | undefined {
@@ -44,6 +43,8 @@ export interface BrokerCluster {
 }
 
 const READY_MS = 30_000
+/** Between two rounds of probes of a node that is not ready yet. */
+const POLL_MS = 10
 
 export interface ClusterOptions {
     /**
@@ -54,6 +55,14 @@ export interface ClusterOptions {
     ackWaitS?: number
     /** More lines for every node's configuration, e.g. an `authorization` block with permissions. */
     extraConfig?: string
+    /**
+     * Replicas of the JetStream consumer behind each MQTT QoS 1 subscription (NATS's mqtt
+     * consumer_replicas; default: as many as the MQTT streams, 3 on 3 nodes). 1 makes a
+     * subscription cost no Raft group, but its state lives on one node only (docs/cluster.md).
+     */
+    consumerReplicas?: number
+    /** Keep those consumers' state in memory instead of on disk (NATS's mqtt consumer_memory_storage). */
+    consumerMemoryStorage?: boolean
 }
 
 /** Starts n nodes (default 3; 1 is a standalone node) and resolves once every node answers an MQTT CONNECT with CONNACK 0. */
@@ -77,7 +86,7 @@ export async function startBrokerCluster(n = 3, options: ClusterOptions = {}): P
                 `jetstream { store_dir: "${join(dir, name)}" }`,
                 // one node alone runs JetStream standalone: a cluster of one never elects a meta leader
                 n > 1 ? `cluster { name: devs-link, listen: 127.0.0.1:${p.route}, routes: [${routes}] }` : "",
-                `mqtt { listen: 127.0.0.1:${p.mqtt}${options.ackWaitS ? `, ack_wait: "${options.ackWaitS}s"` : ""} }`,
+                `mqtt { ${mqttSettings(p.mqtt, options)} }`,
                 options.extraConfig ?? "",
             ].join("\n") + "\n"
         )
@@ -101,6 +110,14 @@ export async function startBrokerCluster(n = 3, options: ClusterOptions = {}): P
     return cluster
 }
 
+function mqttSettings(port: number, o: ClusterOptions): string {
+    const s = [`listen: 127.0.0.1:${port}`]
+    if (o.ackWaitS) s.push(`ack_wait: "${o.ackWaitS}s"`)
+    if (o.consumerReplicas) s.push(`consumer_replicas: ${o.consumerReplicas}`)
+    if (o.consumerMemoryStorage) s.push("consumer_memory_storage: true")
+    return s.join(", ")
+}
+
 function makeNode(bin: string, name: string, conf: string, port: number, httpPort: number) {
     let child: ChildProcess | undefined
     let logText = ""
@@ -119,16 +136,35 @@ function makeNode(bin: string, name: string, conf: string, port: number, httpPor
      */
     async function ready(health: boolean): Promise<void> {
         const proc = child
-        await untilAsync(
-            async () => {
+        // the deadline cancels whichever probe is still open, so a node that accepts and never
+        // answers cannot hold the loop past it; the probes themselves end only on an answer or a close
+        const open = new Set<Probe>()
+        let expired = false
+        const deadline = setTimeout(() => {
+            expired = true
+            for (const p of open) p.cancel()
+        }, READY_MS)
+        const run = async (p: Probe): Promise<boolean> => {
+            open.add(p)
+            if (expired) p.cancel()
+            try {
+                return await p.result
+            } finally {
+                open.delete(p)
+            }
+        }
+        try {
+            for (;;) {
                 if (!proc || proc.exitCode !== null) throw new Error(`nats-server ${name} exited: ${logText}`)
-                return (!health || (await healthy(httpPort))) && (await connackOk(port))
-            },
-            READY_MS,
-            `nats-server ${name} serving MQTT on ${port}`
-        ).catch((e: Error) => {
-            throw new Error(`${e.message}\n${logText.slice(-3000)}`)
-        })
+                if ((!health || (await run(healthy(httpPort)))) && (await run(connackOk(port)))) return
+                if (expired) throw new Error(`timed out after ${READY_MS} ms waiting for nats-server ${name} serving MQTT on ${port}`)
+                await new Promise((r) => setTimeout(r, POLL_MS))
+            }
+        } catch (e) {
+            throw new Error(`${(e as Error).message}\n${logText.slice(-3000)}`)
+        } finally {
+            clearTimeout(deadline)
+        }
     }
     async function signal(sig: NodeJS.Signals): Promise<void> {
         const proc = child
@@ -154,32 +190,44 @@ function makeNode(bin: string, name: string, conf: string, port: number, httpPor
     }
 }
 
+/** A check in flight: its answer, and a way to end it early (false) when the caller gives up. */
+interface Probe {
+    result: Promise<boolean>
+    cancel(): void
+}
+
 /** The node's monitoring endpoint says it is healthy, JetStream included. */
-function healthy(httpPort: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const req = get({ host: "127.0.0.1", port: httpPort, path: "/healthz", timeout: 2000 }, (res) => {
+function healthy(httpPort: number): Probe {
+    let cancel = () => {}
+    const result = new Promise<boolean>((resolve) => {
+        const req = get({ host: "127.0.0.1", port: httpPort, path: "/healthz" }, (res) => {
             res.resume()
             resolve(res.statusCode === 200)
         })
-        req.on("timeout", () => req.destroy())
         req.on("error", () => resolve(false))
+        req.on("close", () => resolve(false))
+        cancel = () => req.destroy()
     })
+    return { result, cancel: () => cancel() }
 }
 
 // CONNECT (MQTT 3.1.1 §3.1), clean session, keepalive 10 s, client id "ready": the bytes alone,
 // so the helper does not depend on the client under test.
 const CONNECT = Buffer.from([0x10, 17, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 10, 0, 5, 0x72, 0x65, 0x61, 0x64, 0x79])
 
-/** One MQTT CONNECT answered by CONNACK with return code 0 (§3.2.2.3). */
-function connackOk(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const s = connect(port, "127.0.0.1")
+/**
+ * One MQTT CONNECT answered by CONNACK with return code 0 (§3.2.2.3). It ends when the node
+ * answers, or closes or refuses the connection (a node whose JetStream is not ready closes it
+ * after its own request timeout), or when cancelled.
+ */
+function connackOk(port: number): Probe {
+    const s = connect(port, "127.0.0.1")
+    const result = new Promise<boolean>((resolve) => {
         let got = Buffer.alloc(0)
         const done = (ok: boolean) => {
             s.destroy()
             resolve(ok)
         }
-        s.setTimeout(3000, () => done(false))
         s.once("connect", () => s.write(CONNECT))
         s.on("data", (d: Buffer) => {
             got = Buffer.concat([got, d])
@@ -188,4 +236,5 @@ function connackOk(port: number): Promise<boolean> {
         s.once("error", () => done(false))
         s.once("close", () => resolve(false))
     })
+    return { result, cancel: () => s.destroy() }
 }
