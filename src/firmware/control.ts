@@ -125,7 +125,7 @@ export function commandRequest(setPrefix: string, topic: string, payload: string
  * (all of them with `force`, after a connect). Never throws.
  */
 export async function syncStates(app: DeviceCore, bus: MessageBus, states: Record<string, string>, force: boolean): Promise<void> {
-    let key: string = undefined
+    let key: string | undefined = undefined
     try {
         for (const a of app.actuators) {
             const s = stateText(a)
