@@ -23,7 +23,7 @@ import {
 } from "./packets"
 import { checkTopicFilterChars, topicNameBytes } from "./topics"
 import { utf8Bytes } from "./utf8"
-import { putU16be } from "../../util/bytes"
+import { putU16be, putUtf8, utf8Length } from "../../util/bytes"
 
 /** 2.2.3: the largest Remaining Length four varint bytes can carry. */
 export const MAX_REMAINING_LENGTH = 268435455
@@ -86,12 +86,23 @@ function checkQos(qos: number, rule: string): void {
  * 3.3 PUBLISH, the hot path: no intermediate objects; packetId is ignored for QoS 0. The topic is
  * checked here (topicNameBytes, cached per topic); QoS, DUP and the packet id are the caller's:
  * the session checks QoS on publish() and takes ids from its allocator, and encodePacket checks
- * all three (3.3.1-4, 3.3.1-2, 2.3.1-1) for any other caller.
+ * all three (3.3.1-4, 3.3.1-2, 2.3.1-1) for any other caller. A string payload is written as its
+ * UTF-8 bytes straight into the packet: a Buffer of it first would be one more copy of the whole
+ * payload, and in the board's heap, which never moves anything, every copy of a large reply
+ * needs a free block of its whole size.
  */
-export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, packetId: number): Buffer {
+export function encodePublish(
+    topic: string,
+    payload: Buffer | string,
+    qos: number,
+    retain: boolean,
+    dup: boolean,
+    packetId: number
+): Buffer {
     const tb = topicNameBytes(topic)
     const tl = tb.length
-    const remaining = 2 + tl + (qos > 0 ? 2 : 0) + payload.length
+    const text = typeof payload === "string"
+    const remaining = 2 + tl + (qos > 0 ? 2 : 0) + (text ? utf8Length(payload as string) : (payload as Buffer).length)
     const first = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0)
     // written out inline for short packets: this runs once per message, and a call is not free in the VM
     let b: Buffer
@@ -111,7 +122,8 @@ export function encodePublish(topic: string, payload: Buffer, qos: number, retai
         b[o + 1] = packetId
         o += 2
     }
-    b.set(payload, o)
+    if (text) putUtf8(b, o, payload as string)
+    else b.set(payload as Buffer, o)
     return b
 }
 

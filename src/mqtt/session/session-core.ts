@@ -479,12 +479,12 @@ export class SessionCore {
         checkArg(done, "a function or undefined", "callback")
         checkQos(qos, this.maxQos)
         validateTopicName(topic)
-        const bytes = typeof payload === "string" ? Buffer.from(payload as string) : (payload as Buffer)
         // message records are recycled (at most a window's worth are kept, recycle()), so a
         // steady pipelined stream allocates nothing per message beyond the packet buffer
         const m = this.spare.pop() || ({} as OutMessage)
         m.topic = topic
-        m.payload = bytes
+        // kept as given: encodePublish writes a string's bytes into the packet, with no copy before
+        m.payload = payload
         m.qos = qos
         m.retain = retain
         m.packetId = 0
@@ -706,7 +706,7 @@ export function recycle(sess: SessionCore, m: OutMessage): void {
     if (sess.spare.length >= sess.opts.inflightWindow) return
     // drop references so the pool keeps no payload alive; publish() sets every field again
     // before the record is used, so the casts never let an undefined be read
-    m.payload = undefined as unknown as Buffer
+    m.payload = undefined as unknown as string
     m.done = undefined
     m.topic = undefined as unknown as string
     sess.spare.push(m)
