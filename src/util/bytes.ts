@@ -77,12 +77,3 @@ export function utf8Length(s: string): number {
     const n = (s as any).byteLength
     return typeof n === "number" ? n : (Buffer as any).byteLength(s)
 }
-
-/**
- * Writes the UTF-8 bytes of `s` into b at o (b must have utf8Length(s) bytes of room there), with
- * no Buffer in between: DeviceScript's blitAt copies a string's bytes, Node's write encodes.
- */
-export function putUtf8(b: Buffer, o: number, s: string): void {
-    if (typeof (s as any).byteLength === "number") (b as any).blitAt(o, s, 0, b.length - o)
-    else (b as any).write(s, o)
-}
