@@ -29,6 +29,12 @@ import { errText } from "./err-text"
  */
 export const SEND_MAX = 1024
 /**
+ * Piece of a text payload per send(): small, because what the text is sent as must be allocated
+ * while the heap is at its most fragmented (a reply is being sent); with 1 KB pieces and 18 KB of
+ * the heap held by the soak's ballast, no free block of 1 KB was left (docs/faults.md, "Memory").
+ */
+const TEXT_PIECE = 256
+/**
  * The ESP32 runtime queues writes (50 entries) and throws "send error -1" when the queue is full;
  * such a send is retried after 10, 20, 40 ... ms, up to this much waiting in all, before the link
  * is given up.
@@ -40,11 +46,23 @@ export interface Sender {
     send(buf: Buffer): Promise<void>
 }
 
-/** Sends data in pieces of at most SEND_MAX bytes, retrying a full send queue with backoff. */
-export async function sendInPieces(sock: Sender, data: Buffer): Promise<void> {
-    const n = data.length
-    for (let off = 0; off < n; off += SEND_MAX) {
-        const piece = n <= SEND_MAX ? data : data.slice(off, Math.min(off + SEND_MAX, n))
+/**
+ * Sends data in pieces of at most SEND_MAX bytes, retrying a full send queue with backoff. Text
+ * (a PUBLISH's payload after its header, src/io.ts) goes as its UTF-8 bytes, copied into pieces
+ * of TEXT_PIECE bytes (blitAt counts bytes), so no Buffer of the whole text is made.
+ */
+export async function sendInPieces(sock: Sender, data: Buffer | string): Promise<void> {
+    const text = typeof data === "string"
+    // a DeviceScript string's byteLength: its UTF-8 size
+    const n = text ? (data as any).byteLength : (data as Buffer).length
+    const step = text ? TEXT_PIECE : SEND_MAX
+    for (let off = 0; off < n; off += step) {
+        const k = n - off < step ? n - off : step
+        let piece = data as Buffer
+        if (text) {
+            piece = Buffer.alloc(k)
+            piece.blitAt(0, data as any, off, k)
+        } else if (n > SEND_MAX) piece = piece.slice(off, off + k)
         for (let wait = 10; ; wait *= 2) {
             try {
                 await sock.send(piece)
@@ -79,7 +97,7 @@ const CONNECT_TIMEOUT_MS = 30000
 
 export class DsNetStream implements Stream {
     private socket: Socket = undefined
-    private queue: Buffer[] = []
+    private queue: (Buffer | string)[] = []
     private writing = false
     private closed = false
     private reported = false
@@ -158,7 +176,7 @@ export class DsNetStream implements Stream {
         return true
     }
 
-    write(data: Buffer): void {
+    write(data: Buffer | string): void {
         if (this.closed) return
         this.queue.push(data)
         if (this.socket && !this.writing) this.startWriter()
@@ -197,18 +215,18 @@ export class DsNetStream implements Stream {
         this.watching = false
     }
 
-    /** The next queued packet, or several whole packets joined if they fit in COALESCE_MAX. */
-    private takeBatch(): Buffer {
+    /** The next queued packet, or several whole packets joined if they fit in COALESCE_MAX; text alone. */
+    private takeBatch(): Buffer | string {
         const q = this.queue
         let n = 1
         let bytes = q[0].length
-        while (n < q.length && bytes + q[n].length <= COALESCE_MAX) {
+        while (n < q.length && typeof q[0] !== "string" && typeof q[n] !== "string" && bytes + q[n].length <= COALESCE_MAX) {
             bytes += q[n].length
             n++
         }
         if (n === 1) return q.shift()
         // the runtime's concat: faster than a copy loop in bytecode (bench --phases pieces)
-        const out = Buffer.concat(...q.slice(0, n))
+        const out = Buffer.concat(...(q.slice(0, n) as Buffer[]))
         q.insert(0, -n)
         return out
     }

@@ -14,7 +14,7 @@ import { DsNetConnector } from "../net-stream"
 
 class NullStream implements Stream {
     written = 0
-    write(data: Buffer): void {
+    write(data: Buffer | string): void {
         this.written++
     }
     close(): void {}
