@@ -32,11 +32,6 @@ export class DsCompletion<T> implements Completion<T> {
         this.finish()
     }
 
-    /** True once resolved or rejected (for callers that poll instead of waiting). */
-    isDone(): boolean {
-        return this.done
-    }
-
     private finish(): void {
         this.done = true
         const w = this.waiters
@@ -45,11 +40,10 @@ export class DsCompletion<T> implements Completion<T> {
     }
 }
 
-// A class, not an object literal: DeviceScript rejects method shorthand in object literals.
-export class DsCompletionFactory implements CompletionFactory {
-    create<T>(): Completion<T> {
+// An object literal with a function expression (DeviceScript rejects method shorthand in object
+// literals), not a class: no constructor or prototype in the image.
+export const dsCompletions: CompletionFactory = {
+    create: function <T>(): Completion<T> {
         return new DsCompletion<T>()
-    }
+    },
 }
-
-export const dsCompletions: CompletionFactory = new DsCompletionFactory()
