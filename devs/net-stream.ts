@@ -17,7 +17,7 @@
 // Every socket error ends up in onClose(reason), exactly once per stream: an exception escaping
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
-import { connect, Socket } from "./socket"
+import { close, connect, recv, Socket } from "./socket"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
 import { errText } from "./err-text"
 
@@ -173,7 +173,7 @@ async function run(s: DsNetStream): Promise<void> {
     while (!s.closed) {
         let chunk: Buffer
         try {
-            chunk = await sock.recv(RECV_POLL_MS)
+            chunk = await recv(sock, RECV_POLL_MS)
         } catch (e) {
             // "terminated" when another stream took the socket, or the socket's error text.
             if (!s.closed) finish(s, errText(e))
@@ -256,7 +256,7 @@ async function fail(s: DsNetStream, reason: string): Promise<void> {
 
 async function closeSocket(sock: Socket): Promise<void> {
     try {
-        await sock.close()
+        await close(sock)
     } catch (e) {
         // Already gone; nothing else to release.
     }
