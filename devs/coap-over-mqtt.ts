@@ -50,7 +50,8 @@ export function startCoapOverMqtt(
         deviceId,
         model,
         (topic: string, payload: Buffer) => {
-            client.publishNoWait(topic, payload, { qos: 1 }, (err: Error) => {})
+            // no callback: nothing waits for the reply's PUBACK
+            client.publishNoWait(topic, payload, { qos: 1 })
         },
         opts
     )
