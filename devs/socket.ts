@@ -24,9 +24,12 @@ let current: Socket = undefined
 
 export class Socket {
     buffers: Buffer[] = []
-    /** Why the socket ended with an error, as thrown by recv(); closed: it ended. */
-    error: string = undefined
-    closed = false
+    /**
+     * Why the socket ended with an error, as thrown by recv(); closed: it ended. Declared, not
+     * initialised (an initialiser costs constructor bytecode): undefined reads as "no error", "open".
+     */
+    declare error: string
+    declare closed: boolean
     /** Emits on every event: true when open, false otherwise. */
     wake = ds.emitter<boolean>()
 
