@@ -8,7 +8,7 @@ import { MqttClientCore } from "../src/mqtt/client/client-core"
 import { DeviceApp } from "../src/firmware/app"
 import { CoapEndpoint, watchDevice } from "./coap-binding"
 import { errText } from "./err-text"
-import { AppDeviceModel } from "./device-model"
+import { appDeviceModel } from "./device-model"
 
 /**
  * runFirmware's client hook in the default firmware (devs/main*.ts): serves the CoAP endpoint
@@ -25,7 +25,7 @@ export async function serveCoapOverMqtt(client: MqttClientCore, app: DeviceApp, 
         )
         return
     }
-    const model = new AppDeviceModel(app, log)
+    const model = appDeviceModel(app, log)
     // the resources are made from the quantities the sensors report, so read them first; a failure
     // must not keep the board off MQTT
     try {
@@ -50,7 +50,8 @@ export function startCoapOverMqtt(
         deviceId,
         model,
         (topic: string, payload: Buffer) => {
-            client.publishNoWait(topic, payload, { qos: 1 }, (err: Error) => {})
+            // no callback: nothing waits for the reply's PUBACK
+            client.publishNoWait(topic, payload, { qos: 1 })
         },
         opts
     )

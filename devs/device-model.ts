@@ -11,110 +11,115 @@ import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
 import { actuatorText, checkValue, findActuator, setActuator, valueFromText } from "../src/firmware/control"
 import { Actuator } from "../src/firmware/hardware"
 
-export class AppDeviceModel implements DeviceModel {
-    /** The last readings (refresh() keeps them current); CoAP GETs never wait for a sensor. */
-    private readings: SensorReading[] = []
-
-    constructor(
-        private app: DeviceCore,
-        private log: (line: string) => void
-    ) {}
-
+/** The DeviceModel plus refresh(), which the board's sampling loop calls (devs/coap-binding.ts). */
+export interface AppDeviceModel extends DeviceModel {
     /** Reads every sensor; returns true when a value changed (then observers should be notified). */
-    async refresh(): Promise<boolean> {
-        const rs = await this.app.readSensors()
-        const next: SensorReading[] = []
-        let changed = rs.length !== this.readings.length
-        for (let i = 0; i < rs.length; i++) {
-            const r = rs[i]
-            const value = r.scaled / pow10(r.decimals)
-            next.push({ name: r.key, unit: senmlUnit(this.app, r.key), value: value, decimals: r.decimals })
-            const old = this.readings[i]
-            if (!old || old.name !== r.key || old.value !== value) changed = true
-        }
-        this.readings = next
-        return changed
-    }
+    refresh(): Promise<boolean>
+}
 
-    info(): Record<string, any> {
-        const hw = this.app.deps.hw
-        return {
-            id: this.app.deviceId,
-            board: hw.board,
-            model: hw.model,
-            firmware: FIRMWARE_NAME,
-            version: FIRMWARE_VERSION,
-            uptime_ms: this.app.uptimeMs(),
-        }
-    }
-
-    readSensors(): SensorReading[] {
-        return this.readings
-    }
-
-    getLed(): boolean {
-        const led = this.app.deps.hw.led
-        return led ? led.get() : false
-    }
-
-    setLed(on: boolean): void {
-        const led = this.app.deps.hw.led
-        if (led) setLedLater.start(led, on, this.log)
-    }
-
-    getConfig(): string {
-        return toJson(this.app.deps.config.snapshot())
-    }
-
-    /**
-     * Checks every key with the same rules as config.set (src/config/validate.ts) so a bad PUT
-     * gets its 4.00 with the reason; the accepted change is then saved in the background (flash
-     * writes are async, the DeviceModel interface is not).
-     */
-    setConfig(json: string): string {
-        let o: any
-        try {
-            o = JSON.parse(json)
-        } catch (e) {
-            return "not JSON"
-        }
-        if (o === null || typeof o !== "object" || Array.isArray(o)) return "expected a JSON object of settings"
-        for (const k of Object.keys(o)) {
-            const d = findSetting(k)
-            if (!d) return "unknown setting " + jsonString(k)
-            if (o[k] !== null) {
-                const c = checkSetting(d, o[k])
-                if (c.error !== undefined) return k + " " + c.error
+/**
+ * The model of `app`. An object literal of function expressions (DeviceScript rejects method
+ * shorthand in object literals), not a class: no constructor and no prototype entries in the image.
+ */
+export function appDeviceModel(app: DeviceCore, log: (line: string) => void): AppDeviceModel {
+    /** The last readings (refresh() keeps them current); CoAP GETs never wait for a sensor. */
+    let readings: SensorReading[] = []
+    return {
+        refresh: async function (): Promise<boolean> {
+            const rs = await app.readSensors()
+            const next: SensorReading[] = []
+            let changed = rs.length !== readings.length
+            for (let i = 0; i < rs.length; i++) {
+                const r = rs[i]
+                const value = r.scaled / pow10(r.decimals)
+                next.push({ name: r.key, unit: senmlUnit(app, r.key), value: value, decimals: r.decimals })
+                const old = readings[i]
+                if (!old || old.name !== r.key || old.value !== value) changed = true
             }
-        }
-        saveLater.start(this.app, o, this.log)
-        return undefined
-    }
+            readings = next
+            return changed
+        },
 
-    async rpc(requestJson: string): Promise<string> {
-        return await this.app.dispatcher.handle(requestJson)
-    }
+        info: function (): Record<string, any> {
+            const hw = app.deps.hw
+            return {
+                id: app.deviceId,
+                board: hw.board,
+                model: hw.model,
+                firmware: FIRMWARE_NAME,
+                version: FIRMWARE_VERSION,
+                uptime_ms: app.uptimeMs(),
+            }
+        },
 
-    /** The actuators but the LED (which has its own resource): not observable, ct 0. */
-    actuatorLinks(): string {
-        const out: string[] = []
-        for (const a of this.app.actuators) if (a.key !== "led") out.push("</actuators/" + a.key + '>;rt="' + a.key + '";if="core.a";ct=0')
-        return out.join(",")
-    }
+        readSensors: function (): SensorReading[] {
+            return readings
+        },
 
-    actuatorText(key: string): string | undefined {
-        const a = findActuator(this.app, key)
-        return a ? actuatorText(a) : undefined
-    }
+        getLed: function (): boolean {
+            const led = app.deps.hw.led
+            return led ? led.get() : false
+        },
 
-    /** Checked at once, so a bad PUT gets its 4.00 with the reason; set in the background. */
-    setActuator(key: string, text: string): string | undefined {
-        const a = findActuator(this.app, key)
-        const v = valueFromText(a, text)
-        if (v === undefined) return a.kind === "number" ? "expected a number" : 'expected "on", "off" or "toggle"'
-        const why = checkValue(a, v)
-        if (why === undefined) setActuatorLater.start(a, v, this.log)
-        return why
+        setLed: function (on: boolean): void {
+            const led = app.deps.hw.led
+            if (led) setLedLater.start(led, on, log)
+        },
+
+        getConfig: function (): string {
+            return toJson(app.deps.config.snapshot())
+        },
+
+        /**
+         * Checks every key with the same rules as config.set (src/config/validate.ts) so a bad PUT
+         * gets its 4.00 with the reason; the accepted change is then saved in the background (flash
+         * writes are async, the DeviceModel interface is not).
+         */
+        setConfig: function (json: string): string {
+            let o: any
+            try {
+                o = JSON.parse(json)
+            } catch (e) {
+                return "not JSON"
+            }
+            if (o === null || typeof o !== "object" || Array.isArray(o)) return "expected a JSON object of settings"
+            for (const k of Object.keys(o)) {
+                const d = findSetting(k)
+                if (!d) return "unknown setting " + jsonString(k)
+                if (o[k] !== null) {
+                    const c = checkSetting(d, o[k])
+                    if (c.error !== undefined) return k + " " + c.error
+                }
+            }
+            saveLater.start(app, o, log)
+            return undefined
+        },
+
+        rpc: async function (requestJson: string): Promise<string> {
+            return await app.dispatcher.handle(requestJson)
+        },
+
+        /** The actuators but the LED (which has its own resource): not observable, ct 0. */
+        actuatorLinks: function (): string {
+            const out: string[] = []
+            for (const a of app.actuators) if (a.key !== "led") out.push("</actuators/" + a.key + '>;rt="' + a.key + '";if="core.a";ct=0')
+            return out.join(",")
+        },
+
+        actuatorText: function (key: string): string | undefined {
+            const a = findActuator(app, key)
+            return a ? actuatorText(a) : undefined
+        },
+
+        /** Checked at once, so a bad PUT gets its 4.00 with the reason; set in the background. */
+        setActuator: function (key: string, text: string): string | undefined {
+            const a = findActuator(app, key)
+            const v = valueFromText(a, text)
+            if (v === undefined) return a.kind === "number" ? "expected a number" : 'expected "on", "off" or "toggle"'
+            const why = checkValue(a, v)
+            if (why === undefined) setActuatorLater.start(a, v, log)
+            return why
+        },
     }
 }
 

@@ -13,7 +13,7 @@ import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
 import { startUp } from "./start-up"
 import { FIRMWARE_NAME, version } from "../src/firmware/version"
-import { AppDeviceModel } from "./device-model"
+import { appDeviceModel } from "./device-model"
 import { startCoapOverTcp } from "./coap-over-tcp"
 import { CoapEndpoint, watchDevice } from "./coap-binding"
 
@@ -40,7 +40,7 @@ export async function runCoapFirmware(hw: BoardHardware): Promise<void> {
             },
         },
     })
-    const model = new AppDeviceModel(app, log)
+    const model = appDeviceModel(app, log)
     await model.refresh()
     const binding = config.get("COAP_BINDING") as string
     let ep: CoapEndpoint = undefined

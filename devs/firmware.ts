@@ -35,24 +35,22 @@ function log(line: string): void {
     console.log(line)
 }
 
-/** QoS 0 publishes: nobody waits for them, and a lost one is QoS 0's contract. */
-function ignore(err: Error): void {}
-
 /** MessageBus over the project's MQTT client. QoS 0 never waits (replies and telemetry must not
- * stall behind a reconnect); QoS 1 waits for PUBACK (status and discovery). The board links
- * MqttClientCore, which has no QoS 2: the application asks for QoS 1 at most. */
-class ClientBus implements MessageBus {
-    constructor(public client: MqttClientCore) {}
-    async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
+ * stall behind a reconnect), and has no callback: nobody waits for it, and a lost one is QoS 0's
+ * contract; QoS 1 waits for PUBACK (status and discovery). The board links MqttClientCore, which
+ * has no QoS 2: the application asks for QoS 1 at most. An object literal over the module's
+ * `client`, not a class: no constructor or prototype in the image. */
+const bus: MessageBus = {
+    publish: async function (topic: string, payload: string, opts: PublishOptions): Promise<void> {
         if (opts.qos === 0) {
-            this.client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain }, ignore)
+            client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain })
             return
         }
-        await this.client.publish(topic, payload, { qos: 1, retain: opts.retain })
-    }
-    async subscribe(filter: string, qos: number): Promise<void> {
-        await this.client.subscribe(filter, { qos: qos === 0 ? 0 : 1 })
-    }
+        await client.publish(topic, payload, { qos: 1, retain: opts.retain })
+    },
+    subscribe: async function (filter: string, qos: number): Promise<void> {
+        await client.subscribe(filter, { qos: qos === 0 ? 0 : 1 })
+    },
 }
 
 /**
@@ -61,7 +59,8 @@ class ClientBus implements MessageBus {
  * sys.restart restarted the board forever). The first one is logged; rx and coap/req alike.
  */
 class BoardClient extends MqttClientCore {
-    private retainedSeen = false
+    // declared, not initialised (an initialiser costs a constructor): undefined reads as false
+    declare retainedSeen: boolean
     protected override dispatch(p: PublishPacket): void {
         if (!p.retain) this.emit("message", p.topic, p.payload, p)
         else if (!this.retainedSeen) {
@@ -72,7 +71,7 @@ class BoardClient extends MqttClientCore {
 }
 
 let app: DeviceApp = undefined
-let bus: ClientBus = undefined
+let client: BoardClient = undefined
 let working = false
 
 /** Subscribes and announces on connection `gen` of the session (taken when its CONNACK came). */
@@ -85,10 +84,10 @@ async function announce(gen: number): Promise<void> {
         // requests for as long as this connection lasts: end it, if it is still the current one, so
         // the next attempt (on the next broker in MQTT_URL) subscribes again. Logged by the "error"
         // and "close" handlers below; an announce cut short by its connection's end was logged there.
-        const s = bus.client.session
+        const s = client.session
         if (s.gen === gen) {
             drop(s, e as MqttClientError)
-            bus.client.afterInput()
+            client.afterInput()
         }
     }
 }
@@ -166,7 +165,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
     const brokers = plan.brokers
     const first = brokers[0]
     log("mqtt: connecting to " + first.scheme + "://" + first.host + ":" + first.port)
-    const client = new BoardClient(
+    client = new BoardClient(
         {
             // where to connect: client.target, set below from the list
             host: first.host,
@@ -184,7 +183,6 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
         { connector: dsNetConnector, clock: dsClock, random: dsRandom, completions: dsCompletions }
     )
     client.target = first
-    bus = new ClientBus(client)
     client.on("connect", () => {
         announce.start(client.session.gen)
     })
@@ -216,8 +214,7 @@ export async function runFirmware(hw: BoardHardware, onClient?: ClientHook): Pro
             client.publishNoWait(
                 app.topics.tx,
                 '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"' + what + '"},"id":null}',
-                { qos: 0 },
-                ignore
+                { qos: 0 }
             )
     })
     client.on("message", (topic: string, payload: Buffer, packet: PublishPacket) => {

@@ -17,7 +17,7 @@
 // Every socket error ends up in onClose(reason), exactly once per stream: an exception escaping
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
-import { connect, Socket } from "./socket"
+import { close, connect, recv, Socket } from "./socket"
 import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
 import { errText } from "./err-text"
 
@@ -28,6 +28,12 @@ import { errText } from "./err-text"
  * the size the runtime's own recv() hands out. Only a packet larger than this is ever cut.
  */
 export const SEND_MAX = 1024
+/**
+ * Piece of a text payload per send(): small, because what the text is sent as must be allocated
+ * while the heap is at its most fragmented (a reply is being sent); with 1 KB pieces and 18 KB of
+ * the heap held by the soak's ballast, no free block of 1 KB was left (docs/faults.md, "Memory").
+ */
+const TEXT_PIECE = 256
 /**
  * The ESP32 runtime queues writes (50 entries) and throws "send error -1" when the queue is full;
  * such a send is retried after 10, 20, 40 ... ms, up to this much waiting in all, before the link
@@ -40,11 +46,23 @@ export interface Sender {
     send(buf: Buffer): Promise<void>
 }
 
-/** Sends data in pieces of at most SEND_MAX bytes, retrying a full send queue with backoff. */
-export async function sendInPieces(sock: Sender, data: Buffer): Promise<void> {
-    const n = data.length
-    for (let off = 0; off < n; off += SEND_MAX) {
-        const piece = n <= SEND_MAX ? data : data.slice(off, Math.min(off + SEND_MAX, n))
+/**
+ * Sends data in pieces of at most SEND_MAX bytes, retrying a full send queue with backoff. Text
+ * (a PUBLISH's payload after its header, src/io.ts) goes as its UTF-8 bytes, copied into pieces
+ * of TEXT_PIECE bytes (blitAt counts bytes), so no Buffer of the whole text is made.
+ */
+export async function sendInPieces(sock: Sender, data: Buffer | string): Promise<void> {
+    const text = typeof data === "string"
+    // a DeviceScript string's byteLength: its UTF-8 size
+    const n = text ? (data as any).byteLength : (data as Buffer).length
+    const step = text ? TEXT_PIECE : SEND_MAX
+    for (let off = 0; off < n; off += step) {
+        const k = n - off < step ? n - off : step
+        let piece = data as Buffer
+        if (text) {
+            piece = Buffer.alloc(k)
+            piece.blitAt(0, data as any, off, k)
+        } else if (n > SEND_MAX) piece = piece.slice(off, off + k)
         for (let wait = 10; ; wait *= 2) {
             try {
                 await sock.send(piece)
@@ -77,140 +95,32 @@ const REPLY_WATCH_MS = 20
 /** Socket.connect's own timeout. */
 const CONNECT_TIMEOUT_MS = 30000
 
+// The stream's steps are free functions, not methods: a method costs the board ~12 B more in the
+// compiler-made prototype (docs/bytecode-size.md). Only the Stream interface's write() and close()
+// are methods. The flags are declared, not initialised (undefined reads as false; each initialiser
+// costs constructor bytecode).
 export class DsNetStream implements Stream {
-    private socket: Socket = undefined
-    private queue: Buffer[] = []
-    private writing = false
-    private closed = false
-    private reported = false
+    declare socket: Socket
+    queue: (Buffer | string)[] = []
+    declare writing: boolean
+    declare closed: boolean
+    declare reported: boolean
     /** Until this ds.millis() the VM is woken every ms (see REPLY_WATCH_MS); watching: that fiber runs. */
-    private watchUntil = 0
-    private watching = false
+    declare watchUntil: number
+    declare watching: boolean
 
     constructor(
-        private target: StreamTarget,
-        private events: StreamEvents
+        public target: StreamTarget,
+        public events: StreamEvents
     ) {}
 
-    /** Connects, then reads until the socket ends. Runs as its own fiber. */
-    async run(): Promise<void> {
-        let sock: Socket
-        try {
-            sock = await connect({
-                host: this.target.host,
-                port: this.target.port,
-                proto: this.target.tls ? "tls" : "tcp",
-                timeout: CONNECT_TIMEOUT_MS,
-            })
-        } catch (e) {
-            this.finish("connect failed: " + errText(e))
-            return
-        }
-        if (this.closed) {
-            // close() came while connecting.
-            await this.closeSocket(sock)
-            return
-        }
-        this.socket = sock
-        try {
-            this.events.onOpen()
-        } catch (e) {
-            await this.fail("onOpen threw: " + errText(e))
-            return
-        }
-        if (this.queue.length > 0) this.startWriter()
-        await this.readLoop(sock)
-    }
-
-    private async readLoop(sock: Socket): Promise<void> {
-        while (!this.closed) {
-            let chunk: Buffer
-            try {
-                chunk = await sock.recv(RECV_POLL_MS)
-            } catch (e) {
-                // "terminated" when another stream took the socket, or the socket's error text.
-                if (!this.closed) this.finish(errText(e))
-                return
-            }
-            if (chunk === null) {
-                if (!this.closed) this.finish("closed by peer")
-                return
-            }
-            if (chunk === undefined || this.closed) continue
-            if (!(await this.deliver(chunk))) return
-            await ds.sleep(0)
-        }
-    }
-
-    /** Hands a received chunk up in pieces; false when the stream ended on the way. */
-    private async deliver(chunk: Buffer): Promise<boolean> {
-        const len = chunk.length
-        for (let off = 0; off < len && !this.closed; off += RECV_PIECE) {
-            if (off > 0) await ds.sleep(0)
-            const end = Math.min(off + RECV_PIECE, len)
-            try {
-                this.events.onData(off === 0 && end === len ? chunk : chunk.slice(off, end))
-            } catch (e) {
-                await this.fail("onData threw: " + errText(e))
-                return false
-            }
-        }
-        return true
-    }
-
-    write(data: Buffer): void {
+    write(data: Buffer | string): void {
         if (this.closed) return
         this.queue.push(data)
-        if (this.socket && !this.writing) this.startWriter()
-    }
-
-    private startWriter(): void {
-        this.writing = true
-        this.drain.start()
-    }
-
-    /**
-     * The one writer: sends queued packets in order until the queue is empty. Packets queued
-     * together go out in one send() (never a packet split across two), up to COALESCE_MAX bytes.
-     */
-    private async drain(): Promise<void> {
-        try {
-            while (!this.closed && this.queue.length > 0) {
-                await sendInPieces(this.socket, this.takeBatch())
-                this.watchUntil = ds.millis() + REPLY_WATCH_MS
-                if (!this.watching) {
-                    this.watching = true
-                    this.watchForReply.start()
-                }
-            }
-        } catch (e) {
-            this.writing = false
-            await this.fail("send failed: " + errText(e))
-            return
+        if (this.socket && !this.writing) {
+            this.writing = true
+            drain.start(this)
         }
-        this.writing = false
-    }
-
-    /** Sleeps 1 ms at a time until REPLY_WATCH_MS after the last send(): each wake lets the VM read the socket. */
-    private async watchForReply(): Promise<void> {
-        while (!this.closed && ds.millis() < this.watchUntil) await ds.sleep(1)
-        this.watching = false
-    }
-
-    /** The next queued packet, or several whole packets joined if they fit in COALESCE_MAX. */
-    private takeBatch(): Buffer {
-        const q = this.queue
-        let n = 1
-        let bytes = q[0].length
-        while (n < q.length && bytes + q[n].length <= COALESCE_MAX) {
-            bytes += q[n].length
-            n++
-        }
-        if (n === 1) return q.shift()
-        // the runtime's concat: faster than a copy loop in bytecode (bench --phases pieces)
-        const out = Buffer.concat(...q.slice(0, n))
-        q.insert(0, -n)
-        return out
     }
 
     /**
@@ -220,60 +130,161 @@ export class DsNetStream implements Stream {
     close(): void {
         if (this.closed) return
         const sock = this.socket
-        this.markClosed()
-        this.closeAndReport.start(sock)
-    }
-
-    private async closeAndReport(sock: Socket): Promise<void> {
-        if (sock) await this.closeSocket(sock)
-        this.report("closed")
-    }
-
-    private async fail(reason: string): Promise<void> {
-        const sock = this.socket
-        this.finish(reason)
-        if (sock) await this.closeSocket(sock)
-    }
-
-    private async closeSocket(sock: Socket): Promise<void> {
-        try {
-            await sock.close()
-        } catch (e) {
-            // Already gone; nothing else to release.
-        }
-    }
-
-    /** Marks the stream closed and reports it (once per stream). */
-    private finish(reason: string): void {
-        this.markClosed()
-        this.report(reason)
-    }
-
-    private markClosed(): void {
         this.closed = true
         this.queue = null
         this.socket = undefined
+        closeAndReport.start(this, sock)
     }
+}
 
-    private report(reason: string): void {
-        if (this.reported) return
-        this.reported = true
+/**
+ * Connects, then reads until the socket ends, handing each received chunk up in pieces of at
+ * most RECV_PIECE bytes. Runs as the stream's own fiber.
+ */
+async function run(s: DsNetStream): Promise<void> {
+    let sock: Socket
+    try {
+        sock = await connect({
+            host: s.target.host,
+            port: s.target.port,
+            proto: s.target.tls ? "tls" : "tcp",
+            timeout: CONNECT_TIMEOUT_MS,
+        })
+    } catch (e) {
+        finish(s, "connect failed: " + errText(e))
+        return
+    }
+    if (s.closed) {
+        // close() came while connecting.
+        await closeSocket(sock)
+        return
+    }
+    s.socket = sock
+    try {
+        s.events.onOpen()
+    } catch (e) {
+        await fail(s, "onOpen threw: " + errText(e))
+        return
+    }
+    if (s.queue.length > 0) {
+        s.writing = true
+        drain.start(s)
+    }
+    while (!s.closed) {
+        let chunk: Buffer
         try {
-            this.events.onClose(reason)
+            chunk = await recv(sock, RECV_POLL_MS)
         } catch (e) {
-            // Nothing above us to tell; an escaping exception would panic the board.
-            console.log("net-stream: onClose threw: " + errText(e))
+            // "terminated" when another stream took the socket, or the socket's error text.
+            if (!s.closed) finish(s, errText(e))
+            return
         }
+        if (chunk === null) {
+            if (!s.closed) finish(s, "closed by peer")
+            return
+        }
+        if (chunk === undefined || s.closed) continue
+        const len = chunk.length
+        for (let off = 0; off < len && !s.closed; off += RECV_PIECE) {
+            if (off > 0) await ds.sleep(0)
+            const end = Math.min(off + RECV_PIECE, len)
+            try {
+                s.events.onData(off === 0 && end === len ? chunk : chunk.slice(off, end))
+            } catch (e) {
+                await fail(s, "onData threw: " + errText(e))
+                return
+            }
+        }
+        await ds.sleep(0)
     }
 }
 
-/** The board's socket as a StreamConnector. Opening a stream ends the previous one ("terminated"). */
-export class DsNetConnector implements StreamConnector {
-    open(target: StreamTarget, events: StreamEvents): Stream {
+/**
+ * The one writer: sends queued packets in order until the queue is empty. Packets queued
+ * together go out in one send() (never a packet split across two), up to COALESCE_MAX bytes;
+ * text alone.
+ */
+async function drain(s: DsNetStream): Promise<void> {
+    try {
+        while (!s.closed && s.queue.length > 0) {
+            const q = s.queue
+            let n = 1
+            let bytes = q[0].length
+            while (n < q.length && typeof q[0] !== "string" && typeof q[n] !== "string" && bytes + q[n].length <= COALESCE_MAX) {
+                bytes += q[n].length
+                n++
+            }
+            let batch: Buffer | string
+            if (n === 1) batch = q.shift()
+            else {
+                // the runtime's concat: faster than a copy loop in bytecode (bench --phases pieces)
+                batch = Buffer.concat(...(q.slice(0, n) as Buffer[]))
+                q.insert(0, -n)
+            }
+            await sendInPieces(s.socket, batch)
+            s.watchUntil = ds.millis() + REPLY_WATCH_MS
+            if (!s.watching) {
+                s.watching = true
+                watchForReply.start(s)
+            }
+        }
+    } catch (e) {
+        s.writing = false
+        await fail(s, "send failed: " + errText(e))
+        return
+    }
+    s.writing = false
+}
+
+/** Sleeps 1 ms at a time until REPLY_WATCH_MS after the last send(): each wake lets the VM read the socket. */
+async function watchForReply(s: DsNetStream): Promise<void> {
+    while (!s.closed && ds.millis() < s.watchUntil) await ds.sleep(1)
+    s.watching = false
+}
+
+/** After close(): releases the socket, then reports "closed". */
+async function closeAndReport(s: DsNetStream, sock: Socket): Promise<void> {
+    if (sock) await closeSocket(sock)
+    finish(s, "closed")
+}
+
+async function fail(s: DsNetStream, reason: string): Promise<void> {
+    const sock = s.socket
+    finish(s, reason)
+    if (sock) await closeSocket(sock)
+}
+
+async function closeSocket(sock: Socket): Promise<void> {
+    try {
+        await close(sock)
+    } catch (e) {
+        // Already gone; nothing else to release.
+    }
+}
+
+/** Marks the stream closed and reports it (once per stream). */
+function finish(s: DsNetStream, reason: string): void {
+    s.closed = true
+    s.queue = null
+    s.socket = undefined
+    if (s.reported) return
+    s.reported = true
+    try {
+        s.events.onClose(reason)
+    } catch (e) {
+        // Nothing above us to tell; an escaping exception would panic the board.
+        console.log("net-stream: onClose threw: " + errText(e))
+    }
+}
+
+/**
+ * The board's socket as a StreamConnector. Opening a stream ends the previous one ("terminated").
+ * An object literal, not a class: no constructor or prototype in the image.
+ */
+export const dsNetConnector: StreamConnector = {
+    open: function (target: StreamTarget, events: StreamEvents): Stream {
         const s = new DsNetStream(target, events)
-        s.run.start()
+        run.start(s)
         return s
-    }
+    },
 }
-
-export const dsNetConnector: StreamConnector = new DsNetConnector()

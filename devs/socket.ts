@@ -24,23 +24,16 @@ let current: Socket = undefined
 
 export class Socket {
     buffers: Buffer[] = []
-    /** Why the socket ended with an error, as thrown by recv(); closed: it ended. */
-    error: string = undefined
-    closed = false
+    /**
+     * Why the socket ended with an error, as thrown by recv(); closed: it ended. Declared, not
+     * initialised (an initialiser costs constructor bytecode): undefined reads as "no error", "open".
+     */
+    declare error: string
+    declare closed: boolean
     /** Emits on every event: true when open, false otherwise. */
     wake = ds.emitter<boolean>()
 
     constructor(public name: string) {}
-
-    /** The next received chunk; undefined after `timeout` ms, null once closed; throws the socket's error. */
-    async recv(timeout: number): Promise<Buffer> {
-        for (;;) {
-            if (this.buffers.length) return this.buffers.shift()
-            if (this.error) throw new Error(this.error)
-            if (this.closed) return null
-            if ((await ds.wait(this.wake, timeout)) === undefined) return undefined
-        }
-    }
 
     /** Sends `buf` whole; throws "send error <code>" (-1: the ESP32's write queue is full, after 10 ms). */
     async send(buf: Buffer): Promise<void> {
@@ -50,13 +43,27 @@ export class Socket {
         if (r === -1) await ds.sleep(10)
         throw new Error(failure(this, "send error " + r))
     }
+}
 
-    async close(): Promise<void> {
-        if (this !== current) return
-        // the runtime's result is ignored: the socket is gone either way
-        ;(ds as DsSockets)._socketClose()
-        current = undefined
+// recv and close are free functions, not methods: a method costs the board ~12 B more in the
+// compiler-made prototype. send stays a method (net-stream's Sender, which tests fake).
+
+/** The next received chunk of `s`; undefined after `timeout` ms, null once closed; throws the socket's error. */
+export async function recv(s: Socket, timeout: number): Promise<Buffer> {
+    for (;;) {
+        if (s.buffers.length) return s.buffers.shift()
+        if (s.error) throw new Error(s.error)
+        if (s.closed) return null
+        if ((await ds.wait(s.wake, timeout)) === undefined) return undefined
     }
+}
+
+/** Closes `s` if it is still the open socket. */
+export async function close(s: Socket): Promise<void> {
+    if (s !== current) return
+    // the runtime's result is ignored: the socket is gone either way
+    ;(ds as DsSockets)._socketClose()
+    current = undefined
 }
 
 function failure(s: Socket, msg: string): string {

@@ -7,6 +7,9 @@
 // With HEAP_PROBE_STRESS=1 (the default) it turns on the runtime's GC stress mode (a full collection
 // before every allocation, as `devs run --test` does), so the used bytes read between VM turns are the
 // live heap at the VM's last allocation; without it they include garbage not collected yet.
+// At an out-of-memory it also records `atOom.layout`: every block in address order, "_" and its
+// bytes for a free one, else its kind's initial and bytes (strings with their first characters),
+// which shows where the holes are that a large block did not fit in.
 "use strict"
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a --require preload is CommonJS
 const fs = require("node:fs")
@@ -57,7 +60,8 @@ function watch(exports) {
         }
         return -1
     }
-    function walk(m) {
+    // with layout: every block in address order ("_" free, else the tag's initial, then bytes)
+    function walk(m, layout) {
         const end = m[chunk / 4 + 1]
         if (m[end / 4] !== FINAL) return undefined
         let p = chunk + 8
@@ -67,19 +71,23 @@ function watch(exports) {
         const blocks = []
         for (let n = 0; n < 100000; n++) {
             const h = m[p / 4]
-            if (h === FINAL) return { used, largestFree, tags, blocks }
+            if (h === FINAL) return { used, largestFree, tags, blocks, layout: layout && layout.join(" ") }
             const words = h & 0xffffff
             if (words === 0 || p + words * 4 > end) return undefined
             const tag = (h >>> 24) & 0xf
             const bytes = words * 4
-            if (tag === 1) largestFree = Math.max(largestFree, bytes)
-            else {
+            if (tag === 1) {
+                largestFree = Math.max(largestFree, bytes)
+                if (layout) layout.push("_" + bytes)
+            } else {
                 used += bytes
                 const name = TAGS[tag] ?? String(tag)
                 const t = (tags[name] = tags[name] ?? { n: 0, bytes: 0 })
                 t.n++
                 t.bytes += bytes
                 blocks.push([name, bytes, text(m, p, bytes)])
+                if (layout)
+                    layout.push(name[0] + bytes + (tag === 6 || tag === 12 ? ":" + text(m, p, bytes).slice(4, 16).replace(/ /g, "~") : ""))
             }
             p += words * 4
         }
@@ -106,7 +114,7 @@ function watch(exports) {
         stream.write = (chunk, ...rest) => {
             if (!st.atOom && String(chunk).includes("OutOfMemory")) {
                 const m = u32()
-                const r = walk(m)
+                const r = walk(m, [])
                 if (r) {
                     r.blocks = r.blocks.sort((a, b) => b[1] - a[1]).slice(0, 40)
                     st.atOom = r

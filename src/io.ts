@@ -28,8 +28,11 @@ export interface StreamEvents {
 
 /** One connected byte stream (TCP or TLS). */
 export interface Stream {
-    /** Queue bytes for sending; one call sends one packet in one socket write. */
-    write(data: Buffer): void
+    /**
+     * Queue bytes for sending; one call sends one packet in one socket write. A string is the text
+     * payload of the PUBLISH written just before it (its header alone), sent as its UTF-8 bytes.
+     */
+    write(data: Buffer | string): void
     close(): void
 }
 

@@ -10,11 +10,11 @@ import { dsClock } from "../clock"
 import { dsRandom } from "../random"
 import { dsCompletions } from "../completion"
 import { BenchConfig } from "./common"
-import { DsNetConnector } from "../net-stream"
+import { dsNetConnector } from "../net-stream"
 
 class NullStream implements Stream {
     written = 0
-    write(data: Buffer): void {
+    write(data: Buffer | string): void {
         this.written++
     }
     close(): void {}
@@ -73,8 +73,7 @@ export async function benchProfile(cfg: BenchConfig): Promise<void> {
 /** The socket adapter alone: a hand-made CONNECT, then pre-encoded QoS 0 PUBLISH frames through DsNetStream.write(). */
 export async function benchProfileStream(cfg: BenchConfig): Promise<void> {
     let opened = false
-    const conn = new DsNetConnector()
-    const s = conn.open(
+    const s = dsNetConnector.open(
         { host: cfg.host, port: cfg.port, tls: false },
         {
             onOpen: () => {

@@ -18,17 +18,23 @@ import { Led } from "./hardware"
 export const HARDWARE_ERROR = -32000
 
 /**
- * The methods' names, descriptions and parameters (what rpc.list shows), in rpc.list order, as
+ * rpc.list's whole answer, which is also the methods' table (names, descriptions, parameters), as
  * JSON text: a table of objects written in TypeScript is built by bytecode on the board, a string
- * is not (docs/bytecode-size.md). The two led.* methods come last: boards without an LED skip them.
+ * is not (docs/bytecode-size.md). The compiler joins these literals into one string of the image,
+ * so rpc.list answers with it as it is: building the answer from the parsed table took about 2 KB
+ * of pieces and copies per call, each needing a free block of its size in a heap that never
+ * moves anything (docs/faults.md, "Memory"). Every entry has its "params" (empty when none) as
+ * the dispatcher's own listing writes them; rpc.list's entry repeats the dispatcher's. The two
+ * led.* methods come last: boards without an LED leave them out.
  */
 const METHODS =
     "[" +
-    '{"name":"sys.info","description":"Firmware, board, identity, uptime, sensors and connection"},' +
+    '{"name":"rpc.list","description":"Lists the methods this device answers, with their parameters","params":[]},' +
+    '{"name":"sys.info","description":"Firmware, board, identity, uptime, sensors and connection","params":[]},' +
     '{"name":"sys.restart","description":"Restarts the firmware after replying (settings marked restart take effect)",' +
     '"params":[{"name":"delay_ms","type":"integer","optional":true,"min":100,"max":60000}]},' +
-    '{"name":"sensors.read","description":"Reads every sensor now: {ts, <quantity>: value, ...} without publishing"},' +
-    '{"name":"telemetry.now","description":"Samples and publishes telemetry at once; returns the published document"},' +
+    '{"name":"sensors.read","description":"Reads every sensor now: {ts, <quantity>: value, ...} without publishing","params":[]},' +
+    '{"name":"telemetry.now","description":"Samples and publishes telemetry at once; returns the published document","params":[]},' +
     '{"name":"config.get","description":"All settings, or one by key (secrets hidden)","params":[{"name":"key","type":"string","optional":true,"max":13}]},' +
     '{"name":"config.set","description":"Validates and saves settings given as {KEY: value, ...}; null resets to the default",' +
     '"params":[{"name":"settings","type":"object"}]},' +
@@ -36,7 +42,7 @@ const METHODS =
     '"params":[{"name":"key","type":"string","max":32},{"name":"value","type":"any"}]},' +
     '{"name":"actuator.get","description":"The state of one actuator by key, or of all: {<key>: value, ...}","params":[{"name":"key","type":"string","optional":true,"max":32}]},' +
     '{"name":"led.set","description":"Turns the board\'s LED on or off","params":[{"name":"on","type":"boolean"}]},' +
-    '{"name":"led.get","description":"Whether the board\'s LED is on"}' +
+    '{"name":"led.get","description":"Whether the board\'s LED is on","params":[]}' +
     "]"
 
 export function registerDeviceMethods(app: DeviceCore): void {
@@ -44,9 +50,18 @@ export function registerDeviceMethods(app: DeviceCore): void {
     // One handler for all of them (the dispatcher passes the method's name): each closure would
     // cost the board its own function.
     const handler = async (p: Record<string, any>, name: string) => await deviceMethod(app, name, p)
-    const n = app.deps.hw.led ? defs.length : defs.length - 2
-    for (let i = 0; i < n; i++) {
+    let n = defs.length
+    let listing = METHODS
+    if (!app.deps.hw.led) {
+        n -= 2
+        listing = METHODS.slice(0, METHODS.indexOf(',{"name":"led.set"')) + "]"
+    }
+    // entry 0 is rpc.list, which the dispatcher registered first; it now answers with the text
+    app.dispatcher.methods[0].handler = async () => new JsonRaw(listing)
+    for (let i = 1; i < n; i++) {
         defs[i].handler = handler
+        // only rpc.list showed the descriptions: about 1 KB of heap for as long as the board runs
+        defs[i].description = undefined as unknown as string
         app.dispatcher.register(defs[i])
     }
 }

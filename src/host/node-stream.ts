@@ -26,7 +26,7 @@ class NodeStream implements Stream {
         this.closed = false
     }
 
-    write(data: Buffer): void {
+    write(data: Buffer | string): void {
         if (this.closed || this.socket.destroyed) return
         this.socket.write(data)
     }

@@ -67,3 +67,13 @@ export function bytesEqual(a: Buffer, b: Buffer): boolean {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
     return true
 }
+
+/**
+ * How many bytes `s` takes in UTF-8, without encoding it: a string's `byteLength` in DeviceScript
+ * (its strings are stored as UTF-8), Buffer.byteLength in Node (lone surrogates count 3, as
+ * Buffer.from writes them).
+ */
+export function utf8Length(s: string): number {
+    const n = (s as any).byteLength
+    return typeof n === "number" ? n : (Buffer as any).byteLength(s)
+}

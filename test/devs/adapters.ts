@@ -290,6 +290,15 @@ describe("net-stream sends within the ESP32's limits", () => {
         }
         expect(same).toBe(true)
     })
+    test("a text (a PUBLISH's payload) goes out as its UTF-8 bytes in small pieces, cut by bytes", async () => {
+        const sock = new FakeEsp32Socket()
+        let text = ""
+        for (let i = 0; i < 100; i++) text += "\u00e9t\u00e9 \u20ac "
+        await sendInPieces(sock, text)
+        expect(sock.largest <= 256).toBe(true)
+        expect(sock.pieces.length).toBe(4)
+        expect(concatBytes(sock.pieces).toString("hex")).toBe(Buffer.from(text).toString("hex"))
+    })
     test("a full send queue is waited out, not a dropped link", async () => {
         const sock = new FakeEsp32Socket()
         for (let i = 0; i < 120; i++) await sendInPieces(sock, Buffer.from("packet " + i))

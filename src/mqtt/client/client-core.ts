@@ -141,7 +141,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
             openStream: function () {
                 openStream(self)
             },
-            write: function (bytes: Buffer) {
+            write: function (bytes: Buffer | string) {
                 const st = self.stream
                 if (!st) return
                 try {

@@ -23,7 +23,7 @@ import {
 } from "./packets"
 import { checkTopicFilterChars, topicNameBytes } from "./topics"
 import { utf8Bytes } from "./utf8"
-import { putU16be } from "../../util/bytes"
+import { putU16be, utf8Length } from "../../util/bytes"
 
 /** 2.2.3: the largest Remaining Length four varint bytes can carry. */
 export const MAX_REMAINING_LENGTH = 268435455
@@ -48,13 +48,14 @@ export function writeRemainingLength(b: Buffer, o: number, n: number): number {
 /**
  * Allocates the one buffer of a packet and writes its fixed header (2.2): the first byte and the
  * Remaining Length varint. The body starts at b.length - remaining. `remaining` is a sum of
- * lengths, so only its upper bound needs checking.
+ * lengths, so only its upper bound needs checking. `omit`: the buffer leaves out that many bytes
+ * at the end (a payload written separately), so the body starts at b.length + omit - remaining.
  */
-function allocFrame(firstByte: number, remaining: number): Buffer {
+function allocFrame(firstByte: number, remaining: number, omit?: number): Buffer {
     if (remaining > 268435455) fail("MQTT-2.2.3", "remaining length out of range")
     let size = 2 + remaining
     for (let v = remaining >> 7; v > 0; v = v >> 7) size++
-    const b = Buffer.alloc(size)
+    const b = Buffer.alloc(size - (omit || 0))
     b[0] = firstByte
     writeRemainingLength(b, 1, remaining)
     return b
@@ -86,21 +87,30 @@ function checkQos(qos: number, rule: string): void {
  * 3.3 PUBLISH, the hot path: no intermediate objects; packetId is ignored for QoS 0. The topic is
  * checked here (topicNameBytes, cached per topic); QoS, DUP and the packet id are the caller's:
  * the session checks QoS on publish() and takes ids from its allocator, and encodePacket checks
- * all three (3.3.1-4, 3.3.1-2, 2.3.1-1) for any other caller.
+ * all three (3.3.1-4, 3.3.1-2, 2.3.1-1) for any other caller. A string payload is sent as its
+ * UTF-8 bytes. headOnly: only the packet's bytes before the payload, which the caller writes
+ * right after them (SessionSink.write), so a long text needs no block of the whole packet: in the
+ * board's heap, which never moves anything, each copy of a large reply needs a free block of its
+ * whole size.
  */
-export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, packetId: number): Buffer {
+export function encodePublish(
+    topic: string,
+    payload: Buffer | string,
+    qos: number,
+    retain: boolean,
+    dup: boolean,
+    packetId: number,
+    headOnly?: boolean
+): Buffer {
     const tb = topicNameBytes(topic)
     const tl = tb.length
-    const remaining = 2 + tl + (qos > 0 ? 2 : 0) + payload.length
+    const text = typeof payload === "string"
+    const pl = text ? utf8Length(payload as string) : (payload as Buffer).length
+    const remaining = 2 + tl + (qos > 0 ? 2 : 0) + pl
+    const omit = headOnly ? pl : 0
     const first = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0)
-    // written out inline for short packets: this runs once per message, and a call is not free in the VM
-    let b: Buffer
-    if (remaining < 128) {
-        b = Buffer.alloc(2 + remaining)
-        b[0] = first
-        b[1] = remaining
-    } else b = allocFrame(first, remaining)
-    let o = b.length - remaining
+    const b = allocFrame(first, remaining, omit)
+    let o = b.length + omit - remaining
     // (a byte store keeps the value mod 256 in both runtimes)
     b[o] = tl >> 8
     b[o + 1] = tl
@@ -111,7 +121,8 @@ export function encodePublish(topic: string, payload: Buffer, qos: number, retai
         b[o + 1] = packetId
         o += 2
     }
-    b.set(payload, o)
+    if (omit) return b
+    b.set(text ? Buffer.from(payload as string) : (payload as Buffer), o)
     return b
 }
 

@@ -29,7 +29,8 @@ export const enum OutState {
 /** One outgoing application message; the same record moves from the outbox into the window. */
 export interface OutMessage {
     topic: string
-    payload: Buffer
+    /** A string goes out as its UTF-8 bytes, written straight into the packet (encodePublish). */
+    payload: Buffer | string
     qos: QoS
     retain: boolean
     packetId: number
@@ -38,7 +39,7 @@ export interface OutMessage {
     done: DoneCallback | undefined
 }
 
-/** What a message costs in the byte budget: topic characters + payload bytes (approximate, no allocation). */
+/** What a message costs in the byte budget: topic characters + payload bytes or characters (approximate, no allocation). */
 export function messageCost(m: OutMessage): number {
     return m.topic.length + m.payload.length
 }

@@ -38,6 +38,13 @@ import { checkArg, ClientErrorCode, connectionRefused, invalid, MqttClientError 
 import { removeAt } from "./session-util"
 import { validateTopicFilter, validateTopicName } from "../codec/topics"
 
+/**
+ * Text payloads longer than this many characters are written after their packet's header rather
+ * than inside it (writePublish): shorter ones are one small packet, longer ones need no block of
+ * their size in the board's heap (a packet, a Buffer of the text) on the way to the socket.
+ */
+const SPLIT_TEXT = 256
+
 export type { DoneCallback } from "./outbox"
 
 /** Completion of subscribe: granted holds the SUBACK return codes (0, 1, 2 or 0x80), one per filter. */
@@ -77,8 +84,11 @@ export interface SessionOptions {
 export interface SessionSink {
     /** Open a new stream and report onOpen/onData/onClose for it (a previous stream is already closed). */
     openStream(): void
-    /** Send one complete packet in one write. Must not throw: failures surface as onClose. */
-    write(bytes: Buffer): void
+    /**
+     * Send one complete packet in one write, or the text payload of the PUBLISH whose header was
+     * the write before (sent as its UTF-8 bytes). Must not throw: failures surface as onClose.
+     */
+    write(bytes: Buffer | string): void
     /** Close the current stream; the session already counts it as closed and ignores its onClose. */
     closeStream(): void
     /** CONNACK accepted; in-flight messages were resent and subscriptions restored. */
@@ -479,12 +489,12 @@ export class SessionCore {
         checkArg(done, "a function or undefined", "callback")
         checkQos(qos, this.maxQos)
         validateTopicName(topic)
-        const bytes = typeof payload === "string" ? Buffer.from(payload as string) : (payload as Buffer)
         // message records are recycled (at most a window's worth are kept, recycle()), so a
         // steady pipelined stream allocates nothing per message beyond the packet buffer
         const m = this.spare.pop() || ({} as OutMessage)
         m.topic = topic
-        m.payload = bytes
+        // kept as given: a long text goes to the socket as it is (writePublish)
+        m.payload = payload
         m.qos = qos
         m.retain = retain
         m.packetId = 0
@@ -639,7 +649,7 @@ export function onConnack(sess: SessionCore, p: ConnackPacket): void {
         if (gen !== sess.gen) return
         if (m.state === OutState.AWAIT_PUBCOMP) send(sess, encodeAck(PacketType.PUBREL, m.packetId))
         else {
-            send(sess, encodePublish(m.topic, m.payload, m.qos, m.retain, true, m.packetId))
+            writePublish(sess, m, true)
             sess.st.messagesResent++
         }
     }
@@ -659,6 +669,21 @@ export function send(sess: SessionCore, b: Buffer): void {
     sess.sink.write(b)
 }
 
+/**
+ * A text payload over SPLIT_TEXT characters goes out as the packet's header and then the text
+ * (SessionSink.write), so no block of the whole packet is needed: in the board's 64 KB heap,
+ * which never moves anything, such blocks were what ran out (docs/faults.md, "Memory").
+ */
+function writePublish(sess: SessionCore, m: OutMessage, dup: boolean): void {
+    const p = m.payload
+    const split = typeof p === "string" && (p as string).length > SPLIT_TEXT
+    send(sess, encodePublish(m.topic, p, m.qos, m.retain, dup, m.packetId, split))
+    if (!split) return
+    // characters: the same as bytes for ASCII, and no second pass over the text
+    sess.st.bytesSent += (p as string).length
+    sess.sink.write(p)
+}
+
 /** Writes a message for the first time: QoS 0 is then complete, QoS 1/2 enters the window. */
 export function transmit(sess: SessionCore, m: OutMessage): void {
     const qos = m.qos
@@ -667,7 +692,7 @@ export function transmit(sess: SessionCore, m: OutMessage): void {
         m.state = qos === 1 ? OutState.AWAIT_PUBACK : OutState.AWAIT_PUBREC
         sess.inflight.push(m)
     }
-    send(sess, encodePublish(m.topic, m.payload, qos, m.retain, false, m.packetId))
+    writePublish(sess, m, false)
     sess.st.messagesSent++
     if (qos > 0) return
     const done = m.done
@@ -706,7 +731,7 @@ export function recycle(sess: SessionCore, m: OutMessage): void {
     if (sess.spare.length >= sess.opts.inflightWindow) return
     // drop references so the pool keeps no payload alive; publish() sets every field again
     // before the record is used, so the casts never let an undefined be read
-    m.payload = undefined as unknown as Buffer
+    m.payload = undefined as unknown as string
     m.done = undefined
     m.topic = undefined as unknown as string
     sess.spare.push(m)

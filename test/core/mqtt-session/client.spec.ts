@@ -4,14 +4,15 @@ import { connect, MqttClient, Timers } from "../../../src/mqtt/client/client"
 import { MqttClientCore } from "../../../src/mqtt/client/client-core"
 import { resolveOptions, withUrl } from "../../../src/mqtt/client/client-options"
 import { Endpoint, parseUrlWithCredentials } from "../../../src/config/url"
-import { decodeFrame } from "../../../src/mqtt/codec/decode"
 import { encodePacket } from "../../../src/mqtt/codec/encode"
 import { ConnectPacket, Packet, PacketType, PublishPacket, SubscribePacket } from "../../../src/mqtt/codec/packets"
 import { MqttClientError } from "../../../src/mqtt/session/session-errors"
 import { SessionState } from "../../../src/mqtt/session/session-core"
-import { FakeClock, FixedRandom, thrownCode } from "./harness"
+import { decodeWrite, FakeClock, FixedRandom, thrownCode } from "./harness"
 
 class FakeStream implements Stream {
+    /** The last Buffer written (decodeWrite). */
+    head?: Buffer
     written: Packet[]
     closed: boolean
     throwOnWrite: boolean
@@ -22,9 +23,9 @@ class FakeStream implements Stream {
         this.throwOnWrite = false
         this.events = events
     }
-    write(data: Buffer): void {
+    write(data: Buffer | string): void {
         if (this.throwOnWrite) throw new Error("send error -1")
-        this.written.push(decodeFrame(data))
+        this.written.push(decodeWrite(this.written, this, data))
     }
     close(): void {
         this.closed = true

@@ -46,6 +46,23 @@ describe("SessionCore: QoS 0/1 only", () => {
         expect(w[0].type).toBe(PacketType.PUBACK)
     })
 
+    test("a long text payload is written as the PUBLISH's header and then the text, the same packet as a whole one", () => {
+        const r = new CoreRig()
+        let text = ""
+        for (let i = 0; i < 80; i++) text += "\u00e9t\u00e9 "
+        r.session.publish("t", text, 1, false, undefined)
+        const p = r.peer.take()[0] as PublishPacket
+        expect(p.qos).toBe(1)
+        expect(p.payload.toString("utf-8")).toBe(text)
+        // the header came alone, then the text (decodeWrite joined them)
+        expect(typeof r.peer.head).toBe("object")
+        expect((r.peer.head as Buffer).length).toBe(1 + 2 + 2 + 1 + 2)
+        // a short one is one packet in one write
+        r.session.publish("t", "short", 0, false, undefined)
+        expect((r.peer.take()[0] as PublishPacket).payload.toString("utf-8")).toBe("short")
+        expect((r.peer.head as Buffer).length).toBe(2 + 2 + 1 + 5)
+    })
+
     test("a QoS 2 PUBLISH is a protocol violation (subscriptions were granted QoS 1 at most, 3.8.4)", () => {
         const r = new CoreRig()
         r.feed(pub("in", 2, 9, false))

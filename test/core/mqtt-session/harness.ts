@@ -8,6 +8,7 @@ import { encodePacket } from "../../../src/mqtt/codec/encode"
 import { Packet, PacketType, PublishPacket, QoS } from "../../../src/mqtt/codec/packets"
 import { Session, SessionOptions, SessionSink } from "../../../src/mqtt/session/session"
 import { MqttClientError } from "../../../src/mqtt/session/session-errors"
+import { concatBytes } from "../../../src/util/bytes"
 
 export class FakeClock implements Clock {
     t: number
@@ -31,6 +32,8 @@ export class FixedRandom implements Random {
 }
 
 export class Peer implements SessionSink {
+    /** The last Buffer written (decodeWrite). */
+    head?: Buffer
     opens: number
     closes: number
     written: Packet[]
@@ -54,8 +57,8 @@ export class Peer implements SessionSink {
     openStream(): void {
         this.opens++
     }
-    write(bytes: Buffer): void {
-        this.written.push(decodeFrame(bytes))
+    write(bytes: Buffer | string): void {
+        this.written.push(decodeWrite(this.written, this, bytes))
     }
     closeStream(): void {
         this.closes++
@@ -93,6 +96,24 @@ export interface Rig {
     random: FixedRandom
     peer: Peer
     session: Session
+}
+
+/**
+ * The packet a fake stream or sink was given in one write. A long text payload comes as the
+ * PUBLISH's header and then the text (SessionSink.write): the header alone decodes to undefined,
+ * and the text replaces it with the whole packet.
+ */
+export function decodeWrite(written: Packet[], holder: { head?: Buffer }, data: Buffer | string): Packet {
+    if (typeof data === "string") {
+        written.pop()
+        return decodeFrame(concatBytes([holder.head as Buffer, Buffer.from(data as string)]))
+    }
+    holder.head = data as Buffer
+    try {
+        return decodeFrame(data as Buffer)
+    } catch (e) {
+        return undefined as unknown as Packet
+    }
 }
 
 export function options(): SessionOptions {

@@ -21,6 +21,22 @@ describe("mqtt codec: known bytes", () => {
         expect(toHex(encodePublish("a/b", Buffer.from("hi"), 0, false, false, 0))).toBe("30070003612f626869")
     })
 
+    test("a string payload is written as its UTF-8 bytes, the same packet as its Buffer gives", () => {
+        expect(toHex(encodePublish("a/b", "hi", 1, true, true, 10))).toBe("3b090003612f62000a6869")
+        // two-, three- and four-byte characters: the length counts bytes, not characters
+        const text = "\u00e9t\u00e9 \u20ac \ud83d\ude00"
+        expect(toHex(encodePublish("a/b", text, 0, false, false, 0))).toBe(
+            toHex(encodePublish("a/b", Buffer.from(text), 0, false, false, 0))
+        )
+        // over 127 bytes: a two-byte Remaining Length
+        let long = ""
+        for (let i = 0; i < 40; i++) long += "\u00e9ab"
+        const a = encodePublish("t", long, 1, false, false, 7)
+        expect(toHex(a)).toBe(toHex(encodePublish("t", Buffer.from(long), 1, false, false, 7)))
+        expect(a.length).toBe(3 + 2 + 1 + 2 + 160)
+        expect(toHex(encodePublish("t", "", 0, false, false, 0))).toBe("30030001" + "74")
+    })
+
     test("encodeAck sets the PUBREL flags and nothing else", () => {
         expect(toHex(encodeAck(PacketType.PUBREL, 258))).toBe("62020102")
         expect(toHex(encodeAck(PacketType.PUBACK, 258))).toBe("40020102")

@@ -43,6 +43,22 @@ describe("interop with Mosquitto and MQTT.js: QoS both directions", () => {
             expect(got.join(",")).toBe(Array.from({ length: n }, (_, i) => "m" + i).join(","))
         })
 
+        test(`our QoS ${qos} long texts (header, then the text) reach MQTT.js byte for byte, between short ones`, async () => {
+            const topic = `long/${qos}`
+            const got: string[] = []
+            const onMsg = (t: string, p: Buffer) => {
+                if (t === topic) got.push(p.toString())
+            }
+            theirs.on("message", onMsg)
+            await theirs.subscribeAsync(topic, { qos })
+            const long = "\u00e9t\u00e9 \u20ac \ud83d\ude00 ".repeat(200)
+            const sent = ["a", long, "b", long + "!", "c"]
+            await Promise.all(sent.map((m) => ours.publish(topic, m, { qos })))
+            await until(() => got.length >= sent.length, 5000)
+            theirs.off("message", onMsg)
+            expect(got).toEqual(sent)
+        })
+
         test(`MQTT.js QoS ${qos} publishes reach our subscriber once each`, async () => {
             const topic = `down/${qos}`
             const got: string[] = []
