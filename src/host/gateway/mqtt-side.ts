@@ -5,11 +5,14 @@
 // A board is known once its status says online (retained: a gateway started later knows every
 // board at once); its resources are learned by a GET of /.well-known/core over the binding
 // (retried until it answers).
+// An "offline" status for a board listed online over MQTT is confirmed before it is believed
+// (confirmOffline below): on a clustered broker the will of a board's lost connection can reach
+// the gateway after the "online" of its new one.
 // Any number of gateways may share a broker: each has a random instance id, which is its MQTT
 // client id and the first 4 bytes of every token it sends. The board echoes the token, so each
 // gateway keeps the responses to its own requests and drops the others' without a word.
 
-import { ContentFormat, CoapCode, CoapMessage } from "../../coap/codec/message"
+import { ContentFormat, CoapCode, CoapMessage, CoapType } from "../../coap/codec/message"
 import { parseLinks } from "../../coap/formats/linkformat"
 import { boardIdFromResponseTopic, coapRequestTopic, CoapMqttClientBinding } from "../../coap/transport/mqtt-binding"
 import { decodeTcpMessage, encodeTcpMessage } from "../../coap/codec/codec"
@@ -34,6 +37,17 @@ export interface MqttSideOptions {
     mqtt?: Partial<NodeClientOptions>
     /** This gateway's instance id, 8 hex digits; default random. Unique among gateways on a broker. */
     instanceId?: string
+    /**
+     * How long a board listed online has to answer the check an "offline" status starts before it
+     * is listed offline. Default requestTimeoutMs; the request timeout also caps it.
+     */
+    offlineCheckMs?: number
+}
+
+/** A board's "offline" status being confirmed: the token of the probe and when it gives up. */
+interface OfflineCheck {
+    token: Buffer
+    deadline: number
 }
 
 /** Length of the instance id at the start of every token this gateway sends. */
@@ -51,6 +65,9 @@ export class MqttSide {
     readonly shared: SharedObservations
     /** Replies to other gateways' requests, dropped (for tests and status). */
     othersDropped = 0
+    private checks = new Map<string, OfflineCheck>()
+    /** "offline" statuses not believed: the board answered the check (a late will). */
+    offlinesDisproved = 0
 
     constructor(
         private reg: BoardRegistry,
@@ -172,6 +189,11 @@ export class MqttSide {
         this.binding?.tick()
         const now = Date.now()
         for (const [id, at] of this.needLinks) if (now >= at) this.discover(id)
+        for (const [id, c] of this.checks)
+            if (now >= c.deadline) {
+                this.endCheck(id)
+                this.goOffline(id, "status offline, no answer to the check")
+            }
     }
 
     private linkFor(id: string): BoardLink {
@@ -191,6 +213,12 @@ export class MqttSide {
         if (!topic.startsWith(head) || !topic.endsWith("/status")) return
         const id = topic.slice(head.length, topic.length - "/status".length)
         if (id.length === 0 || id.includes("/")) return
+        // an empty retained status: the board was removed, nothing to confirm
+        if (payload.length === 0) {
+            this.endCheck(id)
+            this.goOffline(id, "status removed")
+            return
+        }
         let state = ""
         try {
             const j = JSON.parse(payload.toString("utf-8"))
@@ -200,15 +228,57 @@ export class MqttSide {
         }
         const known = this.reg.get(id)
         if (state === "online") {
+            this.endCheck(id)
             if (known && known.online && known.binding === "mqtt") return
             this.reg.online(id, "mqtt", this.linkFor(id))
             this.discover(id)
-        } else if (state === "offline" || payload.length === 0) {
-            this.needLinks.delete(id)
-            this.shared.boardGone(id)
-            this.binding?.failBoard(id, "board offline")
-            this.reg.offline(id, "status offline", this.links.get(id))
+        } else if (state === "offline") {
+            if (known && known.online && known.binding === "mqtt") this.confirmOffline(id)
+            else this.goOffline(id, "status offline")
         }
+    }
+
+    /**
+     * Why an "offline" is checked: the board's "offline" is its MQTT will, and a will does not say
+     * which connection it belonged to. On a clustered broker a board whose node died reconnects on
+     * another node and publishes "online", and the will of its lost connection can reach us after
+     * that; believed, it would list a connected board offline until its next status. So the board
+     * is asked directly, on the same binding its requests take: a GET with no Uri-Path, which the
+     * board answers at once (4.04) without reading its model or sending a body (its endpoint drops
+     * 7.xx signals, so there is no RFC 8323 Ping to use). Any answer disproves the "offline"; none
+     * within offlineCheckMs lists it offline, failing what is pending. An "online" meanwhile ends
+     * the check. The bound for a board that really died: listed offline at most offlineCheckMs
+     * (default the request timeout, 3 s; + one 50 ms tick) after its will arrives; a request sent
+     * to it meanwhile ends as before the will, with 5.04 at its request timeout, never later.
+     */
+    private confirmOffline(id: string): void {
+        const binding = this.binding
+        if (!binding || this.checks.has(id)) return
+        const token = this.freshToken()
+        const timeout = this.opts.offlineCheckMs ?? this.opts.requestTimeoutMs ?? 3000
+        const check: OfflineCheck = { token, deadline: Date.now() + timeout }
+        this.checks.set(id, check)
+        const probe: CoapMessage = { type: CoapType.CON, code: CoapCode.GET, messageId: 0, token, options: [], payload: Buffer.alloc(0) }
+        binding.request(id, probe, (resp) => {
+            if (this.checks.get(id) !== check) return
+            this.checks.delete(id)
+            if (resp) this.offlinesDisproved++
+            else this.goOffline(id, "status offline, no answer to the check")
+        })
+    }
+
+    private endCheck(id: string): void {
+        const c = this.checks.get(id)
+        if (!c) return
+        this.checks.delete(id)
+        this.binding?.cancel(id, c.token)
+    }
+
+    private goOffline(id: string, reason: string): void {
+        this.needLinks.delete(id)
+        this.shared.boardGone(id)
+        this.binding?.failBoard(id, "board offline")
+        this.reg.offline(id, reason, this.links.get(id))
     }
 
     /** GET /.well-known/core over the binding; the answer becomes the board's resource list. */
