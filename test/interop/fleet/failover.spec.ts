@@ -34,12 +34,9 @@ describe.skipIf(!natsServerPath())("fleet failover (50 boards, 3 broker nodes, 2
         const broker = r.brokerKill
         expect(broker?.devicesDropped).toBeGreaterThan(0)
         expect(broker?.notBack).toEqual([])
-        // every board answers through the surviving gateway, except one the gateway still lists
-        // offline: it took a late "offline" status after the board's "online" (a known gateway
-        // problem, docs/fleet.md "Bounded test"), printed here rather than failed
-        const listedOffline = (broker?.unreachable ?? []).filter((u) => u.endsWith(" is offline"))
-        if (listedOffline.length) console.log(`fleet: boards listed offline by the gateway though connected: ${listedOffline.join("; ")}`)
-        expect((broker?.unreachable ?? []).filter((u) => !u.endsWith(" is offline"))).toEqual([])
+        // every board answers through the surviving gateway: a late "offline" (the will of a
+        // board's lost connection, delivered after its "online") is disproved by the gateway's check
+        expect(broker?.unreachable).toEqual([])
         expect(broker?.backS).toBeDefined()
 
         // telemetry kept flowing through both kills, and every acknowledged message arrived
