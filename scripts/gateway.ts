@@ -85,6 +85,7 @@ runTool("gateway", USAGE, async () => {
     gw.registry.on("online", (b) => console.log(`board ${b.id} online (${b.binding})`))
     gw.registry.on("links", (b) => console.log(`board ${b.id}: ${b.links.length} resources`))
     gw.registry.on("offline", (b) => console.log(`board ${b.id} offline: ${b.reason}`))
+    if (gw.mqtt) gw.mqtt.onOfflineDisproved = (id) => console.log(`board ${id}: offline status disproved, it answered`)
     const stop = async () => {
         await gw.stop()
         process.exit(0)

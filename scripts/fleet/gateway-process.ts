@@ -22,6 +22,8 @@ export interface GatewayProcess {
     kill(): Promise<void>
     /** Its event loop's stalls (./report-loop-delay). */
     stalls: Stall[]
+    /** "offline" statuses it did not believe because the board answered (its log lines). */
+    offlinesDisproved(): number
 }
 
 export async function startGatewayProcess(name: string, mqttUrl: string, timeoutMs = 3000): Promise<GatewayProcess> {
@@ -55,6 +57,13 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
     let mqttConnected = false
     const stalls: Stall[] = []
     let errLine = ""
+    let outLine = ""
+    let disproved = 0
+    proc.stdout?.on("data", (d: Buffer) => {
+        const lines = (outLine + d.toString()).split("\n")
+        outLine = lines.pop() ?? ""
+        for (const l of lines) if (l.endsWith(": offline status disproved, it answered")) disproved++
+    })
     const ports = await new Promise<{ coap: number; http: number }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`gateway ${name} did not start: ${err.slice(-500)}`)), 30_000)
         proc.stdout?.on("data", (d: Buffer) => {
@@ -90,6 +99,7 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
         httpPort: ports.http,
         alive: () => proc.exitCode === null && proc.signalCode === null,
         mqttConnected: () => mqttConnected,
+        offlinesDisproved: () => disproved,
         rss() {
             try {
                 const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))

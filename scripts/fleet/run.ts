@@ -101,6 +101,8 @@ export interface FleetResult {
         notBack: string[]
         /** Devices that, once all were back, did not answer a CoAP GET through a surviving gateway within 30 s. */
         unreachable: string[]
+        /** Late "offline" statuses the surviving gateway disproved over the whole run (the board answered). */
+        offlinesDisproved: number
     }
     qos1: { acked: number; received: number; lost: number }
     /** How late the event loops ran: the fleet process (every board) and the worst gateway. */
@@ -336,6 +338,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 requestsDuring: during.length,
                 notBack: boards.filter((b) => !b.ready()).map((b) => `${b.id}: ${b.state()}`),
                 unreachable,
+                offlinesDisproved: survivor?.offlinesDisproved() ?? 0,
             }
         }
 

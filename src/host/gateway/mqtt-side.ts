@@ -68,6 +68,8 @@ export class MqttSide {
     private checks = new Map<string, OfflineCheck>()
     /** "offline" statuses not believed: the board answered the check (a late will). */
     offlinesDisproved = 0
+    /** Called with the board's id each time an "offline" status is disproved (for logs). */
+    onOfflineDisproved: ((id: string) => void) | undefined
 
     constructor(
         private reg: BoardRegistry,
@@ -262,8 +264,9 @@ export class MqttSide {
         binding.request(id, probe, (resp) => {
             if (this.checks.get(id) !== check) return
             this.checks.delete(id)
-            if (resp) this.offlinesDisproved++
-            else this.goOffline(id, "status offline, no answer to the check")
+            if (!resp) return this.goOffline(id, "status offline, no answer to the check")
+            this.offlinesDisproved++
+            this.onOfflineDisproved?.(id)
         })
     }
 
