@@ -19,6 +19,8 @@ export interface GatewayProcess {
     mqttConnected(): boolean
     /** How many boards its HTTP front lists online. */
     online(): Promise<number>
+    /** Of `ids`, those its HTTP front does not list online, each with the reason it gives. */
+    notOnline(ids: string[]): Promise<string[]>
     kill(): Promise<void>
     /** Its event loop's stalls (./report-loop-delay). */
     stalls: Stall[]
@@ -115,6 +117,20 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
                 return list.filter((b) => b.online).length
             } catch {
                 return 0
+            }
+        },
+        async notOnline(ids: string[]) {
+            try {
+                const r = await fetch(`http://127.0.0.1:${ports.http}/devices`, { signal: AbortSignal.timeout(5000) })
+                const list = (await r.json()) as { id: string; online: boolean; reason?: string }[]
+                const by = new Map(list.map((b) => [b.id, b]))
+                return ids.flatMap((id) => {
+                    const b = by.get(id)
+                    if (!b) return [`${id}: unknown`]
+                    return b.online ? [] : [`${id}: offline, ${b.reason ?? ""}`]
+                })
+            } catch (e) {
+                return [`list failed: ${String(e)}`]
             }
         },
         async kill() {

@@ -72,6 +72,8 @@ export interface FleetResult {
     /** Devices connected and subscribed, and listed online by every gateway. */
     online: number
     onlineS: number | undefined
+    /** When not every board came online: each gateway's boards not listed online, with its reason. */
+    notOnline: string[]
     telemetryPerS: number
     coap: RateFigures
     rpc: RateFigures
@@ -222,6 +224,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             await sleep(250)
         }
         const online = onlineS !== undefined ? o.devices : Math.min(readyCount(), gatewaysOnline)
+        const notOnline: string[] = []
+        if (onlineS === undefined) {
+            for (const b of boards) if (!b.ready()) notOnline.push(`fleet ${b.id}: ${b.state()}`)
+            for (const g of gws) for (const s of await g.notOnline(ids)) notOnline.push(`${g.name} ${s}`)
+        }
         const gatewayBytesPerDevice = gws.map((g, i) => (g.rss() - baseRss[i]) / o.devices).reduce((a, b) => a + b, 0) / gws.length
 
         phase = "load"
@@ -250,6 +257,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             gateways: o.gateways,
             online,
             onlineS,
+            notOnline,
             telemetryPerS,
             coap: figures(window, "coap", measuredS),
             rpc: figures(window, "rpc", measuredS),

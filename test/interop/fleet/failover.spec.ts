@@ -18,7 +18,7 @@ describe.skipIf(!natsServerPath())("fleet failover (50 boards, 3 broker nodes, 2
             failover: true,
             onlineTimeoutS: 60,
         })
-        expect(r.online).toBe(50)
+        expect(r.online, r.notOnline.join("; ")).toBe(50)
         // load went through before the kills
         expect(r.coap.requests - r.coap.failed).toBeGreaterThan(0)
         expect(r.rpc.requests - r.rpc.failed).toBeGreaterThan(0)
