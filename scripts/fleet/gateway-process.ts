@@ -26,6 +26,8 @@ export interface GatewayProcess {
     stalls: Stall[]
     /** "offline" statuses it did not believe because the board answered (its log lines). */
     offlinesDisproved(): number
+    /** Its MQTT connects and its last MQTT errors, from its log. */
+    mqttLog(): string
 }
 
 export async function startGatewayProcess(name: string, mqttUrl: string, timeoutMs = 3000): Promise<GatewayProcess> {
@@ -61,10 +63,16 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
     let errLine = ""
     let outLine = ""
     let disproved = 0
+    let connects = 0
+    let mqttErrors: string[] = []
     proc.stdout?.on("data", (d: Buffer) => {
         const lines = (outLine + d.toString()).split("\n")
         outLine = lines.pop() ?? ""
-        for (const l of lines) if (l.endsWith(": offline status disproved, it answered")) disproved++
+        for (const l of lines) {
+            if (l.endsWith(": offline status disproved, it answered")) disproved++
+            else if (l === "MQTT connected") connects++
+            else if (l.startsWith("MQTT error: ")) mqttErrors = [...mqttErrors.slice(-4), l.slice(12)]
+        }
     })
     const ports = await new Promise<{ coap: number; http: number }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`gateway ${name} did not start: ${err.slice(-500)}`)), 30_000)
@@ -102,6 +110,7 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
         alive: () => proc.exitCode === null && proc.signalCode === null,
         mqttConnected: () => mqttConnected,
         offlinesDisproved: () => disproved,
+        mqttLog: () => `${connects} MQTT connects; last errors: ${mqttErrors.join(" | ") || "none"}`,
         rss() {
             try {
                 const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))

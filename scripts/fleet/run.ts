@@ -105,6 +105,8 @@ export interface FleetResult {
         unreachable: string[]
         /** Late "offline" statuses the surviving gateway disproved over the whole run (the board answered). */
         offlinesDisproved: number
+        /** The surviving gateway's MQTT connects and last MQTT errors. */
+        survivorMqtt: string
     }
     qos1: { acked: number; received: number; lost: number }
     /** How late the event loops ran: the fleet process (every board) and the worst gateway. */
@@ -347,6 +349,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 notBack: boards.filter((b) => !b.ready()).map((b) => `${b.id}: ${b.state()}`),
                 unreachable,
                 offlinesDisproved: survivor?.offlinesDisproved() ?? 0,
+                survivorMqtt: survivor?.mqttLog() ?? "no survivor",
             }
         }
 
