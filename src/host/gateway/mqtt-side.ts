@@ -19,6 +19,7 @@ import { decodeTcpMessage, encodeTcpMessage } from "../../coap/codec/codec"
 import { randomBytes } from "node:crypto"
 import { CoapResponseCallback } from "../../coap/transport/token-matcher"
 import { MqttClient } from "../../mqtt/client/client"
+import { ClientErrorCode, MqttClientError } from "../../mqtt/session/session-errors"
 import { connectNode, NodeClientOptions } from "../mqtt"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { forward } from "./forward"
@@ -66,6 +67,9 @@ export class MqttSide {
     /** Replies to other gateways' requests, dropped (for tests and status). */
     othersDropped = 0
     private checks = new Map<string, OfflineCheck>()
+    private filters: string[] = []
+    /** Date.now() at which to subscribe again after a refused SUBACK; 0 when none is due. */
+    private resubscribeAt = 0
     /** "offline" statuses not believed: the board answered the check (a late will). */
     offlinesDisproved = 0
     /** Called with the board's id each time an "offline" status is disproved (for logs). */
@@ -177,8 +181,16 @@ export class MqttSide {
                 this.onStatus(topic, payload)
             })
         )
-        client.on("error", () => {})
-        client.subscribeNoWait([binding.responseFilter(), coapRequestTopic(this.prefix, "+"), this.prefix + "/+/status"], { qos: 1 })
+        const filters = [binding.responseFilter(), coapRequestTopic(this.prefix, "+"), this.prefix + "/+/status"]
+        // A refused subscription (SUBACK 0x80) is dropped from the client's session and only
+        // reported here: a clustered broker refuses one for seconds after a node dies (a resubscribe
+        // after the gateway's reconnect among them), and without its subscriptions the gateway
+        // hears no board. So it subscribes again a second later, until granted.
+        client.on("error", (e: Error) => {
+            if (e instanceof MqttClientError && e.code === ClientErrorCode.SUBSCRIBE_FAILED) this.resubscribeAt = Date.now() + 1000
+        })
+        this.filters = filters
+        client.subscribeNoWait(filters, { qos: 1 })
         this.timer = setInterval(() => guard("mqtt", () => this.tick()), 50)
     }
 
@@ -190,6 +202,10 @@ export class MqttSide {
     private tick(): void {
         this.binding?.tick()
         const now = Date.now()
+        if (this.resubscribeAt > 0 && now >= this.resubscribeAt) {
+            this.resubscribeAt = 0
+            this.client?.subscribeNoWait(this.filters, { qos: 1 })
+        }
         for (const [id, at] of this.needLinks) if (now >= at) this.discover(id)
         for (const [id, c] of this.checks)
             if (now >= c.deadline) {
