@@ -76,6 +76,7 @@ export function summary(runs: FleetResult[]): string {
             "broker node killed: requests lost/sent",
             (r) => (r.brokerKill ? `${r.brokerKill.requestsLost}/${r.brokerKill.requestsDuring}` : "-"),
         ],
+        ["late offline statuses disproved (survivor)", (r) => (r.brokerKill ? `${r.brokerKill.offlinesDisproved}` : "-")],
         ["QoS 1 telemetry acked / lost", (r) => `${r.qos1.acked} / ${r.qos1.lost}`],
         ["event loop delay p99 / max, fleet (ms)", (r) => `${f(r.loopDelay.fleetP99Ms)} / ${f(r.loopDelay.fleetMaxMs)}`],
         ["gateway loop stalls > 250 ms (longest)", (r) => `${r.loopDelay.gatewayStalls} (${r.loopDelay.gatewayMaxStallMs})`],

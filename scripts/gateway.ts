@@ -82,9 +82,11 @@ runTool("gateway", USAGE, async () => {
     if (mqttUrl) console.log(`MQTT           ${redactUrl(mqttUrl)}  (${prefix}/<id>/coap/req|res)`)
     // said on every (re)connect, so a supervisor (scripts/fleet) can wait for it instead of guessing
     gw.mqtt?.client?.on("connect", () => console.log("MQTT connected"))
+    gw.mqtt?.client?.on("error", (e: Error) => console.log(`MQTT error: ${e.message}`))
     gw.registry.on("online", (b) => console.log(`board ${b.id} online (${b.binding})`))
     gw.registry.on("links", (b) => console.log(`board ${b.id}: ${b.links.length} resources`))
     gw.registry.on("offline", (b) => console.log(`board ${b.id} offline: ${b.reason}`))
+    if (gw.mqtt) gw.mqtt.onOfflineDisproved = (id) => console.log(`board ${id}: offline status disproved, it answered`)
     const stop = async () => {
         await gw.stop()
         process.exit(0)

@@ -19,9 +19,15 @@ export interface GatewayProcess {
     mqttConnected(): boolean
     /** How many boards its HTTP front lists online. */
     online(): Promise<number>
+    /** Of `ids`, those its HTTP front does not list online, each with the reason it gives. */
+    notOnline(ids: string[]): Promise<string[]>
     kill(): Promise<void>
     /** Its event loop's stalls (./report-loop-delay). */
     stalls: Stall[]
+    /** "offline" statuses it did not believe because the board answered (its log lines). */
+    offlinesDisproved(): number
+    /** Its MQTT connects and its last MQTT errors, from its log. */
+    mqttLog(): string
 }
 
 export async function startGatewayProcess(name: string, mqttUrl: string, timeoutMs = 3000): Promise<GatewayProcess> {
@@ -55,6 +61,19 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
     let mqttConnected = false
     const stalls: Stall[] = []
     let errLine = ""
+    let outLine = ""
+    let disproved = 0
+    let connects = 0
+    let mqttErrors: string[] = []
+    proc.stdout?.on("data", (d: Buffer) => {
+        const lines = (outLine + d.toString()).split("\n")
+        outLine = lines.pop() ?? ""
+        for (const l of lines) {
+            if (l.endsWith(": offline status disproved, it answered")) disproved++
+            else if (l === "MQTT connected") connects++
+            else if (l.startsWith("MQTT error: ")) mqttErrors = [...mqttErrors.slice(-4), l.slice(12)]
+        }
+    })
     const ports = await new Promise<{ coap: number; http: number }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`gateway ${name} did not start: ${err.slice(-500)}`)), 30_000)
         proc.stdout?.on("data", (d: Buffer) => {
@@ -90,6 +109,8 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
         httpPort: ports.http,
         alive: () => proc.exitCode === null && proc.signalCode === null,
         mqttConnected: () => mqttConnected,
+        offlinesDisproved: () => disproved,
+        mqttLog: () => `${connects} MQTT connects; last errors: ${mqttErrors.join(" | ") || "none"}`,
         rss() {
             try {
                 const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))
@@ -105,6 +126,20 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
                 return list.filter((b) => b.online).length
             } catch {
                 return 0
+            }
+        },
+        async notOnline(ids: string[]) {
+            try {
+                const r = await fetch(`http://127.0.0.1:${ports.http}/devices`, { signal: AbortSignal.timeout(5000) })
+                const list = (await r.json()) as { id: string; online: boolean; reason?: string }[]
+                const by = new Map(list.map((b) => [b.id, b]))
+                return ids.flatMap((id) => {
+                    const b = by.get(id)
+                    if (!b) return [`${id}: unknown`]
+                    return b.online ? [] : [`${id}: offline, ${b.reason ?? ""}`]
+                })
+            } catch (e) {
+                return [`list failed: ${String(e)}`]
             }
         },
         async kill() {

@@ -72,6 +72,8 @@ export interface FleetResult {
     /** Devices connected and subscribed, and listed online by every gateway. */
     online: number
     onlineS: number | undefined
+    /** When not every board came online: each gateway's boards not listed online, with its reason. */
+    notOnline: string[]
     telemetryPerS: number
     coap: RateFigures
     rpc: RateFigures
@@ -101,6 +103,10 @@ export interface FleetResult {
         notBack: string[]
         /** Devices that, once all were back, did not answer a CoAP GET through a surviving gateway within 30 s. */
         unreachable: string[]
+        /** Late "offline" statuses the surviving gateway disproved over the whole run (the board answered). */
+        offlinesDisproved: number
+        /** The surviving gateway's MQTT connects and last MQTT errors. */
+        survivorMqtt: string
     }
     qos1: { acked: number; received: number; lost: number }
     /** How late the event loops ran: the fleet process (every board) and the worst gateway. */
@@ -220,6 +226,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             await sleep(250)
         }
         const online = onlineS !== undefined ? o.devices : Math.min(readyCount(), gatewaysOnline)
+        const notOnline: string[] = []
+        if (onlineS === undefined) {
+            for (const b of boards) if (!b.ready()) notOnline.push(`fleet ${b.id}: ${b.state()}`)
+            for (const g of gws) for (const s of await g.notOnline(ids)) notOnline.push(`${g.name} ${s}`)
+        }
         const gatewayBytesPerDevice = gws.map((g, i) => (g.rss() - baseRss[i]) / o.devices).reduce((a, b) => a + b, 0) / gws.length
 
         phase = "load"
@@ -248,6 +259,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             gateways: o.gateways,
             online,
             onlineS,
+            notOnline,
             telemetryPerS,
             coap: figures(window, "coap", measuredS),
             rpc: figures(window, "rpc", measuredS),
@@ -336,6 +348,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
                 requestsDuring: during.length,
                 notBack: boards.filter((b) => !b.ready()).map((b) => `${b.id}: ${b.state()}`),
                 unreachable,
+                offlinesDisproved: survivor?.offlinesDisproved() ?? 0,
+                survivorMqtt: survivor?.mqttLog() ?? "no survivor",
             }
         }
 

@@ -5,17 +5,21 @@
 // A board is known once its status says online (retained: a gateway started later knows every
 // board at once); its resources are learned by a GET of /.well-known/core over the binding
 // (retried until it answers).
+// An "offline" status for a board listed online over MQTT is confirmed before it is believed
+// (confirmOffline below): on a clustered broker the will of a board's lost connection can reach
+// the gateway after the "online" of its new one.
 // Any number of gateways may share a broker: each has a random instance id, which is its MQTT
 // client id and the first 4 bytes of every token it sends. The board echoes the token, so each
 // gateway keeps the responses to its own requests and drops the others' without a word.
 
-import { ContentFormat, CoapCode, CoapMessage } from "../../coap/codec/message"
+import { ContentFormat, CoapCode, CoapMessage, CoapType } from "../../coap/codec/message"
 import { parseLinks } from "../../coap/formats/linkformat"
 import { boardIdFromResponseTopic, coapRequestTopic, CoapMqttClientBinding } from "../../coap/transport/mqtt-binding"
 import { decodeTcpMessage, encodeTcpMessage } from "../../coap/codec/codec"
 import { randomBytes } from "node:crypto"
 import { CoapResponseCallback } from "../../coap/transport/token-matcher"
 import { MqttClient } from "../../mqtt/client/client"
+import { ClientErrorCode, MqttClientError } from "../../mqtt/session/session-errors"
 import { connectNode, NodeClientOptions } from "../mqtt"
 import { nodeClock, nodeRandom } from "../node-platform"
 import { forward } from "./forward"
@@ -34,6 +38,17 @@ export interface MqttSideOptions {
     mqtt?: Partial<NodeClientOptions>
     /** This gateway's instance id, 8 hex digits; default random. Unique among gateways on a broker. */
     instanceId?: string
+    /**
+     * How long a board listed online has to answer the check an "offline" status starts before it
+     * is listed offline. Default requestTimeoutMs; the request timeout also caps it.
+     */
+    offlineCheckMs?: number
+}
+
+/** A board's "offline" status being confirmed: the token of the probe and when it gives up. */
+interface OfflineCheck {
+    token: Buffer
+    deadline: number
 }
 
 /** Length of the instance id at the start of every token this gateway sends. */
@@ -51,6 +66,14 @@ export class MqttSide {
     readonly shared: SharedObservations
     /** Replies to other gateways' requests, dropped (for tests and status). */
     othersDropped = 0
+    private checks = new Map<string, OfflineCheck>()
+    private filters: string[] = []
+    /** Date.now() at which to subscribe again after a refused SUBACK; 0 when none is due. */
+    private resubscribeAt = 0
+    /** "offline" statuses not believed: the board answered the check (a late will). */
+    offlinesDisproved = 0
+    /** Called with the board's id each time an "offline" status is disproved (for logs). */
+    onOfflineDisproved: ((id: string) => void) | undefined
 
     constructor(
         private reg: BoardRegistry,
@@ -158,8 +181,16 @@ export class MqttSide {
                 this.onStatus(topic, payload)
             })
         )
-        client.on("error", () => {})
-        client.subscribeNoWait([binding.responseFilter(), coapRequestTopic(this.prefix, "+"), this.prefix + "/+/status"], { qos: 1 })
+        const filters = [binding.responseFilter(), coapRequestTopic(this.prefix, "+"), this.prefix + "/+/status"]
+        // A refused subscription (SUBACK 0x80) is dropped from the client's session and only
+        // reported here: a clustered broker refuses one for seconds after a node dies (a resubscribe
+        // after the gateway's reconnect among them), and without its subscriptions the gateway
+        // hears no board. So it subscribes again a second later, until granted.
+        client.on("error", (e: Error) => {
+            if (e instanceof MqttClientError && e.code === ClientErrorCode.SUBSCRIBE_FAILED) this.resubscribeAt = Date.now() + 1000
+        })
+        this.filters = filters
+        client.subscribeNoWait(filters, { qos: 1 })
         this.timer = setInterval(() => guard("mqtt", () => this.tick()), 50)
     }
 
@@ -171,7 +202,16 @@ export class MqttSide {
     private tick(): void {
         this.binding?.tick()
         const now = Date.now()
+        if (this.resubscribeAt > 0 && now >= this.resubscribeAt) {
+            this.resubscribeAt = 0
+            this.client?.subscribeNoWait(this.filters, { qos: 1 })
+        }
         for (const [id, at] of this.needLinks) if (now >= at) this.discover(id)
+        for (const [id, c] of this.checks)
+            if (now >= c.deadline) {
+                this.endCheck(id)
+                this.goOffline(id, "status offline, no answer to the check")
+            }
     }
 
     private linkFor(id: string): BoardLink {
@@ -191,6 +231,12 @@ export class MqttSide {
         if (!topic.startsWith(head) || !topic.endsWith("/status")) return
         const id = topic.slice(head.length, topic.length - "/status".length)
         if (id.length === 0 || id.includes("/")) return
+        // an empty retained status: the board was removed, nothing to confirm
+        if (payload.length === 0) {
+            this.endCheck(id)
+            this.goOffline(id, "status removed")
+            return
+        }
         let state = ""
         try {
             const j = JSON.parse(payload.toString("utf-8"))
@@ -200,15 +246,58 @@ export class MqttSide {
         }
         const known = this.reg.get(id)
         if (state === "online") {
+            this.endCheck(id)
             if (known && known.online && known.binding === "mqtt") return
             this.reg.online(id, "mqtt", this.linkFor(id))
             this.discover(id)
-        } else if (state === "offline" || payload.length === 0) {
-            this.needLinks.delete(id)
-            this.shared.boardGone(id)
-            this.binding?.failBoard(id, "board offline")
-            this.reg.offline(id, "status offline", this.links.get(id))
+        } else if (state === "offline") {
+            if (known && known.online && known.binding === "mqtt") this.confirmOffline(id)
+            else this.goOffline(id, "status offline")
         }
+    }
+
+    /**
+     * Why an "offline" is checked: the board's "offline" is its MQTT will, and a will does not say
+     * which connection it belonged to. On a clustered broker a board whose node died reconnects on
+     * another node and publishes "online", and the will of its lost connection can reach us after
+     * that; believed, it would list a connected board offline until its next status. So the board
+     * is asked directly, on the same binding its requests take: a GET with no Uri-Path, which the
+     * board answers at once (4.04) without reading its model or sending a body (its endpoint drops
+     * 7.xx signals, so there is no RFC 8323 Ping to use). Any answer disproves the "offline"; none
+     * within offlineCheckMs lists it offline, failing what is pending. An "online" meanwhile ends
+     * the check. The bound for a board that really died: listed offline at most offlineCheckMs
+     * (default the request timeout, 3 s; + one 50 ms tick) after its will arrives; a request sent
+     * to it meanwhile ends as before the will, with 5.04 at its request timeout, never later.
+     */
+    private confirmOffline(id: string): void {
+        const binding = this.binding
+        if (!binding || this.checks.has(id)) return
+        const token = this.freshToken()
+        const timeout = this.opts.offlineCheckMs ?? this.opts.requestTimeoutMs ?? 3000
+        const check: OfflineCheck = { token, deadline: Date.now() + timeout }
+        this.checks.set(id, check)
+        const probe: CoapMessage = { type: CoapType.CON, code: CoapCode.GET, messageId: 0, token, options: [], payload: Buffer.alloc(0) }
+        binding.request(id, probe, (resp) => {
+            if (this.checks.get(id) !== check) return
+            this.checks.delete(id)
+            if (!resp) return this.goOffline(id, "status offline, no answer to the check")
+            this.offlinesDisproved++
+            this.onOfflineDisproved?.(id)
+        })
+    }
+
+    private endCheck(id: string): void {
+        const c = this.checks.get(id)
+        if (!c) return
+        this.checks.delete(id)
+        this.binding?.cancel(id, c.token)
+    }
+
+    private goOffline(id: string, reason: string): void {
+        this.needLinks.delete(id)
+        this.shared.boardGone(id)
+        this.binding?.failBoard(id, "board offline")
+        this.reg.offline(id, reason, this.links.get(id))
     }
 
     /** GET /.well-known/core over the binding; the answer becomes the board's resource list. */
