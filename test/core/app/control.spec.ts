@@ -1,6 +1,6 @@
 // Actuators under control (src/firmware/control.ts): Home Assistant commands, actuator.set/get,
 // retained state topics after every change, the restart button, the diagnostics in the status
-// document. Portable: runs under vitest and in the DeviceScript VM (test/devs/app.ts).
+// document. Portable: runs under vitest and in the DeviceScript VM (test/devs/app-firmware.ts).
 import { describe, test, expect, beforeEach } from "@devicescript/test"
 import { pause } from "../../../src/util/pause"
 import { Config, MemoryStore } from "../../../src/config/config"
