@@ -107,7 +107,7 @@ export class DeviceCore {
             policy.opts = { intervalMs: cfg.get("TELEMETRY_MS") as number, threshold: cfg.get("CHANGE_THRESH") as number }
         }
         apply()
-        cfg.onChange(apply)
+        cfg.changed = apply
         this.actuators = appActuators(this)
         registerDeviceMethods(this)
     }
