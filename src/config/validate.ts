@@ -27,8 +27,9 @@ const BOOLEANS = "true 1 on yes false 0 off no"
 
 /** "must be at least 5" / "must be at most 64 characters": what is wrong with n, or undefined. */
 function outOfRange(def: SettingDef, n: number, unit: string): string | undefined {
-    if (def.min !== undefined && n < def.min) return "must be at least " + formatNumber(def.min) + unit
-    if (def.max !== undefined && n > def.max) return "must be at most " + formatNumber(def.max) + unit
+    // a comparison with an absent (undefined) bound is false, in DeviceScript as in JavaScript
+    if (n < (def.min as number)) return "must be at least " + formatNumber(def.min as number) + unit
+    if (n > (def.max as number)) return "must be at most " + formatNumber(def.max as number) + unit
     return undefined
 }
 

@@ -57,7 +57,8 @@ export function findActuator(app: DeviceCore, key: string): Actuator | undefined
 export function checkValue(a: Actuator, v: any): string | undefined {
     if (a.kind === "number") {
         if (typeof v !== "number" || v - v !== 0) return "'value' of " + a.key + " must be a number"
-        if ((a.min !== undefined && v < a.min) || (a.max !== undefined && v > a.max)) return "'value' of " + a.key + " is out of range"
+        // a comparison with an absent (undefined) bound is false, in DeviceScript as in JavaScript
+        if (v < (a.min as number) || v > (a.max as number)) return "'value' of " + a.key + " is out of range"
     } else if (a.kind !== "button" && typeof v !== "boolean") return "'value' of " + a.key + " must be true or false"
     return undefined
 }

@@ -35,8 +35,9 @@ export function checkParam(spec: ParamSpec, v: any): string | undefined {
     if (!str && t !== "number") return undefined
     // strings: min/max are lengths; numbers and integers: values
     const n = str ? (v as string).length : v
-    if (spec.min !== undefined && n < spec.min) return name + (str ? "is too short" : "is below its minimum")
-    if (spec.max !== undefined && n > spec.max) return name + (str ? "is too long" : "is above its maximum")
+    // a comparison with an absent (undefined) bound is false, in DeviceScript as in JavaScript
+    if (n < (spec.min as number)) return name + (str ? "is too short" : "is below its minimum")
+    if (n > (spec.max as number)) return name + (str ? "is too long" : "is above its maximum")
     if (str && spec.values && spec.values.indexOf(v) < 0) return name + "must be one of " + spec.values.join(", ")
     return undefined
 }
