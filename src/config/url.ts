@@ -61,7 +61,7 @@ export function parseUrlWithCredentials(url: string, schemes: string[]): Endpoin
 /** host[:port] or [ipv6][:port] of a URL whose scheme is known good. */
 function endpointOf(scheme: string, rest: string): Endpoint | string {
     let host = rest
-    let portText: string | undefined = undefined
+    let portText: string | undefined
     if (rest.startsWith("[")) {
         const close = rest.indexOf("]")
         if (close < 0) return "has an unclosed [ in the host"

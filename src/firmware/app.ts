@@ -328,7 +328,7 @@ export class DeviceApp extends DeviceCore {
 
 /** The retained status document with the diagnostics (uptime, reconnects, Wi-Fi signal); a function, as checkId. */
 async function publishStatus(app: DeviceApp, bus: MessageBus): Promise<void> {
-    let rssi: number | undefined = undefined
+    let rssi: number | undefined
     const read = app.deps.hw.rssi
     if (read) {
         try {

@@ -77,7 +77,7 @@ export async function setActuator(a: Actuator, v: any): Promise<void> {
 /** actuator.set {key, value} -> {key: value}; actuator.get {key?} -> {key: value, ...}. */
 export async function actuatorMethod(app: DeviceCore, name: string, p: Record<string, any>): Promise<any> {
     const key = p["key"] as string
-    let one: Actuator | undefined = undefined
+    let one: Actuator | undefined
     if (key !== undefined) one = findActuator(app, key)
     if (key !== undefined && !one) throw invalidParams("unknown actuator " + key)
     // actuator.set requires its key (its params say so), so `one` was found
@@ -102,7 +102,7 @@ export function stateText(a: Actuator): string | undefined {
 export function commandRequest(setPrefix: string, topic: string, payload: string): string {
     const key = topic.slice(setPrefix.length)
     const p = payload.trim()
-    let v: string | undefined = undefined
+    let v: string | undefined
     if (p === "ON" || p === "PRESS") v = "true"
     else if (p === "OFF") v = "false"
     if (v === undefined) {
@@ -126,7 +126,7 @@ export function commandRequest(setPrefix: string, topic: string, payload: string
  * (all of them with `force`, after a connect). Never throws.
  */
 export async function syncStates(app: DeviceCore, bus: MessageBus, states: Record<string, string>, force: boolean): Promise<void> {
-    let key: string = undefined
+    let key: string | undefined
     try {
         for (const a of app.actuators) {
             const s = stateText(a)

@@ -175,7 +175,7 @@ export class Dispatcher {
     }
 
     private async handleText(text: string): Promise<string | undefined> {
-        let bad: string | undefined = undefined
+        let bad: string | undefined
         if (typeof text !== "string") bad = "request must be text"
         else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
         else {
@@ -217,10 +217,11 @@ export class Dispatcher {
  * method: a method also costs an entry in the compiler-made prototype.
  */
 async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string | undefined> {
-    let bad: string | undefined = undefined
-    let id: any = undefined
-    let method: any = undefined
-    let params: any = undefined
+    // (declared without "= undefined": a local starts undefined, and each initializer is an instruction)
+    let bad: string | undefined
+    let id: any
+    let method: any
+    let params: any
     if (req === null || typeof req !== "object" || Array.isArray(req)) bad = "request must be an object"
     else {
         id = req["id"]
@@ -238,7 +239,7 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
     if (id !== undefined && id !== null && idText === "null") bad = "id must be a string, number or null"
     else if (!bad && idText !== "null" && d.checkId) bad = d.checkId(idText)
     if (bad) return errorReply(idText, INVALID_REQUEST, "Invalid Request", bad)
-    let def: MethodDef | undefined = undefined
+    let def: MethodDef | undefined
     for (const m of d.methods)
         if (m.name === method) {
             def = m
@@ -261,5 +262,6 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
         }
     }
     // The request is valid, so a notification (no id member, §4.1) gets no reply; its method still ran.
-    return id === undefined ? undefined : out
+    if (id === undefined) return undefined
+    return out
 }

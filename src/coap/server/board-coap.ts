@@ -190,7 +190,7 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
         if (!put) return ans(METHOD_NOT_ALLOWED)
         if (!formatOk(req, TEXT, JSON_FORMAT)) return ans(UNSUPPORTED_FORMAT)
         // the gateway turns a JSON {"on":bool} into text; JSON that reaches the board was not that
-        let want: boolean | undefined = undefined
+        let want: boolean | undefined
         if (req.contentFormat !== JSON_FORMAT) want = parseLed(req.payload.toString("utf-8").trim().toLowerCase(), on)
         if (want === undefined) return ans(BAD_REQUEST, TEXT, 'expected "on", "off", "toggle" or {"on":true}')
         model.setLed(want)
