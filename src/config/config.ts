@@ -62,7 +62,8 @@ export class Config {
             let value = d.default
             try {
                 const raw = await this.store.read(d.key)
-                if (raw !== undefined && raw !== null) {
+                // (!= null: neither undefined nor null, one instruction instead of two tests)
+                if (raw != null) {
                     const c = checkSetting(d, raw) // never throws
                     if (c.error !== undefined) problem = d.key + "=" + shownValue(d, raw) + " " + c.error
                     else value = c.value

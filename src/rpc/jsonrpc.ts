@@ -236,7 +236,8 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
     if (t === "string" || t === "number") idText = rawId || toJson(id)
     // An invalid request is answered even without an id (§5); an invalid id is reported as
     // null. A repeated id, or one too long to remember (checkId), is refused before anything runs.
-    if (id !== undefined && id !== null && idText === "null") bad = "id must be a string, number or null"
+    // (!= null: neither undefined nor null, one instruction instead of two tests)
+    if (id != null && idText === "null") bad = "id must be a string, number or null"
     else if (!bad && idText !== "null" && d.checkId) bad = d.checkId(idText)
     if (bad) return errorReply(idText, INVALID_REQUEST, "Invalid Request", bad)
     let def: MethodDef | undefined
