@@ -18,7 +18,10 @@ function toText(raw: any): string | undefined {
     const t = typeof raw
     if (t === "string") return raw
     if (t === "number") return formatNumber(raw)
-    if (t === "boolean") return raw ? "true" : "false"
+    if (t === "boolean") {
+        if (raw) return "true"
+        return "false"
+    }
     return undefined
 }
 
@@ -79,5 +82,6 @@ export function shownValue(def: SettingDef, v: any): string {
     // a URL with user info may carry a password
     if (typeof v === "string") return v.indexOf("://") > 0 && v.indexOf("@") > 0 ? "(a URL with credentials, hidden)" : '"' + v + '"'
     const s = toText(v)
-    return s === undefined ? "(" + typeof v + ")" : s
+    if (s === undefined) return "(" + typeof v + ")"
+    return s
 }

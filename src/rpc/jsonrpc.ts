@@ -204,7 +204,8 @@ export class Dispatcher {
                         const r = await handleOne(this, one, isObject ? ids[k++] : "")
                         if (r !== undefined) replies.push(r)
                     }
-                    return replies.length === 0 ? undefined : "[" + replies.join(",") + "]"
+                    if (replies.length === 0) return undefined
+                    return "[" + replies.join(",") + "]"
                 }
             }
         }

@@ -275,7 +275,8 @@ function links(model: DeviceModel): string {
 export function parseLed(s: string, current: boolean): boolean | undefined {
     const i = ["off", "0", "false", "on", "1", "true", "toggle"].indexOf(s)
     if (i < 0) return undefined
-    return i === 6 ? !current : i > 2
+    if (i === 6) return !current
+    return i > 2
 }
 
 // ---- RFC 8323 3.2 frames: Len|TKL, extended length, code, token, options, 0xFF, payload ----
