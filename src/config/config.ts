@@ -130,8 +130,9 @@ export class Config {
     snapshot(): Record<string, any> {
         const out: Record<string, any> = {}
         for (const d of SETTINGS) {
-            const v = this.values[d.key]
-            out[d.key] = d.secret && v !== "" ? "(hidden)" : v
+            let v = this.values[d.key]
+            if (d.secret && v !== "") v = "(hidden)"
+            out[d.key] = v
         }
         return out
     }
@@ -163,7 +164,8 @@ export class Config {
             // every key was found in the first loop, which returns on an unknown one
             const d = findSetting(k) as SettingDef
             const v = next[k]
-            const value = v === null ? d.default : v
+            let value = v
+            if (v === null) value = d.default
             const tried = TRIED.indexOf(" " + k + " ") >= 0
             try {
                 if (tried) {
@@ -178,7 +180,9 @@ export class Config {
             if (value !== this.values[k] && d.restart) restartNeeded = true
             // a connection setting stays as it is until its trial after the restart
             if (!tried) this.values[k] = value
-            applied[k] = d.secret ? "(hidden)" : value
+            let shown = value
+            if (d.secret) shown = "(hidden)"
+            applied[k] = shown
         }
         // (the listener is the application's own and does not throw)
         if (this.changed) this.changed(keys)

@@ -26,7 +26,8 @@ export const MQTT_SCHEMES = ["mqtt", "mqtts"]
  */
 export function parseUrl(url: string, schemes: string[]): Endpoint | string {
     const sep = url.indexOf("://")
-    const scheme = sep > 0 ? url.slice(0, sep).toLowerCase() : ""
+    let scheme = ""
+    if (sep > 0) scheme = url.slice(0, sep).toLowerCase()
     if (schemes.indexOf(scheme) < 0) return "must start with " + schemes.join(":// or ") + "://"
     let rest = url.slice(sep + 3)
     if (rest.endsWith("/")) rest = rest.slice(0, rest.length - 1)

@@ -111,7 +111,10 @@ async function scanRequest(text: string, limit: number, pause: (() => Promise<vo
             start = i
         } else if (c === 0x5b || c === 0x7b) {
             depth++
-            if (top === 0) top = c === 0x5b ? 2 : 1
+            if (top === 0) {
+                top = 1
+                if (c === 0x5b) top = 2
+            }
             if (depth > limit) return undefined
             if (depth === top && c === 0x7b) ids.push("")
         } else if (c === 0x5d || c === 0x7d || c === 0x2c) {
@@ -254,8 +257,9 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
         if (typeof bound === "string") out = errorReply(idText, INVALID_PARAMS, "Invalid params", bound)
         else {
             try {
-                const result = await def.handler(bound as Record<string, any>, def.name)
-                out = reply(idText, "result", toJson(result === undefined ? null : result))
+                let result = await def.handler(bound as Record<string, any>, def.name)
+                if (result === undefined) result = null
+                out = reply(idText, "result", toJson(result))
             } catch (e) {
                 // RpcError chooses its code; anything else is -32603 with its message as data
                 const re = e instanceof RpcError ? (e as RpcError) : new RpcError(INTERNAL_ERROR, "Internal error", (e as Error)?.message)

@@ -266,8 +266,10 @@ function links(model: DeviceModel): string {
     out.push(
         '</actuators/led>;rt="led";if="core.a";ct="0 50";obs,</device>;rt="device";if="core.rp";ct=50,</config>;rt="config";if="core.p";ct=50,</rpc>;rt="jsonrpc";ct=50'
     )
-    const more = model.actuatorLinks ? model.actuatorLinks() : ""
-    if (more) out.push(more)
+    if (model.actuatorLinks) {
+        const more = model.actuatorLinks()
+        if (more) out.push(more)
+    }
     return out.join(",")
 }
 
