@@ -54,7 +54,8 @@ export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Check
     else if (t === "boolean") {
         // booleans, the numbers 1 and 0, and their spellings in text
         const s = toText(raw)
-        const i = s === undefined ? -1 : BOOLEANS.split(" ").indexOf(s.trim().toLowerCase())
+        let i = -1
+        if (s !== undefined) i = BOOLEANS.split(" ").indexOf(s.trim().toLowerCase())
         if (i < 0) e = "must be true or false"
         else v = i < 4
     } else if (want === "number") {
@@ -69,7 +70,10 @@ export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Check
         else if (t === "enum") {
             // every enum in the schema lists its values (test/core/app/config.spec.ts)
             if ((def.values as string[]).indexOf(v) < 0) e = "must be one of " + (def.values as string[]).join(", ")
-        } else e = outOfRange(def, v.length, " characters") || (def.format ? checkFormat(def.format, v) : undefined)
+        } else {
+            e = outOfRange(def, v.length, " characters")
+            if (!e && def.format) e = checkFormat(def.format, v)
+        }
     }
     // (if rather than ?:, which costs a copy)
     if (e) return { error: e }
@@ -80,7 +84,10 @@ export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Check
 export function shownValue(def: SettingDef, v: any): string {
     if (def.secret) return "(hidden)"
     // a URL with user info may carry a password
-    if (typeof v === "string") return v.indexOf("://") > 0 && v.indexOf("@") > 0 ? "(a URL with credentials, hidden)" : '"' + v + '"'
+    if (typeof v === "string") {
+        if (v.indexOf("://") > 0 && v.indexOf("@") > 0) return "(a URL with credentials, hidden)"
+        return '"' + v + '"'
+    }
     const s = toText(v)
     if (s === undefined) return "(" + typeof v + ")"
     return s

@@ -203,8 +203,9 @@ export class Dispatcher {
                     let k = 0
                     for (const one of batch) {
                         // ids holds one entry per object in the batch, in order
-                        const isObject = one !== null && typeof one === "object" && !Array.isArray(one)
-                        const r = await handleOne(this, one, isObject ? ids[k++] : "")
+                        let rawId = ""
+                        if (one !== null && typeof one === "object" && !Array.isArray(one)) rawId = ids[k++]
+                        const r = await handleOne(this, one, rawId)
                         if (r !== undefined) replies.push(r)
                     }
                     if (replies.length === 0) return undefined
@@ -262,7 +263,8 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
                 out = reply(idText, "result", toJson(result))
             } catch (e) {
                 // RpcError chooses its code; anything else is -32603 with its message as data
-                const re = e instanceof RpcError ? (e as RpcError) : new RpcError(INTERNAL_ERROR, "Internal error", (e as Error)?.message)
+                let re = e as RpcError
+                if (!(e instanceof RpcError)) re = new RpcError(INTERNAL_ERROR, "Internal error", (e as Error)?.message)
                 out = errorReply(idText, re.code, re.message, re.data)
             }
         }
