@@ -175,7 +175,9 @@ export function discoveryEntity(app: DeviceCore, d: DiscoveryInput, i: number, o
     const sensors = d.sensors
     if (i < sensors.length) {
         const s = sensors[i]
-        return [entityTopic(d, "sensor", s.key), on ? discoveryPayload(d, s) : ""]
+        let doc = ""
+        if (on) doc = discoveryPayload(d, s)
+        return [entityTopic(d, "sensor", s.key), doc]
     }
     i -= sensors.length
     let nDiag = 3
@@ -196,7 +198,9 @@ export function discoveryEntity(app: DeviceCore, d: DiscoveryInput, i: number, o
     if (a.kind === "switch" || a.kind === "light") doc += ',"payload_on":"ON","payload_off":"OFF"'
     // the optional members (the first four only for a number), written by the JSON writer
     const members = JSON.parse(MEMBERS) as string[]
-    for (let k = a.kind === "number" ? 0 : 8; k < 12; k += 2) {
+    let k = 8
+    if (a.kind === "number") k = 0
+    for (; k < 12; k += 2) {
         const v = (a as any)[members[k]]
         if (v !== undefined) doc += ',"' + members[k + 1] + '":' + toJson(v)
     }
