@@ -51,7 +51,8 @@ export class StatusLed implements Led {
     private on = false
     async set(on: boolean): Promise<void> {
         if (!control) control = new ds.Control("control[int:0]")
-        const level = on ? 0x40 : 0
+        let level = 0
+        if (on) level = 0x40
         await control.setStatusLight(level, level, level, 0)
         this.on = on
     }

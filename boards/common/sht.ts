@@ -13,8 +13,10 @@ export const SHTC3_ADDRESS = 0x70
 
 /** One I2C transaction: write `command` (16 bits, none when negative), then read `numRead` bytes. */
 async function transfer(addr: number, command: number, numRead: number): Promise<Buffer> {
-    const write = command < 0 ? Buffer.alloc(0) : Buffer.from([command >> 8, command & 0xff])
-    const read = numRead ? Buffer.alloc(numRead) : undefined
+    let write = Buffer.alloc(0)
+    if (command >= 0) write = Buffer.from([command >> 8, command & 0xff])
+    let read: Buffer | undefined
+    if (numRead) read = Buffer.alloc(numRead)
     const rc = await (ds as I2cRuntime)._i2cTransaction(addr, write, read)
     if (rc !== 0) throw new Error("I2C error " + rc + " dev=" + addr + " command=" + command)
     return read

@@ -30,7 +30,8 @@ export function parseBrokerList(
     const out: Endpoint[] = []
     for (let i = 0; i < n; i++) {
         const entry = parts[i].trim()
-        const which = n > 1 ? "entry " + (i + 1) + " of " + n + " " : ""
+        let which = ""
+        if (n > 1) which = "entry " + (i + 1) + " of " + n + " "
         if (entry === "") return which + "is empty (syntax: scheme://host[:port] separated by commas)"
         if (entry.indexOf("://") !== entry.lastIndexOf("://")) return which + "holds two URLs: separate brokers with commas"
         const r = (parse || parseUrl)(entry, schemes)

@@ -33,8 +33,11 @@ export const TRIAL_FAILED_KEY = "CONN_FAILED"
 
 export class Config {
     private values: Record<string, any> = {}
-    private listeners: ((keys: string[]) => void)[] = []
-    private defs: SettingDef[]
+    /**
+     * Called with the changed keys after a successful set() (one listener, the application's: a
+     * field rather than a list and an onChange method, which the board would link).
+     */
+    changed: ((keys: string[]) => void) | undefined
     /** Changed connection settings waiting for the next restart (also under TRIAL_KEY). */
     private pending: Record<string, any> = {}
     /** The connection settings being tried in this run (loaded from TRIAL_KEY), else undefined. */
@@ -44,11 +47,9 @@ export class Config {
 
     constructor(
         private store: SettingsStore,
-        private log: Logger,
-        defs?: SettingDef[]
+        private log: Logger
     ) {
-        this.defs = defs || SETTINGS
-        for (const d of this.defs) this.values[d.key] = d.default
+        for (const d of SETTINGS) this.values[d.key] = d.default
     }
 
     /**
@@ -56,12 +57,13 @@ export class Config {
      * replaced by the default; load() itself never throws.
      */
     async load(): Promise<void> {
-        for (const d of this.defs) {
+        for (const d of SETTINGS) {
             let problem: string | undefined = undefined
             let value = d.default
             try {
                 const raw = await this.store.read(d.key)
-                if (raw !== undefined && raw !== null) {
+                // (!= null: neither undefined nor null, one instruction instead of two tests)
+                if (raw != null) {
                     const c = checkSetting(d, raw) // never throws
                     if (c.error !== undefined) problem = d.key + "=" + shownValue(d, raw) + " " + c.error
                     else value = c.value
@@ -127,16 +129,12 @@ export class Config {
     /** All settings; secrets are replaced by "(hidden)" unless they are empty. */
     snapshot(): Record<string, any> {
         const out: Record<string, any> = {}
-        for (const d of this.defs) {
-            const v = this.values[d.key]
-            out[d.key] = d.secret && v !== "" ? "(hidden)" : v
+        for (const d of SETTINGS) {
+            let v = this.values[d.key]
+            if (d.secret && v !== "") v = "(hidden)"
+            out[d.key] = v
         }
         return out
-    }
-
-    /** Called with the changed keys after a successful set(). */
-    onChange(fn: (keys: string[]) => void): void {
-        this.listeners.push(fn)
     }
 
     /**
@@ -149,7 +147,7 @@ export class Config {
         if (keys.length === 0) return "no settings given"
         const next: Record<string, any> = {}
         for (const k of keys) {
-            const d = findSetting(k, this.defs)
+            const d = findSetting(k)
             if (!d) return "unknown setting " + k
             const raw = changes[k]
             if (raw === null) {
@@ -164,9 +162,10 @@ export class Config {
         const applied: Record<string, any> = {}
         for (const k of keys) {
             // every key was found in the first loop, which returns on an unknown one
-            const d = findSetting(k, this.defs) as SettingDef
+            const d = findSetting(k) as SettingDef
             const v = next[k]
-            const value = v === null ? d.default : v
+            let value = v
+            if (v === null) value = d.default
             const tried = TRIED.indexOf(" " + k + " ") >= 0
             try {
                 if (tried) {
@@ -181,10 +180,12 @@ export class Config {
             if (value !== this.values[k] && d.restart) restartNeeded = true
             // a connection setting stays as it is until its trial after the restart
             if (!tried) this.values[k] = value
-            applied[k] = d.secret ? "(hidden)" : value
+            let shown = value
+            if (d.secret) shown = "(hidden)"
+            applied[k] = shown
         }
-        // (the listeners are the application's own and do not throw)
-        for (const fn of this.listeners) fn(keys)
+        // (the listener is the application's own and does not throw)
+        if (this.changed) this.changed(keys)
         return { applied: applied, restartNeeded: restartNeeded }
     }
 }

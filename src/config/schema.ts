@@ -47,7 +47,9 @@ export function checkFormat(format: string, v: string): string | undefined {
         if (v.startsWith("/") || v.endsWith("/")) return "must not start or end with /"
         if (v.startsWith("$")) return "must not start with $ (reserved for the broker)"
     } else if (format !== "p" && (v !== "" || format === "u")) {
-        const r = format === "u" ? parseBrokerList(v, MQTT_SCHEMES) : parseUrl(v, ["coap+tcp", "coaps+tcp"])
+        let r: unknown
+        if (format === "u") r = parseBrokerList(v, MQTT_SCHEMES)
+        else r = parseUrl(v, ["coap+tcp", "coaps+tcp"])
         if (typeof r === "string") return r
     }
     // (a URL that parsed, and a device id, have no control characters either)

@@ -26,7 +26,8 @@ export const MQTT_SCHEMES = ["mqtt", "mqtts"]
  */
 export function parseUrl(url: string, schemes: string[]): Endpoint | string {
     const sep = url.indexOf("://")
-    const scheme = sep > 0 ? url.slice(0, sep).toLowerCase() : ""
+    let scheme = ""
+    if (sep > 0) scheme = url.slice(0, sep).toLowerCase()
     if (schemes.indexOf(scheme) < 0) return "must start with " + schemes.join(":// or ") + "://"
     let rest = url.slice(sep + 3)
     if (rest.endsWith("/")) rest = rest.slice(0, rest.length - 1)
@@ -61,7 +62,7 @@ export function parseUrlWithCredentials(url: string, schemes: string[]): Endpoin
 /** host[:port] or [ipv6][:port] of a URL whose scheme is known good. */
 function endpointOf(scheme: string, rest: string): Endpoint | string {
     let host = rest
-    let portText: string | undefined = undefined
+    let portText: string | undefined
     if (rest.startsWith("[")) {
         const close = rest.indexOf("]")
         if (close < 0) return "has an unclosed [ in the host"

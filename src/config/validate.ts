@@ -18,7 +18,10 @@ function toText(raw: any): string | undefined {
     const t = typeof raw
     if (t === "string") return raw
     if (t === "number") return formatNumber(raw)
-    if (t === "boolean") return raw ? "true" : "false"
+    if (t === "boolean") {
+        if (raw) return "true"
+        return "false"
+    }
     return undefined
 }
 
@@ -27,8 +30,9 @@ const BOOLEANS = "true 1 on yes false 0 off no"
 
 /** "must be at least 5" / "must be at most 64 characters": what is wrong with n, or undefined. */
 function outOfRange(def: SettingDef, n: number, unit: string): string | undefined {
-    if (def.min !== undefined && n < def.min) return "must be at least " + formatNumber(def.min) + unit
-    if (def.max !== undefined && n > def.max) return "must be at most " + formatNumber(def.max) + unit
+    // a comparison with an absent (undefined) bound is false, in DeviceScript as in JavaScript
+    if (n < (def.min as number)) return "must be at least " + formatNumber(def.min as number) + unit
+    if (n > (def.max as number)) return "must be at most " + formatNumber(def.max as number) + unit
     return undefined
 }
 
@@ -38,18 +42,20 @@ function outOfRange(def: SettingDef, n: number, unit: string): string | undefine
  */
 export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Checked {
     const t = def.type
-    let v: any = undefined
+    let v: any
     let e: string | undefined
     // the JSON type of the value (if/else rather than nested ?:, which costs a copy per level)
     let want = "string"
     if (t === "boolean") want = t
     else if (t === "integer" || t === "number") want = "number"
-    if (raw === undefined || raw === null) e = "is missing"
+    // (== null: undefined or null, one instruction instead of two tests)
+    if (raw == null) e = "is missing"
     else if ((strict || want === "number") && typeof raw !== want) e = "must be a " + want
     else if (t === "boolean") {
         // booleans, the numbers 1 and 0, and their spellings in text
         const s = toText(raw)
-        const i = s === undefined ? -1 : BOOLEANS.split(" ").indexOf(s.trim().toLowerCase())
+        let i = -1
+        if (s !== undefined) i = BOOLEANS.split(" ").indexOf(s.trim().toLowerCase())
         if (i < 0) e = "must be true or false"
         else v = i < 4
     } else if (want === "number") {
@@ -64,16 +70,25 @@ export function checkSetting(def: SettingDef, raw: any, strict?: boolean): Check
         else if (t === "enum") {
             // every enum in the schema lists its values (test/core/app/config.spec.ts)
             if ((def.values as string[]).indexOf(v) < 0) e = "must be one of " + (def.values as string[]).join(", ")
-        } else e = outOfRange(def, v.length, " characters") || (def.format ? checkFormat(def.format, v) : undefined)
+        } else {
+            e = outOfRange(def, v.length, " characters")
+            if (!e && def.format) e = checkFormat(def.format, v)
+        }
     }
-    return e ? { error: e } : { value: v }
+    // (if rather than ?:, which costs a copy)
+    if (e) return { error: e }
+    return { value: v }
 }
 
 /** A value as it may appear in a log line: secrets are never printed. */
 export function shownValue(def: SettingDef, v: any): string {
     if (def.secret) return "(hidden)"
     // a URL with user info may carry a password
-    if (typeof v === "string") return v.indexOf("://") > 0 && v.indexOf("@") > 0 ? "(a URL with credentials, hidden)" : '"' + v + '"'
+    if (typeof v === "string") {
+        if (v.indexOf("://") > 0 && v.indexOf("@") > 0) return "(a URL with credentials, hidden)"
+        return '"' + v + '"'
+    }
     const s = toText(v)
-    return s === undefined ? "(" + typeof v + ")" : s
+    if (s === undefined) return "(" + typeof v + ")"
+    return s
 }

@@ -107,7 +107,7 @@ export class DeviceCore {
             policy.opts = { intervalMs: cfg.get("TELEMETRY_MS") as number, threshold: cfg.get("CHANGE_THRESH") as number }
         }
         apply()
-        cfg.onChange(apply)
+        cfg.changed = apply
         this.actuators = appActuators(this)
         registerDeviceMethods(this)
     }
@@ -328,7 +328,7 @@ export class DeviceApp extends DeviceCore {
 
 /** The retained status document with the diagnostics (uptime, reconnects, Wi-Fi signal); a function, as checkId. */
 async function publishStatus(app: DeviceApp, bus: MessageBus): Promise<void> {
-    let rssi: number | undefined = undefined
+    let rssi: number | undefined
     const read = app.deps.hw.rssi
     if (read) {
         try {

@@ -57,7 +57,8 @@ export function findActuator(app: DeviceCore, key: string): Actuator | undefined
 export function checkValue(a: Actuator, v: any): string | undefined {
     if (a.kind === "number") {
         if (typeof v !== "number" || v - v !== 0) return "'value' of " + a.key + " must be a number"
-        if ((a.min !== undefined && v < a.min) || (a.max !== undefined && v > a.max)) return "'value' of " + a.key + " is out of range"
+        // a comparison with an absent (undefined) bound is false, in DeviceScript as in JavaScript
+        if (v < (a.min as number) || v > (a.max as number)) return "'value' of " + a.key + " is out of range"
     } else if (a.kind !== "button" && typeof v !== "boolean") return "'value' of " + a.key + " must be true or false"
     return undefined
 }
@@ -76,7 +77,7 @@ export async function setActuator(a: Actuator, v: any): Promise<void> {
 /** actuator.set {key, value} -> {key: value}; actuator.get {key?} -> {key: value, ...}. */
 export async function actuatorMethod(app: DeviceCore, name: string, p: Record<string, any>): Promise<any> {
     const key = p["key"] as string
-    let one: Actuator | undefined = undefined
+    let one: Actuator | undefined
     if (key !== undefined) one = findActuator(app, key)
     if (key !== undefined && !one) throw invalidParams("unknown actuator " + key)
     // actuator.set requires its key (its params say so), so `one` was found
@@ -90,7 +91,10 @@ export async function actuatorMethod(app: DeviceCore, name: string, p: Record<st
 export function stateText(a: Actuator): string | undefined {
     if (!a.get) return undefined
     const v = a.get()
-    return typeof v === "boolean" ? (v ? "ON" : "OFF") : formatNumber(v as number)
+    // (if rather than ?:, which costs a copy per level)
+    if (typeof v !== "boolean") return formatNumber(v as number)
+    if (v) return "ON"
+    return "OFF"
 }
 
 /**
@@ -101,7 +105,7 @@ export function stateText(a: Actuator): string | undefined {
 export function commandRequest(setPrefix: string, topic: string, payload: string): string {
     const key = topic.slice(setPrefix.length)
     const p = payload.trim()
-    let v: string | undefined = undefined
+    let v: string | undefined
     if (p === "ON" || p === "PRESS") v = "true"
     else if (p === "OFF") v = "false"
     if (v === undefined) {
@@ -125,7 +129,7 @@ export function commandRequest(setPrefix: string, topic: string, payload: string
  * (all of them with `force`, after a connect). Never throws.
  */
 export async function syncStates(app: DeviceCore, bus: MessageBus, states: Record<string, string>, force: boolean): Promise<void> {
-    let key: string | undefined = undefined
+    let key: string | undefined
     try {
         for (const a of app.actuators) {
             const s = stateText(a)
@@ -171,7 +175,9 @@ export function discoveryEntity(app: DeviceCore, d: DiscoveryInput, i: number, o
     const sensors = d.sensors
     if (i < sensors.length) {
         const s = sensors[i]
-        return [entityTopic(d, "sensor", s.key), on ? discoveryPayload(d, s) : ""]
+        let doc = ""
+        if (on) doc = discoveryPayload(d, s)
+        return [entityTopic(d, "sensor", s.key), doc]
     }
     i -= sensors.length
     let nDiag = 3
@@ -192,7 +198,9 @@ export function discoveryEntity(app: DeviceCore, d: DiscoveryInput, i: number, o
     if (a.kind === "switch" || a.kind === "light") doc += ',"payload_on":"ON","payload_off":"OFF"'
     // the optional members (the first four only for a number), written by the JSON writer
     const members = JSON.parse(MEMBERS) as string[]
-    for (let k = a.kind === "number" ? 0 : 8; k < 12; k += 2) {
+    let k = 8
+    if (a.kind === "number") k = 0
+    for (; k < 12; k += 2) {
         const v = (a as any)[members[k]]
         if (v !== undefined) doc += ',"' + members[k + 1] + '":' + toJson(v)
     }
@@ -204,7 +212,8 @@ export function actuatorText(a: Actuator): string {
     const s = stateText(a)
     if (s === undefined) return ""
     if (s === "ON") return "on"
-    return s === "OFF" ? "off" : s
+    if (s === "OFF") return "off"
+    return s
 }
 
 /**
@@ -217,7 +226,8 @@ export function valueFromText(a: Actuator, text: string): boolean | number | und
     if (a.kind === "number") {
         try {
             const v = JSON.parse(s)
-            return typeof v === "number" ? v : undefined
+            if (typeof v === "number") return v
+            return undefined
         } catch (e) {
             return undefined
         }

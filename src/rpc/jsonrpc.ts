@@ -111,7 +111,10 @@ async function scanRequest(text: string, limit: number, pause: (() => Promise<vo
             start = i
         } else if (c === 0x5b || c === 0x7b) {
             depth++
-            if (top === 0) top = c === 0x5b ? 2 : 1
+            if (top === 0) {
+                top = 1
+                if (c === 0x5b) top = 2
+            }
             if (depth > limit) return undefined
             if (depth === top && c === 0x7b) ids.push("")
         } else if (c === 0x5d || c === 0x7d || c === 0x2c) {
@@ -175,7 +178,7 @@ export class Dispatcher {
     }
 
     private async handleText(text: string): Promise<string | undefined> {
-        let bad: string | undefined = undefined
+        let bad: string | undefined
         if (typeof text !== "string") bad = "request must be text"
         else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
         else {
@@ -200,11 +203,13 @@ export class Dispatcher {
                     let k = 0
                     for (const one of batch) {
                         // ids holds one entry per object in the batch, in order
-                        const isObject = one !== null && typeof one === "object" && !Array.isArray(one)
-                        const r = await handleOne(this, one, isObject ? ids[k++] : "")
+                        let rawId = ""
+                        if (one !== null && typeof one === "object" && !Array.isArray(one)) rawId = ids[k++]
+                        const r = await handleOne(this, one, rawId)
                         if (r !== undefined) replies.push(r)
                     }
-                    return replies.length === 0 ? undefined : "[" + replies.join(",") + "]"
+                    if (replies.length === 0) return undefined
+                    return "[" + replies.join(",") + "]"
                 }
             }
         }
@@ -217,10 +222,11 @@ export class Dispatcher {
  * method: a method also costs an entry in the compiler-made prototype.
  */
 async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string | undefined> {
-    let bad: string | undefined = undefined
-    let id: any = undefined
-    let method: any = undefined
-    let params: any = undefined
+    // (declared without "= undefined": a local starts undefined, and each initializer is an instruction)
+    let bad: string | undefined
+    let id: any
+    let method: any
+    let params: any
     if (req === null || typeof req !== "object" || Array.isArray(req)) bad = "request must be an object"
     else {
         id = req["id"]
@@ -235,10 +241,11 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
     if (t === "string" || t === "number") idText = rawId || toJson(id)
     // An invalid request is answered even without an id (§5); an invalid id is reported as
     // null. A repeated id, or one too long to remember (checkId), is refused before anything runs.
-    if (id !== undefined && id !== null && idText === "null") bad = "id must be a string, number or null"
+    // (!= null: neither undefined nor null, one instruction instead of two tests)
+    if (id != null && idText === "null") bad = "id must be a string, number or null"
     else if (!bad && idText !== "null" && d.checkId) bad = d.checkId(idText)
     if (bad) return errorReply(idText, INVALID_REQUEST, "Invalid Request", bad)
-    let def: MethodDef | undefined = undefined
+    let def: MethodDef | undefined
     for (const m of d.methods)
         if (m.name === method) {
             def = m
@@ -251,15 +258,18 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
         if (typeof bound === "string") out = errorReply(idText, INVALID_PARAMS, "Invalid params", bound)
         else {
             try {
-                const result = await def.handler(bound as Record<string, any>, def.name)
-                out = reply(idText, "result", toJson(result === undefined ? null : result))
+                let result = await def.handler(bound as Record<string, any>, def.name)
+                if (result === undefined) result = null
+                out = reply(idText, "result", toJson(result))
             } catch (e) {
                 // RpcError chooses its code; anything else is -32603 with its message as data
-                const re = e instanceof RpcError ? (e as RpcError) : new RpcError(INTERNAL_ERROR, "Internal error", (e as Error)?.message)
+                let re = e as RpcError
+                if (!(e instanceof RpcError)) re = new RpcError(INTERNAL_ERROR, "Internal error", (e as Error)?.message)
                 out = errorReply(idText, re.code, re.message, re.data)
             }
         }
     }
     // The request is valid, so a notification (no id member, §4.1) gets no reply; its method still ran.
-    return id === undefined ? undefined : out
+    if (id === undefined) return undefined
+    return out
 }

@@ -27,16 +27,30 @@ export function checkParam(spec: ParamSpec, v: any): string | undefined {
     let kind: string = t
     if (v === null) kind = "null"
     else if (Array.isArray(v)) kind = "array"
-    else if (t === "number") kind = v - v !== 0 ? "" : Math.floor(v) === v ? "integer" : "number"
+    else if (t === "number") {
+        if (v - v !== 0) kind = ""
+        else if (Math.floor(v) === v) kind = "integer"
+    }
     if (type === "any") return undefined
-    if (kind !== type && !(type === "number" && kind === "integer"))
-        return name + "must be " + ("aeiou".indexOf(type.charAt(0)) >= 0 ? "an " : "a ") + type
+    if (kind !== type && !(type === "number" && kind === "integer")) {
+        let article = "a "
+        if ("aeiou".indexOf(type.charAt(0)) >= 0) article = "an "
+        return name + "must be " + article + type
+    }
     const str = type === "string"
     if (!str && t !== "number") return undefined
     // strings: min/max are lengths; numbers and integers: values
-    const n = str ? (v as string).length : v
-    if (spec.min !== undefined && n < spec.min) return name + (str ? "is too short" : "is below its minimum")
-    if (spec.max !== undefined && n > spec.max) return name + (str ? "is too long" : "is above its maximum")
+    let n = v
+    if (str) n = (v as string).length
+    // a comparison with an absent (undefined) bound is false, in DeviceScript as in JavaScript
+    if (n < (spec.min as number)) {
+        if (str) return name + "is too short"
+        return name + "is below its minimum"
+    }
+    if (n > (spec.max as number)) {
+        if (str) return name + "is too long"
+        return name + "is above its maximum"
+    }
     if (str && spec.values && spec.values.indexOf(v) < 0) return name + "must be one of " + spec.values.join(", ")
     return undefined
 }

@@ -250,9 +250,9 @@ describe("config load and set", () => {
         const cfg = new Config(store, (l: string) => {})
         await cfg.load()
         let changed = ""
-        cfg.onChange((keys: string[]) => {
+        cfg.changed = (keys: string[]) => {
             changed = keys.join(",")
-        })
+        }
         expect(await cfg.set({ TELEMETRY_MS: 2000, KEEPALIVE_S: 1 })).toBe("KEEPALIVE_S must be at least 5")
         expect(cfg.get("TELEMETRY_MS")).toBe(30000)
         expect(store.data["TELEMETRY_MS"]).toBe(undefined)

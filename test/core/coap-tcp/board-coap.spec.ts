@@ -185,6 +185,18 @@ describe("the board's CoAP endpoint on the MQTT binding", () => {
         const rpc = req(CoapCode.POST, "/rpc", "e4")
         rpc.options.push({ number: OptionNumber.ProxyUri, value: Buffer.from("coap://x/") })
         expect(ask(r, rpc).code).toBe(CoapCode.BadOption)
+        // Uri-Host 3, Uri-Port 7 and Accept 17 are recognised; other odd ones (If-None-Match 5,
+        // 19, 33, Proxy-Scheme 39) are not, below and above 31 alike
+        const known = req(CoapCode.GET, "/device", "e5")
+        known.options.push({ number: OptionNumber.UriHost, value: Buffer.from("h") })
+        setUintOption(known, OptionNumber.UriPort, 5683)
+        setUintOption(known, OptionNumber.Accept, 50)
+        expect(ask(r, known).code).toBe(CoapCode.Content)
+        for (const n of [5, 19, 33, 39]) {
+            const u = req(CoapCode.GET, "/device", "e6")
+            u.options.push({ number: n, value: Buffer.alloc(0) })
+            expect(ask(r, u).code).toBe(CoapCode.BadOption)
+        }
     })
 
     test("/rpc: a request gets its response, a notification 2.04, a failing dispatcher 5.00", async () => {
