@@ -89,10 +89,13 @@ export class MqttSide {
     private rereadGap = 0
     /** Re-reads of the retained statuses sent so far (for tests and status). */
     statusRereads = 0
+    /** Re-reads the broker granted: the retained statuses after the first such SUBACK are read again. */
+    private rereadsGranted = 0
     /**
-     * Boards listed online by a retained status that arrived after a re-read had been sent: at
-     * most the boards whose "online" the broker had not delivered before (a reconnect's own
-     * resubscribe in between also delivers retained statuses).
+     * Boards listed online by a retained status that arrived after a re-read's SUBACK (a broker
+     * sends a subscription's retained messages after its SUBACK, and handles a client's packets in
+     * order): the boards whose "online" the broker had not delivered before, or that came online
+     * while the gateway was away (a reconnect's resubscribe also delivers retained statuses).
      */
     statusesRecovered = 0
     /** Called with the board's id for each of statusesRecovered (for logs). */
@@ -272,7 +275,8 @@ export class MqttSide {
      * statusRereadMs after a connect, or the re-read after, the intervals doubling to
      * statusRereadMaxMs: a status missed at any time is read within that bound. A retained
      * "offline" read again for a board listed online is confirmed like any other (confirmOffline).
-     * A refused re-read drops the status subscription; the error handler then subscribes again.
+     * A refused re-read drops the status subscription: all of them are made again, as after a refused
+     * SUBSCRIBE (start).
      */
     private rereadStatuses(now: number): void {
         const client = this.client
@@ -281,7 +285,11 @@ export class MqttSide {
         this.rereadAt = now + this.rereadGap
         if (!client || !client.isConnected()) return
         this.statusRereads++
-        client.subscribeNoWait(this.prefix + "/+/status", { qos: 1 })
+        client.subscribeNoWait(this.prefix + "/+/status", { qos: 1 }, (err, granted) => {
+            // refused: the client dropped the status subscription; all of them are made again
+            if (err || !granted || granted[0] === 0x80) this.resubscribeAt = Date.now() + 1000
+            else this.rereadsGranted++
+        })
     }
 
     private onStatus(topic: string, payload: Buffer, retained: boolean): void {
@@ -306,7 +314,7 @@ export class MqttSide {
         if (state === "online") {
             this.endCheck(id)
             if (known && known.online && known.binding === "mqtt") return
-            if (retained && this.statusRereads > 0) {
+            if (retained && this.rereadsGranted > 0) {
                 this.statusesRecovered++
                 this.onStatusRecovered?.(id)
             }
