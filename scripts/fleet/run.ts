@@ -345,7 +345,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             // connected and subscribed is the board's view; what counts is that a request reaches it
             // (a subscription whose JetStream consumer lived on the dead node would not deliver)
             const survivor = gws.find((g) => g.alive())
-            const unreachable = survivor ? await unreachableBoards(survivor, ids, 30_000) : ids
+            let unreachable = survivor ? await unreachableBoards(survivor, ids, 30_000) : ids
+            // with the gateway's own word on each (its listing's reason)
+            if (survivor && unreachable.length > 0) {
+                const listed = await survivor.notOnline(ids)
+                unreachable = unreachable.map((u) => `${u} [${listed.find((l) => l.startsWith(u.split(":")[0] + ":")) ?? "listed online"}]`)
+            }
             const during = load.samples.filter((s) => s.at + s.ms >= tKill && s.at <= tBack && gwsAlive(gws, s.gateway))
             result.brokerKill = {
                 devicesDropped: boards.reduce((n, b) => n + b.drops, 0) - drops0,

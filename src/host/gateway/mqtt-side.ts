@@ -321,8 +321,9 @@ export class MqttSide {
             this.reg.online(id, "mqtt", this.linkFor(id))
             this.discover(id)
         } else if (state === "offline") {
-            if (known && known.online && known.binding === "mqtt") this.confirmOffline(id)
-            else this.goOffline(id, "status offline")
+            // a board reached over coap+tcp is not this side's to list
+            if (known && known.online && known.binding !== "mqtt") this.goOffline(id, "status offline")
+            else this.confirmOffline(id)
         }
     }
 
@@ -338,6 +339,11 @@ export class MqttSide {
      * the check. The bound for a board that really died: listed offline at most offlineCheckMs
      * (default the request timeout, 3 s; + one 50 ms tick) after its will arrives; a request sent
      * to it meanwhile ends as before the will, with 5.04 at its request timeout, never later.
+     * A board not listed online (unknown, or listed offline) is checked too, and listed online if
+     * it answers: a check can go unanswered although the board is there (the gateway's own response
+     * subscription refused for a while after a cluster node died), and a late will can be the
+     * board's last retained status; each re-read of the statuses (rereadStatuses) checks such a
+     * board again, so it is listed within the re-read interval once it answers.
      */
     private confirmOffline(id: string): void {
         const binding = this.binding
@@ -353,6 +359,10 @@ export class MqttSide {
             if (!resp) return this.goOffline(id, "status offline, no answer to the check")
             this.offlinesDisproved++
             this.onOfflineDisproved?.(id)
+            const b = this.reg.get(id)
+            if (b && b.online) return
+            this.reg.online(id, "mqtt", this.linkFor(id))
+            this.discover(id)
         })
     }
 

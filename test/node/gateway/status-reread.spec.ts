@@ -4,6 +4,7 @@
 // while the subscription is being set up (docs/fleet.md, "Start-up"); here a real Mosquitto
 // stands for such a broker behind a proxy that loses that one PUBLISH on its way to the gateway.
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { execFileSync } from "node:child_process"
 import { startMosquitto, Mosquitto } from "../../helpers/mosquitto"
 import { startMqttDropProxy, MqttDropProxy } from "../../helpers/mqtt-drop-proxy"
 import { startGateway, Gateway } from "../../../src/host/gateway/gateway"
@@ -40,6 +41,12 @@ function knows(id: string): boolean {
     return !!b && b.online && b.links.length > 0
 }
 
+/** Publishes a retained status as a board's will would, through mosquitto_pub. */
+function status(id: string, state: string): void {
+    const args = ["-h", mosq.host, "-p", String(mosq.port), "-q", "1", "-r", "-t", `devices/${id}/status`, "-m", JSON.stringify({ state })]
+    execFileSync("mosquitto_pub", args)
+}
+
 const uri = (id: string, path: string) => `coap://127.0.0.1:${gw.ports.coap}/${id}${path}`
 
 describe("the gateway reads the retained statuses again", () => {
@@ -58,6 +65,24 @@ describe("the gateway reads the retained statuses again", () => {
         const r = await coapClient(["-B", "5", uri(board.id, "/sensors/temperature")])
         expect(r.codes).toEqual(["2.05"])
         expect(r.payload).toBe("23.25")
+    })
+
+    test("a board listed offline because its check went unanswered is checked again at a re-read and listed", async () => {
+        const board = slimBoard("unheard1", mosq.url)
+        board.model.temperature = 19.75
+        stops.push(() => board.stop())
+        await until(() => knows(board.id), 10000, "the gateway lists the board")
+        // its answer to the check is lost (as while a cluster refuses the gateway's response
+        // subscription), and the late will is the board's last retained status
+        proxy.dropPublishes(`devices/${board.id}/coap/res`, 1)
+        status(board.id, "offline")
+        await until(() => gw.registry.get(board.id)?.online === false, 10000, "the board listed offline")
+        expect(gw.registry.get(board.id)?.reason).toBe("status offline, no answer to the check")
+        // a re-read delivers the retained offline again: checked again, the board answers
+        await until(() => knows(board.id), 15000, "the board listed online again")
+        const r = await coapClient(["-B", "5", uri(board.id, "/sensors/temperature")])
+        expect(r.codes).toEqual(["2.05"])
+        expect(r.payload).toBe("19.75")
     })
 
     test("re-reads do not bring back a board that died: its retained offline keeps it offline", async () => {
