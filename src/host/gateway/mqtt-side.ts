@@ -94,8 +94,9 @@ export class MqttSide {
     /**
      * Boards listed online by a retained status that arrived after a re-read's SUBACK (a broker
      * sends a subscription's retained messages after its SUBACK, and handles a client's packets in
-     * order): the boards whose "online" the broker had not delivered before, or that came online
-     * while the gateway was away (a reconnect's resubscribe also delivers retained statuses).
+     * order): the boards whose "online" the broker had not delivered yet (lost, or late: a loaded
+     * cluster can deliver a live status seconds after a re-read's retained copy), or that came
+     * online while the gateway was away (a reconnect's resubscribe also delivers retained statuses).
      */
     statusesRecovered = 0
     /** Called with the board's id for each of statusesRecovered (for logs). */
