@@ -77,6 +77,7 @@ export function summary(runs: FleetResult[]): string {
             (r) => (r.brokerKill ? `${r.brokerKill.requestsLost}/${r.brokerKill.requestsDuring}` : "-"),
         ],
         ["late offline statuses disproved (survivor)", (r) => (r.brokerKill ? `${r.brokerKill.offlinesDisproved}` : "-")],
+        ["online statuses read again (all gateways)", (r) => `${r.statusesRecovered.length}`],
         ["QoS 1 telemetry acked / lost", (r) => `${r.qos1.acked} / ${r.qos1.lost}`],
         ["event loop delay p99 / max, fleet (ms)", (r) => `${f(r.loopDelay.fleetP99Ms)} / ${f(r.loopDelay.fleetMaxMs)}`],
         ["gateway loop stalls > 250 ms (longest)", (r) => `${r.loopDelay.gatewayStalls} (${r.loopDelay.gatewayMaxStallMs})`],

@@ -87,6 +87,7 @@ runTool("gateway", USAGE, async () => {
     gw.registry.on("links", (b) => console.log(`board ${b.id}: ${b.links.length} resources`))
     gw.registry.on("offline", (b) => console.log(`board ${b.id} offline: ${b.reason}`))
     if (gw.mqtt) gw.mqtt.onOfflineDisproved = (id) => console.log(`board ${id}: offline status disproved, it answered`)
+    if (gw.mqtt) gw.mqtt.onStatusRecovered = (id) => console.log(`board ${id}: online status read again`)
     const stop = async () => {
         await gw.stop()
         process.exit(0)

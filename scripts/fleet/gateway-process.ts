@@ -26,6 +26,8 @@ export interface GatewayProcess {
     stalls: Stall[]
     /** "offline" statuses it did not believe because the board answered (its log lines). */
     offlinesDisproved(): number
+    /** Boards it listed online only when it read the retained statuses again (its log lines), each with when. */
+    recovered: { id: string; at: number }[]
     /** Its MQTT connects and its last MQTT errors, from its log. */
     mqttLog(): string
 }
@@ -63,6 +65,7 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
     let errLine = ""
     let outLine = ""
     let disproved = 0
+    const recovered: { id: string; at: number }[] = []
     let connects = 0
     let mqttErrors: string[] = []
     proc.stdout?.on("data", (d: Buffer) => {
@@ -70,6 +73,7 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
         outLine = lines.pop() ?? ""
         for (const l of lines) {
             if (l.endsWith(": offline status disproved, it answered")) disproved++
+            else if (l.endsWith(": online status read again")) recovered.push({ id: l.slice(6, -26), at: Date.now() })
             else if (l === "MQTT connected") connects++
             else if (l.startsWith("MQTT error: ")) mqttErrors = [...mqttErrors.slice(-4), l.slice(12)]
         }
@@ -110,6 +114,7 @@ export async function startGatewayProcess(name: string, mqttUrl: string, timeout
         alive: () => proc.exitCode === null && proc.signalCode === null,
         mqttConnected: () => mqttConnected,
         offlinesDisproved: () => disproved,
+        recovered,
         mqttLog: () => `${connects} MQTT connects; last errors: ${mqttErrors.join(" | ") || "none"}`,
         rss() {
             try {

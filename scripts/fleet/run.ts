@@ -113,6 +113,11 @@ export interface FleetResult {
     loopDelay: { fleetP99Ms: number; fleetMaxMs: number; fleetStalls: number; gatewayStalls: number; gatewayMaxStallMs: number }
     /** The first 50 requests that failed or needed their second attempt, with where each was lost (./diagnose). */
     failures: string[]
+    /**
+     * Boards a gateway listed online only when it read the retained statuses again, each with the
+     * seconds since the first board started (src/host/gateway/mqtt-side.ts, rereadStatuses).
+     */
+    statusesRecovered: string[]
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -267,6 +272,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             qos1: { acked: 0, received: 0, lost: 0 },
             loopDelay: { fleetP99Ms: 0, fleetMaxMs: 0, fleetStalls: 0, gatewayStalls: 0, gatewayMaxStallMs: 0 },
             failures: [],
+            statusesRecovered: [],
         }
 
         if (o.failover && o.gateways >= 2) {
@@ -339,7 +345,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             // connected and subscribed is the board's view; what counts is that a request reaches it
             // (a subscription whose JetStream consumer lived on the dead node would not deliver)
             const survivor = gws.find((g) => g.alive())
-            const unreachable = survivor ? await unreachableBoards(survivor, ids, 30_000) : ids
+            let unreachable = survivor ? await unreachableBoards(survivor, ids, 30_000) : ids
+            // with the gateway's own word on each (its listing's reason)
+            if (survivor && unreachable.length > 0) {
+                const listed = await survivor.notOnline(ids)
+                unreachable = unreachable.map((u) => `${u} [${listed.find((l) => l.startsWith(u.split(":")[0] + ":")) ?? "listed online"}]`)
+            }
             const during = load.samples.filter((s) => s.at + s.ms >= tKill && s.at <= tBack && gwsAlive(gws, s.gateway))
             result.brokerKill = {
                 devicesDropped: boards.reduce((n, b) => n + b.drops, 0) - drops0,
@@ -388,6 +399,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             .filter((x) => !x.ok || x.retried !== undefined)
             .slice(0, 50)
             .map((x) => diagnose(x, byId.get(x.id), loop.stalls, gws.find((g) => g.name === x.gateway)?.stalls ?? [], marks))
+        result.statusesRecovered = gws.flatMap((g) => g.recovered.map((r) => `${g.name} ${r.id} ${((r.at - t0) / 1000).toFixed(1)} s`))
         return result
     } finally {
         loop.stop()

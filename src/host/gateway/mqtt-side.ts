@@ -8,6 +8,8 @@
 // An "offline" status for a board listed online over MQTT is confirmed before it is believed
 // (confirmOffline below): on a clustered broker the will of a board's lost connection can reach
 // the gateway after the "online" of its new one.
+// The retained statuses are read again after every connect, and then at growing intervals
+// (rereadStatuses below): a broker can fail to deliver a board's only "online".
 // Any number of gateways may share a broker: each has a random instance id, which is its MQTT
 // client id and the first 4 bytes of every token it sends. The board echoes the token, so each
 // gateway keeps the responses to its own requests and drops the others' without a word.
@@ -43,6 +45,13 @@ export interface MqttSideOptions {
      * is listed offline. Default requestTimeoutMs; the request timeout also caps it.
      */
     offlineCheckMs?: number
+    /**
+     * The first re-read of the boards' retained statuses this long after each connect; each next
+     * one twice as long after the one before, up to statusRereadMaxMs. Default 2000 ms; 0: none.
+     */
+    statusRereadMs?: number
+    /** The longest interval between two re-reads of the retained statuses. Default 60000 ms. */
+    statusRereadMaxMs?: number
 }
 
 /** A board's "offline" status being confirmed: the token of the probe and when it gives up. */
@@ -74,6 +83,24 @@ export class MqttSide {
     offlinesDisproved = 0
     /** Called with the board's id each time an "offline" status is disproved (for logs). */
     onOfflineDisproved: ((id: string) => void) | undefined
+    /** Date.now() of the next re-read of the retained statuses; 0 when none is due. */
+    private rereadAt = 0
+    /** The interval before the re-read after the next one. */
+    private rereadGap = 0
+    /** Re-reads of the retained statuses sent so far (for tests and status). */
+    statusRereads = 0
+    /** Re-reads the broker granted: the retained statuses after the first such SUBACK are read again. */
+    private rereadsGranted = 0
+    /**
+     * Boards listed online by a retained status that arrived after a re-read's SUBACK (a broker
+     * sends a subscription's retained messages after its SUBACK, and handles a client's packets in
+     * order): the boards whose "online" the broker had not delivered yet (lost, or late: a loaded
+     * cluster can deliver a live status seconds after a re-read's retained copy), or that came
+     * online while the gateway was away (a reconnect's resubscribe also delivers retained statuses).
+     */
+    statusesRecovered = 0
+    /** Called with the board's id for each of statusesRecovered (for logs). */
+    onStatusRecovered: ((id: string) => void) | undefined
 
     constructor(
         private reg: BoardRegistry,
@@ -174,11 +201,11 @@ export class MqttSide {
         )
         this.binding = binding
         // one message's boundary: a fault drops that message (there is no one to answer on MQTT)
-        client.on("message", (topic: string, payload: Buffer) =>
+        client.on("message", (topic: string, payload: Buffer, p: { retain?: boolean } | undefined) =>
             guard("mqtt", () => {
                 if (this.onResponse(topic, payload, binding)) return
                 if (this.onRequest(topic, payload)) return
-                this.onStatus(topic, payload)
+                this.onStatus(topic, payload, !!p?.retain)
             })
         )
         const filters = [binding.responseFilter(), coapRequestTopic(this.prefix, "+"), this.prefix + "/+/status"]
@@ -190,6 +217,8 @@ export class MqttSide {
             if (e instanceof MqttClientError && e.code === ClientErrorCode.SUBSCRIBE_FAILED) this.resubscribeAt = Date.now() + 1000
         })
         this.filters = filters
+        // each connect subscribes anew (the first here, later ones by the client's resubscribe)
+        client.on("connect", () => this.rereadsFrom(Date.now()))
         client.subscribeNoWait(filters, { qos: 1 })
         this.timer = setInterval(() => guard("mqtt", () => this.tick()), 50)
     }
@@ -205,7 +234,9 @@ export class MqttSide {
         if (this.resubscribeAt > 0 && now >= this.resubscribeAt) {
             this.resubscribeAt = 0
             this.client?.subscribeNoWait(this.filters, { qos: 1 })
+            this.rereadsFrom(now)
         }
+        if (this.rereadAt > 0 && now >= this.rereadAt) this.rereadStatuses(now)
         for (const [id, at] of this.needLinks) if (now >= at) this.discover(id)
         for (const [id, c] of this.checks)
             if (now >= c.deadline) {
@@ -226,7 +257,43 @@ export class MqttSide {
         return l
     }
 
-    private onStatus(topic: string, payload: Buffer): void {
+    /** Starts the re-reads over: the first statusRereadMs after `now`. */
+    private rereadsFrom(now: number): void {
+        const first = this.opts.statusRereadMs ?? 2000
+        this.rereadGap = first
+        this.rereadAt = first > 0 ? now + first : 0
+    }
+
+    /**
+     * Why the retained statuses are read again: a subscription does not promise every status. On
+     * NATS's MQTT (2.9, measured in docs/fleet.md) a QoS 1 subscription takes its retained
+     * messages from the node's copy and the messages published after it from a JetStream consumer
+     * that starts only later, with the messages that come after its start; a status published in
+     * between is delivered neither way, and a node's copy of the retained statuses published on
+     * other nodes lags behind. A board whose only "online" fell there would never be listed. A
+     * SUBSCRIBE of a filter already subscribed makes the broker send its retained messages again
+     * (MQTT 3.1.1 3.8.4) and keeps the subscription, so a missed status is read within
+     * statusRereadMs after a connect, or the re-read after, the intervals doubling to
+     * statusRereadMaxMs: a status missed at any time is read within that bound. A retained
+     * "offline" read again for a board listed online is confirmed like any other (confirmOffline).
+     * A refused re-read drops the status subscription: all of them are made again, as after a refused
+     * SUBSCRIBE (start).
+     */
+    private rereadStatuses(now: number): void {
+        const client = this.client
+        const max = this.opts.statusRereadMaxMs ?? 60000
+        this.rereadGap = Math.min(this.rereadGap * 2, max)
+        this.rereadAt = now + this.rereadGap
+        if (!client || !client.isConnected()) return
+        this.statusRereads++
+        client.subscribeNoWait(this.prefix + "/+/status", { qos: 1 }, (err, granted) => {
+            // refused: the client dropped the status subscription; all of them are made again
+            if (err || !granted || granted[0] === 0x80) this.resubscribeAt = Date.now() + 1000
+            else this.rereadsGranted++
+        })
+    }
+
+    private onStatus(topic: string, payload: Buffer, retained: boolean): void {
         const head = this.prefix + "/"
         if (!topic.startsWith(head) || !topic.endsWith("/status")) return
         const id = topic.slice(head.length, topic.length - "/status".length)
@@ -248,11 +315,16 @@ export class MqttSide {
         if (state === "online") {
             this.endCheck(id)
             if (known && known.online && known.binding === "mqtt") return
+            if (retained && this.rereadsGranted > 0) {
+                this.statusesRecovered++
+                this.onStatusRecovered?.(id)
+            }
             this.reg.online(id, "mqtt", this.linkFor(id))
             this.discover(id)
         } else if (state === "offline") {
-            if (known && known.online && known.binding === "mqtt") this.confirmOffline(id)
-            else this.goOffline(id, "status offline")
+            // a board reached over coap+tcp is not this side's to list
+            if (known && known.online && known.binding !== "mqtt") this.goOffline(id, "status offline")
+            else this.confirmOffline(id)
         }
     }
 
@@ -268,6 +340,11 @@ export class MqttSide {
      * the check. The bound for a board that really died: listed offline at most offlineCheckMs
      * (default the request timeout, 3 s; + one 50 ms tick) after its will arrives; a request sent
      * to it meanwhile ends as before the will, with 5.04 at its request timeout, never later.
+     * A board not listed online (unknown, or listed offline) is checked too, and listed online if
+     * it answers: a check can go unanswered although the board is there (the gateway's own response
+     * subscription refused for a while after a cluster node died), and a late will can be the
+     * board's last retained status; each re-read of the statuses (rereadStatuses) checks such a
+     * board again, so it is listed within the re-read interval once it answers.
      */
     private confirmOffline(id: string): void {
         const binding = this.binding
@@ -283,6 +360,10 @@ export class MqttSide {
             if (!resp) return this.goOffline(id, "status offline, no answer to the check")
             this.offlinesDisproved++
             this.onOfflineDisproved?.(id)
+            const b = this.reg.get(id)
+            if (b && b.online) return
+            this.reg.online(id, "mqtt", this.linkFor(id))
+            this.discover(id)
         })
     }
 

@@ -20,7 +20,9 @@ beforeAll(async () => {
         coap: { port: 0 },
         tcp: false,
         http: false,
-        mqtt: { url: mosq.url, requestTimeoutMs: 2000, discoveryRetryMs: 500 },
+        // no re-reads of the retained statuses (test/node/gateway/status-reread.spec.ts): each would
+        // deliver late1's retained offline again and start one more check, and these tests count them
+        mqtt: { url: mosq.url, requestTimeoutMs: 2000, discoveryRetryMs: 500, statusRereadMs: 0 },
     })
 })
 
