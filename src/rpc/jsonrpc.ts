@@ -49,14 +49,17 @@ export interface DispatcherOptions {
 /** Characters scanned between pause() calls. */
 const SCAN_CHUNK = 512
 
-/** One reply object; idText is the request's id as written, or "null" (§5). */
-function reply(idText: string, member: string, text: string): string {
-    // joined once: each `+` would copy the whole result again (rpc.list's is 1.5 KB), and in a 64 KB
-    // heap that never moves anything a reply that large needs a free block of its size each time
-    return ['{"jsonrpc":"2.0","', member, '":', text, ',"id":', idText, "}"].join("")
+/**
+ * One reply object as its parts, in order; idText is the request's id as written, or "null" (§5).
+ * Never joined on the board: the parts go to the socket one after the other (MQTT's text payload
+ * in parts, src/io.ts), because in a 64 KB heap that never moves anything a reply the size of
+ * rpc.list's (1.6 KB) needs a free block of its whole size, and that is what ran out first.
+ */
+function reply(idText: string, member: string, text: string): string[] {
+    return ['{"jsonrpc":"2.0","', member, '":', text, ',"id":', idText, "}"]
 }
 
-function errorReply(idText: string, code: number, message: string, data?: any): string {
+function errorReply(idText: string, code: number, message: string, data?: any): string[] {
     let err = '{"code":' + formatNumber(code) + ',"message":' + jsonString(message)
     if (data !== undefined) {
         let dataText = "null"
@@ -164,10 +167,11 @@ export class Dispatcher {
     }
 
     /**
-     * Handles one request text (a single request or a batch). Returns the reply text, or undefined
-     * when nothing must be sent (a notification, or a batch of notifications). Never throws.
+     * Handles one request text (a single request or a batch). Returns the reply as parts to be
+     * written in order (joined, they are its text: handleToText), or undefined when nothing must be
+     * sent (a notification, or a batch of notifications). Never throws.
      */
-    async handle(text: string): Promise<string | undefined> {
+    async handle(text: string): Promise<string[] | undefined> {
         try {
             return await this.handleText(text)
         } catch (e) {
@@ -177,7 +181,7 @@ export class Dispatcher {
         }
     }
 
-    private async handleText(text: string): Promise<string | undefined> {
+    private async handleText(text: string): Promise<string[] | undefined> {
         let bad: string | undefined
         if (typeof text !== "string") bad = "request must be text"
         else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
@@ -199,6 +203,8 @@ export class Dispatcher {
                 if (batch.length === 0) bad = "empty batch"
                 else if (batch.length > this.maxBatch) bad = "batch larger than " + this.maxBatch
                 else {
+                    // a batch's replies are joined (each one, then the list): batches are rare, and
+                    // their replies short but for rpc.list's
                     const replies: string[] = []
                     let k = 0
                     for (const one of batch) {
@@ -206,10 +212,10 @@ export class Dispatcher {
                         let rawId = ""
                         if (one !== null && typeof one === "object" && !Array.isArray(one)) rawId = ids[k++]
                         const r = await handleOne(this, one, rawId)
-                        if (r !== undefined) replies.push(r)
+                        if (r !== undefined) replies.push(r.join(""))
                     }
                     if (replies.length === 0) return undefined
-                    return "[" + replies.join(",") + "]"
+                    return ["[", replies.join(","), "]"]
                 }
             }
         }
@@ -221,7 +227,7 @@ export class Dispatcher {
  * One request object (§4); rawId is its id member as written ("" when absent). A function, not a
  * method: a method also costs an entry in the compiler-made prototype.
  */
-async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string | undefined> {
+async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string[] | undefined> {
     // (declared without "= undefined": a local starts undefined, and each initializer is an instruction)
     let bad: string | undefined
     let id: any
@@ -251,7 +257,7 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
             def = m
             break
         }
-    let out: string
+    let out: string[]
     if (!def) out = errorReply(idText, METHOD_NOT_FOUND, "Method not found", method)
     else {
         const bound = bindParams(def.params || [], params)
@@ -272,4 +278,13 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
     // The request is valid, so a notification (no id member, §4.1) gets no reply; its method still ran.
     if (id === undefined) return undefined
     return out
+}
+
+/**
+ * The reply to `text` as one string (d.handle's parts joined), for callers with room for it: Node,
+ * tests, the CoAP response. The board's MQTT path writes the parts as they are.
+ */
+export async function handleToText(d: Dispatcher, text: string): Promise<string | undefined> {
+    const parts = await d.handle(text)
+    return parts && parts.join("")
 }
