@@ -57,8 +57,12 @@ export async function sendInPieces(sock: Sender, data: Payload): Promise<void> {
     const text = !(data instanceof Buffer)
     let parts = data as string[]
     if (typeof data === "string") parts = [data]
-    const n = text ? utf8Length(parts) : (data as Buffer).length
-    const step = text ? TEXT_PIECE : SEND_MAX
+    let n = (data as Buffer).length
+    let step = SEND_MAX
+    if (text) {
+        n = utf8Length(parts)
+        step = TEXT_PIECE
+    }
     // the part being copied, and the byte offset in it
     let i = 0
     let at = 0

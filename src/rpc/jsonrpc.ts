@@ -10,8 +10,7 @@
 // - Replies are written by our own JSON writer (src/util/json.ts): DeviceScript's JSON.stringify
 //   corrupts non-ASCII text and fractions.
 
-import { toJson, jsonString } from "../util/json"
-import { formatNumber } from "../util/decimal"
+import { toJson } from "../util/json"
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError } from "./errors"
 import { ParamSpec, bindParams } from "./params"
 
@@ -52,25 +51,27 @@ const SCAN_CHUNK = 512
 /**
  * One reply object as its parts, in order; idText is the request's id as written, or "null" (§5).
  * Never joined on the board: the parts go to the socket one after the other (MQTT's text payload
- * in parts, src/io.ts), because in a 64 KB heap that never moves anything a reply the size of
- * rpc.list's (1.6 KB) needs a free block of its whole size, and that is what ran out first.
+ * in parts, src/io.ts), and the value's members are parts of their own (toJson's out), because
+ * in a 64 KB heap that never moves anything a reply the size of rpc.list's (1.6 KB), or a result
+ * of 700 B, needs a free block of its whole size, and those were what ran out first. Throws what
+ * toJson throws (a value nested too deeply).
  */
-function reply(idText: string, member: string, text: string): string[] {
-    return ['{"jsonrpc":"2.0","', member, '":', text, ',"id":', idText, "}"]
+function reply(idText: string, member: string, value: any): string[] {
+    const parts = ['{"jsonrpc":"2.0","', member, '":']
+    parts.push(toJson(value, 0, parts), ',"id":', idText, "}")
+    return parts
 }
 
 function errorReply(idText: string, code: number, message: string, data?: any): string[] {
-    let err = '{"code":' + formatNumber(code) + ',"message":' + jsonString(message)
-    if (data !== undefined) {
-        let dataText = "null"
-        try {
-            dataText = toJson(data)
-        } catch (e) {
-            // too deep to write: the error still goes out
-        }
-        err += ',"data":' + dataText
+    // (toJson leaves out an undefined data)
+    const err = { code: code, message: message, data: data }
+    try {
+        return reply(idText, "error", err)
+    } catch (e) {
+        // data too deep to write: the error still goes out
+        err.data = null
     }
-    return reply(idText, "error", err + "}")
+    return reply(idText, "error", err)
 }
 
 /**
@@ -266,7 +267,7 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
             try {
                 let result = await def.handler(bound as Record<string, any>, def.name)
                 if (result === undefined) result = null
-                out = reply(idText, "result", toJson(result))
+                out = reply(idText, "result", result)
             } catch (e) {
                 // RpcError chooses its code; anything else is -32603 with its message as data
                 let re = e as RpcError

@@ -105,8 +105,8 @@ export function encodePublish(
 ): Buffer {
     const tb = topicNameBytes(topic)
     const tl = tb.length
-    const text = !(payload instanceof Buffer)
-    const pl = text ? utf8Length(payload as string[]) : (payload as Buffer).length
+    const bytes = payload instanceof Buffer
+    const pl = bytes ? (payload as Buffer).length : utf8Length(payload as string[])
     const remaining = 2 + tl + (qos > 0 ? 2 : 0) + pl
     const omit = headOnly ? pl : 0
     const first = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0)
@@ -123,7 +123,7 @@ export function encodePublish(
         o += 2
     }
     if (omit) return b
-    b.set(text ? Buffer.from(payload as string) : (payload as Buffer), o)
+    b.set(bytes ? (payload as Buffer) : Buffer.from(payload as string), o)
     return b
 }
 

@@ -67,6 +67,24 @@ describe("jsonrpc dispatcher", () => {
             '{"jsonrpc":"2.0","result":5,"id":1}'
         )
     })
+    test("a reply comes as parts no longer than a member of its result, which joined are its text", async () => {
+        const big = new Dispatcher()
+        let long = ""
+        for (let i = 0; i < 60; i++) long += "x"
+        big.register({ name: "three", description: "", handler: async () => ({ a: long, b: [long, 1], c: { d: long } }) })
+        const parts = (await big.handle('{"jsonrpc":"2.0","method":"three","id":9}')) as string[]
+        const text = parts.join("")
+        expect(text).toBe('{"jsonrpc":"2.0","result":{"a":"' + long + '","b":["' + long + '",1],"c":{"d":"' + long + '"}},"id":9}')
+        // no block of the whole result (about 220 characters) was made: each member is a part of its own
+        let longest = 0
+        for (const p of parts) longest = Math.max(longest, p.length)
+        expect(longest < 80).toBe(true)
+        // empty results keep their brackets
+        big.register({ name: "empty", description: "", handler: async () => ({ o: {}, l: [] }) })
+        expect(await handleToText(big, '{"jsonrpc":"2.0","method":"empty","id":1}')).toBe(
+            '{"jsonrpc":"2.0","result":{"o":{},"l":[]},"id":1}'
+        )
+    })
     test("positional params and string id", async () => {
         expect(await handleToText(d, '{"jsonrpc":"2.0","method":"math.add","params":[1.25,2],"id":"x7"}')).toBe(
             '{"jsonrpc":"2.0","result":3.25,"id":"x7"}'
