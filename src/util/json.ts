@@ -64,7 +64,7 @@ export function toJson(v: any, depth?: number, out?: string[]): string {
     const arr = Array.isArray(v)
     // the brackets; keys stays undefined for an array, and is then never read
     let brackets = "[]"
-    let keys: string[]
+    let keys: string[] | undefined
     let n = (v as any[]).length
     if (!arr) {
         brackets = "{}"
@@ -77,9 +77,9 @@ export function toJson(v: any, depth?: number, out?: string[]): string {
     for (let i = 0; i < n; i++) {
         if (arr) parts.push(sep, toJson(v[i], d))
         else {
-            const item = v[keys[i]]
+            const item = v[(keys as string[])[i]]
             if (item === undefined || typeof item === "function") continue
-            parts.push(sep, jsonString(keys[i]) + ":" + toJson(item, d))
+            parts.push(sep, jsonString((keys as string[])[i]) + ":" + toJson(item, d))
         }
         sep = ","
     }
