@@ -11,7 +11,8 @@
 // Options:
 //   --top N         also list the N biggest functions of the build (default 0)
 //   --file SUBSTR   list every function of the source files whose path contains SUBSTR
-//   --dirs          group by folder (src/mqtt, src/coap, ...) instead of by file
+//   --dirs          group by each file's own folder (src/mqtt/codec, src/coap/server, devs, ...)
+//                   instead of by file
 //   --areas         group by the folder under src/ (src/mqtt/codec -> "mqtt codec"; areaOf below)
 //   --min N         hide files smaller than N bytes in the table (default 0)
 //   --all           build with -F allFunctions (no tree-shaking: every function of every module)
@@ -124,6 +125,11 @@ function areaOf(file: string): string {
 const pad = (s: string | number, n: number) => String(s).padStart(n)
 const kb = (n: number) => (n / 1024).toFixed(1) + " KB"
 
+/**
+ * The row a function's bytes go to: its file; with --dirs the folder the file is in, so each layer
+ * of a package shows (src/coap/codec, src/coap/server, src/mqtt/session, devs, boards/common); with
+ * --areas its area, or its folder outside src/. A DeviceScript package is one row either way.
+ */
 function groupKey(file: string, dirs: boolean): string {
     if (opts.areas) {
         const a = areaOf(file)
@@ -132,8 +138,8 @@ function groupKey(file: string, dirs: boolean): string {
     }
     if (file.startsWith("node_modules/@devicescript/")) return "@devicescript/" + file.split("/")[2]
     if (!dirs || file.startsWith("(")) return file
-    const parts = file.split("/")
-    return parts.length > 2 ? parts.slice(0, 2).join("/") : parts[0]
+    const slash = file.lastIndexOf("/")
+    return slash > 0 ? file.slice(0, slash) : file
 }
 
 const opts = parseArgs(process.argv.slice(2))

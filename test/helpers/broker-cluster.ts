@@ -10,6 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { freePort } from "./ports"
 import { exited, track } from "./processes"
+import { untilAsync } from "./wait"
 
 /** The nats-server binary, or undefined when it is not installed (scripts/install-system-deps.sh installs it). */
 export function natsServerPath(): string | undefined {
@@ -43,8 +44,6 @@ export interface BrokerCluster {
 }
 
 const READY_MS = 30_000
-/** Between two rounds of probes of a node that is not ready yet. */
-const POLL_MS = 10
 
 export interface ClusterOptions {
     /**
@@ -136,34 +135,19 @@ function makeNode(bin: string, name: string, conf: string, port: number, httpPor
      */
     async function ready(health: boolean): Promise<void> {
         const proc = child
-        // the deadline cancels whichever probe is still open, so a node that accepts and never
-        // answers cannot hold the loop past it; the probes themselves end only on an answer or a close
-        const open = new Set<Probe>()
-        let expired = false
-        const deadline = setTimeout(() => {
-            expired = true
-            for (const p of open) p.cancel()
-        }, READY_MS)
-        const run = async (p: Probe): Promise<boolean> => {
-            open.add(p)
-            if (expired) p.cancel()
-            try {
-                return await p.result
-            } finally {
-                open.delete(p)
-            }
-        }
         try {
-            for (;;) {
-                if (!proc || proc.exitCode !== null) throw new Error(`nats-server ${name} exited: ${logText}`)
-                if ((!health || (await run(healthy(httpPort)))) && (await run(connackOk(port)))) return
-                if (expired) throw new Error(`timed out after ${READY_MS} ms waiting for nats-server ${name} serving MQTT on ${port}`)
-                await new Promise((r) => setTimeout(r, POLL_MS))
-            }
+            // the probes end on an answer, a close, or the deadline (a node that accepts and never
+            // answers cannot hold the wait past it)
+            await untilAsync(
+                async (deadline) => {
+                    if (!proc || proc.exitCode !== null) throw new Error(`nats-server ${name} exited`)
+                    return (!health || (await healthy(httpPort, deadline))) && (await connackOk(port, deadline))
+                },
+                READY_MS,
+                `nats-server ${name} serving MQTT on ${port}`
+            )
         } catch (e) {
             throw new Error(`${(e as Error).message}\n${logText.slice(-3000)}`)
-        } finally {
-            clearTimeout(deadline)
         }
     }
     async function signal(sig: NodeJS.Signals): Promise<void> {
@@ -190,25 +174,17 @@ function makeNode(bin: string, name: string, conf: string, port: number, httpPor
     }
 }
 
-/** A check in flight: its answer, and a way to end it early (false) when the caller gives up. */
-interface Probe {
-    result: Promise<boolean>
-    cancel(): void
-}
-
-/** The node's monitoring endpoint says it is healthy, JetStream included. */
-function healthy(httpPort: number): Probe {
-    let cancel = () => {}
-    const result = new Promise<boolean>((resolve) => {
-        const req = get({ host: "127.0.0.1", port: httpPort, path: "/healthz" }, (res) => {
+/** The node's monitoring endpoint says it is healthy, JetStream included; false once deadline aborts. */
+function healthy(httpPort: number, deadline: AbortSignal): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+        if (deadline.aborted) return resolve(false)
+        const req = get({ host: "127.0.0.1", port: httpPort, path: "/healthz", signal: deadline }, (res) => {
             res.resume()
             resolve(res.statusCode === 200)
         })
         req.on("error", () => resolve(false))
         req.on("close", () => resolve(false))
-        cancel = () => req.destroy()
     })
-    return { result, cancel: () => cancel() }
 }
 
 // CONNECT (MQTT 3.1.1 §3.1), clean session, keepalive 10 s, client id "ready": the bytes alone,
@@ -218,11 +194,14 @@ const CONNECT = Buffer.from([0x10, 17, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0,
 /**
  * One MQTT CONNECT answered by CONNACK with return code 0 (§3.2.2.3). It ends when the node
  * answers, or closes or refuses the connection (a node whose JetStream is not ready closes it
- * after its own request timeout), or when cancelled.
+ * after its own request timeout), or with false when deadline aborts.
  */
-function connackOk(port: number): Probe {
-    const s = connect(port, "127.0.0.1")
-    const result = new Promise<boolean>((resolve) => {
+function connackOk(port: number, deadline: AbortSignal): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+        if (deadline.aborted) return resolve(false)
+        const s = connect(port, "127.0.0.1")
+        const abort = () => s.destroy()
+        deadline.addEventListener("abort", abort, { once: true })
         let got = Buffer.alloc(0)
         const done = (ok: boolean) => {
             s.destroy()
@@ -234,7 +213,9 @@ function connackOk(port: number): Probe {
             if (got.length >= 4) done(got[0] === 0x20 && got[3] === 0)
         })
         s.once("error", () => done(false))
-        s.once("close", () => resolve(false))
+        s.once("close", () => {
+            deadline.removeEventListener("abort", abort)
+            resolve(false)
+        })
     })
-    return { result, cancel: () => s.destroy() }
 }

@@ -17,12 +17,22 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
     }
 }
 
-/** Like until, for a condition that takes I/O to check (a connect, a request through a gateway). */
-export async function untilAsync(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms
-    while (!(await cond())) {
-        if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-        await tick()
+/**
+ * Like until, for a condition that takes I/O to check (a connect, a request through a gateway).
+ * cond gets a signal that aborts at the deadline: a check that can hang (a peer that accepts and
+ * never answers) ends on it with false, so the wait does not outlast ms. An error cond throws ends
+ * the wait with that error.
+ */
+export async function untilAsync(cond: (deadline: AbortSignal) => Promise<boolean>, ms: number, what: string): Promise<void> {
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(), ms)
+    try {
+        while (!(await cond(deadline.signal))) {
+            if (deadline.signal.aborted) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+            await tick()
+        }
+    } finally {
+        clearTimeout(timer)
     }
 }
 

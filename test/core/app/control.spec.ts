@@ -3,11 +3,11 @@
 // document. Portable: runs under vitest and in the DeviceScript VM (test/devs/app-firmware.ts).
 import { describe, test, expect, beforeEach } from "@devicescript/test"
 import { pause } from "../../../src/util/pause"
-import { Config, MemoryStore } from "../../../src/config/config"
+import { MemoryStore } from "../../../src/config/config"
 import { DeviceApp, STATUS_MS } from "../../../src/firmware/app"
-import { Actuator, BoardHardware } from "../../../src/firmware/hardware"
 import { MessageBus, PublishOptions } from "../../../src/firmware/bus"
 import { actuatorText, commandRequest, valueFromText } from "../../../src/firmware/control"
+import { STUCK_LEVEL, TestBoard, testApp } from "./test-board"
 
 interface Sent {
     topic: string
@@ -37,81 +37,18 @@ class Bus implements MessageBus {
     }
 }
 
-class Clock {
-    t = 1000
-    now(): number {
-        return this.t
-    }
+interface Rig {
+    app: DeviceApp
+    bus: Bus
+    board: TestBoard
 }
 
-let ledOn = false
-let relayOn = false
-let level = 20
-let restarts = 0
-let rssiFails = false
-
-function hardware(): BoardHardware {
-    const relay: Actuator = {
-        key: "relay",
-        name: "Relay",
-        kind: "switch",
-        get: () => relayOn,
-        set: async (v: boolean | number) => {
-            relayOn = v as boolean
-        },
-    }
-    const setPoint: Actuator = {
-        key: "level",
-        name: "Level",
-        kind: "number",
-        min: 0,
-        max: 100,
-        step: 0.5,
-        unit: "%",
-        get: () => level,
-        set: async (v: boolean | number) => {
-            if (v === 66) throw new Error("stuck")
-            level = v as number
-        },
-    }
-    return {
-        board: "test_board",
-        model: "Test board",
-        tls: true,
-        sensors: [],
-        led: {
-            set: async (on: boolean) => {
-                ledOn = on
-            },
-            get: () => ledOn,
-        },
-        actuators: [relay, setPoint],
-        rssi: async () => {
-            if (rssiFails) throw new Error("no wifi")
-            return -61
-        },
-    }
-}
-
-async function rig(store: MemoryStore): Promise<{ app: DeviceApp; bus: Bus; clock: Clock }> {
-    const cfg = new Config(store, (l: string) => {})
-    await cfg.load()
-    const clock = new Clock()
-    const app = new DeviceApp({
-        hw: hardware(),
-        config: cfg,
-        clock: clock,
-        log: (l: string) => {},
-        hardwareId: "abc",
-        restarter: {
-            restartSoon: (ms: number) => {
-                restarts++
-            },
-        },
-    })
+async function rig(store: MemoryStore): Promise<Rig> {
+    const board = new TestBoard()
+    const app = await testApp(board, store)
     const bus = new Bus()
     await app.onConnected(bus)
-    return { app: app, bus: bus, clock: clock }
+    return { app: app, bus: bus, board: board }
 }
 
 /** Delivers one message as the MQTT adapter would and lets the worker answer it. */
@@ -122,10 +59,6 @@ async function deliver(app: DeviceApp, topic: string, payload: string): Promise<
 
 describe("Home Assistant control", () => {
     beforeEach(async () => {
-        ledOn = false
-        relayOn = false
-        level = 20
-        rssiFails = false
         await pause()
     })
     test("on connect: every state retained, one discovery document per entity, diagnostics in the status", async () => {
@@ -164,13 +97,13 @@ describe("Home Assistant control", () => {
     test("a command from Home Assistant switches the LED and the state topic follows", async () => {
         const r = await rig(new MemoryStore())
         await deliver(r.app, "devices/abc/set/led", "ON")
-        expect(ledOn).toBe(true)
+        expect(r.board.ledOn).toBe(true)
         expect(r.bus.last("devices/abc/state/led")).toBe("ON")
         await deliver(r.app, "devices/abc/set/led", "OFF")
-        expect(ledOn).toBe(false)
+        expect(r.board.ledOn).toBe(false)
         expect(r.bus.last("devices/abc/state/led")).toBe("OFF")
         await deliver(r.app, "devices/abc/set/level", "42.5")
-        expect(level).toBe(42.5)
+        expect(r.board.level).toBe(42.5)
         expect(r.bus.last("devices/abc/state/level")).toBe("42.5")
     })
     test("a change through RPC (led.set, actuator.set) or behind the board's back is published too", async () => {
@@ -183,7 +116,7 @@ describe("Home Assistant control", () => {
         expect(r.bus.last("devices/abc/state/relay")).toBe("ON")
         // unchanged states are not published again
         expect(r.bus.count("devices/abc/state/relay")).toBe(before + 1)
-        relayOn = false
+        r.board.relayOn = false
         await r.app.sample(false)
         expect(r.bus.last("devices/abc/state/relay")).toBe("OFF")
         await deliver(r.app, r.app.topics.rx, '{"jsonrpc":"2.0","method":"actuator.get","id":3}')
@@ -192,7 +125,7 @@ describe("Home Assistant control", () => {
     test("bad commands and values get an error reply, nothing changes", async () => {
         const r = await rig(new MemoryStore())
         await deliver(r.app, "devices/abc/set/relay", "maybe")
-        expect(relayOn).toBe(false)
+        expect(r.board.relayOn).toBe(false)
         expect(r.bus.last(r.app.topics.tx)).toBe(
             '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"\'value\' of relay must be true or false"},"id":"set/relay"}'
         )
@@ -204,40 +137,38 @@ describe("Home Assistant control", () => {
         expect(r.bus.last(r.app.topics.tx)).toBe(
             '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"unknown actuator nope"},"id":"set/nope"}'
         )
-        await deliver(r.app, "devices/abc/set/level", "66")
+        await deliver(r.app, "devices/abc/set/level", "" + STUCK_LEVEL)
         expect(r.bus.last(r.app.topics.tx)).toBe(
             '{"jsonrpc":"2.0","error":{"code":-32000,"message":"Actuator error","data":"stuck"},"id":"set/level"}'
         )
-        expect(level).toBe(20)
+        expect(r.board.level).toBe(20)
         // a payload cannot smuggle JSON into the request
         expect(commandRequest("d/x/set/", "d/x/set/relay", '1},"id":5')).toBe(
             '{"jsonrpc":"2.0","method":"actuator.set","params":{"key":"relay","value":"1},\\"id\\":5"},"id":"set/relay"}'
         )
     })
     test("a retained command is ignored: it would be replayed on every connect", async () => {
-        restarts = 0
         const r = await rig(new MemoryStore())
         expect(r.app.onMessage("devices/abc/set/restart", "PRESS", true)).toBe(true)
         expect(r.app.onMessage("devices/abc/set/relay", "ON", true)).toBe(true)
         expect(await r.app.processRequests()).toBe(0)
-        expect(restarts).toBe(0)
-        expect(relayOn).toBe(false)
+        expect(r.board.restarts).toBe(0)
+        expect(r.board.relayOn).toBe(false)
     })
     test("the restart button restarts the board; the status is republished every STATUS_MS with the reconnect count", async () => {
-        restarts = 0
         const r = await rig(new MemoryStore())
         await deliver(r.app, "devices/abc/set/restart", "PRESS")
-        expect(restarts).toBe(1)
+        expect(r.board.restarts).toBe(1)
         await r.app.onConnected(r.bus)
         expect(r.bus.last("devices/abc/status")).toBe(
             '{"state":"online","firmware":"devs-link","version":"0.1.0","board":"test_board","uptime_ms":1000,"reconnects":1,"rssi":-61}'
         )
         const n = r.bus.count("devices/abc/status")
-        rssiFails = true
-        r.clock.t += STATUS_MS - 1
+        r.board.rssiFails = true
+        r.board.millis += STATUS_MS - 1
         await r.app.sample(false)
         expect(r.bus.count("devices/abc/status")).toBe(n)
-        r.clock.t += 1
+        r.board.millis += 1
         await r.app.sample(false)
         expect(r.bus.count("devices/abc/status")).toBe(n + 1)
         // a signal that cannot be read is left out, not reported stale

@@ -4,10 +4,11 @@
 // published once, in the order of the changes (found by test/e2e/firmware-shaped-link.spec.ts: 20
 // LED changes gave 22 state publishes through a 40 ms link).
 import { describe, expect, test } from "vitest"
-import { Config, MemoryStore } from "../../../src/config/config"
+import { MemoryStore } from "../../../src/config/config"
 import { DeviceApp } from "../../../src/firmware/app"
 import type { MessageBus, PublishOptions } from "../../../src/firmware/bus"
 import { until } from "../../helpers/wait"
+import { TestBoard, testApp } from "../../core/app/test-board"
 
 /** A bus whose QoS 1 publishes, while `holding`, wait until the test releases them (the PUBACK). */
 class HeldBus implements MessageBus {
@@ -34,28 +35,7 @@ class HeldBus implements MessageBus {
 }
 
 async function heldRig(): Promise<{ app: DeviceApp; bus: HeldBus }> {
-    const cfg = new Config(new MemoryStore(), () => {})
-    await cfg.load()
-    let ledOn = false
-    const app = new DeviceApp({
-        hw: {
-            board: "test_board",
-            model: "Test board",
-            tls: true,
-            sensors: [],
-            led: {
-                set: async (on: boolean) => {
-                    ledOn = on
-                },
-                get: () => ledOn,
-            },
-        },
-        config: cfg,
-        clock: { now: () => 1000 },
-        log: () => {},
-        hardwareId: "abc",
-        restarter: { restartSoon: () => {} },
-    })
+    const app = await testApp(new TestBoard(), new MemoryStore())
     const bus = new HeldBus()
     await app.onConnected(bus)
     bus.holding = true
