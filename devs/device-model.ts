@@ -96,7 +96,9 @@ export function appDeviceModel(app: DeviceCore, log: (line: string) => void): Ap
         },
 
         rpc: async function (requestJson: string): Promise<string> {
-            return await app.dispatcher.handle(requestJson)
+            // the reply's parts joined (the CoAP response is one block; in place, not handleToText: one function fewer in the image)
+            const parts = await app.dispatcher.handle(requestJson)
+            return parts && parts.join("")
         },
 
         /** The actuators but the LED (which has its own resource): not observable, ct 0. */

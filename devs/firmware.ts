@@ -41,7 +41,7 @@ function log(line: string): void {
  * has no QoS 2: the application asks for QoS 1 at most. An object literal over the module's
  * `client`, not a class: no constructor or prototype in the image. */
 const bus: MessageBus = {
-    publish: async function (topic: string, payload: string, opts: PublishOptions): Promise<void> {
+    publish: async function (topic: string, payload: string | string[], opts: PublishOptions): Promise<void> {
         if (opts.qos === 0) {
             client.publishNoWait(topic, payload, { qos: 0, retain: opts.retain })
             return

@@ -18,7 +18,8 @@
 // any fiber would panic the whole board.
 import * as ds from "@devicescript/core"
 import { close, connect, recv, Socket } from "./socket"
-import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
+import { Payload, Stream, StreamConnector, StreamEvents, StreamTarget } from "../src/io"
+import { utf8Length } from "../src/util/bytes"
 import { errText } from "./err-text"
 
 /**
@@ -48,20 +49,40 @@ export interface Sender {
 
 /**
  * Sends data in pieces of at most SEND_MAX bytes, retrying a full send queue with backoff. Text
- * (a PUBLISH's payload after its header, src/io.ts) goes as its UTF-8 bytes, copied into pieces
- * of TEXT_PIECE bytes (blitAt counts bytes), so no Buffer of the whole text is made.
+ * (a PUBLISH's payload after its header, src/io.ts), or a text in parts, goes as its UTF-8 bytes,
+ * copied into pieces of TEXT_PIECE bytes (blitAt counts bytes; a piece runs on into the next
+ * part), so no Buffer of the whole text is made and the parts are never joined.
  */
-export async function sendInPieces(sock: Sender, data: Buffer | string): Promise<void> {
-    const text = typeof data === "string"
-    // a DeviceScript string's byteLength: its UTF-8 size
-    const n = text ? (data as any).byteLength : (data as Buffer).length
-    const step = text ? TEXT_PIECE : SEND_MAX
+export async function sendInPieces(sock: Sender, data: Payload): Promise<void> {
+    const text = !(data instanceof Buffer)
+    let parts = data as string[]
+    if (typeof data === "string") parts = [data]
+    let n = (data as Buffer).length
+    let step = SEND_MAX
+    if (text) {
+        n = utf8Length(parts)
+        step = TEXT_PIECE
+    }
+    // the part being copied, and the byte offset in it
+    let i = 0
+    let at = 0
     for (let off = 0; off < n; off += step) {
         const k = n - off < step ? n - off : step
         let piece = data as Buffer
         if (text) {
             piece = Buffer.alloc(k)
-            piece.blitAt(0, data as any, off, k)
+            for (let o = 0; o < k;) {
+                const t = parts[i] as any
+                let c = t.byteLength - at
+                if (c > k - o) c = k - o
+                piece.blitAt(o, t, at, c)
+                o += c
+                at += c
+                if (at === t.byteLength) {
+                    i++
+                    at = 0
+                }
+            }
         } else if (n > SEND_MAX) piece = piece.slice(off, off + k)
         for (let wait = 10; ; wait *= 2) {
             try {
@@ -101,7 +122,7 @@ const CONNECT_TIMEOUT_MS = 30000
 // costs constructor bytecode).
 export class DsNetStream implements Stream {
     declare socket: Socket
-    queue: (Buffer | string)[] = []
+    queue: Payload[] = []
     declare writing: boolean
     declare closed: boolean
     declare reported: boolean
@@ -114,7 +135,7 @@ export class DsNetStream implements Stream {
         public events: StreamEvents
     ) {}
 
-    write(data: Buffer | string): void {
+    write(data: Payload): void {
         if (this.closed) return
         this.queue.push(data)
         if (this.socket && !this.writing) {
@@ -210,11 +231,11 @@ async function drain(s: DsNetStream): Promise<void> {
             const q = s.queue
             let n = 1
             let bytes = q[0].length
-            while (n < q.length && typeof q[0] !== "string" && typeof q[n] !== "string" && bytes + q[n].length <= COALESCE_MAX) {
+            while (n < q.length && q[0] instanceof Buffer && q[n] instanceof Buffer && bytes + q[n].length <= COALESCE_MAX) {
                 bytes += q[n].length
                 n++
             }
-            let batch: Buffer | string
+            let batch: Payload
             if (n === 1) batch = q.shift()
             else {
                 // the runtime's concat: faster than a copy loop in bytecode (bench --phases pieces)

@@ -40,7 +40,7 @@ import {
     setUriQuery,
 } from "../src/coap/codec/message"
 import { OptionNumber, encodeBlock } from "../src/coap/codec/options"
-import { Dispatcher } from "../src/rpc/jsonrpc"
+import { Dispatcher, handleToText } from "../src/rpc/jsonrpc"
 import { Failures, Rng, finish, fuzzArgs, mutateBytes } from "./fuzz-lib"
 
 const args = fuzzArgs(0xbb67ae85)
@@ -99,7 +99,7 @@ const model: DeviceModel = {
         config = JSON.stringify(o)
         return undefined
     },
-    rpc: (text) => dispatcher.handle(text),
+    rpc: (text) => handleToText(dispatcher, text),
 }
 const notify = installDeviceResources(server, model, {})
 

@@ -531,7 +531,8 @@ async function main(): Promise<void> {
         try {
             // handle() = handleText() inside a catch-all that answers -32603: call the inner one so a
             // dispatcher bug is seen as the throw it is; now and then the public one as well.
-            reply = (i & 255) === 0 ? await dispatcher.handle(text) : await (dispatcher as any).handleText(text)
+            const parts = (i & 255) === 0 ? await dispatcher.handle(text) : await (dispatcher as any).handleText(text)
+            reply = parts && (parts as string[]).join("")
         } catch (e) {
             failures.report("dispatcher threw", text, e)
             continue

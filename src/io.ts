@@ -26,13 +26,22 @@ export interface StreamEvents {
     onClose(reason: string): void
 }
 
+/**
+ * A message's payload: bytes, a text (sent as its UTF-8 bytes), or a text in parts, sent one after
+ * the other as if joined. Parts are never joined on the board: a JSON-RPC reply is its envelope
+ * around a result that may be 1.6 KB (src/rpc/jsonrpc.ts), and the board's heap, which never moves
+ * anything, runs out of blocks that large long before it runs out of bytes.
+ */
+export type Payload = Buffer | string | string[]
+
 /** One connected byte stream (TCP or TLS). */
 export interface Stream {
     /**
-     * Queue bytes for sending; one call sends one packet in one socket write. A string is the text
-     * payload of the PUBLISH written just before it (its header alone), sent as its UTF-8 bytes.
+     * Queue bytes for sending; one call sends one packet in one socket write. A text (or a text in
+     * parts) is the payload of the PUBLISH written just before it (its header alone), sent as its
+     * UTF-8 bytes.
      */
-    write(data: Buffer | string): void
+    write(data: Payload): void
     close(): void
 }
 

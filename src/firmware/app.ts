@@ -309,6 +309,7 @@ export class DeviceApp extends DeviceCore {
         while (this.queue.length > 0) {
             this.queuedChars -= this.queue[0].length
             // no local copy of the text: the dispatcher lets it go once it is parsed
+            // the reply as parts, never joined: the MQTT client writes them one after the other
             const reply = await this.dispatcher.handle(this.queue.shift() as string)
             n++
             if (reply !== undefined && this.bus) {

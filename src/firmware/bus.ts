@@ -14,7 +14,8 @@ export const PLAIN: PublishOptions = { qos: 0, retain: false }
 export const RETAINED: PublishOptions = { qos: 1, retain: true }
 
 export interface MessageBus {
-    publish(topic: string, payload: string, opts: PublishOptions): Promise<void>
+    /** A string[] payload is a text in parts, sent as if joined (src/io.ts: Payload). */
+    publish(topic: string, payload: string | string[], opts: PublishOptions): Promise<void>
     /** Incoming messages are handed to DeviceApp.onMessage by the adapter. */
     subscribe(filter: string, qos: number): Promise<void>
 }

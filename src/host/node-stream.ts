@@ -3,7 +3,7 @@
 
 import { connect as netConnect, isIP, Socket } from "node:net"
 import { connect as tlsConnect, ConnectionOptions } from "node:tls"
-import { Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
+import { Payload, Stream, StreamConnector, StreamEvents, StreamTarget } from "../io"
 
 export interface NodeTlsOptions {
     /** Extra trusted CA certificate(s), PEM. */
@@ -26,9 +26,10 @@ class NodeStream implements Stream {
         this.closed = false
     }
 
-    write(data: Buffer | string): void {
+    write(data: Payload): void {
         if (this.closed || this.socket.destroyed) return
-        this.socket.write(data)
+        // one write for a text in parts, as for any packet: Node's heap has room for the joined text
+        this.socket.write(Array.isArray(data) ? data.join("") : data)
     }
 
     close(): void {

@@ -10,8 +10,7 @@
 // - Replies are written by our own JSON writer (src/util/json.ts): DeviceScript's JSON.stringify
 //   corrupts non-ASCII text and fractions.
 
-import { toJson, jsonString } from "../util/json"
-import { formatNumber } from "../util/decimal"
+import { toJson } from "../util/json"
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError } from "./errors"
 import { ParamSpec, bindParams } from "./params"
 
@@ -49,25 +48,30 @@ export interface DispatcherOptions {
 /** Characters scanned between pause() calls. */
 const SCAN_CHUNK = 512
 
-/** One reply object; idText is the request's id as written, or "null" (§5). */
-function reply(idText: string, member: string, text: string): string {
-    // joined once: each `+` would copy the whole result again (rpc.list's is 1.5 KB), and in a 64 KB
-    // heap that never moves anything a reply that large needs a free block of its size each time
-    return ['{"jsonrpc":"2.0","', member, '":', text, ',"id":', idText, "}"].join("")
+/**
+ * One reply object as its parts, in order; idText is the request's id as written, or "null" (§5).
+ * Never joined on the board: the parts go to the socket one after the other (MQTT's text payload
+ * in parts, src/io.ts), and the value's members are parts of their own (toJson's out), because
+ * in a 64 KB heap that never moves anything a reply the size of rpc.list's (1.6 KB), or a result
+ * of 700 B, needs a free block of its whole size, and those were what ran out first. Throws what
+ * toJson throws (a value nested too deeply).
+ */
+function reply(idText: string, member: string, value: any): string[] {
+    const parts = ['{"jsonrpc":"2.0","', member, '":']
+    parts.push(toJson(value, 0, parts), ',"id":', idText, "}")
+    return parts
 }
 
-function errorReply(idText: string, code: number, message: string, data?: any): string {
-    let err = '{"code":' + formatNumber(code) + ',"message":' + jsonString(message)
-    if (data !== undefined) {
-        let dataText = "null"
-        try {
-            dataText = toJson(data)
-        } catch (e) {
-            // too deep to write: the error still goes out
-        }
-        err += ',"data":' + dataText
+function errorReply(idText: string, code: number, message: string, data?: any): string[] {
+    // (toJson leaves out an undefined data)
+    const err = { code: code, message: message, data: data }
+    try {
+        return reply(idText, "error", err)
+    } catch (e) {
+        // data too deep to write: the error still goes out
+        err.data = null
     }
-    return reply(idText, "error", err + "}")
+    return reply(idText, "error", err)
 }
 
 /**
@@ -164,10 +168,11 @@ export class Dispatcher {
     }
 
     /**
-     * Handles one request text (a single request or a batch). Returns the reply text, or undefined
-     * when nothing must be sent (a notification, or a batch of notifications). Never throws.
+     * Handles one request text (a single request or a batch). Returns the reply as parts to be
+     * written in order (joined, they are its text: handleToText), or undefined when nothing must be
+     * sent (a notification, or a batch of notifications). Never throws.
      */
-    async handle(text: string): Promise<string | undefined> {
+    async handle(text: string): Promise<string[] | undefined> {
         try {
             return await this.handleText(text)
         } catch (e) {
@@ -177,7 +182,7 @@ export class Dispatcher {
         }
     }
 
-    private async handleText(text: string): Promise<string | undefined> {
+    private async handleText(text: string): Promise<string[] | undefined> {
         let bad: string | undefined
         if (typeof text !== "string") bad = "request must be text"
         else if (text.length > this.maxLength) bad = "request longer than " + this.maxLength + " characters"
@@ -199,6 +204,8 @@ export class Dispatcher {
                 if (batch.length === 0) bad = "empty batch"
                 else if (batch.length > this.maxBatch) bad = "batch larger than " + this.maxBatch
                 else {
+                    // a batch's replies are joined (each one, then the list): batches are rare, and
+                    // their replies short but for rpc.list's
                     const replies: string[] = []
                     let k = 0
                     for (const one of batch) {
@@ -206,10 +213,10 @@ export class Dispatcher {
                         let rawId = ""
                         if (one !== null && typeof one === "object" && !Array.isArray(one)) rawId = ids[k++]
                         const r = await handleOne(this, one, rawId)
-                        if (r !== undefined) replies.push(r)
+                        if (r !== undefined) replies.push(r.join(""))
                     }
                     if (replies.length === 0) return undefined
-                    return "[" + replies.join(",") + "]"
+                    return ["[", replies.join(","), "]"]
                 }
             }
         }
@@ -221,7 +228,7 @@ export class Dispatcher {
  * One request object (§4); rawId is its id member as written ("" when absent). A function, not a
  * method: a method also costs an entry in the compiler-made prototype.
  */
-async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string | undefined> {
+async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string[] | undefined> {
     // (declared without "= undefined": a local starts undefined, and each initializer is an instruction)
     let bad: string | undefined
     let id: any
@@ -251,7 +258,7 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
             def = m
             break
         }
-    let out: string
+    let out: string[]
     if (!def) out = errorReply(idText, METHOD_NOT_FOUND, "Method not found", method)
     else {
         const bound = bindParams(def.params || [], params)
@@ -260,7 +267,7 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
             try {
                 let result = await def.handler(bound as Record<string, any>, def.name)
                 if (result === undefined) result = null
-                out = reply(idText, "result", toJson(result))
+                out = reply(idText, "result", result)
             } catch (e) {
                 // RpcError chooses its code; anything else is -32603 with its message as data
                 let re = e as RpcError
@@ -272,4 +279,13 @@ async function handleOne(d: Dispatcher, req: any, rawId: string): Promise<string
     // The request is valid, so a notification (no id member, §4.1) gets no reply; its method still ran.
     if (id === undefined) return undefined
     return out
+}
+
+/**
+ * The reply to `text` as one string (d.handle's parts joined), for callers with room for it: Node,
+ * tests, the CoAP response. The board's MQTT path writes the parts as they are.
+ */
+export async function handleToText(d: Dispatcher, text: string): Promise<string | undefined> {
+    const parts = await d.handle(text)
+    return parts && parts.join("")
 }

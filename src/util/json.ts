@@ -47,8 +47,11 @@ export function jsonString(s: string): string {
  * JsonRaw. Object members with undefined values (or functions) are left out, and undefined array
  * items written as null (as JSON.stringify does); key order is insertion order. Throws RangeError
  * when nested deeper than MAX_WRITE_DEPTH. `depth` is for the recursion; callers leave it out.
+ * `out`: an object's or array's text is not joined but appended to out as parts (its brackets,
+ * each member's text, the commas), and "" returned; a JSON-RPC reply is written from its parts
+ * (src/rpc/jsonrpc.ts), so no block of the whole result is needed in the board's heap.
  */
-export function toJson(v: any, depth?: number): string {
+export function toJson(v: any, depth?: number, out?: string[]): string {
     const t = typeof v
     if (v === null || v === undefined || t === "function") return "null"
     if (t === "string") return jsonString(v)
@@ -57,17 +60,30 @@ export function toJson(v: any, depth?: number): string {
     if (v instanceof JsonRaw) return (v as JsonRaw).text
     const d = (depth || 0) + 1
     if (d > MAX_WRITE_DEPTH) throw new RangeError("JSON value nested too deeply")
-    const parts: string[] = []
+    const parts = out || []
     const arr = Array.isArray(v)
-    // undefined for an array, and then never read
-    const keys = (arr ? undefined : Object.keys(v)) as string[]
-    const n = arr ? (v as any[]).length : keys.length
-    for (let i = 0; i < n; i++) {
-        if (arr) parts.push(toJson(v[i], d))
-        else {
-            const item = v[keys[i]]
-            if (item !== undefined && typeof item !== "function") parts.push(jsonString(keys[i]) + ":" + toJson(item, d))
-        }
+    // the brackets; keys stays undefined for an array, and is then never read
+    let brackets = "[]"
+    let keys: string[] | undefined
+    let n = (v as any[]).length
+    if (!arr) {
+        brackets = "{}"
+        keys = Object.keys(v)
+        n = keys.length
     }
-    return arr ? "[" + parts.join(",") + "]" : "{" + parts.join(",") + "}"
+    parts.push(brackets[0])
+    // before each member but the first, a comma (before the first, "": one test fewer per member)
+    let sep = ""
+    for (let i = 0; i < n; i++) {
+        if (arr) parts.push(sep, toJson(v[i], d))
+        else {
+            const item = v[(keys as string[])[i]]
+            if (item === undefined || typeof item === "function") continue
+            parts.push(sep, jsonString((keys as string[])[i]) + ":" + toJson(item, d))
+        }
+        sep = ","
+    }
+    parts.push(brackets[1])
+    if (out) return ""
+    return parts.join("")
 }

@@ -299,6 +299,18 @@ describe("net-stream sends within the ESP32's limits", () => {
         expect(sock.pieces.length).toBe(4)
         expect(concatBytes(sock.pieces).toString("hex")).toBe(Buffer.from(text).toString("hex"))
     })
+    test("a text in parts goes out as its UTF-8 bytes in small pieces that run across the parts", async () => {
+        const sock = new FakeEsp32Socket()
+        let big = ""
+        for (let i = 0; i < 50; i++) big += "\u00e9t\u00e9 \u20ac "
+        const parts = ['{"jsonrpc":"2.0","', "result", '":', '"' + big + '"', ',"id":', "12", "}"]
+        await sendInPieces(sock, parts)
+        expect(sock.largest <= 256).toBe(true)
+        const back = concatBytes(sock.pieces)
+        expect(back.toString("hex")).toBe(Buffer.from(parts.join("")).toString("hex"))
+        // packed: as few pieces as the bytes need, not one per part
+        expect(sock.pieces.length).toBe(Math.ceil(back.length / 256))
+    })
     test("a full send queue is waited out, not a dropped link", async () => {
         const sock = new FakeEsp32Socket()
         for (let i = 0; i < 120; i++) await sendInPieces(sock, Buffer.from("packet " + i))

@@ -10,7 +10,7 @@
 // waits (publishNoWait, subscribeNoWait, MqttClient's unsubscribeNoWait): a board can pipeline QoS 1/2
 // publishes up to the in-flight window without holding a promise per message.
 
-import { Clock, Completion, CompletionFactory, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../io"
+import { Clock, Completion, CompletionFactory, Payload, Random, Stream, StreamConnector, StreamEvents, StreamTarget } from "../../io"
 import { Emitter } from "./client-emitter"
 import { ClientOptions, resolveOptions } from "./client-options"
 import { PublishPacket, QoS, Subscription } from "../codec/packets"
@@ -141,7 +141,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
             openStream: function () {
                 openStream(self)
             },
-            write: function (bytes: Buffer | string) {
+            write: function (bytes: Payload) {
                 const st = self.stream
                 if (!st) return
                 try {
@@ -205,7 +205,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
     }
 
     /** Publishes; resolves when written (QoS 0), on PUBACK (QoS 1) or PUBCOMP (QoS 2, MqttClient), across reconnects. */
-    async publish(topic: string, payload: string | Buffer, opts?: PublishOptions): Promise<void> {
+    async publish(topic: string, payload: Payload, opts?: PublishOptions): Promise<void> {
         const c = this.completions.create<void>()
         this.publishNoWait(topic, payload, opts, doneToCompletion(c))
         await c.wait()
@@ -216,7 +216,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
      * reject. Throws at once (queuing nothing) on a bad topic/qos, after end(), or OUTBOX_FULL
      * when a QoS 1/2 message does not fit the outbox.
      */
-    publishNoWait(topic: string, payload: string | Buffer, opts?: PublishOptions, onDone?: DoneCallback): void {
+    publishNoWait(topic: string, payload: Payload, opts?: PublishOptions, onDone?: DoneCallback): void {
         // the session checks the rest (topic, payload, qos, retain, onDone) before it takes anything
         checkArg(opts, "an object or undefined", "options")
         let qos: QoS = 0

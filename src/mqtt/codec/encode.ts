@@ -24,6 +24,7 @@ import {
 import { checkTopicFilterChars, topicNameBytes } from "./topics"
 import { utf8Bytes } from "./utf8"
 import { putU16be, utf8Length } from "../../util/bytes"
+import { Payload } from "../../io"
 
 /** 2.2.3: the largest Remaining Length four varint bytes can carry. */
 export const MAX_REMAINING_LENGTH = 268435455
@@ -88,14 +89,14 @@ function checkQos(qos: number, rule: string): void {
  * checked here (topicNameBytes, cached per topic); QoS, DUP and the packet id are the caller's:
  * the session checks QoS on publish() and takes ids from its allocator, and encodePacket checks
  * all three (3.3.1-4, 3.3.1-2, 2.3.1-1) for any other caller. A string payload is sent as its
- * UTF-8 bytes. headOnly: only the packet's bytes before the payload, which the caller writes
+ * UTF-8 bytes; a text in parts (src/io.ts) only with headOnly. headOnly: only the packet's bytes before the payload, which the caller writes
  * right after them (SessionSink.write), so a long text needs no block of the whole packet: in the
  * board's heap, which never moves anything, each copy of a large reply needs a free block of its
  * whole size.
  */
 export function encodePublish(
     topic: string,
-    payload: Buffer | string,
+    payload: Payload,
     qos: number,
     retain: boolean,
     dup: boolean,
@@ -104,8 +105,8 @@ export function encodePublish(
 ): Buffer {
     const tb = topicNameBytes(topic)
     const tl = tb.length
-    const text = typeof payload === "string"
-    const pl = text ? utf8Length(payload as string) : (payload as Buffer).length
+    const bytes = payload instanceof Buffer
+    const pl = bytes ? (payload as Buffer).length : utf8Length(payload as string[])
     const remaining = 2 + tl + (qos > 0 ? 2 : 0) + pl
     const omit = headOnly ? pl : 0
     const first = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0)
@@ -122,7 +123,7 @@ export function encodePublish(
         o += 2
     }
     if (omit) return b
-    b.set(text ? Buffer.from(payload as string) : (payload as Buffer), o)
+    b.set(bytes ? (payload as Buffer) : Buffer.from(payload as string), o)
     return b
 }
 

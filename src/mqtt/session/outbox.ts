@@ -9,6 +9,7 @@
 //   add() throws OUTBOX_FULL and nothing is queued, so the caller knows immediately.
 
 import { QoS } from "../codec/packets"
+import { Payload } from "../../io"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
 
@@ -29,8 +30,8 @@ export const enum OutState {
 /** One outgoing application message; the same record moves from the outbox into the window. */
 export interface OutMessage {
     topic: string
-    /** A string goes out as its UTF-8 bytes, written straight into the packet (encodePublish). */
-    payload: Buffer | string
+    /** A string (or strings, one after the other) goes out as its UTF-8 bytes (writePublish). */
+    payload: Payload
     qos: QoS
     retain: boolean
     packetId: number

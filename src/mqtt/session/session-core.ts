@@ -14,7 +14,7 @@
 // Nothing here knows about sockets, timers or promises, so the same code runs in Node and on the
 // board, and unit tests drive it with a fake clock and an in-memory broker.
 
-import { Clock, Random } from "../../io"
+import { Clock, Payload, Random } from "../../io"
 import { Backoff, newBackoff, nextBackoff, resetBackoff, STABLE_CONNECTION_MS } from "./backoff"
 import { encodeAck, encodeConnect, encodeHeaderOnly, encodePublish, encodeSubscribe } from "../codec/encode"
 import { FrameAssembler } from "../codec/frames"
@@ -36,6 +36,7 @@ import {
 } from "../codec/packets"
 import { checkArg, ClientErrorCode, connectionRefused, invalid, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
+import { utf8Length } from "../../util/bytes"
 import { validateTopicFilter, validateTopicName } from "../codec/topics"
 
 /**
@@ -85,10 +86,11 @@ export interface SessionSink {
     /** Open a new stream and report onOpen/onData/onClose for it (a previous stream is already closed). */
     openStream(): void
     /**
-     * Send one complete packet in one write, or the text payload of the PUBLISH whose header was
-     * the write before (sent as its UTF-8 bytes). Must not throw: failures surface as onClose.
+     * Send one complete packet in one write, or the text payload (or text in parts) of the PUBLISH
+     * whose header was the write before (sent as its UTF-8 bytes). Must not throw: failures surface
+     * as onClose.
      */
-    write(bytes: Buffer | string): void
+    write(bytes: Payload): void
     /** Close the current stream; the session already counts it as closed and ignores its onClose. */
     closeStream(): void
     /** CONNACK accepted; in-flight messages were resent and subscriptions restored. */
@@ -473,18 +475,20 @@ export class SessionCore {
     // ---------------------------------------------------------------- application inputs
 
     /**
-     * Publishes a message (a string payload is sent as its UTF-8 bytes). QoS 0 completes when
+     * Publishes a message (a string payload is sent as its UTF-8 bytes, an array of strings as
+     * theirs one after the other, never joined). QoS 0 completes when
      * written (or when dropped by the outbox policy); QoS 1 on PUBACK, QoS 2 on PUBCOMP, across
      * reconnects. Throws, touching nothing, for bad arguments (INVALID_ARGUMENT naming the
      * argument, or the codec's MqttProtocolError for a topic breaking 4.7), after end(), or
      * OUTBOX_FULL for a QoS 1/2 message that does not fit.
      */
-    publish(topic: string, payload: string | Buffer, qos: QoS, retain: boolean, done: DoneCallback | undefined): void {
+    publish(topic: string, payload: Payload, qos: QoS, retain: boolean, done: DoneCallback | undefined): void {
         if (this.state === SessionState.ENDED) throw ended("publish")
         // every argument is checked before a packet id is taken or anything is queued: a message
         // that fails later (in the encoder) would hold its id in the window, or block the outbox
         checkArg(topic, "a string", "topic")
-        checkArg(payload, "a string or a Buffer", "payload")
+        // "object": an array of strings (a text in parts); checking each item would cost every publish
+        checkArg(payload, "a string, a Buffer or an object", "payload")
         checkArg(retain, "a boolean", "retain")
         checkArg(done, "a function or undefined", "callback")
         checkQos(qos, this.maxQos)
@@ -670,17 +674,16 @@ export function send(sess: SessionCore, b: Buffer): void {
 }
 
 /**
- * A text payload over SPLIT_TEXT characters goes out as the packet's header and then the text
- * (SessionSink.write), so no block of the whole packet is needed: in the board's 64 KB heap,
- * which never moves anything, such blocks were what ran out (docs/faults.md, "Memory").
+ * A text payload over SPLIT_TEXT characters, or in parts, goes out as the packet's header and then
+ * the text (SessionSink.write), so no block of the whole packet or text is needed: in the board's
+ * 64 KB heap, which never moves anything, such blocks were what ran out (docs/faults.md, "Memory").
  */
 function writePublish(sess: SessionCore, m: OutMessage, dup: boolean): void {
     const p = m.payload
-    const split = typeof p === "string" && (p as string).length > SPLIT_TEXT
+    const split = Array.isArray(p) || (typeof p === "string" && (p as string).length > SPLIT_TEXT)
     send(sess, encodePublish(m.topic, p, m.qos, m.retain, dup, m.packetId, split))
     if (!split) return
-    // characters: the same as bytes for ASCII, and no second pass over the text
-    sess.st.bytesSent += (p as string).length
+    sess.st.bytesSent += utf8Length(p as string)
     sess.sink.write(p)
 }
 

@@ -18,7 +18,10 @@ interface Sent {
 class Bus implements MessageBus {
     sent: Sent[] = []
     subs: string[] = []
-    async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
+    async publish(topic: string, parts: string | string[], opts: PublishOptions): Promise<void> {
+        // a reply comes as its parts (never joined on the board): joined here to read it
+        let payload = parts as string
+        if (typeof parts !== "string") payload = (parts as string[]).join("")
         this.sent.push({ topic: topic, payload: payload, retain: opts.retain })
     }
     async subscribe(filter: string, qos: number): Promise<void> {

@@ -7,6 +7,7 @@ import { makeReading } from "../../../src/telemetry/reading"
 import { formatFixed as coapFormatFixed } from "../../../src/util/decimal"
 import { Config, MemoryStore } from "../../../src/config/config"
 import { DeviceApp } from "../../../src/firmware/app"
+import { handleToText } from "../../../src/rpc/jsonrpc"
 import { BoardHardware } from "../../../src/firmware/hardware"
 
 let reading = 0
@@ -52,13 +53,13 @@ describe("fuzz-jsonrpc finds: huge sensor readings", () => {
     test("sensors.read answers when the sensor reads 1e308", async () => {
         const app = await appWithSensor()
         reading = 1e308
-        const reply = await app.dispatcher.handle('{"jsonrpc":"2.0","method":"sensors.read","id":1}')
+        const reply = await handleToText(app.dispatcher, '{"jsonrpc":"2.0","method":"sensors.read","id":1}')
         expect(reply).toBe('{"jsonrpc":"2.0","result":{"ts":5000,"pressure":1.797693134862316e308},"id":1}')
         reading = 3.4e38
-        const flt = await app.dispatcher.handle('{"jsonrpc":"2.0","method":"sensors.read","id":3}')
+        const flt = await handleToText(app.dispatcher, '{"jsonrpc":"2.0","method":"sensors.read","id":3}')
         expect(flt).toBe('{"jsonrpc":"2.0","result":{"ts":5000,"pressure":3.4e38},"id":3}')
         reading = 1013.25
-        const ok = await app.dispatcher.handle('{"jsonrpc":"2.0","method":"sensors.read","id":2}')
+        const ok = await handleToText(app.dispatcher, '{"jsonrpc":"2.0","method":"sensors.read","id":2}')
         expect(ok).toBe('{"jsonrpc":"2.0","result":{"ts":5000,"pressure":1013.25},"id":2}')
     })
 })

@@ -399,7 +399,7 @@ describe("client arguments are checked where they enter; a call that fails touch
         for (let i = 0; i < 20; i++) {
             if (
                 thrown(() => w.client.publishNoWait("t", 42 as any, { qos: 1 }, undefined)) ===
-                "INVALID_ARGUMENT: payload must be a string or a Buffer (got number)"
+                "INVALID_ARGUMENT: payload must be a string, a Buffer or an object (got number)"
             )
                 bad++
         }

@@ -63,6 +63,24 @@ describe("SessionCore: QoS 0/1 only", () => {
         expect((r.peer.head as Buffer).length).toBe(2 + 2 + 1 + 5)
     })
 
+    test("a text in parts is written as the PUBLISH's header and then the parts as given, never joined", () => {
+        const r = new CoreRig()
+        let big = ""
+        for (let i = 0; i < 60; i++) big += "r\u00e9sultat "
+        const parts = ['{"jsonrpc":"2.0","', "result", '":', '"' + big + '"', ',"id":', "7", "}"]
+        r.session.publish("t", parts, 0, false, undefined)
+        const p = r.peer.take()[0] as PublishPacket
+        // the bytes on the wire: one PUBLISH whose payload is the parts' UTF-8 bytes in order
+        expect(p.payload.toString("utf-8")).toBe(parts.join(""))
+        // the header (topic, no packet id at QoS 0) came alone, its Remaining Length counting bytes
+        expect((r.peer.head as Buffer).length).toBe(1 + 2 + 2 + 1)
+        // the parts went down as the same array: no string of the whole reply was made
+        expect(r.peer.text === parts).toBe(true)
+        // a short text in parts is split as well (the writer packs the parts)
+        r.session.publish("t", ["{", "}"], 0, false, undefined)
+        expect((r.peer.take()[0] as PublishPacket).payload.toString("utf-8")).toBe("{}")
+    })
+
     test("a QoS 2 PUBLISH is a protocol violation (subscriptions were granted QoS 1 at most, 3.8.4)", () => {
         const r = new CoreRig()
         r.feed(pub("in", 2, 9, false))

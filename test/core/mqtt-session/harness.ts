@@ -2,7 +2,7 @@
 // that decodes every write with the codec (decodeFrame, so a write holding anything but exactly
 // one packet fails the test). Portable: runs under vitest and in the DeviceScript simulator.
 
-import { Clock, Random } from "../../../src/io"
+import { Clock, Payload, Random } from "../../../src/io"
 import { decodeFrame } from "../../../src/mqtt/codec/decode"
 import { encodePacket } from "../../../src/mqtt/codec/encode"
 import { Packet, PacketType, PublishPacket, QoS } from "../../../src/mqtt/codec/packets"
@@ -34,6 +34,8 @@ export class FixedRandom implements Random {
 export class Peer implements SessionSink {
     /** The last Buffer written (decodeWrite). */
     head?: Buffer
+    /** The last text (or text in parts) written after a header, as it was written. */
+    text?: string | string[]
     opens: number
     closes: number
     written: Packet[]
@@ -57,7 +59,7 @@ export class Peer implements SessionSink {
     openStream(): void {
         this.opens++
     }
-    write(bytes: Buffer | string): void {
+    write(bytes: Payload): void {
         this.written.push(decodeWrite(this.written, this, bytes))
     }
     closeStream(): void {
@@ -103,10 +105,14 @@ export interface Rig {
  * PUBLISH's header and then the text (SessionSink.write): the header alone decodes to undefined,
  * and the text replaces it with the whole packet.
  */
-export function decodeWrite(written: Packet[], holder: { head?: Buffer }, data: Buffer | string): Packet {
-    if (typeof data === "string") {
+export function decodeWrite(written: Packet[], holder: { head?: Buffer; text?: string | string[] }, data: Payload): Packet {
+    if (!(data instanceof Buffer)) {
+        // a text, or a text in parts (kept as written in holder.text)
+        holder.text = data as string | string[]
+        let text = data as string
+        if (typeof data !== "string") text = (data as string[]).join("")
         written.pop()
-        return decodeFrame(concatBytes([holder.head as Buffer, Buffer.from(data as string)]))
+        return decodeFrame(concatBytes([holder.head as Buffer, Buffer.from(text)]))
     }
     holder.head = data as Buffer
     try {

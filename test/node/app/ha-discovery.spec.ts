@@ -88,7 +88,10 @@ function violations(topic: string, doc: any): string[] {
 
 class Bus implements MessageBus {
     sent: { topic: string; payload: string }[] = []
-    async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
+    async publish(topic: string, parts: string | string[], opts: PublishOptions): Promise<void> {
+        // a reply comes as its parts (never joined on the board): joined here to read it
+        let payload = parts as string
+        if (typeof parts !== "string") payload = (parts as string[]).join("")
         this.sent.push({ topic, payload })
     }
     async subscribe(): Promise<void> {}

@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest"
 import fc from "fast-check"
 import { jsonString, toJson } from "../../../src/util/json"
 import { formatInteger, formatNumber, formatScaled } from "../../../src/util/decimal"
-import { Dispatcher } from "../../../src/rpc/jsonrpc"
+import { Dispatcher, handleToText } from "../../../src/rpc/jsonrpc"
 
 // JSON values whose numbers are safe integers or have at most 6 decimals: formatNumber writes
 // the shortest plain decimal with at most 15 decimals when one reads back exactly, so these must.
@@ -81,7 +81,7 @@ describe("dispatcher never throws and always answers with valid JSON-RPC", () =>
     test("random text", async () => {
         await fc.assert(
             fc.asyncProperty(fc.oneof(fc.string({ unit: "binary" }), fc.json()), async (text) => {
-                const reply = await d.handle(text)
+                const reply = await handleToText(d, text)
                 if (reply === undefined) return
                 const r = JSON.parse(reply)
                 const list = Array.isArray(r) ? r : [r]
@@ -96,7 +96,7 @@ describe("dispatcher never throws and always answers with valid JSON-RPC", () =>
     test("random requests to echo come back unchanged", async () => {
         await fc.assert(
             fc.asyncProperty(value, fc.integer(), async (x, id) => {
-                const reply = await d.handle(JSON.stringify({ jsonrpc: "2.0", method: "echo", params: { x }, id }))
+                const reply = await handleToText(d, JSON.stringify({ jsonrpc: "2.0", method: "echo", params: { x }, id }))
                 const r = JSON.parse(reply as string)
                 expect(r.id).toBe(id)
                 expect(r.result).toEqual(x)

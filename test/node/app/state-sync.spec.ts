@@ -15,7 +15,10 @@ class HeldBus implements MessageBus {
     sent: string[] = []
     held: (() => void)[] = []
     holding = false
-    async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
+    async publish(topic: string, parts: string | string[], opts: PublishOptions): Promise<void> {
+        // a reply comes as its parts (never joined on the board): joined here to read it
+        let payload = parts as string
+        if (typeof parts !== "string") payload = (parts as string[]).join("")
         this.sent.push(topic + " " + payload)
         if (opts.qos > 0 && this.holding) await new Promise<void>((r) => this.held.push(r))
     }
