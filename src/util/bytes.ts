@@ -71,14 +71,17 @@ export function bytesEqual(a: Buffer, b: Buffer): boolean {
 /**
  * How many bytes `s` (or the strings of `s`, one after the other) takes in UTF-8, without encoding
  * it: a string's `byteLength` in DeviceScript (its strings are stored as UTF-8), Buffer.byteLength
- * in Node (lone surrogates count 3, as Buffer.from writes them).
+ * in Node (lone surrogates count 3, as Buffer.from writes them). A Buffer counts its length.
  */
-export function utf8Length(s: string | string[]): number {
+export function utf8Length(s: string | string[] | Buffer): number {
     if (Array.isArray(s)) {
         let sum = 0
         for (let i = 0; i < s.length; i++) sum += utf8Length(s[i])
         return sum
     }
     const n = (s as any).byteLength
-    return typeof n === "number" ? n : (Buffer as any).byteLength(s)
+    if (typeof n === "number") return n
+    // Node's strings have no byteLength; DeviceScript's Buffers have neither it nor Buffer.byteLength
+    if (typeof s === "string") return (Buffer as any).byteLength(s)
+    return s.length
 }

@@ -128,7 +128,7 @@ export class MqttClientCore extends Emitter<ClientEvents> {
         this.connector = platform.connector
         this.clock = platform.clock
         this.completions = platform.completions
-        this.timers = platform.timers ? platform.timers : globalTimers
+        this.timers = platform.timers || globalTimers
         const resolved = resolveOptions(options, platform.random)
         this.target = resolved.target
         this.attempts = 0
@@ -344,8 +344,9 @@ export function arm(client: MqttClientCore): void {
         client.timers.clear(client.timer)
     }
     client.timerAt = d
-    const delay = d - client.clock.now()
-    client.timer = client.timers.set(client.onTimer, delay > 0 ? delay : 0)
+    let delay = d - client.clock.now()
+    if (delay < 0) delay = 0
+    client.timer = client.timers.set(client.onTimer, delay)
 }
 
 export function subscribeFilters(
@@ -356,7 +357,7 @@ export function subscribeFilters(
 ): void {
     checkArg(opts, "an object or undefined", "options")
     if (opts && opts.onMessage) throw invalid("onMessage needs MqttClient; MqttClientCore has only the message event")
-    const qos: QoS = opts && opts.qos !== undefined ? opts.qos : 0
+    const qos: QoS = (opts && opts.qos) || 0
     const subs: Subscription[] = filters.map(function (f: string) {
         return { filter: f, qos }
     })

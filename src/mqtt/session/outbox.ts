@@ -12,6 +12,7 @@ import { QoS } from "../codec/packets"
 import { Payload } from "../../io"
 import { ClientErrorCode, MqttClientError } from "./session-errors"
 import { removeAt } from "./session-util"
+import { utf8Length } from "../../util/bytes"
 
 /** Completion callback of an operation; err is undefined on success. */
 export type DoneCallback = (err: Error | undefined) => void
@@ -40,9 +41,12 @@ export interface OutMessage {
     done: DoneCallback | undefined
 }
 
-/** What a message costs in the byte budget: topic characters + payload bytes or characters (approximate, no allocation). */
+/**
+ * What a message costs in the byte budget: topic characters + payload bytes (approximate:
+ * the topic's characters; no allocation). A payload in parts counts its bytes, not its number of parts.
+ */
 export function messageCost(m: OutMessage): number {
-    return m.topic.length + m.payload.length
+    return m.topic.length + utf8Length(m.payload)
 }
 
 /**

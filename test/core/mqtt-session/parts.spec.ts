@@ -120,4 +120,19 @@ describe("outbox policy", () => {
         expect(o.used).toBe(15)
         expect(thrownCode(() => outboxAdd(o, msg(2, "t3", 10)))).toBe("OUTBOX_FULL")
     })
+    test("a payload in parts costs its bytes, not its number of parts", () => {
+        const o = newOutbox(100, 40, function (m: OutMessage) {})
+        const parts: OutMessage = {
+            topic: "tx",
+            payload: ['{"result":', "[1,2,3,4,5,6,7,8]", ',"id":7}'],
+            qos: 1,
+            retain: false,
+            packetId: 0,
+            state: OutState.QUEUED,
+            done: undefined,
+        }
+        outboxAdd(o, parts)
+        expect(o.used).toBe(2 + 35)
+        expect(thrownCode(() => outboxAdd(o, msg(1, "t", 4)))).toBe("OUTBOX_FULL")
+    })
 })
