@@ -9,7 +9,7 @@
 // bytecode must stay under DeviceScript's 64 KB function-section limit, see docs/coap-gateway.md):
 //   devs/coap-over-mqtt.ts  startCoapOverMqtt(client, prefix, id, model, opts, log)
 //   devs/coap-over-tcp.ts   startCoapOverTcp(url, id, model, opts, log)
-import { AppDeviceModel } from "./device-model"
+import { AppDeviceModel } from "../src/firmware/device-model"
 import { errText } from "./err-text"
 
 /** How often sensors (and the LED) are read; their observers are notified when a value changed. */

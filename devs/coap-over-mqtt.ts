@@ -8,7 +8,7 @@ import { MqttClientCore } from "../src/mqtt/client/client-core"
 import { DeviceApp } from "../src/firmware/app"
 import { CoapEndpoint, watchDevice } from "./coap-binding"
 import { errText } from "./err-text"
-import { appDeviceModel } from "./device-model"
+import { appDeviceModel } from "../src/firmware/device-model"
 
 /**
  * runFirmware's client hook in the default firmware (devs/main*.ts): serves the CoAP endpoint

@@ -13,7 +13,7 @@ import { DsSettingsStore } from "./settings-store"
 import { dsClock } from "./clock"
 import { startUp } from "./start-up"
 import { FIRMWARE_NAME, version } from "../src/firmware/version"
-import { appDeviceModel } from "./device-model"
+import { appDeviceModel } from "../src/firmware/device-model"
 import { startCoapOverTcp } from "./coap-over-tcp"
 import { CoapEndpoint, watchDevice } from "./coap-binding"
 

@@ -65,6 +65,11 @@ export function summary(runs: FleetResult[]): string {
         ["JSON-RPC p50 / p99 (ms)", (r) => `${f(r.rpc.p50Ms)} / ${f(r.rpc.p99Ms)}`],
         ["requests failed / retried before the kills", (r) => `${r.coap.failed + r.rpc.failed} / ${r.coap.retried + r.rpc.retried}`],
         ["gateway memory per device (bytes)", (r) => f(r.gatewayBytesPerDevice)],
+        ["fleet process RSS (MB) / per device (bytes)", (r) => `${f(r.fleetMemory.rss / 2 ** 20, 1)} / ${f(r.fleetMemory.rssPerDevice)}`],
+        [
+            "fleet process heap used (MB) / per device (bytes)",
+            (r) => `${f(r.fleetMemory.heapUsed / 2 ** 20, 1)} / ${f(r.fleetMemory.heapPerDevice)}`,
+        ],
         ["gateway killed: its requests lost", (r) => (r.gatewayKill ? `${r.gatewayKill.requestsLost}` : "-")],
         [
             "gateway killed: others failed/retried/sent",

@@ -1,15 +1,20 @@
-// One simulated board of the fleet: its own MQTT client id and credentials, the firmware's own CoAP
-// endpoint over MQTT (src/coap/server/board-coap.ts, the same one devs/ links), retained online status
-// with an offline will, and telemetry at QoS 1 carrying a per-device sequence number, so the
-// collector can tell exactly which acknowledged messages never arrived.
+// One simulated board of the fleet: the firmware's application on simulated hardware
+// (src/host/sim-device.ts: settings, sensors, the JSON-RPC dispatcher and its methods) behind the
+// firmware's own CoAP endpoint over MQTT (src/coap/server/board-coap.ts, the same one devs/ links),
+// so a JSON-RPC call through a gateway's /rpc is answered by the firmware's dispatcher. Its own
+// MQTT client id and credentials, retained online status with an offline will, and the app's
+// telemetry document at QoS 1 carrying a per-device sequence number, so the collector can tell
+// exactly which acknowledged messages never arrived.
 import { connectNode, MqttClient, NodeStreamConnector } from "../../src/host/mqtt"
-import { BoardCoap, boardCoapMessage, boardCoapTopic } from "../../src/coap/server/board-coap"
+import { BoardCoap, boardCoapChanged, boardCoapMessage, boardCoapTopic } from "../../src/coap/server/board-coap"
 import { decodeTcpMessage } from "../../src/coap/codec/codec"
-import { SlimModel } from "../../test/interop/coap-tcp/sim-board"
+import { SimDevice, startSimDevice } from "../../src/host/sim-device"
 
 export interface FleetBoard {
     id: string
     client: MqttClient
+    /** The application and its simulated hardware. */
+    device: SimDevice
     /** Connected and its CoAP request topic granted by the broker. */
     ready(): boolean
     /** Why it is not ready, for a report: "down", "subscribing", or the last SUBACK outcome. */
@@ -20,6 +25,7 @@ export interface FleetBoard {
     acked: Set<number>
     /** Telemetry published so far (the next sequence number). */
     seq: number
+    /** One drift step of the room, then the app's telemetry document, with the next sequence number. */
     publishTelemetry(): void
     stop(): void
     /** Every CoAP request the board received, by token: when it came, when its answer went out and was acknowledged. */
@@ -51,8 +57,11 @@ function frameToken(f: Buffer): string {
     return f.subarray(at, at + (f[0] & 15)).toString("hex")
 }
 
-export function fleetBoard(id: string, url: string): FleetBoard {
+/** The board `id` on the brokers `url` (a comma-separated list, as MQTT_URL takes it). */
+export async function fleetBoard(id: string, url: string): Promise<FleetBoard> {
     const status = `devices/${id}/status`
+    // the settings a provisioned board would have (sys.info and config.get report them)
+    const device = await startSimDevice(id, { settings: { MQTT_URL: url, MQTT_USER: id, MQTT_PASS: "pw-" + id } })
     const connector = new NodeStreamConnector()
     const client = connectNode({
         connector,
@@ -66,12 +75,11 @@ export function fleetBoard(id: string, url: string): FleetBoard {
         reconnectPeriodMax: 2000,
         will: { topic: status, payload: '{"state":"offline"}', qos: 1, retain: true },
     })
-    const model = new SlimModel(id)
     const requests = new Map<string, RequestTrace>()
     const coap = new BoardCoap(
         "devices",
         id,
-        model,
+        device.model,
         (t, p) => {
             const r = requests.get(frameToken(p))
             if (r) r.tx = Date.now()
@@ -81,11 +89,13 @@ export function fleetBoard(id: string, url: string): FleetBoard {
         },
         {}
     )
+    device.onLedChange = () => boardCoapChanged(coap, "/actuators/led")
     let subscribed = false
     let lastSuback = "subscribing"
     const b: FleetBoard = {
         id,
         client,
+        device,
         ready: () => subscribed && client.isConnected(),
         state: () => (!client.isConnected() ? "down" : subscribed ? "ready" : lastSuback),
         drops: 0,
@@ -93,21 +103,30 @@ export function fleetBoard(id: string, url: string): FleetBoard {
         seq: 0,
         publishTelemetry() {
             if (!client.isConnected()) return
-            const n = b.seq++
-            const body = JSON.stringify({ seq: n, temperature: model.temperature })
-            try {
-                client.publishNoWait(`devices/${id}/telemetry`, body, { qos: 1 }, (err?: Error) => {
-                    if (!err) b.acked.add(n)
-                })
-            } catch {
-                // the link broke between the check and the publish: never acknowledged, not counted
-            }
+            device.step()
+            sample().catch((e: Error) => process.stderr.write(`fleet ${id}: telemetry: ${e.message}\n`))
         },
         stop() {
             client.end()
         },
         requests,
         links: { up: [], down: [] },
+    }
+    /** The app samples its sensors (forced: a document every time); CoAP observers hear of a change. */
+    async function sample(): Promise<void> {
+        const doc = (await device.app.sample(true)) as string
+        if (await device.refresh()) boardCoapChanged(coap, "/sensors")
+        if (!client.isConnected()) return
+        const n = b.seq++
+        // {"seq":n,"ts":...,"temperature":...}: the app's document with the collector's sequence number first
+        const body = '{"seq":' + n + "," + doc.slice(1)
+        try {
+            client.publishNoWait(`devices/${id}/telemetry`, body, { qos: 1 }, (err?: Error) => {
+                if (!err) b.acked.add(n)
+            })
+        } catch {
+            // the link broke between the check and the publish: never acknowledged, not counted
+        }
     }
     client.on("message", (topic: string, payload: Buffer) => {
         if (topic === boardCoapTopic(coap) && payload.length > 1)

@@ -50,9 +50,13 @@ export function startLoad(gateways: GatewayProcess[], devices: string[], workers
                         const kind = i % 2 === 0 ? "coap" : "rpc"
                         const flight = { gateway: gw.name, at }
                         inFlight.add(flight)
+                        let attempts = 0
                         const attempt = async (): Promise<string | undefined> => {
-                            if (kind === "rpc")
-                                return rpc(gw.httpPort, id, `${gw.name}-${at}-${i}`, Math.max(1, at + timeoutMs - Date.now()))
+                            // a second attempt is a new request with an id of its own: the board's
+                            // dispatcher refuses an id it already ran (src/firmware/app.ts, checkId),
+                            // and the first attempt may have run there with only its answer late
+                            const rpcId = `${gw.name}-${at}-${i}` + (attempts++ > 0 ? "-again" : "")
+                            if (kind === "rpc") return rpc(gw.httpPort, id, rpcId, Math.max(1, at + timeoutMs - Date.now()))
                             const r = await coap.get(`/${id}/sensors/temperature`, Math.max(1, at + timeoutMs - Date.now()))
                             return r.code === "2.05" ? undefined : `coap ${r.code} ${r.payload.toString().slice(0, 60)}`
                         }
@@ -94,23 +98,24 @@ export function startLoad(gateways: GatewayProcess[], devices: string[], workers
     }
 }
 
-/** Undefined when the board answered the call; otherwise what came back instead. */
+/** Undefined when the board answered sensors.read with its readings; otherwise what came back instead. */
 async function rpc(port: number, id: string, rpcId: string, timeoutMs: number): Promise<string | undefined> {
     try {
         const r = await fetch(`http://127.0.0.1:${port}/devices/${id}/rpc`, {
             method: "POST",
-            body: JSON.stringify({ jsonrpc: "2.0", id: rpcId, method: "sys.ping" }),
+            body: JSON.stringify({ jsonrpc: "2.0", id: rpcId, method: "sensors.read" }),
             headers: { "content-type": "application/json" },
             signal: AbortSignal.timeout(timeoutMs),
         })
         const text = await r.text()
-        let body: { id?: unknown; result?: unknown } = {}
+        let body: { id?: unknown; result?: { temperature?: unknown } } = {}
         try {
             body = JSON.parse(text)
         } catch {
             // reported below with the text
         }
-        return r.status === 200 && body.id === rpcId && body.result === "pong" ? undefined : `rpc ${r.status} ${text.slice(0, 60)}`
+        const answered = r.status === 200 && body.id === rpcId && typeof body.result?.temperature === "number"
+        return answered ? undefined : `rpc ${r.status} ${text.slice(0, 60)}`
     } catch (e) {
         return `rpc ${(e as Error).name}`
     }

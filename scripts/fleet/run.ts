@@ -79,6 +79,12 @@ export interface FleetResult {
     rpc: RateFigures
     /** Growth of each gateway's resident memory from no board to the whole fleet, per board. */
     gatewayBytesPerDevice: number
+    /**
+     * The fleet process (every simulated board, the collector and the load): its resident memory
+     * and V8 heap in use once every board is online, and their growth from before the first board
+     * was made, per board.
+     */
+    fleetMemory: { rss: number; rssPerDevice: number; heapUsed: number; heapPerDevice: number }
     gatewayKill?: {
         /** Requests through the killed gateway that failed: in flight at the kill or sent after it. */
         requestsLost: number
@@ -201,6 +207,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         // ports are printed after that) and its MQTT side connected
         await waitFor(() => gws.every((g) => g.mqttConnected()), 30_000, "every gateway connected to its broker")
         const baseRss = gws.map((g) => g.rss())
+        const fleetBase = process.memoryUsage()
 
         phase = "connecting"
         const t0 = Date.now()
@@ -211,7 +218,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         for (let i = 0; i < o.devices; i++) {
             const id = "fleet" + String(i + 1).padStart(5, "0")
             ids.push(id)
-            boards.push(fleetBoard(id, rotate(urls, i)))
+            boards.push(await fleetBoard(id, rotate(urls, i)))
             // spread the CONNECTs a little so the broker's accept queue is not one burst
             if (i % 50 === 49) await sleep(20)
         }
@@ -237,6 +244,13 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             for (const g of gws) for (const s of await g.notOnline(ids)) notOnline.push(`${g.name} ${s}`)
         }
         const gatewayBytesPerDevice = gws.map((g, i) => (g.rss() - baseRss[i]) / o.devices).reduce((a, b) => a + b, 0) / gws.length
+        const fleetNow = process.memoryUsage()
+        const fleetMemory = {
+            rss: fleetNow.rss,
+            rssPerDevice: (fleetNow.rss - fleetBase.rss) / o.devices,
+            heapUsed: fleetNow.heapUsed,
+            heapPerDevice: (fleetNow.heapUsed - fleetBase.heapUsed) / o.devices,
+        }
 
         phase = "load"
         // each board publishes once per period at its own phase (a tenth of the fleet per tenth of
@@ -269,6 +283,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             coap: figures(window, "coap", measuredS),
             rpc: figures(window, "rpc", measuredS),
             gatewayBytesPerDevice,
+            fleetMemory,
             qos1: { acked: 0, received: 0, lost: 0 },
             loopDelay: { fleetP99Ms: 0, fleetMaxMs: 0, fleetStalls: 0, gatewayStalls: 0, gatewayMaxStallMs: 0 },
             failures: [],

@@ -5,7 +5,7 @@
 //     actuator.set request and queues it with the JSON-RPC requests (same worker, same order,
 //     same flow control), so a command never runs inside the MQTT receive path;
 //   - JSON-RPC actuator.set / actuator.get (and led.set / led.get);
-//   - CoAP GET/PUT /actuators/<key> (devs/device-model.ts).
+//   - CoAP GET/PUT /actuators/<key> (src/firmware/device-model.ts).
 // After every change the board publishes the retained state on <prefix>/<id>/state/<key>:
 // syncStates() runs after each request and on every sample tick, so a change made through CoAP
 // or by the user's own code shows within a second.

@@ -1,155 +1,121 @@
-// A simulated device for the host CoAP binding: temperature, humidity and pressure that drift
-// like a room, an LED, a small validated configuration, and a minimal JSON-RPC 2.0 answerer.
-//
-// TO BE REPLACED: rpc() below only knows sys.info, sensors.read, led.set, config.get/set and
-// rpc.list, enough to serve /rpc without the firmware's dispatcher (src/rpc/, src/firmware/methods.ts). Once
-// it does, build the DeviceModel from that dispatcher instead of this class's rpc().
+// A board simulated on the host: the firmware's application (src/firmware/app.ts: settings, JSON-RPC
+// methods, telemetry) on simulated hardware, and the firmware's DeviceModel over it
+// (src/firmware/device-model.ts), so its CoAP resources and /rpc answer exactly as a board's do.
+// The hardware is a room whose temperature, humidity and pressure drift, an LED, and settings in
+// memory. `npm run coap` serves it on UDP; the fleet (scripts/fleet/board.ts) runs a thousand of
+// them in one process, so a board keeps nothing per instance that the application does not need.
+import "./function-start"
+import type { Clock } from "../io"
+import { Config, MemoryStore } from "../config/config"
+import { DeviceApp } from "../firmware/app"
+import { BoardHardware, SensorChannel } from "../firmware/hardware"
+import { AppDeviceModel, appDeviceModel } from "../firmware/device-model"
 
-import type { DeviceModel, SensorReading } from "../coap/server/device-resources"
-
-export interface SimConfig {
-    interval: number
-    threshold: number
-    name: string
+export interface SimRoom {
+    /** °C */
+    temperature: number
+    /** %RH */
+    humidity: number
+    /** hPa */
+    pressure: number
 }
 
-const JSONRPC_PARSE_ERROR = -32700
-const JSONRPC_INVALID_REQUEST = -32600
-const JSONRPC_METHOD_NOT_FOUND = -32601
-const JSONRPC_INVALID_PARAMS = -32602
+/** Where the room's quantities settle: °C, %RH, hPa. */
+const COMFORT: SimRoom = { temperature: 21.5, humidity: 40, pressure: 1013.25 }
 
-export class SimDevice implements DeviceModel {
+/** The board's quantities, as the real boards declare theirs (boards/common/channels.ts). */
+const QUANTITIES: { key: keyof SimRoom; unit: string; decimals: number; deviceClass: string; name: string }[] = [
+    { key: "temperature", unit: "°C", decimals: 2, deviceClass: "temperature", name: "Temperature" },
+    { key: "humidity", unit: "%", decimals: 1, deviceClass: "humidity", name: "Humidity" },
+    { key: "pressure", unit: "hPa", decimals: 1, deviceClass: "pressure", name: "Pressure" },
+]
+
+export interface SimDevice {
+    /** The hardware id; the device id unless the DEVICE_ID setting overrides it. */
     id: string
-    private started: number
-    private temperature = 21.5
-    private humidity = 40
-    private pressure = 101325
-    private led = false
-    private config: SimConfig = { interval: 60, threshold: 0.5, name: "sim" }
-    private random: () => number
-    /** Called whenever the LED changes (PUT /actuators/led or the led.set method), to notify observers. */
-    onLedChange: () => void = () => {}
-
-    constructor(id: string, random?: () => number) {
-        this.id = id
-        this.started = Date.now()
-        this.random = random ?? Math.random
-    }
-
-    /** One drift step: small random walk pulled back towards a comfortable room. */
-    step(): void {
-        const r = () => this.random() - 0.5
-        this.temperature += r() * 0.2 + (21.5 - this.temperature) * 0.02
-        this.humidity += r() * 0.6 + (40 - this.humidity) * 0.02
-        this.pressure += r() * 8 + (101325 - this.pressure) * 0.02
-    }
-
-    info(): Record<string, any> {
-        return {
-            id: this.id,
-            board: "host-sim",
-            firmware: "devs-link 0.1.0",
-            uptime: Math.floor((Date.now() - this.started) / 1000),
-        }
-    }
-
-    readSensors(): SensorReading[] {
-        return [
-            { name: "temperature", unit: "Cel", value: this.temperature, decimals: 2 },
-            { name: "humidity", unit: "%RH", value: this.humidity, decimals: 1 },
-            { name: "pressure", unit: "Pa", value: this.pressure, decimals: 0 },
-        ]
-    }
-
-    getLed(): boolean {
-        return this.led
-    }
-
-    setLed(on: boolean): void {
-        const changed = on !== this.led
-        this.led = on
-        if (changed) this.onLedChange()
-    }
-
-    getConfig(): string {
-        return JSON.stringify(this.config)
-    }
-
-    setConfig(json: string): string | undefined {
-        let o: any
-        try {
-            o = JSON.parse(json)
-        } catch {
-            return "not JSON"
-        }
-        const why = validateConfig(o)
-        if (why !== undefined) return why
-        this.config = { ...this.config, ...o }
-        return undefined
-    }
-
-    async rpc(requestJson: string): Promise<string | undefined> {
-        let req: any
-        try {
-            req = JSON.parse(requestJson)
-        } catch {
-            return error(null, JSONRPC_PARSE_ERROR, "Parse error")
-        }
-        if (req === null || typeof req !== "object" || Array.isArray(req) || req.jsonrpc !== "2.0" || typeof req.method !== "string") {
-            return error(req && typeof req === "object" && "id" in req ? req.id : null, JSONRPC_INVALID_REQUEST, "Invalid Request")
-        }
-        const isNotification = !("id" in req)
-        const result = this.call(req.method, req.params)
-        if (isNotification) return undefined
-        if (result.error) return error(req.id, result.error.code, result.error.message)
-        return JSON.stringify({ jsonrpc: "2.0", id: req.id, result: result.value })
-    }
-
-    private call(method: string, params: any): { value?: any; error?: { code: number; message: string } } {
-        switch (method) {
-            case "sys.info":
-                return { value: this.info() }
-            case "rpc.list":
-                return { value: ["sys.info", "sensors.read", "led.set", "config.get", "config.set", "rpc.list"] }
-            case "sensors.read": {
-                const o: Record<string, number> = {}
-                for (const r of this.readSensors()) o[r.name] = Number(r.value.toFixed(r.decimals))
-                return { value: o }
-            }
-            case "led.set":
-                if (!params || typeof params.on !== "boolean") return { error: { code: JSONRPC_INVALID_PARAMS, message: "Invalid params" } }
-                this.setLed(params.on)
-                return { value: { on: this.led } }
-            case "config.get":
-                return { value: this.config }
-            case "config.set": {
-                const why = validateConfig(params)
-                if (why !== undefined) return { error: { code: JSONRPC_INVALID_PARAMS, message: "Invalid params: " + why } }
-                this.config = { ...this.config, ...params }
-                return { value: this.config }
-            }
-            default:
-                return { error: { code: JSONRPC_METHOD_NOT_FOUND, message: "Method not found" } }
-        }
-    }
+    app: DeviceApp
+    /** What the CoAP resources serve (installDeviceResources, BoardCoap). */
+    model: AppDeviceModel
+    /** The room the sensors read; a test may set a value directly. */
+    room: SimRoom
+    /** sys.restart requests (a host board does not restart: it logs and counts them). */
+    restarts: number
+    /** Called whenever the LED changes (PUT /actuators/led, led.set, actuator.set), to notify observers. */
+    onLedChange: () => void
+    /** One drift step: a small random walk pulled back towards a comfortable room. */
+    step(): void
+    /** Reads the sensors into the model; true when a reading changed (then notify /sensors observers). */
+    refresh(): Promise<boolean>
 }
 
-function error(id: any, code: number, message: string): string {
-    return JSON.stringify({ jsonrpc: "2.0", id: id === undefined ? null : id, error: { code, message } })
+export interface SimDeviceOptions {
+    /** Settings the board starts with (as if flashed), e.g. MQTT_URL; checked like any stored setting. */
+    settings?: Record<string, unknown>
+    /** 0 <= x < 1; Math.random by default. */
+    random?: () => number
+    log?: (line: string) => void
 }
 
-function validateConfig(o: any): string | undefined {
-    if (o === null || typeof o !== "object" || Array.isArray(o)) return "expected a JSON object"
-    for (const k of Object.keys(o)) {
-        if (k === "interval") {
-            if (typeof o[k] !== "number" || !(o[k] >= 1 && o[k] <= 86400)) return "interval must be 1..86400 seconds"
-        } else if (k === "threshold") {
-            if (typeof o[k] !== "number" || !(o[k] >= 0)) return "threshold must be a number >= 0"
-        } else if (k === "name") {
-            if (typeof o[k] !== "string" || o[k].length > 32) return "name must be a string of at most 32 characters"
-        } else {
-            return "unknown key " + k
-        }
+/** The board's uptime clock: ms since it was made, as ds.millis() counts since boot. */
+export function uptimeClock(): Clock {
+    const t0 = performance.now()
+    return { now: () => Math.round(performance.now() - t0) }
+}
+
+/** A simulated board with hardware id `id`, its settings loaded and its sensors read once. */
+export async function startSimDevice(id: string, opts: SimDeviceOptions = {}): Promise<SimDevice> {
+    const random = opts.random ?? Math.random
+    const log = opts.log ?? (() => {})
+    const store = new MemoryStore()
+    if (opts.settings) Object.assign(store.data, opts.settings)
+    const config = new Config(store, log)
+    await config.load()
+    let ledOn = false
+    const d: SimDevice = {
+        id,
+        app: undefined as unknown as DeviceApp,
+        model: undefined as unknown as AppDeviceModel,
+        room: { ...COMFORT },
+        restarts: 0,
+        onLedChange: () => {},
+        step() {
+            const r = () => random() - 0.5
+            const room = d.room
+            room.temperature += r() * 0.2 + (COMFORT.temperature - room.temperature) * 0.02
+            room.humidity += r() * 0.6 + (COMFORT.humidity - room.humidity) * 0.02
+            room.pressure += r() * 0.08 + (COMFORT.pressure - room.pressure) * 0.02
+        },
+        refresh: () => d.model.refresh(),
     }
-    return undefined
+    const sensors: SensorChannel[] = QUANTITIES.map((q) => ({ ...q, read: async () => d.room[q.key] }))
+    const hw: BoardHardware = {
+        board: "host-sim",
+        model: "Host-side simulated board (drifting room)",
+        tls: true,
+        sensors,
+        led: {
+            set: async (on: boolean) => {
+                const changed = on !== ledOn
+                ledOn = on
+                if (changed) d.onLedChange()
+            },
+            get: () => ledOn,
+        },
+    }
+    d.app = new DeviceApp({
+        hw,
+        config,
+        clock: uptimeClock(),
+        log,
+        hardwareId: id,
+        restarter: {
+            restartSoon: () => {
+                d.restarts++
+                log("sys.restart: a host-side board does not restart")
+            },
+        },
+    })
+    d.model = appDeviceModel(d.app, log)
+    await d.model.refresh()
+    return d
 }

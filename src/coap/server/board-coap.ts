@@ -196,7 +196,7 @@ function route(b: BoardCoap, req: BoardRequest): BoardAnswer {
         model.setLed(want)
         return ans(CHANGED)
     }
-    // the other actuators (devs/device-model.ts): text state, PUT text; the gateway turns JSON {"on":bool} into text
+    // the other actuators (src/firmware/device-model.ts): text state, PUT text; the gateway turns JSON {"on":bool} into text
     if (path.startsWith("/actuators/") && model.actuatorText) {
         const key = path.slice(11)
         const cur = model.actuatorText(key)

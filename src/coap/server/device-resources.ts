@@ -1,5 +1,5 @@
 // The firmware's CoAP resources, built on a small DeviceModel so the same set serves the board
-// (backed by the JSON-RPC dispatcher and real sensors) and the host (src/host/sim-device.ts).
+// (src/firmware/device-model.ts: the JSON-RPC dispatcher and real sensors) and the host (src/host/sim-device.ts).
 //
 //   /sensors                 GET all readings (SenML JSON/CBOR, JSON), observable
 //   /sensors/<quantity>      GET one reading: text/plain, JSON, SenML JSON, SenML CBOR; observable

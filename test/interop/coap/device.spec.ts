@@ -1,8 +1,9 @@
-// The firmware's resource set (src/coap/server/device-resources.ts) on the UDP host binding with the
-// simulated device, driven by libcoap's coap-client-notls: what `npm run coap` serves.
+// The firmware's resource set (src/coap/server/device-resources.ts) on the UDP host binding with a
+// simulated board running the firmware's application (src/host/sim-device.ts), driven by libcoap's
+// coap-client-notls: what `npm run coap` serves.
 import { describe, test, expect, beforeAll, afterAll } from "vitest"
 import { startCoapUdpServer, CoapUdpServer } from "../../../src/host/coap-udp"
-import { SimDevice } from "../../../src/host/sim-device"
+import { SimDevice, startSimDevice } from "../../../src/host/sim-device"
 import { installDeviceResources } from "../../../src/coap/server/device-resources"
 import { senmlFromCbor } from "../../../src/coap/formats/senml"
 import { parseLinks } from "../../../src/coap/formats/linkformat"
@@ -20,12 +21,12 @@ let base: string
 beforeAll(async () => {
     requireCoapClient()
     ep = await startCoapUdpServer({ host: "127.0.0.1", port: 0 })
-    device = new SimDevice("sim-test-01")
-    const notify = installDeviceResources(ep.server, device, { sensorMaxAge: 2 })
+    device = await startSimDevice("sim-test-01")
+    const notify = installDeviceResources(ep.server, device.model, { sensorMaxAge: 2 })
     device.onLedChange = notify.ledChanged
-    timer = setInterval(() => {
+    timer = setInterval(async () => {
         device.step()
-        notify.sensorsChanged()
+        if (await device.refresh()) notify.sensorsChanged()
     }, 300)
     base = `coap://127.0.0.1:${ep.port}`
 })
@@ -117,11 +118,35 @@ describe("device resources over UDP (coap-client-notls)", () => {
     test("/device, /config and /rpc with JSON-RPC errors", async () => {
         const info = JSON.parse(out(await coapClient(["-B", "3", `${base}/device`])))
         expect(info.id).toBe("sim-test-01")
-        const ok = await coapClient(["-B", "3", "-m", "put", "-t", "50", "-e", '{"interval":30}', `${base}/config`])
-        expect(ok.stderr).not.toContain("4.")
-        expect(JSON.parse(out(await coapClient(["-B", "3", `${base}/config`]))).interval).toBe(30)
-        const bad = await coapClient(["-B", "3", "-m", "put", "-t", "50", "-e", '{"interval":-1}', `${base}/config`])
+        expect(info.board).toBe("host-sim")
+        expect(info.firmware).toBe("devs-link")
+        const ok = await coapClient(["-B", "3", "-m", "put", "-t", "50", "-e", '{"TELEMETRY_MS":30000}', `${base}/config`])
+        expect(ok.stdout + ok.stderr).not.toContain("4.")
+        // the accepted change is saved in the background, as on a board
+        await until(() => device.app.deps.config.get("TELEMETRY_MS") === 30000, 3000, "TELEMETRY_MS saved")
+        expect(JSON.parse(out(await coapClient(["-B", "3", `${base}/config`]))).TELEMETRY_MS).toBe(30000)
+        const bad = await coapClient(["-B", "3", "-m", "put", "-t", "50", "-e", '{"TELEMETRY_MS":-1}', `${base}/config`])
         expect(bad.stdout + bad.stderr).toContain("4.00")
+        const unknownKey = await coapClient(["-B", "3", "-m", "put", "-t", "50", "-e", '{"interval":30}', `${base}/config`])
+        expect(unknownKey.stdout + unknownKey.stderr).toContain("4.00")
+        expect(device.app.deps.config.get("TELEMETRY_MS")).toBe(30000)
+        // /rpc is the firmware's dispatcher: the same setting read back by config.get
+        const got = JSON.parse(
+            out(
+                await coapClient([
+                    "-B",
+                    "3",
+                    "-m",
+                    "post",
+                    "-t",
+                    "50",
+                    "-e",
+                    '{"jsonrpc":"2.0","id":8,"method":"config.get","params":{"key":"TELEMETRY_MS"}}',
+                    `${base}/rpc`,
+                ])
+            )
+        )
+        expect(got).toEqual({ jsonrpc: "2.0", id: 8, result: { TELEMETRY_MS: 30000 } })
         const unknown = JSON.parse(
             out(await coapClient(["-B", "3", "-m", "post", "-t", "50", "-e", '{"jsonrpc":"2.0","id":9,"method":"nope"}', `${base}/rpc`]))
         )

@@ -1,15 +1,18 @@
-// The firmware's DeviceModel (src/coap/server/device-resources.ts) on the board: the CoAP resources read
-// the same sensors, LED, settings and JSON-RPC method table (src/firmware/methods.ts) that the
-// MQTT side uses, so /rpc answers exactly what <prefix>/<id>/rx answers.
-import { DeviceModel, SensorReading } from "../src/coap/server/device-resources"
-import { DeviceCore } from "../src/firmware/app"
-import { findSetting } from "../src/config/schema"
-import { checkSetting } from "../src/config/validate"
-import { jsonString, toJson } from "../src/util/json"
-import { pow10 } from "../src/util/decimal"
-import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../src/firmware/version"
-import { actuatorText, checkValue, findActuator, setActuator, valueFromText } from "../src/firmware/control"
-import { Actuator } from "../src/firmware/hardware"
+// The firmware's DeviceModel (src/coap/server/device-resources.ts): the CoAP resources read the same
+// sensors, LED, settings and JSON-RPC method table (src/firmware/methods.ts) that the MQTT side
+// uses, so /rpc answers exactly what <prefix>/<id>/rx answers. The boards (devs/coap-*.ts) and the
+// host-side simulated boards (src/host/sim-device.ts) use it alike. Changes a PUT asks for run in
+// the background with DeviceScript's Function.start (a fiber); on Node, src/host/function-start.ts
+// supplies it.
+import { DeviceModel, SensorReading } from "../coap/server/device-resources"
+import { DeviceCore } from "./app"
+import { findSetting } from "../config/schema"
+import { checkSetting } from "../config/validate"
+import { jsonString, toJson } from "../util/json"
+import { pow10 } from "../util/decimal"
+import { FIRMWARE_NAME, FIRMWARE_VERSION } from "./version"
+import { actuatorText, checkValue, findActuator, setActuator, valueFromText } from "./control"
+import { Actuator } from "./hardware"
 
 /** The DeviceModel plus refresh(), which the board's sampling loop calls (devs/coap-binding.ts). */
 export interface AppDeviceModel extends DeviceModel {
@@ -75,7 +78,7 @@ export function appDeviceModel(app: DeviceCore, log: (line: string) => void): Ap
          * gets its 4.00 with the reason; the accepted change is then saved in the background (flash
          * writes are async, the DeviceModel interface is not).
          */
-        setConfig: function (json: string): string {
+        setConfig: function (json: string): string | undefined {
             let o: any
             try {
                 o = JSON.parse(json)
@@ -95,7 +98,7 @@ export function appDeviceModel(app: DeviceCore, log: (line: string) => void): Ap
             return undefined
         },
 
-        rpc: async function (requestJson: string): Promise<string> {
+        rpc: async function (requestJson: string): Promise<string | undefined> {
             // the reply's parts joined (the CoAP response is one block; in place, not handleToText: one function fewer in the image)
             const parts = await app.dispatcher.handle(requestJson)
             return parts && parts.join("")
@@ -115,7 +118,8 @@ export function appDeviceModel(app: DeviceCore, log: (line: string) => void): Ap
 
         /** Checked at once, so a bad PUT gets its 4.00 with the reason; set in the background. */
         setActuator: function (key: string, text: string): string | undefined {
-            const a = findActuator(app, key)
+            // the endpoint calls this only for a key actuatorText() found (src/coap/server/board-coap.ts)
+            const a = findActuator(app, key) as Actuator
             const v = valueFromText(a, text)
             if (v === undefined) return a.kind === "number" ? "expected a number" : 'expected "on", "off" or "toggle"'
             const why = checkValue(a, v)
