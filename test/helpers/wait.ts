@@ -24,15 +24,10 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
  * the wait with that error.
  */
 export async function untilAsync(cond: (deadline: AbortSignal) => Promise<boolean>, ms: number, what: string): Promise<void> {
-    const deadline = new AbortController()
-    const timer = setTimeout(() => deadline.abort(), ms)
-    try {
-        while (!(await cond(deadline.signal))) {
-            if (deadline.signal.aborted) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-            await tick()
-        }
-    } finally {
-        clearTimeout(timer)
+    const deadline = AbortSignal.timeout(ms)
+    while (!(await cond(deadline))) {
+        if (deadline.aborted) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+        await tick()
     }
 }
 
